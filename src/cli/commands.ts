@@ -1,0 +1,169 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { firstDifference } from '../core/diff.js';
+import { decodeInputs } from '../core/inputs.js';
+import { parseStrictJson } from '../core/json/parse.js';
+import { decodePolicy } from '../core/policy.js';
+import { checkProof, manifestPayouts, proveActor } from '../core/proof.js';
+import { formatDocError } from '../core/result.js';
+import { type Run, computeRun, seal } from '../core/run.js';
+import { b3 } from '../core/hash.js';
+import { type Form, type Scale, SCALES, generate } from '../gen/generate.js';
+import { CliError, args, readInput, required } from './io.js';
+
+type Command = (argv: string[]) => Promise<number> | number;
+
+const out = (s: string | Uint8Array): void => {
+  process.stdout.write(s);
+};
+
+function sealCmd(argv: string[]): number {
+  const { positionals } = args(argv, {}, 1);
+  const file = positionals[0] as string;
+  const r = seal(readInput(file));
+  if (!r.ok) throw new CliError(`${file}: ${formatDocError(r.error)}`);
+  out(`${r.value.cid}\n`);
+  return 0;
+}
+
+/** Decodes both documents and computes; every failure is a CliError naming the file. */
+function runFiles(epochId: string, inputsFile: string, policyFile: string): Run {
+  const inputsBytes = readInput(inputsFile);
+  const policyBytes = readInput(policyFile);
+  const inputs = decodeInputs(inputsBytes);
+  if (!inputs.ok) throw new CliError(`${inputsFile}: ${formatDocError(inputs.error)}`);
+  const policy = decodePolicy(policyBytes);
+  if (!policy.ok) throw new CliError(`${policyFile}: ${formatDocError(policy.error)}`);
+  const run = computeRun({
+    epochId,
+    inputs: inputs.value,
+    inputsCid: b3(inputsBytes),
+    policy: policy.value,
+    policyHash: b3(policyBytes),
+  });
+  if (run.ok) return run.value;
+  if (run.error.kind === 'epoch') throw new CliError(`--epoch: ${run.error.error.reason}`);
+  const first = run.error.breaches[0];
+  throw new CliError(`quarantined: invariant ${first?.invariant} failed (${first?.detail})`, 3);
+}
+
+function computeCmd(argv: string[]): number {
+  const { values } = args(argv, { epoch: { type: 'string' }, inputs: { type: 'string' }, policy: { type: 'string' } }, 0);
+  const run = runFiles(required(values, 'epoch'), required(values, 'inputs'), required(values, 'policy'));
+  out(run.manifest.bytes);
+  return 0;
+}
+
+function parseJsonFile(file: string): unknown {
+  const r = parseStrictJson(readInput(file));
+  if (!r.ok) throw new CliError(`${file}: ${formatDocError(r.error)}`);
+  return r.value;
+}
+
+function verifyCmd(argv: string[]): number {
+  const { values, positionals } = args(argv, { inputs: { type: 'string' }, policy: { type: 'string' } }, 1);
+  const file = positionals[0] as string;
+  const claimedBytes = readInput(file);
+  const claimed = parseJsonFile(file) as Record<string, unknown>;
+  if (typeof claimed.epoch_id !== 'string') throw new CliError(`${file}: $.epoch_id: missing`);
+  const run = runFiles(claimed.epoch_id, required(values, 'inputs'), required(values, 'policy'));
+  if (Buffer.compare(Buffer.from(run.manifest.bytes), Buffer.from(claimedBytes)) === 0) {
+    out(`ok ${run.manifest.commitment}\n`);
+    return 0;
+  }
+  const recomputed = parseStrictJson(run.manifest.bytes);
+  const where = recomputed.ok ? firstDifference(recomputed.value, claimed) : null;
+  // Same values but different bytes: not canonical (whitespace, member order, escapes).
+  process.stderr.write(`rewarder: ${file} differs: ${where ?? 'not the canonical bytes (JCS) of the recomputed manifest'}\n`);
+  return 1;
+}
+
+function proveCmd(argv: string[]): number {
+  const { positionals } = args(argv, {}, 2);
+  const [file, actor] = positionals as [string, string];
+  const m = manifestPayouts(parseJsonFile(file));
+  if (typeof m === 'string') throw new CliError(`${file}: ${m}`);
+  const proof = proveActor(m, actor);
+  if (proof === null) throw new CliError(`${file}: actor is not a payee of this manifest`, 1);
+  out(`${JSON.stringify(proof)}\n`);
+  return 0;
+}
+
+function verifyProofCmd(argv: string[]): number {
+  const { values, positionals } = args(argv, { root: { type: 'string' }, manifest: { type: 'string' } }, 1);
+  let root = values.root;
+  if (values.manifest !== undefined) {
+    const m = manifestPayouts(parseJsonFile(values.manifest));
+    if (typeof m === 'string') throw new CliError(`${values.manifest}: ${m}`);
+    root = m.payouts_root;
+  }
+  if (root === undefined) throw new CliError('--root or --manifest is required');
+  const r = checkProof(parseJsonFile(positionals[0] as string), root);
+  if (!r.ok) {
+    process.stderr.write(`rewarder: ${positionals[0]}: ${r.reason}\n`);
+    return 1;
+  }
+  out(`ok ${r.proof.actor} ${r.proof.amount_minor}\n`);
+  return 0;
+}
+
+function genCmd(argv: string[]): number {
+  const { values } = args(
+    argv,
+    { scale: { type: 'string' }, seed: { type: 'string' }, form: { type: 'string' }, out: { type: 'string' } },
+    0,
+  );
+  const scale = required(values, 'scale');
+  if (!(scale in SCALES)) throw new CliError('--scale must be S, M or L');
+  const seedText = required(values, 'seed');
+  if (!/^(0|[1-9][0-9]{0,9})$/.test(seedText) || Number(seedText) > 0xffffffff) {
+    throw new CliError('--seed must be an integer from 0 to 4294967295');
+  }
+  const form = values.form ?? 'columnar';
+  if (form !== 'row' && form !== 'columnar') throw new CliError('--form must be row or columnar');
+  const dir = values.out ?? '.';
+  const g = generate({ scale: scale as Scale, seed: Number(seedText), form: form as Form });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'inputs.json'), g.inputs);
+  writeFileSync(join(dir, 'policy.json'), g.policy);
+  out(`inputs ${join(dir, 'inputs.json')} ${b3(g.inputs)}\npolicy ${join(dir, 'policy.json')} ${b3(g.policy)}\n`);
+  return 0;
+}
+
+function demoCmd(argv: string[]): number {
+  args(argv, {}, 0);
+  const dir = fileURLToPath(new URL('../../../vectors/example/', import.meta.url));
+  const epoch = '2026-01-01';
+  const inputsFile = join(dir, 'inputs.json');
+  const policyFile = join(dir, 'policy.json');
+  const inputs = seal(readInput(inputsFile));
+  const policy = seal(readInput(policyFile));
+  if (!inputs.ok || !policy.ok) throw new CliError('shipped example does not seal (broken checkout?)');
+  const { manifest, calculation: c } = runFiles(epoch, inputsFile, policyFile);
+  const t = c.totals;
+  out(
+    [
+      `sealed inputs  ${inputs.value.cid}`,
+      `sealed policy  ${policy.value.cid}`,
+      `epoch          ${epoch}`,
+      `run_key        ${manifest.runKey}`,
+      `payees         ${c.payees.map((p) => `${p.actor}=${p.amount}`).join(' ')}`,
+      `payout         ${t.payout} of pool ${t.pool} (residual ${t.residual} = capped ${t.capped} + below_min ${t.belowMin} + dust ${t.roundingDust})`,
+      `payouts_root   ${manifest.payoutsRoot}`,
+      `commitment     ${manifest.commitment}`,
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+export const commands: Record<string, Command> = {
+  seal: sealCmd,
+  compute: computeCmd,
+  verify: verifyCmd,
+  prove: proveCmd,
+  'verify-proof': verifyProofCmd,
+  gen: genCmd,
+  demo: demoCmd,
+};

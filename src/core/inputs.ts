@@ -1,0 +1,456 @@
+// Decoder for `rewarder.inputs/v1` (SPEC §2): bytes in, typed event columns out, or one DocError.
+// Both event forms land in the same columns, so the calculus never knows which form it got.
+
+import { Cursor, JsonFail } from './json/cursor.js';
+import { type DocError, type Result, err, formatPath, ok } from './result.js';
+import { KIND_RE, MAX_KINDS, actorIdProblem, compareUtf8, parseMoney } from './rules.js';
+
+export const INPUTS_SCHEMA = 'rewarder.inputs/v1';
+
+export interface InputLimits {
+  maxBytes: number;
+  maxActors: number;
+  maxEvents: number;
+}
+
+/** Defaults for the CLI; the service takes its own from config and reports them in /version. */
+export const DEFAULT_INPUT_LIMITS: Readonly<InputLimits> = Object.freeze({
+  maxBytes: 64 * 1024 * 1024,
+  maxActors: 1_000_000,
+  maxEvents: 5_000_000,
+});
+
+export interface EventColumns {
+  count: number;
+  actor: Uint32Array;
+  kind: Uint8Array;
+  qty: Float64Array;
+  ts: Float64Array;
+}
+
+export interface Inputs {
+  form: 'row' | 'columnar';
+  window: { startMs: number; endMs: number };
+  poolMinor: bigint;
+  kinds: string[];
+  actors: string[];
+  events: EventColumns;
+}
+
+export function decodeInputs(bytes: Uint8Array, limits: InputLimits = DEFAULT_INPUT_LIMITS): Result<Inputs, DocError> {
+  if (bytes.length > limits.maxBytes) {
+    return err({ path: '$', reason: `document is ${bytes.length} bytes, limit is ${limits.maxBytes}` });
+  }
+  let d: InputsDecoder | undefined;
+  try {
+    d = new InputsDecoder(bytes, limits);
+    return ok(d.decode());
+  } catch (e) {
+    const path = d?.path ?? [];
+    if (e instanceof JsonFail) return err({ path: formatPath(path), reason: `${e.reason} (at byte ${e.offset})` });
+    if (e instanceof RuleFail) return err({ path: formatPath(e.path ?? path), reason: e.reason });
+    throw e;
+  }
+}
+
+/** A well-formed value that breaks a rule of the SPEC; carries its path when not the cursor's. */
+class RuleFail extends Error {
+  constructor(
+    readonly reason: string,
+    readonly path?: (string | number)[],
+  ) {
+    super(reason);
+  }
+}
+
+const TOP_MEMBERS = ['schema', 'window', 'pool_minor', 'kinds', 'actors', 'events'] as const;
+type TopMember = (typeof TOP_MEMBERS)[number];
+
+class InputsDecoder {
+  readonly c: Cursor;
+  /** Current JSON path, kept as mutable segments so the hot loops only assign an index. */
+  readonly path: (string | number)[] = [];
+  private schema: string | undefined;
+  private window: { startMs: number; endMs: number } | undefined;
+  private pool: bigint | undefined;
+  private kinds: string[] | undefined;
+  private kindIndex: Map<string, number> | undefined;
+  private actors: string[] | undefined;
+  private actorIndex: Map<string, number> | undefined;
+  private events: EventColumns | undefined;
+  private form: 'row' | 'columnar' = 'row';
+  // Row events seen before `actors`/`kinds`: names kept until the lists arrive.
+  private pendingActors: string[] | undefined;
+  private pendingKinds: string[] | undefined;
+
+  constructor(
+    bytes: Uint8Array,
+    private readonly limits: InputLimits,
+  ) {
+    this.c = new Cursor(bytes);
+  }
+
+  private rule(reason: string): never {
+    throw new RuleFail(reason);
+  }
+
+  decode(): Inputs {
+    const c = this.c;
+    const seen = new Set<TopMember>();
+    if (c.peek() !== 0x7b) c.unexpected('a JSON object');
+    if (c.openObject()) {
+      do {
+        const name = c.key();
+        if (!(TOP_MEMBERS as readonly string[]).includes(name)) {
+          this.path.push(name);
+          this.rule('unknown member');
+        }
+        const m = name as TopMember;
+        this.path.push(m);
+        if (seen.has(m)) this.rule('duplicate member name');
+        seen.add(m);
+        this.member(m);
+        this.path.length = 0;
+      } while (c.more(0x7d));
+    }
+    c.end();
+    for (const m of TOP_MEMBERS) {
+      if (!seen.has(m)) throw new RuleFail('missing member', [m]);
+    }
+    const events = this.events as EventColumns;
+    this.resolvePending(events);
+    return {
+      form: this.form,
+      window: this.window as { startMs: number; endMs: number },
+      poolMinor: this.pool as bigint,
+      kinds: this.kinds as string[],
+      actors: this.actors as string[],
+      events,
+    };
+  }
+
+  private member(m: TopMember): void {
+    const c = this.c;
+    switch (m) {
+      case 'schema':
+        if (c.peek() !== 0x22) c.unexpected('a string');
+        this.schema = c.string();
+        if (this.schema !== INPUTS_SCHEMA) this.rule(`expected "${INPUTS_SCHEMA}"`);
+        return;
+      case 'window':
+        this.window = this.readWindow();
+        return;
+      case 'pool_minor': {
+        if (c.peek() !== 0x22) c.unexpected('a money string');
+        const v = parseMoney(c.string());
+        if (typeof v === 'string') this.rule(v);
+        this.pool = v;
+        return;
+      }
+      case 'kinds':
+        this.readKinds();
+        return;
+      case 'actors':
+        this.readActors();
+        return;
+      case 'events': {
+        const first = c.peek();
+        if (first === 0x5b) this.events = this.readRowEvents();
+        else if (first === 0x7b) this.events = this.readColumnarEvents();
+        else c.unexpected('an array (row form) or an object (columnar form)');
+        return;
+      }
+    }
+  }
+
+  private readWindow(): { startMs: number; endMs: number } {
+    const c = this.c;
+    let start: number | undefined;
+    let end: number | undefined;
+    if (c.openObject()) {
+      do {
+        const k = c.key();
+        this.path[1] = k;
+        if (k === 'start_ms') {
+          if (start !== undefined) this.rule('duplicate member name');
+          start = c.uint();
+        } else if (k === 'end_ms') {
+          if (end !== undefined) this.rule('duplicate member name');
+          end = c.uint();
+        } else this.rule('unknown member');
+      } while (c.more(0x7d));
+    }
+    this.path.length = 1;
+    if (start === undefined) throw new RuleFail('missing member', ['window', 'start_ms']);
+    if (end === undefined) throw new RuleFail('missing member', ['window', 'end_ms']);
+    if (start >= end) this.rule('start_ms must be less than end_ms');
+    return { startMs: start, endMs: end };
+  }
+
+  private readKinds(): void {
+    const c = this.c;
+    const kinds: string[] = [];
+    const index = new Map<string, number>();
+    if (c.openArray()) {
+      do {
+        this.path[1] = kinds.length;
+        if (kinds.length === MAX_KINDS) this.rule(`more than ${MAX_KINDS} kinds`);
+        const k = c.string();
+        if (!KIND_RE.test(k)) this.rule('kind must match ^[a-z][a-z0-9_]{0,63}$');
+        if (index.has(k)) this.rule('duplicate kind');
+        index.set(k, kinds.length);
+        kinds.push(k);
+      } while (c.more(0x5d));
+    }
+    this.path.length = 1;
+    if (kinds.length === 0) this.rule('at least one kind is required');
+    this.kinds = kinds;
+    this.kindIndex = index;
+  }
+
+  private readActors(): void {
+    const c = this.c;
+    const actors: string[] = [];
+    const index = new Map<string, number>();
+    const max = this.limits.maxActors;
+    let prev: string | undefined;
+    if (c.openArray()) {
+      do {
+        const i = actors.length;
+        this.path[1] = i;
+        if (i === max) this.rule(`more than ${max} actors (configured limit)`);
+        const sp = c.readSpan();
+        const a = c.decodeSpan(sp.start, sp.end, sp.complex);
+        const problem = actorIdProblem(a, !sp.complex);
+        if (problem !== null) this.rule(problem);
+        if (prev !== undefined && compareUtf8(prev, a) >= 0) {
+          this.rule(prev === a ? 'duplicate actor' : 'actors must be strictly ascending by UTF-8 bytes');
+        }
+        prev = a;
+        index.set(a, i);
+        actors.push(a);
+      } while (c.more(0x5d));
+    }
+    this.path.length = 1;
+    this.actors = actors;
+    this.actorIndex = index;
+  }
+
+  private readRowEvents(): EventColumns {
+    this.form = 'row';
+    const c = this.c;
+    const path = this.path;
+    const max = this.limits.maxEvents;
+    const cols = new ColumnsBuilder();
+    const known = this.actorIndex !== undefined && this.kindIndex !== undefined;
+    if (!known) {
+      this.pendingActors = [];
+      this.pendingKinds = [];
+    }
+    if (c.openArray()) {
+      let i = 0;
+      do {
+        path[1] = i;
+        if (i === max) this.rule(`more than ${max} events (configured limit)`);
+        path.length = 2;
+        let actor = -1;
+        let kind = -1;
+        let qty = -1;
+        let ts = -1;
+        let actorName = '';
+        let kindName = '';
+        if (c.peek() !== 0x7b) c.unexpected('an event object');
+        if (c.openObject()) {
+          do {
+            const name = c.key();
+            path[2] = name;
+            switch (name) {
+              case 'actor': {
+                if (actorName !== '' || actor !== -1) this.rule('duplicate member name');
+                actorName = c.string();
+                if (known) {
+                  actor = (this.actorIndex as Map<string, number>).get(actorName) ?? -2;
+                  if (actor === -2) this.rule('actor is not listed in actors');
+                }
+                if (actorName === '') this.rule('actor is not listed in actors');
+                break;
+              }
+              case 'kind': {
+                if (kindName !== '') this.rule('duplicate member name');
+                kindName = c.string();
+                if (known) {
+                  kind = (this.kindIndex as Map<string, number>).get(kindName) ?? -2;
+                  if (kind === -2) this.rule('kind is not listed in kinds');
+                }
+                if (kindName === '') this.rule('kind is not listed in kinds');
+                break;
+              }
+              case 'qty':
+                if (qty !== -1) this.rule('duplicate member name');
+                qty = c.uint();
+                break;
+              case 'ts':
+                if (ts !== -1) this.rule('duplicate member name');
+                ts = c.uint();
+                break;
+              default:
+                this.rule('unknown member');
+            }
+          } while (c.more(0x7d));
+        }
+        path.length = 2;
+        if (actorName === '') this.missing('actor');
+        if (kindName === '') this.missing('kind');
+        if (qty === -1) this.missing('qty');
+        if (ts === -1) this.missing('ts');
+        if (!known) {
+          (this.pendingActors as string[]).push(actorName);
+          (this.pendingKinds as string[]).push(kindName);
+        }
+        cols.push(actor, kind, qty, ts);
+        i++;
+      } while (c.more(0x5d));
+    }
+    path.length = 1;
+    return cols.finish();
+  }
+
+  private missing(member: string): never {
+    this.path.push(member);
+    return this.rule('missing member');
+  }
+
+  private readColumnarEvents(): EventColumns {
+    this.form = 'columnar';
+    const c = this.c;
+    const path = this.path;
+    const max = this.limits.maxEvents;
+    const cols: Partial<Record<'actor' | 'kind' | 'qty' | 'ts', Float64Array>> = {};
+    const counts: Partial<Record<'actor' | 'kind' | 'qty' | 'ts', number>> = {};
+    if (c.openObject()) {
+      do {
+        const name = c.key();
+        path[1] = name;
+        path.length = 2;
+        if (name !== 'actor' && name !== 'kind' && name !== 'qty' && name !== 'ts') this.rule('unknown member');
+        if (cols[name] !== undefined) this.rule('duplicate member name');
+        let col = new Float64Array(1024);
+        let n = 0;
+        if (c.openArray()) {
+          do {
+            path[2] = n;
+            if (n === max) this.rule(`more than ${max} events (configured limit)`);
+            if (n === col.length) {
+              const bigger = new Float64Array(col.length * 2);
+              bigger.set(col);
+              col = bigger;
+            }
+            col[n++] = c.uint();
+          } while (c.more(0x5d));
+        }
+        path.length = 2;
+        cols[name] = col;
+        counts[name] = n;
+      } while (c.more(0x7d));
+    }
+    path.length = 1;
+    for (const k of ['actor', 'kind', 'qty', 'ts'] as const) {
+      if (cols[k] === undefined) this.missing(k);
+    }
+    const n = counts.actor as number;
+    for (const k of ['kind', 'qty', 'ts'] as const) {
+      if (counts[k] !== n) throw new RuleFail('columns must all have the same length', ['events', k]);
+    }
+    // Indices are checked against the lists in resolvePending, once both are known.
+    const actor = new Uint32Array(n);
+    const kind = new Uint8Array(n);
+    const ca = cols.actor as Float64Array;
+    const ck = cols.kind as Float64Array;
+    const BAD = 0xffffffff;
+    for (let i = 0; i < n; i++) {
+      const a = ca[i] as number;
+      actor[i] = a < BAD ? a : BAD;
+      const k = ck[i] as number;
+      kind[i] = k < MAX_KINDS ? k : 0xff;
+    }
+    return {
+      count: n,
+      actor,
+      kind,
+      qty: (cols.qty as Float64Array).slice(0, n),
+      ts: (cols.ts as Float64Array).slice(0, n),
+    };
+  }
+
+  /** Resolves row-form names seen before the lists, and range-checks columnar indices. */
+  private resolvePending(ev: EventColumns): void {
+    const nActors = (this.actors as string[]).length;
+    const nKinds = (this.kinds as string[]).length;
+    if (this.form === 'columnar') {
+      for (let i = 0; i < ev.count; i++) {
+        if ((ev.actor[i] as number) >= nActors) throw new RuleFail('actor index out of range', ['events', 'actor', i]);
+        if ((ev.kind[i] as number) >= nKinds) throw new RuleFail('kind index out of range', ['events', 'kind', i]);
+      }
+      return;
+    }
+    const pa = this.pendingActors;
+    const pk = this.pendingKinds;
+    if (pa === undefined || pk === undefined) return;
+    const ai = this.actorIndex as Map<string, number>;
+    const ki = this.kindIndex as Map<string, number>;
+    for (let i = 0; i < ev.count; i++) {
+      const a = ai.get(pa[i] as string);
+      if (a === undefined) throw new RuleFail('actor is not listed in actors', ['events', i, 'actor']);
+      const k = ki.get(pk[i] as string);
+      if (k === undefined) throw new RuleFail('kind is not listed in kinds', ['events', i, 'kind']);
+      ev.actor[i] = a;
+      ev.kind[i] = k;
+    }
+  }
+}
+
+/** Growable event columns for the row form (doubling, then one trim at the end). */
+class ColumnsBuilder {
+  private n = 0;
+  private actor = new Uint32Array(1024);
+  private kind = new Uint8Array(1024);
+  private qty = new Float64Array(1024);
+  private ts = new Float64Array(1024);
+
+  push(actor: number, kind: number, qty: number, ts: number): void {
+    const n = this.n;
+    if (n === this.qty.length) this.grow();
+    this.actor[n] = actor < 0 ? 0 : actor;
+    this.kind[n] = kind < 0 ? 0 : kind;
+    this.qty[n] = qty;
+    this.ts[n] = ts;
+    this.n = n + 1;
+  }
+
+  private grow(): void {
+    const size = this.qty.length * 2;
+    const a = new Uint32Array(size);
+    a.set(this.actor);
+    this.actor = a;
+    const k = new Uint8Array(size);
+    k.set(this.kind);
+    this.kind = k;
+    const q = new Float64Array(size);
+    q.set(this.qty);
+    this.qty = q;
+    const t = new Float64Array(size);
+    t.set(this.ts);
+    this.ts = t;
+  }
+
+  finish(): EventColumns {
+    const n = this.n;
+    return {
+      count: n,
+      actor: this.actor.slice(0, n),
+      kind: this.kind.slice(0, n),
+      qty: this.qty.slice(0, n),
+      ts: this.ts.slice(0, n),
+    };
+  }
+}

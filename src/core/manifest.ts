@@ -1,0 +1,65 @@
+// The manifest `rewarder.manifest/v1` (SPEC §5), written directly as JCS: its member names are
+// fixed ASCII, so their sorted order is written out here once instead of sorting on every run
+// (jcs.test.ts checks the result is canonical). Strings go through JSON.stringify, whose escaping
+// is exactly RFC 8785's.
+
+import type { Calculation } from './calculus.js';
+import { CALCULUS } from './calculus.js';
+import { b3, formatDigest } from './hash.js';
+import { merkleRoot } from './merkle.js';
+import { runKey } from './keys.js';
+
+export const MANIFEST_SCHEMA = 'rewarder.manifest/v1';
+
+export interface RunRef {
+  epochId: string;
+  inputsCid: string;
+  policyId: string;
+  policyHash: string;
+  window: { startMs: number; endMs: number };
+}
+
+export interface Manifest {
+  /** The exact JCS bytes (UTF-8). */
+  bytes: Uint8Array;
+  commitment: string;
+  payoutsRoot: string;
+  runKey: string;
+}
+
+const encoder = new TextEncoder();
+
+export function buildManifest(ref: RunRef, calc: Calculation): Manifest {
+  const key = runKey(ref.epochId, ref.inputsCid, ref.policyHash);
+  const n = calc.payees.length;
+  const entries: string[] = new Array<string>(n);
+  const leaves: Uint8Array[] = new Array<Uint8Array>(n);
+  for (let i = 0; i < n; i++) {
+    const p = calc.payees[i] as (typeof calc.payees)[number];
+    const actor = JSON.stringify(p.actor);
+    const amount = p.amount.toString();
+    // Leaf data is JCS {"actor","amount_minor"}: the same prefix as the payout entry.
+    const leaf = `{"actor":${actor},"amount_minor":"${amount}"`;
+    leaves[i] = encoder.encode(`${leaf}}`);
+    entries[i] = `${leaf},"score":"${p.score}"}`;
+  }
+  const root = formatDigest(merkleRoot(leaves));
+  const c = calc.counts;
+  const t = calc.totals;
+  const rest =
+    `"counts":{"actors":${c.actors},"events":${c.events},"excluded_actors":${c.excludedActors},` +
+    `"ignored_events":${c.ignoredEvents},"payees":${c.payees}},` +
+    `"epoch_id":${JSON.stringify(ref.epochId)},"inputs_cid":"${ref.inputsCid}",` +
+    `"payouts":[${entries.join(',')}],"payouts_root":"${root}",` +
+    `"policy":{"hash":"${ref.policyHash}","id":${JSON.stringify(ref.policyId)}},` +
+    `"run_key":"${key}","schema":"${MANIFEST_SCHEMA}",` +
+    `"totals":{"below_min_minor":"${t.belowMin}","capped_minor":"${t.capped}","payout_minor":"${t.payout}",` +
+    `"pool_input_minor":"${t.poolInput}","pool_minor":"${t.pool}","residual_minor":"${t.residual}",` +
+    `"rounding_dust_minor":"${t.roundingDust}"},` +
+    `"window":{"end_ms":${ref.window.endMs},"start_ms":${ref.window.startMs}}}`;
+  const head = `{"calculus":"${CALCULUS}",`;
+  const commitment = b3(encoder.encode(head + rest));
+  const bytes = encoder.encode(`${head}"commitment":"${commitment}",${rest}`);
+  return { bytes, commitment, payoutsRoot: root, runKey: key };
+}
+
