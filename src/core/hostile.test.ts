@@ -199,3 +199,21 @@ test('a member named __proto__ is data, not a prototype change', () => {
   assert.equal(policyError(edit(POLICY, '"requests":{"weight":3}', '"__proto__":{"weight":3}')), '$.kinds.__proto__: kind must match ^[a-z][a-z0-9_]{0,63}$');
   assert.equal(inputsError(edit(INPUTS, '"pool_minor":"1000"', '"pool_minor":"1000","__proto__":{}')), '$.__proto__: unknown member');
 });
+
+test('columnar integer arrays name the offending element', () => {
+  const base = '{"schema":"rewarder.inputs/v1","window":{"start_ms":0,"end_ms":10},"pool_minor":"10","kinds":["a"],"actors":["x","y"],"events":EV}';
+  const cols = (qty: string) => `{"actor":[0,1,1],"kind":[0,0,0],"qty":${qty},"ts":[1,2,3]}`;
+  assert.ok(decodeInputs(enc(base.replace('EV', cols('[ 1 , 2,\n3 ]')))).ok);
+  assert.match(inputsError(base.replace('EV', cols('[1,2.5,3]'))), /^\$\.events\.qty\[1\]: number must be an integer/);
+  assert.match(inputsError(base.replace('EV', cols('[1,2,-3]'))), /^\$\.events\.qty\[2\]: negative numbers are not allowed/);
+  assert.match(inputsError(base.replace('EV', cols('[1,9007199254740992,3]'))), /^\$\.events\.qty\[1\]: integer out of range/);
+  assert.match(inputsError(base.replace('EV', cols('[1,007,3]'))), /^\$\.events\.qty\[1\]: leading zeros are not allowed/);
+  assert.match(inputsError(base.replace('EV', cols('[1,2,]'))), /^\$\.events\.qty\[2\]: invalid JSON, expected an integer/);
+  assert.match(inputsError(base.replace('EV', cols('[1 2]'))), /^\$\.events\.qty\[1\]: invalid JSON, expected ',' or '\]'/);
+  assert.match(inputsError(base.replace('EV', cols('[1,2,3'))), /^\$\.events\.qty\[3\]: invalid JSON, expected an integer/);
+  assert.match(inputsError(base.replace('EV', cols('[1,2,3')).split(',"ts"')[0] as string), /^\$\.events\.qty\[3\]: unexpected end of document/);
+  assert.equal(inputsError(base.replace('EV', cols('[1,2,3]')), { maxBytes: 1000, maxActors: 10, maxEvents: 2 }), '$.events.actor[2]: more than 2 events (configured limit)');
+  const big = decodeInputs(enc(base.replace('EV', cols('[9007199254740991,123456789012345,1234567890123456]'))));
+  assert.ok(big.ok);
+  assert.deepEqual([...big.value.events.qty], [9007199254740991, 123456789012345, 1234567890123456]);
+});

@@ -2,6 +2,7 @@
 // Both event forms land in the same columns, so the calculus never knows which form it got.
 
 import { Cursor, JsonFail } from './json/cursor.js';
+import { NameTable } from './json/names.js';
 import { type DocError, type Result, err, formatPath, ok } from './result.js';
 import { KIND_RE, MAX_KINDS, actorIdProblem, compareUtf8, parseMoney } from './rules.js';
 
@@ -63,6 +64,9 @@ class RuleFail extends Error {
   }
 }
 
+const ROW_KEY_NAMES = ['actor', 'kind', 'qty', 'ts'];
+const ROW_KEYS = new NameTable(ROW_KEY_NAMES);
+
 const TOP_MEMBERS = ['schema', 'window', 'pool_minor', 'kinds', 'actors', 'events'] as const;
 type TopMember = (typeof TOP_MEMBERS)[number];
 
@@ -74,9 +78,9 @@ class InputsDecoder {
   private window: { startMs: number; endMs: number } | undefined;
   private pool: bigint | undefined;
   private kinds: string[] | undefined;
-  private kindIndex: Map<string, number> | undefined;
+  private kindTable: NameTable | undefined;
   private actors: string[] | undefined;
-  private actorIndex: Map<string, number> | undefined;
+  private actorTable: NameTable | undefined;
   private events: EventColumns | undefined;
   private form: 'row' | 'columnar' = 'row';
   // Row events seen before `actors`/`kinds`: names kept until the lists arrive.
@@ -190,7 +194,7 @@ class InputsDecoder {
   private readKinds(): void {
     const c = this.c;
     const kinds: string[] = [];
-    const index = new Map<string, number>();
+    const index = new Set<string>();
     if (c.openArray()) {
       do {
         this.path[1] = kinds.length;
@@ -198,20 +202,19 @@ class InputsDecoder {
         const k = c.string();
         if (!KIND_RE.test(k)) this.rule('kind must match ^[a-z][a-z0-9_]{0,63}$');
         if (index.has(k)) this.rule('duplicate kind');
-        index.set(k, kinds.length);
+        index.add(k);
         kinds.push(k);
       } while (c.more(0x5d));
     }
     this.path.length = 1;
     if (kinds.length === 0) this.rule('at least one kind is required');
     this.kinds = kinds;
-    this.kindIndex = index;
+    this.kindTable = new NameTable(kinds);
   }
 
   private readActors(): void {
     const c = this.c;
     const actors: string[] = [];
-    const index = new Map<string, number>();
     const max = this.limits.maxActors;
     let prev: string | undefined;
     if (c.openArray()) {
@@ -227,13 +230,12 @@ class InputsDecoder {
           this.rule(prev === a ? 'duplicate actor' : 'actors must be strictly ascending by UTF-8 bytes');
         }
         prev = a;
-        index.set(a, i);
         actors.push(a);
       } while (c.more(0x5d));
     }
     this.path.length = 1;
     this.actors = actors;
-    this.actorIndex = index;
+    this.actorTable = new NameTable(actors);
   }
 
   private readRowEvents(): EventColumns {
@@ -242,7 +244,9 @@ class InputsDecoder {
     const path = this.path;
     const max = this.limits.maxEvents;
     const cols = new ColumnsBuilder();
-    const known = this.actorIndex !== undefined && this.kindIndex !== undefined;
+    const actors = this.actorTable;
+    const kinds = this.kindTable;
+    const known = actors !== undefined && kinds !== undefined;
     if (!known) {
       this.pendingActors = [];
       this.pendingKinds = [];
@@ -257,62 +261,67 @@ class InputsDecoder {
         let kind = -1;
         let qty = -1;
         let ts = -1;
-        let actorName = '';
-        let kindName = '';
+        let seen = 0;
         if (c.peek() !== 0x7b) c.unexpected('an event object');
         if (c.openObject()) {
           do {
-            const name = c.key();
-            path[2] = name;
-            switch (name) {
-              case 'actor': {
-                if (actorName !== '' || actor !== -1) this.rule('duplicate member name');
-                actorName = c.string();
-                if (known) {
-                  actor = (this.actorIndex as Map<string, number>).get(actorName) ?? -2;
-                  if (actor === -2) this.rule('actor is not listed in actors');
-                }
-                if (actorName === '') this.rule('actor is not listed in actors');
+            const key = this.eventKey();
+            if ((seen & (1 << key)) !== 0) this.rule('duplicate member name');
+            seen |= 1 << key;
+            switch (key) {
+              case 0:
+                actor = known ? this.nameIn(actors, 'actor is not listed in actors') : this.pendingName(this.pendingActors);
                 break;
-              }
-              case 'kind': {
-                if (kindName !== '') this.rule('duplicate member name');
-                kindName = c.string();
-                if (known) {
-                  kind = (this.kindIndex as Map<string, number>).get(kindName) ?? -2;
-                  if (kind === -2) this.rule('kind is not listed in kinds');
-                }
-                if (kindName === '') this.rule('kind is not listed in kinds');
+              case 1:
+                kind = known ? this.nameIn(kinds, 'kind is not listed in kinds') : this.pendingName(this.pendingKinds);
                 break;
-              }
-              case 'qty':
-                if (qty !== -1) this.rule('duplicate member name');
+              case 2:
                 qty = c.uint();
                 break;
-              case 'ts':
-                if (ts !== -1) this.rule('duplicate member name');
-                ts = c.uint();
-                break;
               default:
-                this.rule('unknown member');
+                ts = c.uint();
             }
           } while (c.more(0x7d));
         }
         path.length = 2;
-        if (actorName === '') this.missing('actor');
-        if (kindName === '') this.missing('kind');
-        if (qty === -1) this.missing('qty');
-        if (ts === -1) this.missing('ts');
-        if (!known) {
-          (this.pendingActors as string[]).push(actorName);
-          (this.pendingKinds as string[]).push(kindName);
-        }
+        if (seen !== 0b1111) this.missing(ROW_KEY_NAMES[[1, 2, 4, 8].findIndex((bit) => (seen & bit) === 0)] as string);
         cols.push(actor, kind, qty, ts);
         i++;
       } while (c.more(0x5d));
     }
     path.length = 1;
     return cols.finish();
+  }
+
+  /** Reads an event member name and its colon: 0 actor, 1 kind, 2 qty, 3 ts. */
+  private eventKey(): number {
+    const c = this.c;
+    const sp = c.readSpan();
+    let key = sp.complex ? -1 : ROW_KEYS.lookup(c.buf, sp.start, sp.end);
+    if (key === -1) {
+      const name = c.decodeSpan(sp.start, sp.end, sp.complex);
+      key = ROW_KEYS.byName.get(name) ?? -1;
+      this.path[2] = name;
+      if (key === -1) this.rule('unknown member');
+    }
+    this.path[2] = ROW_KEY_NAMES[key] as string;
+    c.expect(0x3a, "':'");
+    return key;
+  }
+
+  /** Reads a string value and finds it in `table` by its bytes (decoding only if escaped). */
+  private nameIn(table: NameTable, problem: string): number {
+    const c = this.c;
+    const sp = c.readSpan();
+    const i = sp.complex ? (table.byName.get(c.decodeSpan(sp.start, sp.end, true)) ?? -1) : table.lookup(c.buf, sp.start, sp.end);
+    if (i === -1) this.rule(problem);
+    return i;
+  }
+
+  /** Row events before the lists: keep the name, resolve it in resolvePending. */
+  private pendingName(into: string[] | undefined): number {
+    (into as string[]).push(this.c.string());
+    return -1;
   }
 
   private missing(member: string): never {
@@ -334,20 +343,18 @@ class InputsDecoder {
         path.length = 2;
         if (name !== 'actor' && name !== 'kind' && name !== 'qty' && name !== 'ts') this.rule('unknown member');
         if (cols[name] !== undefined) this.rule('duplicate member name');
-        let col = new Float64Array(1024);
-        let n = 0;
-        if (c.openArray()) {
-          do {
-            path[2] = n;
-            if (n === max) this.rule(`more than ${max} events (configured limit)`);
-            if (n === col.length) {
-              const bigger = new Float64Array(col.length * 2);
-              bigger.set(col);
-              col = bigger;
-            }
-            col[n++] = c.uint();
-          } while (c.more(0x5d));
+        let col: Float64Array;
+        try {
+          col = c.uintArray(new Float64Array(1024), max, () => {
+            path[2] = max;
+            return this.rule(`more than ${max} events (configured limit)`);
+          });
+        } catch (e) {
+          // The array reader does not track paths; name the element it stopped at.
+          if (e instanceof JsonFail) path[2] = c.count;
+          throw e;
         }
+        const n = c.count;
         path.length = 2;
         cols[name] = col;
         counts[name] = n;
@@ -396,8 +403,8 @@ class InputsDecoder {
     const pa = this.pendingActors;
     const pk = this.pendingKinds;
     if (pa === undefined || pk === undefined) return;
-    const ai = this.actorIndex as Map<string, number>;
-    const ki = this.kindIndex as Map<string, number>;
+    const ai = (this.actorTable as NameTable).byName;
+    const ki = (this.kindTable as NameTable).byName;
     for (let i = 0; i < ev.count; i++) {
       const a = ai.get(pa[i] as string);
       if (a === undefined) throw new RuleFail('actor is not listed in actors', ['events', i, 'actor']);
