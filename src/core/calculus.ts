@@ -79,7 +79,7 @@ export function distribute(inputs: Inputs, policy: Policy, opts: CalcOptions = {
   const excludedActors = markExcluded(inputs.actors, policy.exclude, excluded);
 
   let arithmetic: Calculation['arithmetic'] = 'number';
-  let scores: bigint[] | null = null;
+  let scores: bigint[];
   let ignoredEvents: number;
   const fast = opts.forceBigInt ? null : scoresInNumbers(inputs, rules, excluded);
   if (fast !== null) {

@@ -77,3 +77,64 @@ function encodeAll(texts: readonly string[]): Uint8Array[] {
   }
   return out;
 }
+
+/** Every member of the manifest except `payouts`: what a compute response summarises. */
+export interface ManifestHead {
+  calculus: string;
+  commitment: string;
+  counts: { actors: number; events: number; excluded_actors: number; ignored_events: number; payees: number };
+  epoch_id: string;
+  inputs_cid: string;
+  payouts_root: string;
+  policy: { hash: string; id: string };
+  run_key: string;
+  schema: string;
+  totals: {
+    below_min_minor: string;
+    capped_minor: string;
+    payout_minor: string;
+    pool_input_minor: string;
+    pool_minor: string;
+    residual_minor: string;
+    rounding_dust_minor: string;
+  };
+  window: { end_ms: number; start_ms: number };
+}
+
+export function manifestHead(ref: RunRef, m: Manifest, calc: Calculation): ManifestHead {
+  const c = calc.counts;
+  const t = calc.totals;
+  return {
+    calculus: CALCULUS,
+    commitment: m.commitment,
+    counts: {
+      actors: c.actors,
+      events: c.events,
+      excluded_actors: c.excludedActors,
+      ignored_events: c.ignoredEvents,
+      payees: c.payees,
+    },
+    epoch_id: ref.epochId,
+    inputs_cid: ref.inputsCid,
+    payouts_root: m.payoutsRoot,
+    policy: { hash: ref.policyHash, id: ref.policyId },
+    run_key: m.runKey,
+    schema: MANIFEST_SCHEMA,
+    totals: {
+      below_min_minor: `${t.belowMin}`,
+      capped_minor: `${t.capped}`,
+      payout_minor: `${t.payout}`,
+      pool_input_minor: `${t.poolInput}`,
+      pool_minor: `${t.pool}`,
+      residual_minor: `${t.residual}`,
+      rounding_dust_minor: `${t.roundingDust}`,
+    },
+    window: { end_ms: ref.window.endMs, start_ms: ref.window.startMs },
+  };
+}
+
+/** The head of stored manifest bytes (a replay after a restart has no Calculation at hand). */
+export function headFromManifest(bytes: Uint8Array): ManifestHead {
+  const { payouts: _payouts, ...head } = JSON.parse(new TextDecoder().decode(bytes)) as ManifestHead & { payouts: unknown };
+  return head;
+}

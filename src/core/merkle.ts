@@ -13,7 +13,10 @@ const NODE_PREFIX = 0x01;
 
 const encoder = new TextEncoder();
 
-/** UTF-8 of the JCS object {"actor": actor, "amount_minor": amountMinor}, a payouts leaf's data. */
+/**
+ * UTF-8 of the JCS object {"actor": actor, "amount_minor": amountMinor}, a payouts leaf's data.
+ * Throws a TypeError on a lone surrogate, which has no JCS form (and no place in an actor id).
+ */
 export function leafData(actor: string, amountMinor: string): Uint8Array {
   // Member names are fixed ASCII already in JCS order, so the canonical text is written directly.
   return encoder.encode('{"actor":' + canonicalString(actor) + ',"amount_minor":' + canonicalString(amountMinor) + '}');
@@ -27,7 +30,7 @@ function hashLeafInto(data: Uint8Array, out: Uint8Array, outOff: number): void {
 // One 0x01 ‖ left ‖ right message for nodes whose children are not adjacent (verification).
 const pair = new Uint8Array(2 * DIGEST_LEN);
 
-/** Writes b3(0x01 ‖ left ‖ right) to out[outOff..outOff+32); `out` may alias either child. */
+/** Writes b3(0x01 ‖ left ‖ right) to out[0..32); `out` may alias either child. */
 function hashPairInto(left: Uint8Array, right: Uint8Array, out: Uint8Array): void {
   pair.set(left, 0);
   pair.set(right, DIGEST_LEN);

@@ -92,3 +92,18 @@ test('an invalid epoch id is refused before any calculation', () => {
   assert.ok(!r.ok);
   assert.equal(r.error.kind, 'epoch');
 });
+
+test('the manifest head built from a run equals the head read back from its bytes', async () => {
+  const { headFromManifest, manifestHead } = await import('./manifest.js');
+  const run = exampleRun();
+  assert.ok(run.ok);
+  const { manifest, calculation } = run.value;
+  const ref = {
+    epochId: '2026-01-01',
+    inputsCid: b3(inputsBytes),
+    policyId: 'example-1',
+    policyHash: b3(policyBytes),
+    window: { startMs: 1767225600000, endMs: 1767312000000 },
+  };
+  assert.deepEqual(manifestHead(ref, manifest, calculation), headFromManifest(manifest.bytes));
+});
