@@ -62,6 +62,11 @@ export function checkProof(doc: unknown, trustedRoot: string): { ok: true; proof
   if (typeof leaf_index !== 'number' || typeof tree_size !== 'number') return { ok: false, reason: 'proof lacks leaf_index or tree_size' };
   if (!Array.isArray(audit_path) || !audit_path.every(isDigest)) return { ok: false, reason: 'proof audit_path is malformed' };
   if (!isDigest(trustedRoot)) return { ok: false, reason: 'root is not a b3: digest' };
+  if (!/^(0|[1-9][0-9]*)$/.test(amount_minor) || !actor.isWellFormed()) {
+    return { ok: false, reason: 'proof actor or amount_minor is malformed' };
+  }
+  // tree_size is not bound by the root alone (RFC 9162): a verifier that knows the payee count
+  // (counts.payees of a signed manifest) should check it too. The amount and index are bound.
   const valid = verifyInclusion(
     leafData(actor, amount_minor),
     leaf_index,

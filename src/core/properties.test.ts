@@ -196,3 +196,12 @@ test('every payee proof verifies, and any altered amount, index or path fails', 
     { numRuns: 100 },
   );
 });
+
+test('a proof with a hostile actor (lone surrogate) or malformed amount is refused, not thrown', () => {
+  const proof = { actor: 'a', amount_minor: '1', leaf_index: 0, tree_size: 1, audit_path: [] };
+  const root = `b3:${'0'.repeat(64)}`;
+  assert.deepEqual(checkProof({ ...proof, actor: '\ud800' }, root), { ok: false, reason: 'proof actor or amount_minor is malformed' });
+  assert.deepEqual(checkProof({ ...proof, amount_minor: '01' }, root), { ok: false, reason: 'proof actor or amount_minor is malformed' });
+  assert.equal(checkProof({ ...proof, leaf_index: -1 }, root).ok, false);
+  assert.equal(checkProof(null, root).ok, false);
+});

@@ -107,3 +107,9 @@ test('the manifest head built from a run equals the head read back from its byte
   };
   assert.deepEqual(manifestHead(ref, manifest, calculation), headFromManifest(manifest.bytes));
 });
+
+test('manifests built by the engine are canonical JCS (S golden vector)', async () => {
+  const { canonicalize } = await import('./jcs.js');
+  const text = readFileSync(new URL('../S/manifest-columnar.json', dir), 'utf8');
+  assert.equal(canonicalize(JSON.parse(text)), text);
+});

@@ -1,0 +1,56 @@
+// What crosses the thread boundary between the HTTP edge and a pool worker. Everything here is
+// structured-cloneable; large byte arrays are transferred, not copied (see workers/compute.ts).
+
+import type { InvariantBreach } from '../core/calculus.js';
+import type { InputLimits, Inputs } from '../core/inputs.js';
+import type { ManifestHead } from '../core/manifest.js';
+import type { DocError } from '../core/result.js';
+
+export interface DocLimits {
+  inputs: InputLimits;
+  policyMaxBytes: number;
+}
+
+export interface SealTask {
+  op: 'seal';
+  bytes: Uint8Array;
+  limits: DocLimits;
+  /** Which schema the route expects; anything else is a 400. */
+  expect: 'rewarder.inputs/v1' | 'rewarder.policy/v1';
+}
+
+export type SealResult =
+  | { ok: true; schema: 'rewarder.inputs/v1'; cid: string; inputs: Inputs }
+  | { ok: true; schema: 'rewarder.policy/v1'; cid: string; policyId: string }
+  | { ok: false; error: DocError };
+
+export interface ComputeTask {
+  op: 'compute';
+  epochId: string;
+  inputsCid: string;
+  policyHash: string;
+  policy: Uint8Array;
+  /** Decoded inputs from the cache, or the sealed bytes to decode here. */
+  inputs: Inputs | Uint8Array;
+  limits: DocLimits;
+}
+
+export type ComputeResult =
+  | {
+      ok: true;
+      manifest: Uint8Array;
+      head: ManifestHead;
+      /** Present when this task decoded the inputs, so the edge can cache them. */
+      decoded: Inputs | null;
+      ms: { decode: number; calculus: number; manifest: number };
+    }
+  | { ok: false; kind: 'inputs' | 'policy'; error: DocError }
+  | { ok: false; kind: 'quarantined'; breaches: InvariantBreach[] };
+
+export type Task = SealTask | ComputeTask;
+
+/** Buffers of decoded inputs, for a transfer list. */
+export function inputsBuffers(i: Inputs): ArrayBuffer[] {
+  const e = i.events;
+  return [e.actor.buffer, e.kind.buffer, e.qty.buffer, e.ts.buffer] as ArrayBuffer[];
+}

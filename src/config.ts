@@ -1,0 +1,120 @@
+// The one configuration module: environment plus an optional JSON file (`REWARDER_CONFIG`), parsed
+// once with zod into a frozen object. Nothing else reads process.env. The file wins over the
+// environment so an operator can change reloadable values with SIGHUP without a restart.
+
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const bool = z.stringbool();
+
+/** Profile-dependent defaults: micronode is a small box, macronode a fleet member. */
+const PROFILE_DEFAULTS = {
+  micronode: { WORK_QUEUE_MAX: 256, MAX_INFLIGHT: 128, INPUTS_CACHE_MAX_BYTES: 128 * MiB },
+  macronode: { WORK_QUEUE_MAX: 4096, MAX_INFLIGHT: 512, INPUTS_CACHE_MAX_BYTES: 512 * MiB },
+} as const;
+
+export const configSchema = z
+  .object({
+    PROFILE: z.enum(['micronode', 'macronode']).default('micronode'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: int(0, 65535).default(8080),
+    AUTH: z.enum(['on', 'off']).default('on'),
+    TOKENS_FILE: z.string().min(1).optional(),
+    AUDIT_MODE: z.enum(['off', 'local']).default('off'),
+    AUDIT_DIR: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    CONCURRENCY_COMPUTE_WORKERS: int(1, 256).optional(),
+    REQUIRE_PQ_ON: bool.default(false),
+    WORK_QUEUE_MAX: int(1).optional(),
+    MAX_INFLIGHT: int(1).optional(),
+    TENANT_RPS_MAX: int(1).default(100),
+    TASK_TIMEOUT_MS: int(100).default(120_000),
+
+    REQ_BODY_MAX_BYTES: int(1024).default(1 * MiB),
+    INPUTS_MAX_BYTES: int(1024).default(64 * MiB),
+    DECOMP_RATIO_MAX: int(1).default(10),
+    MAX_ACTORS: int(1).default(1_000_000),
+    MAX_EVENTS: int(1).default(5_000_000),
+    INPUTS_CACHE_MAX_BYTES: int(0).optional(),
+    MEMORY_STORE_MAX_BYTES: int(MiB).default(1024 * MiB),
+
+    DEFAULT_DEADLINE_MS: int(1).default(30_000),
+    MAX_DEADLINE_MS: int(1).default(300_000),
+    HEADERS_TIMEOUT_MS: int(100).default(10_000),
+    REQUEST_TIMEOUT_MS: int(100).default(120_000),
+    KEEPALIVE_TIMEOUT_MS: int(100).default(5_000),
+    MAX_HEADER_SIZE: int(1024).default(16 * 1024),
+    CONNECTIONS_CHECK_MS: int(50).default(250),
+    SHUTDOWN_GRACE_MS: int(0).default(10_000),
+
+    LEDGER_URL: z.url().optional(),
+  })
+  .transform((c) => {
+    const d = PROFILE_DEFAULTS[c.PROFILE];
+    const cores = availableParallelism();
+    // SPEC: cores − 1, one fewer again when ML-DSA signing shares the box; never below one.
+    const workers = c.CONCURRENCY_COMPUTE_WORKERS ?? Math.max(1, cores - 1 - (c.REQUIRE_PQ_ON ? 1 : 0));
+    return {
+      ...c,
+      WORK_QUEUE_MAX: c.WORK_QUEUE_MAX ?? d.WORK_QUEUE_MAX,
+      MAX_INFLIGHT: c.MAX_INFLIGHT ?? d.MAX_INFLIGHT,
+      INPUTS_CACHE_MAX_BYTES: c.INPUTS_CACHE_MAX_BYTES ?? d.INPUTS_CACHE_MAX_BYTES,
+      COMPUTE_WORKERS: workers,
+    };
+  })
+  .superRefine((c, ctx) => {
+    if (c.AUTH === 'on' && c.TOKENS_FILE === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['TOKENS_FILE'], message: 'required unless AUTH=off (development mode)' });
+    }
+    if (c.AUDIT_MODE === 'local' && c.AUDIT_DIR === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['AUDIT_DIR'], message: 'required when AUDIT_MODE=local' });
+    }
+  });
+
+export type Config = Readonly<z.output<typeof configSchema>>;
+
+/** The values SIGHUP may change at run time; everything else needs a restart. */
+export const RELOADABLE = ['TENANT_RPS_MAX', 'MAX_INFLIGHT', 'WORK_QUEUE_MAX', 'LOG_LEVEL'] as const;
+export type Reloadable = Pick<Config, (typeof RELOADABLE)[number]>;
+
+export class ConfigError extends Error {}
+
+/** Parses env (+ the REWARDER_CONFIG file, if named); throws ConfigError with a one-line reason. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const file = env.REWARDER_CONFIG;
+  let fromFile: Record<string, unknown> = {};
+  if (file !== undefined && file !== '') {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`REWARDER_CONFIG ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      fromFile = parsed as Record<string, unknown>;
+    } catch {
+      throw new ConfigError(`REWARDER_CONFIG ${file}: not a JSON object`);
+    }
+  }
+  const known = new Set(Object.keys(configSchema.in.shape));
+  const unknown = Object.keys(fromFile).filter((k) => !known.has(k));
+  if (unknown.length > 0) throw new ConfigError(`REWARDER_CONFIG ${file}: unknown setting ${unknown[0]}`);
+  // Values from the file may be numbers or booleans; the schema coerces from strings.
+  const merged: Record<string, string | undefined> = {};
+  for (const k of known) {
+    const v = fromFile[k] ?? env[k];
+    merged[k] = v === undefined || v === '' ? undefined : String(v);
+  }
+  const r = configSchema.safeParse(merged);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new ConfigError(`invalid configuration: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return Object.freeze(r.data);
+}

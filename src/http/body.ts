@@ -1,0 +1,305 @@
+// Bounded request-body reader. Hono's bodyLimit counts wire bytes only and Hono never inflates
+// requests, so the caps on what a body may cost us — wire bytes, decoded bytes, and the ratio
+// between them — live here, enforced while streaming so no more than a cap is ever buffered.
+//
+// Every error carries `Connection: close` (the error handler must copy AppError.headers onto the
+// response): after a refused body the connection is not worth keeping. Before the error is thrown
+// the rest of the body is read and dropped, up to a bound: if the server closed the socket while
+// the client was still sending, the client's TCP stack would get a reset and could lose the 413
+// before reading it (node:http clients report EPIPE/ECONNRESET instead of the answer).
+
+import { createGunzip } from 'node:zlib';
+import { AppError } from '../errors.js';
+
+export interface BodyLimits {
+  /** Cap on bytes on the wire (compressed bytes when the body is gzip). */
+  maxBytes: number;
+  /** Cap on decoded ÷ wire bytes over the whole gzip stream. */
+  decompRatioMax: number;
+  /** Absolute cap on decompressed bytes. */
+  maxDecodedBytes: number;
+  /** After a refusal, read and drop at most this many more bytes (default 8 MiB). */
+  drainMaxBytes?: number;
+  /** After a refusal, spend at most this long dropping the rest of the body (default 1 s). */
+  drainTimeoutMs?: number;
+}
+
+const DEFAULT_DRAIN_MAX_BYTES = 8 * 1024 * 1024;
+const DEFAULT_DRAIN_TIMEOUT_MS = 1_000;
+const INFLATE_CHUNK_BYTES = 64 * 1024;
+const CLOSE = { Connection: 'close' };
+
+type Reader = ReadableStreamDefaultReader<Uint8Array>;
+
+/**
+ * Reads the whole body of `req` (decoding `Content-Encoding: gzip`) within `limits`.
+ * Throws AppError 413 / 415 / 400 on a refused body, or `signal.reason` when `signal` aborts.
+ */
+export async function readBody(req: Request, limits: BodyLimits, signal?: AbortSignal): Promise<Uint8Array> {
+  signal?.throwIfAborted();
+  const declared = declaredLength(req.headers.get('content-length'));
+  const body = (req.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() })) as ReadableStream<Uint8Array>;
+  const wire = new Wire(body.getReader(), limits.maxBytes, signal);
+  try {
+    const gzip = isGzip(req.headers.get('content-encoding'));
+    if (declared !== undefined && declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
+    return gzip ? await readGzip(wire, limits, declared) : await readIdentity(wire);
+  } catch (err) {
+    if (signal?.aborted) {
+      wire.abandon(signal.reason);
+      throw signal.reason;
+    }
+    if (err instanceof AppError) {
+      const left = declared === undefined ? undefined : declared - wire.bytes;
+      await wire.drain(limits.drainMaxBytes ?? DEFAULT_DRAIN_MAX_BYTES, limits.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, left);
+    }
+    throw err;
+  } finally {
+    wire.release();
+  }
+}
+
+async function readIdentity(wire: Wire): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for (let chunk = await wire.next(); chunk !== null; chunk = await wire.next()) parts.push(chunk);
+  return parts.length === 1 && parts[0] !== undefined ? parts[0] : Buffer.concat(parts, wire.bytes);
+}
+
+async function readGzip(wire: Wire, limits: BodyLimits, declared: number | undefined): Promise<Uint8Array> {
+  // With a declared length the final ratio is bounded from the start, so a bomb is refused as
+  // soon as its output passes ratio × Content-Length rather than at the absolute cap.
+  const ratioCap = declared === undefined ? Infinity : limits.decompRatioMax * declared;
+  const inflater = new Inflater((decoded) => {
+    if (decoded > limits.maxDecodedBytes) return decodedTooLarge(limits.maxDecodedBytes);
+    if (decoded > ratioCap) return ratioTooHigh(limits.decompRatioMax);
+    return undefined;
+  });
+  try {
+    for (let chunk = await wire.next(); chunk !== null; chunk = await wire.next()) await inflater.write(chunk);
+    const out = await inflater.end();
+    // zlib stops at zero padding after the last member and ignores what follows it; anything it
+    // did not consume is data we were sent but would not decode.
+    if (inflater.consumed !== wire.bytes) throw corruptGzip();
+    if (out.byteLength > limits.decompRatioMax * wire.bytes) throw ratioTooHigh(limits.decompRatioMax);
+    return out;
+  } finally {
+    inflater.destroy();
+  }
+}
+
+/** The request stream, counted against the wire cap, abortable. */
+class Wire {
+  bytes = 0;
+  private released = false;
+
+  constructor(
+    private readonly reader: Reader,
+    private readonly maxBytes: number,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  async next(): Promise<Uint8Array | null> {
+    let result: Awaited<ReturnType<Reader['read']>>;
+    try {
+      result = await untilAborted(this.reader.read(), this.signal);
+    } catch (err) {
+      if (this.signal?.aborted) throw err;
+      throw new AppError('BAD_REQUEST', 'request body ended early', { reason: 'body_incomplete' }, CLOSE);
+    }
+    if (result.done) return null;
+    this.bytes += result.value.byteLength;
+    if (this.bytes > this.maxBytes) throw tooLarge(this.maxBytes);
+    return result.value;
+  }
+
+  /**
+   * Reads and drops what the client is still sending, so it can finish writing and read our
+   * answer. Gives up when the rest is known to exceed the budget, when the budget or time runs
+   * out, or when the stream fails; never throws.
+   */
+  async drain(maxBytes: number, timeoutMs: number, knownLeft: number | undefined): Promise<void> {
+    if (knownLeft !== undefined && knownLeft > maxBytes) return;
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), timeoutMs);
+    const onAbort = (): void => stop.abort();
+    this.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for (let left = maxBytes; left >= 0; ) {
+        const result = await untilAborted(this.reader.read(), stop.signal);
+        if (result.done) return;
+        left -= result.value.byteLength;
+      }
+    } catch {
+      // timed out, aborted or the stream failed: nothing more to drain
+    } finally {
+      clearTimeout(timer);
+      this.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Gives up on the body: the caller is not going to answer this client about it. */
+  abandon(reason: unknown): void {
+    this.released = true;
+    this.reader.cancel(reason).catch(() => {});
+  }
+
+  /**
+   * Releases the stream without cancelling it: cancelling a raw Node request stream destroys the
+   * socket, and the response we are about to send with it. The server closes the connection after
+   * answering (`Connection: close`).
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    try {
+      this.reader.releaseLock();
+    } catch {
+      // a read is still pending (drain timed out); the stream is left to the server
+    }
+  }
+}
+
+/** Streaming gunzip whose output is checked chunk by chunk and dropped on the first violation. */
+class Inflater {
+  private readonly zlib = createGunzip({ chunkSize: INFLATE_CHUNK_BYTES });
+  private readonly parts: Buffer[] = [];
+  private decoded = 0;
+  private failure: AppError | undefined;
+  private ended = false;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly check: (decoded: number) => AppError | undefined) {
+    this.zlib.on('data', (chunk: Buffer) => this.take(chunk));
+    this.zlib.on('error', () => this.fail(corruptGzip()));
+    this.zlib.on('end', () => {
+      this.ended = true;
+      this.poke();
+    });
+    this.zlib.on('drain', () => this.poke());
+    this.zlib.on('close', () => this.poke());
+  }
+
+  /** Compressed bytes zlib has consumed (multi-member streams included). */
+  get consumed(): number {
+    return this.zlib.bytesWritten;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.throwIfFailed();
+    if (this.ended) throw corruptGzip(); // input after the gzip stream ended
+    if (!this.zlib.write(chunk)) {
+      while (this.zlib.writableNeedDrain && !this.settled()) await this.event();
+    }
+    this.throwIfFailed();
+  }
+
+  async end(): Promise<Buffer> {
+    this.throwIfFailed();
+    this.zlib.end();
+    while (!this.settled()) await this.event();
+    this.throwIfFailed();
+    if (!this.ended) throw corruptGzip();
+    return Buffer.concat(this.parts, this.decoded);
+  }
+
+  destroy(): void {
+    this.parts.length = 0;
+    this.zlib.destroy();
+  }
+
+  private take(chunk: Buffer): void {
+    if (this.failure) return;
+    this.decoded += chunk.byteLength;
+    const err = this.check(this.decoded);
+    if (err) this.fail(err);
+    else this.parts.push(chunk);
+  }
+
+  private fail(err: AppError): void {
+    this.failure ??= err;
+    this.parts.length = 0;
+    this.zlib.destroy(); // stops inflating at once: a bomb is never expanded past the cap
+    this.poke();
+  }
+
+  private settled(): boolean {
+    return this.ended || this.failure !== undefined || this.zlib.destroyed;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private event(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
+  private poke(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+}
+
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+function isGzip(header: string | null): boolean {
+  const encoding = header?.trim().toLowerCase() ?? '';
+  if (encoding === '' || encoding === 'identity') return false;
+  if (encoding === 'gzip' || encoding === 'x-gzip') return true;
+  throw new AppError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    'unsupported Content-Encoding (only gzip or identity)',
+    { reason: 'unsupported_encoding' },
+    CLOSE,
+  );
+}
+
+function declaredLength(header: string | null): number | undefined {
+  if (header === null || !/^\d+$/.test(header.trim())) return undefined;
+  const n = Number(header.trim());
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+function tooLarge(limit: number): AppError {
+  return new AppError('PAYLOAD_TOO_LARGE', 'request body too large', { reason: 'body_too_large', limit_bytes: limit }, CLOSE);
+}
+
+function decodedTooLarge(limit: number): AppError {
+  return new AppError(
+    'PAYLOAD_TOO_LARGE',
+    'decompressed request body too large',
+    { reason: 'decoded_too_large', limit_bytes: limit },
+    CLOSE,
+  );
+}
+
+function ratioTooHigh(ratioMax: number): AppError {
+  return new AppError(
+    'PAYLOAD_TOO_LARGE',
+    'request body decompresses beyond the allowed ratio',
+    { reason: 'decompression_ratio', ratio_max: ratioMax },
+    CLOSE,
+  );
+}
+
+function corruptGzip(): AppError {
+  return new AppError('BAD_REQUEST', 'request body is not valid gzip', { reason: 'corrupt_gzip' }, CLOSE);
+}

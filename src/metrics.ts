@@ -1,0 +1,126 @@
+// Every metric the service exports, declared once on a non-global registry (tests build many apps
+// in one process). HTTP labels use route templates, never raw paths, so cardinality stays bounded.
+// Point-in-time gauges are read from their owners in collect().
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface GaugeSources {
+  queueDepth: () => number;
+  inflight: () => number;
+  cacheBytes: () => number;
+}
+
+export type RejectReason =
+  | 'rate_limited'
+  | 'inflight'
+  | 'queue_full'
+  | 'breaker_open'
+  | 'deadline_on_arrival'
+  | 'deadline_estimate'
+  | 'body_too_large'
+  | 'unsupported_encoding'
+  | 'shutting_down';
+
+export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+  const m = {
+    registry,
+    computeLatency: new Histogram({
+      name: 'reward_compute_latency_seconds',
+      help: 'Time a compute task spent in a pool worker (decode, calculus, manifest)',
+      buckets: seconds,
+      registers: [registry],
+    }),
+    runs: new Counter({
+      name: 'reward_runs_total',
+      help: 'Compute requests by outcome',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    invariantFail: new Counter({
+      name: 'reward_invariant_fail_total',
+      help: 'Runs quarantined because an invariant of SPEC §4.9 did not hold',
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: 'rejected_total',
+      help: 'Requests refused before any work, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by route template',
+      labelNames: ['route', 'method', 'status'] as const,
+      buckets: seconds,
+      registers: [registry],
+    }),
+    deadlineEnforced: new Counter({
+      name: 'deadline_enforced_total',
+      help: 'Requests answered 504 because of their deadline, by stage',
+      labelNames: ['stage'] as const,
+      registers: [registry],
+    }),
+    deadlineExceededBy: new Histogram({
+      name: 'deadline_exceeded_by_seconds',
+      help: 'How far past its deadline a request was when it was refused or aborted',
+      buckets: seconds,
+      registers: [registry],
+    }),
+    deadlineRemaining: new Histogram({
+      name: 'deadline_remaining_seconds',
+      help: 'Time left before the deadline when a compute task was admitted',
+      buckets: seconds,
+      registers: [registry],
+    }),
+    cacheHits: new Counter({ name: 'inputs_cache_hits_total', help: 'Parsed inputs served from cache', registers: [registry] }),
+    cacheMisses: new Counter({ name: 'inputs_cache_misses_total', help: 'Parsed inputs decoded anew', registers: [registry] }),
+    workerFailures: new Counter({
+      name: 'compute_worker_failures_total',
+      help: 'Compute tasks lost to a worker crash, hang or abort',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    configReload: new Counter({
+      name: 'config_reload_total',
+      help: 'Configuration reloads by result',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'auth_failures_total',
+      help: 'Requests refused by authentication or authorisation',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+  };
+  new Gauge({
+    name: 'queue_depth',
+    help: 'Compute tasks waiting for a pool worker',
+    registers: [registry],
+    collect() {
+      this.set(sources.queueDepth());
+    },
+  });
+  new Gauge({
+    name: 'inflight_requests',
+    help: 'HTTP requests being served',
+    registers: [registry],
+    collect() {
+      this.set(sources.inflight());
+    },
+  });
+  new Gauge({
+    name: 'inputs_cache_bytes',
+    help: 'Estimated bytes held by the parsed-inputs cache',
+    registers: [registry],
+    collect() {
+      this.set(sources.cacheBytes());
+    },
+  });
+  return m;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,167 @@
+// The one owner of the Piscina pool. It admits tasks (queue bound, circuit breaker), runs them with
+// an abort signal, and translates every pool failure into the error taxonomy here, so no route
+// needs to know how a worker can die.
+//
+// Piscina's own maxQueue is fixed at construction; WORK_QUEUE_MAX must be reloadable, so admission
+// is checked here against `queueSize` instead. A task whose signal aborts while running makes
+// Piscina terminate that worker and start a fresh one: that is how a hung task is stopped.
+
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { ComputeResult, ComputeTask, SealResult, SealTask } from './compute/protocol.js';
+import { AppError } from './errors.js';
+
+export interface PoolOptions {
+  threads: number;
+  queueMax: number;
+  /** Compiled worker module; tests pass a fault-injecting one. */
+  filename?: string;
+  /** Worker crashes within `breakerWindowMs` that open the breaker. */
+  breakerThreshold?: number;
+  breakerWindowMs?: number;
+  now?: () => number;
+}
+
+export interface Saturation {
+  threads: number;
+  queueDepth: number;
+  queueMax: number;
+  running: number;
+  breakerOpenForMs: number;
+}
+
+export type FailureKind = 'crash' | 'abort' | 'error';
+
+const DEFAULT_WORKER = fileURLToPath(new URL('../workers/compute.js', import.meta.url));
+
+export class ComputePool {
+  private readonly piscina: Piscina;
+  private queueMax: number;
+  private readonly threads: number;
+  private readonly now: () => number;
+  private readonly breakerThreshold: number;
+  private readonly breakerWindowMs: number;
+  private failures: number[] = [];
+  private openUntil = 0;
+  private backoffMs = 1000;
+  private running = 0;
+  private started = false;
+  onFailure: (kind: FailureKind) => void = () => {};
+
+  constructor(opts: PoolOptions) {
+    this.threads = opts.threads;
+    this.queueMax = opts.queueMax;
+    this.now = opts.now ?? Date.now;
+    this.breakerThreshold = opts.breakerThreshold ?? 5;
+    this.breakerWindowMs = opts.breakerWindowMs ?? 30_000;
+    this.piscina = new Piscina({
+      filename: opts.filename ?? DEFAULT_WORKER,
+      minThreads: opts.threads,
+      maxThreads: opts.threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: 1,
+      recordTiming: false,
+    });
+    // An uncaught error in an idle worker: Piscina replaces the worker; count it, don't crash.
+    this.piscina.on('error', () => this.recordFailure('crash'));
+  }
+
+  /** Resolves once a trivial task round-trips, i.e. a worker has loaded the core. */
+  async start(): Promise<void> {
+    const probe: SealTask = {
+      op: 'seal',
+      bytes: new TextEncoder().encode('{"schema":"rewarder.policy/v1","id":"probe","rounding":"floor","kinds":{}}'),
+      limits: { inputs: { maxBytes: 1, maxActors: 1, maxEvents: 1 }, policyMaxBytes: 1024 },
+      expect: 'rewarder.policy/v1',
+    };
+    await this.piscina.run(probe);
+    this.started = true;
+  }
+
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  setQueueMax(n: number): void {
+    this.queueMax = n;
+  }
+
+  saturation(): Saturation {
+    return {
+      threads: this.threads,
+      queueDepth: this.piscina.queueSize,
+      queueMax: this.queueMax,
+      running: this.running,
+      breakerOpenForMs: Math.max(0, this.openUntil - this.now()),
+    };
+  }
+
+  seal(task: SealTask, signal: AbortSignal): Promise<SealResult> {
+    return this.run(task, signal, [task.bytes.buffer as ArrayBuffer]);
+  }
+
+  compute(task: ComputeTask, signal: AbortSignal): Promise<ComputeResult> {
+    return this.run(task, signal, []);
+  }
+
+  private async run<T>(task: SealTask | ComputeTask, signal: AbortSignal, transferList: ArrayBuffer[]): Promise<T> {
+    const openFor = this.openUntil - this.now();
+    if (openFor > 0) {
+      throw new AppError(
+        'UNAVAILABLE',
+        'compute workers are failing; retry later',
+        { reason: 'breaker_open', retry_after_ms: openFor },
+        { 'Retry-After': String(Math.ceil(openFor / 1000)) },
+      );
+    }
+    if (this.piscina.queueSize >= this.queueMax) {
+      throw new AppError('OVERLOADED', 'compute queue is full', { reason: 'queue_full', queue_max: this.queueMax }, { 'Retry-After': '1' });
+    }
+    this.running++;
+    try {
+      const result = (await this.piscina.run(task, { signal, transferList })) as T;
+      this.backoffMs = 1000;
+      return result;
+    } catch (e) {
+      throw this.translate(e, signal);
+    } finally {
+      this.running--;
+    }
+  }
+
+  /** Maps what Piscina rejects with onto the taxonomy; the caller decides on deadline details. */
+  private translate(e: unknown, signal: AbortSignal): unknown {
+    if (signal.aborted) {
+      // Aborted by the deadline or by a client that went away; if the task was running, Piscina
+      // terminated its worker (that is how a hung task is stopped). Not a worker fault, so it
+      // does not count against the breaker.
+      this.onFailure('abort');
+      return signal.reason instanceof AppError ? signal.reason : e;
+    }
+    const message = e instanceof Error ? e.message : String(e);
+    if (/terminated|exited|worker.*(died|exit)/i.test(message)) {
+      this.recordFailure('crash');
+      return new AppError('UNAVAILABLE', 'the compute worker failed; retry', { reason: 'worker_failed' }, { 'Retry-After': '1' });
+    }
+    // The worker function threw: a bug in the core, not the client's fault. The worker lives on.
+    this.onFailure('error');
+    return e;
+  }
+
+  private recordFailure(kind: FailureKind): void {
+    this.onFailure(kind);
+    const now = this.now();
+    this.failures = this.failures.filter((t) => now - t < this.breakerWindowMs);
+    this.failures.push(now);
+    if (this.failures.length >= this.breakerThreshold) {
+      // Open, and back off longer each time it reopens without a success in between.
+      this.openUntil = now + this.backoffMs;
+      this.backoffMs = Math.min(this.backoffMs * 2, 30_000);
+      this.failures = [];
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.piscina.close();
+  }
+}

@@ -1,0 +1,67 @@
+// The pool worker: a shim from cloneable task data to the pure core. Results that carry big
+// arrays are returned as Piscina Transferables so their buffers move instead of being copied.
+
+import { transferableSymbol, valueSymbol } from 'piscina';
+import { calculate } from '../src/core/calculus.js';
+import { type Inputs, decodeInputs } from '../src/core/inputs.js';
+import { buildManifest, manifestHead } from '../src/core/manifest.js';
+import { decodePolicy } from '../src/core/policy.js';
+import { seal } from '../src/core/run.js';
+import { type ComputeResult, type ComputeTask, type SealResult, type SealTask, type Task, inputsBuffers } from '../src/compute/protocol.js';
+
+function moved<T>(value: T, buffers: ArrayBuffer[]): T {
+  // Piscina looks for these two symbols on the returned object itself.
+  return { [transferableSymbol]: buffers, [valueSymbol]: value } as unknown as T;
+}
+
+function sealDoc(t: SealTask): SealResult {
+  const r = seal(t.bytes, t.limits);
+  if (!r.ok) return r;
+  if (r.value.schema !== t.expect) return { ok: false, error: { path: '$.schema', reason: `expected "${t.expect}"` } };
+  if (r.value.schema === 'rewarder.inputs/v1') {
+    const inputs = r.value.inputs;
+    return moved({ ok: true, schema: r.value.schema, cid: r.value.cid, inputs }, inputsBuffers(inputs));
+  }
+  return { ok: true, schema: r.value.schema, cid: r.value.cid, policyId: r.value.policy.id };
+}
+
+function compute(t: ComputeTask): ComputeResult {
+  const t0 = performance.now();
+  let inputs: Inputs;
+  let decoded: Inputs | null = null;
+  if (t.inputs instanceof Uint8Array) {
+    const r = decodeInputs(t.inputs, t.limits.inputs);
+    if (!r.ok) return { ok: false, kind: 'inputs', error: r.error };
+    inputs = decoded = r.value;
+  } else {
+    inputs = t.inputs;
+  }
+  const policy = decodePolicy(t.policy, t.limits.policyMaxBytes);
+  if (!policy.ok) return { ok: false, kind: 'policy', error: policy.error };
+  const t1 = performance.now();
+  const calc = calculate(inputs, policy.value);
+  if (!calc.ok) return { ok: false, kind: 'quarantined', breaches: calc.error };
+  const t2 = performance.now();
+  const ref = {
+    epochId: t.epochId,
+    inputsCid: t.inputsCid,
+    policyId: policy.value.id,
+    policyHash: t.policyHash,
+    window: inputs.window,
+  };
+  const manifest = buildManifest(ref, calc.value);
+  const t3 = performance.now();
+  const result: ComputeResult = {
+    ok: true,
+    manifest: manifest.bytes,
+    head: manifestHead(ref, manifest, calc.value),
+    decoded,
+    ms: { decode: t1 - t0, calculus: t2 - t1, manifest: t3 - t2 },
+  };
+  const buffers = [manifest.bytes.buffer as ArrayBuffer, ...(decoded === null ? [] : inputsBuffers(decoded))];
+  return moved(result, buffers);
+}
+
+export default function run(task: Task): SealResult | ComputeResult {
+  return task.op === 'seal' ? sealDoc(task) : compute(task);
+}
