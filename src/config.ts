@@ -52,6 +52,8 @@ export const configSchema = z
     SHUTDOWN_GRACE_MS: int(0).default(10_000),
 
     LEDGER_URL: z.url().optional(),
+    /** Set by the image build; reported in /version. */
+    BUILD_COMMIT: z.string().min(1).default('dev'),
   })
   .transform((c) => {
     const d = PROFILE_DEFAULTS[c.PROFILE];

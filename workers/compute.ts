@@ -1,7 +1,7 @@
 // The pool worker: a shim from cloneable task data to the pure core. Results that carry big
 // arrays are returned as Piscina Transferables so their buffers move instead of being copied.
 
-import { transferableSymbol, valueSymbol } from 'piscina';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { calculate } from '../src/core/calculus.js';
 import { type Inputs, decodeInputs } from '../src/core/inputs.js';
 import { buildManifest, manifestHead } from '../src/core/manifest.js';
@@ -9,9 +9,9 @@ import { decodePolicy } from '../src/core/policy.js';
 import { seal } from '../src/core/run.js';
 import { type ComputeResult, type ComputeTask, type SealResult, type SealTask, type Task, inputsBuffers } from '../src/compute/protocol.js';
 
-function moved<T>(value: T, buffers: ArrayBuffer[]): T {
-  // Piscina looks for these two symbols on the returned object itself.
-  return { [transferableSymbol]: buffers, [valueSymbol]: value } as unknown as T;
+function moved<T extends object>(value: T, buffers: ArrayBuffer[]): T {
+  // A Piscina Transferable: the value to send and the buffers to move with it; move() marks it.
+  return move({ [transferableSymbol]: buffers, [valueSymbol]: value }) as unknown as T;
 }
 
 function sealDoc(t: SealTask): SealResult {

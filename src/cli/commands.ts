@@ -11,6 +11,7 @@ import { type Run, computeRun, seal } from '../core/run.js';
 import { b3 } from '../core/hash.js';
 import { type Form, type Scale, SCALES, generate } from '../gen/generate.js';
 import { CliError, args, readInput, required } from './io.js';
+import { serveCmd } from './serve.js';
 
 type Command = (argv: string[]) => Promise<number> | number;
 
@@ -166,4 +167,5 @@ export const commands: Record<string, Command> = {
   'verify-proof': verifyProofCmd,
   gen: genCmd,
   demo: demoCmd,
+  serve: serveCmd,
 };

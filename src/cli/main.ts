@@ -11,7 +11,8 @@ const USAGE = `usage: rewarder <command> [options]
   prove MANIFEST ACTOR                        print a payee's amount and inclusion proof
   verify-proof PROOF (--root b3:… | --manifest FILE)   check an inclusion proof
   gen --scale S|M|L --seed N --form row|columnar [--out DIR]   generate inputs and a policy
-  demo                                        seal and compute the shipped SPEC §9 example`;
+  demo                                        seal and compute the shipped SPEC §9 example
+  serve [--dev] [--demo]                      run the HTTP service (--dev: AUTH=off; --demo: run the example through it)`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -1,0 +1,326 @@
+// createApp(deps): the Hono app from injected dependencies. It reads no config and binds no port
+// (see server.ts), so tests build it with real or fake parts. Routes are served at / and under
+// /rewarder. Every error leaves through one onError that renders the SPEC §8 envelope.
+
+import { randomUUID } from 'node:crypto';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import type { DocLimits } from '../compute/protocol.js';
+import { parseStrictJson } from '../core/json/parse.js';
+import { manifestPayouts, proveActor } from '../core/proof.js';
+import { formatDocError } from '../core/result.js';
+import { resolveDeadline } from '../deadline.js';
+import { AppError, envelope, internalError } from '../errors.js';
+import type { InputsCache } from '../inputs-cache.js';
+import type { Metrics, RejectReason } from '../metrics.js';
+import type { ComputePool } from '../pool.js';
+import type { EpochService } from '../service/epochs.js';
+import type { Stores } from '../stores/types.js';
+import type { AuditSink } from './audit.js';
+import type { Scope, TokenVerifier } from './auth.js';
+import { readBody } from './body.js';
+import { openApiDocument } from './openapi.js';
+import { type TenantRateLimiter, rateLimitHeaders, rateLimited } from './rate-limit.js';
+import { computeRequest, digest, idText } from './schemas.js';
+
+/** Settings the app reads per request; the reloadable ones may change between requests. */
+export interface AppSettings {
+  maxInflight: number;
+  reqBodyMaxBytes: number;
+  inputsMaxBytes: number;
+  decompRatioMax: number;
+  defaultDeadlineMs: number;
+  maxDeadlineMs: number;
+  docLimits: DocLimits;
+}
+
+export interface AppDeps {
+  settings: () => AppSettings;
+  stores: Stores;
+  pool: ComputePool;
+  cache: InputsCache;
+  epochs: EpochService;
+  metrics: Metrics;
+  logger: Logger;
+  /** null in development mode (AUTH=off). */
+  verifier: TokenVerifier | null;
+  rateLimiter: TenantRateLimiter;
+  audit: AuditSink;
+  version: Record<string, unknown>;
+  /** Shared with the server: in-flight count (for /metrics) and the draining flag. */
+  state: { inflight: number; shuttingDown: boolean };
+}
+
+type Env = { Variables: { corrId: string; route: string; tenant: string } };
+
+const CORR_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+const JSON_TYPE = 'application/json';
+
+export function createApp(deps: AppDeps): Hono<Env> {
+  const { metrics, stores, pool, epochs } = deps;
+  const app = new Hono<Env>();
+
+  app.use('*', async (c, next) => {
+    const given = c.req.header('x-corr-id');
+    const corrId = given !== undefined && CORR_RE.test(given) ? given : randomUUID();
+    c.set('corrId', corrId);
+    c.set('route', 'unmatched');
+    const t0 = performance.now();
+    await next();
+    c.header('X-Corr-ID', corrId);
+    metrics.httpDuration.observe(
+      { route: c.get('route'), method: c.req.method, status: String(c.res.status) },
+      (performance.now() - t0) / 1000,
+    );
+  });
+
+  app.onError((err, c) => {
+    const e = err instanceof AppError ? err : internalError();
+    const corrId = c.get('corrId') ?? randomUUID();
+    if (!(err instanceof AppError)) deps.logger.error({ err, corr_id: corrId, route: c.get('route') }, 'unhandled error');
+    else if (e.status >= 500) deps.logger.warn({ corr_id: corrId, code: e.code, reason: e.details.reason }, e.message);
+    c.header('X-Corr-ID', corrId);
+    return c.json(envelope(e, corrId), e.status, { ...e.headers });
+  });
+
+  app.notFound((c) => {
+    const e = new AppError('NOT_FOUND', 'no such route', { reason: 'no_route' });
+    return c.json(envelope(e, c.get('corrId')), 404);
+  });
+
+  const reject = (reason: RejectReason, err: AppError): never => {
+    metrics.rejected.inc({ reason });
+    throw err;
+  };
+
+  /** Names the route for metrics and logs (templates, never raw paths). */
+  const route =
+    (template: string): MiddlewareHandler<Env> =>
+    async (c, next) => {
+      c.set('route', template);
+      await next();
+    };
+
+  const admit: MiddlewareHandler<Env> = async (c, next) => {
+    if (deps.state.shuttingDown) {
+      reject('shutting_down', new AppError('UNAVAILABLE', 'the service is shutting down', { reason: 'shutting_down' }, { 'Retry-After': '5' }));
+    }
+    if (deps.state.inflight >= deps.settings().maxInflight) {
+      reject('inflight', new AppError('OVERLOADED', 'too many requests in flight', { reason: 'inflight' }, { 'Retry-After': '1' }));
+    }
+    deps.state.inflight++;
+    try {
+      await next();
+    } finally {
+      deps.state.inflight--;
+    }
+  };
+
+  const guard =
+    (scope: Scope): MiddlewareHandler<Env> =>
+    async (c, next) => {
+      const base = { route: c.get('route'), corr_id: c.get('corrId'), at: new Date().toISOString() };
+      let tenant = 'anonymous';
+      if (deps.verifier !== null) {
+        const header = c.req.header('authorization');
+        try {
+          const who = deps.verifier.verify(header, scope);
+          tenant = who.tenant;
+          deps.audit.write({ kind: 'auth_ok', tenant, token_fp: who.fingerprint, ...base });
+        } catch (e) {
+          if (e instanceof AppError) {
+            const who = deps.verifier.identify(header);
+            metrics.authFailures.inc({ code: e.code });
+            deps.audit.write({
+              kind: e.code === 'FORBIDDEN' ? 'scope_denied' : 'auth_fail',
+              ...(who.tenant !== undefined ? { tenant: who.tenant } : {}),
+              ...(who.fingerprint !== undefined ? { token_fp: who.fingerprint } : {}),
+              ...base,
+            });
+          }
+          throw e;
+        }
+      }
+      const r = deps.rateLimiter.take(tenant);
+      if (!r.ok) {
+        deps.audit.write({ kind: 'rate_limited', tenant, ...base });
+        reject('rate_limited', rateLimited(r));
+      }
+      for (const [k, v] of Object.entries(rateLimitHeaders(r))) c.header(k, v);
+      c.set('tenant', tenant);
+      await next();
+    };
+
+  const requireJson = (c: Context<Env>): void => {
+    const type = c.req.header('content-type');
+    if (type === undefined || type.split(';')[0]?.trim().toLowerCase() !== JSON_TYPE) {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'the body must be application/json', { reason: 'unsupported_media_type' });
+    }
+  };
+
+  const body = async (c: Context<Env>, maxBytes: number): Promise<Uint8Array> => {
+    requireJson(c);
+    const s = deps.settings();
+    try {
+      return await readBody(c.req.raw, { maxBytes, decompRatioMax: s.decompRatioMax, maxDecodedBytes: maxBytes }, c.req.raw.signal);
+    } catch (e) {
+      if (e instanceof AppError && e.status === 413) metrics.rejected.inc({ reason: 'body_too_large' });
+      if (e instanceof AppError && e.status === 415) metrics.rejected.inc({ reason: 'unsupported_encoding' });
+      throw e;
+    }
+  };
+
+  const param = (c: Context<Env>, name: string, schema: typeof digest | typeof idText): string => {
+    const v = c.req.param(name) ?? '';
+    if (!schema.safeParse(v).success) {
+      throw new AppError('BAD_REQUEST', `invalid ${name}`, { reason: 'invalid_path', param: name });
+    }
+    return v;
+  };
+
+  const api = new Hono<Env>();
+
+  api.put('/inputs', route('/inputs'), admit, guard('rewarder.seal'), async (c) => {
+    const bytes = await body(c, deps.settings().inputsMaxBytes);
+    const r = await pool.seal({ op: 'seal', bytes: bytes.slice(), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal);
+    if (!r.ok) throw docError(r.error);
+    if (r.schema !== 'rewarder.inputs/v1') throw internalError();
+    const created = await stores.putInputs({ cid: r.cid, bytes, actors: r.inputs.actors.length, events: r.inputs.events.count });
+    deps.cache.set(r.cid, r.inputs);
+    return c.json({ inputs_cid: r.cid, bytes: bytes.length, actors: r.inputs.actors.length, events: r.inputs.events.count }, created ? 201 : 200);
+  });
+
+  api.get('/inputs/:cid', route('/inputs/:cid'), admit, guard('rewarder.inspect'), async (c) => {
+    const doc = await stores.getInputs(param(c, 'cid', digest));
+    if (doc === null) throw new AppError('NOT_FOUND', 'no inputs with that CID', { reason: 'unknown_inputs' });
+    return exact(c, doc.bytes, doc.cid);
+  });
+
+  api.put('/policies', route('/policies'), admit, guard('rewarder.seal'), async (c) => {
+    const bytes = await body(c, deps.settings().reqBodyMaxBytes);
+    const r = await pool.seal({ op: 'seal', bytes: bytes.slice(), limits: deps.settings().docLimits, expect: 'rewarder.policy/v1' }, c.req.raw.signal);
+    if (!r.ok) throw docError(r.error);
+    if (r.schema !== 'rewarder.policy/v1') throw internalError();
+    const created = await stores.putPolicy({ hash: r.cid, id: r.policyId, bytes });
+    return c.json({ policy_id: r.policyId, policy_hash: r.cid }, created ? 201 : 200);
+  });
+
+  api.get('/policies/:hash', route('/policies/:hash'), admit, guard('rewarder.inspect'), async (c) => {
+    const doc = await stores.getPolicy(param(c, 'hash', digest));
+    if (doc === null) throw new AppError('NOT_FOUND', 'no policy with that hash', { reason: 'unknown_policy' });
+    return exact(c, doc.bytes, doc.hash);
+  });
+
+  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), admit, guard('rewarder.run'), async (c) => {
+    const s = deps.settings();
+    // The deadline starts at arrival, before the body is read: a slow upload spends its budget.
+    const arrival = { header: c.req.header('x-deadline'), queryMs: c.req.query('deadline_ms') };
+    const t0 = performance.now();
+    const now = Date.now();
+    const epochId = param(c, 'epoch', idText);
+    const parsed = parseStrictJson(await body(c, s.reqBodyMaxBytes));
+    if (!parsed.ok) throw new AppError('BAD_REQUEST', 'the body is not valid JSON', { reason: 'invalid_json', problem: formatDocError(parsed.error) });
+    const req = computeRequest.safeParse(parsed.value);
+    if (!req.success) {
+      const issue = req.error.issues[0];
+      throw new AppError('BAD_REQUEST', 'the compute request is invalid', {
+        reason: 'invalid_request',
+        path: `$${(issue?.path ?? []).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`,
+        problem: issue?.message ?? 'invalid',
+      });
+    }
+    const deadline = resolveDeadline(
+      { ...arrival, bodyMs: req.data.deadline_ms },
+      { defaultMs: s.defaultDeadlineMs, maxMs: s.maxDeadlineMs },
+      now,
+      t0,
+    );
+    if (deadline.remaining() <= 0) {
+      metrics.rejected.inc({ reason: 'deadline_on_arrival' });
+      metrics.deadlineEnforced.inc({ stage: 'arrival' });
+      metrics.deadlineExceededBy.observe(-deadline.remaining() / 1000);
+      throw deadline.exceeded('arrival');
+    }
+    let out;
+    try {
+      out = await epochs.compute(epochId, req.data, deadline, c.req.raw.signal);
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'DEADLINE_EXCEEDED' && e.details.reason !== 'deadline_estimate') {
+        metrics.deadlineEnforced.inc({ stage: 'aborted' });
+        metrics.deadlineExceededBy.observe(Number(e.details.exceeded_by_ms ?? 0) / 1000);
+      }
+      throw e;
+    }
+    c.header('Content-Type', JSON_TYPE);
+    c.header('Server-Timing', Object.entries(out.timing).map(([k, v]) => `${k};dur=${v.toFixed(1)}`).join(', '));
+    if (out.replayed) c.header('Idempotent-Replayed', 'true');
+    return c.body(out.body as Uint8Array<ArrayBuffer>, out.status);
+  });
+
+  api.get('/epochs/:epoch', route('/epochs/:epoch'), admit, guard('rewarder.inspect'), async (c) => {
+    const rec = await stores.getEpoch(param(c, 'epoch', idText));
+    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    return exact(c, rec.manifest, rec.commitment);
+  });
+
+  api.get('/epochs/:epoch/attestation', route('/epochs/:epoch/attestation'), admit, guard('rewarder.inspect'), async (c) => {
+    const rec = await stores.getEpoch(param(c, 'epoch', idText));
+    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    if (rec.attestation === null) throw new AppError('NOT_FOUND', 'signing is off: no attestation', { reason: 'signing_off' });
+    return exact(c, rec.attestation, rec.commitment);
+  });
+
+  api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), async (c) => {
+    const rec = await stores.getEpoch(param(c, 'epoch', idText));
+    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    const m = manifestPayouts(JSON.parse(new TextDecoder().decode(rec.manifest)));
+    if (typeof m === 'string') throw internalError();
+    const proof = proveActor(m, c.req.param('actor'));
+    if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
+    return c.json(proof);
+  });
+
+  // Operations: open, outside the in-flight cap so they answer under overload.
+  api.get('/healthz', route('/healthz'), (c) => c.json({ ok: true }));
+
+  api.get('/readyz', route('/readyz'), async (c) => {
+    const causes: string[] = [];
+    const sat = pool.saturation();
+    if (deps.state.shuttingDown) causes.push('shutting_down');
+    if (!pool.isStarted) causes.push('pool_not_started');
+    if (sat.queueDepth > 0.8 * sat.queueMax) causes.push('queue_above_80_percent');
+    if (sat.breakerOpenForMs > 0) causes.push('compute_breaker_open');
+    if (!(await stores.healthy().catch(() => false))) causes.push('store_down');
+    if (causes.length === 0) return c.json({ degraded: false, causes });
+    const retryAfter = Math.max(1, Math.ceil(sat.breakerOpenForMs / 1000));
+    c.header('Retry-After', String(retryAfter));
+    return c.json({ degraded: true, causes, retry_after: retryAfter }, 503);
+  });
+
+  api.get('/metrics', route('/metrics'), async (c) => {
+    c.header('Content-Type', metrics.registry.contentType);
+    return c.body(await metrics.registry.metrics());
+  });
+
+  api.get('/version', route('/version'), (c) => c.json(deps.version));
+  const openapi = openApiDocument();
+  api.get('/openapi.json', route('/openapi.json'), (c) => c.json(openapi));
+
+  app.route('/rewarder', api);
+  app.route('/', api);
+  return app;
+}
+
+/** Stored bytes exactly as sealed, with a strong ETag and conditional GET. */
+function exact(c: Context<Env>, bytes: Uint8Array, tag: string): Response {
+  const etag = `"${tag}"`;
+  c.header('ETag', etag);
+  c.header('Cache-Control', 'public, max-age=31536000, immutable');
+  if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+  c.header('Content-Type', JSON_TYPE);
+  return c.body(bytes as Uint8Array<ArrayBuffer>);
+}
+
+function docError(e: { path: string; reason: string }): AppError {
+  return new AppError('BAD_REQUEST', `invalid document: ${formatDocError(e)}`, { reason: 'invalid_document', path: e.path, problem: e.reason });
+}

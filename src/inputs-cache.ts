@@ -1,0 +1,49 @@
+// Decoded inputs by CID. Sealed inputs never change, so a decoded copy can serve every epoch and
+// policy computed over them; the cache only bounds memory (least recently used out first).
+
+import type { Inputs } from './core/inputs.js';
+
+export class InputsCache {
+  private readonly entries = new Map<string, { inputs: Inputs; bytes: number }>();
+  private total = 0;
+
+  constructor(
+    private maxBytes: number,
+    private readonly onLookup: (hit: boolean) => void = () => {},
+  ) {}
+
+  get(cid: string): Inputs | undefined {
+    const e = this.entries.get(cid);
+    this.onLookup(e !== undefined);
+    if (e === undefined) return undefined;
+    // Re-insert: Map keeps insertion order, so the first key is always the least recent.
+    this.entries.delete(cid);
+    this.entries.set(cid, e);
+    return e.inputs;
+  }
+
+  set(cid: string, inputs: Inputs): void {
+    const bytes = estimateBytes(inputs);
+    if (bytes > this.maxBytes || this.entries.has(cid)) return;
+    this.entries.set(cid, { inputs, bytes });
+    this.total += bytes;
+    for (const [key, e] of this.entries) {
+      if (this.total <= this.maxBytes) break;
+      this.entries.delete(key);
+      this.total -= e.bytes;
+    }
+  }
+
+  get bytes(): number {
+    return this.total;
+  }
+}
+
+/** Typed columns exactly, strings at two bytes a unit plus a per-string overhead. */
+export function estimateBytes(i: Inputs): number {
+  const e = i.events;
+  let strings = 0;
+  for (const a of i.actors) strings += 32 + a.length * 2;
+  for (const k of i.kinds) strings += 32 + k.length * 2;
+  return e.actor.byteLength + e.kind.byteLength + e.qty.byteLength + e.ts.byteLength + strings + 256;
+}

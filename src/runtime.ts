@@ -1,0 +1,142 @@
+// The composition root: builds every part of the service from a Config. The server (and tests
+// that want the whole service in-process) call this; nothing below it reads the environment.
+
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type Logger, pino } from 'pino';
+import { type Config, RELOADABLE } from './config.js';
+import { CALCULUS } from './core/calculus.js';
+import { type AppSettings, createApp } from './http/app.js';
+import { openAuditSink } from './http/audit.js';
+import { TokenVerifier, parseTokensFile } from './http/auth.js';
+import { TenantRateLimiter } from './http/rate-limit.js';
+import { InputsCache } from './inputs-cache.js';
+import { createMetrics } from './metrics.js';
+import { ComputePool } from './pool.js';
+import { EpochService } from './service/epochs.js';
+import { MemoryStores } from './stores/memory.js';
+import type { Stores } from './stores/types.js';
+
+export interface RuntimeOptions {
+  /** Compiled worker module (tests inject faults through it). */
+  workerFile?: string;
+  logger?: Logger;
+  stores?: Stores;
+}
+
+export const VERSION = '0.1.0';
+
+export function settingsOf(c: Config): AppSettings {
+  return {
+    maxInflight: c.MAX_INFLIGHT,
+    reqBodyMaxBytes: c.REQ_BODY_MAX_BYTES,
+    inputsMaxBytes: c.INPUTS_MAX_BYTES,
+    decompRatioMax: c.DECOMP_RATIO_MAX,
+    defaultDeadlineMs: c.DEFAULT_DEADLINE_MS,
+    maxDeadlineMs: c.MAX_DEADLINE_MS,
+    docLimits: {
+      inputs: { maxBytes: c.INPUTS_MAX_BYTES, maxActors: c.MAX_ACTORS, maxEvents: c.MAX_EVENTS },
+      policyMaxBytes: c.REQ_BODY_MAX_BYTES,
+    },
+  };
+}
+
+export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
+  const logger = opts.logger ?? pino({ level: config.LOG_LEVEL, base: { service: 'svc-rewarder' } });
+  const state = { inflight: 0, shuttingDown: false };
+  let settings = settingsOf(config);
+  const pool = new ComputePool({
+    threads: config.COMPUTE_WORKERS,
+    queueMax: config.WORK_QUEUE_MAX,
+    ...(opts.workerFile !== undefined ? { filename: opts.workerFile } : {}),
+  });
+  // The cache and metrics refer to each other (hit counters, byte gauge): late-bound.
+  let cache: InputsCache | undefined;
+  const metrics = createMetrics({
+    queueDepth: () => pool.saturation().queueDepth,
+    inflight: () => state.inflight,
+    cacheBytes: () => cache?.bytes ?? 0,
+  });
+  cache = new InputsCache(config.INPUTS_CACHE_MAX_BYTES, (hit) => (hit ? metrics.cacheHits : metrics.cacheMisses).inc());
+  pool.onFailure = (kind) => metrics.workerFailures.inc({ kind });
+  const stores = opts.stores ?? new MemoryStores(config.MEMORY_STORE_MAX_BYTES);
+  const verifier = config.AUTH === 'off' ? null : new TokenVerifier(parseTokensFile(readFileSync(config.TOKENS_FILE as string, 'utf8')), randomBytes(32));
+  const rateLimiter = new TenantRateLimiter(config.TENANT_RPS_MAX);
+  const audit = openAuditSink(config.AUDIT_MODE, config.AUDIT_DIR, (e) => logger.error({ err: e }, 'audit write failed'));
+  const epochs = new EpochService({
+    stores,
+    pool,
+    cache,
+    metrics,
+    limits: () => settings.docLimits,
+    ledgerState: () => 'none',
+  });
+  const version = {
+    service: 'svc-rewarder',
+    version: VERSION,
+    build: config.BUILD_COMMIT,
+    calculus: CALCULUS,
+    profile: config.PROFILE,
+    auth: config.AUTH,
+    stores: stores.kind,
+    compute_workers: config.COMPUTE_WORKERS,
+    limits: {
+      inputs_max_bytes: config.INPUTS_MAX_BYTES,
+      req_body_max_bytes: config.REQ_BODY_MAX_BYTES,
+      decomp_ratio_max: config.DECOMP_RATIO_MAX,
+      max_actors: config.MAX_ACTORS,
+      max_events: config.MAX_EVENTS,
+      max_kinds: 64,
+      work_queue_max: config.WORK_QUEUE_MAX,
+      max_inflight: config.MAX_INFLIGHT,
+      tenant_rps_max: config.TENANT_RPS_MAX,
+      default_deadline_ms: config.DEFAULT_DEADLINE_MS,
+      max_deadline_ms: config.MAX_DEADLINE_MS,
+    },
+  };
+  const app = createApp({
+    settings: () => settings,
+    stores,
+    pool,
+    cache,
+    epochs,
+    metrics,
+    logger,
+    verifier,
+    rateLimiter,
+    audit,
+    version,
+    state,
+  });
+
+  return {
+    app,
+    pool,
+    stores,
+    metrics,
+    logger,
+    state,
+    config,
+    /** Applies the reloadable values of `next`, all at once; the rest needs a restart. */
+    reload(next: Config): string[] {
+      settings = { ...settings, maxInflight: next.MAX_INFLIGHT };
+      pool.setQueueMax(next.WORK_QUEUE_MAX);
+      rateLimiter.setRate(next.TENANT_RPS_MAX);
+      logger.level = next.LOG_LEVEL;
+      version.limits.max_inflight = next.MAX_INFLIGHT;
+      version.limits.work_queue_max = next.WORK_QUEUE_MAX;
+      version.limits.tenant_rps_max = next.TENANT_RPS_MAX;
+      const fixed = Object.keys(next).filter(
+        (k) => !(RELOADABLE as readonly string[]).includes(k) && next[k as keyof Config] !== config[k as keyof Config],
+      );
+      return fixed;
+    },
+    async close(): Promise<void> {
+      await pool.close();
+      await stores.close();
+      await audit.close();
+    },
+  };
+}
+
+export type Runtime = ReturnType<typeof buildRuntime>;

@@ -1,0 +1,90 @@
+// The server: binds the port with timeouts that fire on time, and owns the process signals.
+// SIGHUP/SIGUSR1 reload the configuration (all reloadable values or none), SIGTERM drains.
+
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import type { Runtime } from './runtime.js';
+
+export interface Listening {
+  url: string;
+  server: Server;
+  /** Stops accepting, lets in-flight requests finish (up to the grace), closes the pool. */
+  shutdown(): Promise<void>;
+}
+
+export function listen(rt: Runtime, config: Config): Promise<Listening> {
+  return new Promise((resolve) => {
+    const server = serve(
+      {
+        fetch: rt.app.fetch,
+        port: config.PORT,
+        hostname: config.HOST,
+        serverOptions: {
+          // Node checks these timeouts only every connectionsCheckingInterval (30 s by
+          // default), which would let a slow-loris client hold sockets 30 s longer than asked.
+          connectionsCheckingInterval: config.CONNECTIONS_CHECK_MS,
+          headersTimeout: config.HEADERS_TIMEOUT_MS,
+          requestTimeout: config.REQUEST_TIMEOUT_MS,
+          keepAliveTimeout: config.KEEPALIVE_TIMEOUT_MS,
+          maxHeaderSize: config.MAX_HEADER_SIZE,
+        },
+      },
+      (info: AddressInfo) => {
+        const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+        resolve({ url: `http://${host}:${info.port}`, server: server as Server, shutdown });
+      },
+    ) as Server;
+    server.headersTimeout = config.HEADERS_TIMEOUT_MS;
+    server.requestTimeout = config.REQUEST_TIMEOUT_MS;
+    server.keepAliveTimeout = config.KEEPALIVE_TIMEOUT_MS;
+
+    let closing: Promise<void> | undefined;
+    function shutdown(): Promise<void> {
+      closing ??= (async () => {
+        rt.state.shuttingDown = true;
+        const closed = new Promise<void>((done) => server.close(() => done()));
+        server.closeIdleConnections();
+        const grace = new Promise<void>((done) => setTimeout(done, config.SHUTDOWN_GRACE_MS).unref());
+        await Promise.race([closed, grace]);
+        server.closeAllConnections();
+        await rt.close();
+      })();
+      return closing;
+    }
+  });
+}
+
+/** Wires SIGHUP/SIGUSR1 (reload) and SIGTERM/SIGINT (drain, exit 0). */
+export function handleSignals(rt: Runtime, l: Listening, env: NodeJS.ProcessEnv = process.env): void {
+  const reload = (signal: string) => {
+    try {
+      const next = loadConfig(env);
+      const needRestart = rt.reload(next);
+      rt.metrics.configReload.inc({ result: 'success' });
+      rt.logger.info({ signal, restart_required_for: needRestart }, 'configuration reloaded');
+    } catch (e) {
+      rt.metrics.configReload.inc({ result: 'failure' });
+      const reason = e instanceof ConfigError ? e.message : String(e);
+      rt.logger.error({ signal, reason }, 'configuration reload refused; keeping the previous values');
+    }
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  process.on('SIGUSR1', () => reload('SIGUSR1'));
+  const stop = (signal: string) => {
+    rt.logger.info({ signal }, 'draining');
+    l.shutdown().then(
+      () => {
+        rt.logger.info('stopped');
+        process.exit(0);
+      },
+      (e: unknown) => {
+        rt.logger.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

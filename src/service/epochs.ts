@@ -1,0 +1,252 @@
+// Computing an epoch, independent of HTTP: binding, replay, conflict, single flight, dry runs,
+// deadline admission and publication. Routes only translate requests into calls here.
+//
+// Walk of one compute:
+//   1. the epoch is already bound → same triple: replay the stored answer; else 409 CONFLICT;
+//   2. someone is computing this epoch now → wait for them, then go to 1 (single flight);
+//   3. load the sealed documents (422 if policy_id does not name the stored policy);
+//   4. refuse with 504 if the estimated cost does not fit in the time left;
+//   5. run in the pool (aborted when the deadline passes or the client leaves);
+//   6. publish atomically (manifest + binding); a replica that lost the race replays or 409s.
+
+import type { ComputeResult, DocLimits } from '../compute/protocol.js';
+import type { Inputs } from '../core/inputs.js';
+import { canonicalBytes } from '../core/jcs.js';
+import { type ManifestHead, headFromManifest } from '../core/manifest.js';
+import type { Deadline } from '../deadline.js';
+import { AppError } from '../errors.js';
+import type { InputsCache } from '../inputs-cache.js';
+import type { Metrics } from '../metrics.js';
+import type { ComputePool } from '../pool.js';
+import type { EpochRecord, Stores } from '../stores/types.js';
+
+export interface ComputeRequest {
+  inputs_cid: string;
+  policy_id: string;
+  policy_hash: string;
+  dry_run?: boolean | undefined;
+  deadline_ms?: number | undefined;
+  notes?: string | undefined;
+}
+
+export interface ComputeOutcome {
+  status: 200 | 202;
+  body: Uint8Array;
+  replayed: boolean;
+  /** Server-Timing entries (ms), kept out of the body so replays stay byte-identical. */
+  timing: Record<string, number>;
+}
+
+export interface EpochDeps {
+  stores: Stores;
+  pool: ComputePool;
+  cache: InputsCache;
+  metrics: Metrics;
+  limits: () => DocLimits;
+  ledgerState: (epochId: string) => string;
+}
+
+/** Learned cost of decoding + computing, per input byte, to refuse work that cannot finish. */
+class CostModel {
+  private nsPerByte = 15; // ~65 MB/s: below what the columnar path measures, so never too strict
+  private taskMs = 5;
+
+  estimateMs(bytes: number, cached: boolean, queued: number, threads: number): number {
+    const own = cached ? this.taskMs : (bytes * this.nsPerByte) / 1e6;
+    return own + (queued * this.taskMs) / Math.max(1, threads);
+  }
+
+  observe(bytes: number, decoded: boolean, ms: number): void {
+    this.taskMs = 0.8 * this.taskMs + 0.2 * ms;
+    if (decoded && bytes > 0) this.nsPerByte = 0.8 * this.nsPerByte + 0.2 * ((ms * 1e6) / bytes);
+  }
+}
+
+export class EpochService {
+  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly answers = new Map<string, Uint8Array>();
+  private readonly cost = new CostModel();
+
+  constructor(private readonly deps: EpochDeps) {}
+
+  async compute(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal): Promise<ComputeOutcome> {
+    for (;;) {
+      const bound = await this.deps.stores.getEpoch(epochId);
+      if (bound !== null) return this.replayOrConflict(bound, req);
+      const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
+      const running = this.inflight.get(key);
+      if (running === undefined) break;
+      // Someone is computing this epoch: share their work, then look again (replay or 409).
+      await waitWithin(running, deadline, signal);
+      if (req.dry_run) return (await running) as ComputeOutcome;
+    }
+    const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
+    const work = this.run(epochId, req, deadline, signal);
+    this.inflight.set(key, work);
+    try {
+      return await work;
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+
+  private async run(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal): Promise<ComputeOutcome> {
+    const { stores, pool, cache, metrics } = this.deps;
+    const t0 = performance.now();
+    const [policy, cached] = [await stores.getPolicy(req.policy_hash), cache.get(req.inputs_cid)];
+    if (policy === null) throw new AppError('NOT_FOUND', 'no policy with that hash', { reason: 'unknown_policy' });
+    if (policy.id !== req.policy_id) {
+      throw new AppError('POLICY_MISMATCH', 'policy_id does not match the stored policy', {
+        reason: 'policy_id_mismatch',
+        stored_policy_id: policy.id,
+      });
+    }
+    let inputs: Inputs | Uint8Array;
+    let size: number;
+    if (cached !== undefined) {
+      inputs = cached;
+      size = cached.events.count * 21;
+    } else {
+      const stored = await stores.getInputs(req.inputs_cid);
+      if (stored === null) throw new AppError('NOT_FOUND', 'no inputs with that CID', { reason: 'unknown_inputs' });
+      inputs = stored.bytes;
+      size = stored.bytes.length;
+    }
+    const sat = pool.saturation();
+    const estimate = this.cost.estimateMs(size, cached !== undefined, sat.queueDepth, sat.threads);
+    if (deadline.remaining() < estimate) {
+      metrics.rejected.inc({ reason: 'deadline_estimate' });
+      metrics.deadlineEnforced.inc({ stage: 'estimate' });
+      throw deadline.exceeded('estimate');
+    }
+    metrics.deadlineRemaining.observe(Math.max(0, deadline.remaining()) / 1000);
+
+    const t1 = performance.now();
+    const result = await pool.compute(
+      {
+        op: 'compute',
+        epochId,
+        inputsCid: req.inputs_cid,
+        policyHash: req.policy_hash,
+        policy: policy.bytes,
+        inputs,
+        limits: this.deps.limits(),
+      },
+      AbortSignal.any([signal, deadline.signal()]),
+    );
+    const t2 = performance.now();
+    metrics.computeLatency.observe((t2 - t1) / 1000);
+    this.cost.observe(size, cached === undefined, t2 - t1);
+    const ok = this.accept(result, req);
+    if (ok.decoded !== null) cache.set(req.inputs_cid, ok.decoded);
+
+    const timing = { load: t1 - t0, queue_and_compute: t2 - t1, decode: ok.ms.decode, calculus: ok.ms.calculus, manifest: ok.ms.manifest };
+    if (req.dry_run) {
+      metrics.runs.inc({ status: 'dry_run' });
+      return { status: 200, body: this.answer(ok.head, true), replayed: false, timing };
+    }
+    const record: EpochRecord = {
+      epochId,
+      inputsCid: req.inputs_cid,
+      policyHash: req.policy_hash,
+      policyId: policy.id,
+      runKey: ok.head.run_key,
+      commitment: ok.head.commitment,
+      manifest: ok.manifest,
+      attestation: null,
+    };
+    const published = await stores.publish(record);
+    if (!published.created) return this.replayOrConflict(published.record, req);
+    const body = this.answer(ok.head, false);
+    this.answers.set(epochId, body);
+    metrics.runs.inc({ status: 'published' });
+    return { status: 200, body, replayed: false, timing: { ...timing, publish: performance.now() - t2 } };
+  }
+
+  private accept(result: ComputeResult, req: ComputeRequest): Extract<ComputeResult, { ok: true }> {
+    if (result.ok) return result;
+    const { metrics } = this.deps;
+    if (result.kind === 'quarantined') {
+      metrics.invariantFail.inc();
+      metrics.runs.inc({ status: 'quarantined' });
+      throw new AppError('QUARANTINED', 'an invariant of the calculus failed; nothing was published', {
+        reason: 'invariant_breach',
+        invariants: result.breaches.map((b) => b.invariant),
+      });
+    }
+    // Sealed documents were valid when stored; they can fail now only if limits were lowered.
+    metrics.runs.inc({ status: 'invalid' });
+    throw new AppError('BAD_REQUEST', `stored ${result.kind} no longer pass the configured limits`, {
+      reason: `${result.kind}_invalid`,
+      path: result.error.path,
+      problem: result.error.reason,
+      [result.kind === 'inputs' ? 'inputs_cid' : 'policy_hash']: result.kind === 'inputs' ? req.inputs_cid : req.policy_hash,
+    });
+  }
+
+  private replayOrConflict(bound: EpochRecord, req: ComputeRequest): ComputeOutcome {
+    const differs = [
+      ...(bound.inputsCid !== req.inputs_cid ? ['inputs_cid'] : []),
+      ...(bound.policyHash !== req.policy_hash ? ['policy_hash'] : []),
+    ];
+    if (differs.length > 0) {
+      this.deps.metrics.runs.inc({ status: 'conflict' });
+      throw new AppError('CONFLICT', `epoch ${bound.epochId} is bound to a different ${differs.join(' and ')}`, {
+        reason: 'epoch_bound',
+        differs,
+        bound: { inputs_cid: bound.inputsCid, policy_hash: bound.policyHash },
+      });
+    }
+    if (bound.policyId !== req.policy_id) {
+      throw new AppError('POLICY_MISMATCH', 'policy_id does not match the stored policy', {
+        reason: 'policy_id_mismatch',
+        stored_policy_id: bound.policyId,
+      });
+    }
+    let body = this.answers.get(bound.epochId);
+    if (body === undefined) {
+      body = this.answer(headFromManifest(bound.manifest), false);
+      this.answers.set(bound.epochId, body);
+    }
+    this.deps.metrics.runs.inc({ status: 'replayed' });
+    return { status: 200, body, replayed: true, timing: {} };
+  }
+
+  /** The compute response: a deterministic function of the run and its ledger state. */
+  private answer(head: ManifestHead, dryRun: boolean): Uint8Array {
+    return canonicalBytes({
+      epoch_id: head.epoch_id,
+      run_key: head.run_key,
+      inputs_cid: head.inputs_cid,
+      policy: head.policy,
+      window: head.window,
+      counts: head.counts,
+      totals: head.totals,
+      payouts_root: head.payouts_root,
+      commitment: head.commitment,
+      dry_run: dryRun,
+      ledger: { state: dryRun ? 'none' : this.deps.ledgerState(head.epoch_id) },
+      quarantine: false,
+    });
+  }
+}
+
+/** Waits for another request's work without outliving our own deadline or client. */
+async function waitWithin(work: Promise<unknown>, deadline: Deadline, signal: AbortSignal): Promise<void> {
+  const stop = AbortSignal.any([signal, deadline.signal('waiting')]);
+  if (stop.aborted) throw stop.reason;
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(stop.reason);
+    stop.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      () => {
+        stop.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      () => {
+        stop.removeEventListener('abort', onAbort);
+        resolve();
+      },
+    );
+  });
+}
