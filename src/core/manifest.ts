@@ -8,6 +8,7 @@ import { CALCULUS } from './calculus.js';
 import { b3, formatDigest } from './hash.js';
 import { merkleRoot } from './merkle.js';
 import { runKey } from './keys.js';
+import { encodeEach } from './utf8.js';
 
 export const MANIFEST_SCHEMA = 'rewarder.manifest/v1';
 
@@ -55,26 +56,31 @@ export function buildManifest(ref: RunRef, calc: Calculation): Manifest {
     `"pool_input_minor":"${t.poolInput}","pool_minor":"${t.pool}","residual_minor":"${t.residual}",` +
     `"rounding_dust_minor":"${t.roundingDust}"},` +
     `"window":{"end_ms":${ref.window.endMs},"start_ms":${ref.window.startMs}}}`;
-  const head = `{"calculus":"${CALCULUS}",`;
-  const commitment = b3(encoder.encode(head + rest));
-  const bytes = encoder.encode(`${head}"commitment":"${commitment}",${rest}`);
+  // The commitment covers the manifest without its own member; both byte strings share every
+  // other byte, so the large part is encoded once and copied.
+  const head = encoder.encode(`{"calculus":"${CALCULUS}",`);
+  const tail = encoder.encode(rest);
+  const commitment = b3(concat(head, tail));
+  const bytes = concat(head, encoder.encode(`"commitment":"${commitment}",`), tail);
   return { bytes, commitment, payoutsRoot: root, runKey: key };
 }
 
 
-/** UTF-8 of each string as views into one buffer: one encoder call instead of one per payee. */
-function encodeAll(texts: readonly string[]): Uint8Array[] {
-  const joined = texts.join('');
-  const all = encoder.encode(joined);
-  const ascii = all.length === joined.length;
-  const out: Uint8Array[] = new Array<Uint8Array>(texts.length);
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (let i = 0; i < texts.length; i++) {
-    const t = texts[i] as string;
-    const len = ascii ? t.length : encoder.encode(t).length;
-    out[i] = all.subarray(at, at + len);
-    at += len;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
+  return out;
+}
+
+/** UTF-8 of each string as views into one buffer (one encoder call). */
+function encodeAll(texts: readonly string[]): Uint8Array[] {
+  const { bytes, offsets } = encodeEach(texts);
+  const out: Uint8Array[] = new Array<Uint8Array>(texts.length);
+  for (let i = 0; i < texts.length; i++) out[i] = bytes.subarray(offsets[i] as number, offsets[i + 1] as number);
   return out;
 }
 
