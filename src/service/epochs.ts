@@ -155,7 +155,7 @@ export class EpochService {
       manifest: ok.manifest,
       attestation: null,
     };
-    const published = await stores.publish(record);
+    const published = await stores.publish(record, [], 'pending');
     if (!published.created) return this.replayOrConflict(published.record, req);
     const body = this.answer(ok.head, false);
     this.answers.set(epochId, body);

@@ -1,26 +1,43 @@
 // Micronode stores: plain maps, bounded by total bytes so a flood of uploads cannot take the box
-// down. Nothing survives a restart (the micronode's amnesia is a feature: see README).
+// down. Nothing survives a restart, held ledger intents included: that is the micronode's
+// amnesia trade-off (see README), and the service warns about it at start.
 
 import { AppError } from '../errors.js';
-import type { EpochRecord, PublishOutcome, StoredInputs, StoredPolicy, Stores } from './types.js';
+import {
+  type EpochRecord,
+  FINAL_STATES,
+  type OutboxPart,
+  type PartState,
+  type PartStatus,
+  type PublishOutcome,
+  type StoredInputs,
+  type StoredPolicy,
+  type Stores,
+} from './types.js';
+
+interface Row extends PartStatus {
+  part: OutboxPart;
+  leaseOwner: string | null;
+  leaseUntil: number;
+}
 
 export class MemoryStores implements Stores {
   readonly kind = 'memory' as const;
   private readonly inputs = new Map<string, StoredInputs>();
   private readonly policies = new Map<string, StoredPolicy>();
   private readonly epochs = new Map<string, EpochRecord>();
+  /** Insertion order is publication order, which is the drain order. */
+  private readonly outbox = new Map<string, Row>();
   private bytes = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   private reserve(n: number): void {
     if (this.bytes + n > this.maxBytes) {
-      throw new AppError(
-        'UNAVAILABLE',
-        'the in-memory store is full',
-        { reason: 'store_full', limit_bytes: this.maxBytes },
-        { 'Retry-After': '60' },
-      );
+      throw new AppError('UNAVAILABLE', 'the in-memory store is full', { reason: 'store_full', limit_bytes: this.maxBytes }, { 'Retry-After': '60' });
     }
     this.bytes += n;
   }
@@ -51,12 +68,91 @@ export class MemoryStores implements Stores {
     return this.epochs.get(epochId) ?? null;
   }
 
-  async publish(record: EpochRecord): Promise<PublishOutcome> {
+  async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held'): Promise<PublishOutcome> {
     const existing = this.epochs.get(record.epochId);
     if (existing !== undefined) return { created: false, record: existing };
-    this.reserve(record.manifest.length + (record.attestation?.length ?? 0));
+    this.reserve(record.manifest.length + (record.attestation?.length ?? 0) + parts.reduce((n, p) => n + p.body.length, 0));
     this.epochs.set(record.epochId, record);
+    for (const part of parts) {
+      this.outbox.set(part.partId, {
+        part,
+        partId: part.partId,
+        epochId: part.epochId,
+        index: part.index,
+        count: part.count,
+        state: initial,
+        attempts: 0,
+        lastError: null,
+        leaseOwner: null,
+        leaseUntil: 0,
+      });
+    }
     return { created: true, record };
+  }
+
+  async claimParts(owner: string, limit: number, leaseMs: number, states: readonly PartState[]): Promise<OutboxPart[]> {
+    const now = this.now();
+    const out: OutboxPart[] = [];
+    for (const row of this.outbox.values()) {
+      if (out.length >= limit) break;
+      if (!states.includes(row.state) || FINAL_STATES.includes(row.state) || row.leaseUntil > now) continue;
+      row.leaseOwner = owner;
+      row.leaseUntil = now + leaseMs;
+      out.push(row.part);
+    }
+    return out;
+  }
+
+  async claimPartsById(owner: string, partIds: readonly string[], leaseMs: number): Promise<OutboxPart[]> {
+    const now = this.now();
+    const out: OutboxPart[] = [];
+    for (const id of partIds) {
+      const row = this.outbox.get(id);
+      if (row === undefined || FINAL_STATES.includes(row.state) || row.leaseUntil > now) continue;
+      row.leaseOwner = owner;
+      row.leaseUntil = now + leaseMs;
+      out.push(row.part);
+    }
+    return out;
+  }
+
+  async settlePart(partId: string, owner: string, state: PartState, attemptsAdded: number, lastError: string | null): Promise<void> {
+    const row = this.outbox.get(partId);
+    if (row === undefined) return;
+    row.attempts += attemptsAdded;
+    row.lastError = lastError;
+    if (!FINAL_STATES.includes(row.state)) row.state = state;
+    if (row.leaseOwner === owner) {
+      row.leaseOwner = null;
+      row.leaseUntil = 0;
+    }
+  }
+
+  async holdPending(): Promise<number> {
+    let n = 0;
+    for (const row of this.outbox.values()) {
+      if (row.state === 'pending') {
+        row.state = 'held';
+        n++;
+      }
+    }
+    return n;
+  }
+
+  async partsOf(epochId: string): Promise<PartStatus[]> {
+    const out: PartStatus[] = [];
+    for (const r of this.outbox.values()) {
+      if (r.epochId === epochId) {
+        out.push({ partId: r.partId, epochId: r.epochId, index: r.index, count: r.count, state: r.state, attempts: r.attempts, lastError: r.lastError });
+      }
+    }
+    return out.sort((a, b) => a.index - b.index);
+  }
+
+  async countParts(states: readonly PartState[]): Promise<number> {
+    let n = 0;
+    for (const r of this.outbox.values()) if (states.includes(r.state)) n++;
+    return n;
   }
 
   async healthy(): Promise<boolean> {

@@ -1,5 +1,6 @@
 // The storage seam. Micronode keeps everything in memory; macronode uses PostgreSQL behind the
-// same interface. Sealed documents are immutable and keyed by their CID; an epoch is bound once.
+// same interface. Sealed documents are immutable and keyed by their CID; an epoch is bound once;
+// its ledger parts live in an outbox written in the same transaction as the binding.
 
 export interface StoredInputs {
   cid: string;
@@ -23,8 +24,37 @@ export interface EpochRecord {
   runKey: string;
   commitment: string;
   manifest: Uint8Array;
-  /** Attestation JSON bytes when signing is on (issue: attestation), else null. */
+  /** Attestation JSON bytes when signing is on, else null. */
   attestation: Uint8Array | null;
+}
+
+/**
+ * Where a ledger part stands. `pending`: not yet acknowledged, may be emitted now; `held`: kept
+ * back while the ledger is degraded (quarantine-only mode); `accepted`/`dup`: acknowledged (final);
+ * `conflict`/`failed`: the ledger refused it permanently (final, alerts).
+ */
+export type PartState = 'pending' | 'held' | 'accepted' | 'dup' | 'conflict' | 'failed';
+export const FINAL_STATES: readonly PartState[] = ['accepted', 'dup', 'conflict', 'failed'];
+
+/** One ledger intent part (SPEC §7): its exact request body is fixed at publication. */
+export interface OutboxPart {
+  partId: string;
+  epochId: string;
+  runKey: string;
+  index: number;
+  count: number;
+  /** The exact JSON body to POST, identical on every attempt from any replica. */
+  body: Uint8Array;
+}
+
+export interface PartStatus {
+  partId: string;
+  epochId: string;
+  index: number;
+  count: number;
+  state: PartState;
+  attempts: number;
+  lastError: string | null;
 }
 
 export type PublishOutcome = { created: true; record: EpochRecord } | { created: false; record: EpochRecord };
@@ -38,10 +68,26 @@ export interface Stores {
   getPolicy(hash: string): Promise<StoredPolicy | null>;
   getEpoch(epochId: string): Promise<EpochRecord | null>;
   /**
-   * Binds the epoch and stores its manifest atomically. If the epoch is already bound, nothing is
-   * written and the existing record is returned: the caller decides between replay and conflict.
+   * Binds the epoch, stores its manifest and enqueues its ledger parts (in `initial` state) in one
+   * transaction. If the epoch is already bound, nothing is written and the existing record is
+   * returned: the caller decides between replay and conflict.
    */
-  publish(record: EpochRecord): Promise<PublishOutcome>;
+  publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held'): Promise<PublishOutcome>;
+  /**
+   * Leases up to `limit` non-final parts (in epoch publication order, then part index) whose lease
+   * has expired, for `leaseMs`, to `owner`. `states` narrows which (e.g. only `held`). Replicas
+   * share the outbox through this: a part is leased by at most one owner at a time, and a crashed
+   * owner's lease simply expires.
+   */
+  claimParts(owner: string, limit: number, leaseMs: number, states: readonly PartState[]): Promise<OutboxPart[]>;
+  /** Leases the given parts (a request emitting its own run) if nobody else holds them. */
+  claimPartsById(owner: string, partIds: readonly string[], leaseMs: number): Promise<OutboxPart[]>;
+  /** Records an attempt's outcome and releases the lease; final states are never left again. */
+  settlePart(partId: string, owner: string, state: PartState, attemptsAdded: number, lastError: string | null): Promise<void>;
+  /** Moves every `pending` part to `held` (entering quarantine-only mode). */
+  holdPending(): Promise<number>;
+  partsOf(epochId: string): Promise<PartStatus[]>;
+  countParts(states: readonly PartState[]): Promise<number>;
   healthy(): Promise<boolean>;
   close(): Promise<void>;
 }
