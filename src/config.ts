@@ -52,6 +52,17 @@ export const configSchema = z
     SHUTDOWN_GRACE_MS: int(0).default(10_000),
 
     LEDGER_URL: z.url().optional(),
+    LEDGER_TOKEN: z.string().min(1).optional(),
+    LEDGER_MAX_RETRIES: int(0, 10).default(2),
+    LEDGER_DEADLINE_MS: int(10).default(1000),
+    LEDGER_P95_BUDGET_MS: int(1).default(100),
+    LEDGER_P99_BUDGET_MS: int(1).default(250),
+    LEDGER_PROBE_INTERVAL_MS: int(10).default(1000),
+    LEDGER_RECOVERY_WINDOW_MS: int(0).default(600_000),
+    LEDGER_LEASE_MS: int(100).default(30_000),
+    /** PostgreSQL for durable stores (macronode); absent: memory stores. */
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+    DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('rewarder'),
     /** Set by the image build; reported in /version. */
     BUILD_COMMIT: z.string().min(1).default('dev'),
   })

@@ -8,6 +8,8 @@ export interface GaugeSources {
   queueDepth: () => number;
   inflight: () => number;
   cacheBytes: () => number;
+  heldIntents: () => Promise<number>;
+  ledgerDegraded: () => boolean;
 }
 
 export type RejectReason =
@@ -95,7 +97,45 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
       labelNames: ['code'] as const,
       registers: [registry],
     }),
+    ledgerIntents: new Counter({
+      name: 'ledger_intents_total',
+      help: 'Ledger intent part sends by result',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    ledgerLatency: new Histogram({
+      name: 'ledger_egress_latency_seconds',
+      help: 'Time to get a ledger acknowledgement for a part, retries included',
+      buckets: seconds,
+      registers: [registry],
+    }),
+    ledgerErrors: new Counter({
+      name: 'ledger_egress_errors_total',
+      help: 'Ledger sends that ended without an acknowledgement (unknown, refused or conflict)',
+      registers: [registry],
+    }),
+    ledgerConflicts: new Counter({
+      name: 'ledger_conflicts_total',
+      help: 'Parts the ledger reported as conflicting (same part_id, different body): always an alert',
+      registers: [registry],
+    }),
   };
+  new Gauge({
+    name: 'ledger_held_intents',
+    help: 'Ledger parts held while egress is degraded (quarantine-only mode)',
+    registers: [registry],
+    async collect() {
+      this.set(await sources.heldIntents().catch(() => 0));
+    },
+  });
+  new Gauge({
+    name: 'ledger_egress_degraded',
+    help: '1 while ledger egress is degraded (quarantine-only mode), else 0',
+    registers: [registry],
+    collect() {
+      this.set(sources.ledgerDegraded() ? 1 : 0);
+    },
+  });
   new Gauge({
     name: 'queue_depth',
     help: 'Compute tasks waiting for a pool worker',

@@ -1,7 +1,8 @@
 // The composition root: builds every part of the service from a Config. The server (and tests
 // that want the whole service in-process) call this; nothing below it reads the environment.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { type Logger, pino } from 'pino';
 import { type Config, RELOADABLE } from './config.js';
@@ -11,6 +12,9 @@ import { openAuditSink } from './http/audit.js';
 import { TokenVerifier, parseTokensFile } from './http/auth.js';
 import { TenantRateLimiter } from './http/rate-limit.js';
 import { InputsCache } from './inputs-cache.js';
+import { LedgerClient } from './ledger/client.js';
+import { EgressHealth } from './ledger/health.js';
+import { Settlement } from './ledger/settlement.js';
 import { createMetrics } from './metrics.js';
 import { ComputePool } from './pool.js';
 import { EpochService } from './service/epochs.js';
@@ -50,16 +54,20 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     queueMax: config.WORK_QUEUE_MAX,
     ...(opts.workerFile !== undefined ? { filename: opts.workerFile } : {}),
   });
-  // The cache and metrics refer to each other (hit counters, byte gauge): late-bound.
+  const stores = opts.stores ?? new MemoryStores(config.MEMORY_STORE_MAX_BYTES);
+  // The cache, settlement and metrics refer to each other (counters, gauges): late-bound.
   let cache: InputsCache | undefined;
+  let settlement: Settlement | null = null;
   const metrics = createMetrics({
     queueDepth: () => pool.saturation().queueDepth,
     inflight: () => state.inflight,
     cacheBytes: () => cache?.bytes ?? 0,
+    heldIntents: () => stores.countParts(['held']),
+    ledgerDegraded: () => settlement?.degraded ?? false,
   });
   cache = new InputsCache(config.INPUTS_CACHE_MAX_BYTES, (hit) => (hit ? metrics.cacheHits : metrics.cacheMisses).inc());
   pool.onFailure = (kind) => metrics.workerFailures.inc({ kind });
-  const stores = opts.stores ?? new MemoryStores(config.MEMORY_STORE_MAX_BYTES);
+  if (config.LEDGER_URL !== undefined) settlement = buildSettlement(config, stores, metrics, logger);
   const verifier = config.AUTH === 'off' ? null : new TokenVerifier(parseTokensFile(readFileSync(config.TOKENS_FILE as string, 'utf8')), randomBytes(32));
   const rateLimiter = new TenantRateLimiter(config.TENANT_RPS_MAX);
   const audit = openAuditSink(config.AUDIT_MODE, config.AUDIT_DIR, (e) => logger.error({ err: e }, 'audit write failed'));
@@ -69,7 +77,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     cache,
     metrics,
     limits: () => settings.docLimits,
-    ledgerState: () => 'none',
+    settlement,
   });
   const version = {
     service: 'svc-rewarder',
@@ -107,6 +115,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     audit,
     version,
     state,
+    ledgerDegraded: () => settlement?.degraded ?? false,
   });
 
   return {
@@ -131,7 +140,9 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
       );
       return fixed;
     },
+    settlement,
     async close(): Promise<void> {
+      await settlement?.stop();
       await pool.close();
       await stores.close();
       await audit.close();
@@ -140,3 +151,40 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
 }
 
 export type Runtime = ReturnType<typeof buildRuntime>;
+
+/** The ledger side: one client, one health tracker, one settlement (drainer) per replica. */
+function buildSettlement(config: Config, stores: Stores, metrics: ReturnType<typeof createMetrics>, logger: Logger): Settlement {
+  let settlement: Settlement | undefined;
+  const health = new EgressHealth({
+    p95BudgetMs: config.LEDGER_P95_BUDGET_MS,
+    p99BudgetMs: config.LEDGER_P99_BUDGET_MS,
+    recoveryWindowMs: config.LEDGER_RECOVERY_WINDOW_MS,
+    onChange: (degraded, why) => {
+      if (degraded) {
+        // Logged once per entry; from now on new runs are published with their intents held.
+        logger.warn({ event: 'LedgerEgressDegraded', why }, 'ledger egress degraded: quarantine-only mode');
+        settlement?.enterQuarantine().catch((e: unknown) => logger.error({ err: e }, 'holding pending intents failed'));
+      } else {
+        logger.info({ event: 'LedgerEgressRecovered', why }, 'ledger egress recovered: draining held intents');
+      }
+    },
+  });
+  const client = new LedgerClient({
+    url: config.LEDGER_URL as string,
+    token: config.LEDGER_TOKEN,
+    maxRetries: config.LEDGER_MAX_RETRIES,
+    attemptMs: config.LEDGER_DEADLINE_MS,
+    observe: (ms, answered) => health.observe(answered ? ms : Number.POSITIVE_INFINITY),
+  });
+  settlement = new Settlement({
+    stores,
+    client,
+    health,
+    metrics,
+    logger,
+    owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    leaseMs: config.LEDGER_LEASE_MS,
+    probeIntervalMs: config.LEDGER_PROBE_INTERVAL_MS,
+  });
+  return settlement;
+}

@@ -4,6 +4,7 @@
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { calculate } from '../src/core/calculus.js';
 import { type Inputs, decodeInputs } from '../src/core/inputs.js';
+import { intentParts } from '../src/core/intents.js';
 import { buildManifest, manifestHead } from '../src/core/manifest.js';
 import { decodePolicy } from '../src/core/policy.js';
 import { seal } from '../src/core/run.js';
@@ -50,15 +51,27 @@ function compute(t: ComputeTask): ComputeResult {
     window: inputs.window,
   };
   const manifest = buildManifest(ref, calc.value);
+  const head = manifestHead(ref, manifest, calc.value);
+  const parts = t.ledger
+    ? intentParts(
+        head,
+        calc.value.payees.map((p) => ({ actor: p.actor, amount_minor: p.amount.toString() })),
+      )
+    : [];
   const t3 = performance.now();
   const result: ComputeResult = {
     ok: true,
     manifest: manifest.bytes,
-    head: manifestHead(ref, manifest, calc.value),
+    head,
     decoded,
+    parts,
     ms: { decode: t1 - t0, calculus: t2 - t1, manifest: t3 - t2 },
   };
-  const buffers = [manifest.bytes.buffer as ArrayBuffer, ...(decoded === null ? [] : inputsBuffers(decoded))];
+  const buffers = [
+    manifest.bytes.buffer as ArrayBuffer,
+    ...parts.map((p) => p.body.buffer as ArrayBuffer),
+    ...(decoded === null ? [] : inputsBuffers(decoded)),
+  ];
   return moved(result, buffers);
 }
 

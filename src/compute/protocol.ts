@@ -3,6 +3,7 @@
 
 import type { InvariantBreach } from '../core/calculus.js';
 import type { InputLimits, Inputs } from '../core/inputs.js';
+import type { IntentPart } from '../core/intents.js';
 import type { ManifestHead } from '../core/manifest.js';
 import type { DocError } from '../core/result.js';
 
@@ -33,6 +34,8 @@ export interface ComputeTask {
   /** Decoded inputs from the cache, or the sealed bytes to decode here. */
   inputs: Inputs | Uint8Array;
   limits: DocLimits;
+  /** Build the ledger intent parts too (a ledger is configured and this is not a dry run). */
+  ledger: boolean;
 }
 
 export type ComputeResult =
@@ -42,6 +45,8 @@ export type ComputeResult =
       head: ManifestHead;
       /** Present when this task decoded the inputs, so the edge can cache them. */
       decoded: Inputs | null;
+      /** Ledger intent parts (empty unless asked for, or when the run has no payees). */
+      parts: IntentPart[];
       ms: { decode: number; calculus: number; manifest: number };
     }
   | { ok: false; kind: 'inputs' | 'policy'; error: DocError }

@@ -8,8 +8,9 @@ import type { Logger } from 'pino';
 import type { DocLimits } from '../compute/protocol.js';
 import { parseStrictJson } from '../core/json/parse.js';
 import { manifestPayouts, proveActor } from '../core/proof.js';
-import { formatDocError } from '../core/result.js';
+import { formatDocError, formatPath } from '../core/result.js';
 import { resolveDeadline } from '../deadline.js';
+import { summarise } from '../ledger/settlement.js';
 import { AppError, envelope, internalError } from '../errors.js';
 import type { InputsCache } from '../inputs-cache.js';
 import type { Metrics, RejectReason } from '../metrics.js';
@@ -47,6 +48,8 @@ export interface AppDeps {
   rateLimiter: TenantRateLimiter;
   audit: AuditSink;
   version: Record<string, unknown>;
+  /** True while ledger egress is degraded (quarantine-only mode). */
+  ledgerDegraded: () => boolean;
   /** Shared with the server: in-flight count (for /metrics) and the draining flag. */
   state: { inflight: number; shuttingDown: boolean };
 }
@@ -182,7 +185,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   api.put('/inputs', route('/inputs'), admit, guard('rewarder.seal'), async (c) => {
     const bytes = await body(c, deps.settings().inputsMaxBytes);
-    const r = await pool.seal({ op: 'seal', bytes: bytes.slice(), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal);
+    const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal);
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
     const created = await stores.putInputs({ cid: r.cid, bytes, actors: r.inputs.actors.length, events: r.inputs.events.count });
@@ -198,7 +201,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   api.put('/policies', route('/policies'), admit, guard('rewarder.seal'), async (c) => {
     const bytes = await body(c, deps.settings().reqBodyMaxBytes);
-    const r = await pool.seal({ op: 'seal', bytes: bytes.slice(), limits: deps.settings().docLimits, expect: 'rewarder.policy/v1' }, c.req.raw.signal);
+    const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.policy/v1' }, c.req.raw.signal);
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.policy/v1') throw internalError();
     const created = await stores.putPolicy({ hash: r.cid, id: r.policyId, bytes });
@@ -223,10 +226,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const req = computeRequest.safeParse(parsed.value);
     if (!req.success) {
       const issue = req.error.issues[0];
+      // zod's message for an unknown member quotes the member name in full: name the place the
+      // way the core does (formatPath cuts long names) and never echo the client's text.
+      const unknown = issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+      const segments = (issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)));
       throw new AppError('BAD_REQUEST', 'the compute request is invalid', {
         reason: 'invalid_request',
-        path: `$${(issue?.path ?? []).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`,
-        problem: issue?.message ?? 'invalid',
+        path: formatPath(unknown === undefined ? segments : [...segments, unknown]),
+        problem: unknown === undefined ? (issue?.message ?? 'invalid') : 'unknown member',
       });
     }
     const deadline = resolveDeadline(
@@ -243,7 +250,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }
     let out;
     try {
-      out = await epochs.compute(epochId, req.data, deadline, c.req.raw.signal);
+      out = await epochs.compute(epochId, req.data, deadline, c.req.raw.signal, c.get('corrId'));
     } catch (e) {
       if (e instanceof AppError && e.code === 'DEADLINE_EXCEEDED' && e.details.reason !== 'deadline_estimate') {
         metrics.deadlineEnforced.inc({ stage: 'aborted' });
@@ -252,7 +259,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
       throw e;
     }
     c.header('Content-Type', JSON_TYPE);
-    c.header('Server-Timing', Object.entries(out.timing).map(([k, v]) => `${k};dur=${v.toFixed(1)}`).join(', '));
+    const timing = Object.entries(out.timing);
+    if (timing.length > 0) c.header('Server-Timing', timing.map(([k, v]) => `${k};dur=${v.toFixed(1)}`).join(', '));
     if (out.replayed) c.header('Idempotent-Replayed', 'true');
     return c.body(out.body as Uint8Array<ArrayBuffer>, out.status);
   });
@@ -268,6 +276,27 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
     if (rec.attestation === null) throw new AppError('NOT_FOUND', 'signing is off: no attestation', { reason: 'signing_off' });
     return exact(c, rec.attestation, rec.commitment);
+  });
+
+  api.get('/epochs/:epoch/ledger', route('/epochs/:epoch/ledger'), admit, guard('rewarder.inspect'), async (c) => {
+    const epochId = param(c, 'epoch', idText);
+    const rec = await stores.getEpoch(epochId);
+    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    const parts = await stores.partsOf(epochId);
+    return c.json({
+      epoch_id: epochId,
+      run_key: rec.runKey,
+      state: summarise(parts.map((p) => p.state)),
+      degraded: deps.ledgerDegraded(),
+      parts: parts.map((p) => ({
+        part_id: p.partId,
+        index: p.index,
+        count: p.count,
+        state: p.state,
+        attempts: p.attempts,
+        last_error: p.lastError,
+      })),
+    });
   });
 
   api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), async (c) => {
@@ -319,6 +348,15 @@ function exact(c: Context<Env>, bytes: Uint8Array, tag: string): Response {
   if (c.req.header('if-none-match') === etag) return c.body(null, 304);
   c.header('Content-Type', JSON_TYPE);
   return c.body(bytes as Uint8Array<ArrayBuffer>);
+}
+
+/**
+ * A copy with its own ArrayBuffer, for transferring to a worker while the original is stored.
+ * Not `bytes.slice()`: on a Node Buffer (what a multi-chunk body is) slice is a view, and
+ * transferring its buffer would detach the stored document (and any pooled memory around it).
+ */
+function ownCopy(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }
 
 function docError(e: { path: string; reason: string }): AppError {

@@ -10,6 +10,7 @@
 //   6. publish atomically (manifest + binding); a replica that lost the race replays or 409s.
 
 import type { ComputeResult, DocLimits } from '../compute/protocol.js';
+import type { IntentPart } from '../core/intents.js';
 import type { Inputs } from '../core/inputs.js';
 import { canonicalBytes } from '../core/jcs.js';
 import { type ManifestHead, headFromManifest } from '../core/manifest.js';
@@ -18,7 +19,8 @@ import { AppError } from '../errors.js';
 import type { InputsCache } from '../inputs-cache.js';
 import type { Metrics } from '../metrics.js';
 import type { ComputePool } from '../pool.js';
-import type { EpochRecord, Stores } from '../stores/types.js';
+import type { LedgerState, Settlement } from '../ledger/settlement.js';
+import type { EpochRecord, OutboxPart, Stores } from '../stores/types.js';
 
 export interface ComputeRequest {
   inputs_cid: string;
@@ -43,7 +45,8 @@ export interface EpochDeps {
   cache: InputsCache;
   metrics: Metrics;
   limits: () => DocLimits;
-  ledgerState: (epochId: string) => string;
+  /** null without LEDGER_URL: runs end at a published manifest (ledger state `none`). */
+  settlement: Settlement | null;
 }
 
 /** Learned cost of decoding + computing, per input byte, to refuse work that cannot finish. */
@@ -64,13 +67,18 @@ class CostModel {
 
 export class EpochService {
   private readonly inflight = new Map<string, Promise<unknown>>();
-  private readonly answers = new Map<string, Uint8Array>();
+  /** Heads of published runs, so replays skip parsing the manifest. */
+  private readonly heads = new Map<string, ManifestHead>();
+  /** Answers whose ledger state can no longer change (none, accepted, failed). */
+  private readonly settled = new Map<string, ComputeOutcome>();
   private readonly cost = new CostModel();
 
   constructor(private readonly deps: EpochDeps) {}
 
-  async compute(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal): Promise<ComputeOutcome> {
+  async compute(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal, corrId: string): Promise<ComputeOutcome> {
     for (;;) {
+      const settled = this.settled.get(epochId);
+      if (settled !== undefined && this.sameTriple(epochId, req)) return settled;
       const bound = await this.deps.stores.getEpoch(epochId);
       if (bound !== null) return this.replayOrConflict(bound, req);
       const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
@@ -81,7 +89,7 @@ export class EpochService {
       if (req.dry_run) return (await running) as ComputeOutcome;
     }
     const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
-    const work = this.run(epochId, req, deadline, signal);
+    const work = this.run(epochId, req, deadline, signal, corrId);
     this.inflight.set(key, work);
     try {
       return await work;
@@ -90,7 +98,7 @@ export class EpochService {
     }
   }
 
-  private async run(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal): Promise<ComputeOutcome> {
+  private async run(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal, corrId: string): Promise<ComputeOutcome> {
     const { stores, pool, cache, metrics } = this.deps;
     const t0 = performance.now();
     const [policy, cached] = [await stores.getPolicy(req.policy_hash), cache.get(req.inputs_cid)];
@@ -131,6 +139,7 @@ export class EpochService {
         policy: policy.bytes,
         inputs,
         limits: this.deps.limits(),
+        ledger: this.deps.settlement !== null && !req.dry_run,
       },
       AbortSignal.any([signal, deadline.signal()]),
     );
@@ -143,7 +152,7 @@ export class EpochService {
     const timing = { load: t1 - t0, queue_and_compute: t2 - t1, decode: ok.ms.decode, calculus: ok.ms.calculus, manifest: ok.ms.manifest };
     if (req.dry_run) {
       metrics.runs.inc({ status: 'dry_run' });
-      return { status: 200, body: this.answer(ok.head, true), replayed: false, timing };
+      return { status: 200, body: answerBody(ok.head, true, 'none'), replayed: false, timing };
     }
     const record: EpochRecord = {
       epochId,
@@ -155,12 +164,43 @@ export class EpochService {
       manifest: ok.manifest,
       attestation: null,
     };
-    const published = await stores.publish(record, [], 'pending');
+    const settlement = this.deps.settlement;
+    const parts = ok.parts.map((p) => outboxPart(p, epochId, ok.head.run_key));
+    const initial = settlement?.degraded ? 'held' : 'pending';
+    const published = await stores.publish(record, parts, initial);
     if (!published.created) return this.replayOrConflict(published.record, req);
-    const body = this.answer(ok.head, false);
-    this.answers.set(epochId, body);
+    remember(this.heads, epochId, ok.head);
     metrics.runs.inc({ status: 'published' });
-    return { status: 200, body, replayed: false, timing: { ...timing, publish: performance.now() - t2 } };
+    const t3 = performance.now();
+    let state: LedgerState = 'none';
+    if (settlement !== null && parts.length > 0) {
+      const emitted = initial === 'held' ? 'held' : await settlement.emitRun(parts, corrId, deadline.atMs);
+      if (emitted === 'deadline') {
+        // Published and safe: the parts stay pending for the drainer. The client can read the
+        // epoch (and its ledger state) later with the run_key.
+        metrics.deadlineEnforced.inc({ stage: 'ledger' });
+        const e = deadline.exceeded('ledger');
+        throw new AppError('DEADLINE_EXCEEDED', 'the run is published; its ledger intent will be emitted later', {
+          ...e.details,
+          run_key: ok.head.run_key,
+        }, e.headers as Record<string, string>);
+      }
+      state = emitted;
+    }
+    return this.outcome(ok.head, state, false, { ...timing, publish: t3 - t2, ledger: performance.now() - t3 });
+  }
+
+  /** 202 while the intent is held or pending (it will be emitted without any client call). */
+  private outcome(head: ManifestHead, state: LedgerState, replayed: boolean, timing: Record<string, number>): ComputeOutcome {
+    const waiting = state === 'held' || state === 'pending';
+    const out: ComputeOutcome = { status: waiting ? 202 : 200, body: answerBody(head, false, state), replayed, timing };
+    if (!waiting) remember(this.settled, head.epoch_id, { ...out, replayed: true, timing: {} });
+    return out;
+  }
+
+  private sameTriple(epochId: string, req: ComputeRequest): boolean {
+    const h = this.heads.get(epochId);
+    return h !== undefined && h.inputs_cid === req.inputs_cid && h.policy.hash === req.policy_hash && h.policy.id === req.policy_id;
   }
 
   private accept(result: ComputeResult, req: ComputeRequest): Extract<ComputeResult, { ok: true }> {
@@ -184,7 +224,7 @@ export class EpochService {
     });
   }
 
-  private replayOrConflict(bound: EpochRecord, req: ComputeRequest): ComputeOutcome {
+  private async replayOrConflict(bound: EpochRecord, req: ComputeRequest): Promise<ComputeOutcome> {
     const differs = [
       ...(bound.inputsCid !== req.inputs_cid ? ['inputs_cid'] : []),
       ...(bound.policyHash !== req.policy_hash ? ['policy_hash'] : []),
@@ -203,32 +243,44 @@ export class EpochService {
         stored_policy_id: bound.policyId,
       });
     }
-    let body = this.answers.get(bound.epochId);
-    if (body === undefined) {
-      body = this.answer(headFromManifest(bound.manifest), false);
-      this.answers.set(bound.epochId, body);
+    let head = this.heads.get(bound.epochId);
+    if (head === undefined) {
+      head = headFromManifest(bound.manifest);
+      remember(this.heads, bound.epochId, head);
     }
     this.deps.metrics.runs.inc({ status: 'replayed' });
-    return { status: 200, body, replayed: true, timing: {} };
+    const state = this.deps.settlement === null ? 'none' : await this.deps.settlement.stateOf(bound.epochId);
+    return this.outcome(head, state, true, {});
   }
 
-  /** The compute response: a deterministic function of the run and its ledger state. */
-  private answer(head: ManifestHead, dryRun: boolean): Uint8Array {
-    return canonicalBytes({
-      epoch_id: head.epoch_id,
-      run_key: head.run_key,
-      inputs_cid: head.inputs_cid,
-      policy: head.policy,
-      window: head.window,
-      counts: head.counts,
-      totals: head.totals,
-      payouts_root: head.payouts_root,
-      commitment: head.commitment,
-      dry_run: dryRun,
-      ledger: { state: dryRun ? 'none' : this.deps.ledgerState(head.epoch_id) },
-      quarantine: false,
-    });
-  }
+}
+
+/** The compute response: a deterministic function of the run and its ledger state. */
+function answerBody(head: ManifestHead, dryRun: boolean, state: LedgerState): Uint8Array {
+  return canonicalBytes({
+    epoch_id: head.epoch_id,
+    run_key: head.run_key,
+    inputs_cid: head.inputs_cid,
+    policy: head.policy,
+    window: head.window,
+    counts: head.counts,
+    totals: head.totals,
+    payouts_root: head.payouts_root,
+    commitment: head.commitment,
+    dry_run: dryRun,
+    ledger: { state },
+    quarantine: state === 'held',
+  });
+}
+
+/** Bounded memo: the oldest entries go first (they are only a shortcut to the store). */
+function remember<V>(map: Map<string, V>, key: string, value: V, max = 10_000): void {
+  map.set(key, value);
+  if (map.size > max) map.delete(map.keys().next().value as string);
+}
+
+function outboxPart(p: IntentPart, epochId: string, runKey: string): OutboxPart {
+  return { partId: p.partId, epochId, runKey, index: p.index, count: p.count, body: p.body };
 }
 
 /** Waits for another request's work without outliving our own deadline or client. */

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { intentParts } from './intents.js';
+import { partId } from './keys.js';
+import type { ManifestHead } from './manifest.js';
+
+const head = {
+  run_key: 'b3:6f622f2e190b8bad182a928204d6cab66b7e44e1f8372bb51a82facf14a462bb',
+  epoch_id: '2026-01-01',
+  commitment: `b3:${'c'.repeat(64)}`,
+  payouts_root: `b3:${'d'.repeat(64)}`,
+} as ManifestHead;
+const credits = (n: number) => Array.from({ length: n }, (_, i) => ({ actor: `a${String(i).padStart(6, '0')}`, amount_minor: `${i + 1}` }));
+
+test('a run without payees has no ledger parts', () => {
+  assert.deepEqual(intentParts(head, []), []);
+});
+
+test('payouts split in payee order into parts of 4096 credits with derived part ids', () => {
+  const parts = intentParts(head, credits(4096 * 2 + 1));
+  assert.deepEqual(parts.map((p) => [p.index, p.count]), [[0, 3], [1, 3], [2, 3]]);
+  const bodies = parts.map((p) => JSON.parse(Buffer.from(p.body).toString()));
+  assert.deepEqual(bodies.map((b) => b.credits.length), [4096, 4096, 1]);
+  assert.equal(bodies[1].credits[0].actor, 'a004096');
+  parts.forEach((p, i) => {
+    assert.equal(p.partId, partId(head.run_key, i, 3));
+    assert.equal(bodies[i].part_id, p.partId);
+    assert.deepEqual(bodies[i].part, { index: i, count: 3 });
+  });
+  assert.deepEqual(intentParts(head, credits(4096)).map((p) => p.count), [1]);
+});
+
+test('bodies are canonical and identical on every build (the ledger compares them)', () => {
+  const a = intentParts(head, credits(10));
+  const b = intentParts(head, credits(10));
+  assert.deepEqual(a[0]?.body, b[0]?.body);
+  const text = Buffer.from(a[0]?.body as Uint8Array).toString();
+  assert.ok(text.startsWith('{"commitment":'), 'members in JCS order');
+  assert.ok(!text.includes('attestation'));
+  assert.ok(Buffer.from(intentParts(head, credits(1), { commitment: 'x', signatures: [] })[0]?.body as Uint8Array).toString().includes('"attestation":'));
+});
