@@ -11,7 +11,6 @@ import { type Run, computeRun, seal } from '../core/run.js';
 import { b3 } from '../core/hash.js';
 import { type Form, type Scale, SCALES, generate } from '../gen/generate.js';
 import { CliError, args, readInput, required } from './io.js';
-import { serveCmd } from './serve.js';
 
 type Command = (argv: string[]) => Promise<number> | number;
 
@@ -167,5 +166,6 @@ export const commands: Record<string, Command> = {
   'verify-proof': verifyProofCmd,
   gen: genCmd,
   demo: demoCmd,
-  serve: serveCmd,
+  // Loaded on demand: the service's dependencies would add ~100 ms to every offline command.
+  serve: async (argv) => (await import('./serve.js')).serveCmd(argv),
 };

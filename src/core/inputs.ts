@@ -254,7 +254,12 @@ class InputsDecoder {
     }
     this.depth = 1;
     this.actors = actors;
-    this.actorTable = new NameTable(actors);
+  }
+
+  /** Built on first use: only row events look actors up by name (columnar uses indices). */
+  private actorNames(): NameTable | undefined {
+    if (this.actorTable === undefined && this.actors !== undefined) this.actorTable = new NameTable(this.actors);
+    return this.actorTable;
   }
 
   private readRowEvents(): EventColumns {
@@ -262,7 +267,7 @@ class InputsDecoder {
     const c = this.c;
     const max = this.limits.maxEvents;
     const cols = new ColumnsBuilder();
-    const actors = this.actorTable;
+    const actors = this.actorNames();
     const kinds = this.kindTable;
     const known = actors !== undefined && kinds !== undefined;
     if (!known) {
@@ -435,7 +440,7 @@ class InputsDecoder {
     const pa = this.pendingActors;
     const pk = this.pendingKinds;
     if (pa === undefined || pk === undefined) return;
-    const ai = (this.actorTable as NameTable).byName;
+    const ai = (this.actorNames() as NameTable).byName;
     const ki = (this.kindTable as NameTable).byName;
     for (let i = 0; i < ev.count; i++) {
       const a = ai.get(pa[i] as string);
