@@ -52,12 +52,7 @@ function compute(t: ComputeTask): ComputeResult {
   };
   const manifest = buildManifest(ref, calc.value);
   const head = manifestHead(ref, manifest, calc.value);
-  const parts = t.ledger
-    ? intentParts(
-        head,
-        calc.value.payees.map((p) => ({ actor: p.actor, amount_minor: p.amount.toString() })),
-      )
-    : [];
+  const parts = t.ledger ? intentParts(head, manifest.credits) : [];
   const t3 = performance.now();
   const result: ComputeResult = {
     ok: true,

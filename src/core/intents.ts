@@ -2,7 +2,7 @@
 // with a part_id derived only from the run_key, and a body fixed here once, so every attempt from
 // every replica sends identical bytes (the ledger compares bodies to tell dup from conflict).
 
-import { canonicalBytes } from './jcs.js';
+import { canonicalize } from './jcs.js';
 import { PART_SIZE, partId } from './keys.js';
 import type { ManifestHead } from './manifest.js';
 
@@ -18,23 +18,27 @@ export interface Credit {
   amount_minor: string;
 }
 
-/** No part for a run without payees (SPEC §7: "none for a run with no payees"). */
-export function intentParts(head: ManifestHead, credits: readonly Credit[], attestation?: unknown): IntentPart[] {
+const encoder = new TextEncoder();
+
+/**
+ * Credits are given in payee order, preferably as their JCS `{"actor","amount_minor"}` texts (the
+ * manifest's leaf texts), so the body is assembled in JCS member order without re-serialising
+ * 10k objects; plain objects are canonicalised first.
+ * No part for a run without payees (SPEC §7: "none for a run with no payees").
+ */
+export function intentParts(head: ManifestHead, given: readonly (string | Credit)[], attestation?: unknown): IntentPart[] {
+  const credits = given.map((c) => (typeof c === 'string' ? c : canonicalize(c)));
   const count = Math.ceil(credits.length / PART_SIZE);
   const parts: IntentPart[] = [];
+  const signed = attestation === undefined ? '' : `"attestation":${canonicalize(attestation)},`;
   for (let index = 0; index < count; index++) {
     const id = partId(head.run_key, index, count);
-    const body: Record<string, unknown> = {
-      part_id: id,
-      run_key: head.run_key,
-      epoch_id: head.epoch_id,
-      commitment: head.commitment,
-      payouts_root: head.payouts_root,
-      part: { index, count },
-      credits: credits.slice(index * PART_SIZE, (index + 1) * PART_SIZE),
-    };
-    if (attestation !== undefined) body.attestation = attestation;
-    parts.push({ partId: id, index, count, body: canonicalBytes(body) });
+    const body =
+      `{${signed}"commitment":"${head.commitment}",` +
+      `"credits":[${credits.slice(index * PART_SIZE, (index + 1) * PART_SIZE).join(',')}],` +
+      `"epoch_id":${JSON.stringify(head.epoch_id)},"part":{"count":${count},"index":${index}},` +
+      `"part_id":"${id}","payouts_root":"${head.payouts_root}","run_key":"${head.run_key}"}`;
+    parts.push({ partId: id, index, count, body: encoder.encode(body) });
   }
   return parts;
 }

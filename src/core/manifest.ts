@@ -26,6 +26,8 @@ export interface Manifest {
   commitment: string;
   payoutsRoot: string;
   runKey: string;
+  /** JCS `{"actor","amount_minor"}` of each payee, in payee order: the leaf data and the credits. */
+  credits: string[];
 }
 
 const encoder = new TextEncoder();
@@ -62,7 +64,7 @@ export function buildManifest(ref: RunRef, calc: Calculation): Manifest {
   const tail = encoder.encode(rest);
   const commitment = b3(concat(head, tail));
   const bytes = concat(head, encoder.encode(`"commitment":"${commitment}",`), tail);
-  return { bytes, commitment, payoutsRoot: root, runKey: key };
+  return { bytes, commitment, payoutsRoot: root, runKey: key, credits: leafTexts };
 }
 
 
