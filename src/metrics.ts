@@ -10,6 +10,8 @@ export interface GaugeSources {
   cacheBytes: () => number;
   heldIntents: () => Promise<number>;
   ledgerDegraded: () => boolean;
+  /** WORK_QUEUE_MAX now (reloadable), so alerts can use queue_depth / max. */
+  queueMax?: () => number;
 }
 
 export type RejectReason =
@@ -137,6 +139,14 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
     },
   });
   new Gauge({
+    name: 'rewarder_work_queue_max',
+    help: 'WORK_QUEUE_MAX in force (reloadable)',
+    registers: [registry],
+    collect() {
+      this.set(sources.queueMax?.() ?? 0);
+    },
+  });
+  new Gauge({
     name: 'queue_depth',
     help: 'Compute tasks waiting for a pool worker',
     registers: [registry],
@@ -160,6 +170,17 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
       this.set(sources.cacheBytes());
     },
   });
+  // Labelled counters exist only after their first increment; create the known series at 0 so
+  // rate()/increase() in alerts see the very first event.
+  for (const status of ['published', 'replayed', 'dry_run', 'conflict', 'quarantined', 'invalid']) m.runs.inc({ status }, 0);
+  for (const result of ['accepted', 'dup', 'conflict', 'error']) m.ledgerIntents.inc({ result }, 0);
+  for (const kind of ['crash', 'abort', 'error']) m.workerFailures.inc({ kind }, 0);
+  for (const result of ['success', 'failure']) m.configReload.inc({ result }, 0);
+  const reasons: RejectReason[] = [
+    'rate_limited', 'inflight', 'queue_full', 'breaker_open', 'deadline_on_arrival',
+    'deadline_estimate', 'body_too_large', 'unsupported_encoding', 'shutting_down',
+  ];
+  for (const reason of reasons) m.rejected.inc({ reason }, 0);
   return m;
 }
 

@@ -64,9 +64,16 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     cacheBytes: () => cache?.bytes ?? 0,
     heldIntents: () => stores.countParts(['held']),
     ledgerDegraded: () => settlement?.degraded ?? false,
+    queueMax: () => pool.saturation().queueMax,
   });
+  // prom-client's defaults export these gauges with a `_total` suffix, which `promtool check
+  // metrics` rejects (only counters may end in _total); the per-type series without the suffix stay.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    metrics.registry.removeSingleMetric(name);
+  }
   cache = new InputsCache(config.INPUTS_CACHE_MAX_BYTES, (hit) => (hit ? metrics.cacheHits : metrics.cacheMisses).inc());
   pool.onFailure = (kind) => metrics.workerFailures.inc({ kind });
+  pool.onReject = (reason) => metrics.rejected.inc({ reason });
   if (config.LEDGER_URL !== undefined) settlement = buildSettlement(config, stores, metrics, logger);
   const verifier = config.AUTH === 'off' ? null : new TokenVerifier(parseTokensFile(readFileSync(config.TOKENS_FILE as string, 'utf8')), randomBytes(32));
   const rateLimiter = new TenantRateLimiter(config.TENANT_RPS_MAX);
@@ -78,6 +85,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     metrics,
     limits: () => settings.docLimits,
     settlement,
+    logger,
   });
   const version = {
     service: 'svc-rewarder',

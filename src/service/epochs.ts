@@ -9,6 +9,7 @@
 //   5. run in the pool (aborted when the deadline passes or the client leaves);
 //   6. publish atomically (manifest + binding); a replica that lost the race replays or 409s.
 
+import type { Logger } from 'pino';
 import type { ComputeResult, DocLimits } from '../compute/protocol.js';
 import type { IntentPart } from '../core/intents.js';
 import type { Inputs } from '../core/inputs.js';
@@ -47,21 +48,29 @@ export interface EpochDeps {
   limits: () => DocLimits;
   /** null without LEDGER_URL: runs end at a published manifest (ledger state `none`). */
   settlement: Settlement | null;
+  logger?: Logger;
 }
 
 /** Learned cost of decoding + computing, per input byte, to refuse work that cannot finish. */
+// The per-task part (dispatch, policy, calculus, manifest) and the per-byte decode part are learned
+// apart, the latter from the worker's own decode time and only on documents big enough to measure:
+// dividing a small document's whole task time by its bytes prices fixed overhead per byte, and a
+// few example-sized runs would then estimate an M document at tens of seconds and refuse it.
+const MIN_LEARN_BYTES = 64 * 1024;
+
 class CostModel {
   private nsPerByte = 15; // ~65 MB/s: below what the columnar path measures, so never too strict
   private taskMs = 5;
 
   estimateMs(bytes: number, cached: boolean, queued: number, threads: number): number {
-    const own = cached ? this.taskMs : (bytes * this.nsPerByte) / 1e6;
+    const own = this.taskMs + (cached ? 0 : (bytes * this.nsPerByte) / 1e6);
     return own + (queued * this.taskMs) / Math.max(1, threads);
   }
 
-  observe(bytes: number, decoded: boolean, ms: number): void {
-    this.taskMs = 0.8 * this.taskMs + 0.2 * ms;
-    if (decoded && bytes > 0) this.nsPerByte = 0.8 * this.nsPerByte + 0.2 * ((ms * 1e6) / bytes);
+  /** `decodeMs`: the worker's decode time when it decoded the inputs, else null. */
+  observe(bytes: number, decodeMs: number | null, totalMs: number): void {
+    this.taskMs = 0.8 * this.taskMs + 0.2 * Math.max(0, totalMs - (decodeMs ?? 0));
+    if (decodeMs !== null && bytes >= MIN_LEARN_BYTES) this.nsPerByte = 0.8 * this.nsPerByte + 0.2 * ((decodeMs * 1e6) / bytes);
   }
 }
 
@@ -145,8 +154,8 @@ export class EpochService {
     );
     const t2 = performance.now();
     metrics.computeLatency.observe((t2 - t1) / 1000);
-    this.cost.observe(size, cached === undefined, t2 - t1);
     const ok = this.accept(result, req);
+    this.cost.observe(size, ok.decoded !== null ? ok.ms.decode : null, t2 - t1);
     if (ok.decoded !== null) cache.set(req.inputs_cid, ok.decoded);
 
     const timing = { load: t1 - t0, queue_and_compute: t2 - t1, decode: ok.ms.decode, calculus: ok.ms.calculus, manifest: ok.ms.manifest };
@@ -207,6 +216,11 @@ export class EpochService {
     if (result.ok) return result;
     const { metrics } = this.deps;
     if (result.kind === 'quarantined') {
+      // An invariant breach is a bug or an attack on the calculus: leave operators a trail.
+      this.deps.logger?.error(
+        { alert: 'RewardInvariantFailure', inputs_cid: req.inputs_cid, policy_hash: req.policy_hash, breaches: result.breaches },
+        'run quarantined: an invariant of the calculus failed; nothing was published',
+      );
       metrics.invariantFail.inc();
       metrics.runs.inc({ status: 'quarantined' });
       throw new AppError('QUARANTINED', 'an invariant of the calculus failed; nothing was published', {

@@ -1,0 +1,194 @@
+// The alert rules are valid Prometheus rules and fire on the shapes they are meant for
+// (`promtool check rules`, `promtool test rules`), every alert carries a severity, a summary and a
+// runbook anchor that exists in RUNBOOK.md, and every metric an expression reads is one the
+// service exports. promtool is required: CI installs it with scripts/install-promtool.sh.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { createMetrics } from '../../src/metrics.js';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+const RULES = 'ops/prometheus/alerts.yml';
+const RULE_TESTS = 'ops/prometheus/rules.test.yml';
+const rulesText = readFileSync(join(repo, RULES), 'utf8');
+
+const executable = (p: string): boolean => {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** PROMTOOL when set (and then only it), else .tools/promtool, else the first promtool on PATH. */
+function findPromtool(): { path: string | null; tried: string[] } {
+  const tried: string[] = [];
+  const onPath = (process.env.PATH ?? '').split(delimiter).filter((d) => d !== '').map((d) => join(d, 'promtool'));
+  const candidates = process.env.PROMTOOL ? [process.env.PROMTOOL] : [join(repo, '.tools', 'promtool'), ...onPath];
+  for (const c of candidates) {
+    tried.push(c);
+    if (executable(c)) return { path: c, tried };
+  }
+  return { path: null, tried };
+}
+
+function promtool(...args: string[]): { status: number | null; out: string } {
+  const found = findPromtool();
+  if (found.path === null) {
+    assert.fail(
+      'promtool not found (needed to validate ops/prometheus): run scripts/install-promtool.sh ' +
+        `(puts it at .tools/promtool), set PROMTOOL, or put it on PATH; tried ${found.tried.slice(0, 3).join(', ')}…`,
+    );
+  }
+  const r = spawnSync(found.path, args, { cwd: repo, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+test('promtool check rules accepts the alert rules', () => {
+  const r = promtool('check', 'rules', RULES);
+  assert.equal(r.status, 0, r.out);
+  assert.match(r.out, /SUCCESS: \d+ rules found/);
+});
+
+test('promtool test rules: the alerts fire on synthetic series', () => {
+  const r = promtool('test', 'rules', RULE_TESTS);
+  assert.equal(r.status, 0, r.out);
+  assert.match(r.out, /SUCCESS/);
+});
+
+// ---- structure, without promtool (the rule file is plain YAML in a fixed layout)
+
+interface Rule {
+  kind: 'alert' | 'record';
+  name: string;
+  body: string;
+}
+
+/** The rules of alerts.yml, each with its text up to the next rule. */
+function rules(text: string): Rule[] {
+  const out: Rule[] = [];
+  const re = /^ {6}- (alert|record): (\S+)\s*$/gm;
+  const starts = [...text.matchAll(re)];
+  starts.forEach((m, k) => {
+    const end = k + 1 < starts.length ? (starts[k + 1]?.index as number) : text.length;
+    out.push({ kind: m[1] as Rule['kind'], name: m[2] as string, body: text.slice(m.index, end) });
+  });
+  return out;
+}
+
+/** The expression of a rule: a one-line `expr:` or a `expr: |` block. */
+function exprOf(body: string): string {
+  const one = /^ {8}expr: (?!\|)(.+)$/m.exec(body);
+  if (one !== null) return one[1] as string;
+  const block = /^ {8}expr: \|\n((?: {10}.*\n?)+)/m.exec(body);
+  assert.ok(block !== null, `no expr in ${body.slice(0, 60)}`);
+  return block[1] as string;
+}
+
+/** GitHub's heading anchors. */
+const slug = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
+
+const PROMQL_WORDS = new Set(
+  (
+    'sum min max avg count stddev stdvar topk bottomk quantile count_values group by without on ignoring ' +
+    'group_left group_right and or unless offset bool rate irate increase delta idelta deriv histogram_quantile ' +
+    'absent absent_over_time abs ceil floor round clamp clamp_min clamp_max vector scalar time label_replace ' +
+    'label_join max_over_time min_over_time avg_over_time sum_over_time count_over_time last_over_time ' +
+    'predict_linear resets changes sort sort_desc inf nan'
+  ).split(' '),
+);
+
+/** Metric names read by a PromQL expression (label matchers, ranges and grouping lists removed). */
+function metricNames(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
+    .replace(/\b\d+(\.\d+)?(e[+-]?\d+)?[smhdwy]?\b/gi, ' ');
+  const ids = stripped.match(/[A-Za-z_:][A-Za-z0-9_:]*/g) ?? [];
+  return [...new Set(ids.filter((id) => !PROMQL_WORDS.has(id.toLowerCase())))];
+}
+
+/** Every series name the service exports (its own metrics and prom-client's defaults). */
+async function exportedNames(): Promise<Set<string>> {
+  const m = createMetrics({ queueDepth: () => 0, inflight: () => 0, cacheBytes: () => 0, heldIntents: async () => 0, ledgerDegraded: () => false });
+  const names = new Set<string>();
+  for (const metric of await m.registry.getMetricsAsJSON()) {
+    names.add(metric.name);
+    if (String(metric.type) === 'histogram') for (const s of ['_bucket', '_count', '_sum']) names.add(`${metric.name}${s}`);
+    if (String(metric.type) === 'summary') for (const s of ['_count', '_sum']) names.add(`${metric.name}${s}`);
+  }
+  return names;
+}
+
+/**
+ * Series that come from elsewhere: `up` is Prometheus' own; `rewarder_work_queue_max` is the
+ * gauge the queue-depth rule prefers and falls back from (4096) until the service exports it.
+ */
+const EXTERNAL = new Set(['up', 'rewarder_work_queue_max']);
+
+test('every alert has a severity, a summary and a runbook anchor that RUNBOOK.md has', () => {
+  const runbook = readFileSync(join(repo, 'RUNBOOK.md'), 'utf8');
+  const anchors = new Set([...runbook.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1] as string)));
+  const alerts = rules(rulesText).filter((r) => r.kind === 'alert');
+  assert.ok(alerts.length >= 10, `only ${alerts.length} alerts`);
+  for (const a of alerts) {
+    assert.match(a.body, /^ {10}severity: (page|ticket)$/m, `${a.name}: severity`);
+    assert.match(a.body, /^ {10}summary: "\S.*"$/m, `${a.name}: summary`);
+    const url = /^ {10}runbook_url: "RUNBOOK\.md#([a-z0-9-]+)"$/m.exec(a.body);
+    assert.ok(url !== null, `${a.name}: runbook_url`);
+    assert.equal(url[1], a.name.toLowerCase(), `${a.name}: the anchor is the alert name`);
+    assert.ok(anchors.has(url[1] as string), `${a.name}: RUNBOOK.md has no heading for #${url[1]}`);
+  }
+});
+
+test('the seed pages and tickets are all there, with their severities', () => {
+  const severity = new Map(
+    rules(rulesText)
+      .filter((r) => r.kind === 'alert')
+      .map((r) => [r.name, /severity: (\w+)/.exec(r.body)?.[1]]),
+  );
+  const expected: Record<string, string> = {
+    RewarderErrorBudgetBurnFast: 'page',
+    RewarderErrorBudgetBurnSlow: 'ticket',
+    RewarderComputeLatencyHigh: 'page',
+    RewarderLedgerErrors: 'page',
+    RewarderRateLimitedShareHigh: 'ticket',
+    RewarderWorkQueueHigh: 'ticket',
+    RewarderLedgerDegraded: 'page',
+    RewarderInvariantFailure: 'page',
+    RewarderLedgerConflict: 'page',
+    RewarderWorkerFailures: 'ticket',
+  };
+  for (const [name, sev] of Object.entries(expected)) assert.equal(severity.get(name), sev, name);
+});
+
+test('every metric the rules read is exported by the service (or named as external)', async () => {
+  const exported = await exportedNames();
+  const all = rules(rulesText);
+  const recorded = new Set(all.filter((r) => r.kind === 'record').map((r) => r.name));
+  const unknown: string[] = [];
+  for (const r of all) {
+    for (const name of metricNames(exprOf(r.body))) {
+      if (name.includes(':')) {
+        if (!recorded.has(name)) unknown.push(`${r.name}: recording rule ${name} is not defined`);
+      } else if (!exported.has(name) && !EXTERNAL.has(name)) unknown.push(`${r.name}: ${name}`);
+    }
+  }
+  assert.deepEqual(unknown, []);
+  // The extraction itself sees what it should.
+  assert.deepEqual(metricNames('sum by (job, le) (rate(reward_compute_latency_seconds_bucket{job="x",le="1"}[5m])) > 0.8 * foo:bar'), [
+    'reward_compute_latency_seconds_bucket',
+    'foo:bar',
+  ]);
+});
