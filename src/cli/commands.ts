@@ -8,6 +8,7 @@ import { decodePolicy } from '../core/policy.js';
 import { checkProof, manifestPayouts, proveActor } from '../core/proof.js';
 import { formatDocError } from '../core/result.js';
 import { type Run, computeRun, seal } from '../core/run.js';
+import { type PublicKey, verifyAttestation } from '../attest/attestation.js';
 import { b3 } from '../core/hash.js';
 import { type Form, type Scale, SCALES, generate } from '../gen/generate.js';
 import { CliError, args, readInput, required } from './io.js';
@@ -62,13 +63,26 @@ function parseJsonFile(file: string): unknown {
 }
 
 function verifyCmd(argv: string[]): number {
-  const { values, positionals } = args(argv, { inputs: { type: 'string' }, policy: { type: 'string' } }, 1);
+  const { values, positionals } = args(
+    argv,
+    { inputs: { type: 'string' }, policy: { type: 'string' }, attestation: { type: 'string' }, keys: { type: 'string' } },
+    1,
+  );
   const file = positionals[0] as string;
   const claimedBytes = readInput(file);
   const claimed = parseJsonFile(file) as Record<string, unknown>;
   if (typeof claimed.epoch_id !== 'string') throw new CliError(`${file}: $.epoch_id: missing`);
   const run = runFiles(claimed.epoch_id, required(values, 'inputs'), required(values, 'policy'));
   if (Buffer.compare(Buffer.from(run.manifest.bytes), Buffer.from(claimedBytes)) === 0) {
+    if (values.attestation !== undefined) {
+      const r = verifyAttestation(parseJsonFile(values.attestation), run.manifest.commitment, trustedKeys(required(values, 'keys')));
+      if (!r.ok) {
+        process.stderr.write(`rewarder: ${values.attestation}: ${r.reason}\n`);
+        return 1;
+      }
+      out(`ok ${run.manifest.commitment} signed by ${r.verified.map((s) => `${s.alg}:${s.key_id}`).join(' ')}\n`);
+      return 0;
+    }
     out(`ok ${run.manifest.commitment}\n`);
     return 0;
   }
@@ -158,7 +172,36 @@ function demoCmd(argv: string[]): number {
   return 0;
 }
 
+/** A trusted key set: GET /keys output, or a public-*.json written by keygen. */
+function trustedKeys(file: string): PublicKey[] {
+  const doc = parseJsonFile(file) as { keys?: unknown };
+  if (!Array.isArray(doc.keys)) throw new CliError(`${file}: not a key set ({"keys": [...]})`);
+  return doc.keys.map((k: Record<string, unknown>) => {
+    if (typeof k.key_id !== 'string' || typeof k.public_key !== 'string' || typeof k.alg !== 'string') {
+      throw new CliError(`${file}: malformed key entry`);
+    }
+    return { alg: k.alg as PublicKey['alg'], keyId: k.key_id, publicKey: new Uint8Array(Buffer.from(k.public_key, 'base64')) };
+  });
+}
+
+async function keygenCmd(argv: string[]): Promise<number> {
+  const { values } = args(argv, { out: { type: 'string' } }, 0);
+  const dir = required(values, 'out');
+  const { generateKeySet, writeKeySet } = await import('../attest/keys.js');
+  const set = generateKeySet();
+  let files;
+  try {
+    files = writeKeySet(dir, set);
+  } catch (e) {
+    throw new CliError(`${dir}: ${(e as Error).message}`);
+  }
+  for (const k of set.signing) out(`${k.alg} ${k.keyId}\n`);
+  out(`private ${files.signing} (0600)\npublic  ${files.public}\n`);
+  return 0;
+}
+
 export const commands: Record<string, Command> = {
+  keygen: keygenCmd,
   seal: sealCmd,
   compute: computeCmd,
   verify: verifyCmd,

@@ -7,7 +7,9 @@ import { CliError } from './io.js';
 const USAGE = `usage: rewarder <command> [options]
   seal FILE                                   validate an inputs or policy document, print its CID
   compute --epoch ID --inputs FILE --policy FILE   print the manifest's exact bytes
-  verify MANIFEST --inputs FILE --policy FILE     recompute and compare byte for byte
+  verify MANIFEST --inputs FILE --policy FILE [--attestation FILE --keys FILE]
+                                              recompute and compare byte for byte (and check the signatures)
+  keygen --out DIR                            write a new ML-DSA-65 + Ed25519 signing key set
   prove MANIFEST ACTOR                        print a payee's amount and inclusion proof
   verify-proof PROOF (--root b3:… | --manifest FILE)   check an inclusion proof
   gen --scale S|M|L --seed N --form row|columnar [--out DIR]   generate inputs and a policy
