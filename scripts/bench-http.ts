@@ -1,0 +1,908 @@
+// `npm run bench:http`: the HTTP service under load, against the REAL server process
+// (`node bin/rewarder.js serve --dev` on 127.0.0.1, a fresh process per run) driven by autocannon.
+// A benchmark, not a test: it prints figures, the targets of issue 3 beside them, and a final JSON
+// summary line; it fails only when the harness itself cannot run (server does not start, setup
+// request refused, global timeout).
+//
+//   node dist/scripts/bench-http.js [--scenario all|readyz-spawn,warm-m,replay,cold-s]
+//                                   [--duration S] [--runs N] [--connections C] [--timeout S]
+//
+// Scenarios:
+//   readyz-spawn  spawn → first /readyz 200 (polled every 10 ms); one spawn per run (default 5 runs)
+//   warm-m        M columnar inputs sealed once; every request a fresh epoch AND a fresh policy
+//                 (K ≥ 3000 distinct policies pre-sealed); c = 16, 20 s; runs/s, latency, RSS
+//   replay        one bound epoch, the same compute request again and again; c = 64, 10 s
+//   cold-s        each pair seals fresh S inputs (own seed) then computes a fresh epoch on them;
+//                 async workers (c = 8) timed with performance.now(); 10 s
+//
+// The server gets TENANT_RPS_MAX=1000000 (the default 100/s per tenant would turn the load into
+// 429s: every request here is the one `anonymous` tenant) and MEMORY_STORE_MAX_BYTES=4 GiB (a
+// warm-m run keeps ~0.6 MB of manifest per published epoch); both can be overridden from the
+// environment. PORT=0, HOST=127.0.0.1 and LOG_LEVEL=info (the "listening" line is at info) are
+// always forced.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { createRequire } from 'node:module';
+import { availableParallelism, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type Scale, generate } from '../src/gen/generate.js';
+
+// ---------------------------------------------------------------------------------------------
+// autocannon (CommonJS, no bundled types): the part of its programmatic API used here.
+
+interface AcRequest {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  setupRequest?: (req: AcRequest, context: Record<string, unknown>) => AcRequest | null;
+  onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string | string[]>) => void;
+}
+interface AcOptions extends AcRequest {
+  url: string;
+  connections: number;
+  duration?: number;
+  amount?: number;
+  timeout?: number;
+  requests?: AcRequest[];
+}
+interface AcResult {
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  statusCodeStats: Record<string, { count: number }>;
+}
+interface AcInstance extends EventEmitter {
+  stop(): void;
+}
+type Autocannon = (opts: AcOptions, cb: (err: Error | null, result: AcResult) => void) => AcInstance;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+// ---------------------------------------------------------------------------------------------
+// Arguments.
+
+const SCENARIOS = ['readyz-spawn', 'warm-m', 'replay', 'cold-s'] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+const DEFAULTS: Record<ScenarioName, { duration: number; connections: number; runs: number }> = {
+  'readyz-spawn': { duration: 0, connections: 1, runs: 5 },
+  'warm-m': { duration: 20, connections: 16, runs: 1 },
+  replay: { duration: 10, connections: 64, runs: 1 },
+  'cold-s': { duration: 10, connections: 8, runs: 1 },
+};
+
+function usage(msg: string): never {
+  process.stderr.write(
+    `bench-http: ${msg}\nusage: node dist/scripts/bench-http.js [--scenario all|${SCENARIOS.join(',')}] ` +
+      '[--duration S] [--runs N] [--connections C] [--timeout S]\n',
+  );
+  process.exit(2);
+}
+
+const { values: argv } = (() => {
+  try {
+    return parseArgs({
+      options: {
+        scenario: { type: 'string', default: 'all' },
+        duration: { type: 'string' },
+        runs: { type: 'string' },
+        connections: { type: 'string' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    return usage((e as Error).message);
+  }
+})();
+if (argv.help === true) usage('help');
+
+const positive = (name: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) usage(`--${name} must be a positive number`);
+  return n;
+};
+const optDuration = positive('duration', argv.duration);
+const optRuns = positive('runs', argv.runs);
+const optConnections = positive('connections', argv.connections);
+const optTimeout = positive('timeout', argv.timeout);
+const selected: ScenarioName[] = (() => {
+  if (argv.scenario === 'all') return [...SCENARIOS];
+  const names = argv.scenario.split(',').map((s) => s.trim());
+  for (const n of names) if (!(SCENARIOS as readonly string[]).includes(n)) usage(`unknown scenario ${n}`);
+  return names as ScenarioName[];
+})();
+const cfg = (s: ScenarioName) => ({
+  duration: s === 'readyz-spawn' ? 0 : (optDuration ?? DEFAULTS[s].duration),
+  connections: Math.round(optConnections ?? DEFAULTS[s].connections),
+  runs: Math.round(optRuns ?? DEFAULTS[s].runs),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Small utilities.
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url)); // dist/scripts → repository root
+const BIN = fileURLToPath(new URL('../../bin/rewarder.js', import.meta.url));
+const JSON_HEADERS = { 'content-type': 'application/json' };
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+const sortedOf = (xs: number[]) => Float64Array.from(xs).sort();
+function median(xs: number[]): number {
+  const s = sortedOf(xs.filter((x) => !Number.isNaN(x)));
+  if (s.length === 0) return Number.NaN;
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** Runs fn over items with at most `limit` in flight. */
+async function pmap<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i] as T, i);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+async function call(
+  url: string,
+  method: string,
+  body?: Uint8Array | string,
+  signal?: AbortSignal,
+): Promise<{ status: number; json: Record<string, unknown>; headers: Headers }> {
+  const timeout = AbortSignal.timeout(60_000);
+  const res = await fetch(url, {
+    method,
+    headers: JSON_HEADERS,
+    ...(body !== undefined ? { body } : {}),
+    signal: signal !== undefined ? AbortSignal.any([signal, timeout]) : timeout,
+  });
+  const text = await res.text();
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    json = { text: text.slice(0, 200) };
+  }
+  return { status: res.status, json, headers: res.headers };
+}
+
+/** Setup requests must succeed: a refusal here means the figures would be meaningless. */
+async function must(url: string, method: string, body?: Uint8Array | string): Promise<Record<string, unknown>> {
+  const r = await call(url, method, body);
+  if (r.status !== 200 && r.status !== 201) throw new Error(`setup ${method} ${url} → ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
+  return r.json;
+}
+
+/** Latency samples split by status, from autocannon's `response` events or our own timing. */
+class Recorder {
+  readonly ok: number[] = [];
+  readonly statuses = new Map<number, number>();
+  errors = 0;
+  add(status: number, ms: number): void {
+    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
+    if (status === 200) this.ok.push(ms);
+  }
+  get count200(): number {
+    return this.statuses.get(200) ?? 0;
+  }
+  get non2xx(): number {
+    let n = 0;
+    for (const [s, c] of this.statuses) if (s < 200 || s > 299) n += c;
+    return n;
+  }
+  statusText(): string {
+    return [...this.statuses].sort((a, b) => a[0] - b[0]).map(([s, c]) => `${s}:${c}`).join(' ') || '-';
+  }
+  latency(): { p50: number; p95: number; p99: number; max: number } {
+    const s = sortedOf(this.ok);
+    return { p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), max: percentile(s, 100) };
+  }
+}
+
+/**
+ * Requests sent and not yet answered. autocannon drops whatever is in flight when the duration
+ * ends and its latencies cover answered requests only, so a request the server starves never
+ * shows in p99: this is where it shows (count at the end, and how long the oldest had waited).
+ */
+class Outstanding {
+  private readonly since = new Map<number, number>();
+  issue(i: number): void {
+    this.since.set(i, performance.now());
+  }
+  done(i: number): void {
+    this.since.delete(i);
+  }
+  at(now = performance.now()): { count: number; oldestMs: number } {
+    let oldest = now;
+    for (const t of this.since.values()) oldest = Math.min(oldest, t);
+    return { count: this.since.size, oldestMs: this.since.size > 0 ? now - oldest : 0 };
+  }
+}
+
+/**
+ * Server-side view from /metrics: totals of `_sum` and `_count` of the compute histograms, so
+ * the mean over a window is (after − before). Separates server time from client-side overhead.
+ */
+async function serverTotals(base: string): Promise<{ poolSum: number; poolCount: number; httpSum: number; httpCount: number }> {
+  const text = await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const total = (name: string, labels: string[] = []) => {
+    let v = 0;
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(name) || !labels.every((l) => line.includes(l))) continue;
+      const rest = line.slice(name.length);
+      if (rest[0] !== ' ' && rest[0] !== '{') continue;
+      v += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return v;
+  };
+  const compute = ['route="/epochs/:epoch/compute"', 'status="200"'];
+  return {
+    poolSum: total('reward_compute_latency_seconds_sum'),
+    poolCount: total('reward_compute_latency_seconds_count'),
+    httpSum: total('http_request_duration_seconds_sum', compute),
+    httpCount: total('http_request_duration_seconds_count', compute),
+  };
+}
+const meanMs = (sum: number, count: number) => (count > 0 ? (1000 * sum) / count : Number.NaN);
+
+// ---------------------------------------------------------------------------------------------
+// The server process. Every spawned child is tracked so that any way out of this process kills it.
+
+const live = new Set<ChildProcess>();
+const CLK_TCK = 100; // USER_HZ: 100 on every Linux ABI Node supports
+const SERVER_ENV_DEFAULTS = { TENANT_RPS_MAX: '1000000', MEMORY_STORE_MAX_BYTES: String(4 * 2 ** 30) };
+
+class Server {
+  readonly tail: string[] = [];
+  url = '';
+  workers: number | undefined;
+  private readonly exited: Promise<number | null>;
+  private exitCode: number | null | undefined;
+
+  private constructor(readonly child: ChildProcess, readonly spawnedAt: number) {
+    live.add(child);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        live.delete(child);
+        this.exitCode = code ?? (signal !== null ? -1 : null);
+        resolve(this.exitCode);
+      }),
+    );
+    const keep = (prefix: string) => {
+      let partial = '';
+      return (chunk: Buffer) => {
+        const lines = (partial + chunk.toString('utf8')).split('\n');
+        partial = lines.pop() ?? '';
+        for (const l of lines) this.onLine(prefix, l);
+      };
+    };
+    // Always drain both pipes: a server blocked on a full stdout pipe would stall the benchmark.
+    child.stdout?.on('data', keep(''));
+    child.stderr?.on('data', keep('stderr: '));
+  }
+
+  private listeners: Array<(l: Record<string, unknown>) => void> = [];
+
+  private onLine(prefix: string, line: string): void {
+    if (line === '') return;
+    this.tail.push(prefix + line);
+    if (this.tail.length > 40) this.tail.shift();
+    if (prefix !== '') return;
+    try {
+      const j = JSON.parse(line) as Record<string, unknown>;
+      for (const f of this.listeners) f(j);
+    } catch {
+      /* not a log line */
+    }
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  get alive(): boolean {
+    return this.exitCode === undefined;
+  }
+
+  /** Spawns the server and resolves once its "listening" line has named the URL. */
+  static async start(): Promise<Server> {
+    const env = { ...SERVER_ENV_DEFAULTS, ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [BIN, 'serve', '--dev'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const s = new Server(child, t0);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server did not log "listening" within 30 s\n${s.tail.join('\n')}`)), 30_000);
+      s.listeners.push((j) => {
+        if (j.msg === 'listening' && typeof j.url === 'string') {
+          s.url = j.url;
+          s.workers = typeof j.workers === 'number' ? j.workers : undefined;
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void s.exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`server exited (${code}) before listening\n${s.tail.join('\n')}`));
+      });
+      child.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    }).catch(async (e: unknown) => {
+      await s.stop();
+      throw e;
+    });
+    return s;
+  }
+
+  /** Peak and current resident set of the server process (all its threads), MiB. */
+  memory(): { hwmMiB: number; rssMiB: number } {
+    try {
+      const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+      const kib = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+      return { hwmMiB: kib('VmHWM') / 1024, rssMiB: kib('VmRSS') / 1024 };
+    } catch {
+      return { hwmMiB: Number.NaN, rssMiB: Number.NaN };
+    }
+  }
+
+  /** CPU seconds (user + system, all threads) the server has used so far. */
+  cpuSeconds(): number {
+    try {
+      // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    } catch {
+      return Number.NaN;
+    }
+  }
+
+  /** Throws if the server died under us (a crash must not pass for a slow run). */
+  check(): void {
+    if (!this.alive) throw new Error(`server exited (${this.exitCode}) during the run\n${this.tail.join('\n')}`);
+  }
+
+  /** SIGTERM (drain), SIGKILL after 5 s; resolves once the process is gone. Returns ms taken. */
+  async stop(): Promise<number> {
+    const t0 = performance.now();
+    if (!this.alive) return 0;
+    this.child.kill('SIGTERM');
+    const late = await Promise.race([this.exited.then(() => false), sleep(5_000).then(() => true)]);
+    if (late) {
+      out(`  (server ${this.pid} still running 5 s after SIGTERM: SIGKILL)`);
+      this.child.kill('SIGKILL');
+      await Promise.race([this.exited, sleep(5_000)]);
+    }
+    return performance.now() - t0;
+  }
+}
+
+/** Runs body against a fresh server and always stops it. */
+async function withServer<T>(body: (s: Server) => Promise<T>): Promise<T> {
+  const s = await Server.start();
+  try {
+    const r = await body(s);
+    s.check();
+    return r;
+  } catch (e) {
+    // The server's own account of what went wrong (its last log lines) beats a bare status.
+    if (e instanceof Error && !e.message.includes('\n')) e.message += `\nlast server output:\n${s.tail.slice(-8).join('\n')}`;
+    throw e;
+  } finally {
+    await s.stop();
+  }
+}
+
+function killAll(): void {
+  for (const c of live) c.kill('SIGKILL');
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    process.stderr.write(`bench-http: ${sig}, killing the server\n`);
+    killAll();
+    process.exit(130);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load drivers.
+
+/** One autocannon run; latencies come from its `response` events (exact percentiles, any p). */
+function cannon(opts: AcOptions, rec: Recorder): Promise<AcResult> {
+  return new Promise((resolve, reject) => {
+    const inst = autocannon({ timeout: 30, ...opts }, (err, result) => (err !== null && err !== undefined ? reject(err) : resolve(result)));
+    inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => rec.add(status, ms));
+  });
+}
+
+/** CPU use over a window, in % of one core, for the server process and for this one (the client). */
+function cpuMeter(s: Server): () => { srv: number; cli: number } {
+  const t0 = performance.now();
+  const srv0 = s.cpuSeconds();
+  const cli0 = process.cpuUsage();
+  return () => {
+    const wall = (performance.now() - t0) / 1000;
+    const cli = process.cpuUsage(cli0);
+    return { srv: (100 * (s.cpuSeconds() - srv0)) / wall, cli: (100 * (cli.user + cli.system)) / 1e6 / wall };
+  };
+}
+
+/** Generated documents are deterministic and costly at M: make each once per process. */
+const generated = new Map<string, ReturnType<typeof generate>>();
+function gen(scale: Scale, seed: number) {
+  const key = `${scale}/${seed}`;
+  let g = generated.get(key);
+  if (g === undefined) {
+    g = generate({ scale, seed, form: 'columnar' });
+    generated.set(key, g);
+  }
+  return g;
+}
+
+/** Policy i: the generated M policy with its own id and a varied weight, so every hash differs. */
+function policyVariant(base: Uint8Array, i: number): string {
+  const p = JSON.parse(new TextDecoder().decode(base)) as { id: string; kinds: Record<string, { weight: number }> };
+  p.id = `bench-${i}`;
+  const requests = p.kinds.requests;
+  if (requests !== undefined) requests.weight = 1 + (i % 5);
+  return JSON.stringify(p);
+}
+
+type Metrics = Record<string, number>;
+interface RunOutcome {
+  metrics: Metrics;
+  statuses?: string;
+  notes?: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios.
+
+/**
+ * GET with node:http and no keep-alive: status, or 0 on any failure. (fetch would charge the
+ * first poll with loading undici in this process, ~50–100 ms that are not the server's.)
+ */
+function probe(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = httpGet(url, { agent: false, timeout: 1_000 }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+      res.once('error', () => resolve(0));
+    });
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve(0));
+  });
+}
+
+async function readyzSpawn(): Promise<RunOutcome> {
+  const s = await Server.start();
+  try {
+    const listenMs = performance.now() - s.spawnedAt;
+    let readyMs = Number.NaN;
+    let polls = 0;
+    const giveUp = performance.now() + 30_000;
+    while (performance.now() < giveUp) {
+      const tick = performance.now();
+      polls++;
+      if ((await probe(`${s.url}/readyz`)) === 200) {
+        readyMs = performance.now() - s.spawnedAt;
+        break;
+      }
+      s.check();
+      await sleep(Math.max(0, 10 - (performance.now() - tick)));
+    }
+    if (Number.isNaN(readyMs)) throw new Error('/readyz never answered 200 within 30 s');
+    const mem = s.memory();
+    const stopMs = await s.stop();
+    return { metrics: { listen_ms: listenMs, ready_ms: readyMs, polls, stop_ms: stopMs, rss_mib: mem.rssMiB } };
+  } finally {
+    await s.stop();
+  }
+}
+
+async function warmM(duration: number, connections: number): Promise<RunOutcome> {
+  const warmups = 8;
+  const k = Math.max(160, Math.ceil(duration * 150)); // 2.5× the 60 runs/s target: 3000 at 20 s
+  const t0 = performance.now();
+  const g = gen('M', 1);
+  const genMs = performance.now() - t0;
+  const policies = Array.from({ length: k + warmups }, (_, i) => policyVariant(g.policy, i));
+  return withServer(async (s) => {
+    const t1 = performance.now();
+    const inputs = await must(`${s.url}/inputs`, 'PUT', g.inputs);
+    const t2 = performance.now();
+    const sealed = await pmap(policies, 16, (p) => must(`${s.url}/policies`, 'PUT', p));
+    const t3 = performance.now();
+    if (new Set(sealed.map((p) => p.policy_hash)).size !== sealed.length) throw new Error('policy variants do not hash apart');
+    const bodies = sealed.map((p) =>
+      Buffer.from(JSON.stringify({ inputs_cid: inputs.inputs_cid, policy_id: p.policy_id, policy_hash: p.policy_hash })),
+    );
+    out(
+      `  setup: ${s.workers ?? '?'} compute worker(s); generate M ${genMs.toFixed(0)} ms (cached after the first run), PUT /inputs ${(t2 - t1).toFixed(0)} ms, ` +
+        `${sealed.length} policies ${((t3 - t2) / 1000).toFixed(1)} s (${(sealed.length / ((t3 - t2) / 1000)).toFixed(0)}/s, 16 in flight)`,
+    );
+    // Warm the worker's JIT on policies the measured run never uses.
+    await pmap(bodies.slice(k), 4, async (b, i) => {
+      const r = await call(`${s.url}/epochs/warmup-${i}/compute`, 'POST', b);
+      if (r.status !== 200) throw new Error(`warm-up compute → ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
+    });
+    s.check();
+
+    const rec = new Recorder();
+    const pending = new Outstanding();
+    let next = 0;
+    let replays = 0;
+    const srv0 = await serverTotals(s.url);
+    const cpu = cpuMeter(s);
+    const before = performance.now();
+    const result = await cannon(
+      {
+        url: s.url,
+        connections,
+        duration,
+        requests: [
+          {
+            method: 'POST',
+            headers: JSON_HEADERS,
+            setupRequest: (req, ctx) => {
+              const i = next++;
+              ctx.i = i;
+              pending.issue(i);
+              req.path = `/epochs/m-${i}/compute`;
+              req.body = bodies[i % k] as Buffer;
+              return req;
+            },
+            onResponse: (_status, _body, ctx, headers) => {
+              pending.done(ctx.i as number);
+              for (const [h, v] of Object.entries(headers)) if (h.toLowerCase() === 'idempotent-replayed' && v === 'true') replays++;
+            },
+          },
+        ],
+      },
+      rec,
+    );
+    const wall = (performance.now() - before) / 1000;
+    const unfinished = pending.at();
+    const used = cpu();
+    s.check();
+    const mem = s.memory();
+    await sleep(200); // let the requests autocannon abandoned at the end finish or abort
+    const srv1 = await serverTotals(s.url);
+    const lat = rec.latency();
+    const notes: string[] = [];
+    if (next > k) notes.push(`${next - k} requests reused a policy (fresh epochs still): raise K`);
+    if (unfinished.count > 0) {
+      notes.push(
+        `${unfinished.count} requests were still unanswered when the load stopped, the oldest after ` +
+          `${fmt(unfinished.oldestMs)} ms: they are in no latency figure (a server that starves some requests looks fast)`,
+      );
+    }
+    if (replays > 0) notes.push(`${replays} responses were replays: not a fresh-run measurement`);
+    return {
+      metrics: {
+        runs_per_s: rec.count200 / (result.duration || wall),
+        ok: rec.count200,
+        p50_ms: lat.p50,
+        p95_ms: lat.p95,
+        p99_ms: lat.p99,
+        max_ms: lat.max,
+        srv_http_ms: meanMs(srv1.httpSum - srv0.httpSum, srv1.httpCount - srv0.httpCount),
+        srv_pool_ms: meanMs(srv1.poolSum - srv0.poolSum, srv1.poolCount - srv0.poolCount),
+        unfinished: unfinished.count,
+        oldest_unfinished_ms: unfinished.oldestMs,
+        non2xx: rec.non2xx,
+        errors: result.errors,
+        replays,
+        srv_cpu_pct: used.srv,
+        cli_cpu_pct: used.cli,
+        rss_hwm_mib: mem.hwmMiB,
+        rss_mib: mem.rssMiB,
+      },
+      statuses: rec.statusText(),
+      notes,
+    };
+  });
+}
+
+async function replay(duration: number, connections: number): Promise<RunOutcome> {
+  const g = gen('M', 1);
+  return withServer(async (s) => {
+    const inputs = await must(`${s.url}/inputs`, 'PUT', g.inputs);
+    const policy = await must(`${s.url}/policies`, 'PUT', g.policy);
+    const body = JSON.stringify({ inputs_cid: inputs.inputs_cid, policy_id: policy.policy_id, policy_hash: policy.policy_hash });
+    const first = await call(`${s.url}/epochs/replay-1/compute`, 'POST', body);
+    if (first.status !== 200) throw new Error(`binding compute → ${first.status} ${JSON.stringify(first.json).slice(0, 300)}`);
+    const again = await call(`${s.url}/epochs/replay-1/compute`, 'POST', body);
+    const notes: string[] = [];
+    if (again.status !== 200 || again.headers.get('idempotent-replayed') !== 'true') {
+      notes.push(`second request was not a replay (status ${again.status}, Idempotent-Replayed ${again.headers.get('idempotent-replayed')})`);
+    }
+    const opts = { url: `${s.url}/epochs/replay-1/compute`, connections, method: 'POST', headers: JSON_HEADERS, body };
+    await cannon({ ...opts, amount: 2_000 }, new Recorder()); // warm-up, not reported
+    const rec = new Recorder();
+    const srv0 = await serverTotals(s.url);
+    const cpu = cpuMeter(s);
+    const result = await cannon({ ...opts, duration }, rec);
+    const used = cpu();
+    s.check();
+    const mem = s.memory();
+    await sleep(200);
+    const srv1 = await serverTotals(s.url);
+    const lat = rec.latency();
+    return {
+      metrics: {
+        req_per_s: rec.count200 / result.duration,
+        ok: rec.count200,
+        p50_ms: lat.p50,
+        p95_ms: lat.p95,
+        p99_ms: lat.p99,
+        max_ms: lat.max,
+        srv_http_ms: meanMs(srv1.httpSum - srv0.httpSum, srv1.httpCount - srv0.httpCount),
+        non2xx: rec.non2xx,
+        errors: result.errors,
+        srv_cpu_pct: used.srv,
+        cli_cpu_pct: used.cli,
+        rss_hwm_mib: mem.hwmMiB,
+      },
+      statuses: rec.statusText(),
+      notes,
+    };
+  });
+}
+
+/** Seeds of the cold-s documents; each fresh server sees each of them for the first time. */
+const COLD_SEED0 = 100_001;
+const coldDocs: Uint8Array[] = [];
+
+async function coldS(duration: number, connections: number): Promise<RunOutcome> {
+  const want = Math.max(300, Math.ceil(duration * 100)); // room for 100 pairs/s
+  if (coldDocs.length < want) {
+    const t0 = performance.now();
+    for (let i = coldDocs.length; i < want; i++) coldDocs.push(generate({ scale: 'S', seed: COLD_SEED0 + i, form: 'columnar' }).inputs);
+    out(`  setup: generated ${want} S input documents (distinct seeds) in ${((performance.now() - t0) / 1000).toFixed(1)} s (cached for later runs)`);
+  }
+  const policyDoc = gen('S', 1).policy;
+  return withServer(async (s) => {
+    const policy = await must(`${s.url}/policies`, 'PUT', policyDoc);
+    const pairs = new Recorder();
+    const seal: number[] = [];
+    const compute: number[] = [];
+    let next = 0;
+    let onDemand = 0;
+    let failures = 0;
+    const docFor = (i: number): Uint8Array => {
+      const d = coldDocs[i];
+      if (d !== undefined) return d;
+      onDemand++; // ran out of pre-generated documents: make one now (costs client CPU)
+      return generate({ scale: 'S', seed: COLD_SEED0 + i, form: 'columnar' }).inputs;
+    };
+    const cpu = cpuMeter(s);
+    const start = performance.now();
+    const stopAt = start + duration * 1000;
+    // Like autocannon, drop what is still in flight when the duration ends (and say so).
+    const end = new AbortController();
+    const endTimer = setTimeout(() => end.abort(), duration * 1000);
+    let dropped = 0;
+    let droppedOldestMs = 0;
+    const worker = async () => {
+      while (performance.now() < stopAt && s.alive) {
+        const i = next++;
+        const doc = docFor(i);
+        const t0 = performance.now();
+        try {
+          const a = await call(`${s.url}/inputs`, 'PUT', doc, end.signal);
+          const t1 = performance.now();
+          if (a.status !== 201 && a.status !== 200) {
+            pairs.add(a.status, t1 - t0);
+            continue;
+          }
+          seal.push(t1 - t0);
+          const body = JSON.stringify({ inputs_cid: a.json.inputs_cid, policy_id: policy.policy_id, policy_hash: policy.policy_hash });
+          const b = await call(`${s.url}/epochs/cold-${i}/compute`, 'POST', body, end.signal);
+          const t2 = performance.now();
+          if (b.status === 200) compute.push(t2 - t1);
+          pairs.add(b.status, t2 - t0);
+        } catch {
+          if (end.signal.aborted) {
+            dropped++;
+            droppedOldestMs = Math.max(droppedOldestMs, performance.now() - t0);
+          } else failures++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: connections }, worker));
+    clearTimeout(endTimer);
+    const elapsed = (performance.now() - start) / 1000;
+    const used = cpu();
+    s.check();
+    const mem = s.memory();
+    const lat = pairs.latency();
+    const notes: string[] = [];
+    if (dropped > 0) {
+      notes.push(`${dropped} pairs were still unanswered when the load stopped, the oldest after ${fmt(droppedOldestMs)} ms (in no latency figure)`);
+    }
+    if (onDemand > 0) notes.push(`${onDemand} documents generated during the run (client CPU competed with the server)`);
+    return {
+      metrics: {
+        runs_per_s: pairs.count200 / elapsed,
+        ok: pairs.count200,
+        p50_ms: lat.p50,
+        p95_ms: lat.p95,
+        p99_ms: lat.p99,
+        seal_p95_ms: percentile(sortedOf(seal), 95),
+        compute_p95_ms: percentile(sortedOf(compute), 95),
+        unfinished: dropped,
+        oldest_unfinished_ms: droppedOldestMs,
+        non2xx: pairs.non2xx,
+        errors: failures,
+        srv_cpu_pct: used.srv,
+        cli_cpu_pct: used.cli,
+        rss_hwm_mib: mem.hwmMiB,
+      },
+      statuses: pairs.statusText(),
+      notes,
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting.
+
+interface Target {
+  metric: string;
+  op: '>=' | '<=';
+  value: number;
+  label: string;
+}
+const TARGETS: Partial<Record<ScenarioName, Target[]>> = {
+  'readyz-spawn': [{ metric: 'ready_ms', op: '<=', value: 1000, label: '/readyz 200 within 1 s of spawn' }],
+  'warm-m': [
+    { metric: 'runs_per_s', op: '>=', value: 60, label: '≥ 60 runs/s at c = 16' },
+    { metric: 'p95_ms', op: '<=', value: 250, label: 'p95 ≤ 250 ms at c = 16' },
+  ],
+  replay: [{ metric: 'req_per_s', op: '>=', value: 5000, label: '≥ 5,000 req/s' }],
+};
+const DESCRIPTIONS: Record<ScenarioName, string> = {
+  'readyz-spawn': 'spawn → first /readyz 200, polled every 10 ms (one spawn per run)',
+  'warm-m': 'M inputs sealed once; each request a fresh epoch with a fresh policy',
+  replay: 'one bound epoch; the same compute request replayed',
+  'cold-s': 'each pair: PUT fresh S inputs (own seed) + compute a fresh epoch',
+};
+
+function fmt(v: number | undefined): string {
+  if (v === undefined || Number.isNaN(v)) return '-';
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1);
+}
+
+/** Column labels (the JSON summary keeps the full metric names). */
+const LABELS: Record<string, string> = {
+  runs_per_s: 'runs/s',
+  req_per_s: 'req/s',
+  ok: '200s',
+  p50_ms: 'p50',
+  p95_ms: 'p95',
+  p99_ms: 'p99',
+  max_ms: 'max',
+  srv_http_ms: 'srv_http',
+  srv_pool_ms: 'srv_pool',
+  seal_p95_ms: 'seal_p95',
+  compute_p95_ms: 'comp_p95',
+  unfinished: 'unfin',
+  oldest_unfinished_ms: 'unfin_age',
+  errors: 'errs',
+  srv_cpu_pct: 'srv_cpu%',
+  cli_cpu_pct: 'cli_cpu%',
+  rss_hwm_mib: 'HWM_MiB',
+  rss_mib: 'RSS_MiB',
+  listen_ms: 'listen',
+  ready_ms: 'ready',
+  stop_ms: 'stop',
+};
+const LEGEND =
+  'times in ms (p50/p95/p99/max: 200s only, client side); srv_http / srv_pool: server mean per 200 from /metrics ' +
+  '(whole request / pool queue + compute); unfin: unanswered when the load stopped, unfin_age: the oldest one\'s wait; ' +
+  'cpu in % of one core (server process, this client); HWM/RSS: server VmHWM/VmRSS at the end';
+
+function printTable(runs: RunOutcome[], med: Metrics): void {
+  const keys = Object.keys(runs[0]?.metrics ?? {});
+  const header = ['run', ...keys.map((k) => LABELS[k] ?? k), ...(runs.some((r) => r.statuses !== undefined) ? ['statuses'] : [])];
+  const rows = runs.map((r, i) => [String(i + 1), ...keys.map((k) => fmt(r.metrics[k])), ...(r.statuses !== undefined ? [r.statuses] : [])]);
+  if (runs.length > 1) rows.push(['median', ...keys.map((k) => fmt(med[k]))]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) =>
+    `  ${cells.map((cell, c) => (c === 0 || (c === header.length - 1 && header[c] === 'statuses') ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number))).join('  ')}`.trimEnd();
+  out(line(header));
+  for (const r of rows) out(line(r));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main.
+
+const budgetS =
+  optTimeout ??
+  60 +
+    selected.reduce((sum, s) => {
+      const c = cfg(s);
+      const setup = { 'readyz-spawn': 35, 'warm-m': 240, replay: 90, 'cold-s': 120 + c.duration * 3 }[s];
+      return sum + c.runs * (c.duration + setup);
+    }, 0);
+const watchdog = setTimeout(() => {
+  process.stderr.write(`bench-http: global timeout after ${budgetS} s; killing the server\n`);
+  killAll();
+  process.exit(124);
+}, budgetS * 1000);
+watchdog.unref();
+
+async function main(): Promise<void> {
+  const load = loadavg().map((x) => x.toFixed(2)).join(' ');
+  const envNote = Object.entries(SERVER_ENV_DEFAULTS)
+    .map(([k, v]) => `${k}=${process.env[k] ?? v}`)
+    .join(' ');
+  out(`bench-http: node ${process.version}, ${availableParallelism()} cores, load ${load}; budget ${budgetS} s`);
+  out(`columns: ${LEGEND}`);
+  out(`server: ${process.execPath} bin/rewarder.js serve --dev, PORT=0 HOST=127.0.0.1 LOG_LEVEL=info ${envNote}; a fresh process per run`);
+  const summary: Record<string, unknown> = {};
+  for (const name of selected) {
+    const c = cfg(name);
+    out();
+    out(
+      `== ${name}: ${DESCRIPTIONS[name]}` +
+        (name === 'readyz-spawn' ? `; ${c.runs} runs` : `; c = ${c.connections}, ${c.duration} s, ${c.runs} run${c.runs > 1 ? 's' : ''}`),
+    );
+    const runs: RunOutcome[] = [];
+    for (let i = 0; i < c.runs; i++) {
+      if (name === 'readyz-spawn') runs.push(await readyzSpawn());
+      else if (name === 'warm-m') runs.push(await warmM(c.duration, c.connections));
+      else if (name === 'replay') runs.push(await replay(c.duration, c.connections));
+      else runs.push(await coldS(c.duration, c.connections));
+    }
+    const med: Metrics = {};
+    for (const k of Object.keys(runs[0]?.metrics ?? {})) med[k] = median(runs.map((r) => r.metrics[k] as number));
+    printTable(runs, med);
+    for (const note of new Set(runs.flatMap((r) => r.notes ?? []))) out(`  note: ${note}`);
+    const targets = (TARGETS[name] ?? []).map((t) => {
+      const v = med[t.metric] as number;
+      const met = t.op === '>=' ? v >= t.value : v <= t.value;
+      out(`  target ${t.label}: ${fmt(v)} ${t.metric}${runs.length > 1 ? ' (median)' : ''} → ${met ? 'met' : 'NOT met'}`);
+      return { ...t, measured: v, met };
+    });
+    summary[name] = {
+      connections: c.connections,
+      duration_s: c.duration,
+      runs: runs.map((r) => ({ ...r.metrics, ...(r.statuses !== undefined ? { statuses: r.statuses } : {}) })),
+      median: med,
+      targets,
+    };
+  }
+  out();
+  out(JSON.stringify({ bench: 'http', node: process.version, cores: availableParallelism(), load: loadavg(), scenarios: summary }));
+}
+
+main().then(
+  () => {
+    clearTimeout(watchdog);
+    killAll();
+    process.exit(0);
+  },
+  (e: unknown) => {
+    process.stderr.write(`bench-http: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    killAll();
+    process.exit(1);
+  },
+);
