@@ -19,7 +19,7 @@ export interface LedgerClientOptions {
   maxRetries: number;
   /** Per-attempt budget; also caps the X-Deadline sent. */
   attemptMs: number;
-  /** Each attempt's latency and whether it got an answer, for the health tracker. */
+  /** Each attempt's latency and whether it got a healthy answer (not 429/5xx), for the health tracker. */
   observe?: (latencyMs: number, answered: boolean) => void;
   minBackoffMs?: number;
 }
@@ -57,6 +57,8 @@ export class LedgerClient {
           minTimeout: this.opts.minBackoffMs ?? 50,
           maxTimeout: 1000,
           randomize: true,
+          // A backoff never sleeps past the request's deadline (the next attempt then sees it).
+          ...(deadlineAt === undefined ? {} : { maxRetryTime: Math.max(0, deadlineAt - Date.now()) }),
         },
       );
       if (outcome.result === 'accepted' || outcome.result === 'dup') {
@@ -66,6 +68,10 @@ export class LedgerClient {
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       if (e instanceof DeadlineCut) return { result: 'deadline', attempts, error: message };
+      // Retries were left but the request's time ran out (p-retry's maxRetryTime): not the ledger's verdict.
+      if (deadlineAt !== undefined && attempts <= this.opts.maxRetries && Date.now() >= deadlineAt) {
+        return { result: 'deadline', attempts, error: 'the request deadline passed between attempts' };
+      }
       return { result: 'unknown', attempts, error: message };
     }
   }
@@ -113,7 +119,9 @@ export class LedgerClient {
       this.opts.observe?.(performance.now() - t0, false);
       throw new Retryable(`ledger ${timedOut ? 'timeout' : 'connection error'}`);
     }
-    this.opts.observe?.(performance.now() - t0, true);
+    // A 429 or 5xx is an answer, but not a healthy one: a ledger that quickly says "unavailable"
+    // must not look fast to the health tracker (it would leave quarantine-only mode while down).
+    this.opts.observe?.(performance.now() - t0, res.status !== 429 && res.status < 500);
     if (res.status === 201) return { result: 'accepted' };
     if (res.status === 200) return { result: 'dup' };
     if (res.status === 409) return { result: 'conflict', error: 'ledger reports a conflicting body for this part_id' };
