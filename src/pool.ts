@@ -46,7 +46,12 @@ export class ComputePool {
   private backoffMs = 1000;
   private running = 0;
   private started = false;
+  /** Errors that killed a worker thread (its 'error' event), as opposed to a task that threw. */
+  private readonly fatalErrors = new WeakSet<object>();
+  private readonly watched = new WeakSet<object>();
   onFailure: (kind: FailureKind) => void = () => {};
+  /** A task refused before it was queued (for rejected_total{reason}). */
+  onReject: (reason: 'queue_full' | 'breaker_open') => void = () => {};
 
   constructor(opts: PoolOptions) {
     this.threads = opts.threads;
@@ -64,6 +69,19 @@ export class ComputePool {
     });
     // An uncaught error in an idle worker: Piscina replaces the worker; count it, don't crash.
     this.piscina.on('error', () => this.recordFailure('crash'));
+    // An uncaught (asynchronous) exception kills the thread, and Piscina rejects the running task
+    // with that very Error, whose message says nothing of a death. Remember the object so
+    // translate() answers it as the worker failure it is. Every worker is announced by
+    // 'workerCreate' before it is given a task.
+    this.piscina.on('workerCreate', () => {
+      for (const worker of this.piscina.threads) {
+        if (this.watched.has(worker)) continue;
+        this.watched.add(worker);
+        worker.on('error', (err: unknown) => {
+          if (typeof err === 'object' && err !== null) this.fatalErrors.add(err);
+        });
+      }
+    });
   }
 
   /** Resolves once a trivial task round-trips, i.e. a worker has loaded the core. */
@@ -107,6 +125,7 @@ export class ComputePool {
   private async run<T>(task: SealTask | ComputeTask, signal: AbortSignal, transferList: ArrayBuffer[]): Promise<T> {
     const openFor = this.openUntil - this.now();
     if (openFor > 0) {
+      this.onReject('breaker_open');
       throw new AppError(
         'UNAVAILABLE',
         'compute workers are failing; retry later',
@@ -115,6 +134,7 @@ export class ComputePool {
       );
     }
     if (this.piscina.queueSize >= this.queueMax) {
+      this.onReject('queue_full');
       throw new AppError('OVERLOADED', 'compute queue is full', { reason: 'queue_full', queue_max: this.queueMax }, { 'Retry-After': '1' });
     }
     this.running++;
@@ -139,7 +159,8 @@ export class ComputePool {
       return signal.reason instanceof AppError ? signal.reason : e;
     }
     const message = e instanceof Error ? e.message : String(e);
-    if (/terminated|exited|worker.*(died|exit)/i.test(message)) {
+    const died = typeof e === 'object' && e !== null && this.fatalErrors.has(e);
+    if (died || /terminated|exited|worker.*(died|exit)/i.test(message)) {
       this.recordFailure('crash');
       return new AppError('UNAVAILABLE', 'the compute worker failed; retry', { reason: 'worker_failed' }, { 'Retry-After': '1' });
     }

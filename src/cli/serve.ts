@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../config.js';
 import { buildRuntime } from '../runtime.js';
+import { openPostgresStores } from '../stores/postgres.js';
 import { handleSignals, listen } from '../server.js';
 import { CliError, args } from './io.js';
 
@@ -20,15 +21,21 @@ export async function serveCmd(argv: string[]): Promise<number> {
   }
   let rt;
   try {
-    rt = buildRuntime(config);
+    const stores = config.DATABASE_URL === undefined ? undefined : await openPostgresStores(config.DATABASE_URL, { schema: config.DATABASE_SCHEMA });
+    rt = buildRuntime(config, stores === undefined ? {} : { stores });
   } catch (e) {
     throw new CliError(`cannot start: ${(e as Error).message.split('\n')[0]}`);
   }
   if (config.AUTH === 'off') rt.logger.warn('AUTH=off: development mode, every request is accepted without a token');
-  if (config.PROFILE === 'micronode') {
-    rt.logger.info('micronode: stores are in memory and are lost on exit (amnesia by design)');
+  if (rt.stores.kind === 'memory') {
+    rt.logger.warn(
+      config.LEDGER_URL === undefined
+        ? 'memory stores: sealed documents and runs are lost on exit (micronode amnesia)'
+        : 'memory stores: runs and HELD LEDGER INTENTS are lost if this process dies (micronode amnesia); use DATABASE_URL for durable settlement',
+    );
   }
   await rt.pool.start();
+  rt.settlement?.start();
   const l = await listen(rt, config);
   handleSignals(rt, l, env);
   rt.logger.info({ url: l.url, profile: config.PROFILE, workers: config.COMPUTE_WORKERS }, 'listening');

@@ -1,0 +1,32 @@
+// A pool worker for fault tests: the real workers/compute.js, except for compute tasks whose epoch
+// id asks for a fault. Injected with buildRuntime(config, { workerFile: FAULT_WORKER }).
+//   crash-…  the worker thread exits (process.exit inside a worker ends that thread only)
+//   hang-…   the worker spins forever; only terminating the thread stops it
+//   throw-…  the task function throws; the thread lives on
+//   uncaught-…  an exception escapes asynchronously, which kills the thread like a crash
+
+import type { ComputeResult, SealResult, Task } from '../src/compute/protocol.js';
+import run from '../workers/compute.js';
+
+/** Appears in the thrown error; a response that contains it leaked an internal error. */
+export const THROWN_SECRET = 'fault-worker-internal-detail-7f3a';
+
+export default function faultyRun(task: Task): SealResult | ComputeResult | Promise<never> {
+  if (task.op === 'compute') {
+    const id = task.epochId;
+    if (id.startsWith('crash-')) process.exit(1);
+    if (id.startsWith('uncaught-')) {
+      setImmediate(() => {
+        throw new Error(`uncaught fault (${THROWN_SECRET})`);
+      });
+      return new Promise<never>(() => {});
+    }
+    if (id.startsWith('hang-')) {
+      for (;;) {
+        // busy: no timer, no promise, nothing but termination can end this
+      }
+    }
+    if (id.startsWith('throw-')) throw new Error(`injected fault (${THROWN_SECRET})`);
+  }
+  return run(task);
+}
