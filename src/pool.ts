@@ -2,8 +2,8 @@
 // an abort signal, and translates every pool failure into the error taxonomy here, so no route
 // needs to know how a worker can die.
 //
-// Piscina's own maxQueue is fixed at construction; WORK_QUEUE_MAX must be reloadable, so admission
-// is checked here against `queueSize` instead. A task whose signal aborts while running makes
+// The queue is kept here, not in Piscina: WORK_QUEUE_MAX must be reloadable (Piscina's maxQueue is
+// fixed at construction) and must stay FIFO (see pump()). A task whose signal aborts while running makes
 // Piscina terminate that worker and start a fresh one: that is how a hung task is stopped.
 
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,15 @@ export interface Saturation {
   breakerOpenForMs: number;
 }
 
+interface Waiting {
+  task: SealTask | ComputeTask;
+  signal: AbortSignal;
+  transferList: ArrayBuffer[];
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  onAbort: () => void;
+}
+
 export type FailureKind = 'crash' | 'abort' | 'error';
 
 const DEFAULT_WORKER = fileURLToPath(new URL('../workers/compute.js', import.meta.url));
@@ -45,6 +54,7 @@ export class ComputePool {
   private openUntil = 0;
   private backoffMs = 1000;
   private running = 0;
+  private readonly waiting: Waiting[] = [];
   private started = false;
   /** Errors that killed a worker thread (its 'error' event), as opposed to a task that threw. */
   private readonly fatalErrors = new WeakSet<object>();
@@ -107,7 +117,7 @@ export class ComputePool {
   saturation(): Saturation {
     return {
       threads: this.threads,
-      queueDepth: this.piscina.queueSize,
+      queueDepth: this.waiting.length,
       queueMax: this.queueMax,
       running: this.running,
       breakerOpenForMs: Math.max(0, this.openUntil - this.now()),
@@ -133,19 +143,52 @@ export class ComputePool {
         { 'Retry-After': String(Math.ceil(openFor / 1000)) },
       );
     }
-    if (this.piscina.queueSize >= this.queueMax) {
+    if (this.waiting.length >= this.queueMax) {
       this.onReject('queue_full');
       throw new AppError('OVERLOADED', 'compute queue is full', { reason: 'queue_full', queue_max: this.queueMax }, { 'Retry-After': '1' });
     }
-    this.running++;
-    try {
-      const result = (await this.piscina.run(task, { signal, transferList })) as T;
-      this.backoffMs = 1000;
-      return result;
-    } catch (e) {
-      throw this.translate(e, signal);
-    } finally {
-      this.running--;
+    if (signal.aborted) throw signal.reason;
+    const done = new Promise<unknown>((resolve, reject) => {
+      const entry: Waiting = { task, signal, transferList, resolve, reject, onAbort: () => {} };
+      // Aborted while still waiting: leave the queue; nothing ever reached a worker.
+      entry.onAbort = () => {
+        const i = this.waiting.indexOf(entry);
+        if (i >= 0) {
+          this.waiting.splice(i, 1);
+          reject(signal.reason);
+        }
+      };
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+      this.waiting.push(entry);
+      this.pump();
+    });
+    return (await done) as T;
+  }
+
+  /**
+   * Hands waiting tasks to Piscina, oldest first, only while a thread is free. Piscina's own queue
+   * is not FIFO for tasks that carry an AbortSignal (it re-queues them behind newer ones), which
+   * under load left some requests waiting until their deadline; keeping the queue here makes
+   * order and queue_depth exact.
+   */
+  private pump(): void {
+    while (this.running < this.threads && this.waiting.length > 0) {
+      const e = this.waiting.shift() as Waiting;
+      e.signal.removeEventListener('abort', e.onAbort);
+      this.running++;
+      void this.piscina
+        .run(e.task, { signal: e.signal, transferList: e.transferList })
+        .then(
+          (result: unknown) => {
+            this.backoffMs = 1000;
+            e.resolve(result);
+          },
+          (err: unknown) => e.reject(this.translate(err, e.signal)),
+        )
+        .finally(() => {
+          this.running--;
+          this.pump();
+        });
     }
   }
 
