@@ -39,11 +39,12 @@ export class InputsCache {
   }
 }
 
-/** Typed columns exactly, strings at two bytes a unit plus a per-string overhead. */
+/** Column buffers exactly, strings at two bytes a unit plus a per-string overhead. */
 export function estimateBytes(i: Inputs): number {
   const e = i.events;
   let strings = 0;
   for (const a of i.actors) strings += 32 + a.length * 2;
   for (const k of i.kinds) strings += 32 + k.length * 2;
-  return e.actor.byteLength + e.kind.byteLength + e.qty.byteLength + e.ts.byteLength + strings + 256;
+  // Columns may be views of larger buffers: count what is held, not what is seen.
+  return e.actor.buffer.byteLength + e.kind.buffer.byteLength + e.qty.buffer.byteLength + e.ts.buffer.byteLength + strings + 256;
 }

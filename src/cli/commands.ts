@@ -8,9 +8,9 @@ import { decodePolicy } from '../core/policy.js';
 import { checkProof, manifestPayouts, proveActor } from '../core/proof.js';
 import { formatDocError } from '../core/result.js';
 import { type Run, computeRun, seal } from '../core/run.js';
-import { type PublicKey, verifyAttestation } from '../attest/attestation.js';
+import type { PublicKey } from '../attest/attestation.js';
 import { b3 } from '../core/hash.js';
-import { type Form, type Scale, SCALES, generate } from '../gen/generate.js';
+import type { Form, Scale } from '../gen/generate.js';
 import { CliError, args, readInput, required } from './io.js';
 
 type Command = (argv: string[]) => Promise<number> | number;
@@ -62,7 +62,7 @@ function parseJsonFile(file: string): unknown {
   return r.value;
 }
 
-function verifyCmd(argv: string[]): number {
+async function verifyCmd(argv: string[]): Promise<number> {
   const { values, positionals } = args(
     argv,
     { inputs: { type: 'string' }, policy: { type: 'string' }, attestation: { type: 'string' }, keys: { type: 'string' } },
@@ -75,6 +75,8 @@ function verifyCmd(argv: string[]): number {
   const run = runFiles(claimed.epoch_id, required(values, 'inputs'), required(values, 'policy'));
   if (Buffer.compare(Buffer.from(run.manifest.bytes), Buffer.from(claimedBytes)) === 0) {
     if (values.attestation !== undefined) {
+      // Loaded only here: the ML-DSA code costs ~50 ms of start-up every other command can skip.
+      const { verifyAttestation } = await import('../attest/attestation.js');
       const r = verifyAttestation(parseJsonFile(values.attestation), run.manifest.commitment, trustedKeys(required(values, 'keys')));
       if (!r.ok) {
         process.stderr.write(`rewarder: ${values.attestation}: ${r.reason}\n`);
@@ -122,12 +124,13 @@ function verifyProofCmd(argv: string[]): number {
   return 0;
 }
 
-function genCmd(argv: string[]): number {
+async function genCmd(argv: string[]): Promise<number> {
   const { values } = args(
     argv,
     { scale: { type: 'string' }, seed: { type: 'string' }, form: { type: 'string' }, out: { type: 'string' } },
     0,
   );
+  const { SCALES, generate } = await import('../gen/generate.js');
   const scale = required(values, 'scale');
   if (!(scale in SCALES)) throw new CliError('--scale must be S, M or L');
   const seedText = required(values, 'seed');

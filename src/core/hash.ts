@@ -5,7 +5,33 @@
 // message of at most one chunk (1024 bytes) is therefore hashed here in plain TypeScript: a single
 // chunk with counter 0 needs no tree, only the chunk's blocks chained with CHUNK_START, CHUNK_END and
 // ROOT. Longer messages go to the native addon.
-import { createHash } from 'blake3';
+import { createRequire } from 'node:module';
+
+interface NativeHasher {
+  update(data: Uint8Array): void;
+  digest(): Uint8Array;
+}
+
+let nativeCreateHash: (() => NativeHasher) | undefined;
+
+/**
+ * The native hasher, loaded on first use of a message longer than one chunk. The addon binary is
+ * loaded directly (~2 ms) rather than through the `blake3` package's wrapper (~20 ms of imports,
+ * most of a CLI run's start-up); when the binary is absent (no toolchain at install time) the
+ * package's own fallback (wasm) is used.
+ */
+function nativeHasher(): NativeHasher {
+  if (nativeCreateHash === undefined) {
+    const require = createRequire(import.meta.url);
+    try {
+      const addon = require('@c4312/blake3-native/build/Release/blake3.node') as { createHash: () => NativeHasher };
+      nativeCreateHash = addon.createHash;
+    } catch {
+      nativeCreateHash = (require('blake3') as { createHash: () => NativeHasher }).createHash;
+    }
+  }
+  return nativeCreateHash();
+}
 
 const CHUNK_LEN = 1024;
 const BLOCK_LEN = 64;
@@ -124,7 +150,7 @@ const PIECE = 8 << 20;
 
 /** BLAKE3-256 of src[off..off+len) through the addon: for messages longer than one chunk. */
 function hashLong(src: Uint8Array, off: number, len: number): Uint8Array {
-  const hasher = createHash();
+  const hasher = nativeHasher();
   for (let p = off, end = off + len; p < end; p += PIECE) hasher.update(src.subarray(p, Math.min(p + PIECE, end)));
   return hasher.digest();
 }
