@@ -63,6 +63,8 @@ export const configSchema = z
     /** PostgreSQL for durable stores (macronode); absent: memory stores. */
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
     DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('rewarder'),
+    /** Key sets written by `rewarder keygen`; the newest signs, all are published by GET /keys. */
+    SIGNING_KEY_DIR: z.string().min(1).optional(),
     /** Set by the image build; reported in /version. */
     BUILD_COMMIT: z.string().min(1).default('dev'),
   })
@@ -82,6 +84,13 @@ export const configSchema = z
   .superRefine((c, ctx) => {
     if (c.AUTH === 'on' && c.TOKENS_FILE === undefined) {
       ctx.addIssue({ code: 'custom', path: ['TOKENS_FILE'], message: 'required unless AUTH=off (development mode)' });
+    }
+    if (c.REQUIRE_PQ_ON && c.SIGNING_KEY_DIR === undefined && c.AUTH !== 'off') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SIGNING_KEY_DIR'],
+        message: 'required when REQUIRE_PQ_ON=true (run rewarder keygen --out DIR); only AUTH=off may use ephemeral keys',
+      });
     }
     if (c.AUDIT_MODE === 'local' && c.AUDIT_DIR === undefined) {
       ctx.addIssue({ code: 'custom', path: ['AUDIT_DIR'], message: 'required when AUDIT_MODE=local' });

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { type Logger, pino } from 'pino';
 import { type Config, RELOADABLE } from './config.js';
 import { CALCULUS } from './core/calculus.js';
+import { type LoadedKeys, generateKeySet, loadKeyDir } from './attest/keys.js';
+import { Signer } from './attest/signer.js';
 import { type AppSettings, createApp } from './http/app.js';
 import { openAuditSink } from './http/audit.js';
 import { TokenVerifier, parseTokensFile } from './http/auth.js';
@@ -75,6 +77,8 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   pool.onFailure = (kind) => metrics.workerFailures.inc({ kind });
   pool.onReject = (reason) => metrics.rejected.inc({ reason });
   if (config.LEDGER_URL !== undefined) settlement = buildSettlement(config, stores, metrics, logger);
+  const keys = signingKeys(config, logger);
+  const signer = keys === null ? null : new Signer(keys.signing);
   const verifier = config.AUTH === 'off' ? null : new TokenVerifier(parseTokensFile(readFileSync(config.TOKENS_FILE as string, 'utf8')), randomBytes(32));
   const rateLimiter = new TenantRateLimiter(config.TENANT_RPS_MAX);
   const audit = openAuditSink(config.AUDIT_MODE, config.AUDIT_DIR, (e) => logger.error({ err: e }, 'audit write failed'));
@@ -85,6 +89,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     metrics,
     limits: () => settings.docLimits,
     settlement,
+    signer,
     logger,
   });
   const version = {
@@ -95,6 +100,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     profile: config.PROFILE,
     auth: config.AUTH,
     stores: stores.kind,
+    signing: keys === null ? 'off' : { key_ids: keys.signing.map((k) => k.keyId) },
     compute_workers: config.COMPUTE_WORKERS,
     limits: {
       inputs_max_bytes: config.INPUTS_MAX_BYTES,
@@ -124,6 +130,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     version,
     state,
     ledgerDegraded: () => settlement?.degraded ?? false,
+    keys,
   });
 
   return {
@@ -152,6 +159,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     async close(): Promise<void> {
       await settlement?.stop();
       await pool.close();
+      await signer?.close();
       await stores.close();
       await audit.close();
     },
@@ -195,4 +203,20 @@ function buildSettlement(config: Config, stores: Stores, metrics: ReturnType<typ
     probeIntervalMs: config.LEDGER_PROBE_INTERVAL_MS,
   });
   return settlement;
+}
+
+/**
+ * The signing keys: SIGNING_KEY_DIR when set (a bad directory stops the start with its reason);
+ * with REQUIRE_PQ_ON and no directory (config allows it only with AUTH=off) an ephemeral set,
+ * loudly, since nothing it signs can be verified after a restart.
+ */
+function signingKeys(config: Config, logger: Logger): LoadedKeys | null {
+  if (config.SIGNING_KEY_DIR !== undefined) return loadKeyDir(config.SIGNING_KEY_DIR);
+  if (!config.REQUIRE_PQ_ON) return null;
+  const set = generateKeySet();
+  logger.warn(
+    { key_ids: set.signing.map((k) => k.keyId) },
+    'REQUIRE_PQ_ON with AUTH=off and no SIGNING_KEY_DIR: signing with EPHEMERAL keys that die with this process (development only)',
+  );
+  return { signing: set.signing, published: set.signing.map((k) => ({ alg: k.alg, keyId: k.keyId, publicKey: k.publicKey })) };
 }

@@ -10,6 +10,7 @@ import { formatDocError } from '../core/result.js';
 import { type Run, computeRun, seal } from '../core/run.js';
 import type { PublicKey } from '../attest/attestation.js';
 import { b3 } from '../core/hash.js';
+import { canonicalBytes } from '../core/jcs.js';
 import type { Form, Scale } from '../gen/generate.js';
 import { CliError, args, readInput, required } from './io.js';
 
@@ -106,13 +107,36 @@ function proveCmd(argv: string[]): number {
   return 0;
 }
 
-function verifyProofCmd(argv: string[]): number {
-  const { values, positionals } = args(argv, { root: { type: 'string' }, manifest: { type: 'string' } }, 1);
+async function verifyProofCmd(argv: string[]): Promise<number> {
+  const { values, positionals } = args(
+    argv,
+    { root: { type: 'string' }, manifest: { type: 'string' }, attestation: { type: 'string' }, keys: { type: 'string' } },
+    1,
+  );
   let root = values.root;
+  let signedBy = '';
   if (values.manifest !== undefined) {
-    const m = manifestPayouts(parseJsonFile(values.manifest));
+    const manifestBytes = readInput(values.manifest);
+    const doc = parseJsonFile(values.manifest);
+    const m = manifestPayouts(doc);
     if (typeof m === 'string') throw new CliError(`${values.manifest}: ${m}`);
     root = m.payouts_root;
+    if (values.attestation !== undefined) {
+      // A signed root: the attestation signs the commitment, and the commitment covers the
+      // manifest (root included), so both links are checked before the root is trusted.
+      const commitment = (doc as { commitment?: unknown }).commitment;
+      if (typeof commitment !== 'string' || recomputeCommitment(manifestBytes) !== commitment) {
+        process.stderr.write(`rewarder: ${values.manifest}: its commitment does not match its content\n`);
+        return 1;
+      }
+      const { verifyAttestation } = await import('../attest/attestation.js');
+      const a = verifyAttestation(parseJsonFile(values.attestation), commitment, trustedKeys(required(values, 'keys')));
+      if (!a.ok) {
+        process.stderr.write(`rewarder: ${values.attestation}: ${a.reason}\n`);
+        return 1;
+      }
+      signedBy = ` (root signed by ${a.verified.map((s) => s.alg).join(' + ')})`;
+    }
   }
   if (root === undefined) throw new CliError('--root or --manifest is required');
   const r = checkProof(parseJsonFile(positionals[0] as string), root);
@@ -120,8 +144,16 @@ function verifyProofCmd(argv: string[]): number {
     process.stderr.write(`rewarder: ${positionals[0]}: ${r.reason}\n`);
     return 1;
   }
-  out(`ok ${r.proof.actor} ${r.proof.amount_minor}\n`);
+  out(`ok ${r.proof.actor} ${r.proof.amount_minor}${signedBy}\n`);
   return 0;
+}
+
+/** b3 of the manifest's JCS without its commitment member (SPEC §5). */
+function recomputeCommitment(manifestBytes: Uint8Array): string | null {
+  const parsed = parseStrictJson(manifestBytes);
+  if (!parsed.ok || typeof parsed.value !== 'object' || parsed.value === null) return null;
+  const { commitment: _c, ...rest } = parsed.value as Record<string, unknown>;
+  return b3(canonicalBytes(rest));
 }
 
 async function genCmd(argv: string[]): Promise<number> {

@@ -11,7 +11,8 @@ const USAGE = `usage: rewarder <command> [options]
                                               recompute and compare byte for byte (and check the signatures)
   keygen --out DIR                            write a new ML-DSA-65 + Ed25519 signing key set
   prove MANIFEST ACTOR                        print a payee's amount and inclusion proof
-  verify-proof PROOF (--root b3:… | --manifest FILE)   check an inclusion proof
+  verify-proof PROOF (--root b3:… | --manifest FILE [--attestation FILE --keys FILE])
+                                              check an inclusion proof (against a signed root)
   gen --scale S|M|L --seed N --form row|columnar [--out DIR]   generate inputs and a policy
   demo                                        seal and compute the shipped SPEC §9 example
   serve [--dev] [--demo]                      run the HTTP service (--dev: AUTH=off; --demo: run the example through it)`;

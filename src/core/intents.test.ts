@@ -43,3 +43,11 @@ test('bodies are canonical and identical on every build (the ledger compares the
   assert.ok(signed.includes('"attestation":{"commitment":"x","signatures":[]}'));
   assert.equal(canonicalize(JSON.parse(signed)), signed);
 });
+
+test('splicing an attestation into a built part gives exactly the body built with it', async () => {
+  const { withAttestation } = await import('./intents.js');
+  const attestation = { commitment: head.commitment, signatures: [{ alg: 'Ed25519', key_id: 'b3:x', sig: 'AA==' }] };
+  const plain = intentParts(head, credits(5000));
+  const signed = intentParts(head, credits(5000), attestation);
+  plain.forEach((p, i) => assert.deepEqual(withAttestation(p, attestation).body, signed[i]?.body));
+});

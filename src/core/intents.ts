@@ -42,3 +42,18 @@ export function intentParts(head: ManifestHead, given: readonly (string | Credit
   }
   return parts;
 }
+
+/**
+ * The same part with `attestation` added. In JCS order "attestation" sorts before every other
+ * member of a part body, so the signed body is the unsigned one with one member spliced in after
+ * the opening brace: byte-exact, without rebuilding 4096 credits (the signature is made after the
+ * worker built the parts, on a separate thread).
+ */
+export function withAttestation(part: IntentPart, attestation: unknown): IntentPart {
+  const member = encoder.encode(`"attestation":${canonicalize(attestation)},`);
+  const body = new Uint8Array(part.body.length + member.length);
+  body[0] = 0x7b; // {
+  body.set(member, 1);
+  body.set(part.body.subarray(1), 1 + member.length);
+  return { ...part, body };
+}

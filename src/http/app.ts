@@ -9,6 +9,7 @@ import type { DocLimits } from '../compute/protocol.js';
 import { parseStrictJson } from '../core/json/parse.js';
 import { manifestPayouts, proveActor } from '../core/proof.js';
 import { formatDocError, formatPath } from '../core/result.js';
+import { type LoadedKeys, keysDocument } from '../attest/keys.js';
 import { resolveDeadline } from '../deadline.js';
 import { summarise } from '../ledger/settlement.js';
 import { AppError, envelope, internalError } from '../errors.js';
@@ -50,6 +51,8 @@ export interface AppDeps {
   version: Record<string, unknown>;
   /** True while ledger egress is degraded (quarantine-only mode). */
   ledgerDegraded: () => boolean;
+  /** Signing keys (null: signing off); only their public halves are ever served. */
+  keys?: LoadedKeys | null;
   /** Shared with the server: in-flight count (for /metrics) and the draining flag. */
   state: { inflight: number; shuttingDown: boolean };
 }
@@ -332,6 +335,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   api.get('/version', route('/version'), (c) => c.json(deps.version));
+  const keysDoc = deps.keys ? keysDocument(deps.keys) : { keys: [] };
+  api.get('/keys', route('/keys'), (c) => c.json(keysDoc));
   const openapi = openApiDocument();
   api.get('/openapi.json', route('/openapi.json'), (c) => c.json(openapi));
 

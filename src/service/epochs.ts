@@ -11,7 +11,8 @@
 
 import type { Logger } from 'pino';
 import type { ComputeResult, DocLimits } from '../compute/protocol.js';
-import type { IntentPart } from '../core/intents.js';
+import type { Signer } from '../attest/signer.js';
+import { type IntentPart, withAttestation } from '../core/intents.js';
 import type { Inputs } from '../core/inputs.js';
 import { canonicalBytes } from '../core/jcs.js';
 import { type ManifestHead, headFromManifest } from '../core/manifest.js';
@@ -48,6 +49,8 @@ export interface EpochDeps {
   limits: () => DocLimits;
   /** null without LEDGER_URL: runs end at a published manifest (ledger state `none`). */
   settlement: Settlement | null;
+  /** null while signing is off: runs publish without an attestation. */
+  signer?: Signer | null;
   logger?: Logger;
 }
 
@@ -173,8 +176,11 @@ export class EpochService {
       manifest: ok.manifest,
       attestation: null,
     };
+    // Signed on the signing thread while the compute worker already runs the next task.
+    const attestation = this.deps.signer ? await this.deps.signer.sign(ok.head.commitment) : undefined;
+    if (attestation !== undefined) record.attestation = canonicalBytes(attestation);
     const settlement = this.deps.settlement;
-    const parts = ok.parts.map((p) => outboxPart(p, epochId, ok.head.run_key));
+    const parts = ok.parts.map((p) => outboxPart(attestation === undefined ? p : withAttestation(p, attestation), epochId, ok.head.run_key));
     const initial = settlement?.degraded ? 'held' : 'pending';
     const published = await stores.publish(record, parts, initial);
     if (!published.created) return this.replayOrConflict(published.record, req);
