@@ -1,0 +1,252 @@
+// The behaviour every `Stores` implementation owes the service, as one node:test suite that each
+// implementation's test file runs against itself. `open` must return a fresh, empty store driven by
+// the given clock; each test closes the store it opened, `cleanup` runs once after the suite.
+
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import type { EpochRecord, OutboxPart, PartState, Stores } from './types.js';
+
+const LIVE: readonly PartState[] = ['pending', 'held'];
+const ALL: readonly PartState[] = ['pending', 'held', 'accepted', 'dup', 'conflict', 'failed'];
+
+/** Every byte value, so an encoding that mangles any of them (0x00, '\\', '"', 0xff) shows. */
+const EVERY_BYTE = Uint8Array.from({ length: 256 }, (_, i) => i);
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+export function record(epochId: string, over: Partial<EpochRecord> = {}): EpochRecord {
+  return {
+    epochId,
+    inputsCid: `cid-${epochId}`,
+    policyHash: `ph-${epochId}`,
+    policyId: 'pol',
+    runKey: `rk-${epochId}`,
+    commitment: `c-${epochId}`,
+    manifest: utf8(`{"epoch":"${epochId}"}`),
+    attestation: null,
+    ...over,
+  };
+}
+
+/** `count` parts of an epoch, in index order, each with a distinct body. */
+export function partsFor(rec: EpochRecord, count: number): OutboxPart[] {
+  return Array.from({ length: count }, (_, index) => ({
+    partId: `${rec.runKey}/${index}`,
+    epochId: rec.epochId,
+    runKey: rec.runKey,
+    index,
+    count,
+    body: utf8(`{"part":${index},"of":${count},"epoch":"${rec.epochId}"}`),
+  }));
+}
+
+const ids = (parts: readonly OutboxPart[]): string[] => parts.map((p) => p.partId);
+
+interface Clock {
+  now: () => number;
+  advance: (ms: number) => void;
+}
+
+export function runStoreContract(name: string, open: (now: () => number) => Promise<Stores>, cleanup: () => Promise<void>): void {
+  async function withStore(fn: (s: Stores, clock: Clock) => Promise<void>): Promise<void> {
+    let t = 1_700_000_000_000;
+    const clock: Clock = { now: () => t, advance: (ms) => void (t += ms) };
+    const s = await open(clock.now);
+    try {
+      await fn(s, clock);
+    } finally {
+      await s.close();
+    }
+  }
+
+  /** Publishes `n` parts of a fresh epoch and returns them. */
+  async function published(s: Stores, epochId: string, n: number, initial: 'pending' | 'held' = 'pending'): Promise<OutboxPart[]> {
+    const rec = record(epochId);
+    const parts = partsFor(rec, n);
+    assert.equal((await s.publish(rec, parts, initial)).created, true);
+    return parts;
+  }
+
+  /** One test, on a fresh store and clock; the store is closed whatever happens. */
+  function scenario(title: string, fn: (s: Stores, clock: Clock) => Promise<void>): void {
+    void test(title, () => withStore(fn));
+  }
+
+  void describe(`store contract: ${name}`, () => {
+    after(cleanup);
+
+    scenario('stores inputs once and returns their exact bytes', async (s) => {
+      assert.equal(await s.getInputs('cid-1'), null);
+      assert.equal(await s.putInputs({ cid: 'cid-1', bytes: EVERY_BYTE, actors: 3, events: 5_000_000_000 }), true);
+      assert.equal(await s.putInputs({ cid: 'cid-1', bytes: utf8('other'), actors: 1, events: 1 }), false);
+      assert.deepEqual(await s.getInputs('cid-1'), { cid: 'cid-1', bytes: EVERY_BYTE, actors: 3, events: 5_000_000_000 });
+      assert.equal(await s.putInputs({ cid: 'cid-empty', bytes: new Uint8Array(0), actors: 0, events: 0 }), true);
+      assert.deepEqual((await s.getInputs('cid-empty'))?.bytes, new Uint8Array(0));
+    });
+
+    scenario('stores a policy once and returns its exact bytes', async (s) => {
+      assert.equal(await s.getPolicy('ph-1'), null);
+      assert.equal(await s.putPolicy({ hash: 'ph-1', id: 'pol-a', bytes: EVERY_BYTE }), true);
+      assert.equal(await s.putPolicy({ hash: 'ph-1', id: 'pol-b', bytes: utf8('other') }), false);
+      assert.deepEqual(await s.getPolicy('ph-1'), { hash: 'ph-1', id: 'pol-a', bytes: EVERY_BYTE });
+    });
+
+    scenario('getEpoch returns null for an unbound epoch and the exact record once published', async (s) => {
+      assert.equal(await s.getEpoch('e1'), null);
+      const signed = record('e1', { manifest: EVERY_BYTE, attestation: utf8('{"sig":"x"}') });
+      await s.publish(signed, [], 'pending');
+      assert.deepEqual(await s.getEpoch('e1'), signed);
+      const unsigned = record('e2');
+      await s.publish(unsigned, [], 'pending');
+      assert.deepEqual(await s.getEpoch('e2'), unsigned);
+    });
+
+    scenario('publish binds an epoch once: a second publish gets the first record back and writes no parts', async (s) => {
+      const first = record('e1');
+      const firstParts = partsFor(first, 3);
+      assert.deepEqual(await s.publish(first, firstParts, 'pending'), { created: true, record: first });
+      const second = record('e1', { runKey: 'rk-other', commitment: 'c-other', manifest: utf8('other') });
+      const outcome = await s.publish(second, partsFor(second, 5), 'held');
+      assert.deepEqual(outcome, { created: false, record: first });
+      assert.deepEqual(await s.getEpoch('e1'), first);
+      assert.deepEqual((await s.partsOf('e1')).map((p) => p.partId), ids(firstParts));
+      assert.equal(await s.countParts(ALL), 3);
+      assert.equal(await s.countParts(['held']), 0);
+    });
+
+    scenario('publish enqueues the parts in the requested initial state with no attempts', async (s) => {
+      await published(s, 'e-pending', 2, 'pending');
+      await published(s, 'e-held', 3, 'held');
+      const held = await s.partsOf('e-held');
+      assert.deepEqual(
+        held.map((p) => [p.state, p.attempts, p.lastError, p.index, p.count]),
+        [['held', 0, null, 0, 3], ['held', 0, null, 1, 3], ['held', 0, null, 2, 3]],
+      );
+      assert.deepEqual((await s.partsOf('e-pending')).map((p) => p.state), ['pending', 'pending']);
+    });
+
+    scenario('claimed parts carry the exact fields and body bytes they were published with', async (s) => {
+      const rec = record('e1');
+      const parts = partsFor(rec, 2).map((p, i) => (i === 0 ? { ...p, body: EVERY_BYTE } : p));
+      await s.publish(rec, parts, 'pending');
+      assert.deepEqual(await s.claimParts('a', 10, 1000, LIVE), parts);
+    });
+
+    scenario('claimParts returns only parts in the requested states', async (s) => {
+      const pending = await published(s, 'e-pending', 2, 'pending');
+      const held = await published(s, 'e-held', 2, 'held');
+      assert.deepEqual(ids(await s.claimParts('a', 10, 1000, ['held'])), ids(held));
+      assert.deepEqual(ids(await s.claimParts('a', 10, 1000, ['held', 'pending'])), ids(pending));
+    });
+
+    scenario('claimParts returns at most limit parts, in publication order then index, and skips those it leased', async (s) => {
+      // Epoch ids sort against publication order, so an implementation ordering by id fails.
+      const z = await published(s, 'z-first', 3);
+      const a = await published(s, 'a-second', 2);
+      const m = await published(s, 'm-third', 1);
+      assert.deepEqual(ids(await s.claimParts('a', 4, 1000, LIVE)), ids([...z, ...a.slice(0, 1)]));
+      assert.deepEqual(ids(await s.claimParts('b', 4, 1000, LIVE)), ids([...a.slice(1), ...m]));
+      assert.deepEqual(await s.claimParts('c', 4, 1000, LIVE), []);
+    });
+
+    scenario('a leased part is not claimable, even by its owner, until the lease expires', async (s, clock) => {
+      const parts = await published(s, 'e1', 1);
+      assert.deepEqual(ids(await s.claimParts('a', 10, 1000, LIVE)), ids(parts));
+      assert.deepEqual(await s.claimParts('b', 10, 1000, LIVE), []);
+      assert.deepEqual(await s.claimParts('a', 10, 1000, LIVE), []);
+      assert.deepEqual(await s.claimPartsById('b', ids(parts), 1000), []);
+      clock.advance(999);
+      assert.deepEqual(await s.claimParts('b', 10, 1000, LIVE), []);
+      clock.advance(2);
+      assert.deepEqual(ids(await s.claimParts('b', 10, 5000, LIVE)), ids(parts));
+      clock.advance(1001);
+      assert.deepEqual(await s.claimParts('a', 10, 1000, LIVE), [], "b's new lease runs 5000 ms from its own claim");
+    });
+
+    scenario('claimPartsById leases only the named parts that are unleased and not final, in the order asked', async (s) => {
+      const parts = await published(s, 'e1', 4);
+      const [p0, p1, p2, p3] = ids(parts) as [string, string, string, string];
+      await s.claimPartsById('other', [p1], 1000);
+      await s.settlePart(p2, 'x', 'accepted', 1, null);
+      const got = await s.claimPartsById('me', [p3, p2, 'no-such-part', p1, p0], 1000);
+      assert.deepEqual(ids(got), [p3, p0]);
+      assert.deepEqual(await s.claimParts('third', 10, 1000, LIVE), []);
+    });
+
+    scenario('settlePart records the outcome and attempts, and frees the lease for anyone', async (s) => {
+      const [part] = await published(s, 'e1', 1);
+      assert.ok(part);
+      await s.claimParts('a', 1, 60_000, LIVE);
+      await s.settlePart(part.partId, 'a', 'pending', 2, 'timeout');
+      assert.deepEqual(ids(await s.claimParts('b', 1, 60_000, LIVE)), [part.partId]);
+      await s.settlePart(part.partId, 'b', 'held', 1, 'ledger degraded');
+      const [status] = await s.partsOf('e1');
+      assert.deepEqual(status && [status.state, status.attempts, status.lastError], ['held', 3, 'ledger degraded']);
+      assert.deepEqual(ids(await s.claimParts('c', 1, 60_000, ['held'])), [part.partId]);
+    });
+
+    scenario('settlePart by someone other than the lease owner keeps the lease, which its owner can still release', async (s, clock) => {
+      const [one, two] = await published(s, 'e1', 2);
+      assert.ok(one && two);
+      await s.claimParts('a', 2, 1000, LIVE);
+      await s.settlePart(one.partId, 'b', 'pending', 1, 'b tried');
+      await s.settlePart(two.partId, 'b', 'pending', 1, 'b tried');
+      assert.deepEqual(await s.claimParts('b', 2, 1000, LIVE), []);
+      await s.settlePart(two.partId, 'a', 'pending', 1, 'a tried');
+      assert.deepEqual(ids(await s.claimParts('b', 2, 5000, LIVE)), [two.partId]);
+      clock.advance(1001);
+      assert.deepEqual(ids(await s.claimParts('c', 2, 1000, LIVE)), [one.partId]);
+    });
+
+    scenario('final states are never left, while attempts and the last error keep being recorded', async (s, clock) => {
+      const parts = await published(s, 'e1', 4);
+      const finals: PartState[] = ['accepted', 'dup', 'conflict', 'failed'];
+      for (const [i, state] of finals.entries()) {
+        const id = parts[i]?.partId ?? '';
+        await s.settlePart(id, 'a', state, 1, null);
+        await s.settlePart(id, 'a', 'pending', 2, 'late retry');
+        await s.settlePart(id, 'a', 'held', 0, 'late hold');
+      }
+      assert.equal(await s.holdPending(), 0);
+      const statuses = await s.partsOf('e1');
+      assert.deepEqual(statuses.map((p) => [p.state, p.attempts, p.lastError]), finals.map((f) => [f, 3, 'late hold']));
+      clock.advance(10_000);
+      assert.deepEqual(await s.claimParts('a', 10, 1000, ALL), []);
+      assert.deepEqual(await s.claimPartsById('a', ids(parts), 1000), []);
+    });
+
+    scenario('settlePart on an unknown part changes nothing and does not throw', async (s) => {
+      await published(s, 'e1', 1);
+      await s.settlePart('no-such-part', 'a', 'accepted', 1, null);
+      assert.equal(await s.countParts(['pending']), 1);
+    });
+
+    scenario('holdPending moves only pending parts to held and says how many', async (s) => {
+      const parts = await published(s, 'e1', 3);
+      await published(s, 'e2', 2, 'held');
+      await s.settlePart(parts[0]?.partId ?? '', 'a', 'accepted', 1, null);
+      assert.equal(await s.holdPending(), 2);
+      assert.deepEqual((await s.partsOf('e1')).map((p) => p.state), ['accepted', 'held', 'held']);
+      assert.equal(await s.countParts(['pending']), 0);
+      assert.equal(await s.countParts(['held']), 4);
+      assert.equal(await s.holdPending(), 0);
+    });
+
+    scenario('partsOf lists an epoch’s parts by index and countParts counts by state', async (s) => {
+      const parts = await published(s, 'e1', 5);
+      await published(s, 'e2', 2, 'held');
+      await s.settlePart(parts[1]?.partId ?? '', 'a', 'dup', 1, null);
+      await s.settlePart(parts[3]?.partId ?? '', 'a', 'failed', 1, 'HTTP 400');
+      assert.deepEqual((await s.partsOf('e1')).map((p) => [p.index, p.partId]), parts.map((p) => [p.index, p.partId]));
+      assert.deepEqual(await s.partsOf('no-such-epoch'), []);
+      assert.equal(await s.countParts(['pending']), 3);
+      assert.equal(await s.countParts(['held', 'dup']), 3);
+      assert.equal(await s.countParts(['accepted', 'conflict']), 0);
+      assert.equal(await s.countParts(ALL), 7);
+      assert.equal(await s.countParts([]), 0);
+    });
+
+    scenario('reports itself healthy', async (s) => {
+      assert.equal(await s.healthy(), true);
+    });
+  });
+}

@@ -1,0 +1,333 @@
+// Runs against the real PostgreSQL at 127.0.0.1:5432 (CI starts it). An unreachable database
+// fails these tests rather than skipping them. Every schema made here is dropped afterwards.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { after, describe, test } from 'node:test';
+import postgres from 'postgres';
+import { AppError } from '../errors.js';
+import { partsFor, record, runStoreContract } from './contract.js';
+import { openPostgresStores, type PostgresStores } from './postgres.js';
+import type { OutboxPart, PartState } from './types.js';
+
+const URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PREFIX = `t_${randomBytes(4).toString('hex')}`;
+const LIVE: readonly PartState[] = ['pending', 'held'];
+let schemas = 0;
+const created: string[] = [];
+
+function freshSchema(): string {
+  const name = `${PREFIX}_${++schemas}`;
+  created.push(name);
+  return name;
+}
+
+/** A plain connection for looking behind the stores' back. */
+function admin(): postgres.Sql {
+  return postgres(URL, { max: 1, onnotice: () => {}, fetch_types: false });
+}
+
+async function dropSchemas(): Promise<void> {
+  const names = created.splice(0);
+  if (names.length === 0) return;
+  const sql = admin();
+  try {
+    for (const name of names) await sql.unsafe(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+  } finally {
+    // timeout 0: after a refused connection postgres.js's graceful end() never settles (#1097).
+    await sql.end({ timeout: 0 });
+  }
+}
+
+const open = (schema: string, now: () => number = Date.now, url = URL): Promise<PostgresStores> =>
+  openPostgresStores(url, { schema, now, max: 4 });
+
+runStoreContract('postgres', (now) => open(freshSchema(), now), dropSchemas);
+
+const ids = (parts: readonly OutboxPart[]): string[] => parts.map((p) => p.partId);
+
+async function closeAll(stores: readonly PostgresStores[]): Promise<void> {
+  await Promise.all(stores.map((s) => s.close()));
+}
+
+function assertUnavailable(err: unknown): true {
+  assert.ok(err instanceof AppError, `expected an AppError, got ${String(err)}`);
+  assert.equal(err.code, 'UNAVAILABLE');
+  assert.equal(err.status, 503);
+  assert.equal(err.details.reason, 'store_unavailable');
+  assert.equal(err.headers['Retry-After'], '1');
+  return true;
+}
+
+interface Relay {
+  url: string;
+  /** Refuses new connections and drops open ones, like a database that went away. */
+  cut: () => Promise<void>;
+  restore: () => Promise<void>;
+  /** Keeps every socket open but passes nothing on, like a partition without resets. */
+  stall: () => void;
+  resume: () => void;
+  close: () => Promise<void>;
+}
+
+/** A TCP relay to the database that a test can cut, stall and restore. */
+async function relay(): Promise<Relay> {
+  const sockets = new Set<net.Socket>();
+  let stalled = false;
+  const parked: [net.Socket, Buffer][] = [];
+  const forward = (from: net.Socket, to: net.Socket) => {
+    from.on('data', (chunk: Buffer) => (stalled ? parked.push([to, chunk]) : to.write(chunk)));
+    from.on('close', () => to.destroy());
+  };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(5432, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+    }
+    forward(client, upstream);
+    forward(upstream, client);
+  });
+  const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const cut = async () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const s of sockets) s.destroy();
+    await closed;
+  };
+  await listen(0);
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    url: URL.replace('127.0.0.1:5432', `127.0.0.1:${port}`),
+    cut,
+    restore: () => listen(port),
+    stall: () => void (stalled = true),
+    resume: () => {
+      stalled = false;
+      for (const [to, chunk] of parked.splice(0)) to.write(chunk);
+    },
+    close: () => (server.listening ? cut() : Promise.resolve()),
+  };
+}
+
+async function throughRelay(fn: (link: Relay) => Promise<void>): Promise<void> {
+  const link = await relay();
+  try {
+    await fn(link);
+  } finally {
+    await link.close();
+  }
+}
+
+describe('postgres stores', () => {
+  after(dropSchemas);
+
+  test('two replicas racing to publish the same epoch produce exactly one binding', async () => {
+    const schema = freshSchema();
+    const a = await open(schema);
+    const b = await open(schema);
+    try {
+      for (let round = 0; round < 10; round++) {
+        const epochId = `race-${round}`;
+        const recA = record(epochId, { runKey: `rk-a-${round}` });
+        const recB = record(epochId, { runKey: `rk-b-${round}` });
+        const [outA, outB] = await Promise.all([a.publish(recA, partsFor(recA, 5), 'pending'), b.publish(recB, partsFor(recB, 5), 'held')]);
+        assert.equal(Number(outA.created) + Number(outB.created), 1, `round ${round}: one winner`);
+        const winner = outA.created ? recA : recB;
+        assert.deepEqual(outA.record, winner);
+        assert.deepEqual(outB.record, winner);
+        assert.deepEqual(ids(await a.claimPartsById('x', ids(partsFor(winner, 5)), 0)), ids(partsFor(winner, 5)));
+        assert.deepEqual((await b.partsOf(epochId)).map((p) => p.partId), ids(partsFor(winner, 5)));
+      }
+      assert.equal(await a.countParts(LIVE), 50);
+    } finally {
+      await closeAll([a, b]);
+    }
+  });
+
+  test('replicas claiming at the same time never lease the same part', async () => {
+    const schema = freshSchema();
+    const a = await open(schema);
+    const b = await open(schema);
+    try {
+      for (let round = 0; round < 20; round++) {
+        const rec = record(`claim-${round}`);
+        const parts = partsFor(rec, 30);
+        await a.publish(rec, parts, round % 2 === 0 ? 'pending' : 'held');
+        const seen: string[] = [];
+        // Bounded: a store that ignored leases would hand out parts forever.
+        for (let i = 0; i < 10; i++) {
+          const [gotA, gotB] = await Promise.all([a.claimParts('a', 7, 60_000, LIVE), b.claimParts('b', 7, 60_000, LIVE)]);
+          for (const got of [gotA, gotB]) assert.deepEqual(got.map((p) => p.index), [...got.map((p) => p.index)].sort((x, y) => x - y));
+          seen.push(...ids(gotA), ...ids(gotB));
+          if (gotA.length === 0 && gotB.length === 0) break;
+        }
+        assert.equal(new Set(seen).size, seen.length, `round ${round}: a part was leased twice`);
+        assert.deepEqual([...seen].sort(), ids(parts).sort());
+      }
+    } finally {
+      await closeAll([a, b]);
+    }
+  });
+
+  test('a part leased by a replica that stopped passes to another replica when the lease expires', async () => {
+    const schema = freshSchema();
+    let t = 1_000_000;
+    const now = () => t;
+    const a = await open(schema, now);
+    const b = await open(schema, now);
+    try {
+      const rec = record('orphan');
+      const parts = partsFor(rec, 2);
+      await a.publish(rec, parts, 'pending');
+      assert.deepEqual(ids(await a.claimParts('a', 10, 30_000, LIVE)), ids(parts));
+      await a.close();
+      assert.deepEqual(await b.claimParts('b', 10, 30_000, LIVE), []);
+      t += 30_001;
+      assert.deepEqual(ids(await b.claimParts('b', 10, 30_000, LIVE)), ids(parts));
+    } finally {
+      await closeAll([a, b]);
+    }
+  });
+
+  test('reopening a schema migrates nothing again and keeps the data', async () => {
+    const schema = freshSchema();
+    const first = await open(schema);
+    const rec = record('kept');
+    await first.publish(rec, partsFor(rec, 2), 'held');
+    await first.close();
+    const second = await open(schema);
+    const sql = admin();
+    try {
+      assert.deepEqual(await second.getEpoch('kept'), rec);
+      assert.equal(await second.countParts(['held']), 2);
+      const versions = await sql.unsafe(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
+      assert.deepEqual(versions.map((r) => r.version), [1]);
+    } finally {
+      await second.close();
+      await sql.end({ timeout: 0 });
+    }
+  });
+
+  test('three replicas starting at once on a fresh schema all open it', async () => {
+    const schema = freshSchema();
+    const results = await Promise.allSettled([open(schema), open(schema), open(schema)]);
+    const stores = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    try {
+      assert.deepEqual(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok')), ['ok', 'ok', 'ok']);
+      const [x, y, z] = stores as [PostgresStores, PostgresStores, PostgresStores];
+      const rec = record('shared');
+      assert.equal((await x.publish(rec, partsFor(rec, 1), 'pending')).created, true);
+      assert.deepEqual(await y.getEpoch('shared'), rec);
+      assert.equal((await z.publish(rec, [], 'pending')).created, false);
+    } finally {
+      await closeAll(stores);
+    }
+  });
+
+  test('opening a database nobody listens for rejects with UNAVAILABLE', async () => {
+    await assert.rejects(openPostgresStores('postgres://postgres@127.0.0.1:1/test', { schema: freshSchema() }), assertUnavailable);
+  });
+
+  test('a lost database makes healthy() false and every operation a 503, until it comes back', async () => {
+    await throughRelay(async (link) => {
+      const s = await open(freshSchema(), Date.now, link.url);
+      try {
+        const rec = record('before');
+        await s.publish(rec, partsFor(rec, 1), 'pending');
+        await link.cut();
+        const started = Date.now();
+        assert.equal(await s.healthy(), false);
+        assert.ok(Date.now() - started < 2_000, 'healthy() answers within its short timeout');
+        const during = record('during');
+        await assert.rejects(s.getEpoch('before'), assertUnavailable);
+        await assert.rejects(s.publish(during, partsFor(during, 1), 'pending'), assertUnavailable);
+        await assert.rejects(s.claimParts('a', 10, 1000, LIVE), assertUnavailable);
+        await assert.rejects(s.settlePart('x', 'a', 'accepted', 1, null), assertUnavailable);
+        await link.restore();
+        assert.equal(await s.healthy(), true);
+        assert.deepEqual(await s.getEpoch('before'), rec);
+        assert.equal(await s.getEpoch('during'), null);
+      } finally {
+        await s.close();
+      }
+      await assert.rejects(s.getEpoch('before'), assertUnavailable, 'a closed store is unavailable, not broken');
+      assert.equal(await s.healthy(), false);
+    });
+  });
+
+  test('a database that stops answering makes healthy() false and operations a 503 within the timeout', async () => {
+    await throughRelay(async (link) => {
+      const s = await openPostgresStores(link.url, { schema: freshSchema(), max: 2, timeoutMs: 300 });
+      try {
+        const rec = record('stalled');
+        await s.publish(rec, partsFor(rec, 1), 'pending');
+        link.stall();
+        let started = Date.now();
+        assert.equal(await s.healthy(), false);
+        assert.ok(Date.now() - started < 2_000, 'healthy() answers within its short timeout');
+        started = Date.now();
+        await assert.rejects(s.claimParts('a', 10, 1000, LIVE), assertUnavailable);
+        assert.ok(Date.now() - started < 2_000, 'the operation gave up after timeoutMs');
+        link.resume();
+        assert.equal(await s.healthy(), true);
+        assert.deepEqual(await s.getEpoch('stalled'), rec);
+      } finally {
+        await s.close();
+      }
+    });
+  });
+
+  test('a publish that fails midway leaves no binding and surfaces the real error, not a 503', async () => {
+    const s = await open(freshSchema());
+    try {
+      const rec = record('atomic');
+      const [p0, p1] = partsFor(rec, 2) as [OutboxPart, OutboxPart];
+      const clash = { ...p1, partId: p0.partId };
+      await assert.rejects(s.publish(rec, [p0, clash], 'pending'), (err: unknown) => {
+        assert.ok(!(err instanceof AppError));
+        assert.equal((err as { code?: unknown }).code, '23505');
+        return true;
+      });
+      assert.equal(await s.getEpoch('atomic'), null);
+      assert.equal(await s.countParts(LIVE), 0);
+      assert.equal((await s.publish(rec, [p0, p1], 'pending')).created, true);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('close lets an in-flight publish commit before ending the pool', async () => {
+    const schema = freshSchema();
+    const s = await open(schema);
+    const rec = record('closing');
+    const publishing = s.publish(rec, partsFor(rec, 500), 'pending');
+    await s.close();
+    assert.equal((await publishing).created, true);
+    await assert.rejects(s.getEpoch('closing'), assertUnavailable);
+    const again = await open(schema);
+    try {
+      assert.equal(await again.countParts(LIVE), 500);
+    } finally {
+      await again.close();
+    }
+  });
+
+  test('publishes thousands of parts in one call and drains them in index order', async (t) => {
+    const s = await open(freshSchema());
+    try {
+      const rec = record('big');
+      const parts = partsFor(rec, 2500).map((p) => ({ ...p, body: new Uint8Array(2048).fill(p.index % 251) }));
+      let started = performance.now();
+      assert.equal((await s.publish(rec, parts, 'held')).created, true);
+      t.diagnostic(`publish 2500 parts × 2 KiB: ${(performance.now() - started).toFixed(0)} ms`);
+      started = performance.now();
+      const claimed = await s.claimParts('a', 3000, 60_000, ['held']);
+      t.diagnostic(`claim 2500 parts: ${(performance.now() - started).toFixed(0)} ms`);
+      assert.deepEqual(claimed, parts);
+    } finally {
+      await s.close();
+    }
+  });
+});

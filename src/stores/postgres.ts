@@ -1,0 +1,495 @@
+// Macronode stores on PostgreSQL, behind the same `Stores` seam as the memory stores. Every replica
+// of the service opens these on one database: the epoch binding is a primary key, so two replicas
+// racing on an epoch produce one binding, and the outbox is shared through leases taken with
+// `FOR UPDATE SKIP LOCKED`, so a part is leased by at most one replica at a time.
+//
+// Leases are timed by the injected clock (`opts.now`, Date.now by default), stored as epoch
+// milliseconds, never by the database's now(): the memory and PostgreSQL stores then expire leases
+// by the same rule and tests drive both with one fake clock. Replicas' clocks may drift by a few
+// milliseconds, which only lengthens or shortens a lease by that much; a lease is a liveness
+// device, exactly-once rests on the ledger's dedupe by part_id.
+
+import postgres from 'postgres';
+import { AppError } from '../errors.js';
+import {
+  type EpochRecord,
+  FINAL_STATES,
+  type OutboxPart,
+  type PartState,
+  type PartStatus,
+  type PublishOutcome,
+  type StoredInputs,
+  type StoredPolicy,
+  type Stores,
+} from './types.js';
+
+export interface PostgresStoresOptions {
+  /** Schema holding every table, created if missing. Default `rewarder`. */
+  schema?: string;
+  /** Clock for leases, in epoch milliseconds. */
+  now?: () => number;
+  /** Pool size. */
+  max?: number;
+  /**
+   * Client-side bound on one operation, default 20 s. A database that stops answering without
+   * closing its sockets would otherwise hang callers: postgres.js has no query timeout, and the
+   * server-side statement_timeout cannot fire for a query that never reached the server.
+   */
+  timeoutMs?: number;
+}
+
+const CONNECT_TIMEOUT_S = 5;
+/** Bounds any one statement so a wedged database turns into a 503, not a hung request. */
+const STATEMENT_TIMEOUT_MS = 15_000;
+const HEALTH_TIMEOUT_MS = 1_000;
+const CLOSE_TIMEOUT_MS = 5_000;
+const OPERATION_TIMEOUT_MS = 20_000;
+/**
+ * Outbox rows per INSERT, closed at whichever limit comes first. A full-size part (4096 credits,
+ * ~250 KB) gets a statement of its own so the server stores one while the next is still being
+ * sent; thousands of small parts share a few statements instead of paying a round trip each.
+ */
+const INSERT_ROWS = 500;
+const INSERT_BYTES = 128 * 1024;
+
+// The SQL below spells out the live (non-final) states as literals so the partial index on them
+// can serve the claim query; this check keeps the literals honest if PartState ever grows.
+const ALL_STATES: readonly PartState[] = ['pending', 'held', 'accepted', 'dup', 'conflict', 'failed'];
+const LIVE_STATES = ALL_STATES.filter((s) => !FINAL_STATES.includes(s));
+if (LIVE_STATES.join() !== 'pending,held') throw new Error('postgres stores: SQL state literals are out of date');
+
+/** Ordered, append-only; each entry runs once per schema, in one transaction with its version. */
+const MIGRATIONS: readonly { version: number; statements: (s: string) => string[] }[] = [
+  {
+    version: 1,
+    statements: (s) => [
+      `CREATE TABLE IF NOT EXISTS ${s}.inputs (
+        cid text PRIMARY KEY,
+        bytes bytea NOT NULL,
+        actors bigint NOT NULL,
+        events bigint NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE IF NOT EXISTS ${s}.policies (
+        hash text PRIMARY KEY,
+        id text NOT NULL,
+        bytes bytea NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE IF NOT EXISTS ${s}.epochs (
+        epoch_id text PRIMARY KEY,
+        inputs_cid text NOT NULL,
+        policy_hash text NOT NULL,
+        policy_id text NOT NULL,
+        run_key text NOT NULL,
+        commitment text NOT NULL,
+        manifest bytea NOT NULL,
+        attestation bytea,
+        published_seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+        created_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE IF NOT EXISTS ${s}.outbox (
+        part_id text PRIMARY KEY,
+        epoch_id text NOT NULL REFERENCES ${s}.epochs (epoch_id),
+        epoch_seq bigint NOT NULL,
+        run_key text NOT NULL,
+        idx integer NOT NULL CHECK (idx >= 0),
+        count integer NOT NULL CHECK (count > idx),
+        body bytea NOT NULL,
+        state text NOT NULL CHECK (state IN ('pending', 'held', 'accepted', 'dup', 'conflict', 'failed')),
+        attempts integer NOT NULL DEFAULT 0,
+        last_error text,
+        lease_owner text,
+        lease_until bigint NOT NULL DEFAULT 0,
+        UNIQUE (epoch_id, idx))`,
+      `CREATE INDEX IF NOT EXISTS outbox_claim_idx ON ${s}.outbox (epoch_seq, idx) WHERE state IN ('pending', 'held')`,
+      `CREATE INDEX IF NOT EXISTS outbox_state_idx ON ${s}.outbox (state)`,
+      // Large values are compressed as they are stored, on the publish path: lz4 (PostgreSQL 14+,
+      // when built with it) stores a 25-part run about 30 % faster than the default pglz.
+      `DO $$ BEGIN
+        IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
+          EXECUTE 'ALTER TABLE ${s}.outbox ALTER COLUMN body SET COMPRESSION lz4';
+          EXECUTE 'ALTER TABLE ${s}.epochs ALTER COLUMN manifest SET COMPRESSION lz4';
+          EXECUTE 'ALTER TABLE ${s}.inputs ALTER COLUMN bytes SET COMPRESSION lz4';
+        END IF;
+      END $$`,
+    ],
+  },
+];
+
+// Network errors, postgres.js's own connection codes, and SQLSTATEs meaning "not now": connection
+// exceptions (class 08), shutdown or startup (57P0x), too many connections, statement timeout.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  '57P01', '57P02', '57P03', '53300', '57014',
+]);
+
+function unavailable(cause: unknown): AppError {
+  const app = new AppError('UNAVAILABLE', 'the database is unavailable', { reason: 'store_unavailable' }, { 'Retry-After': '1' });
+  return Object.assign(app, { cause });
+}
+
+function asUnavailable(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08')) ? unavailable(err) : err;
+}
+
+/** A plain Uint8Array owning its memory: postgres.js hands out Buffers that may share a pool slab. */
+function bytesOf(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b);
+}
+
+interface EpochRow {
+  epoch_id: string;
+  inputs_cid: string;
+  policy_hash: string;
+  policy_id: string;
+  run_key: string;
+  commitment: string;
+  manifest: Uint8Array;
+  attestation: Uint8Array | null;
+}
+
+interface PartRow {
+  part_id: string;
+  epoch_id: string;
+  run_key: string;
+  idx: number;
+  count: number;
+  body: Uint8Array;
+  epoch_seq: string;
+}
+
+function toRecord(r: EpochRow): EpochRecord {
+  return {
+    epochId: r.epoch_id,
+    inputsCid: r.inputs_cid,
+    policyHash: r.policy_hash,
+    policyId: r.policy_id,
+    runKey: r.run_key,
+    commitment: r.commitment,
+    manifest: bytesOf(r.manifest),
+    attestation: r.attestation === null ? null : bytesOf(r.attestation),
+  };
+}
+
+function toPart(r: PartRow): OutboxPart {
+  return { partId: r.part_id, epochId: r.epoch_id, runKey: r.run_key, index: r.idx, count: r.count, body: bytesOf(r.body) };
+}
+
+/** Publication order, then index: UPDATE … RETURNING promises no order, so it is restored here. */
+function byPublication(a: PartRow, b: PartRow): number {
+  return Number(a.epoch_seq) - Number(b.epoch_seq) || a.idx - b.idx;
+}
+
+function chunks(parts: readonly OutboxPart[]): OutboxPart[][] {
+  const out: OutboxPart[][] = [];
+  let cur: OutboxPart[] = [];
+  let bytes = 0;
+  for (const p of parts) {
+    if (cur.length > 0 && (cur.length >= INSERT_ROWS || bytes + p.body.length > INSERT_BYTES)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(p);
+    bytes += p.body.length;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+
+const OUTBOX_COLUMNS = ['part_id', 'epoch_id', 'epoch_seq', 'run_key', 'idx', 'count', 'body', 'state'] as const;
+
+function outboxRows(parts: readonly OutboxPart[], epochSeq: string, state: PartState) {
+  return parts.map((p) => ({ part_id: p.partId, epoch_id: p.epochId, epoch_seq: epochSeq, run_key: p.runKey, idx: p.index, count: p.count, body: p.body, state }));
+}
+
+export class PostgresStores implements Stores {
+  readonly kind = 'postgres' as const;
+  private inflight = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly t: {
+    inputs: postgres.Helper<string>;
+    policies: postgres.Helper<string>;
+    epochs: postgres.Helper<string>;
+    outbox: postgres.Helper<string>;
+  };
+
+  private constructor(
+    private readonly sql: postgres.Sql,
+    readonly schema: string,
+    private readonly now: () => number,
+    private readonly timeoutMs: number,
+  ) {
+    this.t = {
+      inputs: sql(`${schema}.inputs`),
+      policies: sql(`${schema}.policies`),
+      epochs: sql(`${schema}.epochs`),
+      outbox: sql(`${schema}.outbox`),
+    };
+  }
+
+  /** @internal use openPostgresStores */
+  static async open(url: string, opts: PostgresStoresOptions = {}): Promise<PostgresStores> {
+    const schema = opts.schema ?? 'rewarder';
+    // Interpolated into DDL below: only plain lower-case identifiers are accepted.
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new RangeError(`invalid schema name: ${JSON.stringify(schema)}`);
+    const sql = postgres(url, {
+      max: opts.max ?? 10,
+      connect_timeout: CONNECT_TIMEOUT_S,
+      // Lists travel as JSON (jsonb_array_elements_text), never as array parameters: those need
+      // this per-connection type fetch, and when the pool is ended while a connection is still
+      // starting, the fetch's rejection goes unhandled and takes the process down.
+      fetch_types: false,
+      onnotice: () => {},
+      connection: { application_name: 'svc-rewarder', statement_timeout: STATEMENT_TIMEOUT_MS },
+    });
+    const stores = new PostgresStores(sql, schema, opts.now ?? Date.now, opts.timeoutMs ?? OPERATION_TIMEOUT_MS);
+    try {
+      await stores.guard(() => stores.migrate());
+    } catch (err) {
+      await sql.end({ timeout: 0 }).catch(() => {});
+      throw err;
+    }
+    return stores;
+  }
+
+  /**
+   * Idempotent, and safe when several replicas start at once: the advisory lock (per schema)
+   * serialises them, the first one migrates and the others find the version already recorded.
+   */
+  private async migrate(): Promise<void> {
+    const s = `"${this.schema}"`;
+    await this.sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(hashtext(${'svc-rewarder.migrate.' + this.schema}))`;
+      await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+      await tx.unsafe(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
+        version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const [row] = await tx<{ v: number }[]>`SELECT coalesce(max(version), 0)::int AS v FROM ${tx(`${this.schema}.schema_migrations`)}`;
+      // A newer replica may already have migrated further; its changes are additive by rule.
+      const current = row?.v ?? 0;
+      for (const m of MIGRATIONS) {
+        if (m.version <= current) continue;
+        for (const stmt of m.statements(s)) await tx.unsafe(stmt);
+        await tx`INSERT INTO ${tx(`${this.schema}.schema_migrations`)} (version) VALUES (${m.version})`;
+      }
+    });
+  }
+
+  /**
+   * Connection-level failures and operations outliving `timeoutMs` become a 503 the service can
+   * render; anything else is a bug and propagates as is. A timed-out write may still commit later:
+   * like a ledger timeout, it means "unknown", and publish's binding makes the retry a replay.
+   */
+  private async guard<T>(fn: () => Promise<T>): Promise<T> {
+    this.inflight++;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(unavailable(new Error(`store operation exceeded ${this.timeoutMs} ms`))), this.timeoutMs);
+    });
+    try {
+      return await Promise.race([fn(), late]);
+    } catch (err) {
+      throw asUnavailable(err);
+    } finally {
+      clearTimeout(timer);
+      if (--this.inflight === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  putInputs(doc: StoredInputs): Promise<boolean> {
+    return this.guard(async () => {
+      const r = await this.sql`INSERT INTO ${this.t.inputs} (cid, bytes, actors, events)
+        VALUES (${doc.cid}, ${doc.bytes}, ${doc.actors}, ${doc.events}) ON CONFLICT (cid) DO NOTHING`;
+      return r.count === 1;
+    });
+  }
+
+  getInputs(cid: string): Promise<StoredInputs | null> {
+    return this.guard(async () => {
+      const [r] = await this.sql<{ cid: string; bytes: Uint8Array; actors: string; events: string }[]>`
+        SELECT cid, bytes, actors, events FROM ${this.t.inputs} WHERE cid = ${cid}`;
+      return r === undefined ? null : { cid: r.cid, bytes: bytesOf(r.bytes), actors: Number(r.actors), events: Number(r.events) };
+    });
+  }
+
+  putPolicy(doc: StoredPolicy): Promise<boolean> {
+    return this.guard(async () => {
+      const r = await this.sql`INSERT INTO ${this.t.policies} (hash, id, bytes)
+        VALUES (${doc.hash}, ${doc.id}, ${doc.bytes}) ON CONFLICT (hash) DO NOTHING`;
+      return r.count === 1;
+    });
+  }
+
+  getPolicy(hash: string): Promise<StoredPolicy | null> {
+    return this.guard(async () => {
+      const [r] = await this.sql<{ hash: string; id: string; bytes: Uint8Array }[]>`
+        SELECT hash, id, bytes FROM ${this.t.policies} WHERE hash = ${hash}`;
+      return r === undefined ? null : { hash: r.hash, id: r.id, bytes: bytesOf(r.bytes) };
+    });
+  }
+
+  getEpoch(epochId: string): Promise<EpochRecord | null> {
+    return this.guard(async () => {
+      const [r] = await this.sql<EpochRow[]>`SELECT * FROM ${this.t.epochs} WHERE epoch_id = ${epochId}`;
+      return r === undefined ? null : toRecord(r);
+    });
+  }
+
+  async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held'): Promise<PublishOutcome> {
+    const stray = parts.find((p) => p.epochId !== record.epochId);
+    if (stray !== undefined) throw new Error(`part ${stray.partId} belongs to epoch ${stray.epochId}, not ${record.epochId}`);
+    const { epochs, outbox } = this.t;
+    return this.guard(() =>
+      this.sql.begin(async (tx): Promise<PublishOutcome> => {
+        // A racing publisher of the same epoch waits here for ours to commit or roll back.
+        const [bound] = await tx<{ published_seq: string }[]>`
+          INSERT INTO ${epochs} (epoch_id, inputs_cid, policy_hash, policy_id, run_key, commitment, manifest, attestation)
+          VALUES (${record.epochId}, ${record.inputsCid}, ${record.policyHash}, ${record.policyId}, ${record.runKey},
+                  ${record.commitment}, ${record.manifest}, ${record.attestation})
+          ON CONFLICT (epoch_id) DO NOTHING
+          RETURNING published_seq`;
+        if (bound === undefined) {
+          const [existing] = await tx<EpochRow[]>`SELECT * FROM ${epochs} WHERE epoch_id = ${record.epochId}`;
+          if (existing === undefined) throw new Error(`epoch ${record.epochId} conflicted but cannot be read`);
+          return { created: false, record: toRecord(existing) };
+        }
+        // Pipelined on the transaction's connection; the first failure aborts the transaction.
+        await Promise.all(chunks(parts).map((chunk) => tx`INSERT INTO ${outbox} ${tx(outboxRows(chunk, bound.published_seq, initial), OUTBOX_COLUMNS)}`));
+        return { created: true, record };
+      }),
+    );
+  }
+
+  claimParts(owner: string, limit: number, leaseMs: number, states: readonly PartState[]): Promise<OutboxPart[]> {
+    if (limit <= 0 || states.length === 0) return Promise.resolve([]);
+    const now = this.now();
+    const { outbox } = this.t;
+    return this.guard(async () => {
+      // SKIP LOCKED: a row another replica is claiming right now is passed over, not waited for;
+      // a row it claimed and committed meanwhile is re-checked against the lease and dropped.
+      const rows = await this.sql<PartRow[]>`
+        WITH picked AS MATERIALIZED (
+          SELECT part_id FROM ${outbox}
+          WHERE state IN ('pending', 'held') AND state IN (SELECT jsonb_array_elements_text(${this.sql.json([...states])}))
+            AND lease_until <= ${now}::bigint
+          ORDER BY epoch_seq, idx
+          LIMIT ${limit}
+          FOR UPDATE SKIP LOCKED)
+        UPDATE ${outbox} o SET lease_owner = ${owner}, lease_until = ${now + leaseMs}::bigint
+        FROM picked WHERE o.part_id = picked.part_id
+        RETURNING o.part_id, o.epoch_id, o.run_key, o.idx, o.count, o.body, o.epoch_seq`;
+      return rows.sort(byPublication).map(toPart);
+    });
+  }
+
+  claimPartsById(owner: string, partIds: readonly string[], leaseMs: number): Promise<OutboxPart[]> {
+    const ids = [...new Set(partIds)];
+    if (ids.length === 0) return Promise.resolve([]);
+    const now = this.now();
+    const { outbox } = this.t;
+    return this.guard(async () => {
+      const rows = await this.sql<PartRow[]>`
+        WITH picked AS MATERIALIZED (
+          SELECT part_id FROM ${outbox}
+          WHERE part_id IN (SELECT jsonb_array_elements_text(${this.sql.json(ids)})) AND state IN ('pending', 'held') AND lease_until <= ${now}::bigint
+          FOR UPDATE SKIP LOCKED)
+        UPDATE ${outbox} o SET lease_owner = ${owner}, lease_until = ${now + leaseMs}::bigint
+        FROM picked WHERE o.part_id = picked.part_id
+        RETURNING o.part_id, o.epoch_id, o.run_key, o.idx, o.count, o.body, o.epoch_seq`;
+      // In the order asked for, as the memory store does.
+      const byId = new Map(rows.map((r) => [r.part_id, r]));
+      return ids.flatMap((id) => {
+        const r = byId.get(id);
+        return r === undefined ? [] : [toPart(r)];
+      });
+    });
+  }
+
+  settlePart(partId: string, owner: string, state: PartState, attemptsAdded: number, lastError: string | null): Promise<void> {
+    return this.guard(async () => {
+      // SET expressions read the row as it was, so both lease columns test the old owner.
+      await this.sql`
+        UPDATE ${this.t.outbox} SET
+          state = CASE WHEN state IN ('pending', 'held') THEN ${state} ELSE state END,
+          attempts = attempts + ${attemptsAdded},
+          last_error = ${lastError},
+          lease_owner = CASE WHEN lease_owner = ${owner} THEN NULL ELSE lease_owner END,
+          lease_until = CASE WHEN lease_owner = ${owner} THEN 0 ELSE lease_until END
+        WHERE part_id = ${partId}`;
+    });
+  }
+
+  holdPending(): Promise<number> {
+    return this.guard(async () => {
+      const r = await this.sql`UPDATE ${this.t.outbox} SET state = 'held' WHERE state = 'pending'`;
+      return r.count;
+    });
+  }
+
+  partsOf(epochId: string): Promise<PartStatus[]> {
+    return this.guard(async () => {
+      const rows = await this.sql<{ part_id: string; epoch_id: string; idx: number; count: number; state: PartState; attempts: number; last_error: string | null }[]>`
+        SELECT part_id, epoch_id, idx, count, state, attempts, last_error
+        FROM ${this.t.outbox} WHERE epoch_id = ${epochId} ORDER BY idx`;
+      return rows.map((r) => ({
+        partId: r.part_id,
+        epochId: r.epoch_id,
+        index: r.idx,
+        count: r.count,
+        state: r.state,
+        attempts: r.attempts,
+        lastError: r.last_error,
+      }));
+    });
+  }
+
+  countParts(states: readonly PartState[]): Promise<number> {
+    if (states.length === 0) return Promise.resolve(0);
+    return this.guard(async () => {
+      const [r] = await this.sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM ${this.t.outbox} WHERE state IN (SELECT jsonb_array_elements_text(${this.sql.json([...states])}))`;
+      return r?.n ?? 0;
+    });
+  }
+
+  /** Never throws: a dead, slow or closed pool reads as unhealthy within HEALTH_TIMEOUT_MS. */
+  async healthy(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const probe = this.sql`SELECT 1`.then(
+      () => true,
+      () => false,
+    );
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([probe, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Lets in-flight operations finish (up to CLOSE_TIMEOUT_MS), then ends the pool at once. The
+   * waiting is ours, not postgres.js's: its end() can wait forever on a connection whose socket
+   * died mid-query (porsager/postgres#1097), which after any database outage would stall shutdown.
+   */
+  async close(): Promise<void> {
+    if (this.inflight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
+    await this.sql.end({ timeout: 0 });
+  }
+}
+
+/** Opens the pool and migrates the schema; rejects with UNAVAILABLE when the database is down. */
+export function openPostgresStores(url: string, opts?: PostgresStoresOptions): Promise<PostgresStores> {
+  return PostgresStores.open(url, opts);
+}
