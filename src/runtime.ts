@@ -57,13 +57,13 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     ...(opts.workerFile !== undefined ? { filename: opts.workerFile } : {}),
   });
   const stores = opts.stores ?? new MemoryStores(config.MEMORY_STORE_MAX_BYTES);
-  // The cache, settlement and metrics refer to each other (counters, gauges): late-bound.
-  let cache: InputsCache | undefined;
-  let settlement: Settlement | null = null;
+  // The cache, settlement and metrics refer to each other (counters, gauges); the closures run
+  // only after all three exist.
+  const cache: InputsCache = new InputsCache(config.INPUTS_CACHE_MAX_BYTES, (hit) => (hit ? metrics.cacheHits : metrics.cacheMisses).inc());
   const metrics = createMetrics({
     queueDepth: () => pool.saturation().queueDepth,
     inflight: () => state.inflight,
-    cacheBytes: () => cache?.bytes ?? 0,
+    cacheBytes: () => cache.bytes,
     heldIntents: () => stores.countParts(['held']),
     ledgerDegraded: () => settlement?.degraded ?? false,
     queueMax: () => pool.saturation().queueMax,
@@ -73,10 +73,9 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
     metrics.registry.removeSingleMetric(name);
   }
-  cache = new InputsCache(config.INPUTS_CACHE_MAX_BYTES, (hit) => (hit ? metrics.cacheHits : metrics.cacheMisses).inc());
   pool.onFailure = (kind) => metrics.workerFailures.inc({ kind });
   pool.onReject = (reason) => metrics.rejected.inc({ reason });
-  if (config.LEDGER_URL !== undefined) settlement = buildSettlement(config, stores, metrics, logger);
+  const settlement = config.LEDGER_URL === undefined ? null : buildSettlement(config, stores, metrics, logger);
   const keys = signingKeys(config, logger);
   const signer = keys === null ? null : new Signer(keys.signing);
   const verifier = config.AUTH === 'off' ? null : new TokenVerifier(parseTokensFile(readFileSync(config.TOKENS_FILE as string, 'utf8')), randomBytes(32));
@@ -170,7 +169,6 @@ export type Runtime = ReturnType<typeof buildRuntime>;
 
 /** The ledger side: one client, one health tracker, one settlement (drainer) per replica. */
 function buildSettlement(config: Config, stores: Stores, metrics: ReturnType<typeof createMetrics>, logger: Logger): Settlement {
-  let settlement: Settlement | undefined;
   const health = new EgressHealth({
     p95BudgetMs: config.LEDGER_P95_BUDGET_MS,
     p99BudgetMs: config.LEDGER_P99_BUDGET_MS,
@@ -179,7 +177,7 @@ function buildSettlement(config: Config, stores: Stores, metrics: ReturnType<typ
       if (degraded) {
         // Logged once per entry; from now on new runs are published with their intents held.
         logger.warn({ event: 'LedgerEgressDegraded', why }, 'ledger egress degraded: quarantine-only mode');
-        settlement?.enterQuarantine().catch((e: unknown) => logger.error({ err: e }, 'holding pending intents failed'));
+        settlement.enterQuarantine().catch((e: unknown) => logger.error({ err: e }, 'holding pending intents failed'));
       } else {
         logger.info({ event: 'LedgerEgressRecovered', why }, 'ledger egress recovered: draining held intents');
       }
@@ -192,7 +190,7 @@ function buildSettlement(config: Config, stores: Stores, metrics: ReturnType<typ
     attemptMs: config.LEDGER_DEADLINE_MS,
     observe: (ms, answered) => health.observe(answered ? ms : Number.POSITIVE_INFINITY),
   });
-  settlement = new Settlement({
+  const settlement: Settlement = new Settlement({
     stores,
     client,
     health,

@@ -65,7 +65,7 @@ export function loadKeyDir(dir: string): LoadedKeys {
   try {
     names = readdirSync(dir);
   } catch (e) {
-    throw new Error(`SIGNING_KEY_DIR ${dir}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new Error(`SIGNING_KEY_DIR ${dir}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
   }
   const sets: { createdAt: string; pairs: KeyPair[]; secret: boolean }[] = [];
   for (const name of names.filter((n) => /^(signing|public)-.*\.json$/.test(n)).sort()) {

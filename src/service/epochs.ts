@@ -88,19 +88,19 @@ export class EpochService {
   constructor(private readonly deps: EpochDeps) {}
 
   async compute(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal, corrId: string): Promise<ComputeOutcome> {
+    // Dry runs never bind, so they share work only with identical dry runs.
+    const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
     for (;;) {
       const settled = this.settled.get(epochId);
       if (settled !== undefined && this.sameTriple(epochId, req)) return settled;
       const bound = await this.deps.stores.getEpoch(epochId);
       if (bound !== null) return this.replayOrConflict(bound, req);
-      const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
       const running = this.inflight.get(key);
       if (running === undefined) break;
       // Someone is computing this epoch: share their work, then look again (replay or 409).
       await waitWithin(running, deadline, signal);
       if (req.dry_run) return (await running) as ComputeOutcome;
     }
-    const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
     const work = this.run(epochId, req, deadline, signal, corrId);
     this.inflight.set(key, work);
     try {
