@@ -4,7 +4,7 @@
 // summary line; it fails only when the harness itself cannot run (server does not start, setup
 // request refused, global timeout).
 //
-//   node dist/scripts/bench-http.js [--scenario all|readyz-spawn,warm-m,replay,cold-s]
+//   node dist/scripts/bench-http.js [--scenario all|readyz-spawn,warm-m,replay,cold-s,pq]
 //                                   [--duration S] [--runs N] [--connections C] [--timeout S]
 //
 // Scenarios:
@@ -14,6 +14,11 @@
 //   replay        one bound epoch, the same compute request again and again; c = 64, 10 s
 //   cold-s        each pair seals fresh S inputs (own seed) then computes a fresh epoch on them;
 //                 async workers (c = 8) timed with performance.now(); 10 s
+//   pq            issue 5's budget (PQ adds ≤ 5 % to p95): the warm-m load against a server with
+//                 signing off, then against one with REQUIRE_PQ_ON=true + SIGNING_KEY_DIR (a temp
+//                 directory made by `rewarder keygen`), same duration and c; off/on alternate for
+//                 --runs rounds (default 3); prints p95 off, p95 on and the delta (median over
+//                 rounds), and runs/s both ways. Not part of `all` (it is two warm-m runs per round).
 //
 // The server gets TENANT_RPS_MAX=1000000 (the default 100/s per tenant would turn the load into
 // 429s: every request here is the one `anonymous` tenant) and MEMORY_STORE_MAX_BYTES=4 GiB (a
@@ -23,10 +28,11 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createRequire } from 'node:module';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type Scale, generate } from '../src/gen/generate.js';
@@ -66,13 +72,16 @@ const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 // ---------------------------------------------------------------------------------------------
 // Arguments.
 
-const SCENARIOS = ['readyz-spawn', 'warm-m', 'replay', 'cold-s'] as const;
+const SCENARIOS = ['readyz-spawn', 'warm-m', 'replay', 'cold-s', 'pq'] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
+/** What `--scenario all` runs: pq repeats warm-m twice per round, so it is asked for by name. */
+const ALL: readonly ScenarioName[] = ['readyz-spawn', 'warm-m', 'replay', 'cold-s'];
 const DEFAULTS: Record<ScenarioName, { duration: number; connections: number; runs: number }> = {
   'readyz-spawn': { duration: 0, connections: 1, runs: 5 },
   'warm-m': { duration: 20, connections: 16, runs: 1 },
   replay: { duration: 10, connections: 64, runs: 1 },
   'cold-s': { duration: 10, connections: 8, runs: 1 },
+  pq: { duration: 20, connections: 16, runs: 3 },
 };
 
 function usage(msg: string): never {
@@ -112,7 +121,7 @@ const optRuns = positive('runs', argv.runs);
 const optConnections = positive('connections', argv.connections);
 const optTimeout = positive('timeout', argv.timeout);
 const selected: ScenarioName[] = (() => {
-  if (argv.scenario === 'all') return [...SCENARIOS];
+  if (argv.scenario === 'all') return [...ALL];
   const names = argv.scenario.split(',').map((s) => s.trim());
   for (const n of names) if (!(SCENARIOS as readonly string[]).includes(n)) usage(`unknown scenario ${n}`);
   return names as ScenarioName[];
@@ -318,8 +327,10 @@ class Server {
   }
 
   /** Spawns the server and resolves once its "listening" line has named the URL. */
-  static async start(): Promise<Server> {
-    const env = { ...SERVER_ENV_DEFAULTS, ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+  /** `extra` overrides the environment; an undefined value removes the variable. */
+  static async start(extra: Record<string, string | undefined> = {}): Promise<Server> {
+    const env: NodeJS.ProcessEnv = { ...SERVER_ENV_DEFAULTS, ...process.env, ...extra, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     const t0 = performance.now();
     const child = spawn(process.execPath, [BIN, 'serve', '--dev'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const s = new Server(child, t0);
@@ -392,8 +403,8 @@ class Server {
 }
 
 /** Runs body against a fresh server and always stops it. */
-async function withServer<T>(body: (s: Server) => Promise<T>): Promise<T> {
-  const s = await Server.start();
+async function withServer<T>(body: (s: Server) => Promise<T>, env: Record<string, string | undefined> = {}): Promise<T> {
+  const s = await Server.start(env);
   try {
     const r = await body(s);
     s.check();
@@ -409,6 +420,7 @@ async function withServer<T>(body: (s: Server) => Promise<T>): Promise<T> {
 
 function killAll(): void {
   for (const c of live) c.kill('SIGKILL');
+  for (const d of keyDirs) rmSync(d, { recursive: true, force: true });
 }
 process.on('exit', killAll);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -515,7 +527,24 @@ async function readyzSpawn(): Promise<RunOutcome> {
   }
 }
 
-async function warmM(duration: number, connections: number): Promise<RunOutcome> {
+/** How a warm-m server signs: extra environment and the key ids it must then report (null: off). */
+interface Signing {
+  env: Record<string, string | undefined>;
+  keyIds: string[] | null;
+}
+
+/** Fails the run unless the server signs exactly as asked: an unsigned "on" run would flatter PQ. */
+async function checkSigning(s: Server, signing: Signing, epoch: string): Promise<void> {
+  const version = await must(`${s.url}/version`, 'GET');
+  const keyIds = version.signing === 'off' ? null : (version.signing as { key_ids?: unknown }).key_ids;
+  if (JSON.stringify(keyIds) !== JSON.stringify(signing.keyIds)) {
+    throw new Error(`server signing is ${JSON.stringify(version.signing)}, expected ${JSON.stringify(signing.keyIds ?? 'off')}`);
+  }
+  const att = await call(`${s.url}/epochs/${epoch}/attestation`, 'GET');
+  if (att.status !== (signing.keyIds === null ? 404 : 200)) throw new Error(`GET /epochs/${epoch}/attestation → ${att.status} with signing ${signing.keyIds === null ? 'off' : 'on'}`);
+}
+
+async function warmM(duration: number, connections: number, signing?: Signing): Promise<RunOutcome> {
   const warmups = 8;
   const k = Math.max(160, Math.ceil(duration * 150)); // 2.5× the 60 runs/s target: 3000 at 20 s
   const t0 = performance.now();
@@ -533,7 +562,7 @@ async function warmM(duration: number, connections: number): Promise<RunOutcome>
       Buffer.from(JSON.stringify({ inputs_cid: inputs.inputs_cid, policy_id: p.policy_id, policy_hash: p.policy_hash })),
     );
     out(
-      `  setup: ${s.workers ?? '?'} compute worker(s); generate M ${genMs.toFixed(0)} ms (cached after the first run), PUT /inputs ${(t2 - t1).toFixed(0)} ms, ` +
+      `  setup: ${signing === undefined ? '' : `signing ${signing.keyIds === null ? 'off' : 'ON'}, `}${s.workers ?? '?'} compute worker(s); generate M ${genMs.toFixed(0)} ms (cached after the first run), PUT /inputs ${(t2 - t1).toFixed(0)} ms, ` +
         `${sealed.length} policies ${((t3 - t2) / 1000).toFixed(1)} s (${(sealed.length / ((t3 - t2) / 1000)).toFixed(0)}/s, 16 in flight)`,
     );
     // Warm the worker's JIT on policies the measured run never uses.
@@ -541,6 +570,7 @@ async function warmM(duration: number, connections: number): Promise<RunOutcome>
       const r = await call(`${s.url}/epochs/warmup-${i}/compute`, 'POST', b);
       if (r.status !== 200) throw new Error(`warm-up compute → ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
     });
+    if (signing !== undefined) await checkSigning(s, signing, 'warmup-0');
     s.check();
 
     const rec = new Recorder();
@@ -616,7 +646,7 @@ async function warmM(duration: number, connections: number): Promise<RunOutcome>
       statuses: rec.statusText(),
       notes,
     };
-  });
+  }, signing?.env ?? {});
 }
 
 async function replay(duration: number, connections: number): Promise<RunOutcome> {
@@ -760,6 +790,53 @@ async function coldS(duration: number, connections: number): Promise<RunOutcome>
   });
 }
 
+/**
+ * Issue 5's budget: the same warm-m load against a server with signing off and one with
+ * REQUIRE_PQ_ON=true + SIGNING_KEY_DIR, alternating, `rounds` times, in this one process (same
+ * client, same generated documents, same machine state as far as a busy box allows). Each server
+ * gets the configuration an operator would give it: the PQ one therefore also runs one compute
+ * worker fewer (cores − 2 instead of cores − 1) unless CONCURRENCY_COMPUTE_WORKERS is set.
+ */
+async function pq(duration: number, connections: number, rounds: number): Promise<{ off: RunOutcome[]; on: RunOutcome[]; keyIds: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'rewarder-bench-keys-'));
+  keyDirs.add(dir);
+  try {
+    const keyIds = await keygen(dir);
+    out(`  setup: rewarder keygen --out ${dir} → ${keyIds.join(', ')}`);
+    const offEnv: Signing = { env: { REQUIRE_PQ_ON: 'false', SIGNING_KEY_DIR: undefined }, keyIds: null };
+    const onEnv: Signing = { env: { REQUIRE_PQ_ON: 'true', SIGNING_KEY_DIR: dir }, keyIds };
+    const off: RunOutcome[] = [];
+    const on: RunOutcome[] = [];
+    for (let r = 0; r < rounds; r++) {
+      off.push(await warmM(duration, connections, offEnv));
+      on.push(await warmM(duration, connections, onEnv));
+    }
+    return { off, on, keyIds };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    keyDirs.delete(dir);
+  }
+}
+
+/** `rewarder keygen --out dir` as an operator runs it; resolves with the printed key ids. */
+function keygen(dir: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'keygen', '--out', dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const ids = [...text.matchAll(/^(?:ML-DSA-65|Ed25519) (b3:[0-9a-f]{64})$/gm)].map((m) => m[1] as string);
+      if (code === 0 && ids.length === 2) resolve(ids);
+      else reject(new Error(`rewarder keygen exited ${code}: ${text.trim()}`));
+    });
+  });
+}
+
+/** Key directories made here: removed on every way out (they hold private keys). */
+const keyDirs = new Set<string>();
+
 // ---------------------------------------------------------------------------------------------
 // Reporting.
 
@@ -776,12 +853,14 @@ const TARGETS: Partial<Record<ScenarioName, Target[]>> = {
     { metric: 'p95_ms', op: '<=', value: 250, label: 'p95 ≤ 250 ms at c = 16' },
   ],
   replay: [{ metric: 'req_per_s', op: '>=', value: 5000, label: '≥ 5,000 req/s' }],
+  pq: [{ metric: 'p95_delta_pct', op: '<=', value: 5, label: 'PQ adds ≤ 5 % to p95 (seed 002)' }],
 };
 const DESCRIPTIONS: Record<ScenarioName, string> = {
   'readyz-spawn': 'spawn → first /readyz 200, polled every 10 ms (one spawn per run)',
   'warm-m': 'M inputs sealed once; each request a fresh epoch with a fresh policy',
   replay: 'one bound epoch; the same compute request replayed',
   'cold-s': 'each pair: PUT fresh S inputs (own seed) + compute a fresh epoch',
+  pq: 'warm-m with signing off, then with REQUIRE_PQ_ON=true + SIGNING_KEY_DIR, alternating per round',
 };
 
 function fmt(v: number | undefined): string {
@@ -819,11 +898,11 @@ const LEGEND =
   '(whole request / pool queue + compute); unfin: unanswered when the load stopped, unfin_age: the oldest one\'s wait; ' +
   'cpu in % of one core (server process, this client); HWM/RSS: server VmHWM/VmRSS at the end';
 
-function printTable(runs: RunOutcome[], med: Metrics): void {
+function printTable(runs: RunOutcome[], med: Metrics, labels?: string[], medians?: [string, Metrics][]): void {
   const keys = Object.keys(runs[0]?.metrics ?? {});
   const header = ['run', ...keys.map((k) => LABELS[k] ?? k), ...(runs.some((r) => r.statuses !== undefined) ? ['statuses'] : [])];
-  const rows = runs.map((r, i) => [String(i + 1), ...keys.map((k) => fmt(r.metrics[k])), ...(r.statuses !== undefined ? [r.statuses] : [])]);
-  if (runs.length > 1) rows.push(['median', ...keys.map((k) => fmt(med[k]))]);
+  const rows = runs.map((r, i) => [labels?.[i] ?? String(i + 1), ...keys.map((k) => fmt(r.metrics[k])), ...(r.statuses !== undefined ? [r.statuses] : [])]);
+  for (const [label, m] of medians ?? (runs.length > 1 ? [['median', med] as [string, Metrics]] : [])) rows.push([label, ...keys.map((k) => fmt(m[k]))]);
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (cells: string[]) =>
     `  ${cells.map((cell, c) => (c === 0 || (c === header.length - 1 && header[c] === 'statuses') ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number))).join('  ')}`.trimEnd();
@@ -839,8 +918,8 @@ const budgetS =
   60 +
     selected.reduce((sum, s) => {
       const c = cfg(s);
-      const setup = { 'readyz-spawn': 35, 'warm-m': 240, replay: 90, 'cold-s': 120 + c.duration * 3 }[s];
-      return sum + c.runs * (c.duration + setup);
+      const setup = { 'readyz-spawn': 35, 'warm-m': 240, replay: 90, 'cold-s': 120 + c.duration * 3, pq: 240 }[s];
+      return sum + c.runs * (s === 'pq' ? 2 : 1) * (c.duration + setup);
     }, 0);
 const watchdog = setTimeout(() => {
   process.stderr.write(`bench-http: global timeout after ${budgetS} s; killing the server\n`);
@@ -848,6 +927,66 @@ const watchdog = setTimeout(() => {
   process.exit(124);
 }, budgetS * 1000);
 watchdog.unref();
+
+const medianOf = (runs: RunOutcome[]): Metrics => {
+  const med: Metrics = {};
+  for (const k of Object.keys(runs[0]?.metrics ?? {})) med[k] = median(runs.map((r) => r.metrics[k] as number));
+  return med;
+};
+const pct = (on: number, off: number) => (100 * (on - off)) / off;
+
+/** Prints the off/on table, p95 both ways and the delta; returns the scenario's JSON summary. */
+function reportPq(r: { off: RunOutcome[]; on: RunOutcome[]; keyIds: string[] }, c: { connections: number; duration: number; runs: number }) {
+  const runs = r.off.flatMap((o, i) => [o, r.on[i] as RunOutcome]);
+  const labels = r.off.flatMap((_, i) => [`${i + 1} off`, `${i + 1} on`]);
+  const medOff = medianOf(r.off);
+  const medOn = medianOf(r.on);
+  printTable(runs, medOff, labels, [
+    ['median off', medOff],
+    ['median on', medOn],
+  ]);
+  for (const note of new Set(runs.flatMap((x) => x.notes ?? []))) out(`  note: ${note}`);
+  const rounds = r.off.map((o, i) => {
+    const on = (r.on[i] as RunOutcome).metrics;
+    return {
+      p95_off_ms: o.metrics.p95_ms as number,
+      p95_on_ms: on.p95_ms as number,
+      p95_delta_pct: pct(on.p95_ms as number, o.metrics.p95_ms as number),
+      runs_per_s_off: o.metrics.runs_per_s as number,
+      runs_per_s_on: on.runs_per_s as number,
+    };
+  });
+  const med: Metrics = {
+    p95_off_ms: medOff.p95_ms as number,
+    p95_on_ms: medOn.p95_ms as number,
+    // Median of the per-round (paired) deltas: each pair ran back to back on the same machine.
+    p95_delta_pct: median(rounds.map((x) => x.p95_delta_pct)),
+    p95_delta_of_medians_pct: pct(medOn.p95_ms as number, medOff.p95_ms as number),
+    runs_per_s_off: medOff.runs_per_s as number,
+    runs_per_s_on: medOn.runs_per_s as number,
+    runs_per_s_delta_pct: median(rounds.map((x) => pct(x.runs_per_s_on, x.runs_per_s_off))),
+  };
+  const sign = (v: number) => `${v > 0 ? '+' : ''}${fmt(v)}`;
+  out(`  rounds: ${rounds.map((x, i) => `${i + 1}: p95 ${fmt(x.p95_off_ms)} → ${fmt(x.p95_on_ms)} ms (${sign(x.p95_delta_pct)} %)`).join('; ')}`);
+  out(
+    `  p95 off ${fmt(med.p95_off_ms)} ms, p95 on ${fmt(med.p95_on_ms)} ms, delta ${sign(med.p95_delta_pct as number)} % ` +
+      `(median of ${rounds.length} paired round${rounds.length > 1 ? 's' : ''}; of the medians: ${sign(med.p95_delta_of_medians_pct as number)} %)`,
+  );
+  out(`  runs/s off ${fmt(med.runs_per_s_off)}, on ${fmt(med.runs_per_s_on)} (${sign(med.runs_per_s_delta_pct as number)} %); signing key ids ${r.keyIds.join(', ')}`);
+  const targets = (TARGETS.pq ?? []).map((t) => {
+    const v = med[t.metric] as number;
+    const met = t.op === '>=' ? v >= t.value : v <= t.value;
+    out(`  target ${t.label}: ${sign(v)} % ${t.metric}${rounds.length > 1 ? ' (median)' : ''} → ${met ? 'met' : 'NOT met'}`);
+    return { ...t, measured: v, met };
+  });
+  return {
+    connections: c.connections,
+    duration_s: c.duration,
+    rounds: rounds.map((x, i) => ({ ...x, off: r.off[i]?.metrics, on: r.on[i]?.metrics })),
+    median: med,
+    targets,
+  };
+}
 
 async function main(): Promise<void> {
   const load = loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -863,8 +1002,14 @@ async function main(): Promise<void> {
     out();
     out(
       `== ${name}: ${DESCRIPTIONS[name]}` +
-        (name === 'readyz-spawn' ? `; ${c.runs} runs` : `; c = ${c.connections}, ${c.duration} s, ${c.runs} run${c.runs > 1 ? 's' : ''}`),
+        (name === 'readyz-spawn'
+          ? `; ${c.runs} runs`
+          : `; c = ${c.connections}, ${c.duration} s, ${c.runs} ${name === 'pq' ? 'round' : 'run'}${c.runs > 1 ? 's' : ''}`),
     );
+    if (name === 'pq') {
+      summary[name] = reportPq(await pq(c.duration, c.connections, c.runs), c);
+      continue;
+    }
     const runs: RunOutcome[] = [];
     for (let i = 0; i < c.runs; i++) {
       if (name === 'readyz-spawn') runs.push(await readyzSpawn());

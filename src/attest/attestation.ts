@@ -83,9 +83,11 @@ export function verifyAttestation(doc: unknown, commitment: string, trusted: rea
     const key = trusted.find((k) => k.keyId === s.key_id && k.alg === s.alg);
     if (key === undefined) return { ok: false, reason: `key ${s.key_id} (${s.alg}) is not in the trusted key set` };
     if (keyIdOf(key.publicKey) !== key.keyId) return { ok: false, reason: `key ${key.keyId} does not match its public key` };
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s.sig)) return { ok: false, reason: 'signature is not base64' };
+    // Canonical base64 only: Node's decoder ignores the unused low bits of the last character, so
+    // "…Cw==" and "…Cx==" decode alike, and a flipped byte of the attestation would still verify.
     const sig = Buffer.from(s.sig, 'base64');
-    let good = false;
+    if (sig.toString('base64') !== s.sig) return { ok: false, reason: 'signature is not canonical base64' };
+    let good: boolean;
     try {
       good = key.alg === ML_DSA ? ml_dsa65.verify(sig, msg, key.publicKey, { context: ML_DSA_CONTEXT }) : edVerify(null, msg, edPublicKey(key.publicKey), sig);
     } catch {

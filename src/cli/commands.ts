@@ -70,6 +70,8 @@ async function verifyCmd(argv: string[]): Promise<number> {
     1,
   );
   const file = positionals[0] as string;
+  // Keys without an attestation would be ignored, and the output would not say so clearly enough.
+  if (values.keys !== undefined && values.attestation === undefined) throw new CliError('--keys needs --attestation');
   const claimedBytes = readInput(file);
   const claimed = parseJsonFile(file) as Record<string, unknown>;
   if (typeof claimed.epoch_id !== 'string') throw new CliError(`${file}: $.epoch_id: missing`);
@@ -113,6 +115,10 @@ async function verifyProofCmd(argv: string[]): Promise<number> {
     { root: { type: 'string' }, manifest: { type: 'string' }, attestation: { type: 'string' }, keys: { type: 'string' } },
     1,
   );
+  // An attestation signs a manifest's commitment, never a bare root: without --manifest it would
+  // be ignored and a payee could believe an unsigned root was checked.
+  if (values.attestation !== undefined && values.manifest === undefined) throw new CliError('--attestation needs --manifest (it signs the manifest, not a bare root)');
+  if (values.keys !== undefined && values.attestation === undefined) throw new CliError('--keys needs --attestation');
   let root = values.root;
   let signedBy = '';
   if (values.manifest !== undefined) {
@@ -211,8 +217,8 @@ function demoCmd(argv: string[]): number {
 function trustedKeys(file: string): PublicKey[] {
   const doc = parseJsonFile(file) as { keys?: unknown };
   if (!Array.isArray(doc.keys)) throw new CliError(`${file}: not a key set ({"keys": [...]})`);
-  return doc.keys.map((k: Record<string, unknown>) => {
-    if (typeof k.key_id !== 'string' || typeof k.public_key !== 'string' || typeof k.alg !== 'string') {
+  return doc.keys.map((k: Record<string, unknown> | null) => {
+    if (k === null || typeof k !== 'object' || typeof k.key_id !== 'string' || typeof k.public_key !== 'string' || typeof k.alg !== 'string') {
       throw new CliError(`${file}: malformed key entry`);
     }
     return { alg: k.alg as PublicKey['alg'], keyId: k.key_id, publicKey: new Uint8Array(Buffer.from(k.public_key, 'base64')) };
