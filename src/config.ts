@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -25,6 +26,11 @@ export const configSchema = z
     TOKENS_FILE: z.string().min(1).optional(),
     AUDIT_MODE: z.enum(['off', 'local']).default('off'),
     AUDIT_DIR: z.string().min(1).optional(),
+    /**
+     * Micronode: the one directory the process writes to (tmpfs/ramfs only, created 0700 at start,
+     * removed on exit; src/amnesia.ts). Absent: `rewarder serve` picks /dev/shm/rewarder-<pid>-<random>.
+     */
+    AMNESIA_DIR: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
     CONCURRENCY_COMPUTE_WORKERS: int(1, 256).optional(),
@@ -71,14 +77,19 @@ export const configSchema = z
   .transform((c) => {
     const d = PROFILE_DEFAULTS[c.PROFILE];
     const cores = availableParallelism();
-    // SPEC: cores − 1, one fewer again when ML-DSA signing shares the box; never below one.
-    const workers = c.CONCURRENCY_COMPUTE_WORKERS ?? Math.max(1, cores - 1 - (c.REQUIRE_PQ_ON ? 1 : 0));
+    // SPEC: cores − 1, one fewer again when signing (its own thread) shares the box; never below one.
+    const signing = c.REQUIRE_PQ_ON || c.SIGNING_KEY_DIR !== undefined;
+    const workers = c.CONCURRENCY_COMPUTE_WORKERS ?? Math.max(1, cores - 1 - (signing ? 1 : 0));
     return {
       ...c,
       WORK_QUEUE_MAX: c.WORK_QUEUE_MAX ?? d.WORK_QUEUE_MAX,
       MAX_INFLIGHT: c.MAX_INFLIGHT ?? d.MAX_INFLIGHT,
       INPUTS_CACHE_MAX_BYTES: c.INPUTS_CACHE_MAX_BYTES ?? d.INPUTS_CACHE_MAX_BYTES,
       COMPUTE_WORKERS: workers,
+      // A micronode's audit log lives and dies with the process, in its amnesia directory.
+      AUDIT_DIR:
+        c.AUDIT_DIR ??
+        (c.PROFILE === 'micronode' && c.AUDIT_MODE === 'local' && c.AMNESIA_DIR !== undefined ? join(c.AMNESIA_DIR, 'audit') : undefined),
     };
   })
   .superRefine((c, ctx) => {
@@ -93,7 +104,7 @@ export const configSchema = z
       });
     }
     if (c.AUDIT_MODE === 'local' && c.AUDIT_DIR === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['AUDIT_DIR'], message: 'required when AUDIT_MODE=local' });
+      ctx.addIssue({ code: 'custom', path: ['AUDIT_DIR'], message: 'required when AUDIT_MODE=local (micronode: defaults to AMNESIA_DIR/audit)' });
     }
   });
 

@@ -15,7 +15,7 @@ export interface Listening {
 }
 
 export function listen(rt: Runtime, config: Config): Promise<Listening> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const server = serve(
       {
         fetch: rt.app.fetch,
@@ -36,6 +36,8 @@ export function listen(rt: Runtime, config: Config): Promise<Listening> {
         resolve({ url: `http://${host}:${info.port}`, server: server as Server, shutdown });
       },
     ) as Server;
+    // A port in use or a bad address: one clear failure for the caller, not an unhandled event.
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${config.HOST}:${config.PORT} (${e.code ?? e.message})`)));
     server.headersTimeout = config.HEADERS_TIMEOUT_MS;
     server.requestTimeout = config.REQUEST_TIMEOUT_MS;
     server.keepAliveTimeout = config.KEEPALIVE_TIMEOUT_MS;

@@ -3,15 +3,18 @@
 // summary, and keeps serving.
 
 import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { type Amnesia, AmnesiaError, defaultAmnesiaDir, enterAmnesia } from '../amnesia.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { buildRuntime } from '../runtime.js';
-import { openPostgresStores } from '../stores/postgres.js';
 import { handleSignals, listen } from '../server.js';
 import { CliError, args } from './io.js';
 
 export async function serveCmd(argv: string[]): Promise<number> {
   const { values } = args(argv, { dev: { type: 'boolean' }, demo: { type: 'boolean' } }, 0);
-  const env = values.dev ? { AUTH: 'off', ...process.env } : process.env;
+  const given = values.dev ? { AUTH: 'off', ...process.env } : process.env;
+  // The default amnesia directory is fixed here, once, so a SIGHUP re-read sees the same value.
+  const env = given.AMNESIA_DIR ? given : { ...given, AMNESIA_DIR: defaultAmnesiaDir() };
   let config;
   try {
     config = loadConfig(env);
@@ -19,12 +22,30 @@ export async function serveCmd(argv: string[]): Promise<number> {
     if (e instanceof ConfigError) throw new CliError(e.message);
     throw e;
   }
+  let amnesia: Amnesia | undefined;
+  if (config.PROFILE === 'micronode' && config.AMNESIA_DIR !== undefined) {
+    try {
+      amnesia = enterAmnesia(config.AMNESIA_DIR);
+    } catch (e) {
+      if (e instanceof AmnesiaError) throw new CliError(`cannot start: ${e.message}`);
+      throw e;
+    }
+  }
   let rt;
   try {
-    const stores = config.DATABASE_URL === undefined ? undefined : await openPostgresStores(config.DATABASE_URL, { schema: config.DATABASE_SCHEMA });
+    // The PostgreSQL client is loaded only when used: ~40 ms of a micronode's cold start.
+    const stores =
+      config.DATABASE_URL === undefined
+        ? undefined
+        : await (await import('../stores/postgres.js')).openPostgresStores(config.DATABASE_URL, { schema: config.DATABASE_SCHEMA });
     rt = buildRuntime(config, stores === undefined ? {} : { stores });
   } catch (e) {
     throw new CliError(`cannot start: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (amnesia !== undefined) {
+    rt.logger.info({ amnesia_dir: amnesia.dir }, 'micronode amnesia: every file this process writes is under this tmpfs directory, removed on exit');
+    const audit = config.AUDIT_MODE === 'local' && config.AUDIT_DIR !== undefined ? relative(amnesia.dir, config.AUDIT_DIR) : '';
+    if (audit.startsWith('..')) rt.logger.warn({ audit_dir: config.AUDIT_DIR }, 'AUDIT_DIR is outside AMNESIA_DIR: the audit log outlives this process');
   }
   if (config.AUTH === 'off') rt.logger.warn('AUTH=off: development mode, every request is accepted without a token');
   if (rt.stores.kind === 'memory') {
@@ -36,7 +57,13 @@ export async function serveCmd(argv: string[]): Promise<number> {
   }
   await rt.pool.start();
   rt.settlement?.start();
-  const l = await listen(rt, config);
+  let l;
+  try {
+    l = await listen(rt, config);
+  } catch (e) {
+    await rt.close();
+    throw new CliError((e as Error).message);
+  }
   handleSignals(rt, l, env);
   rt.logger.info({ url: l.url, profile: config.PROFILE, workers: config.COMPUTE_WORKERS }, 'listening');
   if (values.demo) await demo(l.url, config.AUTH === 'off');
