@@ -9,7 +9,7 @@ import { intentParts } from '../core/intents.js';
 import type { ManifestHead } from '../core/manifest.js';
 import { createMetrics } from '../metrics.js';
 import { MemoryStores } from '../stores/memory.js';
-import type { EpochRecord, OutboxPart } from '../stores/types.js';
+import type { EpochRecord, OutboxPart, PublishLease } from '../stores/types.js';
 import { LedgerClient } from './client.js';
 import { EgressHealth } from './health.js';
 import { Settlement } from './settlement.js';
@@ -76,6 +76,7 @@ async function publish(
   payees: number,
   initial: 'pending' | 'held' = 'pending',
   alter: (p: OutboxPart) => OutboxPart = (p) => p,
+  lease?: PublishLease,
 ): Promise<OutboxPart[]> {
   const head = {
     run_key: `b3:run-${tag}`,
@@ -95,7 +96,7 @@ async function publish(
     manifest: new TextEncoder().encode(`{"epoch_id":"${head.epoch_id}"}`),
     attestation: null,
   };
-  const out = await stores.publish(record, parts, initial);
+  const out = await stores.publish(record, parts, initial, lease);
   assert.equal(out.created, true);
   return parts;
 }
@@ -244,6 +245,16 @@ test('parts leased by another owner are not emitted by this one until the lease 
   await r.settlement.drainOnce();
   assert.equal(r.stub.stats().requests_total, 2);
   assert.deepEqual(await states(r.stores, 'epoch-leased'), ['accepted', 'accepted']);
+});
+
+test("a run published under its request's lease is emitted by that request, not by drainers ticking in between", LIMIT, async (t) => {
+  const r = await rig(t);
+  const parts = await publish(r.stores, 'fresh', PART + 1, 'pending', undefined, r.settlement.publishLease());
+  // Between the publish and the request's claim, drainers here and on another replica tick.
+  await Promise.all([r.replica('replica-b').drainOnce(), r.settlement.drainOnce()]);
+  assert.equal(r.stub.stats().requests_total, 0, 'no drainer takes a part its publisher is about to emit');
+  assert.equal(await r.settlement.emitRun(parts, 'corr', Date.now() + 10_000), 'accepted');
+  assert.deepEqual(r.stub.parts().map((p) => p.x_corr_id), ['corr', 'corr'], 'both parts sent by the request');
 });
 
 test('two replicas draining one outbox concurrently send each part once', LIMIT, async (t) => {

@@ -12,7 +12,7 @@
 
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { FINAL_STATES, type OutboxPart, type PartState, type Stores } from '../stores/types.js';
+import { FINAL_STATES, type OutboxPart, type PartState, type PublishLease, type Stores } from '../stores/types.js';
 import type { LedgerClient, SendResult } from './client.js';
 import type { EgressHealth } from './health.js';
 
@@ -40,6 +40,15 @@ export class Settlement {
 
   get degraded(): boolean {
     return this.o.health.degraded;
+  }
+
+  /**
+   * The lease a request publishes its run's parts under (Stores.publish): held by this replica
+   * from the commit on, so no drainer (here or on another replica) takes a part the request is
+   * about to emit itself, which would answer 202 for a run the ledger is about to accept.
+   */
+  publishLease(): PublishLease {
+    return { owner: this.o.owner, ms: this.o.leaseMs };
   }
 
   /**

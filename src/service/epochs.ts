@@ -182,7 +182,8 @@ export class EpochService {
     const settlement = this.deps.settlement;
     const parts = ok.parts.map((p) => outboxPart(attestation === undefined ? p : withAttestation(p, attestation), epochId, ok.head.run_key));
     const initial = settlement?.degraded ? 'held' : 'pending';
-    const published = await stores.publish(record, parts, initial);
+    // Pending parts are published leased to this replica, which emits them right below.
+    const published = await stores.publish(record, parts, initial, initial === 'pending' ? settlement?.publishLease() : undefined);
     if (!published.created) return this.replayOrConflict(published.record, req);
     remember(this.heads, epochId, ok.head);
     metrics.runs.inc({ status: 'published' });

@@ -172,6 +172,22 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       assert.deepEqual(await s.claimParts('third', 10, 1000, LIVE), []);
     });
 
+    scenario('publish with a lease reserves the parts for their publisher, who claims them by id; others only once it expires', async (s, clock) => {
+      const emitted = record('e-emitted');
+      const orphaned = record('e-orphaned');
+      const [mine, lost] = [partsFor(emitted, 2), partsFor(orphaned, 1)];
+      await s.publish(emitted, mine, 'pending', { owner: 'publisher', ms: 1000 });
+      await s.publish(orphaned, lost, 'pending', { owner: 'dead', ms: 1000 });
+      assert.deepEqual(await s.claimParts('drainer', 10, 1000, LIVE), [], 'no drainer takes a part its publisher is about to emit');
+      assert.deepEqual(await s.claimPartsById('other', ids(mine), 1000), []);
+      clock.advance(500);
+      assert.deepEqual(ids(await s.claimPartsById('publisher', ids(mine), 1000)), ids(mine), 'the publisher claims its own, renewing the lease');
+      clock.advance(501);
+      assert.deepEqual(ids(await s.claimParts('drainer', 10, 1000, LIVE)), ids(lost), "a publisher that never emitted leaves its parts once the lease expires");
+      clock.advance(500);
+      assert.deepEqual(ids(await s.claimParts('drainer2', 10, 1000, LIVE)), ids(mine), 'the renewed lease ran 1000 ms from the claim');
+    });
+
     scenario('settlePart records the outcome and attempts, and frees the lease for anyone', async (s) => {
       const [part] = await published(s, 'e1', 1);
       assert.ok(part);

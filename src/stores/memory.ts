@@ -9,6 +9,7 @@ import {
   type OutboxPart,
   type PartState,
   type PartStatus,
+  type PublishLease,
   type PublishOutcome,
   type StoredInputs,
   type StoredPolicy,
@@ -68,7 +69,7 @@ export class MemoryStores implements Stores {
     return this.epochs.get(epochId) ?? null;
   }
 
-  async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held'): Promise<PublishOutcome> {
+  async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {
     const existing = this.epochs.get(record.epochId);
     if (existing !== undefined) return { created: false, record: existing };
     this.reserve(record.manifest.length + (record.attestation?.length ?? 0) + parts.reduce((n, p) => n + p.body.length, 0));
@@ -83,8 +84,8 @@ export class MemoryStores implements Stores {
         state: initial,
         attempts: 0,
         lastError: null,
-        leaseOwner: null,
-        leaseUntil: 0,
+        leaseOwner: lease?.owner ?? null,
+        leaseUntil: lease === undefined ? 0 : this.now() + lease.ms,
       });
     }
     return { created: true, record };
@@ -108,7 +109,7 @@ export class MemoryStores implements Stores {
     const out: OutboxPart[] = [];
     for (const id of partIds) {
       const row = this.outbox.get(id);
-      if (row === undefined || FINAL_STATES.includes(row.state) || row.leaseUntil > now) continue;
+      if (row === undefined || FINAL_STATES.includes(row.state) || (row.leaseUntil > now && row.leaseOwner !== owner)) continue;
       row.leaseOwner = owner;
       row.leaseUntil = now + leaseMs;
       out.push(row.part);

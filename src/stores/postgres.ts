@@ -17,6 +17,7 @@ import {
   type OutboxPart,
   type PartState,
   type PartStatus,
+  type PublishLease,
   type PublishOutcome,
   type StoredInputs,
   type StoredPolicy,
@@ -198,10 +199,21 @@ function chunks(parts: readonly OutboxPart[]): OutboxPart[][] {
 }
 
 
-const OUTBOX_COLUMNS = ['part_id', 'epoch_id', 'epoch_seq', 'run_key', 'idx', 'count', 'body', 'state'] as const;
+const OUTBOX_COLUMNS = ['part_id', 'epoch_id', 'epoch_seq', 'run_key', 'idx', 'count', 'body', 'state', 'lease_owner', 'lease_until'] as const;
 
-function outboxRows(parts: readonly OutboxPart[], epochSeq: string, state: PartState) {
-  return parts.map((p) => ({ part_id: p.partId, epoch_id: p.epochId, epoch_seq: epochSeq, run_key: p.runKey, idx: p.index, count: p.count, body: p.body, state }));
+function outboxRows(parts: readonly OutboxPart[], epochSeq: string, state: PartState, lease?: { owner: string; until: number }) {
+  return parts.map((p) => ({
+    part_id: p.partId,
+    epoch_id: p.epochId,
+    epoch_seq: epochSeq,
+    run_key: p.runKey,
+    idx: p.index,
+    count: p.count,
+    body: p.body,
+    state,
+    lease_owner: lease?.owner ?? null,
+    lease_until: lease?.until ?? 0,
+  }));
 }
 
 export class PostgresStores implements Stores {
@@ -336,7 +348,7 @@ export class PostgresStores implements Stores {
     });
   }
 
-  async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held'): Promise<PublishOutcome> {
+  async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {
     const stray = parts.find((p) => p.epochId !== record.epochId);
     if (stray !== undefined) throw new Error(`part ${stray.partId} belongs to epoch ${stray.epochId}, not ${record.epochId}`);
     const { epochs, outbox } = this.t;
@@ -355,7 +367,8 @@ export class PostgresStores implements Stores {
           return { created: false, record: toRecord(existing) };
         }
         // Pipelined on the transaction's connection; the first failure aborts the transaction.
-        await Promise.all(chunks(parts).map((chunk) => tx`INSERT INTO ${outbox} ${tx(outboxRows(chunk, bound.published_seq, initial), OUTBOX_COLUMNS)}`));
+        const leased = lease === undefined ? undefined : { owner: lease.owner, until: this.now() + lease.ms };
+        await Promise.all(chunks(parts).map((chunk) => tx`INSERT INTO ${outbox} ${tx(outboxRows(chunk, bound.published_seq, initial, leased), OUTBOX_COLUMNS)}`));
         return { created: true, record };
       }),
     );
@@ -392,7 +405,8 @@ export class PostgresStores implements Stores {
       const rows = await this.sql<PartRow[]>`
         WITH picked AS MATERIALIZED (
           SELECT part_id FROM ${outbox}
-          WHERE part_id IN (SELECT jsonb_array_elements_text(${this.sql.json(ids)})) AND state IN ('pending', 'held') AND lease_until <= ${now}::bigint
+          WHERE part_id IN (SELECT jsonb_array_elements_text(${this.sql.json(ids)})) AND state IN ('pending', 'held')
+            AND (lease_until <= ${now}::bigint OR lease_owner = ${owner})
           FOR UPDATE SKIP LOCKED)
         UPDATE ${outbox} o SET lease_owner = ${owner}, lease_until = ${now + leaseMs}::bigint
         FROM picked WHERE o.part_id = picked.part_id

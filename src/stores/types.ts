@@ -57,6 +57,12 @@ export interface PartStatus {
   lastError: string | null;
 }
 
+/** Who will emit a run's parts right after publishing it, and for how long nobody else may. */
+export interface PublishLease {
+  owner: string;
+  ms: number;
+}
+
 export type PublishOutcome = { created: true; record: EpochRecord } | { created: false; record: EpochRecord };
 
 export interface Stores {
@@ -71,8 +77,11 @@ export interface Stores {
    * Binds the epoch, stores its manifest and enqueues its ledger parts (in `initial` state) in one
    * transaction. If the epoch is already bound, nothing is written and the existing record is
    * returned: the caller decides between replay and conflict.
+   * With `lease`, the parts are enqueued already leased to `lease.owner` for `lease.ms`: the
+   * publishing request emits them itself, and no drainer can take them between the commit and its
+   * claimPartsById (if the publisher dies, they pass to the drainers once the lease expires).
    */
-  publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held'): Promise<PublishOutcome>;
+  publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome>;
   /**
    * Leases up to `limit` non-final parts (in epoch publication order, then part index) whose lease
    * has expired, for `leaseMs`, to `owner`. `states` narrows which (e.g. only `held`). Replicas
@@ -80,7 +89,10 @@ export interface Stores {
    * owner's lease simply expires.
    */
   claimParts(owner: string, limit: number, leaseMs: number, states: readonly PartState[]): Promise<OutboxPart[]>;
-  /** Leases the given parts (a request emitting its own run) if nobody else holds them. */
+  /**
+   * Leases the given parts (a request emitting its own run) if nobody else holds them: unleased,
+   * expired, or leased by `owner` itself (publish's lease), which is renewed.
+   */
   claimPartsById(owner: string, partIds: readonly string[], leaseMs: number): Promise<OutboxPart[]>;
   /** Records an attempt's outcome and releases the lease; final states are never left again. */
   settlePart(partId: string, owner: string, state: PartState, attemptsAdded: number, lastError: string | null): Promise<void>;
