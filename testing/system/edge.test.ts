@@ -29,7 +29,7 @@ const CHECK_MS = 250;
  * Scheduling slack on a busy 2-core box. Small next to what these tests guard against: Node's
  * default connectionsCheckingInterval would let a stalled socket live 30 s.
  */
-const SLACK_MS = 1_000;
+const SLACK_MS = 2_000;
 const INPUTS_MAX = 65_536;
 const inputsText = readFileSync(EXAMPLE.inputs, 'utf8');
 
@@ -239,7 +239,9 @@ test('a slow-loris flood of 300 dribbling sockets does not starve normal clients
   latencies.sort((x, y) => x - y);
   const worst = latencies[latencies.length - 1] ?? Infinity;
   assert.ok(latencies.length >= 20, `only ${latencies.length} normal requests in ${DURATION_MS} ms`);
-  assert.ok(worst < 1_000, `slowest normal request took ${Math.round(worst)} ms under the flood`);
+  // Starvation would mean waiting for the dribblers' timeouts (seconds each, or 30 s with Node's
+  // default check interval); 2 s leaves room for a CI box running two suites at once.
+  assert.ok(worst < 2_000, `slowest normal request took ${Math.round(worst)} ms under the flood`);
   // The server, not the test, ended the dribblers, each within the header timeout.
   assert.ok(lifetimes.length >= FLOOD, `the server closed ${lifetimes.length} of ${opened} dribbling sockets`);
   const longest = Math.max(...lifetimes);
