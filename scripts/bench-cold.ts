@@ -17,6 +17,7 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { percentile } from './bench-kit.js';
 import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,10 +31,6 @@ const { values } = parseArgs({ options: { 'ready-runs': { type: 'string', defaul
 const readyRuns = Math.max(5, Number(values['ready-runs']));
 const computeRuns = Math.max(10, Number(values['compute-runs']));
 
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
-}
 const median = (xs: number[]) => percentile(xs, 50);
 
 /** A port free right now (bound and released); the service binds it a few ms later. */

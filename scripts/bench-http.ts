@@ -35,6 +35,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { percentile, pmap, policyVariant } from './bench-kit.js';
 import { type Scale, generate } from '../src/gen/generate.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -141,11 +142,6 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const out = (line = '') => process.stdout.write(`${line}\n`);
 
-function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] as number;
-}
 const sortedOf = (xs: number[]) => Float64Array.from(xs).sort();
 function median(xs: number[]): number {
   const s = sortedOf(xs.filter((x) => !Number.isNaN(x)));
@@ -154,16 +150,6 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
-/** Runs fn over items with at most `limit` in flight. */
-async function pmap<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i] as T, i);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 async function call(
   url: string,
@@ -466,14 +452,6 @@ function gen(scale: Scale, seed: number) {
   return g;
 }
 
-/** Policy i: the generated M policy with its own id and a varied weight, so every hash differs. */
-function policyVariant(base: Uint8Array, i: number): string {
-  const p = JSON.parse(new TextDecoder().decode(base)) as { id: string; kinds: Record<string, { weight: number }> };
-  p.id = `bench-${i}`;
-  const requests = p.kinds.requests;
-  if (requests !== undefined) requests.weight = 1 + (i % 5);
-  return JSON.stringify(p);
-}
 
 type Metrics = Record<string, number>;
 interface RunOutcome {

@@ -16,6 +16,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generate } from '../src/gen/generate.js';
+import { percentile, pmap, policyVariant } from './bench-kit.js';
 import { DOWN, type FleetState, UP, readState, runScript, scriptEnv } from '../testing/deploy/fleet.js';
 
 // autocannon (CommonJS, no bundled types): the part of its API used here.
@@ -51,10 +52,6 @@ const out = (line = '') => process.stdout.write(`${line}\n`);
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const CLK_TCK = 100;
 
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? Number.NaN;
-}
 
 async function call(url: string, method: string, body?: Uint8Array | string): Promise<Record<string, unknown>> {
   const res = await fetch(url, { method, headers: JSON_HEADERS, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(60_000) });
@@ -63,24 +60,7 @@ async function call(url: string, method: string, body?: Uint8Array | string): Pr
   return JSON.parse(text) as Record<string, unknown>;
 }
 
-async function pmap<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i] as T, i);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
-/** Policy i: the generated M policy with its own id and a varied weight (as bench-http's warm-m). */
-function policyVariant(base: Uint8Array, i: number): string {
-  const p = JSON.parse(new TextDecoder().decode(base)) as { id: string; kinds: Record<string, { weight: number }> };
-  p.id = `scale-${i}`;
-  const requests = p.kinds.requests;
-  if (requests !== undefined) requests.weight = 1 + (i % 5);
-  return JSON.stringify(p);
-}
 
 /** CPU seconds used so far by a process (all threads). */
 function cpuOf(pid: number): number {
@@ -160,7 +140,7 @@ async function scenario(n: number): Promise<Figures> {
     const t0 = performance.now();
     const inputs = await call(`${front}/inputs`, 'PUT', M.inputs);
     const sealed = await pmap(
-      Array.from({ length: k + 8 * n }, (_, i) => policyVariant(M.policy, i)),
+      Array.from({ length: k + 8 * n }, (_, i) => policyVariant(M.policy, i, 'scale')),
       16,
       (p) => call(`${front}/policies`, 'PUT', p),
     );

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { PartRecord, SpawnedLedgerStub, Stats } from '../ledger-stub/client.js';
+import { onJsonLines } from '../json-lines.js';
 import type { Triple } from '../ledger/service.js';
 
 /** Repository root (this file runs as dist/testing/durability/cluster.js). */
@@ -113,7 +114,6 @@ export class Replica {
     this.starts++;
     this.exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     let stderr = '';
-    let pending = '';
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4_000)));
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.name} did not listen within 15 s\n${stderr}`)), 15_000);
@@ -121,23 +121,13 @@ export class Replica {
         clearTimeout(timer);
         reject(new Error(`${this.name} exited (${String(code ?? signal)}) before listening\n${stderr}`));
       });
-      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-        pending += chunk;
-        let nl: number;
-        while ((nl = pending.indexOf('\n')) >= 0) {
-          const text = pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
-          let line: LogLine;
-          try {
-            line = JSON.parse(text) as LogLine;
-          } catch {
-            line = { level: 40, msg: text };
-          }
-          if ((line.level ?? 0) >= 40 && this.warnings.length < 1_000) this.warnings.push(line);
-          if (line.msg === 'listening' && typeof line.url === 'string') {
-            clearTimeout(timer);
-            resolve(line.url);
-          }
+      if (child.stdout === null) return reject(new Error(`${this.name} has no stdout`));
+      onJsonLines(child.stdout, (parsed, text) => {
+        const line = (parsed ?? { level: 40, msg: text }) as LogLine;
+        if ((line.level ?? 0) >= 40 && this.warnings.length < 1_000) this.warnings.push(line);
+        if (line.msg === 'listening' && typeof line.url === 'string') {
+          clearTimeout(timer);
+          resolve(line.url);
         }
       });
     }).catch(async (e: unknown) => {

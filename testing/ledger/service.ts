@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { onJsonLines } from '../json-lines.js';
 import { type SpawnLedgerStubOptions, type SpawnedLedgerStub, spawnLedgerStub } from '../ledger-stub/client.js';
 
 /** Repository root (this file runs as dist/testing/ledger/service.js). */
@@ -60,7 +61,6 @@ export async function startService(t: TestContext, env: Record<string, string>):
 
   const logs: LogLine[] = [];
   let stderr = '';
-  let pending = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4_000)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`service did not listen within 15 s\n${stderr}`)), 15_000);
@@ -68,23 +68,12 @@ export async function startService(t: TestContext, env: Record<string, string>):
       clearTimeout(timer);
       reject(new Error(`service exited with ${String(code)} before listening\n${stderr}`));
     });
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const text = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        let line: LogLine;
-        try {
-          line = JSON.parse(text) as LogLine;
-        } catch {
-          line = { text };
-        }
-        logs.push(line);
-        if (line.msg === 'listening' && typeof line.url === 'string') {
-          clearTimeout(timer);
-          resolve(line.url);
-        }
+    onJsonLines(child.stdout, (parsed, text) => {
+      const line = (parsed ?? { text }) as LogLine;
+      logs.push(line);
+      if (line.msg === 'listening' && typeof line.url === 'string') {
+        clearTimeout(timer);
+        resolve(line.url);
       }
     });
   });
