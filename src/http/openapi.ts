@@ -85,6 +85,20 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 200: { description: 'proof', ...json(payoutProof) }, ...errors(400, 401, 403, 404) },
         },
       },
+      '/epochs/{epoch_id}/ledger': {
+        get: {
+          summary: 'Per-part ledger state (pending, held, accepted, dup, conflict, failed) with attempts',
+          security: bearer,
+          parameters: [epochParam],
+          responses: { 200: { description: 'ledger state', ...rawJson }, ...errors(400, 401, 403, 404) },
+        },
+      },
+      '/keys': {
+        get: {
+          summary: 'Public signing keys {keys: [{alg, key_id, public_key, signing}]}, retired ones included (empty while signing is off)',
+          responses: { 200: { description: 'key set', ...rawJson } },
+        },
+      },
       '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'alive' } } } },
       '/readyz': { get: { summary: 'Readiness', responses: { 200: { description: 'ready', ...json(readiness) }, 503: { description: 'degraded', ...json(readiness) } } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition' } } } },
