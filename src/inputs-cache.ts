@@ -1,10 +1,10 @@
 // Decoded inputs by CID. Sealed inputs never change, so a decoded copy can serve every epoch and
 // policy computed over them; the cache only bounds memory (least recently used out first).
 
-import type { Inputs } from './core/inputs.js';
+import type { Prepared } from './compute/protocol.js';
 
 export class InputsCache {
-  private readonly entries = new Map<string, { inputs: Inputs; bytes: number }>();
+  private readonly entries = new Map<string, { inputs: Prepared; bytes: number }>();
   private total = 0;
 
   constructor(
@@ -12,7 +12,7 @@ export class InputsCache {
     private readonly onLookup: (hit: boolean) => void = () => {},
   ) {}
 
-  get(cid: string): Inputs | undefined {
+  get(cid: string): Prepared | undefined {
     const e = this.entries.get(cid);
     this.onLookup(e !== undefined);
     if (e === undefined) return undefined;
@@ -22,7 +22,7 @@ export class InputsCache {
     return e.inputs;
   }
 
-  set(cid: string, inputs: Inputs): void {
+  set(cid: string, inputs: Prepared): void {
     const bytes = estimateBytes(inputs);
     if (bytes > this.maxBytes || this.entries.has(cid)) return;
     this.entries.set(cid, { inputs, bytes });
@@ -39,12 +39,12 @@ export class InputsCache {
   }
 }
 
-/** Column buffers exactly, strings at two bytes a unit plus a per-string overhead. */
-export function estimateBytes(i: Inputs): number {
-  const e = i.events;
+/** Buffers exactly, strings at two bytes a unit plus a per-string overhead. */
+export function estimateBytes(p: Prepared): number {
+  const t = p.tally;
   let strings = 0;
-  for (const a of i.actors) strings += 32 + a.length * 2;
-  for (const k of i.kinds) strings += 32 + k.length * 2;
-  // Columns may be views of larger buffers: count what is held, not what is seen.
-  return e.actor.buffer.byteLength + e.kind.buffer.byteLength + e.qty.buffer.byteLength + e.ts.buffer.byteLength + strings + 256;
+  for (const a of t.actors) strings += 32 + a.length * 2;
+  for (const k of t.kinds) strings += 32 + k.length * 2;
+  const q = t.q instanceof Float64Array ? t.q.byteLength : t.q.length * 24;
+  return q + p.names.bytes.byteLength + p.names.offsets.byteLength + strings + 256;
 }

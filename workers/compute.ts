@@ -3,12 +3,21 @@
 
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { calculate } from '../src/core/calculus.js';
-import { type Inputs, decodeInputs } from '../src/core/inputs.js';
+import { decodeInputs } from '../src/core/inputs.js';
 import { intentParts } from '../src/core/intents.js';
 import { buildManifest, manifestHead } from '../src/core/manifest.js';
 import { decodePolicy } from '../src/core/policy.js';
 import { seal } from '../src/core/run.js';
-import { type ComputeResult, type ComputeTask, type SealResult, type SealTask, type Task, inputsBuffers } from '../src/compute/protocol.js';
+import {
+  type ComputeResult,
+  type ComputeTask,
+  type Prepared,
+  type SealResult,
+  type SealTask,
+  type Task,
+  prepare,
+  preparedBuffers,
+} from '../src/compute/protocol.js';
 
 function moved<T extends object>(value: T, buffers: ArrayBuffer[]): T {
   // A Piscina Transferable: the value to send and the buffers to move with it; move() marks it.
@@ -20,27 +29,27 @@ function sealDoc(t: SealTask): SealResult {
   if (!r.ok) return r;
   if (r.value.schema !== t.expect) return { ok: false, error: { path: '$.schema', reason: `expected "${t.expect}"` } };
   if (r.value.schema === 'rewarder.inputs/v1') {
-    const inputs = r.value.inputs;
-    return moved({ ok: true, schema: r.value.schema, cid: r.value.cid, inputs }, inputsBuffers(inputs));
+    const prepared = prepare(r.value.inputs);
+    return moved({ ok: true, schema: r.value.schema, cid: r.value.cid, prepared }, preparedBuffers(prepared));
   }
   return { ok: true, schema: r.value.schema, cid: r.value.cid, policyId: r.value.policy.id };
 }
 
 function compute(t: ComputeTask): ComputeResult {
   const t0 = performance.now();
-  let inputs: Inputs;
-  let decoded: Inputs | null = null;
+  let inputs: Prepared;
+  let decoded: Prepared | null = null;
   if (t.inputs instanceof Uint8Array) {
     const r = decodeInputs(t.inputs, t.limits.inputs);
     if (!r.ok) return { ok: false, kind: 'inputs', error: r.error };
-    inputs = decoded = r.value;
+    inputs = decoded = prepare(r.value);
   } else {
     inputs = t.inputs;
   }
   const policy = decodePolicy(t.policy, t.limits.policyMaxBytes);
   if (!policy.ok) return { ok: false, kind: 'policy', error: policy.error };
   const t1 = performance.now();
-  const calc = calculate(inputs, policy.value);
+  const calc = calculate(inputs.tally, policy.value);
   if (!calc.ok) return { ok: false, kind: 'quarantined', breaches: calc.error };
   const t2 = performance.now();
   const ref = {
@@ -48,11 +57,11 @@ function compute(t: ComputeTask): ComputeResult {
     inputsCid: t.inputsCid,
     policyId: policy.value.id,
     policyHash: t.policyHash,
-    window: inputs.window,
+    window: inputs.tally.window,
   };
-  const manifest = buildManifest(ref, calc.value);
+  const manifest = buildManifest(ref, calc.value, inputs.names);
   const head = manifestHead(ref, manifest, calc.value);
-  const parts = t.ledger ? intentParts(head, manifest.credits) : [];
+  const parts = t.ledger ? intentParts(head, manifest.leaves) : [];
   const t3 = performance.now();
   const result: ComputeResult = {
     ok: true,
@@ -65,7 +74,7 @@ function compute(t: ComputeTask): ComputeResult {
   const buffers = [
     manifest.bytes.buffer as ArrayBuffer,
     ...parts.map((p) => p.body.buffer as ArrayBuffer),
-    ...(decoded === null ? [] : inputsBuffers(decoded)),
+    ...(decoded === null ? [] : preparedBuffers(decoded)),
   ];
   return moved(result, buffers);
 }

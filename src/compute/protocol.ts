@@ -1,10 +1,10 @@
 // What crosses the thread boundary between the HTTP edge and a pool worker. Everything here is
 // structured-cloneable; large byte arrays are transferred, not copied (see workers/compute.ts).
 
-import type { InvariantBreach } from '../core/calculus.js';
+import { type InvariantBreach, type Tally, tally } from '../core/calculus.js';
 import type { InputLimits, Inputs } from '../core/inputs.js';
 import type { IntentPart } from '../core/intents.js';
-import type { ManifestHead } from '../core/manifest.js';
+import { type ManifestHead, type Texts, quotedNames } from '../core/manifest.js';
 import type { DocError } from '../core/result.js';
 
 export interface DocLimits {
@@ -21,7 +21,7 @@ export interface SealTask {
 }
 
 export type SealResult =
-  | { ok: true; schema: 'rewarder.inputs/v1'; cid: string; inputs: Inputs }
+  | { ok: true; schema: 'rewarder.inputs/v1'; cid: string; prepared: Prepared }
   | { ok: true; schema: 'rewarder.policy/v1'; cid: string; policyId: string }
   | { ok: false; error: DocError };
 
@@ -31,8 +31,8 @@ export interface ComputeTask {
   inputsCid: string;
   policyHash: string;
   policy: Uint8Array;
-  /** Decoded inputs from the cache, or the sealed bytes to decode here. */
-  inputs: Inputs | Uint8Array;
+  /** Prepared inputs from the cache, or the sealed bytes to decode here. */
+  inputs: Prepared | Uint8Array;
   limits: DocLimits;
   /** Build the ledger intent parts too (a ledger is configured and this is not a dry run). */
   ledger: boolean;
@@ -44,7 +44,7 @@ export type ComputeResult =
       manifest: Uint8Array;
       head: ManifestHead;
       /** Present when this task decoded the inputs, so the edge can cache them. */
-      decoded: Inputs | null;
+      decoded: Prepared | null;
       /** Ledger intent parts (empty unless asked for, or when the run has no payees). */
       parts: IntentPart[];
       ms: { decode: number; calculus: number; manifest: number };
@@ -54,8 +54,21 @@ export type ComputeResult =
 
 export type Task = SealTask | ComputeTask;
 
-/** Buffers of decoded inputs, for a transfer list. */
-export function inputsBuffers(i: Inputs): ArrayBuffer[] {
-  const e = i.events;
-  return [e.actor.buffer, e.kind.buffer, e.qty.buffer, e.ts.buffer] as ArrayBuffer[];
+/**
+ * What the edge caches per sealed inputs and hands to a worker for each run: everything a run
+ * needs that does not depend on the policy (the tally of SPEC §4.1 and the actors' quoted names).
+ */
+export interface Prepared {
+  tally: Tally;
+  names: Texts;
+}
+
+export function prepare(inputs: Inputs): Prepared {
+  return { tally: tally(inputs), names: quotedNames(inputs.actors) };
+}
+
+/** Buffers of prepared inputs, for a transfer list. */
+export function preparedBuffers(p: Prepared): ArrayBuffer[] {
+  const q = p.tally.q instanceof Float64Array ? [p.tally.q.buffer as ArrayBuffer] : [];
+  return [...q, p.names.bytes.buffer as ArrayBuffer, p.names.offsets.buffer as ArrayBuffer];
 }

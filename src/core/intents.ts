@@ -4,7 +4,8 @@
 
 import { canonicalize } from './jcs.js';
 import { PART_SIZE, partId } from './keys.js';
-import type { ManifestHead } from './manifest.js';
+import type { ManifestHead, Texts } from './manifest.js';
+import { encodeEach } from './utf8.js';
 
 export interface IntentPart {
   partId: string;
@@ -21,24 +22,41 @@ export interface Credit {
 const encoder = new TextEncoder();
 
 /**
- * Credits are given in payee order, preferably as their JCS `{"actor","amount_minor"}` texts (the
- * manifest's leaf texts), so the body is assembled in JCS member order without re-serialising
- * 10k objects; plain objects are canonicalised first.
+ * Credits are given in payee order, preferably as the manifest's leaves (their JCS
+ * `{"actor","amount_minor"}` bytes), so a part's credits are copied as byte ranges in JCS member
+ * order without re-serialising 10k objects; plain objects are canonicalised first.
  * No part for a run without payees (SPEC §7: "none for a run with no payees").
  */
-export function intentParts(head: ManifestHead, given: readonly (string | Credit)[], attestation?: unknown): IntentPart[] {
-  const credits = given.map((c) => (typeof c === 'string' ? c : canonicalize(c)));
-  const count = Math.ceil(credits.length / PART_SIZE);
+export function intentParts(head: ManifestHead, given: Texts | readonly Credit[], attestation?: unknown): IntentPart[] {
+  const credits = 'offsets' in given ? given : encodeEach(given.map((c) => canonicalize(c)));
+  const n = credits.offsets.length - 1;
+  const count = Math.ceil(n / PART_SIZE);
   const parts: IntentPart[] = [];
   const signed = attestation === undefined ? '' : `"attestation":${canonicalize(attestation)},`;
   for (let index = 0; index < count; index++) {
     const id = partId(head.run_key, index, count);
-    const body =
-      `{${signed}"commitment":"${head.commitment}",` +
-      `"credits":[${credits.slice(index * PART_SIZE, (index + 1) * PART_SIZE).join(',')}],` +
-      `"epoch_id":${JSON.stringify(head.epoch_id)},"part":{"count":${count},"index":${index}},` +
-      `"part_id":"${id}","payouts_root":"${head.payouts_root}","run_key":"${head.run_key}"}`;
-    parts.push({ partId: id, index, count, body: encoder.encode(body) });
+    const open = encoder.encode(`{${signed}"commitment":"${head.commitment}","credits":[`);
+    const close = encoder.encode(
+      `],"epoch_id":${JSON.stringify(head.epoch_id)},"part":{"count":${count},"index":${index}},` +
+        `"part_id":"${id}","payouts_root":"${head.payouts_root}","run_key":"${head.run_key}"}`,
+    );
+    const first = index * PART_SIZE;
+    const last = Math.min(n, first + PART_SIZE);
+    const from = credits.offsets[first] as number;
+    const to = credits.offsets[last] as number;
+    // The credits are adjacent in `credits.bytes`; only the commas between them are added.
+    const body = new Uint8Array(open.length + (to - from) + (last - first - 1) + close.length);
+    body.set(open, 0);
+    let at = open.length;
+    for (let i = first; i < last; i++) {
+      if (i > first) body[at++] = 0x2c; // ,
+      const a = credits.offsets[i] as number;
+      const b = credits.offsets[i + 1] as number;
+      body.set(credits.bytes.subarray(a, b), at);
+      at += b - a;
+    }
+    body.set(close, at);
+    parts.push({ partId: id, index, count, body });
   }
   return parts;
 }

@@ -3,7 +3,7 @@
 // (jcs.test.ts checks the result is canonical). Strings go through JSON.stringify, whose escaping
 // is exactly RFC 8785's.
 
-import type { Calculation } from './calculus.js';
+import type { Calculation, Payee } from './calculus.js';
 import { CALCULUS } from './calculus.js';
 import { b3, formatDigest } from './hash.js';
 import { merkleRoot } from './merkle.js';
@@ -27,63 +27,149 @@ export interface Manifest {
   payoutsRoot: string;
   runKey: string;
   /** JCS `{"actor","amount_minor"}` of each payee, in payee order: the leaf data and the credits. */
-  credits: string[];
+  leaves: Texts;
+}
+
+/** Many small UTF-8 texts back to back: text i is bytes[offsets[i] .. offsets[i+1]). */
+export interface Texts {
+  bytes: Uint8Array;
+  offsets: Uint32Array;
+}
+
+/**
+ * The JCS string of each actor id (quotes and escapes included), in actor order. Built once per
+ * sealed inputs and cached with their tally: the manifest then copies bytes instead of escaping
+ * and encoding 10k names on every run.
+ */
+export function quotedNames(actors: readonly string[]): Texts {
+  return encodeEach(actors.map((a) => JSON.stringify(a)));
 }
 
 const encoder = new TextEncoder();
 
-export function buildManifest(ref: RunRef, calc: Calculation): Manifest {
+const LEAF_OPEN = encoder.encode('{"actor":');
+const LEAF_AMOUNT = encoder.encode(',"amount_minor":"');
+const ENTRY_SCORE = encoder.encode('","score":"');
+// Bytes of a leaf and of an entry besides the quoted name and the digits (see writeLeaves/writeEntries).
+const LEAF_FIXED = LEAF_OPEN.length + LEAF_AMOUNT.length + 2;
+const ENTRY_FIXED = LEAF_OPEN.length + LEAF_AMOUNT.length + ENTRY_SCORE.length + 2;
+
+/**
+ * Writes the manifest as bytes: the payouts and the leaves are assembled from the cached quoted
+ * names and the digits of each amount and score, with no per-payee strings, joins or encoder calls
+ * (this ran ~3× slower through template strings at 10k payees). `names` is indexed by actor
+ * index (Payee.index); without it, the payees' own names are quoted here.
+ */
+export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts): Manifest {
   const key = runKey(ref.epochId, ref.inputsCid, ref.policyHash);
-  const n = calc.payees.length;
-  const entries: string[] = new Array<string>(n);
-  const leafTexts: string[] = new Array<string>(n);
+  const payees = calc.payees;
+  const n = payees.length;
+  const own = names === undefined ? quotedNames(payees.map((p) => p.actor)) : null;
+  const nameAt = (i: number): number => (own === null ? (payees[i] as Payee).index : i);
+  const src = own ?? (names as Texts);
+
+  const amounts: string[] = new Array<string>(n);
+  const scores: string[] = new Array<string>(n);
+  let leafBytes = 0;
+  let entryBytes = n > 0 ? n - 1 : 0; // commas
   for (let i = 0; i < n; i++) {
-    const p = calc.payees[i] as (typeof calc.payees)[number];
-    // Leaf data is JCS {"actor","amount_minor"}: the same prefix as the payout entry.
-    const leaf = `{"actor":${JSON.stringify(p.actor)},"amount_minor":"${p.amount}"`;
-    leafTexts[i] = `${leaf}}`;
-    entries[i] = `${leaf},"score":"${p.score}"}`;
+    const p = payees[i] as Payee;
+    const a = nameAt(i);
+    const nameLen = (src.offsets[a + 1] as number) - (src.offsets[a] as number);
+    const amount = p.amount.toString();
+    const score = p.score.toString();
+    amounts[i] = amount;
+    scores[i] = score;
+    leafBytes += LEAF_FIXED + nameLen + amount.length;
+    entryBytes += ENTRY_FIXED + nameLen + amount.length + score.length;
   }
-  const root = formatDigest(merkleRoot(encodeAll(leafTexts)));
+
+  const leaves: Texts = { bytes: new Uint8Array(leafBytes), offsets: new Uint32Array(n + 1) };
+  const root = formatDigest(merkleRoot(writeLeaves(leaves, src, nameAt, amounts)));
+
   const c = calc.counts;
   const t = calc.totals;
-  const rest =
-    `"counts":{"actors":${c.actors},"events":${c.events},"excluded_actors":${c.excludedActors},` +
-    `"ignored_events":${c.ignoredEvents},"payees":${c.payees}},` +
-    `"epoch_id":${JSON.stringify(ref.epochId)},"inputs_cid":"${ref.inputsCid}",` +
-    `"payouts":[${entries.join(',')}],"payouts_root":"${root}",` +
-    `"policy":{"hash":"${ref.policyHash}","id":${JSON.stringify(ref.policyId)}},` +
-    `"run_key":"${key}","schema":"${MANIFEST_SCHEMA}",` +
-    `"totals":{"below_min_minor":"${t.belowMin}","capped_minor":"${t.capped}","payout_minor":"${t.payout}",` +
-    `"pool_input_minor":"${t.poolInput}","pool_minor":"${t.pool}","residual_minor":"${t.residual}",` +
-    `"rounding_dust_minor":"${t.roundingDust}"},` +
-    `"window":{"end_ms":${ref.window.endMs},"start_ms":${ref.window.startMs}}}`;
-  // The commitment covers the manifest without its own member; both byte strings share every
-  // other byte, so the large part is encoded once and copied.
+  // Everything before the commitment member, between it and the payouts, and after the payouts.
   const head = encoder.encode(`{"calculus":"${CALCULUS}",`);
-  const tail = encoder.encode(rest);
-  const commitment = b3(concat(head, tail));
-  const bytes = concat(head, encoder.encode(`"commitment":"${commitment}",`), tail);
-  return { bytes, commitment, payoutsRoot: root, runKey: key, credits: leafTexts };
+  const before = encoder.encode(
+    `"counts":{"actors":${c.actors},"events":${c.events},"excluded_actors":${c.excludedActors},` +
+      `"ignored_events":${c.ignoredEvents},"payees":${c.payees}},` +
+      `"epoch_id":${JSON.stringify(ref.epochId)},"inputs_cid":"${ref.inputsCid}","payouts":[`,
+  );
+  const after = encoder.encode(
+    `],"payouts_root":"${root}",` +
+      `"policy":{"hash":"${ref.policyHash}","id":${JSON.stringify(ref.policyId)}},` +
+      `"run_key":"${key}","schema":"${MANIFEST_SCHEMA}",` +
+      `"totals":{"below_min_minor":"${t.belowMin}","capped_minor":"${t.capped}","payout_minor":"${t.payout}",` +
+      `"pool_input_minor":"${t.poolInput}","pool_minor":"${t.pool}","residual_minor":"${t.residual}",` +
+      `"rounding_dust_minor":"${t.roundingDust}"},` +
+      `"window":{"end_ms":${ref.window.endMs},"start_ms":${ref.window.startMs}}}`,
+  );
+  // The commitment covers the manifest without its own member; both byte strings share every
+  // other byte, so the large part is written once and copied.
+  const unsigned = new Uint8Array(head.length + before.length + entryBytes + after.length);
+  unsigned.set(head, 0);
+  unsigned.set(before, head.length);
+  const end = writeEntries(unsigned, head.length + before.length, leaves, scores);
+  unsigned.set(after, end);
+  const commitment = b3(unsigned);
+  const member = encoder.encode(`"commitment":"${commitment}",`);
+  const bytes = new Uint8Array(unsigned.length + member.length);
+  bytes.set(unsigned.subarray(0, head.length), 0);
+  bytes.set(member, head.length);
+  bytes.set(unsigned.subarray(head.length), head.length + member.length);
+  return { bytes, commitment, payoutsRoot: root, runKey: key, leaves };
 }
 
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+/** Fills `leaves` with `{"actor":<name>,"amount_minor":"<amount>"}` per payee; returns them as views. */
+function writeLeaves(leaves: Texts, names: Texts, nameAt: (i: number) => number, amounts: readonly string[]): Uint8Array[] {
+  const out = leaves.bytes;
+  const views: Uint8Array[] = new Array<Uint8Array>(amounts.length);
   let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+  for (let i = 0; i < amounts.length; i++) {
+    const start = at;
+    at = put(out, at, LEAF_OPEN);
+    const a = nameAt(i);
+    at = copy(out, at, names.bytes, names.offsets[a] as number, names.offsets[a + 1] as number);
+    at = put(out, at, LEAF_AMOUNT);
+    at = digits(out, at, amounts[i] as string);
+    out[at++] = 0x22; // "
+    out[at++] = 0x7d; // }
+    leaves.offsets[i + 1] = at;
+    views[i] = out.subarray(start, at);
   }
-  return out;
+  return views;
 }
 
-/** UTF-8 of each string as views into one buffer (one encoder call). */
-function encodeAll(texts: readonly string[]): Uint8Array[] {
-  const { bytes, offsets } = encodeEach(texts);
-  const out: Uint8Array[] = new Array<Uint8Array>(texts.length);
-  for (let i = 0; i < texts.length; i++) out[i] = bytes.subarray(offsets[i] as number, offsets[i + 1] as number);
-  return out;
+/** Writes the payouts array's entries: each leaf without its `}`, then `,"score":"<score>"}`. */
+function writeEntries(out: Uint8Array, at: number, leaves: Texts, scores: readonly string[]): number {
+  for (let i = 0; i < scores.length; i++) {
+    if (i > 0) out[at++] = 0x2c; // ,
+    at = copy(out, at, leaves.bytes, leaves.offsets[i] as number, (leaves.offsets[i + 1] as number) - 2);
+    at = put(out, at, ENTRY_SCORE);
+    at = digits(out, at, scores[i] as string);
+    out[at++] = 0x22; // "
+    out[at++] = 0x7d; // }
+  }
+  return at;
+}
+
+// Byte loops rather than set(subarray): the pieces are 1–40 bytes, where creating a view costs
+// more than copying.
+function put(out: Uint8Array, at: number, bytes: Uint8Array): number {
+  for (let j = 0; j < bytes.length; j++) out[at + j] = bytes[j] as number;
+  return at + bytes.length;
+}
+
+function copy(out: Uint8Array, at: number, src: Uint8Array, from: number, to: number): number {
+  for (let j = from; j < to; j++) out[at++] = src[j] as number;
+  return at;
+}
+
+/** ASCII digits of a decimal string. */
+function digits(out: Uint8Array, at: number, s: string): number {
+  for (let j = 0; j < s.length; j++) out[at + j] = s.charCodeAt(j);
+  return at + s.length;
 }
 
 /** Every member of the manifest except `payouts`: what a compute response summarises. */

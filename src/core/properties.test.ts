@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { type CaseData, type EventData, caseArb, inputsDoc, policyDoc } from '../../testing/arbitraries.js';
-import type { CalcOptions } from './calculus.js';
+import { type CalcOptions, calculate, tally } from './calculus.js';
+import { buildManifest, quotedNames } from './manifest.js';
 import { decodeInputs } from './inputs.js';
 import { decodePolicy } from './policy.js';
 import { checkProof, manifestPayouts, proveActor } from './proof.js';
@@ -204,4 +205,106 @@ test('a proof with a hostile actor (lone surrogate) or malformed amount is refus
   assert.deepEqual(checkProof({ ...proof, amount_minor: '01' }, root), { ok: false, reason: 'proof actor or amount_minor is malformed' });
   assert.equal(checkProof({ ...proof, leaf_index: -1 }, root).ok, false);
   assert.equal(checkProof(null, root).ok, false);
+});
+
+/**
+ * SPEC §4 read literally, in BigInt, with a comparator sort for largest_remainder: the reference
+ * the optimised calculus (cached tallies, threshold selection of the +1s, binary-search
+ * exclusion) must agree with.
+ */
+function referenceCalculus(c: CaseData): { payees: [string, bigint, bigint][]; dust: bigint; capped: bigint; belowMin: bigint } {
+  const K = c.kinds.length;
+  const q = new Array<bigint>(c.actors.length * K).fill(0n);
+  for (const e of c.events) if (e.ts >= c.window.start && e.ts < c.window.end) q[e.actor * K + e.kind]! += BigInt(e.qty);
+  const scores = c.actors.map((a, i) => {
+    if (c.policy.exclude.includes(a)) return 0n;
+    let s = 0n;
+    c.kinds.forEach((k, j) => {
+      const rule = c.policy.kinds[k];
+      if (rule === undefined) return;
+      const cell = q[i * K + j]!;
+      const capped = rule.cap !== undefined && cell > BigInt(rule.cap) ? BigInt(rule.cap) : cell;
+      s += (capped * BigInt(rule.weight)) / BigInt(rule.divisor ?? 1);
+    });
+    return s;
+  });
+  const pool = c.policy.poolCap !== undefined && c.policy.poolCap < c.pool ? c.policy.poolCap : c.pool;
+  const total = scores.reduce((x, y) => x + y, 0n);
+  const amounts = scores.map(() => 0n);
+  let dust = pool;
+  if (pool > 0n && total > 0n) {
+    scores.forEach((s, i) => (amounts[i] = (pool * s) / total));
+    dust = pool - amounts.reduce((x, y) => x + y, 0n);
+    if (c.policy.rounding === 'largest_remainder') {
+      const order = scores.map((s, i) => ({ i, s, rem: (pool * s) % total })).filter((x) => x.s > 0n);
+      // Actor ids are ascending (they are generated in UTF-8 order), so the index breaks ties.
+      order.sort((x, y) => (x.rem === y.rem ? x.i - y.i : x.rem > y.rem ? -1 : 1));
+      for (const x of order.slice(0, Number(dust))) amounts[x.i]! += 1n;
+      dust = 0n;
+    }
+  }
+  let capped = 0n;
+  let belowMin = 0n;
+  const payees: [string, bigint, bigint][] = [];
+  amounts.forEach((amount, i) => {
+    let amt = amount;
+    if (amt === 0n) return;
+    if (c.policy.maxPayout !== undefined && amt > c.policy.maxPayout) {
+      capped += amt - c.policy.maxPayout;
+      amt = c.policy.maxPayout;
+    }
+    if (amt < (c.policy.minPayout ?? 0n)) {
+      belowMin += amt;
+      return;
+    }
+    payees.push([c.actors[i]!, amt, scores[i]!]);
+  });
+  return { payees, dust, capped, belowMin };
+}
+
+test('the calculus agrees with a literal BigInt reference of SPEC §4, remainder ties included', () => {
+  // Tiny quantities, unit weights and no divisors make equal scores, and so equal remainders
+  // shared across the cut of the +1s, common.
+  const ties = caseArb({ maxActors: 30, maxEvents: 60 }).map((c) => ({
+    ...c,
+    events: c.events.map((e) => ({ ...e, qty: e.qty % 3 })),
+    policy: {
+      ...c.policy,
+      rounding: 'largest_remainder' as const,
+      kinds: Object.fromEntries(c.kinds.map((k) => [k, { weight: 1 }])),
+      maxPayout: undefined,
+      minPayout: undefined,
+    },
+  }));
+  fc.assert(
+    fc.property(fc.oneof(caseArb(), caseArb({ big: true }), ties), (c) => {
+      const calc = run(c).calculation;
+      const want = referenceCalculus(c);
+      assert.deepEqual(
+        calc.payees.map((p) => [p.actor, p.amount, p.score]),
+        want.payees,
+      );
+      assert.deepEqual([calc.totals.roundingDust, calc.totals.capped, calc.totals.belowMin], [want.dust, want.capped, want.belowMin]);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('a manifest written from cached quoted names is byte-identical to one written from the payees', () => {
+  fc.assert(
+    fc.property(caseArb(), (c) => {
+      const inputs = decodeInputs(enc(inputsDoc(c, 'columnar')));
+      const policy = decodePolicy(enc(policyDoc(c)));
+      if (!inputs.ok || !policy.ok) return assert.fail('generated documents invalid');
+      const prepared = tally(inputs.value);
+      const calc = calculate(prepared, policy.value);
+      if (!calc.ok) return assert.fail('quarantined');
+      const ref = { epochId: 'e1', inputsCid: CID, policyId: 'prop', policyHash: HASH, window: inputs.value.window };
+      const cached = buildManifest(ref, calc.value, quotedNames(inputs.value.actors));
+      const plain = buildManifest(ref, calc.value);
+      assert.equal(text(cached.bytes), text(plain.bytes));
+      assert.deepEqual(cached.leaves, plain.leaves);
+    }),
+    RUNS,
+  );
 });

@@ -10,10 +10,9 @@
 //   6. publish atomically (manifest + binding); a replica that lost the race replays or 409s.
 
 import type { Logger } from 'pino';
-import type { ComputeResult, DocLimits } from '../compute/protocol.js';
+import type { ComputeResult, DocLimits, Prepared } from '../compute/protocol.js';
 import type { Signer } from '../attest/signer.js';
 import { type IntentPart, withAttestation } from '../core/intents.js';
-import type { Inputs } from '../core/inputs.js';
 import { canonicalBytes } from '../core/jcs.js';
 import { type ManifestHead, headFromManifest } from '../core/manifest.js';
 import type { Deadline } from '../deadline.js';
@@ -121,11 +120,11 @@ export class EpochService {
         stored_policy_id: policy.id,
       });
     }
-    let inputs: Inputs | Uint8Array;
+    let inputs: Prepared | Uint8Array;
     let size: number;
     if (cached !== undefined) {
       inputs = cached;
-      size = cached.events.count * 21;
+      size = cached.tally.events * 21;
     } else {
       const stored = await stores.getInputs(req.inputs_cid);
       if (stored === null) throw new AppError('NOT_FOUND', 'no inputs with that CID', { reason: 'unknown_inputs' });
