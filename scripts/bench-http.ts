@@ -318,7 +318,9 @@ class Server {
     const env: NodeJS.ProcessEnv = { ...SERVER_ENV_DEFAULTS, ...process.env, ...extra, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
     const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, 'serve', '--dev'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
+    const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--dev'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const s = new Server(child, t0);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not log "listening" within 30 s\n${s.tail.join('\n')}`)), 30_000);

@@ -39,12 +39,12 @@ export class InputsCache {
   }
 }
 
-/** Buffers exactly, strings at two bytes a unit plus a per-string overhead. */
+/** Buffers exactly, kind names at two bytes a unit plus a per-string overhead. */
 export function estimateBytes(p: Prepared): number {
   const t = p.tally;
   let strings = 0;
-  for (const a of t.actors) strings += 32 + a.length * 2;
   for (const k of t.kinds) strings += 32 + k.length * 2;
   const q = t.q instanceof Float64Array ? t.q.byteLength : t.q.length * 24;
-  return q + p.names.bytes.byteLength + p.names.offsets.byteLength + strings + 256;
+  const texts = p.ids.bytes.byteLength + p.ids.offsets.byteLength + p.names.bytes.byteLength + p.names.offsets.byteLength;
+  return q + texts + strings + 256;
 }

@@ -191,10 +191,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal);
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
-    const { actors, events } = r.prepared.tally;
-    const created = await stores.putInputs({ cid: r.cid, bytes, actors: actors.length, events });
+    const { actorCount: actors, tally } = r.prepared;
+    const created = await stores.putInputs({ cid: r.cid, bytes, actors, events: tally.events });
     deps.cache.set(r.cid, r.prepared);
-    return c.json({ inputs_cid: r.cid, bytes: bytes.length, actors: actors.length, events }, created ? 201 : 200);
+    return c.json({ inputs_cid: r.cid, bytes: bytes.length, actors, events: tally.events }, created ? 201 : 200);
   });
 
   api.get('/inputs/:cid', route('/inputs/:cid'), admit, guard('rewarder.inspect'), async (c) => {
