@@ -32,24 +32,18 @@ export function merkleBackend(): 'native' | 'js' {
 }
 
 /**
- * The leaves as ranges of one buffer for the addon: a view of the buffer they share when they lie
- * back to back in it (manifest.ts encodes all leaves with one call, and copying 10k small arrays
- * would cost half as much as the whole native tree), else a packed copy. Null past 4 GiB, which
- * uint32 offsets cannot address.
+ * The leaves packed into one buffer with their offsets, for the addon; null past 4 GiB, which
+ * uint32 offsets cannot address. Always a copy: for leaves that are already views into one buffer
+ * (manifest.ts), checking that through .buffer and .byteOffset costs as much as copying them.
  */
-function asRanges(leaves: readonly Uint8Array[]): { bytes: Uint8Array; offsets: Uint32Array } | null {
+function packed(leaves: readonly Uint8Array[]): { bytes: Uint8Array; offsets: Uint32Array } | null {
   const offsets = new Uint32Array(leaves.length + 1);
-  const first = leaves[0];
-  let shared = first !== undefined;
   let total = 0;
   for (let i = 0; i < leaves.length; i++) {
-    const leaf = leaves[i]!;
-    if (shared && (leaf.buffer !== first!.buffer || leaf.byteOffset !== first!.byteOffset + total)) shared = false;
-    total += leaf.length;
+    total += leaves[i]!.length;
     if (total > 0xffff_ffff) return null;
     offsets[i + 1] = total;
   }
-  if (shared) return { bytes: new Uint8Array(first!.buffer, first!.byteOffset, total), offsets };
   const bytes = new Uint8Array(total);
   for (let i = 0; i < leaves.length; i++) bytes.set(leaves[i]!, offsets[i]!);
   return { bytes, offsets };
@@ -81,7 +75,7 @@ export function auditPathOfRanges(bytes: Uint8Array, offsets: Uint32Array, count
 /** MTH over leaf data (each leaf is hashed as 0x00 ‖ data); the empty tree's root is b3(""). */
 export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
   const addon = merkleAddon();
-  const ranges = addon === null ? null : asRanges(leaves);
+  const ranges = addon === null ? null : packed(leaves);
   if (addon === null || ranges === null) return merkleRootJs(leaves);
   return addon.root(ranges.bytes, ranges.offsets, leaves.length);
 }
@@ -89,7 +83,7 @@ export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
 /** RFC 6962 §2.1.1 PATH(index, leaves): sibling digests from the leaf level up. */
 export function auditPath(leaves: readonly Uint8Array[], index: number): Uint8Array[] {
   const addon = merkleAddon();
-  const ranges = addon === null ? null : asRanges(leaves);
+  const ranges = addon === null ? null : packed(leaves);
   if (addon === null || ranges === null) return auditPathJs(leaves, index);
   return digests(addon.auditPath(ranges.bytes, ranges.offsets, leaves.length, index));
 }
