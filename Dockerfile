@@ -37,6 +37,12 @@ RUN npm ci --omit=dev --ignore-scripts \
  && npm rebuild blake3 \
  && node -e "require('@c4312/blake3-native')" \
  && npm cache clean --force
+# Our Merkle addon, compiled from the BLAKE3 sources in node_modules/@c4312/blake3-native/c.
+# Unlike `npm ci` on a developer machine, a failed build fails the image: it must not ship with
+# the several times slower TypeScript fallback unnoticed.
+COPY native/binding.gyp native/rewarder_native.c ./native/
+RUN npm run build:native \
+ && node -e "require('./native/build/Release/rewarder_native.node')"
 
 # ---- build: the full dev install compiles the TypeScript (tests too: src tests import testing/)
 FROM toolchain AS build
@@ -62,6 +68,7 @@ WORKDIR /app
 # own code, and it needs no writable path besides tmpfs (/tmp, /dev/shm).
 COPY package.json package-lock.json ./
 COPY --from=deps /app/node_modules ./node_modules
+COPY --from=deps /app/native/build/Release/rewarder_native.node ./native/build/Release/
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/workers ./dist/workers
 COPY bin ./bin

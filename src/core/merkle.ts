@@ -1,15 +1,19 @@
 // payouts_root and its inclusion proofs (SPEC §5): the RFC 6962 Merkle Tree Hash with BLAKE3.
 //
-// MTH splits at the largest power of two below n. Building level by level, pairing neighbours and
-// carrying an odd last node up unchanged, yields the same tree, iteratively and in O(n). Each level
-// lives in one flat buffer of 32-byte digests and is overwritten in place by the next (node i of
-// the next level is written after nodes 2i and 2i+1 were read), so a root costs two allocations.
-import { blake3, blake3PrefixedInto } from './hash.js';
+// Roots and audit paths come from the native addon when it is built (merkle-native.ts) and from the
+// TypeScript tree otherwise (merkle-js.ts); both give the same bytes, which the tests check.
+import { blake3PrefixedInto } from './hash.js';
 import { canonicalString } from './jcs.js';
-
-const DIGEST_LEN = 32;
-const LEAF_PREFIX = 0x00;
-const NODE_PREFIX = 0x01;
+import {
+  DIGEST_LEN,
+  LEAF_PREFIX,
+  NODE_PREFIX,
+  auditPathJs,
+  auditPathOfRangesJs,
+  merkleRootJs,
+  merkleRootOfRangesJs,
+} from './merkle-js.js';
+import { merkleAddon } from './merkle-native.js';
 
 const encoder = new TextEncoder();
 
@@ -20,6 +24,68 @@ const encoder = new TextEncoder();
 export function leafData(actor: string, amountMinor: string): Uint8Array {
   // Member names are fixed ASCII already in JCS order, so the canonical text is written directly.
   return encoder.encode('{"actor":' + canonicalString(actor) + ',"amount_minor":' + canonicalString(amountMinor) + '}');
+}
+
+/** Which implementation computes roots and audit paths in this thread: for /version and logs. */
+export function merkleBackend(): 'native' | 'js' {
+  return merkleAddon() === null ? 'js' : 'native';
+}
+
+/**
+ * The leaves packed into one buffer with their offsets, for the addon; null past 4 GiB, which
+ * uint32 offsets cannot address. Always a copy: for leaves that are already views into one buffer
+ * (manifest.ts), checking that through .buffer and .byteOffset costs as much as copying them.
+ */
+function packed(leaves: readonly Uint8Array[]): { bytes: Uint8Array; offsets: Uint32Array } | null {
+  const offsets = new Uint32Array(leaves.length + 1);
+  let total = 0;
+  for (let i = 0; i < leaves.length; i++) {
+    total += leaves[i]!.length;
+    if (total > 0xffff_ffff) return null;
+    offsets[i + 1] = total;
+  }
+  const bytes = new Uint8Array(total);
+  for (let i = 0; i < leaves.length; i++) bytes.set(leaves[i]!, offsets[i]!);
+  return { bytes, offsets };
+}
+
+/** Splits the addon's concatenated path into one array per digest. */
+function digests(flat: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < flat.length; at += DIGEST_LEN) out.push(flat.slice(at, at + DIGEST_LEN));
+  return out;
+}
+
+/**
+ * MTH of the leaves bytes[offsets[i] .. offsets[i+1]) for i < count (offsets has count + 1
+ * non-decreasing entries within bytes; anything else throws a TypeError or RangeError). Equals
+ * merkleRoot of the same leaves; the empty tree's root is b3("").
+ */
+export function merkleRootOfRanges(bytes: Uint8Array, offsets: Uint32Array, count: number): Uint8Array {
+  const addon = merkleAddon();
+  return addon === null ? merkleRootOfRangesJs(bytes, offsets, count) : addon.root(bytes, offsets, count);
+}
+
+/** auditPath of the leaves bytes[offsets[i] .. offsets[i+1]), checked like merkleRootOfRanges. */
+export function auditPathOfRanges(bytes: Uint8Array, offsets: Uint32Array, count: number, index: number): Uint8Array[] {
+  const addon = merkleAddon();
+  return addon === null ? auditPathOfRangesJs(bytes, offsets, count, index) : digests(addon.auditPath(bytes, offsets, count, index));
+}
+
+/** MTH over leaf data (each leaf is hashed as 0x00 ‖ data); the empty tree's root is b3(""). */
+export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
+  const addon = merkleAddon();
+  const ranges = addon === null ? null : packed(leaves);
+  if (addon === null || ranges === null) return merkleRootJs(leaves);
+  return addon.root(ranges.bytes, ranges.offsets, leaves.length);
+}
+
+/** RFC 6962 §2.1.1 PATH(index, leaves): sibling digests from the leaf level up. */
+export function auditPath(leaves: readonly Uint8Array[], index: number): Uint8Array[] {
+  const addon = merkleAddon();
+  const ranges = addon === null ? null : packed(leaves);
+  if (addon === null || ranges === null) return auditPathJs(leaves, index);
+  return digests(addon.auditPath(ranges.bytes, ranges.offsets, leaves.length, index));
 }
 
 /** Writes b3(0x00 ‖ data) to out[outOff..outOff+32). */
@@ -35,47 +101,6 @@ function hashPairInto(left: Uint8Array, right: Uint8Array, out: Uint8Array): voi
   pair.set(left, 0);
   pair.set(right, DIGEST_LEN);
   blake3PrefixedInto(NODE_PREFIX, pair, 0, pair.length, out, 0);
-}
-
-function leafLevel(leaves: readonly Uint8Array[]): Uint8Array {
-  const level = new Uint8Array(leaves.length * DIGEST_LEN);
-  for (let i = 0; i < leaves.length; i++) hashLeafInto(leaves[i]!, level, i * DIGEST_LEN);
-  return level;
-}
-
-/** Replaces the first `size` digests of `level` by the next level up; returns its size. */
-function foldLevel(level: Uint8Array, size: number): number {
-  const pairs = size >> 1;
-  for (let i = 0; i < pairs; i++) {
-    // The two children are adjacent in the level, so the node message is 0x01 ‖ one 64-byte range.
-    blake3PrefixedInto(NODE_PREFIX, level, 2 * i * DIGEST_LEN, 2 * DIGEST_LEN, level, i * DIGEST_LEN);
-  }
-  if (size & 1) level.copyWithin(pairs * DIGEST_LEN, (size - 1) * DIGEST_LEN, size * DIGEST_LEN);
-  return pairs + (size & 1);
-}
-
-/** MTH over leaf data (each leaf is hashed as 0x00 ‖ data); the empty tree's root is b3(""). */
-export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
-  if (leaves.length === 0) return blake3(new Uint8Array(0));
-  const level = leafLevel(leaves);
-  for (let size = leaves.length; size > 1; ) size = foldLevel(level, size);
-  return level.slice(0, DIGEST_LEN);
-}
-
-/** RFC 6962 §2.1.1 PATH(index, leaves): sibling digests from the leaf level up. */
-export function auditPath(leaves: readonly Uint8Array[], index: number): Uint8Array[] {
-  if (!Number.isInteger(index) || index < 0 || index >= leaves.length) {
-    throw new RangeError(`auditPath: index ${index} is outside a tree of ${leaves.length} leaves`);
-  }
-  const level = leafLevel(leaves);
-  const path: Uint8Array[] = [];
-  for (let size = leaves.length, i = index; size > 1; i >>>= 1) {
-    const sibling = i ^ 1;
-    // The last node of an odd level has no sibling: it is carried up and adds nothing to the path.
-    if (sibling < size) path.push(level.slice(sibling * DIGEST_LEN, (sibling + 1) * DIGEST_LEN));
-    size = foldLevel(level, size);
-  }
-  return path;
 }
 
 function isDigestBytes(x: unknown): x is Uint8Array {

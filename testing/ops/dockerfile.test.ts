@@ -45,10 +45,19 @@ test('the real Dockerfile has the shape the image needs', () => {
   assert.match(one('ENV').join(' '), /NODE_ENV=production/);
   // The final stage installs nothing and copies only what runs.
   assert.deepEqual(one('RUN'), []);
-  for (const c of one('COPY')) assert.match(c, /^(--from=\w+ )?(package\.json package-lock\.json|\/app\/node_modules|\/app\/dist\/(src|workers)|bin|vectors\/example) /, c);
-  // npm ci --omit=dev builds the production node_modules, with the native addon rebuilt.
+  const copied = /^(--from=\w+ )?(package\.json package-lock\.json|\/app\/node_modules|\/app\/dist\/(src|workers)|\/app\/native\/build\/Release\/rewarder_native\.node|bin|vectors\/example) /;
+  for (const c of one('COPY')) assert.match(c, copied, c);
+  // npm ci --omit=dev builds the production node_modules, with the native addons (BLAKE3's and
+  // our Merkle tree's) built, checked to load, and the Merkle addon copied where merkle-native.ts
+  // looks for it relative to dist/src/core.
   assert.match(real, /npm ci --omit=dev --ignore-scripts/);
   assert.match(real, /npm rebuild @c4312\/blake3-native/);
+  assert.match(real, /npm run build:native/);
+  assert.match(real, /require\('\.\/native\/build\/Release\/rewarder_native\.node'\)/);
+  assert.ok(
+    one('COPY').includes('--from=deps /app/native/build/Release/rewarder_native.node ./native/build/Release/'),
+    'the final stage copies the Merkle addon beside dist/',
+  );
 });
 
 test('a final stage without USER, or with USER root/0, fails', () => {
@@ -142,10 +151,10 @@ test('a whole-context COPY passes only when .dockerignore keeps the secrets out'
 });
 
 test('the real .dockerignore excludes secrets at any depth and keeps the sources', () => {
-  for (const p of ['.env', '.env.local', 'a/b/.env', 'x.pem', 'a/x.key', 'keys/k', 'a/keys/k', '.git/config', 'node_modules/x/y.js', 'dist/src/x.js']) {
+  for (const p of ['.env', '.env.local', 'a/b/.env', 'x.pem', 'a/x.key', 'keys/k', 'a/keys/k', '.git/config', 'node_modules/x/y.js', 'dist/src/x.js', 'native/build/Release/rewarder_native.node']) {
     assert.ok(dockerignoreExcludes(ignore, p), p);
   }
-  for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'src/core/hash.ts', 'src/core/keys.ts', 'workers/compute.ts', 'bin/rewarder.js', 'vectors/example/inputs.json']) {
+  for (const p of ['package.json', 'package-lock.json', 'tsconfig.json', 'src/core/hash.ts', 'src/core/keys.ts', 'workers/compute.ts', 'bin/rewarder.js', 'vectors/example/inputs.json', 'native/binding.gyp', 'native/rewarder_native.c']) {
     assert.ok(!dockerignoreExcludes(ignore, p), p);
   }
 });
