@@ -1,5 +1,6 @@
 # rewarder_native.node: the payouts Merkle tree (rewarder_native.c) on the official BLAKE3 C
-# implementation. The BLAKE3 sources are not copied into this repository: they are compiled from
+# implementation, and ML-DSA-65 signing (mldsa.c) on PQClean's clean implementation, vendored
+# under vendor/pqclean (see its README). The BLAKE3 sources are not copied into this repository: they are compiled from
 # the pinned dependency @c4312/blake3-native (its c/ directory, BLAKE3 1.3.1, CC0-1.0 OR
 # Apache-2.0), found by Node's module resolution so that hoisting does not matter.
 #
@@ -19,8 +20,18 @@
         "<(blake3_c)/blake3.c",
         "<(blake3_c)/blake3_dispatch.c",
         "<(blake3_c)/blake3_portable.c",
+        "mldsa.c",
+        "vendor/pqclean/common/fips202.c",
+        "vendor/pqclean/ml-dsa-65/ntt.c",
+        "vendor/pqclean/ml-dsa-65/packing.c",
+        "vendor/pqclean/ml-dsa-65/poly.c",
+        "vendor/pqclean/ml-dsa-65/polyvec.c",
+        "vendor/pqclean/ml-dsa-65/reduce.c",
+        "vendor/pqclean/ml-dsa-65/rounding.c",
+        "vendor/pqclean/ml-dsa-65/sign.c",
+        "vendor/pqclean/ml-dsa-65/symmetric-shake.c",
       ],
-      "include_dirs": ["<(blake3_c)"],
+      "include_dirs": ["<(blake3_c)", "vendor/pqclean/common", "vendor/pqclean/ml-dsa-65"],
       # -O3 is node-gyp's default for Release. Hidden visibility keeps BLAKE3's C functions out of
       # the addon's dynamic symbol table (the same ones are in @c4312/blake3-native's addon).
       "cflags": ["-fvisibility=hidden"],

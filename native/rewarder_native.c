@@ -31,6 +31,7 @@
 
 #include "blake3.h"
 #include "blake3_impl.h"
+#include "mldsa.h"
 
 #define DIGEST_LEN 32
 #define LEAF_PREFIX 0x00
@@ -300,6 +301,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor properties[] = {
       {"root", NULL, root, NULL, NULL, NULL, napi_enumerable, NULL},
       {"auditPath", NULL, audit_path, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"mldsa65Sign", NULL, rewarder_mldsa65_sign, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) {
     return NULL;

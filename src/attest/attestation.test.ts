@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
-import { ED25519, ML_DSA, type PublicKey, attest, attestationMessage, verifyAttestation } from './attestation.js';
+import { ED25519, ML_DSA, type PublicKey, attest, attestationMessage, mlDsaSign, signingBackend, verifyAttestation } from './attestation.js';
 import { generateKeySet, keysDocument, loadKeyDir, writeKeySet } from './keys.js';
 
 const COMMITMENT = 'b3:20a6880bf936032741a1dc0d285d46a4fe85ee11a7c0d3db8ac3be64e616e1c7';
@@ -31,6 +31,23 @@ test('signatures verify through independent code paths (WebCrypto Ed25519, noble
   assert.equal(ml_dsa65.verify(pqSig, msg, pq.publicKey, { context: new TextEncoder().encode('rewarder.manifest.v1') }), true);
   // Without the context string the ML-DSA signature must not verify (FIPS 204 domain separation).
   assert.equal(ml_dsa65.verify(pqSig, msg, pq.publicKey), false);
+});
+
+test('ML-DSA-65 signs through the native addon (PQClean), and noble verifies what it signs', () => {
+  // The addon must be built here; REWARDER_ALLOW_NO_NATIVE=1 accepts the @noble fallback.
+  if (process.env.REWARDER_ALLOW_NO_NATIVE !== '1') assert.equal(signingBackend(), 'native');
+  const pq = set.signing.find((k) => k.alg === ML_DSA);
+  assert.ok(pq);
+  const context = new TextEncoder().encode('rewarder.manifest.v1');
+  for (let i = 0; i < 20; i++) {
+    const msg = attestationMessage(`b3:${i.toString(16).padStart(64, '0')}`);
+    const sig = mlDsaSign(msg, pq.secretKey);
+    // Hedged: two signatures of one message differ, and both verify.
+    assert.notDeepEqual(sig, mlDsaSign(msg, pq.secretKey));
+    assert.equal(ml_dsa65.verify(sig, msg, pq.publicKey, { context }), true);
+    assert.equal(ml_dsa65.verify(sig, attestationMessage(COMMITMENT), pq.publicKey, { context }), false);
+  }
+  assert.throws(() => mlDsaSign(attestationMessage(COMMITMENT), pq.secretKey.subarray(1)), RangeError);
 });
 
 test('any flipped byte in commitment, signature or key fails', () => {

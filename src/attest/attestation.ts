@@ -6,6 +6,7 @@ import { createPrivateKey, createPublicKey, sign as edSign, verify as edVerify }
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { b3, isDigest } from '../core/hash.js';
 import { isObject } from '../core/json/parse.js';
+import { nativeAddon } from '../core/native.js';
 
 export const ML_DSA = 'ML-DSA-65';
 export const ED25519 = 'Ed25519';
@@ -53,12 +54,25 @@ function edPublicKey(publicKey: Uint8Array) {
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(publicKey) }, format: 'jwk' });
 }
 
+/**
+ * ML-DSA-65 signing: PQClean's C through the native addon when it is built (~0.7 ms here), else
+ * @noble/post-quantum (~8 ms, p95 ~25 ms). Both are hedged FIPS 204 signatures over the same
+ * key encoding; verification below always uses @noble, an independent implementation.
+ */
+export function mlDsaSign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  const addon = nativeAddon();
+  return addon !== null ? addon.mldsa65Sign(secretKey, message, ML_DSA_CONTEXT) : ml_dsa65.sign(message, secretKey, { context: ML_DSA_CONTEXT });
+}
+
+export function signingBackend(): 'native' | 'js' {
+  return nativeAddon() === null ? 'js' : 'native';
+}
+
 /** Signs a commitment with each key pair (one per algorithm, newest key set). */
 export function attest(commitment: string, keys: readonly KeyPair[]): Attestation {
   const msg = attestationMessage(commitment);
   const signatures = keys.map((k): Signature => {
-    const sig =
-      k.alg === ML_DSA ? ml_dsa65.sign(msg, k.secretKey, { context: ML_DSA_CONTEXT }) : edSign(null, msg, edPrivateKey(k.secretKey, k.publicKey));
+    const sig = k.alg === ML_DSA ? mlDsaSign(msg, k.secretKey) : edSign(null, msg, edPrivateKey(k.secretKey, k.publicKey));
     return { alg: k.alg, key_id: k.keyId, sig: Buffer.from(sig).toString('base64') };
   });
   return { commitment, signatures };

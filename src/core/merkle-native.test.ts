@@ -1,7 +1,7 @@
 // The native payouts tree (native/rewarder_native.c) against the TypeScript reference (merkle-js.ts):
 // same roots and audit paths for any leaves, same errors for bad arguments, and loadable in worker
 // threads. `npm ci` must have built the addon: a missing or unloadable addon fails here instead of
-// silently testing the TypeScript tree against itself, unless REWARDER_ALLOW_JS_MERKLE=1 says that
+// silently testing the TypeScript tree against itself, unless REWARDER_ALLOW_NO_NATIVE=1 says that
 // this machine has no C toolchain.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -11,14 +11,14 @@ import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { b3, formatDigest } from './hash.js';
 import { auditPathOfRangesJs, merkleRootJs, merkleRootOfRangesJs } from './merkle-js.js';
-import { merkleAddon } from './merkle-native.js';
+import { nativeAddon } from './native.js';
 import { auditPath, auditPathOfRanges, leafData, merkleBackend, merkleRoot, merkleRootOfRanges, verifyInclusion } from './merkle.js';
 import { encodeEach } from './utf8.js';
 
 const repo = new URL('../../../', import.meta.url);
 const addonFile = fileURLToPath(new URL('native/build/Release/rewarder_native.node', repo));
-const allowJs = process.env.REWARDER_ALLOW_JS_MERKLE === '1';
-const native = merkleAddon();
+const allowJs = process.env.REWARDER_ALLOW_NO_NATIVE === '1';
+const native = nativeAddon();
 const needsAddon = native === null ? 'the native addon is not built or does not load' : false;
 
 /** The leaves as one buffer, with `pad` bytes before and after, and their offsets. */

@@ -1,6 +1,6 @@
 // payouts_root and its inclusion proofs (SPEC §5): the RFC 6962 Merkle Tree Hash with BLAKE3.
 //
-// Roots and audit paths come from the native addon when it is built (merkle-native.ts) and from the
+// Roots and audit paths come from the native addon when it is built (native.ts) and from the
 // TypeScript tree otherwise (merkle-js.ts); both give the same bytes, which the tests check.
 import { blake3PrefixedInto } from './hash.js';
 import { canonicalString } from './jcs.js';
@@ -13,7 +13,7 @@ import {
   merkleRootJs,
   merkleRootOfRangesJs,
 } from './merkle-js.js';
-import { merkleAddon } from './merkle-native.js';
+import { nativeAddon } from './native.js';
 
 const encoder = new TextEncoder();
 
@@ -28,7 +28,7 @@ export function leafData(actor: string, amountMinor: string): Uint8Array {
 
 /** Which implementation computes roots and audit paths in this thread: for /version and logs. */
 export function merkleBackend(): 'native' | 'js' {
-  return merkleAddon() === null ? 'js' : 'native';
+  return nativeAddon() === null ? 'js' : 'native';
 }
 
 /**
@@ -62,19 +62,19 @@ function digests(flat: Uint8Array): Uint8Array[] {
  * merkleRoot of the same leaves; the empty tree's root is b3("").
  */
 export function merkleRootOfRanges(bytes: Uint8Array, offsets: Uint32Array, count: number): Uint8Array {
-  const addon = merkleAddon();
+  const addon = nativeAddon();
   return addon === null ? merkleRootOfRangesJs(bytes, offsets, count) : addon.root(bytes, offsets, count);
 }
 
 /** auditPath of the leaves bytes[offsets[i] .. offsets[i+1]), checked like merkleRootOfRanges. */
 export function auditPathOfRanges(bytes: Uint8Array, offsets: Uint32Array, count: number, index: number): Uint8Array[] {
-  const addon = merkleAddon();
+  const addon = nativeAddon();
   return addon === null ? auditPathOfRangesJs(bytes, offsets, count, index) : digests(addon.auditPath(bytes, offsets, count, index));
 }
 
 /** MTH over leaf data (each leaf is hashed as 0x00 ‖ data); the empty tree's root is b3(""). */
 export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
-  const addon = merkleAddon();
+  const addon = nativeAddon();
   const ranges = addon === null ? null : packed(leaves);
   if (addon === null || ranges === null) return merkleRootJs(leaves);
   return addon.root(ranges.bytes, ranges.offsets, leaves.length);
@@ -82,7 +82,7 @@ export function merkleRoot(leaves: readonly Uint8Array[]): Uint8Array {
 
 /** RFC 6962 §2.1.1 PATH(index, leaves): sibling digests from the leaf level up. */
 export function auditPath(leaves: readonly Uint8Array[], index: number): Uint8Array[] {
-  const addon = merkleAddon();
+  const addon = nativeAddon();
   const ranges = addon === null ? null : packed(leaves);
   if (addon === null || ranges === null) return auditPathJs(leaves, index);
   return digests(addon.auditPath(ranges.bytes, ranges.offsets, leaves.length, index));

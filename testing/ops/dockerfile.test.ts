@@ -48,7 +48,7 @@ test('the real Dockerfile has the shape the image needs', () => {
   const copied = /^(--from=\w+ )?(package\.json package-lock\.json|\/app\/node_modules|\/app\/dist\/(src|workers)|\/app\/native\/build\/Release\/rewarder_native\.node|bin|vectors\/example) /;
   for (const c of one('COPY')) assert.match(c, copied, c);
   // npm ci --omit=dev builds the production node_modules, with the native addons (BLAKE3's and
-  // our Merkle tree's) built, checked to load, and the Merkle addon copied where merkle-native.ts
+  // our Merkle tree's) built, checked to load, and the Merkle addon copied where native.ts
   // looks for it relative to dist/src/core.
   assert.match(real, /npm ci --omit=dev --ignore-scripts/);
   assert.match(real, /npm rebuild @c4312\/blake3-native/);
