@@ -6,7 +6,7 @@
 import type { Calculation, Payee } from './calculus.js';
 import { CALCULUS } from './calculus.js';
 import { b3, formatDigest } from './hash.js';
-import { merkleRoot } from './merkle.js';
+import { merkleRootOfRanges } from './merkle.js';
 import { runKey } from './keys.js';
 import { encodeEach } from './utf8.js';
 
@@ -85,7 +85,8 @@ export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts): Ma
   }
 
   const leaves: Texts = { bytes: new Uint8Array(leafBytes), offsets: new Uint32Array(n + 1) };
-  const root = formatDigest(merkleRoot(writeLeaves(leaves, src, nameAt, amounts)));
+  writeLeaves(leaves, src, nameAt, amounts);
+  const root = formatDigest(merkleRootOfRanges(leaves.bytes, leaves.offsets, n));
 
   const c = calc.counts;
   const t = calc.totals;
@@ -121,13 +122,11 @@ export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts): Ma
   return { bytes, commitment, payoutsRoot: root, runKey: key, leaves };
 }
 
-/** Fills `leaves` with `{"actor":<name>,"amount_minor":"<amount>"}` per payee; returns them as views. */
-function writeLeaves(leaves: Texts, names: Texts, nameAt: (i: number) => number, amounts: readonly string[]): Uint8Array[] {
+/** Fills `leaves` with `{"actor":<name>,"amount_minor":"<amount>"}` per payee. */
+function writeLeaves(leaves: Texts, names: Texts, nameAt: (i: number) => number, amounts: readonly string[]): void {
   const out = leaves.bytes;
-  const views: Uint8Array[] = new Array<Uint8Array>(amounts.length);
   let at = 0;
   for (let i = 0; i < amounts.length; i++) {
-    const start = at;
     at = put(out, at, LEAF_OPEN);
     const a = nameAt(i);
     at = copy(out, at, names.bytes, names.offsets[a] as number, names.offsets[a + 1] as number);
@@ -136,9 +135,7 @@ function writeLeaves(leaves: Texts, names: Texts, nameAt: (i: number) => number,
     out[at++] = 0x22; // "
     out[at++] = 0x7d; // }
     leaves.offsets[i + 1] = at;
-    views[i] = out.subarray(start, at);
   }
-  return views;
 }
 
 /** Writes the payouts array's entries: each leaf without its `}`, then `,"score":"<score>"}`. */

@@ -53,26 +53,41 @@ export interface EpochDeps {
   logger?: Logger;
 }
 
-/** Learned cost of decoding + computing, per input byte, to refuse work that cannot finish. */
-// The per-task part (dispatch, policy, calculus, manifest) and the per-byte decode part are learned
-// apart, the latter from the worker's own decode time and only on documents big enough to measure:
-// dividing a small document's whole task time by its bytes prices fixed overhead per byte, and a
-// few example-sized runs would then estimate an M document at tens of seconds and refuse it.
+/** What a task will do: decode `decodeBytes` (0 when the inputs are cached), then run over `actors`. */
+interface Work {
+  actors: number;
+  decodeBytes: number;
+}
+
+/**
+ * Learned cost of a task, to refuse work that cannot finish in the time left. A run (policy,
+ * calculus, manifest) grows with the inputs' actors and a decode with their bytes; both rates are
+ * learned apart, each only from tasks big enough to measure: dividing a small task's fixed
+ * overhead by its size would price an M document at tens of seconds and refuse it. The starting
+ * rates are below what this machine measures, so the model is never too strict before it learns.
+ */
 const MIN_LEARN_BYTES = 64 * 1024;
+const MIN_LEARN_ACTORS = 1000;
 
 class CostModel {
-  private nsPerByte = 15; // ~65 MB/s: below what the columnar path measures, so never too strict
+  private nsPerByte = 15; // decode: ~65 MB/s (the columnar path measures more)
+  private nsPerActor = 500; // run: ~0.8 µs per actor measured at M
+  /** Mean run time of recent tasks: the price of each task queued ahead. */
   private taskMs = 5;
 
-  estimateMs(bytes: number, cached: boolean, queued: number, threads: number): number {
-    const own = this.taskMs + (cached ? 0 : (bytes * this.nsPerByte) / 1e6);
+  estimateMs(work: Work, queued: number, threads: number): number {
+    const own = 0.5 + (work.actors * this.nsPerActor + work.decodeBytes * this.nsPerByte) / 1e6;
     return own + (queued * this.taskMs) / Math.max(1, threads);
   }
 
   /** `decodeMs`: the worker's decode time when it decoded the inputs, else null. */
-  observe(bytes: number, decodeMs: number | null, totalMs: number): void {
-    this.taskMs = 0.8 * this.taskMs + 0.2 * Math.max(0, totalMs - (decodeMs ?? 0));
-    if (decodeMs !== null && bytes >= MIN_LEARN_BYTES) this.nsPerByte = 0.8 * this.nsPerByte + 0.2 * ((decodeMs * 1e6) / bytes);
+  observe(work: Work, decodeMs: number | null, totalMs: number): void {
+    const runMs = Math.max(0, totalMs - (decodeMs ?? 0));
+    this.taskMs = 0.8 * this.taskMs + 0.2 * runMs;
+    if (work.actors >= MIN_LEARN_ACTORS) this.nsPerActor = 0.8 * this.nsPerActor + 0.2 * ((runMs * 1e6) / work.actors);
+    if (decodeMs !== null && work.decodeBytes >= MIN_LEARN_BYTES) {
+      this.nsPerByte = 0.8 * this.nsPerByte + 0.2 * ((decodeMs * 1e6) / work.decodeBytes);
+    }
   }
 }
 
@@ -121,18 +136,18 @@ export class EpochService {
       });
     }
     let inputs: Prepared | Uint8Array;
-    let size: number;
+    let work: Work;
     if (cached !== undefined) {
       inputs = cached;
-      size = cached.tally.events * 21;
+      work = { actors: cached.actorCount, decodeBytes: 0 };
     } else {
       const stored = await stores.getInputs(req.inputs_cid);
       if (stored === null) throw new AppError('NOT_FOUND', 'no inputs with that CID', { reason: 'unknown_inputs' });
       inputs = stored.bytes;
-      size = stored.bytes.length;
+      work = { actors: stored.actors, decodeBytes: stored.bytes.length };
     }
     const sat = pool.saturation();
-    const estimate = this.cost.estimateMs(size, cached !== undefined, sat.queueDepth, sat.threads);
+    const estimate = this.cost.estimateMs(work, sat.queueDepth, sat.threads);
     if (deadline.remaining() < estimate) {
       metrics.rejected.inc({ reason: 'deadline_estimate' });
       metrics.deadlineEnforced.inc({ stage: 'estimate' });
@@ -157,7 +172,7 @@ export class EpochService {
     const t2 = performance.now();
     metrics.computeLatency.observe((t2 - t1) / 1000);
     const ok = this.accept(result, req);
-    this.cost.observe(size, ok.decoded !== null ? ok.ms.decode : null, t2 - t1);
+    this.cost.observe(work, ok.decoded !== null ? ok.ms.decode : null, t2 - t1);
     if (ok.decoded !== null) cache.set(req.inputs_cid, ok.decoded);
 
     const timing = { load: t1 - t0, queue_and_compute: t2 - t1, decode: ok.ms.decode, calculus: ok.ms.calculus, manifest: ok.ms.manifest };
