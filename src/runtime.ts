@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { type Logger, pino } from 'pino';
 import { type Config, RELOADABLE } from './config.js';
 import { CALCULUS } from './core/calculus.js';
+import { merkleBackend } from './core/merkle.js';
+import { signingBackend } from './attest/attestation.js';
 import { type LoadedKeys, generateKeySet, loadKeyDir } from './attest/keys.js';
 import { Signer } from './attest/signer.js';
 import { type AppSettings, createApp } from './http/app.js';
@@ -101,6 +103,9 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     stores: stores.kind,
     signing: keys === null ? 'off' : { key_ids: keys.signing.map((k) => k.keyId) },
     compute_workers: config.COMPUTE_WORKERS,
+    // Which implementation computes payouts_root and signs ML-DSA: the C addon, or the (slower)
+    // TypeScript fallback when it was not built.
+    native: { merkle: merkleBackend(), ml_dsa_signing: signingBackend() },
     limits: {
       inputs_max_bytes: config.INPUTS_MAX_BYTES,
       req_body_max_bytes: config.REQ_BODY_MAX_BYTES,

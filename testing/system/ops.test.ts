@@ -53,8 +53,17 @@ test('/healthz and /readyz answer 200 when the service is healthy', LIMIT, async
 });
 
 test('/version reports the build, the calculus version and the configured limits', LIMIT, async () => {
-  const v = (await get(url, '/version')).json<{ build: string; calculus: string; version: string; auth: string; limits: Record<string, number> }>();
+  const v = (await get(url, '/version')).json<{
+    build: string;
+    calculus: string;
+    version: string;
+    auth: string;
+    native: { merkle: string; ml_dsa_signing: string };
+    limits: Record<string, number>;
+  }>();
   assert.equal(v.build, 'test-build-1');
+  const native = process.env.REWARDER_ALLOW_NO_NATIVE === '1' ? v.native.merkle : 'native';
+  assert.deepEqual(v.native, { merkle: native, ml_dsa_signing: native }, 'the C addon is built and in use');
   assert.equal(v.calculus, 'rewarder.calculus/v1');
   assert.match(v.version, /^\d+\.\d+\.\d+/);
   assert.equal(v.auth, 'off');
