@@ -3,6 +3,7 @@
 // /rewarder. Every error leaves through one onError that renders the SPEC §8 envelope.
 
 import { randomUUID } from 'node:crypto';
+import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { DocLimits } from '../compute/protocol.js';
@@ -57,7 +58,8 @@ export interface AppDeps {
   state: { inflight: number; shuttingDown: boolean };
 }
 
-type Env = { Variables: { corrId: string; route: string; tenant: string } };
+/** Served by @hono/node-server: `c.env` holds Node's request and response. */
+type Env = { Bindings: HttpBindings; Variables: { corrId: string; route: string; tenant: string } };
 
 const CORR_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_TYPE = 'application/json';
@@ -168,7 +170,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     requireJson(c);
     const s = deps.settings();
     try {
-      return await readBody(c.req.raw, { maxBytes, decompRatioMax: s.decompRatioMax, maxDecodedBytes: maxBytes }, c.req.raw.signal);
+      return await readBody(c.env.incoming, { maxBytes, decompRatioMax: s.decompRatioMax, maxDecodedBytes: maxBytes });
     } catch (e) {
       if (e instanceof AppError && e.status === 413) metrics.rejected.inc({ reason: 'body_too_large' });
       if (e instanceof AppError && e.status === 415) metrics.rejected.inc({ reason: 'unsupported_encoding' });
