@@ -73,9 +73,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const corrId = given !== undefined && CORR_RE.test(given) ? given : randomUUID();
     c.set('corrId', corrId);
     c.set('route', 'unmatched');
+    // Set before the response exists so every answer (errors and 404s included) is built with it:
+    // a header added to a finished response makes Hono rebuild it as a full web Response whose
+    // body the Node adapter then has to stream back out.
+    c.header('X-Corr-ID', corrId);
     const t0 = performance.now();
     await next();
-    c.header('X-Corr-ID', corrId);
     metrics.httpDuration.observe(
       { route: c.get('route'), method: c.req.method, status: String(c.res.status) },
       (performance.now() - t0) / 1000,
