@@ -258,7 +258,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }
     let out;
     try {
-      out = await epochs.compute(epochId, req.data, deadline, c.req.raw.signal, c.get('corrId'));
+      // The adapter makes the request's AbortSignal on first access, and aborts it when the
+      // client leaves; a replay never asks for it.
+      out = await epochs.compute(epochId, req.data, deadline, () => c.req.raw.signal, c.get('corrId'));
     } catch (e) {
       if (e instanceof AppError && e.code === 'DEADLINE_EXCEEDED' && e.details.reason !== 'deadline_estimate') {
         metrics.deadlineEnforced.inc({ stage: 'aborted' });
