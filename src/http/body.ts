@@ -141,13 +141,12 @@ class Wire {
     for (;;) {
       const chunk = this.stream.read() as Buffer | null;
       if (chunk !== null) return chunk;
-      if (this.stream.readableEnded) return null;
-      // A client that half-closes right after a whole request has its request stream destroyed
-      // with the body still buffered: what it sent is complete, and has just been read.
-      if (this.stream.destroyed) {
-        if (this.stream.complete) return null;
-        throw new AppError('BAD_REQUEST', 'request body ended early', { reason: 'body_incomplete' }, CLOSE);
-      }
+      // `complete`: the whole message has arrived, so nothing is left once the buffer is empty.
+      // Checked rather than waiting for 'end' (a tick later), and it also covers a client that
+      // half-closes right after a whole request: Node then destroys the request stream with the
+      // body still buffered, and that body is whole.
+      if (this.stream.readableEnded || this.stream.complete) return null;
+      if (this.stream.destroyed) throw new AppError('BAD_REQUEST', 'request body ended early', { reason: 'body_incomplete' }, CLOSE);
       await this.change(stop);
     }
   }
@@ -157,7 +156,7 @@ class Wire {
     const s = this.stream;
     return new Promise<void>((resolve, reject) => {
       const off = (): void => {
-        s.off('readable', done).off('end', done).off('error', done).off('close', done);
+        s.off('readable', done).off('error', done).off('close', done);
         stop?.removeEventListener('abort', abort);
       };
       const done = (): void => {
@@ -168,7 +167,8 @@ class Wire {
         off();
         reject(stop?.reason);
       };
-      s.on('readable', done).on('end', done).on('error', done).on('close', done);
+      // 'readable' also fires at the end of the body; a destroyed stream always emits 'close'.
+      s.on('readable', done).on('error', done).on('close', done);
       stop?.addEventListener('abort', abort, { once: true });
     });
   }
