@@ -19,7 +19,7 @@ import type { Metrics, RejectReason } from '../metrics.js';
 import type { ComputePool } from '../pool.js';
 import type { EpochService } from '../service/epochs.js';
 import type { Stores } from '../stores/types.js';
-import type { AuditSink } from './audit.js';
+import type { AuditEvent, AuditSink } from './audit.js';
 import type { Scope, TokenVerifier } from './auth.js';
 import { readBody } from './body.js';
 import { openApiDocument } from './openapi.js';
@@ -127,35 +127,34 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }
   };
 
+  /** Audit lines are made only when written: a timestamp and a token's HMAC per request add up. */
+  const audit = (c: Context<Env>, kind: AuditEvent['kind'], identify: () => { tenant?: string; fingerprint?: string }): void => {
+    if (!deps.audit.enabled) return;
+    const who = identify();
+    deps.audit.write({ kind, tenant: who.tenant, token_fp: who.fingerprint, route: c.get('route'), corr_id: c.get('corrId'), at: new Date().toISOString() });
+  };
+
   const guard =
     (scope: Scope): MiddlewareHandler<Env> =>
     async (c, next) => {
-      // Made only for an audit line: a timestamp string per request adds up on the replay path.
-      const base = () => ({ route: c.get('route'), corr_id: c.get('corrId'), at: new Date().toISOString() });
       let tenant = 'anonymous';
-      if (deps.verifier !== null) {
+      const verifier = deps.verifier;
+      if (verifier !== null) {
         const header = c.req.header('authorization');
         try {
-          const who = deps.verifier.verify(header, scope);
-          tenant = who.tenant;
-          deps.audit.write({ kind: 'auth_ok', tenant, token_fp: who.fingerprint, ...base() });
+          tenant = verifier.verify(header, scope).tenant;
         } catch (e) {
           if (e instanceof AppError) {
-            const who = deps.verifier.identify(header);
             metrics.authFailures.inc({ code: e.code });
-            deps.audit.write({
-              kind: e.code === 'FORBIDDEN' ? 'scope_denied' : 'auth_fail',
-              ...(who.tenant !== undefined ? { tenant: who.tenant } : {}),
-              ...(who.fingerprint !== undefined ? { token_fp: who.fingerprint } : {}),
-              ...base(),
-            });
+            audit(c, e.code === 'FORBIDDEN' ? 'scope_denied' : 'auth_fail', () => verifier.identify(header));
           }
           throw e;
         }
+        audit(c, 'auth_ok', () => verifier.identify(header));
       }
       const r = deps.rateLimiter.take(tenant);
       if (!r.ok) {
-        deps.audit.write({ kind: 'rate_limited', tenant, ...base() });
+        audit(c, 'rate_limited', () => ({ tenant }));
         reject('rate_limited', rateLimited(r));
       }
       for (const [k, v] of Object.entries(rateLimitHeaders(r))) c.header(k, v);
