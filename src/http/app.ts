@@ -3,6 +3,7 @@
 // /rewarder. Every error leaves through one onError that renders the SPEC §8 envelope.
 
 import { randomUUID } from 'node:crypto';
+import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { DocLimits } from '../compute/protocol.js';
@@ -18,7 +19,7 @@ import type { Metrics, RejectReason } from '../metrics.js';
 import type { ComputePool } from '../pool.js';
 import type { EpochService } from '../service/epochs.js';
 import type { Stores } from '../stores/types.js';
-import type { AuditSink } from './audit.js';
+import type { AuditEvent, AuditSink } from './audit.js';
 import type { Scope, TokenVerifier } from './auth.js';
 import { readBody } from './body.js';
 import { openApiDocument } from './openapi.js';
@@ -57,7 +58,8 @@ export interface AppDeps {
   state: { inflight: number; shuttingDown: boolean };
 }
 
-type Env = { Variables: { corrId: string; route: string; tenant: string } };
+/** Served by @hono/node-server: `c.env` holds Node's request and response. */
+type Env = { Bindings: HttpBindings; Variables: { corrId: string; route: string; tenant: string } };
 
 const CORR_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_TYPE = 'application/json';
@@ -71,9 +73,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const corrId = given !== undefined && CORR_RE.test(given) ? given : randomUUID();
     c.set('corrId', corrId);
     c.set('route', 'unmatched');
+    // Set before the response exists so every answer (errors and 404s included) is built with it:
+    // a header added to a finished response makes Hono rebuild it as a full web Response whose
+    // body the Node adapter then has to stream back out.
+    c.header('X-Corr-ID', corrId);
     const t0 = performance.now();
     await next();
-    c.header('X-Corr-ID', corrId);
     metrics.httpDuration.observe(
       { route: c.get('route'), method: c.req.method, status: String(c.res.status) },
       (performance.now() - t0) / 1000,
@@ -102,9 +107,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
   /** Names the route for metrics and logs (templates, never raw paths). */
   const route =
     (template: string): MiddlewareHandler<Env> =>
-    async (c, next) => {
+    (c, next) => {
       c.set('route', template);
-      await next();
+      return next();
     };
 
   const admit: MiddlewareHandler<Env> = async (c, next) => {
@@ -122,34 +127,34 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }
   };
 
+  /** Audit lines are made only when written: a timestamp and a token's HMAC per request add up. */
+  const audit = (c: Context<Env>, kind: AuditEvent['kind'], identify: () => { tenant?: string; fingerprint?: string }): void => {
+    if (!deps.audit.enabled) return;
+    const who = identify();
+    deps.audit.write({ kind, tenant: who.tenant, token_fp: who.fingerprint, route: c.get('route'), corr_id: c.get('corrId'), at: new Date().toISOString() });
+  };
+
   const guard =
     (scope: Scope): MiddlewareHandler<Env> =>
     async (c, next) => {
-      const base = { route: c.get('route'), corr_id: c.get('corrId'), at: new Date().toISOString() };
       let tenant = 'anonymous';
-      if (deps.verifier !== null) {
+      const verifier = deps.verifier;
+      if (verifier !== null) {
         const header = c.req.header('authorization');
         try {
-          const who = deps.verifier.verify(header, scope);
-          tenant = who.tenant;
-          deps.audit.write({ kind: 'auth_ok', tenant, token_fp: who.fingerprint, ...base });
+          tenant = verifier.verify(header, scope).tenant;
         } catch (e) {
           if (e instanceof AppError) {
-            const who = deps.verifier.identify(header);
             metrics.authFailures.inc({ code: e.code });
-            deps.audit.write({
-              kind: e.code === 'FORBIDDEN' ? 'scope_denied' : 'auth_fail',
-              ...(who.tenant !== undefined ? { tenant: who.tenant } : {}),
-              ...(who.fingerprint !== undefined ? { token_fp: who.fingerprint } : {}),
-              ...base,
-            });
+            audit(c, e.code === 'FORBIDDEN' ? 'scope_denied' : 'auth_fail', () => verifier.identify(header));
           }
           throw e;
         }
+        audit(c, 'auth_ok', () => verifier.identify(header));
       }
       const r = deps.rateLimiter.take(tenant);
       if (!r.ok) {
-        deps.audit.write({ kind: 'rate_limited', tenant, ...base });
+        audit(c, 'rate_limited', () => ({ tenant }));
         reject('rate_limited', rateLimited(r));
       }
       for (const [k, v] of Object.entries(rateLimitHeaders(r))) c.header(k, v);
@@ -168,7 +173,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     requireJson(c);
     const s = deps.settings();
     try {
-      return await readBody(c.req.raw, { maxBytes, decompRatioMax: s.decompRatioMax, maxDecodedBytes: maxBytes }, c.req.raw.signal);
+      return await readBody(c.env.incoming, { maxBytes, decompRatioMax: s.decompRatioMax, maxDecodedBytes: maxBytes });
     } catch (e) {
       if (e instanceof AppError && e.status === 413) metrics.rejected.inc({ reason: 'body_too_large' });
       if (e instanceof AppError && e.status === 415) metrics.rejected.inc({ reason: 'unsupported_encoding' });
@@ -221,7 +226,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), admit, guard('rewarder.run'), async (c) => {
     const s = deps.settings();
     // The deadline starts at arrival, before the body is read: a slow upload spends its budget.
-    const arrival = { header: c.req.header('x-deadline'), queryMs: c.req.query('deadline_ms') };
+    const header = c.req.header('x-deadline');
+    const queryMs = c.req.query('deadline_ms');
     const t0 = performance.now();
     const now = Date.now();
     const epochId = param(c, 'epoch', idText);
@@ -240,8 +246,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
         problem: unknown === undefined ? (issue?.message ?? 'invalid') : 'unknown member',
       });
     }
+    // Named fields: a spread followed by another member takes V8's slow path (~0.8 µs, 1-2 % of
+    // a replayed compute's server time).
     const deadline = resolveDeadline(
-      { ...arrival, bodyMs: req.data.deadline_ms },
+      { header, queryMs, bodyMs: req.data.deadline_ms },
       { defaultMs: s.defaultDeadlineMs, maxMs: s.maxDeadlineMs },
       now,
       t0,
@@ -254,7 +262,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }
     let out;
     try {
-      out = await epochs.compute(epochId, req.data, deadline, c.req.raw.signal, c.get('corrId'));
+      // The adapter makes the request's AbortSignal on first access, and aborts it when the
+      // client leaves; a replay never asks for it.
+      out = await epochs.compute(epochId, req.data, deadline, () => c.req.raw.signal, c.get('corrId'));
     } catch (e) {
       if (e instanceof AppError && e.code === 'DEADLINE_EXCEEDED' && e.details.reason !== 'deadline_estimate') {
         metrics.deadlineEnforced.inc({ stage: 'aborted' });

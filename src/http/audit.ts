@@ -17,6 +17,8 @@ export interface AuditEvent {
 }
 
 export interface AuditSink {
+  /** False when every event is dropped: callers then skip building events (and fingerprints). */
+  readonly enabled: boolean;
   write(e: AuditEvent): void;
   close(): Promise<void>;
 }
@@ -30,7 +32,7 @@ export function openAuditSink(
   dir?: string,
   onError: (err: Error) => void = (err) => process.emitWarning(err),
 ): AuditSink {
-  if (mode === 'off') return { write: () => {}, close: () => Promise.resolve() };
+  if (mode === 'off') return { enabled: false, write: () => {}, close: () => Promise.resolve() };
   if (dir === undefined || dir === '') throw new Error('audit sink "local" needs a directory');
   mkdirSync(dir, { recursive: true });
   return new DailyFileSink(dir, onError);
@@ -39,6 +41,7 @@ export function openAuditSink(
 const DAY = /^(\d{4}-\d{2}-\d{2})T/;
 
 class DailyFileSink implements AuditSink {
+  readonly enabled = true;
   private day: string | undefined;
   private stream: WriteStream | undefined;
   private readonly closing = new Set<Promise<void>>();

@@ -105,21 +105,22 @@ export class TokenVerifier {
   /**
    * The tenant behind `Authorization: Bearer <token>` if it holds `needed`. Throws AppError
    * UNAUTHENTICATED (401, `WWW-Authenticate: Bearer`) for a missing, malformed or unknown token
-   * and FORBIDDEN (403) for a known token without the scope.
+   * and FORBIDDEN (403) for a known token without the scope. The audit fingerprint (an HMAC, as
+   * costly as the check itself) is identify()'s, made only when an audit line is written.
    */
-  verify(authorizationHeader: string | undefined, needed: Scope): { tenant: string; fingerprint: string } {
+  verify(authorizationHeader: string | undefined, needed: Scope): { tenant: string } {
     const token = bearerToken(authorizationHeader);
     const entry = this.lookup(token);
     if (!entry) throw unauthenticated('unknown_token', 'unknown bearer token');
     if (!entry.scopes.has(needed)) {
       throw new AppError('FORBIDDEN', 'token lacks the required scope', { reason: 'missing_scope', scope: needed });
     }
-    return { tenant: entry.tenant, fingerprint: tokenFingerprint(token, this.fingerprintKey) };
+    return { tenant: entry.tenant };
   }
 
   /**
-   * What can be said about a request that failed `verify`, for the audit log: the fingerprint of
-   * a well-formed token and the tenant when the token is known. Never throws.
+   * What the audit log may say about a request's token: the fingerprint of a well-formed token
+   * and the tenant when the token is known. Never throws.
    */
   identify(authorizationHeader: string | undefined): { tenant?: string; fingerprint?: string } {
     let token: string;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { serve } from '@hono/node-server';
+import { type HttpBindings, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { AppError, envelope } from '../errors.js';
 import { readBody, type BodyLimits } from './body.js';
@@ -14,14 +14,23 @@ const MiB = 1024 * KiB;
 
 // A tiny app around readBody: answers the decoded length and digest, renders AppError like the
 // service does (status from the code, AppError.headers copied onto the response).
+// `outcomes` gets what each read ended with, for clients that are gone before the answer.
 async function withServer(
   limits: BodyLimits,
   fn: (port: number) => Promise<void>,
   autoCleanupIncoming = true,
+  outcomes: Array<{ bytes: number } | { error: unknown }> = [],
 ): Promise<void> {
-  const app = new Hono();
+  const app = new Hono<{ Bindings: HttpBindings }>();
   app.post('/body', async (c) => {
-    const bytes = await readBody(c.req.raw, limits, c.req.raw.signal);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readBody(c.env.incoming, limits);
+    } catch (error) {
+      outcomes.push({ error });
+      throw error;
+    }
+    outcomes.push({ bytes: bytes.byteLength });
     return c.json({ bytes: bytes.byteLength, sha256: sha256(bytes) });
   });
   app.onError((err, c) => {
@@ -327,17 +336,56 @@ void test('any other content encoding is a 415 unsupported_encoding', async () =
   });
 });
 
-void test('an abort stops the read at once, cancels the body and rejects with the abort reason', async () => {
-  let cancelled: unknown;
-  const body = new ReadableStream<Uint8Array>({
-    start: (c) => c.enqueue(new Uint8Array(10)),
-    pull: () => new Promise<void>(() => {}), // a client that never sends the rest
-    cancel: (reason) => void (cancelled = reason),
+/** Writes `text` on a raw socket, then ends it (`half`: FIN, still reading) or resets it; resolves what came back. */
+function rawRequest(port: number, text: string, close: 'half' | 'reset'): Promise<string> {
+  return new Promise((resolve) => {
+    let got = '';
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(text);
+      if (close === 'half') socket.end();
+      else setTimeout(() => socket.resetAndDestroy(), 50);
+    });
+    socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(got));
   });
-  const req = new Request('http://127.0.0.1/body', { method: 'POST', body, duplex: 'half' });
-  const ac = new AbortController();
-  const reason = new Error('deadline passed');
-  setTimeout(() => ac.abort(reason), 20);
-  await assert.rejects(readBody(req, LIMITS, ac.signal), (err) => err === reason);
-  assert.equal(cancelled, reason);
+}
+
+async function until(check: () => boolean, ms: number): Promise<void> {
+  for (const stop = performance.now() + ms; !check(); ) {
+    if (performance.now() > stop) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+void test('a client that leaves mid-body ends the read at once with body_incomplete', async () => {
+  const outcomes: Array<{ bytes: number } | { error: unknown }> = [];
+  await withServer(
+    LIMITS,
+    async (port) => {
+      const started = performance.now();
+      await rawRequest(port, 'POST /body HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"half":', 'reset');
+      await until(() => outcomes.length === 1, 2_000);
+      assert.ok(performance.now() - started < 1_000);
+      const [outcome] = outcomes;
+      assert.ok(outcome !== undefined && 'error' in outcome && outcome.error instanceof AppError);
+      assert.equal(outcome.error.details.reason, 'body_incomplete');
+    },
+    true,
+    outcomes,
+  );
+});
+
+void test('a client that half-closes right after a whole request still has its whole body read', async () => {
+  const outcomes: Array<{ bytes: number } | { error: unknown }> = [];
+  await withServer(
+    LIMITS,
+    async (port) => {
+      await rawRequest(port, 'POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n{"whole":1}', 'half');
+      await until(() => outcomes.length === 1, 2_000);
+      assert.deepEqual(outcomes, [{ bytes: 11 }]);
+    },
+    true,
+    outcomes,
+  );
 });

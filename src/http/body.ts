@@ -8,6 +8,8 @@
 // the client was still sending, the client's TCP stack would get a reset and could lose the 413
 // before reading it (node:http clients report EPIPE/ECONNRESET instead of the answer).
 
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { AppError } from '../errors.js';
 
@@ -24,39 +26,37 @@ export interface BodyLimits {
   drainTimeoutMs?: number;
 }
 
+/** A request as Node's HTTP server hands it over (an IncomingMessage): headers, body, completeness. */
+export type IncomingBody = Readable & { readonly headers: IncomingHttpHeaders; readonly complete: boolean };
+
 const DEFAULT_DRAIN_MAX_BYTES = 8 * 1024 * 1024;
 const DEFAULT_DRAIN_TIMEOUT_MS = 1_000;
 const LINGER_MAX_BYTES = 64 * 1024 * 1024;
 const INFLATE_CHUNK_BYTES = 64 * 1024;
 const CLOSE = { Connection: 'close' };
 
-type Reader = ReadableStreamDefaultReader<Uint8Array>;
-
 /**
  * Reads the whole body of `req` (decoding `Content-Encoding: gzip`) within `limits`.
- * Throws AppError 413 / 415 / 400 on a refused body, or `signal.reason` when `signal` aborts.
+ * Throws AppError 413 / 415 / 400 on a refused body; a client that leaves before the end of its
+ * body is a 400 `body_incomplete` (Node destroys the request stream when its socket closes).
+ *
+ * The body is read from Node's stream itself, not through a web `Request`: building a web
+ * request (a ReadableStream over the Node stream, an AbortSignal) costs more than a small body
+ * is worth on the hot path of replayed computes.
  */
-export async function readBody(req: Request, limits: BodyLimits, signal?: AbortSignal): Promise<Uint8Array> {
-  signal?.throwIfAborted();
-  const declared = declaredLength(req.headers.get('content-length'));
-  const body = (req.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() })) as ReadableStream<Uint8Array>;
-  const wire = new Wire(body.getReader(), limits.maxBytes, signal);
+export async function readBody(req: IncomingBody, limits: BodyLimits): Promise<Uint8Array> {
+  const declared = declaredLength(req.headers['content-length']);
+  const wire = new Wire(req, limits.maxBytes);
   try {
-    const gzip = isGzip(req.headers.get('content-encoding'));
+    const gzip = isGzip(req.headers['content-encoding']);
     if (declared !== undefined && declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
     return gzip ? await readGzip(wire, limits, declared) : await readIdentity(wire);
   } catch (err) {
-    if (signal?.aborted) {
-      wire.abandon(signal.reason);
-      throw signal.reason;
-    }
     if (err instanceof AppError) {
       const left = declared === undefined ? undefined : declared - wire.bytes;
       await wire.drain(limits.drainMaxBytes ?? DEFAULT_DRAIN_MAX_BYTES, limits.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, left);
     }
     throw err;
-  } finally {
-    wire.release();
   }
 }
 
@@ -88,29 +88,25 @@ async function readGzip(wire: Wire, limits: BodyLimits, declared: number | undef
   }
 }
 
-/** The request stream, counted against the wire cap, abortable. */
+/**
+ * The request stream in paused mode, counted against the wire cap. It is never destroyed here:
+ * destroying a request stream destroys its socket, and the answer we are about to send with it.
+ * The server closes the connection after a refusal (`Connection: close`).
+ */
 class Wire {
   bytes = 0;
-  private released = false;
 
   constructor(
-    private readonly reader: Reader,
+    private readonly stream: IncomingBody,
     private readonly maxBytes: number,
-    private readonly signal: AbortSignal | undefined,
   ) {}
 
   async next(): Promise<Uint8Array | null> {
-    let result: Awaited<ReturnType<Reader['read']>>;
-    try {
-      result = await untilAborted(this.reader.read(), this.signal);
-    } catch (err) {
-      if (this.signal?.aborted) throw err;
-      throw new AppError('BAD_REQUEST', 'request body ended early', { reason: 'body_incomplete' }, CLOSE);
-    }
-    if (result.done) return null;
-    this.bytes += result.value.byteLength;
+    const chunk = await this.read();
+    if (chunk === null) return null;
+    this.bytes += chunk.byteLength;
     if (this.bytes > this.maxBytes) throw tooLarge(this.maxBytes);
-    return result.value;
+    return chunk;
   }
 
   /**
@@ -127,41 +123,54 @@ class Wire {
     if (knownLeft !== undefined) maxBytes = Math.max(maxBytes, knownLeft);
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), timeoutMs);
-    const onAbort = (): void => stop.abort();
-    this.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       for (let left = maxBytes; left >= 0; ) {
-        const result = await untilAborted(this.reader.read(), stop.signal);
-        if (result.done) return;
-        left -= result.value.byteLength;
+        const chunk = await this.read(stop.signal);
+        if (chunk === null) return;
+        left -= chunk.byteLength;
       }
     } catch {
-      // timed out, aborted or the stream failed: nothing more to drain
+      // timed out or the stream failed: nothing more to drain
     } finally {
       clearTimeout(timer);
-      this.signal?.removeEventListener('abort', onAbort);
     }
   }
 
-  /** Gives up on the body: the caller is not going to answer this client about it. */
-  abandon(reason: unknown): void {
-    this.released = true;
-    this.reader.cancel(reason).catch(() => {});
+  /** The next chunk, or null at the end; a stream that fails or closes early is `body_incomplete`. */
+  private async read(stop?: AbortSignal): Promise<Buffer | null> {
+    for (;;) {
+      const chunk = this.stream.read() as Buffer | null;
+      if (chunk !== null) return chunk;
+      // `complete`: the whole message has arrived, so nothing is left once the buffer is empty.
+      // Checked rather than waiting for 'end' (a tick later), and it also covers a client that
+      // half-closes right after a whole request: Node then destroys the request stream with the
+      // body still buffered, and that body is whole.
+      if (this.stream.readableEnded || this.stream.complete) return null;
+      if (this.stream.destroyed) throw new AppError('BAD_REQUEST', 'request body ended early', { reason: 'body_incomplete' }, CLOSE);
+      await this.change(stop);
+    }
   }
 
-  /**
-   * Releases the stream without cancelling it: cancelling a raw Node request stream destroys the
-   * socket, and the response we are about to send with it. The server closes the connection after
-   * answering (`Connection: close`).
-   */
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    try {
-      this.reader.releaseLock();
-    } catch {
-      // a read is still pending (drain timed out); the stream is left to the server
-    }
+  /** Resolves at the stream's next event that can change what read() returns; rejects on `stop`. */
+  private change(stop: AbortSignal | undefined): Promise<void> {
+    const s = this.stream;
+    return new Promise<void>((resolve, reject) => {
+      const off = (): void => {
+        s.off('readable', done).off('error', done).off('close', done);
+        stop?.removeEventListener('abort', abort);
+      };
+      const done = (): void => {
+        off();
+        resolve();
+      };
+      const abort = (): void => {
+        off();
+        reject(stop?.reason);
+      };
+      // 'readable' also fires at the end of the body; a destroyed stream always emits 'close'.
+      s.on('readable', done).on('error', done).on('close', done);
+      stop?.addEventListener('abort', abort, { once: true });
+    });
   }
 }
 
@@ -247,26 +256,7 @@ class Inflater {
   }
 }
 
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
-
-function isGzip(header: string | null): boolean {
+function isGzip(header: string | undefined): boolean {
   const encoding = header?.trim().toLowerCase() ?? '';
   if (encoding === '' || encoding === 'identity') return false;
   if (encoding === 'gzip' || encoding === 'x-gzip') return true;
@@ -278,8 +268,8 @@ function isGzip(header: string | null): boolean {
   );
 }
 
-function declaredLength(header: string | null): number | undefined {
-  if (header === null || !/^\d+$/.test(header.trim())) return undefined;
+function declaredLength(header: string | undefined): number | undefined {
+  if (header === undefined || !/^\d+$/.test(header.trim())) return undefined;
   const n = Number(header.trim());
   return Number.isSafeInteger(n) ? n : undefined;
 }

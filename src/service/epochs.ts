@@ -101,7 +101,8 @@ export class EpochService {
 
   constructor(private readonly deps: EpochDeps) {}
 
-  async compute(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal, corrId: string): Promise<ComputeOutcome> {
+  /** `clientSignal` makes the client's disconnect signal on first use: a replay never needs one. */
+  async compute(epochId: string, req: ComputeRequest, deadline: Deadline, clientSignal: () => AbortSignal, corrId: string): Promise<ComputeOutcome> {
     // Dry runs never bind, so they share work only with identical dry runs.
     const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
     for (;;) {
@@ -112,10 +113,10 @@ export class EpochService {
       const running = this.inflight.get(key);
       if (running === undefined) break;
       // Someone is computing this epoch: share their work, then look again (replay or 409).
-      await waitWithin(running, deadline, signal);
+      await waitWithin(running, deadline, clientSignal());
       if (req.dry_run) return (await running) as ComputeOutcome;
     }
-    const work = this.run(epochId, req, deadline, signal, corrId);
+    const work = this.run(epochId, req, deadline, clientSignal(), corrId);
     this.inflight.set(key, work);
     try {
       return await work;
