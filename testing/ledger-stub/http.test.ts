@@ -23,3 +23,11 @@ test('a body pool ignores buffers it did not allocate, such as slices of the sha
   pool.give(foreign);
   assert.notEqual(pool.take(10).buffer, foreign.buffer);
 });
+
+test('a body pool does not keep a body larger than its largest size', () => {
+  const pool = new BodyPool(2, 1_000);
+  const huge = pool.take(5_000);
+  assert.equal(huge.length, 5_000);
+  pool.give(huge);
+  assert.notEqual(pool.take(5_000).buffer, huge.buffer);
+});

@@ -14,10 +14,15 @@ export class BodyPool {
   /** The allocations this pool made: only those may come back (a small Buffer shares its memory). */
   readonly #mine = new WeakSet<ArrayBufferLike>();
 
-  constructor(private readonly keep = 8) {}
+  /** `keep` free buffers at most, none above `largest` bytes (a rare huge body is not kept). */
+  constructor(
+    private readonly keep = 8,
+    private readonly largest = 2 * 1024 * 1024,
+  ) {}
 
   /** `size` bytes of a free allocation, or of a new one (at least 256 KiB, so parts fit). */
   take(size: number): Buffer {
+    if (size > this.largest) return Buffer.allocUnsafeSlow(size);
     const i = this.#free.findIndex((b) => b.length >= size);
     const whole = i < 0 ? Buffer.allocUnsafeSlow(Math.max(size, 256 * 1024)) : (this.#free.splice(i, 1)[0] as Buffer);
     this.#mine.add(whole.buffer);
