@@ -44,7 +44,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { percentile, pmap, policyVariant } from './bench-kit.js';
 import { type Scale, generate } from '../src/gen/generate.js';
-import { spawnLedgerStub } from '../testing/ledger-stub/client.js';
+import { type SpawnedLedgerStub, spawnLedgerStub } from '../testing/ledger-stub/client.js';
 
 // ---------------------------------------------------------------------------------------------
 // autocannon (CommonJS, no bundled types): the part of its programmatic API used here.
@@ -565,7 +565,7 @@ async function warmMOn(
   connections: number,
   env: Record<string, string | undefined>,
   signing: Signing | undefined,
-  stub: Awaited<ReturnType<typeof spawnLedgerStub>> | undefined,
+  stub: SpawnedLedgerStub | undefined,
 ): Promise<RunOutcome> {
   const warmups = 8;
   const k = Math.max(160, Math.ceil(duration * 150)); // 2.5× the 60 runs/s target: 3000 at 20 s
