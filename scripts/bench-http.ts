@@ -6,6 +6,13 @@
 //
 //   node dist/scripts/bench-http.js [--scenario all|readyz-spawn,warm-m,replay,cold-s,pq]
 //                                   [--duration S] [--runs N] [--connections C] [--timeout S]
+//                                   [--ledger none,healthy]
+//
+// --ledger (warm-m only) runs each round once per listed ledger, back to back, and compares them:
+// `none` removes LEDGER_URL; `healthy` spawns the real ledger stub process (no faults) for each
+// server and points LEDGER_URL at it, so every 200 is a run whose 3 parts the stub accepted; its
+// CPU is reported beside the server's (on 2 cores it competes with the compute worker). Without
+// --ledger the server inherits LEDGER_URL from the environment, if any.
 //
 // Scenarios:
 //   readyz-spawn  spawn → first /readyz 200 (polled every 10 ms); one spawn per run (default 5 runs)
@@ -37,6 +44,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { percentile, pmap, policyVariant } from './bench-kit.js';
 import { type Scale, generate } from '../src/gen/generate.js';
+import { type SpawnedLedgerStub, spawnLedgerStub } from '../testing/ledger-stub/client.js';
 
 // ---------------------------------------------------------------------------------------------
 // autocannon (CommonJS, no bundled types): the part of its programmatic API used here.
@@ -88,7 +96,7 @@ const DEFAULTS: Record<ScenarioName, { duration: number; connections: number; ru
 function usage(msg: string): never {
   process.stderr.write(
     `bench-http: ${msg}\nusage: node dist/scripts/bench-http.js [--scenario all|${SCENARIOS.join(',')}] ` +
-      '[--duration S] [--runs N] [--connections C] [--timeout S]\n',
+      '[--duration S] [--runs N] [--connections C] [--timeout S] [--ledger none,healthy]\n',
   );
   process.exit(2);
 }
@@ -102,6 +110,7 @@ const { values: argv } = (() => {
         runs: { type: 'string' },
         connections: { type: 'string' },
         timeout: { type: 'string' },
+        ledger: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -126,6 +135,14 @@ const selected: ScenarioName[] = (() => {
   const names = argv.scenario.split(',').map((s) => s.trim());
   for (const n of names) if (!(SCENARIOS as readonly string[]).includes(n)) usage(`unknown scenario ${n}`);
   return names as ScenarioName[];
+})();
+const LEDGERS = ['none', 'healthy'] as const;
+type LedgerMode = (typeof LEDGERS)[number];
+const ledgers: LedgerMode[] | undefined = (() => {
+  if (argv.ledger === undefined) return undefined;
+  const names = argv.ledger.split(',').map((s) => s.trim());
+  for (const n of names) if (!(LEDGERS as readonly string[]).includes(n)) usage(`unknown ledger ${n} (none, healthy)`);
+  return names as LedgerMode[];
 })();
 const cfg = (s: ScenarioName) => ({
   duration: s === 'readyz-spawn' ? 0 : (optDuration ?? DEFAULTS[s].duration),
@@ -360,14 +377,7 @@ class Server {
 
   /** CPU seconds (user + system, all threads) the server has used so far. */
   cpuSeconds(): number {
-    try {
-      // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
-      const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-    } catch {
-      return Number.NaN;
-    }
+    return cpuSecondsOf(this.pid);
   }
 
   /** Throws if the server died under us (a crash must not pass for a slow run). */
@@ -387,6 +397,18 @@ class Server {
       await Promise.race([this.exited, sleep(5_000)]);
     }
     return performance.now() - t0;
+  }
+}
+
+/** CPU seconds (user + system, all threads) process `pid` has used so far. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return Number.NaN;
   }
 }
 
@@ -430,15 +452,20 @@ function cannon(opts: AcOptions, rec: Recorder): Promise<AcResult> {
   });
 }
 
-/** CPU use over a window, in % of one core, for the server process and for this one (the client). */
-function cpuMeter(s: Server): () => { srv: number; cli: number } {
+/**
+ * CPU use over a window, in % of one core, for the server process, this one (the client) and the
+ * ledger stub process when there is one (NaN without).
+ */
+function cpuMeter(s: Server, stubPid?: number): () => { srv: number; cli: number; stub: number } {
   const t0 = performance.now();
   const srv0 = s.cpuSeconds();
+  const stub0 = stubPid === undefined ? Number.NaN : cpuSecondsOf(stubPid);
   const cli0 = process.cpuUsage();
   return () => {
     const wall = (performance.now() - t0) / 1000;
     const cli = process.cpuUsage(cli0);
-    return { srv: (100 * (s.cpuSeconds() - srv0)) / wall, cli: (100 * (cli.user + cli.system)) / 1e6 / wall };
+    const stub = stubPid === undefined ? Number.NaN : (100 * (cpuSecondsOf(stubPid) - stub0)) / wall;
+    return { srv: (100 * (s.cpuSeconds() - srv0)) / wall, cli: (100 * (cli.user + cli.system)) / 1e6 / wall, stub };
   };
 }
 
@@ -524,7 +551,24 @@ async function checkSigning(s: Server, signing: Signing, epoch: string): Promise
   if (att.status !== (signing.keyIds === null ? 404 : 200)) throw new Error(`GET /epochs/${epoch}/attestation → ${att.status} with signing ${signing.keyIds === null ? 'off' : 'on'}`);
 }
 
-async function warmM(duration: number, connections: number, signing?: Signing): Promise<RunOutcome> {
+/** warm-m against a server with the given ledger (see --ledger); undefined: the environment's. */
+async function warmM(duration: number, connections: number, signing?: Signing, ledger?: LedgerMode): Promise<RunOutcome> {
+  const stub = ledger === 'healthy' ? await spawnLedgerStub({ seed: 1 }) : undefined;
+  const env = { ...(signing?.env ?? {}), ...(ledger === undefined ? {} : { LEDGER_URL: stub?.url }) };
+  try {
+    return await warmMOn(duration, connections, env, signing, stub);
+  } finally {
+    await stub?.kill();
+  }
+}
+
+async function warmMOn(
+  duration: number,
+  connections: number,
+  env: Record<string, string | undefined>,
+  signing: Signing | undefined,
+  stub: SpawnedLedgerStub | undefined,
+): Promise<RunOutcome> {
   const warmups = 8;
   const k = Math.max(160, Math.ceil(duration * 150)); // 2.5× the 60 runs/s target: 3000 at 20 s
   const t0 = performance.now();
@@ -558,7 +602,8 @@ async function warmM(duration: number, connections: number, signing?: Signing): 
     let next = 0;
     let replays = 0;
     const srv0 = await serverTotals(s.url);
-    const cpu = cpuMeter(s);
+    const stub0 = await stub?.admin.stats();
+    const cpu = cpuMeter(s, stub?.pid);
     const before = performance.now();
     const result = await cannon(
       {
@@ -603,6 +648,14 @@ async function warmM(duration: number, connections: number, signing?: Signing): 
       );
     }
     if (replays > 0) notes.push(`${replays} responses were replays: not a fresh-run measurement`);
+    if (stub !== undefined && stub0 !== undefined) {
+      const st = await stub.admin.stats();
+      const d = (k: 'requests_total' | 'accepted' | 'dup' | 'conflict') => st[k] - stub0[k];
+      notes.push(
+        `ledger stub (measured window): ${d('requests_total')} requests, ${d('accepted')} accepted, ${d('dup')} dup, ` +
+          `${d('conflict')} conflict (${fmt(d('accepted') / Math.max(1, rec.count200))} parts per 200)`,
+      );
+    }
     return {
       metrics: {
         runs_per_s: rec.count200 / (result.duration || wall),
@@ -620,13 +673,14 @@ async function warmM(duration: number, connections: number, signing?: Signing): 
         replays,
         srv_cpu_pct: used.srv,
         cli_cpu_pct: used.cli,
+        stub_cpu_pct: used.stub,
         rss_hwm_mib: mem.hwmMiB,
         rss_mib: mem.rssMiB,
       },
       statuses: rec.statusText(),
       notes,
     };
-  }, signing?.env ?? {});
+  }, env);
 }
 
 async function replay(duration: number, connections: number): Promise<RunOutcome> {
@@ -867,6 +921,7 @@ const LABELS: Record<string, string> = {
   errors: 'errs',
   srv_cpu_pct: 'srv_cpu%',
   cli_cpu_pct: 'cli_cpu%',
+  stub_cpu_pct: 'stub_cpu%',
   rss_hwm_mib: 'HWM_MiB',
   rss_mib: 'RSS_MiB',
   listen_ms: 'listen',
@@ -876,7 +931,7 @@ const LABELS: Record<string, string> = {
 const LEGEND =
   'times in ms (p50/p95/p99/max: 200s only, client side); srv_http / srv_pool: server mean per 200 from /metrics ' +
   '(whole request / pool queue + compute); unfin: unanswered when the load stopped, unfin_age: the oldest one\'s wait; ' +
-  'cpu in % of one core (server process, this client); HWM/RSS: server VmHWM/VmRSS at the end';
+  'cpu in % of one core (server process, this client, the ledger stub process); HWM/RSS: server VmHWM/VmRSS at the end';
 
 function printTable(runs: RunOutcome[], med: Metrics, labels?: string[], medians?: [string, Metrics][]): void {
   const keys = Object.keys(runs[0]?.metrics ?? {});
@@ -899,7 +954,8 @@ const budgetS =
     selected.reduce((sum, s) => {
       const c = cfg(s);
       const setup = { 'readyz-spawn': 35, 'warm-m': 240, replay: 90, 'cold-s': 120 + c.duration * 3, pq: 240 }[s];
-      return sum + c.runs * (s === 'pq' ? 2 : 1) * (c.duration + setup);
+      const perRound = s === 'pq' ? 2 : s === 'warm-m' ? (ledgers?.length ?? 1) : 1;
+      return sum + c.runs * perRound * (c.duration + setup);
     }, 0);
 const watchdog = setTimeout(() => {
   process.stderr.write(`bench-http: global timeout after ${budgetS} s; killing the server\n`);
@@ -968,6 +1024,46 @@ function reportPq(r: { off: RunOutcome[]; on: RunOutcome[]; keyIds: string[] }, 
   };
 }
 
+/**
+ * warm-m once per --ledger mode in each round, back to back; prints every run, the medians per mode
+ * and, against `none`, the paired per-round deltas and issue 4's budget (≤ 10 % fewer runs/s).
+ */
+async function reportLedgers(modes: LedgerMode[], c: { connections: number; duration: number; runs: number }) {
+  const byMode = new Map<LedgerMode, RunOutcome[]>(modes.map((m) => [m, []]));
+  const runs: RunOutcome[] = [];
+  const labels: string[] = [];
+  for (let r = 0; r < c.runs; r++) {
+    for (const mode of modes) {
+      const run = await warmM(c.duration, c.connections, undefined, mode);
+      byMode.get(mode)?.push(run);
+      runs.push(run);
+      labels.push(`${r + 1} ${mode}`);
+    }
+  }
+  const medians = modes.map((m) => [`median ${m}`, medianOf(byMode.get(m) ?? [])] as [string, Metrics]);
+  printTable(runs, medians[0]?.[1] ?? {}, labels, medians);
+  for (const note of new Set(runs.flatMap((x) => x.notes ?? []))) out(`  note: ${note}`);
+  const summary: Record<string, unknown> = {
+    connections: c.connections,
+    duration_s: c.duration,
+    runs: runs.map((x, i) => ({ ledger: labels[i], ...x.metrics, statuses: x.statuses })),
+    median: Object.fromEntries(modes.map((m, i) => [m, medians[i]?.[1]])),
+  };
+  const base = byMode.get('none');
+  const healthy = byMode.get('healthy');
+  if (base !== undefined && healthy !== undefined) {
+    const paired = (k: string) => median(base.map((b, i) => pct(healthy[i]?.metrics[k] as number, b.metrics[k] as number)));
+    const delta = { runs_per_s_delta_pct: paired('runs_per_s'), p95_delta_pct: paired('p95_ms') };
+    const sign = (v: number) => `${v > 0 ? '+' : ''}${fmt(v)}`;
+    out(`  healthy ledger vs none (median of ${base.length} paired round${base.length > 1 ? 's' : ''}): runs/s ${sign(delta.runs_per_s_delta_pct)} %, p95 ${sign(delta.p95_delta_pct)} %`);
+    const met = delta.runs_per_s_delta_pct >= -10;
+    out(`  target issue 4 (a healthy ledger costs ≤ 10 % of warm-m runs/s): ${sign(delta.runs_per_s_delta_pct)} % → ${met ? 'met' : 'NOT met'}`);
+    summary.delta = delta;
+    summary.targets = [{ metric: 'runs_per_s_delta_pct', op: '>=', value: -10, label: 'healthy ledger ≤ 10 % fewer runs/s', measured: delta.runs_per_s_delta_pct, met }];
+  }
+  return summary;
+}
+
 async function main(): Promise<void> {
   const load = loadavg().map((x) => x.toFixed(2)).join(' ');
   const envNote = Object.entries(SERVER_ENV_DEFAULTS)
@@ -988,6 +1084,10 @@ async function main(): Promise<void> {
     );
     if (name === 'pq') {
       summary[name] = reportPq(await pq(c.duration, c.connections, c.runs), c);
+      continue;
+    }
+    if (name === 'warm-m' && ledgers !== undefined) {
+      summary[name] = await reportLedgers(ledgers, c);
       continue;
     }
     const runs: RunOutcome[] = [];

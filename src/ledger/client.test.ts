@@ -257,3 +257,47 @@ test('a request deadline passing during a retry backoff ends the send at the dea
   assert.ok(elapsed < 1_000, `no sleeping past the deadline: took ${elapsed.toFixed(0)} ms for a 120 ms deadline`);
   assert.equal(stub.stats().requests_total, 1, 'nothing sent after the deadline');
 });
+
+test('consecutive sends reuse one keep-alive connection and post the exact part bytes', LIMIT, async (t) => {
+  const bodies: Buffer[] = [];
+  let connections = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks));
+      res.writeHead(201, { 'content-type': 'application/json' }).end('{"result":"accepted"}');
+    });
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const client = clientFor({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  const parts = runParts('reuse', 5_000);
+  for (const part of parts) assert.equal((await client.send(part, 'c')).result, 'accepted');
+  assert.equal(parts.length, 2);
+  assert.deepEqual(bodies, parts.map((p) => Buffer.from(p.body)));
+  assert.equal(connections, 1);
+});
+
+test('an answer that stalls after its headers is cut at the attempt budget, retried, and reported unknown', LIMIT, async (t) => {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(201, { 'content-length': '100' }).write('{"res'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const seen: boolean[] = [];
+  const r = await clientFor({ url }, { maxRetries: 1, attemptMs: 150, observe: (_ms, answered) => seen.push(answered) }).send(onePart('stall'), 'c');
+  assert.equal(r.result, 'unknown');
+  assert.equal(r.attempts, 2);
+  assert.match('error' in r ? r.error : '', /timeout/);
+  assert.deepEqual(seen, [false, false]);
+  // Bounded by the request's own deadline instead, the same stall is that deadline passing.
+  const late = await clientFor({ url }, { attemptMs: 5_000 }).send(onePart('stall-2'), 'c', Date.now() + 150);
+  assert.equal(late.result, 'deadline');
+});

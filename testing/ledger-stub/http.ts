@@ -4,10 +4,57 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export class BodyTooLarge extends Error {}
 
-/** Reads the whole body, refusing more than `limit` bytes (declared or actual). */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Buffers for request bodies, reused. Every part the stub receives is ~250 KB: a fresh buffer for
+ * each costs page faults and, through V8's accounting of external memory, a full GC every few dozen
+ * parts, a fifth of the stub's CPU in the loopback benchmarks (PERFORMANCE.md, Settlement).
+ */
+export class BodyPool {
+  readonly #free: Buffer[] = [];
+  /** The allocations this pool made: only those may come back (a small Buffer shares its memory). */
+  readonly #mine = new WeakSet<ArrayBufferLike>();
+
+  /** `keep` free buffers at most, none above `largest` bytes (a rare huge body is not kept). */
+  constructor(
+    private readonly keep = 8,
+    private readonly largest = 2 * 1024 * 1024,
+  ) {}
+
+  /** `size` bytes of a free allocation, or of a new one (at least 256 KiB, so parts fit). */
+  take(size: number): Buffer {
+    if (size > this.largest) return Buffer.allocUnsafeSlow(size);
+    const i = this.#free.findIndex((b) => b.length >= size);
+    const whole = i < 0 ? Buffer.allocUnsafeSlow(Math.max(size, 256 * 1024)) : (this.#free.splice(i, 1)[0] as Buffer);
+    this.#mine.add(whole.buffer);
+    return whole.subarray(0, size);
+  }
+
+  /** Takes back a buffer from `take` once nothing reads it any more; anything else is ignored. */
+  give(body: Buffer): void {
+    if (!this.#mine.has(body.buffer) || this.#free.length >= this.keep) return;
+    this.#free.push(Buffer.from(body.buffer, 0, body.buffer.byteLength));
+  }
+}
+
+/**
+ * Reads the whole body, refusing more than `limit` bytes (declared or actual). With a `pool`, a
+ * body of declared length is read into one of its buffers, for the caller to give back.
+ */
+export async function readBody(req: IncomingMessage, limit: number, pool?: BodyPool): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new BodyTooLarge();
+  // With a Content-Length, Node delivers exactly that many bytes, or the request fails.
+  if (pool !== undefined && declared > 0) {
+    const body = pool.take(declared);
+    let size = 0;
+    try {
+      for await (const chunk of req as AsyncIterable<Buffer>) size += chunk.copy(body, size);
+    } catch (err) {
+      pool.give(body);
+      throw err;
+    }
+    return body;
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {

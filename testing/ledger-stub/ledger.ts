@@ -6,8 +6,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { applyPatch, createRng, decide, drawFate, noFaults, parseFaultsPatch, type Faults, type Rng } from './faults.js';
-import { BodyTooLarge, header, pause, readBody, sendJson, sendTooLarge } from './http.js';
+import { applyPatch, createRng, decide, drawFate, noFaults, parseFaultsPatch, type Faults, type Rng, type Verdict } from './faults.js';
+import { BodyPool, BodyTooLarge, header, pause, readBody, sendJson, sendTooLarge } from './http.js';
 import { readIntent } from './intent.js';
 import { PartStore, zeroCounters, type Counters, type PartFilter, type PartRecord } from './store.js';
 
@@ -37,6 +37,7 @@ export class Ledger {
   readonly #tokenDigest: Buffer | null;
   readonly #startedAt = performance.now();
   readonly #store = new PartStore();
+  readonly #bodies = new BodyPool();
   #counters = zeroCounters();
   #rng: Rng;
   #faults: Faults;
@@ -95,14 +96,22 @@ export class Ledger {
 
     let body: Buffer;
     try {
-      body = await readBody(req, MAX_INTENT_BYTES);
+      body = await readBody(req, MAX_INTENT_BYTES, this.#bodies);
     } catch (err) {
       if (!(err instanceof BodyTooLarge)) return; // the client went away mid-body
       counters.bad_request += 1;
       sendTooLarge(res);
       return;
     }
+    try {
+      await this.#answerIntent(req, res, counters, verdict, body);
+    } finally {
+      this.#bodies.give(body);
+    }
+  }
 
+  /** The rest of handleIntent once the body is read; `counters` are those of the request's arrival. */
+  async #answerIntent(req: IncomingMessage, res: ServerResponse, counters: Counters, verdict: Verdict, body: Buffer): Promise<void> {
     if (verdict.action === 'hang') {
       // No timer, no answer: the socket lives until the client gives up or the stub closes.
       counters.hung += 1;

@@ -2,6 +2,7 @@
 // the process: no timer outlives the request it was delaying.
 
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLedgerStub } from './server.js';
@@ -37,6 +38,28 @@ test('an in-process stub accepts, dedupes and reports through its programmatic A
   assert.equal(stub.faults().down, true);
   stub.reset();
   assert.equal(stub.stats().requests_total, 0);
+});
+
+test('concurrent intents each keep their own bytes while bodies are read into reused buffers', LIMIT, async (t) => {
+  const stub = await startLedgerStub({ faults: { latency_ms: { min: 0, max: 20 } } });
+  t.after(() => stub.close());
+  const body = (i: number) =>
+    JSON.stringify({ part_id: `p-${i}`, credits: Array.from({ length: 2_000 + i }, (_, k) => ({ actor: `a${k}`, amount_minor: String(i) })) });
+  for (let round = 0; round < 3; round++) {
+    const ids = Array.from({ length: 8 }, (_, i) => round * 8 + i);
+    const answers = await Promise.all(
+      ids.map((i) =>
+        fetch(`${stub.url}/v1/intents`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': `p-${i}` }, body: body(i) }),
+      ),
+    );
+    assert.deepEqual(answers.map((r) => r.status), ids.map(() => 201));
+  }
+  for (const p of stub.parts()) {
+    const i = Number(p.part_id.slice(2));
+    assert.equal(p.body_sha256, createHash('sha256').update(body(i)).digest('hex'));
+    assert.equal(p.sum_minor, String(i * (2_000 + i)));
+  }
+  assert.equal(stub.parts().length, 24);
 });
 
 test('refuses a host other than loopback', async () => {
