@@ -88,14 +88,14 @@ static void hash_prefixed(uint8_t prefix, const uint8_t *data, size_t len, uint8
  * exactly once (volatile), so offsets in a SharedArrayBuffer that another thread rewrites during
  * the call can change the digests but never move a range past the check that admitted it.
  */
-static bool hash_leaves(const uint8_t *bytes, size_t len, const uint32_t *offsets, size_t count, uint8_t *level) {
+static bool hash_leaves(const uint8_t *bytes, size_t len, const uint32_t *offsets, size_t count, size_t separator, uint8_t *level) {
   const volatile uint32_t *offs = offsets;
   size_t start = offs[0];
   if (start > len) return false;
   for (size_t i = 0; i < count; i++) {
     size_t end = offs[i + 1];
-    if (end < start || end > len) return false;
-    hash_prefixed(LEAF_PREFIX, bytes + start, end - start, level + i * DIGEST_LEN);
+    if (end < start || end > len || end - start < separator) return false;
+    hash_prefixed(LEAF_PREFIX, bytes + start, end - start - separator, level + i * DIGEST_LEN);
     start = end;
   }
   return true;
@@ -171,6 +171,8 @@ struct ranges {
   size_t len;
   const uint32_t *offsets;
   size_t count;
+  /** Bytes at the end of each range that are not part of its leaf (e.g. a JSON comma). */
+  size_t separator;
 };
 
 /** Reads (bytes: Uint8Array, offsets: Uint32Array, count) from argv[0..3). */
@@ -203,6 +205,7 @@ static bool read_ranges(napi_env env, napi_value *argv, struct ranges *r) {
   // Empty or detached buffers may have no data pointer; offsets into them are all 0 if valid.
   r->bytes = bytes != NULL ? bytes : EMPTY;
   r->offsets = offsets;
+  r->separator = 0;
   return true;
 }
 
@@ -224,9 +227,9 @@ static uint8_t *leaf_level(napi_env env, const struct ranges *r) {
     napi_throw_range_error(env, NULL, "not enough memory for a tree of this many leaves");
     return NULL;
   }
-  if (!hash_leaves(r->bytes, r->len, r->offsets, r->count, level)) {
+  if (!hash_leaves(r->bytes, r->len, r->offsets, r->count, r->separator, level)) {
     free(level);
-    napi_throw_range_error(env, NULL, "offsets must be non-decreasing and within bytes");
+    napi_throw_range_error(env, NULL, "offsets must be non-decreasing and within bytes, each range at least its separator long");
     return NULL;
   }
   return level;
@@ -234,13 +237,25 @@ static uint8_t *leaf_level(napi_env env, const struct ranges *r) {
 
 // ---- exports
 
-/** root(bytes, offsets, count): the 32-byte MTH of the leaves; b3("") for count 0. */
+/** root(bytes, offsets, count[, separator]): the 32-byte MTH of the leaves; b3("") for count 0. */
 static napi_value root(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   struct ranges r;
   if (!read_ranges(env, argv, &r)) return NULL;
+  // Optional separator: absent or undefined is 0, else an integer 0..255.
+  napi_valuetype sep_type = napi_undefined;
+  if (argc >= 4 && !ok(env, napi_typeof(env, argv[3], &sep_type))) return NULL;
+  if (sep_type != napi_undefined) {
+    double sep = -1;
+    if (sep_type == napi_number && !ok(env, napi_get_value_double(env, argv[3], &sep))) return NULL;
+    if (!(sep >= 0 && sep <= 255) || (double)(size_t)sep != sep) {
+      napi_throw_range_error(env, NULL, "separator must be an integer from 0 to 255");
+      return NULL;
+    }
+    r.separator = (size_t)sep;
+  }
   uint8_t digest[DIGEST_LEN];
   if (r.count == 0) {
     // Still checks offsets[0] against bytes, as for any other tree.

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { intentParts } from './intents.js';
 import { canonicalize } from './jcs.js';
 import { partId } from './keys.js';
-import type { ManifestHead } from './manifest.js';
+import { type ManifestHead, buildManifest } from './manifest.js';
 
 const head = {
   run_key: 'b3:6f622f2e190b8bad182a928204d6cab66b7e44e1f8372bb51a82facf14a462bb',
@@ -50,4 +50,23 @@ test('splicing an attestation into a built part gives exactly the body built wit
   const plain = intentParts(head, credits(5000));
   const signed = intentParts(head, credits(5000), attestation);
   plain.forEach((p, i) => assert.deepEqual(withAttestation(p, attestation).body, signed[i]?.body));
+});
+
+test("parts built from a manifest's leaves equal parts built from the credits as objects", () => {
+  // Non-ASCII and escaped actors too: the leaves are copied as bytes, the objects canonicalised.
+  const actors = ['a"quote', 'b\\back', 'c-ascii', 'dé', 'e😀'];
+  const payees = Array.from({ length: 4096 + 7 }, (_, i) => ({ actor: `${actors[i % 5]}${String(i).padStart(5, '0')}`, amount: BigInt(i + 1) }));
+  payees.sort((x, y) => (Buffer.compare(Buffer.from(x.actor), Buffer.from(y.actor))));
+  const calc = {
+    counts: { actors: payees.length, events: 0, ignoredEvents: 0, excludedActors: 0, payees: payees.length },
+    totals: { poolInput: 0n, pool: 0n, payout: 0n, residual: 0n, capped: 0n, belowMin: 0n, roundingDust: 0n },
+    payees: payees.map((p, index) => ({ ...p, index, score: 1n })),
+    arithmetic: 'number' as const,
+  };
+  const ref = { epochId: 'e', inputsCid: head.commitment, policyId: 'p', policyHash: head.commitment, window: { startMs: 0, endMs: 1 } };
+  const m = buildManifest(ref, calc);
+  const fromLeaves = intentParts(head, m.leaves);
+  const fromObjects = intentParts(head, payees.map((p) => ({ actor: p.actor, amount_minor: String(p.amount) })));
+  assert.equal(fromLeaves.length, 2);
+  fromLeaves.forEach((p, i) => assert.deepEqual(Buffer.from(p.body).toString(), Buffer.from(fromObjects[i]?.body as Uint8Array).toString()));
 });

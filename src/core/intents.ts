@@ -23,12 +23,13 @@ const encoder = new TextEncoder();
 
 /**
  * Credits are given in payee order, preferably as the manifest's leaves (their JCS
- * `{"actor","amount_minor"}` bytes), so a part's credits are copied as byte ranges in JCS member
- * order without re-serialising 10k objects; plain objects are canonicalised first.
+ * `{"actor","amount_minor"}` bytes, each followed by a comma), so a part's credits are one copied
+ * range of bytes, in JCS member order, without re-serialising 10k objects; plain objects are
+ * canonicalised into that layout first.
  * No part for a run without payees (SPEC §7: "none for a run with no payees").
  */
 export function intentParts(head: ManifestHead, given: Texts | readonly Credit[], attestation?: unknown): IntentPart[] {
-  const credits = 'offsets' in given ? given : encodeEach(given.map((c) => canonicalize(c)));
+  const credits = 'offsets' in given ? given : encodeEach(given.map((c) => `${canonicalize(c)},`));
   const n = credits.offsets.length - 1;
   const count = Math.ceil(n / PART_SIZE);
   const parts: IntentPart[] = [];
@@ -42,20 +43,13 @@ export function intentParts(head: ManifestHead, given: Texts | readonly Credit[]
     );
     const first = index * PART_SIZE;
     const last = Math.min(n, first + PART_SIZE);
+    // This part's credits with the commas between them, without the last one's.
     const from = credits.offsets[first] as number;
-    const to = credits.offsets[last] as number;
-    // The credits are adjacent in `credits.bytes`; only the commas between them are added.
-    const body = new Uint8Array(open.length + (to - from) + (last - first - 1) + close.length);
+    const to = (credits.offsets[last] as number) - 1;
+    const body = new Uint8Array(open.length + (to - from) + close.length);
     body.set(open, 0);
-    let at = open.length;
-    for (let i = first; i < last; i++) {
-      if (i > first) body[at++] = 0x2c; // ,
-      const a = credits.offsets[i] as number;
-      const b = credits.offsets[i + 1] as number;
-      body.set(credits.bytes.subarray(a, b), at);
-      at += b - a;
-    }
-    body.set(close, at);
+    body.set(credits.bytes.subarray(from, to), open.length);
+    body.set(close, open.length + (to - from));
     parts.push({ partId: id, index, count, body });
   }
   return parts;

@@ -26,7 +26,11 @@ export interface Manifest {
   commitment: string;
   payoutsRoot: string;
   runKey: string;
-  /** JCS `{"actor","amount_minor"}` of each payee, in payee order: the leaf data and the credits. */
+  /**
+   * JCS `{"actor","amount_minor"}` of each payee, in payee order, each followed by a comma: the
+   * leaf data (without its comma) and the credits, so any run of them is a JSON array's body
+   * plus one trailing comma, copied into a ledger part in one piece.
+   */
   leaves: Texts;
 }
 
@@ -51,7 +55,7 @@ const LEAF_OPEN = encoder.encode('{"actor":');
 const LEAF_AMOUNT = encoder.encode(',"amount_minor":"');
 const ENTRY_SCORE = encoder.encode('","score":"');
 // Bytes of a leaf and of an entry besides the quoted name and the digits (see writeLeaves/writeEntries).
-const LEAF_FIXED = LEAF_OPEN.length + LEAF_AMOUNT.length + 2;
+const LEAF_FIXED = LEAF_OPEN.length + LEAF_AMOUNT.length + 3;
 const ENTRY_FIXED = LEAF_OPEN.length + LEAF_AMOUNT.length + ENTRY_SCORE.length + 2;
 
 /**
@@ -86,7 +90,7 @@ export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts): Ma
 
   const leaves: Texts = { bytes: new Uint8Array(leafBytes), offsets: new Uint32Array(n + 1) };
   writeLeaves(leaves, src, nameAt, amounts);
-  const root = formatDigest(merkleRootOfRanges(leaves.bytes, leaves.offsets, n));
+  const root = formatDigest(merkleRootOfRanges(leaves.bytes, leaves.offsets, n, 1));
 
   const c = calc.counts;
   const t = calc.totals;
@@ -122,7 +126,7 @@ export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts): Ma
   return { bytes, commitment, payoutsRoot: root, runKey: key, leaves };
 }
 
-/** Fills `leaves` with `{"actor":<name>,"amount_minor":"<amount>"}` per payee. */
+/** Fills `leaves` with `{"actor":<name>,"amount_minor":"<amount>"},` per payee. */
 function writeLeaves(leaves: Texts, names: Texts, nameAt: (i: number) => number, amounts: readonly string[]): void {
   const out = leaves.bytes;
   let at = 0;
@@ -134,15 +138,16 @@ function writeLeaves(leaves: Texts, names: Texts, nameAt: (i: number) => number,
     at = digits(out, at, amounts[i] as string);
     out[at++] = 0x22; // "
     out[at++] = 0x7d; // }
+    out[at++] = 0x2c; // ,
     leaves.offsets[i + 1] = at;
   }
 }
 
-/** Writes the payouts array's entries: each leaf without its `}`, then `,"score":"<score>"}`. */
+/** Writes the payouts array's entries: each leaf without its `"},`, then `","score":"<score>"}`. */
 function writeEntries(out: Uint8Array, at: number, leaves: Texts, scores: readonly string[]): number {
   for (let i = 0; i < scores.length; i++) {
     if (i > 0) out[at++] = 0x2c; // ,
-    at = copy(out, at, leaves.bytes, leaves.offsets[i] as number, (leaves.offsets[i + 1] as number) - 2);
+    at = copy(out, at, leaves.bytes, leaves.offsets[i] as number, (leaves.offsets[i + 1] as number) - 3);
     at = put(out, at, ENTRY_SCORE);
     at = digits(out, at, scores[i] as string);
     out[at++] = 0x22; // "

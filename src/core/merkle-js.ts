@@ -38,15 +38,25 @@ function checkRanges(bytes: unknown, offsets: unknown, count: unknown): void {
   if (offsets.length !== count + 1) throw new RangeError('offsets must have count + 1 entries');
 }
 
-/** The leaf level of leaves bytes[offsets[i] .. offsets[i+1]); arguments already checked. */
-function leafLevelOfRanges(bytes: Uint8Array, offsets: Uint32Array, count: number): Uint8Array {
+function checkSeparator(separator: unknown): void {
+  if (typeof separator !== 'number' || !Number.isInteger(separator) || separator < 0 || separator > 255) {
+    throw new RangeError('separator must be an integer from 0 to 255');
+  }
+}
+
+/**
+ * The leaf level of leaves bytes[offsets[i] .. offsets[i+1] − separator), arguments already
+ * checked: each range may end with `separator` bytes that are not part of its leaf.
+ */
+function leafLevelOfRanges(bytes: Uint8Array, offsets: Uint32Array, count: number, separator = 0): Uint8Array {
   const level = new Uint8Array(count * DIGEST_LEN);
   let start = offsets[0]!;
   if (start > bytes.length) throw new RangeError('offsets must be non-decreasing and within bytes');
   for (let i = 0; i < count; i++) {
     const end = offsets[i + 1]!;
     if (end < start || end > bytes.length) throw new RangeError('offsets must be non-decreasing and within bytes');
-    blake3PrefixedInto(LEAF_PREFIX, bytes, start, end - start, level, i * DIGEST_LEN);
+    if (end - start < separator) throw new RangeError('a range is shorter than its separator');
+    blake3PrefixedInto(LEAF_PREFIX, bytes, start, end - start - separator, level, i * DIGEST_LEN);
     start = end;
   }
   return level;
@@ -97,10 +107,11 @@ export function auditPathJs(leaves: readonly Uint8Array[], index: number): Uint8
   return pathOfLevel(leafLevel(leaves), leaves.length, index);
 }
 
-/** merkleRootJs of the leaves bytes[offsets[i] .. offsets[i+1]), i < count. */
-export function merkleRootOfRangesJs(bytes: Uint8Array, offsets: Uint32Array, count: number): Uint8Array {
+/** merkleRootJs of the leaves bytes[offsets[i] .. offsets[i+1] − separator), i < count. */
+export function merkleRootOfRangesJs(bytes: Uint8Array, offsets: Uint32Array, count: number, separator = 0): Uint8Array {
   checkRanges(bytes, offsets, count);
-  const level = leafLevelOfRanges(bytes, offsets, count);
+  checkSeparator(separator);
+  const level = leafLevelOfRanges(bytes, offsets, count, separator);
   return count === 0 ? blake3(new Uint8Array(0)) : rootOfLevel(level, count);
 }
 

@@ -57,13 +57,15 @@ function digests(flat: Uint8Array): Uint8Array[] {
 }
 
 /**
- * MTH of the leaves bytes[offsets[i] .. offsets[i+1]) for i < count (offsets has count + 1
- * non-decreasing entries within bytes; anything else throws a TypeError or RangeError). Equals
- * merkleRoot of the same leaves; the empty tree's root is b3("").
+ * MTH of the leaves bytes[offsets[i] .. offsets[i+1] − separator) for i < count (offsets has
+ * count + 1 non-decreasing entries within bytes; anything else throws a TypeError or RangeError).
+ * Equals merkleRoot of the same leaves; the empty tree's root is b3(""). A separator lets the
+ * leaves sit in a buffer as a JSON array's elements ("leaf,leaf,…"), which the ledger parts copy
+ * in one piece (manifest.ts).
  */
-export function merkleRootOfRanges(bytes: Uint8Array, offsets: Uint32Array, count: number): Uint8Array {
+export function merkleRootOfRanges(bytes: Uint8Array, offsets: Uint32Array, count: number, separator = 0): Uint8Array {
   const addon = nativeAddon();
-  return addon === null ? merkleRootOfRangesJs(bytes, offsets, count) : addon.root(bytes, offsets, count);
+  return addon === null ? merkleRootOfRangesJs(bytes, offsets, count, separator) : addon.root(bytes, offsets, count, separator);
 }
 
 /** auditPath of the leaves bytes[offsets[i] .. offsets[i+1]), checked like merkleRootOfRanges. */

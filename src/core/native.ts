@@ -6,8 +6,8 @@ import { createRequire } from 'node:module';
 
 /** The addon's functions. Each checks its arguments and throws a TypeError or RangeError. */
 export interface NativeAddon {
-  /** MTH over the leaves bytes[offsets[i] .. offsets[i+1]), i < count (offsets has count + 1 entries). */
-  root(bytes: Uint8Array, offsets: Uint32Array, count: number): Uint8Array;
+  /** MTH over the leaves bytes[offsets[i] .. offsets[i+1] − separator), i < count (offsets has count + 1 entries). */
+  root(bytes: Uint8Array, offsets: Uint32Array, count: number, separator?: number): Uint8Array;
   /** PATH(index) over the same leaves: its digests back to back, from the leaf level up. */
   auditPath(bytes: Uint8Array, offsets: Uint32Array, count: number, index: number): Uint8Array;
   /** FIPS 204 ML-DSA-65 hedged signature of `message` under `context` (≤ 255 bytes). */

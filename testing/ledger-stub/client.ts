@@ -23,6 +23,8 @@ export interface SpawnLedgerStubOptions {
   args?: string[];
   /** How long to wait for the listening line; default 10 s. */
   startupTimeoutMs?: number;
+  /** Runs the stub under `nice -n <nice>` (every thread of it), e.g. 19 to give it only idle CPU. */
+  nice?: number;
 }
 
 export interface LedgerStubAdmin {
@@ -63,7 +65,9 @@ export async function spawnLedgerStub(opts: SpawnLedgerStubOptions = {}): Promis
   if (opts.faults !== undefined) args.push('--faults', JSON.stringify(opts.faults));
   args.push(...(opts.args ?? []));
 
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  // nice(1) execs node in place, so the child's pid is the stub's.
+  const [cmd, argv] = opts.nice === undefined ? [process.execPath, args] : ['nice', ['-n', String(opts.nice), process.execPath, ...args]];
+  const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   track(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stderr = '';
