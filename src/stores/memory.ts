@@ -27,8 +27,15 @@ export class MemoryStores implements Stores {
   private readonly inputs = new Map<string, StoredInputs>();
   private readonly policies = new Map<string, StoredPolicy>();
   private readonly epochs = new Map<string, EpochRecord>();
-  /** Insertion order is publication order, which is the drain order. */
+  /**
+   * Parts not yet settled; insertion order is publication order, which is the drain order. A part
+   * leaves when it settles, so claims never walk the history, and its body (~234 KB at 4096
+   * credits) is released: nothing sends it again.
+   */
   private readonly outbox = new Map<string, Row>();
+  /** Every part, settled or not, by id and by epoch, for its ledger state. */
+  private readonly parts = new Map<string, Row>();
+  private readonly byEpoch = new Map<string, Row[]>();
   private bytes = 0;
 
   constructor(
@@ -74,8 +81,8 @@ export class MemoryStores implements Stores {
     if (existing !== undefined) return { created: false, record: existing };
     this.reserve(record.manifest.length + (record.attestation?.length ?? 0) + parts.reduce((n, p) => n + p.body.length, 0));
     this.epochs.set(record.epochId, record);
-    for (const part of parts) {
-      this.outbox.set(part.partId, {
+    const rows = parts.map(
+      (part): Row => ({
         part,
         partId: part.partId,
         epochId: part.epochId,
@@ -86,8 +93,13 @@ export class MemoryStores implements Stores {
         lastError: null,
         leaseOwner: lease?.owner ?? null,
         leaseUntil: lease === undefined ? 0 : this.now() + lease.ms,
-      });
+      }),
+    );
+    for (const row of rows) {
+      this.outbox.set(row.partId, row);
+      this.parts.set(row.partId, row);
     }
+    if (rows.length > 0) this.byEpoch.set(record.epochId, rows);
     return { created: true, record };
   }
 
@@ -96,7 +108,7 @@ export class MemoryStores implements Stores {
     const out: OutboxPart[] = [];
     for (const row of this.outbox.values()) {
       if (out.length >= limit) break;
-      if (!states.includes(row.state) || FINAL_STATES.includes(row.state) || row.leaseUntil > now) continue;
+      if (!states.includes(row.state) || row.leaseUntil > now) continue;
       row.leaseOwner = owner;
       row.leaseUntil = now + leaseMs;
       out.push(row.part);
@@ -109,7 +121,7 @@ export class MemoryStores implements Stores {
     const out: OutboxPart[] = [];
     for (const id of partIds) {
       const row = this.outbox.get(id);
-      if (row === undefined || FINAL_STATES.includes(row.state) || (row.leaseUntil > now && row.leaseOwner !== owner)) continue;
+      if (row === undefined || (row.leaseUntil > now && row.leaseOwner !== owner)) continue;
       row.leaseOwner = owner;
       row.leaseUntil = now + leaseMs;
       out.push(row.part);
@@ -118,14 +130,21 @@ export class MemoryStores implements Stores {
   }
 
   async settlePart(partId: string, owner: string, state: PartState, attemptsAdded: number, lastError: string | null): Promise<void> {
-    const row = this.outbox.get(partId);
+    const row = this.parts.get(partId);
     if (row === undefined) return;
     row.attempts += attemptsAdded;
     row.lastError = lastError;
-    if (!FINAL_STATES.includes(row.state)) row.state = state;
+    // Final states are never left; a late answer is still counted.
+    if (!this.outbox.has(partId)) return;
+    row.state = state;
     if (row.leaseOwner === owner) {
       row.leaseOwner = null;
       row.leaseUntil = 0;
+    }
+    if (FINAL_STATES.includes(state)) {
+      this.outbox.delete(partId);
+      this.bytes -= row.part.body.length;
+      row.part = { ...row.part, body: new Uint8Array(0) };
     }
   }
 
@@ -141,18 +160,23 @@ export class MemoryStores implements Stores {
   }
 
   async partsOf(epochId: string): Promise<PartStatus[]> {
-    const out: PartStatus[] = [];
-    for (const r of this.outbox.values()) {
-      if (r.epochId === epochId) {
-        out.push({ partId: r.partId, epochId: r.epochId, index: r.index, count: r.count, state: r.state, attempts: r.attempts, lastError: r.lastError });
-      }
-    }
-    return out.sort((a, b) => a.index - b.index);
+    // Published in index order.
+    return (this.byEpoch.get(epochId) ?? []).map((r) => ({
+      partId: r.partId,
+      epochId: r.epochId,
+      index: r.index,
+      count: r.count,
+      state: r.state,
+      attempts: r.attempts,
+      lastError: r.lastError,
+    }));
   }
 
   async countParts(states: readonly PartState[]): Promise<number> {
     let n = 0;
-    for (const r of this.outbox.values()) if (states.includes(r.state)) n++;
+    // Unsettled states only: the open parts are enough (that is how the service asks).
+    const rows = states.some((s) => FINAL_STATES.includes(s)) ? this.parts.values() : this.outbox.values();
+    for (const r of rows) if (states.includes(r.state)) n++;
     return n;
   }
 
