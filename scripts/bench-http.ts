@@ -45,7 +45,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { percentile, pmap, policyVariant } from './bench-kit.js';
+import { cpuSecondsOf, percentile, pmap, policyVariant } from './bench-kit.js';
 import { type Scale, generate } from '../src/gen/generate.js';
 import { type SpawnedLedgerStub, spawnLedgerStub } from '../testing/ledger-stub/client.js';
 
@@ -277,7 +277,6 @@ const meanMs = (sum: number, count: number) => (count > 0 ? (1000 * sum) / count
 // The server process. Every spawned child is tracked so that any way out of this process kills it.
 
 const live = new Set<ChildProcess>();
-const CLK_TCK = 100; // USER_HZ: 100 on every Linux ABI Node supports
 const SERVER_ENV_DEFAULTS = { TENANT_RPS_MAX: '1000000', MEMORY_STORE_MAX_BYTES: String(4 * 2 ** 30) };
 
 class Server {
@@ -403,17 +402,6 @@ class Server {
   }
 }
 
-/** CPU seconds (user + system, all threads) process `pid` has used so far. */
-function cpuSecondsOf(pid: number): number {
-  try {
-    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return Number.NaN;
-  }
-}
 
 /** Runs body against a fresh server and always stops it. */
 async function withServer<T>(body: (s: Server) => Promise<T>, env: Record<string, string | undefined> = {}): Promise<T> {

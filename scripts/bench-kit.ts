@@ -1,6 +1,23 @@
 // Small helpers shared by the benchmark scripts (bench-http runs on import, so it cannot be the
 // place the others import from).
 
+import { readFileSync } from 'node:fs';
+
+/** Kernel clock ticks per second in /proc (USER_HZ: 100 on every Linux ABI Node supports). */
+export const CLK_TCK = 100;
+
+/** CPU seconds (user + system, all threads) process `pid` has used so far; NaN once it is gone. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Nearest-rank percentile (p in 0..100) of `xs`, in any order; NaN when empty. */
 export function percentile(xs: ArrayLike<number>, p: number): number {
   if (xs.length === 0) return Number.NaN;

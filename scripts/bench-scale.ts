@@ -16,7 +16,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generate } from '../src/gen/generate.js';
-import { percentile, pmap, policyVariant } from './bench-kit.js';
+import { CLK_TCK, cpuSecondsOf, percentile, pmap, policyVariant } from './bench-kit.js';
 import { DOWN, type FleetState, UP, readState, runScript, scriptEnv } from '../testing/deploy/fleet.js';
 
 // autocannon (CommonJS, no bundled types): the part of its API used here.
@@ -50,7 +50,6 @@ if (counts.some((n) => !Number.isInteger(n) || n < 1) || !(duration > 0) || !(co
 }
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const JSON_HEADERS = { 'content-type': 'application/json' };
-const CLK_TCK = 100;
 
 
 async function call(url: string, method: string, body?: Uint8Array | string): Promise<Record<string, unknown>> {
@@ -62,23 +61,13 @@ async function call(url: string, method: string, body?: Uint8Array | string): Pr
 
 
 
-/** CPU seconds used so far by a process (all threads). */
-function cpuOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return Number.NaN;
-  }
-}
 /** CPU seconds of every PostgreSQL process (server and backends), by pid. */
 function postgresCpu(): Map<number, number> {
   const m = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') m.set(Number(d), cpuOf(Number(d)));
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') m.set(Number(d), cpuSecondsOf(Number(d)));
     } catch {
       /* exited */
     }
@@ -154,10 +143,10 @@ async function scenario(n: number): Promise<Figures> {
     const lat: number[] = [];
     let next = 0;
     const pool0 = await poolTotals(s);
-    const cpu0 = s.replicas.map((r) => cpuOf(r.pid));
+    const cpu0 = s.replicas.map((r) => cpuSecondsOf(r.pid));
     const pg0 = postgresCpu();
-    const hap0 = cpuOf(s.haproxy.pid);
-    const stub0 = s.ledger.pid === undefined ? 0 : cpuOf(s.ledger.pid);
+    const hap0 = cpuSecondsOf(s.haproxy.pid);
+    const stub0 = s.ledger.pid === undefined ? 0 : cpuSecondsOf(s.ledger.pid);
     const cli0 = process.cpuUsage();
     const busy0 = machineBusy();
     const w0 = performance.now();
@@ -190,10 +179,10 @@ async function scenario(n: number): Promise<Figures> {
     });
     const wall = (performance.now() - w0) / 1000;
     const busy = machineBusy() - busy0;
-    const replicaCpu = s.replicas.reduce((a, r, i) => a + (cpuOf(r.pid) - (cpu0[i] ?? 0)), 0);
+    const replicaCpu = s.replicas.reduce((a, r, i) => a + (cpuSecondsOf(r.pid) - (cpu0[i] ?? 0)), 0);
     const pgCpu = postgresDelta(pg0);
-    const hapCpu = cpuOf(s.haproxy.pid) - hap0;
-    const stubCpu = s.ledger.pid === undefined ? 0 : cpuOf(s.ledger.pid) - stub0;
+    const hapCpu = cpuSecondsOf(s.haproxy.pid) - hap0;
+    const stubCpu = s.ledger.pid === undefined ? 0 : cpuSecondsOf(s.ledger.pid) - stub0;
     const cli = process.cpuUsage(cli0);
     const cliCpu = (cli.user + cli.system) / 1e6;
     const fleet = replicaCpu + pgCpu + hapCpu + stubCpu + cliCpu;
