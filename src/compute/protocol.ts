@@ -66,7 +66,6 @@ export type Task = SealTask | ComputeTask;
 export interface Prepared {
   cid: string;
   tally: Omit<Tally, 'actors'>;
-  actorCount: number;
   /** Raw UTF-8 of each actor id, in actor order. */
   ids: Texts;
   names: Texts;
@@ -78,10 +77,13 @@ export function prepare(cid: string, inputs: Inputs): Prepared {
   return {
     cid,
     tally: { ...rest, q },
-    actorCount: actors.length,
     ids: sharedTexts(encodeEach(actors)),
     names: sharedTexts(quotedNames(actors)),
   };
+}
+
+export function actorCount(p: Prepared): number {
+  return p.ids.offsets.length - 1;
 }
 
 /** The actor ids of prepared inputs as strings (what a worker caches per CID). */
@@ -89,8 +91,8 @@ export function actorIds(p: Prepared): string[] {
   const { bytes, offsets } = p.ids;
   // Buffer.from over the shared memory is a view: nothing is copied before decoding.
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: string[] = new Array<string>(p.actorCount);
-  for (let i = 0; i < p.actorCount; i++) out[i] = buf.toString('utf8', offsets[i] as number, offsets[i + 1] as number);
+  const out: string[] = new Array<string>(actorCount(p));
+  for (let i = 0; i < out.length; i++) out[i] = buf.toString('utf8', offsets[i] as number, offsets[i + 1] as number);
   return out;
 }
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import type { DocLimits } from '../compute/protocol.js';
+import { type DocLimits, actorCount } from '../compute/protocol.js';
 import { parseStrictJson } from '../core/json/parse.js';
 import { manifestPayouts, proveActor } from '../core/proof.js';
 import { formatDocError, formatPath } from '../core/result.js';
@@ -196,7 +196,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal);
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
-    const { actorCount: actors, tally } = r.prepared;
+    const { tally } = r.prepared;
+    const actors = actorCount(r.prepared);
     const created = await stores.putInputs({ cid: r.cid, bytes, actors, events: tally.events });
     deps.cache.set(r.cid, r.prepared);
     return c.json({ inputs_cid: r.cid, bytes: bytes.length, actors, events: tally.events }, created ? 201 : 200);

@@ -10,7 +10,7 @@
 //   6. publish atomically (manifest + binding); a replica that lost the race replays or 409s.
 
 import type { Logger } from 'pino';
-import type { ComputeResult, DocLimits, Prepared } from '../compute/protocol.js';
+import { type ComputeResult, type DocLimits, type Prepared, actorCount } from '../compute/protocol.js';
 import type { Signer } from '../attest/signer.js';
 import { type IntentPart, withAttestation } from '../core/intents.js';
 import { canonicalBytes } from '../core/jcs.js';
@@ -140,7 +140,7 @@ export class EpochService {
     let work: Work;
     if (cached !== undefined) {
       inputs = cached;
-      work = { actors: cached.actorCount, decodeBytes: 0 };
+      work = { actors: actorCount(cached), decodeBytes: 0 };
     } else {
       const stored = await stores.getInputs(req.inputs_cid);
       if (stored === null) throw new AppError('NOT_FOUND', 'no inputs with that CID', { reason: 'unknown_inputs' });
