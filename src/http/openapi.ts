@@ -102,7 +102,7 @@ export function openApiDocument(): Record<string, unknown> {
       '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'alive' } } } },
       '/readyz': { get: { summary: 'Readiness', responses: { 200: { description: 'ready', ...json(readiness) }, 503: { description: 'degraded', ...json(readiness) } } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition' } } } },
-      '/version': { get: { summary: 'Build, profile, limits and calculus version', responses: { 200: { description: 'version' } } } },
+      '/version': { get: { summary: 'Build, profile, limits, calculus version and which native backends are in use', responses: { 200: { description: 'version' } } } },
     },
     'x-error-codes': ERROR_STATUS,
   };
