@@ -80,5 +80,5 @@ USER 1000:1000
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz',{signal:AbortSignal.timeout(2000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "bin/rewarder.js"]
+ENTRYPOINT ["node", "--initial-old-space-size=128", "bin/rewarder.js"]
 CMD ["serve"]

@@ -18,6 +18,7 @@ import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { percentile } from './bench-kit.js';
+import { SERVE_NODE_FLAGS } from '../src/cli/serve-flags.js';
 import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -80,7 +81,7 @@ async function start(): Promise<Started> {
   const port = await freePort();
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, 'serve', '--dev'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, BIN, 'serve', '--dev'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   live.add(child);
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
@@ -129,7 +130,7 @@ const fmt = (v: number) => (Number.isNaN(v) ? '-' : v.toFixed(0));
 
 async function main(): Promise<void> {
   out(`bench-cold: node ${process.version}, ${availableParallelism()} cores, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  out('server: node bin/rewarder.js serve --dev (micronode defaults, AUTH=off, LOG_LEVEL=warn), a fresh process per run');
+  out(`server: node ${SERVE_NODE_FLAGS.join(' ')} bin/rewarder.js serve --dev (micronode defaults, AUTH=off, LOG_LEVEL=warn), a fresh process per run`);
 
   out(`\n== ready: spawn → first /readyz 200 (polled every 5 ms); ${readyRuns} processes`);
   const ready: number[] = [];

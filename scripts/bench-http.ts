@@ -48,6 +48,7 @@ import { parseArgs } from 'node:util';
 import { cpuSecondsOf, percentile, pmap, policyVariant } from './bench-kit.js';
 import { type Scale, generate } from '../src/gen/generate.js';
 import { type SpawnedLedgerStub, spawnLedgerStub } from '../testing/ledger-stub/client.js';
+import { SERVE_NODE_FLAGS } from '../src/cli/serve-flags.js';
 
 // ---------------------------------------------------------------------------------------------
 // autocannon (CommonJS, no bundled types): the part of its programmatic API used here.
@@ -339,7 +340,7 @@ class Server {
     const t0 = performance.now();
     // BENCH_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
     const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--dev'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, ...nodeArgs, BIN, 'serve', '--dev'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const s = new Server(child, t0);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`server did not log "listening" within 30 s\n${s.tail.join('\n')}`)), 30_000);
@@ -1072,7 +1073,7 @@ async function main(): Promise<void> {
     .join(' ');
   out(`bench-http: node ${process.version}, ${availableParallelism()} cores, load ${load}; budget ${budgetS} s`);
   out(`columns: ${LEGEND}`);
-  out(`server: ${process.execPath} bin/rewarder.js serve --dev, PORT=0 HOST=127.0.0.1 LOG_LEVEL=info ${envNote}; a fresh process per run`);
+  out(`server: ${process.execPath} ${SERVE_NODE_FLAGS.join(' ')} bin/rewarder.js serve --dev, PORT=0 HOST=127.0.0.1 LOG_LEVEL=info ${envNote}; a fresh process per run`);
   const summary: Record<string, unknown> = {};
   for (const name of selected) {
     const c = cfg(name);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { SERVE_NODE_FLAGS } from '../src/cli/serve-flags.js';
 import { loadConfig } from '../src/config.js';
 import { type Runtime, buildRuntime } from '../src/runtime.js';
 import { type Listening, listen } from '../src/server.js';
@@ -125,7 +126,7 @@ function childEnv(env: Env): NodeJS.ProcessEnv {
 }
 
 function startChild(env: Env, args: string[]): { child: ChildProcess; logs: LogCollector; stderr: () => string; exited: Promise<Exit> } {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: childEnv(env), cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, BIN, 'serve', ...args], { env: childEnv(env), cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs = new LogCollector();
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (s: string) => logs.push(s));

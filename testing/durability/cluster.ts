@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { SERVE_NODE_FLAGS } from '../../src/cli/serve-flags.js';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -106,7 +107,7 @@ export class Replica {
   async start(): Promise<string> {
     assert.equal(this.child, null, `${this.name} is already running`);
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SCRUBBED.test(k)));
-    const child = spawn(process.execPath, [BIN, 'serve', '--dev'], {
+    const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, BIN, 'serve', '--dev'], {
       env: { ...base, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { SERVE_NODE_FLAGS } from '../../src/cli/serve-flags.js';
 import { onJsonLines } from '../json-lines.js';
 import { type SpawnLedgerStubOptions, type SpawnedLedgerStub, spawnLedgerStub } from '../ledger-stub/client.js';
 
@@ -34,7 +35,7 @@ const SCRUBBED = /^(LEDGER_|DATABASE_|REWARDER_|AUTH$|TOKENS_FILE$|PORT$|HOST$|P
 /** Starts the service with `env` on top of quick-to-test ledger settings; killed in t.after. */
 export async function startService(t: TestContext, env: Record<string, string>): Promise<Service> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SCRUBBED.test(k)));
-  const child = spawn(process.execPath, [BIN, 'serve', '--dev'], {
+  const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, BIN, 'serve', '--dev'], {
     env: {
       ...base,
       PORT: '0',

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { checkDockerfile, dockerignoreExcludes, parseDockerfile } from '../../scripts/check-dockerfile.js';
+import { SERVE_NODE_FLAGS } from '../../src/cli/serve-flags.js';
 
 const repo = new URL('../../../', import.meta.url);
 const real = readFileSync(new URL('Dockerfile', repo), 'utf8');
@@ -38,7 +39,7 @@ test('the real Dockerfile has the shape the image needs', () => {
   const finalAt = ins.indexOf(froms[froms.length - 1] as (typeof ins)[number]);
   const final = ins.slice(finalAt);
   const one = (k: string) => final.filter((i) => i.keyword === k).map((i) => i.args);
-  assert.deepEqual(one('ENTRYPOINT'), ['["node", "bin/rewarder.js"]']);
+  assert.deepEqual(one('ENTRYPOINT'), [JSON.stringify(['node', ...SERVE_NODE_FLAGS, 'bin/rewarder.js']).replaceAll(',', ', ')]);
   assert.deepEqual(one('CMD'), ['["serve"]']);
   assert.deepEqual(one('EXPOSE'), ['8080']);
   assert.match(one('HEALTHCHECK')[0] ?? '', /\/healthz/);
