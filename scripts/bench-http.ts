@@ -12,10 +12,10 @@
 // `none` removes LEDGER_URL; `healthy` spawns the real ledger stub process (no faults) for each
 // server and points LEDGER_URL at it, so every 200 is a run whose 3 parts the stub accepted; its
 // CPU is reported beside the server's (on 2 cores it competes with the compute worker).
-// `healthy-idle` is the same stub under `nice -n 19`: it then runs on CPU the service leaves idle,
-// which is what a ledger on another host costs the service (none of its CPU); the difference
-// between the two is the stub's own CPU taken from the service. Without --ledger the server
-// inherits LEDGER_URL from the environment, if any.
+// `healthy-idle` is the same stub under SCHED_IDLE (`chrt --idle 0`): it then runs only on CPU the
+// service leaves idle, the closest this box gets to a ledger on another host (which costs the
+// service none of its CPU); the difference between the two is the stub's own CPU taken from the
+// service. Without --ledger the server inherits LEDGER_URL from the environment, if any.
 //
 // Scenarios:
 //   readyz-spawn  spawn → first /readyz 200 (polled every 10 ms); one spawn per run (default 5 runs)
@@ -45,7 +45,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuSecondsOf, percentile, pmap, policyVariant } from './bench-kit.js';
+import { cpuSecondsOf, percentile, pmap, policyVariant, threadSched, threadShares } from './bench-kit.js';
 import { type Scale, generate } from '../src/gen/generate.js';
 import { type SpawnedLedgerStub, spawnLedgerStub } from '../testing/ledger-stub/client.js';
 import { SERVE_NODE_FLAGS } from '../src/cli/serve-flags.js';
@@ -448,16 +448,29 @@ function cannon(opts: AcOptions, rec: Recorder): Promise<AcResult> {
  * CPU use over a window, in % of one core, for the server process, this one (the client) and the
  * ledger stub process when there is one (NaN without).
  */
-function cpuMeter(s: Server, stubPid?: number): () => { srv: number; cli: number; stub: number } {
+function cpuMeter(s: Server, stubPid?: number): () => { srv: number; cli: number; stub: number; threads: ReturnType<typeof threadShares> } {
   const t0 = performance.now();
   const srv0 = s.cpuSeconds();
+  const sched0 = threadSched(s.pid);
+  // Threads are read every 250 ms and each keeps its last reading: when the load stops, the
+  // abandoned requests abort their tasks and Piscina replaces the worker that did the work.
+  const sched1 = new Map(sched0);
+  const sampler = setInterval(() => {
+    for (const [tid, r] of threadSched(s.pid)) sched1.set(tid, r);
+  }, 250).unref();
   const stub0 = stubPid === undefined ? Number.NaN : cpuSecondsOf(stubPid);
   const cli0 = process.cpuUsage();
   return () => {
+    clearInterval(sampler);
     const wall = (performance.now() - t0) / 1000;
     const cli = process.cpuUsage(cli0);
     const stub = stubPid === undefined ? Number.NaN : (100 * (cpuSecondsOf(stubPid) - stub0)) / wall;
-    return { srv: (100 * (s.cpuSeconds() - srv0)) / wall, cli: (100 * (cli.user + cli.system)) / 1e6 / wall, stub };
+    return {
+      srv: (100 * (s.cpuSeconds() - srv0)) / wall,
+      cli: (100 * (cli.user + cli.system)) / 1e6 / wall,
+      stub,
+      threads: threadShares(s.pid, sched0, sched1, wall),
+    };
   };
 }
 
@@ -546,7 +559,7 @@ async function checkSigning(s: Server, signing: Signing, epoch: string): Promise
 /** warm-m against a server with the given ledger (see --ledger); undefined: the environment's. */
 async function warmM(duration: number, connections: number, signing?: Signing, ledger?: LedgerMode): Promise<RunOutcome> {
   const stub =
-    ledger === 'healthy' || ledger === 'healthy-idle' ? await spawnLedgerStub({ seed: 1, ...(ledger === 'healthy-idle' ? { nice: 19 } : {}) }) : undefined;
+    ledger === 'healthy' || ledger === 'healthy-idle' ? await spawnLedgerStub({ seed: 1, idle: ledger === 'healthy-idle' }) : undefined;
   const env = { ...(signing?.env ?? {}), ...(ledger === undefined ? {} : { LEDGER_URL: stub?.url }) };
   try {
     return await warmMOn(duration, connections, env, signing, stub);
@@ -669,6 +682,10 @@ async function warmMOn(
         srv_cpu_pct: used.srv,
         cli_cpu_pct: used.cli,
         stub_cpu_pct: used.stub,
+        wrk_run_pct: used.threads.workerRun,
+        wrk_wait_pct: used.threads.workerWait,
+        main_cpu_pct: used.threads.main,
+        helpers_cpu_pct: used.threads.others,
         rss_hwm_mib: mem.hwmMiB,
         rss_mib: mem.rssMiB,
       },
@@ -917,6 +934,10 @@ const LABELS: Record<string, string> = {
   srv_cpu_pct: 'srv_cpu%',
   cli_cpu_pct: 'cli_cpu%',
   stub_cpu_pct: 'stub_cpu%',
+  wrk_run_pct: 'wrk_run%',
+  wrk_wait_pct: 'wrk_wait%',
+  main_cpu_pct: 'main%',
+  helpers_cpu_pct: 'helpers%',
   rss_hwm_mib: 'HWM_MiB',
   rss_mib: 'RSS_MiB',
   listen_ms: 'listen',
@@ -926,7 +947,8 @@ const LABELS: Record<string, string> = {
 const LEGEND =
   'times in ms (p50/p95/p99/max: 200s only, client side); srv_http / srv_pool: server mean per 200 from /metrics ' +
   '(whole request / pool queue + compute); unfin: unanswered when the load stopped, unfin_age: the oldest one\'s wait; ' +
-  'cpu in % of one core (server process, this client, the ledger stub process); HWM/RSS: server VmHWM/VmRSS at the end';
+  'cpu in % of one core (server process, this client, the ledger stub process; warm-m: the compute worker on a CPU ' +
+  'and runnable but waiting for one, the main thread, the server\'s other threads such as V8\'s GC helpers); HWM/RSS: server VmHWM/VmRSS at the end';
 
 function printTable(runs: RunOutcome[], med: Metrics, labels?: string[], medians?: [string, Metrics][]): void {
   const keys = Object.keys(runs[0]?.metrics ?? {});

@@ -1,7 +1,7 @@
 // Small helpers shared by the benchmark scripts (bench-http runs on import, so it cannot be the
 // place the others import from).
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** Kernel clock ticks per second in /proc (USER_HZ: 100 on every Linux ABI Node supports). */
 export const CLK_TCK = 100;
@@ -16,6 +16,60 @@ export function cpuSecondsOf(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * Scheduler totals per thread of process `pid` (/proc/PID/task/TID/schedstat): ns spent on a CPU
+ * and ns spent runnable but waiting for one. Threads that end between reads are skipped.
+ */
+export function threadSched(pid: number): Map<number, { runNs: number; waitNs: number }> {
+  const out = new Map<number, { runNs: number; waitNs: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+      out.set(Number(tid), { runNs: Number(run), waitNs: Number(wait) });
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return out;
+}
+
+/**
+ * Where a server's threads spent a window, in % of one core, from two threadSched() readings: the
+ * compute worker (the busiest thread besides the main one; the pool has one worker on 2 cores) on
+ * a CPU and waiting for one, the main thread (the HTTP edge and ledger egress), and every other
+ * thread (V8's GC and compiler helpers, the signer). NaN when there is nothing to compare.
+ */
+export function threadShares(
+  pid: number,
+  before: Map<number, { runNs: number; waitNs: number }>,
+  after: Map<number, { runNs: number; waitNs: number }>,
+  wallS: number,
+): { workerRun: number; workerWait: number; main: number; others: number } {
+  const pct = (ns: number) => (100 * ns) / 1e9 / wallS;
+  const delta = new Map<number, { runNs: number; waitNs: number }>();
+  for (const [tid, a] of after) {
+    const b = before.get(tid) ?? { runNs: 0, waitNs: 0 };
+    delta.set(tid, { runNs: a.runNs - b.runNs, waitNs: a.waitNs - b.waitNs });
+  }
+  let worker: number | undefined;
+  for (const [tid, d] of delta) if (tid !== pid && (worker === undefined || d.runNs > (delta.get(worker)?.runNs ?? 0))) worker = tid;
+  const w = worker === undefined ? undefined : delta.get(worker);
+  let others = 0;
+  for (const [tid, d] of delta) if (tid !== pid && tid !== worker) others += d.runNs;
+  return {
+    workerRun: w === undefined ? Number.NaN : pct(w.runNs),
+    workerWait: w === undefined ? Number.NaN : pct(w.waitNs),
+    main: delta.has(pid) ? pct(delta.get(pid)?.runNs ?? 0) : Number.NaN,
+    others: pct(others),
+  };
 }
 
 /** Nearest-rank percentile (p in 0..100) of `xs`, in any order; NaN when empty. */

@@ -23,8 +23,13 @@ export interface SpawnLedgerStubOptions {
   args?: string[];
   /** How long to wait for the listening line; default 10 s. */
   startupTimeoutMs?: number;
-  /** Runs the stub under `nice -n <nice>` (every thread of it), e.g. 19 to give it only idle CPU. */
-  nice?: number;
+  /**
+   * Runs the stub (every thread of it) under SCHED_IDLE (`chrt --idle 0`): it then gets only CPU
+   * nothing else wants. Not `nice -n 19`: a CPU busy with a nice-19 task is still busy to the
+   * kernel when it places a woken thread, so the stub kept pushing the service's own threads onto
+   * the compute worker's core; a CPU running only SCHED_IDLE tasks counts as idle.
+   */
+  idle?: boolean;
 }
 
 export interface LedgerStubAdmin {
@@ -65,8 +70,8 @@ export async function spawnLedgerStub(opts: SpawnLedgerStubOptions = {}): Promis
   if (opts.faults !== undefined) args.push('--faults', JSON.stringify(opts.faults));
   args.push(...(opts.args ?? []));
 
-  // nice(1) execs node in place, so the child's pid is the stub's.
-  const [cmd, argv] = opts.nice === undefined ? [process.execPath, args] : ['nice', ['-n', String(opts.nice), process.execPath, ...args]];
+  // chrt(1) execs node in place, so the child's pid is the stub's.
+  const [cmd, argv] = opts.idle === true ? ['chrt', ['--idle', '0', process.execPath, ...args]] : [process.execPath, args];
   const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   track(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
