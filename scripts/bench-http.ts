@@ -37,50 +37,16 @@
 // always forced.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { createRequire } from 'node:module';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuSecondsOf, percentile, pmap, policyVariant, threadSched, threadShares } from './bench-kit.js';
+import { type AcOptions, type AcResult, autocannon, cpuSecondsOf, percentile, pmap, policyVariant, threadSched, threadShares } from './bench-kit.js';
 import { type Scale, generate } from '../src/gen/generate.js';
 import { type SpawnedLedgerStub, spawnLedgerStub } from '../testing/ledger-stub/client.js';
 import { SERVE_NODE_FLAGS } from '../src/cli/serve-flags.js';
-
-// ---------------------------------------------------------------------------------------------
-// autocannon (CommonJS, no bundled types): the part of its programmatic API used here.
-
-interface AcRequest {
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-  setupRequest?: (req: AcRequest, context: Record<string, unknown>) => AcRequest | null;
-  onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string | string[]>) => void;
-}
-interface AcOptions extends AcRequest {
-  url: string;
-  connections: number;
-  duration?: number;
-  amount?: number;
-  timeout?: number;
-  requests?: AcRequest[];
-}
-interface AcResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-  statusCodeStats: Record<string, { count: number }>;
-}
-interface AcInstance extends EventEmitter {
-  stop(): void;
-}
-type Autocannon = (opts: AcOptions, cb: (err: Error | null, result: AcResult) => void) => AcInstance;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 // ---------------------------------------------------------------------------------------------
 // Arguments.

@@ -1,7 +1,9 @@
 // Small helpers shared by the benchmark scripts (bench-http runs on import, so it cannot be the
 // place the others import from).
 
+import type { EventEmitter } from 'node:events';
 import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 /** Kernel clock ticks per second in /proc (USER_HZ: 100 on every Linux ABI Node supports). */
 export const CLK_TCK = 100;
@@ -98,3 +100,33 @@ export function policyVariant(base: Uint8Array, i: number, prefix = 'bench'): st
   if (requests !== undefined) requests.weight = 1 + (i % 5);
   return JSON.stringify(p);
 }
+
+// autocannon (CommonJS, no bundled types): the part of its programmatic API the benchmarks use.
+export interface AcRequest {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  setupRequest?: (req: AcRequest, context: Record<string, unknown>) => AcRequest | null;
+  onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string | string[]>) => void;
+}
+export interface AcOptions extends AcRequest {
+  url: string;
+  connections: number;
+  duration?: number;
+  amount?: number;
+  timeout?: number;
+  requests?: AcRequest[];
+}
+export interface AcResult {
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  statusCodeStats: Record<string, { count: number }>;
+}
+export interface AcInstance extends EventEmitter {
+  stop(): void;
+}
+export type Autocannon = (opts: AcOptions, cb: (err: Error | null, result: AcResult) => void) => AcInstance;
+export const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;

@@ -11,32 +11,12 @@
 // PostgreSQL and settled to the ledger stub: the whole macronode path.
 
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generate } from '../src/gen/generate.js';
-import { CLK_TCK, cpuSecondsOf, percentile, pmap, policyVariant } from './bench-kit.js';
+import { type AcResult, CLK_TCK, autocannon, cpuSecondsOf, percentile, pmap, policyVariant } from './bench-kit.js';
 import { DOWN, type FleetState, UP, readState, runScript, scriptEnv } from '../testing/deploy/fleet.js';
-
-// autocannon (CommonJS, no bundled types): the part of its API used here.
-interface AcRequest {
-  method?: string;
-  path?: string;
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-  setupRequest?: (req: AcRequest, context: Record<string, unknown>) => AcRequest | null;
-}
-interface AcResult {
-  duration: number;
-  errors: number;
-  timeouts: number;
-}
-type Autocannon = (
-  opts: { url: string; connections: number; duration: number; timeout: number; requests: AcRequest[] },
-  cb: (err: Error | null, result: AcResult) => void,
-) => NodeJS.EventEmitter;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const { values } = parseArgs({
   options: { replicas: { type: 'string', default: '1,2' }, duration: { type: 'string', default: '20' }, connections: { type: 'string', default: '16' } },
