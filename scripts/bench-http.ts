@@ -414,29 +414,34 @@ function cannon(opts: AcOptions, rec: Recorder): Promise<AcResult> {
  * CPU use over a window, in % of one core, for the server process, this one (the client) and the
  * ledger stub process when there is one (NaN without).
  */
-function cpuMeter(s: Server, stubPid?: number): () => { srv: number; cli: number; stub: number; threads: ReturnType<typeof threadShares> } {
+function cpuMeter(s: Server, stubPid?: number): () => { srv: number; cli: number; stub: number } {
   const t0 = performance.now();
   const srv0 = s.cpuSeconds();
-  const sched0 = threadSched(s.pid);
-  // Threads are read every 250 ms and each keeps its last reading: when the load stops, the
-  // abandoned requests abort their tasks and Piscina replaces the worker that did the work.
-  const sched1 = new Map(sched0);
-  const sampler = setInterval(() => {
-    for (const [tid, r] of threadSched(s.pid)) sched1.set(tid, r);
-  }, 250).unref();
   const stub0 = stubPid === undefined ? Number.NaN : cpuSecondsOf(stubPid);
   const cli0 = process.cpuUsage();
   return () => {
-    clearInterval(sampler);
     const wall = (performance.now() - t0) / 1000;
     const cli = process.cpuUsage(cli0);
     const stub = stubPid === undefined ? Number.NaN : (100 * (cpuSecondsOf(stubPid) - stub0)) / wall;
-    return {
-      srv: (100 * (s.cpuSeconds() - srv0)) / wall,
-      cli: (100 * (cli.user + cli.system)) / 1e6 / wall,
-      stub,
-      threads: threadShares(s.pid, sched0, sched1, wall),
-    };
+    return { srv: (100 * (s.cpuSeconds() - srv0)) / wall, cli: (100 * (cli.user + cli.system)) / 1e6 / wall, stub };
+  };
+}
+
+/**
+ * Where the server's threads spent a window (threadShares). Threads are read every 250 ms and
+ * each keeps its last reading: when the load stops, the abandoned requests abort their tasks and
+ * Piscina replaces the worker that did the work.
+ */
+function threadMeter(s: Server): () => ReturnType<typeof threadShares> {
+  const t0 = performance.now();
+  const before = threadSched(s.pid);
+  const last = new Map(before);
+  const sampler = setInterval(() => {
+    for (const [tid, r] of threadSched(s.pid)) last.set(tid, r);
+  }, 250).unref();
+  return () => {
+    clearInterval(sampler);
+    return threadShares(s.pid, before, last, (performance.now() - t0) / 1000);
   };
 }
 
@@ -578,6 +583,7 @@ async function warmMOn(
     const srv0 = await serverTotals(s.url);
     const stub0 = await stub?.admin.stats();
     const cpu = cpuMeter(s, stub?.pid);
+    const threads = threadMeter(s);
     const before = performance.now();
     const result = await cannon(
       {
@@ -608,6 +614,7 @@ async function warmMOn(
     const wall = (performance.now() - before) / 1000;
     const unfinished = pending.at();
     const used = cpu();
+    const shares = threads();
     s.check();
     const mem = s.memory();
     await sleep(200); // let the requests autocannon abandoned at the end finish or abort
@@ -648,10 +655,10 @@ async function warmMOn(
         srv_cpu_pct: used.srv,
         cli_cpu_pct: used.cli,
         stub_cpu_pct: used.stub,
-        wrk_run_pct: used.threads.workerRun,
-        wrk_wait_pct: used.threads.workerWait,
-        main_cpu_pct: used.threads.main,
-        helpers_cpu_pct: used.threads.others,
+        wrk_run_pct: shares.workerRun,
+        wrk_wait_pct: shares.workerWait,
+        main_cpu_pct: shares.main,
+        helpers_cpu_pct: shares.others,
         rss_hwm_mib: mem.hwmMiB,
         rss_mib: mem.rssMiB,
       },
