@@ -5,13 +5,12 @@
 // attestation, the pool runs one worker fewer, and no private key byte ever leaves its file.
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type PublicKey, verifyAttestation } from '../../src/attest/attestation.js';
-import { b3 } from '../../src/core/hash.js';
+import { b3, b3Text } from '../../src/core/hash.js';
 import { EXAMPLE, type SpawnedServer, get, spawnServer, tempDir, until } from '../harness.js';
 import { spawnLedgerStub } from '../ledger-stub/client.js';
 import {
@@ -321,11 +320,10 @@ test('ledger parts carry the same attestation as GET /epochs/{id}/attestation (b
       payouts_root: EXAMPLE.payoutsRoot,
       run_key: run.run_key,
     });
-  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
   assert.equal(part.part_id, partId);
   assert.equal(part.credits, 3);
-  assert.notEqual(part.body_sha256, sha(body(false)), 'the part is not the unsigned body');
-  assert.equal(part.body_sha256, sha(body(true)), 'the part body is the SPEC §7 body with the attestation');
+  assert.notEqual(part.body_b3, b3Text(body(false)), 'the part is not the unsigned body');
+  assert.equal(part.body_b3, b3Text(body(true)), 'the part body is the SPEC §7 body with the attestation');
   // And that attestation is a valid one, by the keys the service publishes.
   const r = verifyAttestation(att, EXAMPLE.commitment, trusted(published));
   assert.equal(r.ok, true);

@@ -51,6 +51,15 @@ export interface SpawnedLedgerStub {
   exited: Promise<number | null>;
 }
 
+/**
+ * Node flags the stub runs with (also in `npm run ledger-stub`). The stub holds a few MB of live
+ * objects, so V8 keeps its old generation's limit just above that and, with ~250 KB parts
+ * arriving hundreds of times a second, ran a major GC several times a second (13 in 1.6 s); on the
+ * loopback benchmarks its marking threads competed with the rewarder's compute worker. The same
+ * floor as `serve` (src/cli/serve-flags.ts): memory is committed as it is used.
+ */
+export const STUB_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=128'];
+
 /** Compiled beside this module: dist/testing/ledger-stub/main.js. */
 export const STUB_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 
@@ -62,7 +71,7 @@ const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
 export async function spawnLedgerStub(opts: SpawnLedgerStubOptions = {}): Promise<SpawnedLedgerStub> {
-  const args = [STUB_MAIN, '--exit-with-stdin'];
+  const args = [...STUB_NODE_FLAGS, STUB_MAIN, '--exit-with-stdin'];
   if (opts.host !== undefined) args.push('--host', opts.host);
   if (opts.port !== undefined) args.push('--port', String(opts.port));
   if (opts.seed !== undefined) args.push('--seed', String(opts.seed));

@@ -3,9 +3,9 @@
 // oracle: on real part bodies, on hand-picked edge cases, and on generated and corrupted documents.
 
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { b3 } from '../../src/core/hash.js';
 import { intentParts } from '../../src/core/intents.js';
 import type { ManifestHead } from '../../src/core/manifest.js';
 import { type IntentReading, readIntent } from './intent.js';
@@ -45,7 +45,7 @@ function oracle(body: Buffer, idempotencyKey: string | undefined): IntentReading
       part: { index: int(part['index']), count: int(part['count']) },
       credits: credits.length,
       sum_minor: sum.toString(),
-      body_sha256: createHash('sha256').update(body).digest('hex'),
+      body_b3: b3(body),
     },
   };
 }
@@ -120,6 +120,21 @@ test('refuses and reads the edge cases exactly as JSON.parse does', () => {
   // The Idempotency-Key must name the part.
   agrees('{"part_id":"p"}', 'q');
   agrees('{"part_id":"p"}', undefined);
+});
+
+test('reads canonical credits word by word exactly as JSON.parse does: every byte at every offset of an actor', () => {
+  // The fast path tests four actor bytes at once for `"`, `\` and controls; put each byte value at
+  // each position of actors spanning one to three words, and at each alignment of the credit.
+  for (let length = 1; length <= 9; length++) {
+    for (let at = 0; at < length; at++) {
+      for (let byte = 0; byte < 256; byte++) {
+        const actor = Buffer.alloc(length, 0x61);
+        actor[at] = byte;
+        const pad = ' '.repeat((length + at + byte) % 4);
+        agrees(Buffer.concat([Buffer.from(`{"part_id":"p",${pad}"credits":[{"actor":"`), actor, Buffer.from('","amount_minor":"5"},{"actor":"b","amount_minor":"7"}]}')]));
+      }
+    }
+  }
 });
 
 const intentish = fc.record(

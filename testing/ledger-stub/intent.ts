@@ -9,7 +9,7 @@
 // answers are exactly those of `JSON.parse(body.toString('utf8'))` followed by member look-ups:
 // the same documents are refused, the last of duplicate members wins, strings decode the same.
 
-import { createHash } from 'node:crypto';
+import { hash } from 'blake3';
 
 export interface Intent {
   part_id: string;
@@ -19,8 +19,8 @@ export interface Intent {
   credits: number;
   /** Sum of `amount_minor` over the credits, as a decimal string (BigInt: money is up to 2^128−1). */
   sum_minor: string;
-  /** Hex SHA-256 of the exact body bytes. */
-  body_sha256: string;
+  /** `b3:` and the hex BLAKE3-256 of the exact body bytes (the project's digest, SPEC §1; ~2× cheaper than SHA-256 here). */
+  body_b3: string;
 }
 
 export type IntentReading = { ok: true; intent: Intent } | { ok: false; reason: string };
@@ -42,7 +42,7 @@ export function readIntent(body: Buffer, idempotencyKey: string | undefined): In
       part: { index: doc.index, count: doc.count },
       credits: doc.credits.count,
       sum_minor: doc.credits.sum.toString(),
-      body_sha256: createHash('sha256').update(body).digest('hex'),
+      body_b3: `b3:${hash(body).toString('hex')}`,
     },
   };
 }
@@ -107,9 +107,20 @@ const PART = names([
 ]);
 const CREDIT = names([[Member.AmountMinor, 'amount_minor']]);
 
-/** A credit exactly as the rewarder writes it (JCS): `{"actor":"…","amount_minor":"…"}`. */
-const CANONICAL_ACTOR = Buffer.from('{"actor":"', 'latin1');
-const CANONICAL_AMOUNT = Buffer.from('","amount_minor":"', 'latin1');
+/**
+ * A credit exactly as the rewarder writes it (JCS): `{"actor":"…","amount_minor":"…"}`. Its fixed
+ * parts as little-endian words, for canonicalCredit() to compare four bytes at a time.
+ */
+const le32 = (text: string): number => Buffer.from(text, 'latin1').readUInt32LE(0);
+const le16 = (text: string): number => Buffer.from(text, 'latin1').readUInt16LE(0);
+const ACTOR_0 = le32('{"ac');
+const ACTOR_1 = le32('tor"');
+const ACTOR_2 = le16(':"');
+const AMOUNT_0 = le32('","a');
+const AMOUNT_1 = le32('moun');
+const AMOUNT_2 = le32('t_mi');
+const AMOUNT_3 = le32('nor"');
+const AMOUNT_4 = le16(':"');
 /** canonicalCredit(): not in the canonical form, read it the general way. */
 const NOT_CANONICAL = -2;
 
@@ -121,7 +132,12 @@ class IntentScanner {
   /** Whether the string just scanned had an escape (then its raw bytes are not its value). */
   private escaped = false;
 
-  constructor(private readonly b: Buffer) {}
+  /** The same bytes, for reading words (a DataView read is one load, not four). */
+  private readonly v: DataView;
+
+  constructor(private readonly b: Buffer) {
+    this.v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
 
   scan(): Scanned | typeof NOT_AN_OBJECT | null {
     try {
@@ -207,14 +223,34 @@ class IntentScanner {
     }
     for (;;) {
       count++;
-      const amount = b[this.i] === LBRACE ? this.credit() : (this.skipValue(), -1);
-      if (typeof amount === 'bigint') sum += amount;
-      else if (amount < 0) good = false;
-      else {
-        small += amount;
+      // The rewarder's layout first: a canonical credit and a bare separator, without a call to
+      // credit() or ws() (this loop runs 4096 times per part).
+      const fast = this.canonicalCredit();
+      if (fast !== NOT_CANONICAL) {
+        small += fast;
         if (small > SMALL_FLUSH) {
           sum += BigInt(small);
           small = 0;
+        }
+        const c = b[this.i];
+        if (c === COMMA && b[this.i + 1] === LBRACE) {
+          this.i++;
+          continue;
+        }
+        if (c === RBRACKET) {
+          this.i++;
+          return good ? { count, sum: sum + BigInt(small) } : null;
+        }
+      } else {
+        const amount = b[this.i] === LBRACE ? this.credit() : (this.skipValue(), -1);
+        if (typeof amount === 'bigint') sum += amount;
+        else if (amount < 0) good = false;
+        else {
+          small += amount;
+          if (small > SMALL_FLUSH) {
+            sum += BigInt(small);
+            small = 0;
+          }
         }
       }
       this.ws();
@@ -230,8 +266,6 @@ class IntentScanner {
 
   /** One credit object: its (last) `amount_minor` as money, or −1 when absent or not money. */
   private credit(): number | bigint {
-    const canonical = this.canonicalCredit();
-    if (canonical !== NOT_CANONICAL) return canonical;
     let amount: number | bigint = -1;
     if (this.enterObject()) {
       do {
@@ -244,15 +278,31 @@ class IntentScanner {
 
   /**
    * The fast path for the credits a rewarder sends: the canonical form with an unescaped actor
-   * and an amount of 1 to 15 digits, matched byte by byte. Anything else, valid or not, leaves the
-   * cursor where it was and answers NOT_CANONICAL, for the general reading to decide.
+   * and an amount of 1 to 15 digits. Anything else, valid or not, leaves the cursor where it was
+   * and answers NOT_CANONICAL, for the general reading to decide. The fixed parts are compared
+   * four bytes at a time and the actor is scanned a word at a time (below): byte by byte, this
+   * was a third of the stub's CPU on the benchmarks' loopback, where the stub competes with the
+   * rewarder's compute worker (PERFORMANCE.md, Settlement).
    */
   private canonicalCredit(): number {
     const b = this.b;
+    const v = this.v;
+    const last = b.length - 4; // the last offset a 4-byte read may start at
     let i = this.i;
-    for (let k = 0; k < CANONICAL_ACTOR.length; k++, i++) if (b[i] !== CANONICAL_ACTOR[k]) return NOT_CANONICAL;
+    if (i + 10 > b.length || v.getUint32(i, true) !== ACTOR_0 || v.getUint32(i + 4, true) !== ACTOR_1 || v.getUint16(i + 8, true) !== ACTOR_2) return NOT_CANONICAL;
+    i += 10;
+    while (i <= last && !hasQuoteBackslashOrControl(v.getUint32(i, true))) i += 4;
     for (let c = b[i]; c !== QUOTE; c = b[++i]) if (c === undefined || c < 0x20 || c === BACKSLASH) return NOT_CANONICAL;
-    for (let k = 0; k < CANONICAL_AMOUNT.length; k++, i++) if (b[i] !== CANONICAL_AMOUNT[k]) return NOT_CANONICAL;
+    if (
+      i + 18 > b.length ||
+      v.getUint32(i, true) !== AMOUNT_0 ||
+      v.getUint32(i + 4, true) !== AMOUNT_1 ||
+      v.getUint32(i + 8, true) !== AMOUNT_2 ||
+      v.getUint32(i + 12, true) !== AMOUNT_3 ||
+      v.getUint16(i + 16, true) !== AMOUNT_4
+    )
+      return NOT_CANONICAL;
+    i += 18;
     const first = i;
     let value = 0;
     for (let c = b[i]; c !== undefined && c >= ZERO && c <= NINE; c = b[++i]) value = value * 10 + (c - ZERO);
@@ -482,6 +532,17 @@ class IntentScanner {
     for (let c = b[i]; c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = b[++i]);
     this.i = i;
   }
+}
+
+/**
+ * Whether any of the four bytes in `x` is `"`, `\\` or below 0x20: the word-at-a-time test for a zero
+ * byte (`(y − 0x01…) & ~y & 0x80…` is non-zero exactly when some byte of y is 0) applied to x
+ * XOR the byte, and its "below n" form (`(x − n…) & ~x & 0x80…`, exact for n ≤ 0x80) for controls.
+ */
+function hasQuoteBackslashOrControl(x: number): boolean {
+  const q = x ^ 0x22222222;
+  const s = x ^ 0x5c5c5c5c;
+  return ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((s - 0x01010101) & ~s)) & 0x80808080) !== 0;
 }
 
 function isDigit(c: number | undefined): boolean {

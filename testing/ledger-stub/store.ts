@@ -71,7 +71,7 @@ export class PartStore {
       this.#parts.set(intent.part_id, { ...intent, ...headers, received_at: now.toISOString(), dups: 0, conflicts: 0 });
       return 'accepted';
     }
-    if (known.body_sha256 === intent.body_sha256) {
+    if (known.body_b3 === intent.body_b3) {
       known.dups += 1;
       return 'dup';
     }

@@ -3,11 +3,11 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { b3Text } from '../../src/core/hash.js';
 import { spawnLedgerStub, type SpawnLedgerStubOptions, type SpawnedLedgerStub } from './client.js';
 
 interface Reply {
@@ -139,7 +139,7 @@ test('accepts a new part with 201 and records its ids, credit count, BigInt sum 
       part: { index: 2, count: 5 },
       credits: 3,
       sum_minor: (2n * BigInt(BIG)).toString(),
-      body_sha256: createHash('sha256').update(body).digest('hex'),
+      body_b3: b3Text(body),
       x_deadline: '2026-01-01T00:00:05.000Z',
       x_corr_id: 'corr-1',
       received_at: undefined,
@@ -171,7 +171,7 @@ test('answers 409 conflict for the same part_id with different bytes and keeps t
   assert.equal(conflict.status, 409);
   assert.deepEqual(conflict.body, { result: 'conflict' });
   const [record] = await stub.admin.parts();
-  assert.equal(record?.body_sha256, createHash('sha256').update(first).digest('hex'));
+  assert.equal(record?.body_b3, b3Text(first));
   assert.equal(record?.conflicts, 1);
 });
 
