@@ -312,8 +312,33 @@ static napi_value audit_path(napi_env env, napi_callback_info info) {
   return new_bytes(env, path, depth * DIGEST_LEN);
 }
 
+/**
+ * blake3(bytes): the 32-byte BLAKE3-256 digest of a Uint8Array (of its view: pass a subarray for a
+ * range). Here rather than through @c4312/blake3-native because that addon's createHash() ends the
+ * process (Napi::Error::Fatal from an empty Maybe) when it is called while the thread is being
+ * terminated, which is what a compute worker is when its task is aborted mid-run; every N-API
+ * failure here is a pending exception instead.
+ */
+static napi_value digest(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  void *bytes = NULL;
+  size_t len = 0;
+  // A missing argument is undefined (napi_get_cb_info fills the rest), refused like any non-array.
+  if (!typed_array(env, argv[0], napi_uint8_array, "bytes must be a Uint8Array", &bytes, &len)) return NULL;
+  blake3_hasher hasher;
+  blake3_hasher_init(&hasher);
+  // Empty or detached buffers may have no data pointer.
+  if (len > 0) blake3_hasher_update(&hasher, bytes, len);
+  uint8_t out[DIGEST_LEN];
+  blake3_hasher_finalize(&hasher, out, DIGEST_LEN);
+  return new_bytes(env, out, DIGEST_LEN);
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor properties[] = {
+      {"blake3", NULL, digest, NULL, NULL, NULL, napi_enumerable, NULL},
       {"root", NULL, root, NULL, NULL, NULL, napi_enumerable, NULL},
       {"auditPath", NULL, audit_path, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mldsa65Sign", NULL, rewarder_mldsa65_sign, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,36 +1,29 @@
 // BLAKE3-256 digests and their `b3:` text form (SPEC §1).
 //
-// The native addon is fast on large inputs but pays ~9 µs of fixed overhead per call (it builds a
-// stream.Transform for every hash), which dominates Merkle trees of 10k–100k tiny leaves. Every
-// message of at most one chunk (1024 bytes) is therefore hashed here in plain TypeScript: a single
-// chunk with counter 0 needs no tree, only the chunk's blocks chained with CHUNK_START, CHUNK_END and
-// ROOT. Longer messages go to the native addon.
+// Every message of at most one chunk (1024 bytes) is hashed here in plain TypeScript, without
+// allocating: a single chunk with counter 0 needs no tree, only the chunk's blocks chained with
+// CHUNK_START, CHUNK_END and ROOT, and a native call per message (the `blake3` package's costs ~9 µs,
+// it builds a stream.Transform per hash) would dominate Merkle trees of 10k–100k tiny leaves.
+// Longer messages go to BLAKE3's C code in our addon (native/), or to the `blake3` package without it.
 import { createRequire } from 'node:module';
+import { nativeAddon } from './native.js';
 
-interface NativeHasher {
+interface PackageHasher {
   update(data: Uint8Array): void;
   digest(): Uint8Array;
 }
 
-let nativeCreateHash: (() => NativeHasher) | undefined;
+let packageCreateHash: (() => PackageHasher) | undefined;
 
 /**
- * The native hasher, loaded on first use of a message longer than one chunk. The addon binary is
- * loaded directly (~2 ms) rather than through the `blake3` package's wrapper (~20 ms of imports,
- * most of a CLI run's start-up); when the binary is absent (no toolchain at install time) the
- * package's own fallback (wasm) is used.
+ * The `blake3` package's hasher (its own native build, else wasm): only when our addon (native/)
+ * is not built. Not the first choice: @c4312/blake3-native's createHash() ends the whole process
+ * (a fatal N-API error) when it runs on a thread that is being terminated, which is what a compute
+ * worker is when its task is aborted mid-run (a client gone, a deadline passed).
  */
-function nativeHasher(): NativeHasher {
-  if (nativeCreateHash === undefined) {
-    const require = createRequire(import.meta.url);
-    try {
-      const addon = require('@c4312/blake3-native/build/Release/blake3.node') as { createHash: () => NativeHasher };
-      nativeCreateHash = addon.createHash;
-    } catch {
-      nativeCreateHash = (require('blake3') as { createHash: () => NativeHasher }).createHash;
-    }
-  }
-  return nativeCreateHash();
+function packageHasher(): PackageHasher {
+  packageCreateHash ??= (createRequire(import.meta.url)('blake3') as { createHash: () => PackageHasher }).createHash;
+  return packageCreateHash();
 }
 
 const CHUNK_LEN = 1024;
@@ -144,13 +137,14 @@ function load(src: Uint8Array, off: number, len: number, at: number): void {
   }
 }
 
-// Streamed in pieces because the wasm build that `blake3` falls back to when the native addon
-// cannot be compiled aborts on one-shot inputs of 32 MiB; for the native addon it costs nothing.
+// The package's fallback is streamed in pieces: its wasm build aborts on one-shot inputs of 32 MiB.
 const PIECE = 8 << 20;
 
-/** BLAKE3-256 of src[off..off+len) through the addon: for messages longer than one chunk. */
+/** BLAKE3-256 of src[off..off+len) natively: for messages longer than one chunk. */
 function hashLong(src: Uint8Array, off: number, len: number): Uint8Array {
-  const hasher = nativeHasher();
+  const addon = nativeAddon();
+  if (addon !== null) return addon.blake3(src.subarray(off, off + len));
+  const hasher = packageHasher();
   for (let p = off, end = off + len; p < end; p += PIECE) hasher.update(src.subarray(p, Math.min(p + PIECE, end)));
   return hasher.digest();
 }

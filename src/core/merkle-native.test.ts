@@ -1,6 +1,6 @@
 // The native payouts tree (native/rewarder_native.c) against the TypeScript reference (merkle-js.ts):
 // same roots and audit paths for any leaves, same errors for bad arguments, and loadable in worker
-// threads. `npm ci` must have built the addon: a missing or unloadable addon fails here instead of
+// threads; and its BLAKE3 digest against the blake3 package, including on a terminated thread. `npm ci` must have built the addon: a missing or unloadable addon fails here instead of
 // silently testing the TypeScript tree against itself, unless REWARDER_ALLOW_NO_NATIVE=1 says that
 // this machine has no C toolchain.
 import assert from 'node:assert/strict';
@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
+import { hash as packageHash } from 'blake3';
 import fc from 'fast-check';
 import { b3, formatDigest } from './hash.js';
 import { auditPathOfRangesJs, merkleRootJs, merkleRootOfRangesJs } from './merkle-js.js';
@@ -287,4 +288,57 @@ test('the addon loads in a worker thread, and in two at once, beside the main th
     { backend: 'native', root: expected },
     { backend: 'native', root: expected },
   ]);
+});
+
+// ---- the addon's BLAKE3 digest (hash.ts sends every message longer than one chunk to it)
+
+test('the addon digests any view as the blake3 package does, across chunk and SIMD batch boundaries', { skip: needsAddon }, () => {
+  const addon = native!;
+  const big = new Uint8Array(70_000).map((_, i) => (i * 131 + 7) & 0xff);
+  for (const n of [0, 1, 63, 64, 65, 1023, 1024, 1025, 2048, 4096, 8191, 8192, 16_385, 65_536, 69_999]) {
+    for (const off of [0, 1]) {
+      const view = big.subarray(off, Math.min(big.length, off + n));
+      assert.equal(formatDigest(addon.blake3(view)), `b3:${packageHash(view).toString('hex')}`, `length ${view.length} at ${off}`);
+    }
+  }
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 20_000 }), (data) => {
+      assert.equal(formatDigest(addon.blake3(data)), `b3:${packageHash(data).toString('hex')}`);
+    }),
+    { numRuns: 200 },
+  );
+  assert.equal(formatDigest(addon.blake3(detached(16))), b3(new Uint8Array(0)), 'a detached view has no bytes');
+  assert.equal(b3(big), formatDigest(addon.blake3(big)), 'hash.ts uses the addon for long messages');
+});
+
+test('the addon digest refuses anything but a Uint8Array with a TypeError', { skip: needsAddon }, () => {
+  const digest = native!.blake3 as (...a: unknown[]) => unknown;
+  for (const args of [[], [undefined], ['abc'], [[1, 2]], [new Uint16Array(2)], [new Uint8ClampedArray(2)], [new DataView(new ArrayBuffer(2))], [new ArrayBuffer(2)]]) {
+    assert.throws(() => digest(...args), TypeError, JSON.stringify(args.map((a) => Object.prototype.toString.call(a))));
+  }
+});
+
+test('a compute thread terminated while it hashes ends alone: the process lives on', { skip: needsAddon }, async () => {
+  // Piscina terminates the worker of a task whose request was aborted (client gone, deadline). The
+  // @c4312/blake3-native addon that hash.ts used for long messages turned the termination into a
+  // fatal error of the whole process when it caught the thread inside createHash(); this is that
+  // case a hundred times over, with the thread hashing 4 KB messages in a loop.
+  const hashUrl = new URL('./hash.js', import.meta.url).href;
+  const source = `
+    const { parentPort } = require('node:worker_threads');
+    import(${JSON.stringify(hashUrl)}).then((m) => {
+      const message = new Uint8Array(4096);
+      parentPort.postMessage('hashing');
+      for (;;) m.b3(message);
+    });`;
+  for (let i = 0; i < 100; i++) {
+    const worker = new Worker(source, { eval: true });
+    await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    await new Promise((resolve) => setTimeout(resolve, i % 5));
+    assert.equal(await worker.terminate(), 1);
+  }
+  assert.equal(b3(new Uint8Array(4096)), `b3:${packageHash(new Uint8Array(4096)).toString('hex')}`);
 });

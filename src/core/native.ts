@@ -1,11 +1,14 @@
 // The native addon (native/, built by `npm ci`): the payouts tree, the same RFC 6962 tree as
 // merkle-js.ts, 3–4× faster warm and ~10× on a first call for 10k payees (PERFORMANCE.md), partly
 // because it batches node hashes through BLAKE3's SIMD code; and ML-DSA-65 signing (native/mldsa.c),
-// ~13× faster than @noble/post-quantum. Both have a TypeScript fallback when it is not built.
+// ~13× faster than @noble/post-quantum; and BLAKE3 of long messages (hash.ts). Each has a
+// fallback when it is not built (TypeScript, or the `blake3` package for the digest).
 import { createRequire } from 'node:module';
 
 /** The addon's functions. Each checks its arguments and throws a TypeError or RangeError. */
 export interface NativeAddon {
+  /** BLAKE3-256 of the bytes of the view. */
+  blake3(bytes: Uint8Array): Uint8Array;
   /** MTH over the leaves bytes[offsets[i] .. offsets[i+1] − separator), i < count (offsets has count + 1 entries). */
   root(bytes: Uint8Array, offsets: Uint32Array, count: number, separator?: number): Uint8Array;
   /** PATH(index) over the same leaves: its digests back to back, from the leaf level up. */
