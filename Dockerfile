@@ -37,7 +37,7 @@ RUN npm ci --omit=dev --ignore-scripts \
  && npm rebuild blake3 \
  && node -e "require('@c4312/blake3-native')" \
  && npm cache clean --force
-# Our addon: the Merkle tree, compiled from the BLAKE3 sources in node_modules/@c4312/blake3-native/c,
+# Our addon: the Merkle tree and long BLAKE3 digests, compiled from the BLAKE3 sources in node_modules/@c4312/blake3-native/c,
 # and ML-DSA-65 signing from the vendored PQClean sources.
 # Unlike `npm ci` on a developer machine, a failed build fails the image: it must not ship with
 # the several times slower TypeScript fallback unnoticed.
