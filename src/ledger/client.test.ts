@@ -258,6 +258,17 @@ test('a request deadline passing during a retry backoff ends the send at the dea
   assert.equal(stub.stats().requests_total, 1, 'nothing sent after the deadline');
 });
 
+test('no attempt starts with less than 10 ms left before the deadline: nothing is sent, the result is deadline', LIMIT, async (t) => {
+  const stub = await stubFor(t);
+  const client = clientFor(stub);
+  // A kept-alive connection first, so a late attempt would reach the stub at once.
+  assert.equal((await client.send(onePart('in-time'), 'c', Date.now() + 1_000)).result, 'accepted');
+  const r = await client.send(onePart('too-late'), 'c', Date.now() + 8);
+  assert.equal(r.result, 'deadline');
+  assert.equal(r.attempts, 1);
+  assert.equal(stub.stats().requests_total, 1, 'the late part was not sent');
+});
+
 test('consecutive sends reuse one keep-alive connection and post the exact part bytes', LIMIT, async (t) => {
   const bodies: Buffer[] = [];
   let connections = 0;

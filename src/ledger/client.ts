@@ -45,6 +45,13 @@ class AttemptTimeout extends Error {}
  */
 const IDLE_SOCKET_MS = 4_000;
 
+/**
+ * An attempt is not started with less time than this before its end: it could not get an answer,
+ * only leave the ledger a request we no longer wait for. This also covers a backoff that p-retry
+ * ends at the deadline by its own clock (performance.now) a millisecond before Date.now() says so.
+ */
+const MIN_ATTEMPT_MS = 10;
+
 export class LedgerClient {
   private readonly endpoint: URL;
   private readonly base: URL;
@@ -73,7 +80,7 @@ export class LedgerClient {
           const now = Date.now();
           const cap = now + this.opts.attemptMs;
           const until = deadlineAt === undefined ? cap : Math.min(deadlineAt, cap);
-          if (until <= now) throw new AbortError(new DeadlineCut('the request deadline passed'));
+          if (until - now < MIN_ATTEMPT_MS) throw new AbortError(new DeadlineCut('the request deadline passed'));
           return this.attempt(part, corrId, until, until < cap);
         },
         {
