@@ -3,8 +3,9 @@
 // needs to know how a worker can die.
 //
 // The queue is kept here, not in Piscina: WORK_QUEUE_MAX must be reloadable (Piscina's maxQueue is
-// fixed at construction) and must stay FIFO (see pump()). A task whose signal aborts while running makes
-// Piscina terminate that worker and start a fresh one: that is how a hung task is stopped.
+// fixed at construction) and must stay FIFO (see pump()). A task whose signal aborts while running is
+// answered at once, but keeps its worker for a grace period (abortGraceMs) to end by itself; only
+// then does Piscina terminate that worker and start a fresh one: that is how a hung task is stopped.
 
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -19,6 +20,14 @@ export interface PoolOptions {
   /** Worker crashes within `breakerWindowMs` that open the breaker. */
   breakerThreshold?: number;
   breakerWindowMs?: number;
+  /**
+   * How long a running task whose request was aborted (client gone, deadline passed) may still run
+   * before its worker is terminated; default 1000 ms. A termination costs a new thread and a cold
+   * JIT for the tasks after it (and a client that disconnects on purpose could cause one per
+   * request), while a normal task ends well within this (an M run takes ~10 ms, an L run ~0.3 s);
+   * its result is then dropped. A hung task is stopped when the grace ends.
+   */
+  abortGraceMs?: number;
   now?: () => number;
 }
 
@@ -50,6 +59,7 @@ export class ComputePool {
   private readonly now: () => number;
   private readonly breakerThreshold: number;
   private readonly breakerWindowMs: number;
+  private readonly abortGraceMs: number;
   private failures: number[] = [];
   private openUntil = 0;
   private backoffMs = 1000;
@@ -69,6 +79,7 @@ export class ComputePool {
     this.now = opts.now ?? Date.now;
     this.breakerThreshold = opts.breakerThreshold ?? 5;
     this.breakerWindowMs = opts.breakerWindowMs ?? 30_000;
+    this.abortGraceMs = opts.abortGraceMs ?? 1_000;
     this.piscina = new Piscina({
       filename: opts.filename ?? DEFAULT_WORKER,
       minThreads: opts.threads,
@@ -176,16 +187,27 @@ export class ComputePool {
       const e = this.waiting.shift() as Waiting;
       e.signal.removeEventListener('abort', e.onAbort);
       this.running++;
+      // The caller's abort answers the caller at once; Piscina's own signal fires only when the
+      // grace period ends with the task still running (its result, if it comes, is dropped).
+      const stop = new AbortController();
+      let grace: NodeJS.Timeout | undefined;
+      const onAbort = (): void => {
+        e.reject(e.signal.reason);
+        grace = setTimeout(() => stop.abort(e.signal.reason), this.abortGraceMs);
+      };
+      e.signal.addEventListener('abort', onAbort, { once: true });
       void this.piscina
-        .run(e.task, { signal: e.signal, transferList: e.transferList })
+        .run(e.task, { signal: stop.signal, transferList: e.transferList })
         .then(
           (result: unknown) => {
             this.backoffMs = 1000;
             e.resolve(result);
           },
-          (err: unknown) => e.reject(this.translate(err, e.signal)),
+          (err: unknown) => e.reject(this.translate(err, stop.signal)),
         )
         .finally(() => {
+          clearTimeout(grace);
+          e.signal.removeEventListener('abort', onAbort);
           this.running--;
           this.pump();
         });
@@ -195,9 +217,9 @@ export class ComputePool {
   /** Maps what Piscina rejects with onto the taxonomy; the caller decides on deadline details. */
   private translate(e: unknown, signal: AbortSignal): unknown {
     if (signal.aborted) {
-      // Aborted by the deadline or by a client that went away; if the task was running, Piscina
-      // terminated its worker (that is how a hung task is stopped). Not a worker fault, so it
-      // does not count against the breaker.
+      // The grace period after the request's abort (deadline, or a client that went away) ended
+      // with the task still running, and Piscina terminated its worker: that is how a hung task is
+      // stopped. Not a worker fault, so it does not count against the breaker.
       this.onFailure('abort');
       return signal.reason instanceof AppError ? signal.reason : e;
     }

@@ -2,6 +2,7 @@
 // id asks for a fault. Injected with buildRuntime(config, { workerFile: FAULT_WORKER }).
 //   crash-…  the worker thread exits (process.exit inside a worker ends that thread only)
 //   hang-…   the worker spins forever; only terminating the thread stops it
+//   slow-N-…  the worker spins N ms, then computes normally (a long task that ends by itself)
 //   throw-…  the task function throws; the thread lives on
 //   uncaught-…  an exception escapes asynchronously, which kills the thread like a crash
 
@@ -24,6 +25,13 @@ export default function faultyRun(task: Task): SealResult | ComputeResult | Prom
     if (id.startsWith('hang-')) {
       for (;;) {
         // busy: no timer, no promise, nothing but termination can end this
+      }
+    }
+    const slow = /^slow-(\d+)-/.exec(id);
+    if (slow !== null) {
+      const until = performance.now() + Number(slow[1]);
+      while (performance.now() < until) {
+        // busy, like a large run
       }
     }
     if (id.startsWith('throw-')) throw new Error(`injected fault (${THROWN_SECRET})`);

@@ -127,6 +127,25 @@ test('a client that disconnects mid-run gets its hung task aborted, freeing the 
   assert.equal(await failures('abort'), aborts + 1);
 });
 
+test('a client that disconnects while a task runs that ends by itself costs no worker: the task finishes, nothing is terminated', LIMIT, async () => {
+  const before = await Promise.all(['abort', 'crash', 'error'].map(failures));
+  const ctl = new AbortController();
+  const gone = new Promise<void>((resolve) => {
+    const req = httpRequest(new URL('/epochs/slow-400-1/compute', url), { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false, signal: ctl.signal });
+    req.on('error', () => resolve());
+    req.end(JSON.stringify({ ...triple, deadline_ms: 20_000 }));
+  });
+  await until(async () => metricValue(await metrics(url), 'inflight_requests') === 1, 3_000, 'the slow compute to be in flight');
+  ctl.abort();
+  await gone;
+  // Within the grace period (1 s) the 400 ms task ends by itself, so its worker is not replaced.
+  await expectHealthy(url, 'after the client left a slow run');
+  await new Promise((r) => setTimeout(r, 1_200));
+  assert.deepEqual(await Promise.all(['abort', 'crash', 'error'].map(failures)), before, 'no task was lost, no worker terminated');
+  // The client left before an answer: nothing was published for that epoch.
+  assert.equal((await get(url, '/epochs/slow-400-1')).status, 404);
+});
+
 test('a full work queue is a 503 queue_full, /readyz reports it, and both queued tasks end at their deadlines', LIMIT, async () => {
   const q = await faultyServer({ WORK_QUEUE_MAX: '1' });
   try {
