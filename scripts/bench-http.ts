@@ -429,8 +429,8 @@ function cpuMeter(s: Server, stubPid?: number): () => { srv: number; cli: number
 
 /**
  * Where the server's threads spent a window (threadShares). Threads are read every 250 ms and
- * each keeps its last reading: when the load stops, the abandoned requests abort their tasks and
- * Piscina replaces the worker that did the work.
+ * each keeps its last reading: a worker can be replaced mid-window (a task still running when
+ * its aborted request's grace period ends is stopped by terminating its thread).
  */
 function threadMeter(s: Server): () => ReturnType<typeof threadShares> {
   const t0 = performance.now();
