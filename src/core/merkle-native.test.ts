@@ -1,8 +1,9 @@
 // The native payouts tree (native/rewarder_native.c) against the TypeScript reference (merkle-js.ts):
 // same roots and audit paths for any leaves, same errors for bad arguments, and loadable in worker
-// threads; and its BLAKE3 digest against the blake3 package, including on a terminated thread. `npm ci` must have built the addon: a missing or unloadable addon fails here instead of
-// silently testing the TypeScript tree against itself, unless REWARDER_ALLOW_NO_NATIVE=1 says that
-// this machine has no C toolchain.
+// threads; and the addon's BLAKE3 digest against the blake3 package, also on a terminated thread.
+// `npm ci` must have built the addon: a missing or unloadable addon fails here instead of silently
+// testing the TypeScript tree against itself, unless REWARDER_ALLOW_NO_NATIVE=1 says that this
+// machine has no C toolchain.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
