@@ -109,18 +109,23 @@ test('a worker whose task throws yields a generic 500 that reveals nothing; the 
   await expectHealthy(url, 'after a throw');
 });
 
-test('a client that disconnects mid-run gets its hung task aborted, freeing the worker', LIMIT, async () => {
-  const aborts = await failures('abort');
+/** Posts a compute for `epochId` (20 s deadline), waits until it runs, `afterMs` more, then disconnects. */
+async function leaveMidRun(epochId: string, afterMs: number): Promise<void> {
   const ctl = new AbortController();
   const gone = new Promise<void>((resolve) => {
-    const req = httpRequest(new URL('/epochs/hang-2/compute', url), { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false, signal: ctl.signal });
+    const req = httpRequest(new URL(`/epochs/${epochId}/compute`, url), { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false, signal: ctl.signal });
     req.on('error', () => resolve());
     req.end(JSON.stringify({ ...triple, deadline_ms: 20_000 }));
   });
-  await until(async () => metricValue(await metrics(url), 'inflight_requests') === 1, 3_000, 'the hung compute to be in flight');
-  await new Promise((r) => setTimeout(r, 200));
+  await until(async () => metricValue(await metrics(url), 'inflight_requests') === 1, 3_000, `${epochId} to be in flight`);
+  await new Promise((r) => setTimeout(r, afterMs));
   ctl.abort();
   await gone;
+}
+
+test('a client that disconnects mid-run gets its hung task aborted, freeing the worker', LIMIT, async () => {
+  const aborts = await failures('abort');
+  await leaveMidRun('hang-2', 200);
   const t0 = performance.now();
   await expectHealthy(url, 'after the client left');
   assert.ok(performance.now() - t0 < 3_000, 'the only worker was freed long before the 20 s deadline');
@@ -129,15 +134,7 @@ test('a client that disconnects mid-run gets its hung task aborted, freeing the 
 
 test('a client that disconnects while a task runs that ends by itself costs no worker: the task finishes, nothing is terminated', LIMIT, async () => {
   const before = await Promise.all(['abort', 'crash', 'error'].map(failures));
-  const ctl = new AbortController();
-  const gone = new Promise<void>((resolve) => {
-    const req = httpRequest(new URL('/epochs/slow-400-1/compute', url), { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false, signal: ctl.signal });
-    req.on('error', () => resolve());
-    req.end(JSON.stringify({ ...triple, deadline_ms: 20_000 }));
-  });
-  await until(async () => metricValue(await metrics(url), 'inflight_requests') === 1, 3_000, 'the slow compute to be in flight');
-  ctl.abort();
-  await gone;
+  await leaveMidRun('slow-400-1', 0);
   // Within the grace period (1 s) the 400 ms task ends by itself, so its worker is not replaced.
   await expectHealthy(url, 'after the client left a slow run');
   await new Promise((r) => setTimeout(r, 1_200));
