@@ -223,35 +223,22 @@ class IntentScanner {
     }
     for (;;) {
       count++;
-      // The rewarder's layout first: a canonical credit and a bare separator, without a call to
-      // credit() or ws() (this loop runs 4096 times per part).
+      // The rewarder's layout first: a canonical credit, then a bare comma before the next one,
+      // without a call to credit() or ws() (this loop runs 4096 times per part).
       const fast = this.canonicalCredit();
-      if (fast !== NOT_CANONICAL) {
-        small += fast;
+      const amount = fast !== NOT_CANONICAL ? fast : b[this.i] === LBRACE ? this.credit() : (this.skipValue(), -1);
+      if (typeof amount === 'bigint') sum += amount;
+      else if (amount < 0) good = false;
+      else {
+        small += amount;
         if (small > SMALL_FLUSH) {
           sum += BigInt(small);
           small = 0;
         }
-        const c = b[this.i];
-        if (c === COMMA && b[this.i + 1] === LBRACE) {
-          this.i++;
-          continue;
-        }
-        if (c === RBRACKET) {
-          this.i++;
-          return good ? { count, sum: sum + BigInt(small) } : null;
-        }
-      } else {
-        const amount = b[this.i] === LBRACE ? this.credit() : (this.skipValue(), -1);
-        if (typeof amount === 'bigint') sum += amount;
-        else if (amount < 0) good = false;
-        else {
-          small += amount;
-          if (small > SMALL_FLUSH) {
-            sum += BigInt(small);
-            small = 0;
-          }
-        }
+      }
+      if (fast !== NOT_CANONICAL && b[this.i] === COMMA && b[this.i + 1] === LBRACE) {
+        this.i++;
+        continue;
       }
       this.ws();
       if (b[this.i] === COMMA) {
