@@ -1,18 +1,18 @@
 // `npm run bench:stub`: what the ledger stub spends reading one ledger part (testing/ledger-stub/
-// intent.ts): a real part body of 4096 credits as the rewarder writes it, read with its digest and
-// without (the scan alone), median of warm runs. The stub shares the cores with the rewarder in
+// intent.ts): a real part body of 4096 credits as the rewarder writes it, read whole (scan and
+// digest), and the digest alone (the scan is the difference), median of warm runs. The stub shares the cores with the rewarder in
 // every loopback benchmark, so its CPU per part is part of what those measure. A benchmark, not a
 // test: it prints figures and asserts nothing beyond the reading being right.
 import { hash } from 'blake3';
 import { intentParts } from '../src/core/intents.js';
+import { percentile } from './bench-kit.js';
 import type { ManifestHead } from '../src/core/manifest.js';
 import { readIntent } from '../testing/ledger-stub/intent.js';
 
 const RUNS = Number(process.argv.find((a) => a.startsWith('--runs='))?.slice(7) ?? 9);
 const PER_RUN = 300;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-// Actor ids as `gen` makes them, amounts of 6 to 8 digits: the M vector's first part.
+// Actor ids shaped like those `gen` makes, amounts of 6 to 8 digits.
 const hex = (n: number) => n.toString(16).padStart(64, '0');
 const head = { run_key: `b3:${hex(1)}`, commitment: `b3:${hex(2)}`, payouts_root: `b3:${hex(3)}`, epoch_id: '2026-01-01' } as ManifestHead;
 const credits = Array.from({ length: 4096 }, (_, i) => ({ actor: `did:ron:n${String(i * 37).padStart(9, '0')}`, amount_minor: String(100_000 + ((i * 7_919) % 90_000_000)) }));
@@ -37,4 +37,4 @@ for (let i = 0; i < RUNS + 2; i++) {
     if (i >= 2) (times[r] as number[]).push(((performance.now() - t0) * 1000) / PER_RUN);
   });
 }
-rows.forEach(([label], r) => console.log(`${label.padEnd(36)} ${median(times[r] as number[]).toFixed(1).padStart(7)}`));
+rows.forEach(([label], r) => console.log(`${label.padEnd(36)} ${percentile(times[r] as number[], 50).toFixed(1).padStart(7)}`));
