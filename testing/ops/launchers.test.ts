@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { SERVE_NODE_FLAGS } from '../../src/cli/serve-flags.js';
+import { STUB_NODE_FLAGS } from '../ledger-stub/client.js';
 
 const read = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
 
@@ -42,4 +43,13 @@ test('scripts/macronode-up starts its replicas with them', () => {
   assert.ok(line !== undefined, 'macronode-up starts no replica');
   const flags = flagsBefore(line);
   for (const f of SERVE_NODE_FLAGS) assert.ok(flags.includes(f), `macronode-up lacks ${f}`);
+});
+
+test('npm run ledger-stub starts the stub with the flags its spawner uses (STUB_NODE_FLAGS)', () => {
+  const script = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts['ledger-stub'] ?? '';
+  const m = /\bnode((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/testing\/ledger-stub\/main\.js/.exec(script);
+  assert.ok(m, `no node … ledger-stub/main.js in: ${script}`);
+  const flags = (m[1] ?? '').trim().split(/\s+/).filter(Boolean);
+  assert.ok(STUB_NODE_FLAGS.length > 0);
+  for (const f of STUB_NODE_FLAGS) assert.ok(flags.includes(f), `npm run ledger-stub lacks ${f}`);
 });
