@@ -27,21 +27,35 @@ export interface CaseData {
 
 const KIND_NAMES = ['bytes_served', 'requests', 'uptime_s', 'storage', 'egress'];
 
-/** `big`: also draw quantities and weights near the limits, forcing the BigInt path. */
-export function caseArb(opts: { big?: boolean; maxActors?: number; maxEvents?: number } = {}): fc.Arbitrary<CaseData> {
+/**
+ * `big`: also draw quantities and weights near the limits, forcing the BigInt path. `token`: token
+ * programs' magnitudes (pools 10^21–2^128, scores up to ~10^15 each, so T passes 2^53 while most
+ * per-actor scores stay safe, and money limits of the same size).
+ */
+export function caseArb(opts: { big?: boolean; token?: boolean; maxActors?: number; maxEvents?: number } = {}): fc.Arbitrary<CaseData> {
   const maxActors = opts.maxActors ?? 12;
   const maxEvents = opts.maxEvents ?? 40;
   const qty = opts.big
     ? fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.constantFrom(Number.MAX_SAFE_INTEGER, 2 ** 52, 2 ** 40))
-    : fc.integer({ min: 0, max: 100_000 });
-  const weight = opts.big ? fc.oneof(fc.integer({ min: 0, max: 10 }), fc.constant(0xffffffff)) : fc.integer({ min: 0, max: 10 });
+    : opts.token
+      ? fc.oneof(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 2_000_000_000 }))
+      : fc.integer({ min: 0, max: 100_000 });
+  const weight = opts.big
+    ? fc.oneof(fc.integer({ min: 0, max: 10 }), fc.constant(0xffffffff))
+    : opts.token
+      ? fc.oneof(fc.integer({ min: 0, max: 10 }), fc.integer({ min: 100_000, max: 2_000_000 }))
+      : fc.integer({ min: 0, max: 10 });
+  const poolArb = opts.token
+    ? fc.oneof(fc.bigInt({ min: 10n ** 21n, max: 10n ** 24n }), fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }))
+    : fc.oneof(fc.bigInt({ min: 0n, max: 10_000n }), fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }));
+  const moneyMax = opts.token ? 10n ** 24n : 5_000n;
   return fc
     .record({
       nActors: fc.integer({ min: 0, max: maxActors }),
       kinds: fc.uniqueArray(fc.constantFrom(...KIND_NAMES), { minLength: 1, maxLength: KIND_NAMES.length }),
       start: fc.integer({ min: 0, max: 1000 }),
       span: fc.integer({ min: 1, max: 1000 }),
-      pool: fc.oneof(fc.bigInt({ min: 0n, max: 10_000n }), fc.bigInt({ min: 0n, max: (1n << 128n) - 1n })),
+      pool: poolArb,
     })
     .chain(({ nActors, kinds, start, span, pool }) => {
       const actors = Array.from({ length: nActors }, (_, i) => `did:ron:a${String(i).padStart(3, '0')}`);
@@ -62,7 +76,7 @@ export function caseArb(opts: { big?: boolean; maxActors?: number; maxEvents?: n
         },
         { requiredKeys: ['weight'] },
       );
-      const money = fc.bigInt({ min: 0n, max: 5_000n });
+      const money = fc.bigInt({ min: 0n, max: moneyMax });
       return fc.record({
         window: fc.constant({ start, end: start + span }),
         pool: fc.constant(pool),
@@ -74,8 +88,8 @@ export function caseArb(opts: { big?: boolean; maxActors?: number; maxEvents?: n
             rounding: fc.constantFrom('floor' as const, 'largest_remainder' as const),
             kinds: fc.dictionary(fc.constantFrom(...KIND_NAMES), rule, { maxKeys: KIND_NAMES.length }),
             poolCap: money,
-            maxPayout: fc.bigInt({ min: 1n, max: 5_000n }),
-            minPayout: fc.bigInt({ min: 0n, max: 50n }),
+            maxPayout: fc.bigInt({ min: 1n, max: moneyMax }),
+            minPayout: fc.bigInt({ min: 0n, max: opts.token ? 10n ** 18n : 50n }),
             exclude: fc.subarray([...actors, 'did:ron:zzz-absent']),
           },
           { requiredKeys: ['rounding', 'kinds', 'exclude'] },

@@ -165,10 +165,13 @@ function recomputeCommitment(manifestBytes: Uint8Array): string | null {
 async function genCmd(argv: string[]): Promise<number> {
   const { values } = args(
     argv,
-    { scale: { type: 'string' }, seed: { type: 'string' }, form: { type: 'string' }, out: { type: 'string' } },
+    { scale: { type: 'string' }, seed: { type: 'string' }, form: { type: 'string' }, out: { type: 'string' }, profile: { type: 'string' } },
     0,
   );
-  const { SCALES, generate } = await import('../gen/generate.js');
+  const { SCALES } = await import('../gen/generate.js');
+  const { generateProfile, isProfile } = await import('../gen/profiles.js');
+  const profile = values.profile ?? 'gen';
+  if (!isProfile(profile)) throw new CliError('--profile must be gen or token');
   const scale = required(values, 'scale');
   if (!(scale in SCALES)) throw new CliError('--scale must be S, M or L');
   const seedText = required(values, 'seed');
@@ -178,7 +181,7 @@ async function genCmd(argv: string[]): Promise<number> {
   const form = values.form ?? 'columnar';
   if (form !== 'row' && form !== 'columnar') throw new CliError('--form must be row or columnar');
   const dir = values.out ?? '.';
-  const g = generate({ scale: scale as Scale, seed: Number(seedText), form: form as Form });
+  const g = generateProfile({ profile, scale: scale as Scale, seed: Number(seedText), form: form as Form });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'inputs.json'), g.inputs);
   writeFileSync(join(dir, 'policy.json'), g.policy);

@@ -13,7 +13,8 @@ const USAGE = `usage: rewarder <command> [options]
   prove MANIFEST ACTOR                        print a payee's amount and inclusion proof
   verify-proof PROOF (--root b3:… | --manifest FILE [--attestation FILE --keys FILE])
                                               check an inclusion proof (against a signed root)
-  gen --scale S|M|L --seed N --form row|columnar [--out DIR]   generate inputs and a policy
+  gen --scale S|M|L --seed N --form row|columnar [--profile gen|token] [--out DIR]
+                                              generate inputs and a policy (token: 18-decimal pools, long ids)
   demo                                        seal and compute the shipped SPEC §9 example
   serve [--dev] [--demo]                      run the HTTP service (--dev: AUTH=off; --demo: run the example through it)`;
 

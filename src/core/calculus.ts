@@ -4,13 +4,17 @@
 // value stays ≤ 2^53−1, and the guard below proves it cheaply: all the quantities and terms are
 // non-negative and IEEE rounding is monotone, so if a running total computed in floating point is
 // still ≤ 2^53−1 at the end, no partial sum ever exceeded it and every one of them was exact.
-// When the guard fails the whole step is redone with BigInt. `P × s ÷ T` always uses BigInt
-// (P alone may be up to 2^128−1).
+// Steps 2–8 run in typed columns (shares.ts: exact `P × s ÷ T` in Numbers by wide.ts, T summed
+// exactly even past 2^53) whenever every actor's score is a safe integer and T < 2^72; otherwise
+// they are redone here in BigInt, which is also the reference path the property tests compare
+// the columns against (`forceBigInt`).
 
 import type { Inputs } from './inputs.js';
 import type { Policy } from './policy.js';
 import { type Result, err, ok } from './result.js';
 import { compareUtf8 } from './rules.js';
+import { type KindColumns, type PayeeColumns, distributeColumns } from './shares.js';
+import { LIMBS, addColumns, columnsValue, compareLimbs, toDecimalLimbs } from './wide.js';
 
 export const CALCULUS = 'rewarder.calculus/v1';
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -44,9 +48,15 @@ export interface Totals {
 export interface Calculation {
   counts: Counts;
   totals: Totals;
+  /**
+   * The payees as objects. From the column path (`columns` set) this is built on first read:
+   * the service's worker writes the manifest from the columns and never reads it.
+   */
   payees: Payee[];
   /** Which arithmetic the scores took; reported for tests and metrics, not part of the result. */
   arithmetic: 'number' | 'bigint';
+  /** The payees as typed columns (the Number path); the manifest writes its digits from them. */
+  columns?: PayeeColumns;
 }
 
 /** An invariant of SPEC §4.9 that did not hold: the run is quarantined, nothing is published. */
@@ -58,13 +68,6 @@ export interface InvariantBreach {
 export interface CalcOptions {
   /** Skip the Number fast path (the reference path the property tests compare against). */
   forceBigInt?: boolean;
-}
-
-interface KindColumns {
-  weight: Float64Array;
-  divisor: Float64Array;
-  /** Infinity where the kind has no cap. */
-  cap: Float64Array;
 }
 
 /**
@@ -143,15 +146,13 @@ export function distribute(source: Inputs | Tally, policy: Policy, opts: CalcOpt
   const rules = kindColumns(t.kinds, policy);
   const excluded = new Uint8Array(nActors);
   const excludedActors = markExcluded(t.actors, policy.exclude, excluded);
+  if (!opts.forceBigInt) {
+    const fast = distributeColumns(t, policy, rules, excluded, excludedActors);
+    if (fast !== null) return fast;
+  }
 
   // Actors with a positive score, ascending (so in actor order), and their scores.
-  let arithmetic: Calculation['arithmetic'] = 'number';
-  let scored = opts.forceBigInt || !(t.q instanceof Float64Array) ? null : scoresInNumbers(t.q, t.kinds.length, rules, excluded);
-  if (scored === null) {
-    arithmetic = 'bigint';
-    scored = scoresInBigInt(t.q, t.kinds.length, rules, excluded);
-  }
-  const { who, scores, total } = scored;
+  const { who, scores, total } = scoresInBigInt(t.q, t.kinds.length, rules, excluded);
 
   const poolInput = t.poolMinor;
   const pool = policy.poolCapMinor !== null && policy.poolCapMinor < poolInput ? policy.poolCapMinor : poolInput;
@@ -222,7 +223,7 @@ export function distribute(source: Inputs | Tally, policy: Policy, opts: CalcOpt
       roundingDust: dust,
     },
     payees,
-    arithmetic,
+    arithmetic: 'bigint',
   };
 }
 
@@ -230,15 +231,9 @@ export function checkInvariants(calc: Calculation, policy: Policy): InvariantBre
   const out: InvariantBreach[] = [];
   const t = calc.totals;
   if (t.payout > t.pool) out.push({ invariant: 'payout_le_pool', detail: `payout ${t.payout} exceeds pool ${t.pool}` });
-  const ceiling = policy.maxPayoutMinor;
-  let sum = 0n;
-  for (const p of calc.payees) {
-    sum += p.amount;
-    if ((ceiling !== null && p.amount > ceiling) || p.amount <= 0n) {
-      out.push({ invariant: 'amount_le_ceiling', detail: `amount of payee ${calc.payees.indexOf(p)} out of bounds` });
-      break;
-    }
-  }
+  const bad = calc.columns === undefined ? amountOutOfBounds(calc.payees, policy.maxPayoutMinor) : limbsOutOfBounds(calc.columns, policy.maxPayoutMinor);
+  if (bad.at >= 0) out.push({ invariant: 'amount_le_ceiling', detail: `amount of payee ${bad.at} out of bounds` });
+  const sum = bad.sum;
   if (sum !== t.payout || t.residual !== t.capped + t.belowMin + t.roundingDust || t.residual !== t.pool - t.payout) {
     out.push({
       invariant: 'residual_identity',
@@ -246,6 +241,32 @@ export function checkInvariants(calc: Calculation, policy: Policy): InvariantBre
     });
   }
   return out;
+}
+
+/** Σ amounts, and the first payee whose amount is 0 or above the ceiling (−1 if none). */
+function amountOutOfBounds(payees: readonly Payee[], ceiling: bigint | null): { sum: bigint; at: number } {
+  let sum = 0n;
+  for (let i = 0; i < payees.length; i++) {
+    const amount = (payees[i] as Payee).amount;
+    sum += amount;
+    if ((ceiling !== null && amount > ceiling) || amount <= 0n) return { sum, at: i };
+  }
+  return { sum, at: -1 };
+}
+
+/** The same over the column path's decimal limbs. */
+function limbsOutOfBounds(c: PayeeColumns, ceiling: bigint | null): { sum: bigint; at: number } {
+  const sums = new Float64Array(LIMBS);
+  const top = ceiling === null ? null : toDecimalLimbs(ceiling);
+  const zero = new Float64Array(LIMBS);
+  for (let i = 0; i < c.count; i++) {
+    const at = i * LIMBS;
+    addColumns(sums, c.amount, at);
+    if ((top !== null && compareLimbs(c.amount, at, top, 0) > 0) || compareLimbs(c.amount, at, zero, 0) <= 0) {
+      return { sum: columnsValue(sums), at: i };
+    }
+  }
+  return { sum: columnsValue(sums), at: -1 };
 }
 
 function kindColumns(kinds: readonly string[], policy: Policy): KindColumns {
@@ -285,39 +306,6 @@ interface Scored {
   who: number[];
   scores: bigint[];
   total: bigint;
-}
-
-/** Step 2 in Numbers over exact Number cells; null when a term or T could exceed 2^53−1. */
-function scoresInNumbers(q: Float64Array, K: number, rules: KindColumns, excluded: Uint8Array): Scored | null {
-  const nActors = excluded.length;
-  const who: number[] = [];
-  const found: number[] = [];
-  let grand = 0;
-  for (let a = 0; a < nActors; a++) {
-    if (excluded[a] === 1) continue;
-    let s = 0;
-    const row = a * K;
-    for (let k = 0; k < K; k++) {
-      const w = rules.weight[k] as number;
-      const cell = q[row + k] as number;
-      if (w === 0 || cell === 0) continue;
-      const cap = rules.cap[k] as number;
-      const x = (cell < cap ? cell : cap) * w;
-      if (x > MAX_SAFE) return null;
-      const d = rules.divisor[k] as number;
-      // Exact floor division for safe integers: x − x mod d is an exact multiple of d.
-      s += (x - (x % d)) / d;
-    }
-    if (s === 0) continue;
-    grand += s;
-    who.push(a);
-    found.push(s);
-  }
-  // One check covers every per-actor sum: each is a partial sum of `grand`.
-  if (grand > MAX_SAFE) return null;
-  const scores: bigint[] = new Array<bigint>(found.length);
-  for (let i = 0; i < found.length; i++) scores[i] = BigInt(found[i] as number);
-  return { who, scores, total: BigInt(grand) };
 }
 
 function scoresInBigInt(q: Float64Array | bigint[], K: number, rules: KindColumns, excluded: Uint8Array): Scored {

@@ -5,10 +5,12 @@
 
 import type { Calculation, Payee } from './calculus.js';
 import { CALCULUS } from './calculus.js';
+import type { PayeeColumns } from './shares.js';
 import { b3, formatDigest } from './hash.js';
 import { merkleRootOfRanges } from './merkle.js';
 import { runKey } from './keys.js';
 import { encodeEach } from './utf8.js';
+import { LIMBS, limbDigits, safeDigits, writeLimbDigits, writeSafeDigits } from './wide.js';
 
 export const MANIFEST_SCHEMA = 'rewarder.manifest/v1';
 
@@ -66,30 +68,45 @@ const ENTRY_FIXED = LEAF_OPEN.length + LEAF_AMOUNT.length + ENTRY_SCORE.length +
  */
 export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts): Manifest {
   const key = runKey(ref.epochId, ref.inputsCid, ref.policyHash);
-  const payees = calc.payees;
-  const n = payees.length;
-  const own = names === undefined ? quotedNames(payees.map((p) => p.actor)) : null;
-  const nameAt = (i: number): number => (own === null ? (payees[i] as Payee).index : i);
+  const cols = calc.columns;
+  const n = calc.counts.payees;
+  // Names by actor index (cached per inputs), or quoted here for the payees alone (by position).
+  const own = names !== undefined ? null : quotedNames(cols === undefined ? calc.payees.map((p) => p.actor) : payeeActors(cols));
   const src = own ?? (names as Texts);
+  const nameAt = own !== null ? (i: number): number => i : cols === undefined ? (i: number): number => (calc.payees[i] as Payee).index : (i: number): number => cols.index[i] as number;
 
-  const amounts: string[] = new Array<string>(n);
-  const scores: string[] = new Array<string>(n);
+  // Digits of the amounts and scores: written straight from the column path's limbs, or from the
+  // BigInt path's decimal strings.
+  let amountLen: (i: number) => number;
+  let scoreLen: (i: number) => number;
+  let writeAmount: (out: Uint8Array, at: number, i: number) => number;
+  let writeScore: (out: Uint8Array, at: number, i: number) => number;
+  if (cols !== undefined) {
+    amountLen = (i) => limbDigits(cols.amount, i * LIMBS);
+    scoreLen = (i) => safeDigits(cols.score[i] as number);
+    writeAmount = (out, at, i) => writeLimbDigits(out, at, cols.amount, i * LIMBS);
+    writeScore = (out, at, i) => writeSafeDigits(out, at, cols.score[i] as number);
+  } else {
+    const amounts = calc.payees.map((p) => p.amount.toString());
+    const scores = calc.payees.map((p) => p.score.toString());
+    amountLen = (i) => (amounts[i] as string).length;
+    scoreLen = (i) => (scores[i] as string).length;
+    writeAmount = (out, at, i) => digits(out, at, amounts[i] as string);
+    writeScore = (out, at, i) => digits(out, at, scores[i] as string);
+  }
+
   let leafBytes = 0;
   let entryBytes = n > 0 ? n - 1 : 0; // commas
   for (let i = 0; i < n; i++) {
-    const p = payees[i] as Payee;
     const a = nameAt(i);
     const nameLen = (src.offsets[a + 1] as number) - (src.offsets[a] as number);
-    const amount = p.amount.toString();
-    const score = p.score.toString();
-    amounts[i] = amount;
-    scores[i] = score;
-    leafBytes += LEAF_FIXED + nameLen + amount.length;
-    entryBytes += ENTRY_FIXED + nameLen + amount.length + score.length;
+    const amount = amountLen(i);
+    leafBytes += LEAF_FIXED + nameLen + amount;
+    entryBytes += ENTRY_FIXED + nameLen + amount + scoreLen(i);
   }
 
   const leaves: Texts = { bytes: new Uint8Array(leafBytes), offsets: new Uint32Array(n + 1) };
-  writeLeaves(leaves, src, nameAt, amounts);
+  writeLeaves(leaves, n, src, nameAt, writeAmount);
   const root = formatDigest(merkleRootOfRanges(leaves.bytes, leaves.offsets, n, 1));
 
   const c = calc.counts;
@@ -115,7 +132,7 @@ export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts): Ma
   const unsigned = new Uint8Array(head.length + before.length + entryBytes + after.length);
   unsigned.set(head, 0);
   unsigned.set(before, head.length);
-  const end = writeEntries(unsigned, head.length + before.length, leaves, scores);
+  const end = writeEntries(unsigned, head.length + before.length, leaves, n, writeScore);
   unsigned.set(after, end);
   const commitment = b3(unsigned);
   const member = encoder.encode(`"commitment":"${commitment}",`);
@@ -126,16 +143,25 @@ export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts): Ma
   return { bytes, commitment, payoutsRoot: root, runKey: key, leaves };
 }
 
+/** The actor ids of the column path's payees, in payee order. */
+function payeeActors(cols: PayeeColumns): string[] {
+  const out: string[] = new Array<string>(cols.count);
+  for (let i = 0; i < cols.count; i++) out[i] = cols.actors[cols.index[i] as number] as string;
+  return out;
+}
+
+type DigitWriter = (out: Uint8Array, at: number, i: number) => number;
+
 /** Fills `leaves` with `{"actor":<name>,"amount_minor":"<amount>"},` per payee. */
-function writeLeaves(leaves: Texts, names: Texts, nameAt: (i: number) => number, amounts: readonly string[]): void {
+function writeLeaves(leaves: Texts, n: number, names: Texts, nameAt: (i: number) => number, amount: DigitWriter): void {
   const out = leaves.bytes;
   let at = 0;
-  for (let i = 0; i < amounts.length; i++) {
+  for (let i = 0; i < n; i++) {
     at = put(out, at, LEAF_OPEN);
     const a = nameAt(i);
     at = copy(out, at, names.bytes, names.offsets[a] as number, names.offsets[a + 1] as number);
     at = put(out, at, LEAF_AMOUNT);
-    at = digits(out, at, amounts[i] as string);
+    at = amount(out, at, i);
     out[at++] = 0x22; // "
     out[at++] = 0x7d; // }
     out[at++] = 0x2c; // ,
@@ -144,12 +170,12 @@ function writeLeaves(leaves: Texts, names: Texts, nameAt: (i: number) => number,
 }
 
 /** Writes the payouts array's entries: each leaf without its `"},`, then `","score":"<score>"}`. */
-function writeEntries(out: Uint8Array, at: number, leaves: Texts, scores: readonly string[]): number {
-  for (let i = 0; i < scores.length; i++) {
+function writeEntries(out: Uint8Array, at: number, leaves: Texts, n: number, score: DigitWriter): number {
+  for (let i = 0; i < n; i++) {
     if (i > 0) out[at++] = 0x2c; // ,
     at = copy(out, at, leaves.bytes, leaves.offsets[i] as number, (leaves.offsets[i + 1] as number) - 3);
     at = put(out, at, ENTRY_SCORE);
-    at = digits(out, at, scores[i] as string);
+    at = score(out, at, i);
     out[at++] = 0x22; // "
     out[at++] = 0x7d; // }
   }

@@ -146,7 +146,7 @@ test('no amount exceeds the per-actor ceiling and every payee amount is at least
 
 test('the Number fast path and the BigInt path give identical manifests, including past 2^53', () => {
   fc.assert(
-    fc.property(fc.oneof(caseArb(), caseArb({ big: true })), (c) => {
+    fc.property(fc.oneof(caseArb(), caseArb({ big: true }), caseArb({ token: true })), (c) => {
       const fast = run(c);
       const slow = run(c, { calc: { forceBigInt: true } });
       assert.equal(slow.calculation.arithmetic, 'bigint');
@@ -154,6 +154,19 @@ test('the Number fast path and the BigInt path give identical manifests, includi
     }),
     RUNS,
   );
+});
+
+test('token magnitudes (T past 2^53, safe scores) take the column path', () => {
+  let columns = 0;
+  fc.assert(
+    fc.property(caseArb({ token: true }), (c) => {
+      const calc = run(c).calculation;
+      if (calc.columns !== undefined) columns++;
+      assert.equal(calc.columns !== undefined, calc.arithmetic === 'number');
+    }),
+    RUNS,
+  );
+  assert.ok(columns > RUNS.numRuns / 4, `most token cases take the column path (${columns} of ${RUNS.numRuns})`);
 });
 
 test('sums past 2^53 fall back to BigInt and stay exact', () => {
@@ -277,7 +290,7 @@ test('the calculus agrees with a literal BigInt reference of SPEC §4, remainder
     },
   }));
   fc.assert(
-    fc.property(fc.oneof(caseArb(), caseArb({ big: true }), ties), (c) => {
+    fc.property(fc.oneof(caseArb(), caseArb({ big: true }), caseArb({ token: true }), ties), (c) => {
       const calc = run(c).calculation;
       const want = referenceCalculus(c);
       assert.deepEqual(

@@ -24,9 +24,9 @@ export interface Generated {
   policy: Uint8Array;
 }
 
-const DAY_MS = 86_400_000;
-const BASE_START_MS = 1_767_225_600_000; // 2026-01-01T00:00:00Z
-const WINDOW_DAYS = 3_653; // seeds spread windows over ten years
+export const DAY_MS = 86_400_000;
+export const BASE_START_MS = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+export const WINDOW_DAYS = 3_653; // seeds spread windows over ten years
 const JITTER_MS = 300_000; // exports are time-ordered to within ±5 minutes
 const ID_DIGITS = 7;
 
@@ -38,7 +38,7 @@ const UPTIME = 2;
 const STORAGE = 3;
 
 /** sfc32 seeded through splitmix32: small, fast, and 32-bit integer arithmetic only. */
-class Rng {
+export class Rng {
   private a: number;
   private b: number;
   private c: number;
@@ -96,7 +96,7 @@ class Rng {
  * Draws indices in proportion to integer weights (total at most 2^32). A guide table over the
  * cumulative sums turns each draw into a short forward scan instead of a binary search.
  */
-class WeightedPicker {
+export class WeightedPicker {
   private readonly cumulative: Float64Array;
   private readonly guide: Uint32Array;
   private readonly shift: number;
@@ -132,6 +132,18 @@ class WeightedPicker {
   }
 }
 
+/** What serialiseInputs writes: one epoch's events over its actors and kinds. */
+export interface EventData {
+  startMs: number;
+  endMs: number;
+  poolMinor: string;
+  actorIds: string[];
+  actor: Uint32Array; // per event: index into actorIds
+  kind: Uint8Array; // per event: index into the kinds
+  qty: Float64Array; // integers < 2^53
+  ts: Float64Array; // integers < 2^53
+}
+
 /** One epoch's data, drawn once and serialised in either form. */
 interface Dataset {
   startMs: number;
@@ -146,7 +158,7 @@ interface Dataset {
   ts: Float64Array; // integers < 2^53
 }
 
-function checkOptions(scale: Scale, seed: number, form: Form): void {
+export function checkOptions(scale: Scale, seed: number, form: Form): void {
   if (!Object.hasOwn(SCALES, scale)) throw new RangeError(`unknown scale ${String(scale)}`);
   if (form !== 'row' && form !== 'columnar') throw new RangeError(`unknown form ${String(form)}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
@@ -232,7 +244,7 @@ function drawQty(rng: Rng, kind: number): number {
 }
 
 /** Time-ordered to within the jitter, like a real export; about 1 % outside the window. */
-function drawTs(rng: Rng, i: number, events: number, startMs: number, endMs: number): number {
+export function drawTs(rng: Rng, i: number, events: number, startMs: number, endMs: number): number {
   if (rng.below(100) === 0) {
     // Late arrivals from the day before, and events at or after the (exclusive) end.
     const v = rng.below(4);
@@ -504,10 +516,11 @@ function widest(values: ArrayLike<number>): number {
   return digitCount(m);
 }
 
-function serialiseInputs(d: Dataset, form: Form): Uint8Array {
+/** Exact document bytes of `d` (ASCII ids and kind names only) in either form. */
+export function serialiseInputs(d: EventData, form: Form, kinds: readonly string[] = KINDS): Uint8Array {
   const head =
     `{"schema":"rewarder.inputs/v1","window":{"start_ms":${d.startMs},"end_ms":${d.endMs}}` +
-    `,"pool_minor":"${d.poolMinor}","kinds":[${KINDS.map((k) => `"${k}"`).join(',')}]` +
+    `,"pool_minor":"${d.poolMinor}","kinds":[${kinds.map((k) => `"${k}"`).join(',')}]` +
     `,"actors":[${d.actorIds.map((a) => `"${a}"`).join(',')}],"events":`;
   const e = d.actor.length;
   const numbers = widest(d.qty) + widest(d.ts);
@@ -526,7 +539,7 @@ function serialiseInputs(d: Dataset, form: Form): Uint8Array {
     return w.bytes();
   }
   const actorPart = new Fragments(d.actorIds.map((a) => `{"actor":"${a}","kind":"`));
-  const kindPart = new Fragments(KINDS.map((k) => `${k}","qty":`));
+  const kindPart = new Fragments(kinds.map((k) => `${k}","qty":`));
   const tsPart = new Fragments([',"ts":']);
   const w = new AsciiWriter(head.length + 8 + e * (actorPart.longest + kindPart.longest + numbers + 8));
   w.text(head);
