@@ -73,40 +73,36 @@ export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts): Ma
   // Names by actor index (cached per inputs), or quoted here for the payees alone (by position).
   const own = names !== undefined ? null : quotedNames(cols === undefined ? calc.payees.map((p) => p.actor) : payeeActors(cols));
   const src = own ?? (names as Texts);
-  const nameAt = own !== null ? (i: number): number => i : cols === undefined ? (i: number): number => (calc.payees[i] as Payee).index : (i: number): number => cols.index[i] as number;
+  const nameAt = own !== null ? (i: number): number => i : (i: number): number => (calc.payees[i] as Payee).index;
 
-  // Digits of the amounts and scores: written straight from the column path's limbs, or from the
-  // BigInt path's decimal strings.
-  let amountLen: (i: number) => number;
-  let scoreLen: (i: number) => number;
-  let writeAmount: (out: Uint8Array, at: number, i: number) => number;
-  let writeScore: (out: Uint8Array, at: number, i: number) => number;
+  let leaves: Texts;
+  let entryBytes: number;
+  let writeEntries: (out: Uint8Array, at: number) => number;
   if (cols !== undefined) {
-    amountLen = (i) => limbDigits(cols.amount, i * LIMBS);
-    scoreLen = (i) => safeDigits(cols.score[i] as number);
-    writeAmount = (out, at, i) => writeLimbDigits(out, at, cols.amount, i * LIMBS);
-    writeScore = (out, at, i) => writeSafeDigits(out, at, cols.score[i] as number);
+    // Digits written straight from the column path's decimal limbs and safe scores.
+    const byIndex = own === null;
+    const sizes = columnSizes(cols, src, byIndex);
+    leaves = { bytes: new Uint8Array(sizes.leafBytes), offsets: new Uint32Array(n + 1) };
+    writeColumnLeaves(leaves, cols, src, byIndex);
+    entryBytes = sizes.entryBytes;
+    writeEntries = (out, at) => writeColumnEntries(out, at, leaves, cols);
   } else {
+    // The BigInt path's amounts and scores as decimal strings.
     const amounts = calc.payees.map((p) => p.amount.toString());
     const scores = calc.payees.map((p) => p.score.toString());
-    amountLen = (i) => (amounts[i] as string).length;
-    scoreLen = (i) => (scores[i] as string).length;
-    writeAmount = (out, at, i) => digits(out, at, amounts[i] as string);
-    writeScore = (out, at, i) => digits(out, at, scores[i] as string);
+    let leafBytes = 0;
+    entryBytes = n > 0 ? n - 1 : 0; // commas
+    for (let i = 0; i < n; i++) {
+      const a = nameAt(i);
+      const nameLen = (src.offsets[a + 1] as number) - (src.offsets[a] as number);
+      const amount = (amounts[i] as string).length;
+      leafBytes += LEAF_FIXED + nameLen + amount;
+      entryBytes += ENTRY_FIXED + nameLen + amount + (scores[i] as string).length;
+    }
+    leaves = { bytes: new Uint8Array(leafBytes), offsets: new Uint32Array(n + 1) };
+    writeLeaves(leaves, n, src, nameAt, (out, at, i) => digits(out, at, amounts[i] as string));
+    writeEntries = (out, at) => writeStringEntries(out, at, leaves, n, (o, p, i) => digits(o, p, scores[i] as string));
   }
-
-  let leafBytes = 0;
-  let entryBytes = n > 0 ? n - 1 : 0; // commas
-  for (let i = 0; i < n; i++) {
-    const a = nameAt(i);
-    const nameLen = (src.offsets[a + 1] as number) - (src.offsets[a] as number);
-    const amount = amountLen(i);
-    leafBytes += LEAF_FIXED + nameLen + amount;
-    entryBytes += ENTRY_FIXED + nameLen + amount + scoreLen(i);
-  }
-
-  const leaves: Texts = { bytes: new Uint8Array(leafBytes), offsets: new Uint32Array(n + 1) };
-  writeLeaves(leaves, n, src, nameAt, writeAmount);
   const root = formatDigest(merkleRootOfRanges(leaves.bytes, leaves.offsets, n, 1));
 
   const c = calc.counts;
@@ -132,7 +128,7 @@ export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts): Ma
   const unsigned = new Uint8Array(head.length + before.length + entryBytes + after.length);
   unsigned.set(head, 0);
   unsigned.set(before, head.length);
-  const end = writeEntries(unsigned, head.length + before.length, leaves, n, writeScore);
+  const end = writeEntries(unsigned, head.length + before.length);
   unsigned.set(after, end);
   const commitment = b3(unsigned);
   const member = encoder.encode(`"commitment":"${commitment}",`);
@@ -170,12 +166,64 @@ function writeLeaves(leaves: Texts, n: number, names: Texts, nameAt: (i: number)
 }
 
 /** Writes the payouts array's entries: each leaf without its `"},`, then `","score":"<score>"}`. */
-function writeEntries(out: Uint8Array, at: number, leaves: Texts, n: number, score: DigitWriter): number {
+function writeStringEntries(out: Uint8Array, at: number, leaves: Texts, n: number, score: DigitWriter): number {
   for (let i = 0; i < n; i++) {
     if (i > 0) out[at++] = 0x2c; // ,
     at = copy(out, at, leaves.bytes, leaves.offsets[i] as number, (leaves.offsets[i + 1] as number) - 3);
     at = put(out, at, ENTRY_SCORE);
     at = score(out, at, i);
+    out[at++] = 0x22; // "
+    out[at++] = 0x7d; // }
+  }
+  return at;
+}
+
+/**
+ * Bytes of the leaves and of the payouts entries (with their commas) of the column path. Names
+ * are by actor index (`byIndex`, the cached names of the inputs) or by payee position.
+ */
+function columnSizes(cols: PayeeColumns, names: Texts, byIndex: boolean): { leafBytes: number; entryBytes: number } {
+  const n = cols.count;
+  let leafBytes = 0;
+  let scoreBytes = 0;
+  for (let i = 0; i < n; i++) {
+    const a = byIndex ? (cols.index[i] as number) : i;
+    leafBytes += LEAF_FIXED + (names.offsets[a + 1] as number) - (names.offsets[a] as number) + limbDigits(cols.amount, i * LIMBS);
+    scoreBytes += safeDigits(cols.score[i] as number);
+  }
+  // An entry is its leaf less `"},`, plus `","score":"<digits>"}`, plus a comma between entries.
+  const entryBytes = leafBytes + n * (ENTRY_FIXED - LEAF_FIXED) + scoreBytes + (n > 0 ? n - 1 : 0);
+  return { leafBytes, entryBytes };
+}
+
+/** writeLeaves for the column path, monomorphic: amounts' digits from their decimal limbs. */
+function writeColumnLeaves(leaves: Texts, cols: PayeeColumns, names: Texts, byIndex: boolean): void {
+  const out = leaves.bytes;
+  const nb = names.bytes;
+  const no = names.offsets;
+  let at = 0;
+  for (let i = 0; i < cols.count; i++) {
+    at = put(out, at, LEAF_OPEN);
+    const a = byIndex ? (cols.index[i] as number) : i;
+    at = copy(out, at, nb, no[a] as number, no[a + 1] as number);
+    at = put(out, at, LEAF_AMOUNT);
+    at = writeLimbDigits(out, at, cols.amount, i * LIMBS);
+    out[at++] = 0x22; // "
+    out[at++] = 0x7d; // }
+    out[at++] = 0x2c; // ,
+    leaves.offsets[i + 1] = at;
+  }
+}
+
+/** writeStringEntries for the column path: scores' digits from the safe integers. */
+function writeColumnEntries(out: Uint8Array, at: number, leaves: Texts, cols: PayeeColumns): number {
+  const lb = leaves.bytes;
+  const lo = leaves.offsets;
+  for (let i = 0; i < cols.count; i++) {
+    if (i > 0) out[at++] = 0x2c; // ,
+    at = copy(out, at, lb, lo[i] as number, (lo[i + 1] as number) - 3);
+    at = put(out, at, ENTRY_SCORE);
+    at = writeSafeDigits(out, at, cols.score[i] as number);
     out[at++] = 0x22; // "
     out[at++] = 0x7d; // }
   }
