@@ -6,7 +6,11 @@
 //
 //   node dist/scripts/bench-http.js [--scenario all|readyz-spawn,warm-m,replay,cold-s,pq]
 //                                   [--duration S] [--runs N] [--connections C] [--timeout S]
-//                                   [--ledger none,healthy,healthy-idle]
+//                                   [--ledger none,healthy,healthy-idle] [--profile gen,token]
+//
+// --profile (warm-m and replay, default both): the documents' generator profile, `gen` (the
+// default data of every earlier figure) or `token` (18-decimal pools, long ids, ~99 % paid; see
+// src/gen/token.ts); each profile gets its own table and summary entry (`warm-m/token`).
 //
 // --ledger (warm-m only) runs each round once per listed ledger, back to back, and compares them:
 // `none` removes LEDGER_URL; `healthy` spawns the real ledger stub process (no faults) for each
@@ -45,6 +49,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type AcOptions, type AcResult, autocannon, cpuSecondsOf, percentile, pmap, policyVariant, threadSched, threadShares } from './bench-kit.js';
 import { type Scale, generate } from '../src/gen/generate.js';
+import { type Profile, generateProfile, isProfile } from '../src/gen/profiles.js';
 import { type SpawnedLedgerStub, spawnLedgerStub } from '../testing/ledger-stub/client.js';
 import { SERVE_NODE_FLAGS } from '../src/cli/serve-flags.js';
 
@@ -66,7 +71,7 @@ const DEFAULTS: Record<ScenarioName, { duration: number; connections: number; ru
 function usage(msg: string): never {
   process.stderr.write(
     `bench-http: ${msg}\nusage: node dist/scripts/bench-http.js [--scenario all|${SCENARIOS.join(',')}] ` +
-      '[--duration S] [--runs N] [--connections C] [--timeout S] [--ledger none,healthy,healthy-idle]\n',
+      '[--duration S] [--runs N] [--connections C] [--timeout S] [--ledger none,healthy,healthy-idle] [--profile gen,token]\n',
   );
   process.exit(2);
 }
@@ -81,6 +86,7 @@ const { values: argv } = (() => {
         connections: { type: 'string' },
         timeout: { type: 'string' },
         ledger: { type: 'string' },
+        profile: { type: 'string', default: 'gen,token' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -114,6 +120,13 @@ const ledgers: LedgerMode[] | undefined = (() => {
   for (const n of names) if (!(LEDGERS as readonly string[]).includes(n)) usage(`unknown ledger ${n} (none, healthy, healthy-idle)`);
   return names as LedgerMode[];
 })();
+const profiles: Profile[] = (() => {
+  const names = argv.profile.split(',').map((s) => s.trim());
+  for (const n of names) if (!isProfile(n)) usage(`unknown profile ${n} (gen, token)`);
+  return names as Profile[];
+})();
+/** Scenarios run once per --profile; the others (readyz-spawn, cold-s, pq, --ledger) use `gen`. */
+const PER_PROFILE: readonly ScenarioName[] = ['warm-m', 'replay'];
 const cfg = (s: ScenarioName) => ({
   duration: s === 'readyz-spawn' ? 0 : (optDuration ?? DEFAULTS[s].duration),
   connections: Math.round(optConnections ?? DEFAULTS[s].connections),
@@ -447,11 +460,11 @@ function threadMeter(s: Server): () => ReturnType<typeof threadShares> {
 
 /** Generated documents are deterministic and costly at M: make each once per process. */
 const generated = new Map<string, ReturnType<typeof generate>>();
-function gen(scale: Scale, seed: number) {
-  const key = `${scale}/${seed}`;
+function gen(scale: Scale, seed: number, profile: Profile = 'gen') {
+  const key = `${profile}/${scale}/${seed}`;
   let g = generated.get(key);
   if (g === undefined) {
-    g = generate({ scale, seed, form: 'columnar' });
+    g = generateProfile({ profile, scale, seed, form: 'columnar' });
     generated.set(key, g);
   }
   return g;
@@ -528,12 +541,12 @@ async function checkSigning(s: Server, signing: Signing, epoch: string): Promise
 }
 
 /** warm-m against a server with the given ledger (see --ledger); undefined: the environment's. */
-async function warmM(duration: number, connections: number, signing?: Signing, ledger?: LedgerMode): Promise<RunOutcome> {
+async function warmM(duration: number, connections: number, signing?: Signing, ledger?: LedgerMode, profile: Profile = 'gen'): Promise<RunOutcome> {
   const stub =
     ledger === 'healthy' || ledger === 'healthy-idle' ? await spawnLedgerStub({ seed: 1, idle: ledger === 'healthy-idle' }) : undefined;
   const env = { ...(signing?.env ?? {}), ...(ledger === undefined ? {} : { LEDGER_URL: stub?.url }) };
   try {
-    return await warmMOn(duration, connections, env, signing, stub);
+    return await warmMOn(duration, connections, env, signing, stub, profile);
   } finally {
     await stub?.kill();
   }
@@ -545,11 +558,12 @@ async function warmMOn(
   env: Record<string, string | undefined>,
   signing: Signing | undefined,
   stub: SpawnedLedgerStub | undefined,
+  profile: Profile,
 ): Promise<RunOutcome> {
   const warmups = 8;
   const k = Math.max(160, Math.ceil(duration * 150)); // 2.5× the 60 runs/s target: 3000 at 20 s
   const t0 = performance.now();
-  const g = gen('M', 1);
+  const g = gen('M', 1, profile);
   const genMs = performance.now() - t0;
   const policies = Array.from({ length: k + warmups }, (_, i) => policyVariant(g.policy, i));
   return withServer(async (s) => {
@@ -563,7 +577,7 @@ async function warmMOn(
       Buffer.from(JSON.stringify({ inputs_cid: inputs.inputs_cid, policy_id: p.policy_id, policy_hash: p.policy_hash })),
     );
     out(
-      `  setup: ${signing === undefined ? '' : `signing ${signing.keyIds === null ? 'off' : 'ON'}, `}${s.workers ?? '?'} compute worker(s); generate M ${genMs.toFixed(0)} ms (cached after the first run), PUT /inputs ${(t2 - t1).toFixed(0)} ms, ` +
+      `  setup: ${signing === undefined ? '' : `signing ${signing.keyIds === null ? 'off' : 'ON'}, `}${s.workers ?? '?'} compute worker(s); generate ${profile} M ${genMs.toFixed(0)} ms (cached after the first run), PUT /inputs ${(t2 - t1).toFixed(0)} ms, ` +
         `${sealed.length} policies ${((t3 - t2) / 1000).toFixed(1)} s (${(sealed.length / ((t3 - t2) / 1000)).toFixed(0)}/s, 16 in flight)`,
     );
     // Warm the worker's JIT on policies the measured run never uses. With a ledger, one at a time:
@@ -668,8 +682,40 @@ async function warmMOn(
   }, env);
 }
 
-async function replay(duration: number, connections: number): Promise<RunOutcome> {
-  const g = gen('M', 1);
+/** The trivial Hono POST server (scripts/hono-trivial.ts), answering `bytes` stored bytes. */
+async function startTrivial(bytes: number): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const script = fileURLToPath(new URL('./hono-trivial.js', import.meta.url));
+  const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, script, '--bytes', String(bytes)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  live.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => {
+      text += c.toString('utf8');
+      const line = text.split('\n')[0] ?? '';
+      if (text.includes('\n')) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    void exited.then(() => reject(new Error('hono-trivial exited before listening')));
+  });
+  return {
+    url,
+    pid: child.pid as number,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5_000)]);
+      child.kill('SIGKILL');
+      live.delete(child);
+    },
+  };
+}
+
+/**
+ * replay against the trivial Hono POST in the same round: the same body, connections and duration
+ * against a process that only reads the body and writes stored bytes of the answer's size, one
+ * right after the other (alternating which goes first), so the ratio compares like with like.
+ */
+async function replay(duration: number, connections: number, profile: Profile = 'gen', round = 0): Promise<RunOutcome> {
+  const g = gen('M', 1, profile);
   return withServer(async (s) => {
     const inputs = await must(`${s.url}/inputs`, 'PUT', g.inputs);
     const policy = await must(`${s.url}/policies`, 'PUT', g.policy);
@@ -683,11 +729,36 @@ async function replay(duration: number, connections: number): Promise<RunOutcome
     }
     const opts = { url: `${s.url}/epochs/replay-1/compute`, connections, method: 'POST', headers: JSON_HEADERS, body };
     await cannon({ ...opts, amount: 2_000 }, new Recorder()); // warm-up, not reported
+    const trivial = await startTrivial(Buffer.byteLength(JSON.stringify(again.json)));
+    let trivialRate = Number.NaN;
+    let trivialUs = Number.NaN;
+    const measureTrivial = async () => {
+      const topts = { ...opts, url: `${trivial.url}/epochs/replay-1/compute` };
+      await cannon({ ...topts, amount: 2_000 }, new Recorder());
+      const trec = new Recorder();
+      const c0 = cpuSecondsOf(trivial.pid);
+      const r = await cannon({ ...topts, duration }, trec);
+      trivialRate = trec.count200 / r.duration;
+      trivialUs = (1e6 * (cpuSecondsOf(trivial.pid) - c0)) / Math.max(1, trec.count200);
+    };
     const rec = new Recorder();
-    const srv0 = await serverTotals(s.url);
-    const cpu = cpuMeter(s);
-    const result = await cannon({ ...opts, duration }, rec);
-    const used = cpu();
+    let srvUs: number;
+    let srv0: Awaited<ReturnType<typeof serverTotals>>;
+    let cpu: ReturnType<typeof cpuMeter>;
+    let result: AcResult;
+    let used: ReturnType<ReturnType<typeof cpuMeter>>;
+    try {
+      if (round % 2 === 0) await measureTrivial();
+      srv0 = await serverTotals(s.url);
+      cpu = cpuMeter(s);
+      const srvCpu0 = s.cpuSeconds();
+      result = await cannon({ ...opts, duration }, rec);
+      used = cpu();
+      srvUs = (1e6 * (s.cpuSeconds() - srvCpu0)) / Math.max(1, rec.count200);
+      if (round % 2 === 1) await measureTrivial();
+    } finally {
+      await trivial.stop();
+    }
     s.check();
     const mem = s.memory();
     await sleep(200);
@@ -696,6 +767,13 @@ async function replay(duration: number, connections: number): Promise<RunOutcome
     return {
       metrics: {
         req_per_s: rec.count200 / result.duration,
+        trivial_req_per_s: trivialRate,
+        vs_trivial: rec.count200 / result.duration / trivialRate,
+        srv_us_per_req: srvUs,
+        trivial_us_per_req: trivialUs,
+        // Server CPU per request, trivial over replay: the throughput ratio a CPU-bound server
+        // would reach, and far less sensitive to other load on the machine than req/s.
+        cpu_vs_trivial: trivialUs / srvUs,
         ok: rec.count200,
         p50_ms: lat.p50,
         p95_ms: lat.p95,
@@ -871,13 +949,16 @@ const TARGETS: Partial<Record<ScenarioName, Target[]>> = {
     { metric: 'runs_per_s', op: '>=', value: 60, label: '≥ 60 runs/s at c = 16' },
     { metric: 'p95_ms', op: '<=', value: 250, label: 'p95 ≤ 250 ms at c = 16' },
   ],
-  replay: [{ metric: 'req_per_s', op: '>=', value: 5000, label: '≥ 5,000 req/s' }],
+  replay: [
+    { metric: 'req_per_s', op: '>=', value: 5000, label: '≥ 5,000 req/s' },
+    { metric: 'vs_trivial', op: '>=', value: 0.8, label: '≥ 0.8× a trivial Hono POST in the same round' },
+  ],
   pq: [{ metric: 'p95_delta_pct', op: '<=', value: 5, label: 'PQ adds ≤ 5 % to p95 (seed 002)' }],
 };
 const DESCRIPTIONS: Record<ScenarioName, string> = {
   'readyz-spawn': 'spawn → first /readyz 200, polled every 10 ms (one spawn per run)',
   'warm-m': 'M inputs sealed once; each request a fresh epoch with a fresh policy',
-  replay: 'one bound epoch; the same compute request replayed',
+  replay: 'one bound epoch; the same compute request replayed, against a trivial Hono POST (hono-trivial.js) in the same round',
   'cold-s': 'each pair: PUT fresh S inputs (own seed) + compute a fresh epoch',
   pq: 'warm-m with signing off, then with REQUIRE_PQ_ON=true + SIGNING_KEY_DIR, alternating per round',
 };
@@ -892,6 +973,11 @@ function fmt(v: number | undefined): string {
 const LABELS: Record<string, string> = {
   runs_per_s: 'runs/s',
   req_per_s: 'req/s',
+  trivial_req_per_s: 'hono_req/s',
+  vs_trivial: 'vs_hono',
+  srv_us_per_req: 'srv_µs/req',
+  trivial_us_per_req: 'hono_µs/req',
+  cpu_vs_trivial: 'cpu_vs_hono',
   ok: '200s',
   p50_ms: 'p50',
   p95_ms: 'p95',
@@ -944,7 +1030,8 @@ const budgetS =
     selected.reduce((sum, s) => {
       const c = cfg(s);
       const setup = { 'readyz-spawn': 35, 'warm-m': 240, replay: 90, 'cold-s': 120 + c.duration * 3, pq: 240 }[s];
-      const perRound = s === 'pq' ? 2 : s === 'warm-m' ? (ledgers?.length ?? 1) : 1;
+      const perRound =
+        s === 'pq' ? 2 : s === 'warm-m' ? (ledgers?.length ?? profiles.length) : s === 'replay' ? 2 * profiles.length : 1;
       return sum + c.runs * perRound * (c.duration + setup);
     }, 0);
 const watchdog = setTimeout(() => {
@@ -1070,11 +1157,12 @@ async function main(): Promise<void> {
   out(`columns: ${LEGEND}`);
   out(`server: ${process.execPath} ${SERVE_NODE_FLAGS.join(' ')} bin/rewarder.js serve --dev, PORT=0 HOST=127.0.0.1 LOG_LEVEL=info ${envNote}; a fresh process per run`);
   const summary: Record<string, unknown> = {};
-  for (const name of selected) {
+  for (const [name, profile] of selected.flatMap((n) => (PER_PROFILE.includes(n) && ledgers === undefined ? profiles.map((p) => [n, p] as const) : [[n, 'gen' as Profile] as const]))) {
     const c = cfg(name);
+    const key = PER_PROFILE.includes(name) && ledgers === undefined ? `${name}/${profile}` : name;
     out();
     out(
-      `== ${name}: ${DESCRIPTIONS[name]}` +
+      `== ${key}: ${DESCRIPTIONS[name]}` +
         (name === 'readyz-spawn'
           ? `; ${c.runs} runs`
           : `; c = ${c.connections}, ${c.duration} s, ${c.runs} ${name === 'pq' ? 'round' : 'run'}${c.runs > 1 ? 's' : ''}`),
@@ -1090,8 +1178,8 @@ async function main(): Promise<void> {
     const runs: RunOutcome[] = [];
     for (let i = 0; i < c.runs; i++) {
       if (name === 'readyz-spawn') runs.push(await readyzSpawn());
-      else if (name === 'warm-m') runs.push(await warmM(c.duration, c.connections));
-      else if (name === 'replay') runs.push(await replay(c.duration, c.connections));
+      else if (name === 'warm-m') runs.push(await warmM(c.duration, c.connections, undefined, undefined, profile));
+      else if (name === 'replay') runs.push(await replay(c.duration, c.connections, profile, i));
       else runs.push(await coldS(c.duration, c.connections));
     }
     const med: Metrics = {};
@@ -1104,7 +1192,8 @@ async function main(): Promise<void> {
       out(`  target ${t.label}: ${fmt(v)} ${t.metric}${runs.length > 1 ? ' (median)' : ''} → ${met ? 'met' : 'NOT met'}`);
       return { ...t, measured: v, met };
     });
-    summary[name] = {
+    summary[key] = {
+      profile: PER_PROFILE.includes(name) ? profile : 'gen',
       connections: c.connections,
       duration_s: c.duration,
       runs: runs.map((r) => ({ ...r.metrics, ...(r.statuses !== undefined ? { statuses: r.statuses } : {}) })),
