@@ -3,22 +3,29 @@
 // directory under /dev/shm). A benchmark, not a test: it prints figures with the issue 6 targets
 // beside them and a final JSON line; it fails only if the harness itself cannot run.
 //
-//   node dist/scripts/bench-cold.js [--ready-runs N] [--compute-runs N]
+//   node dist/scripts/bench-cold.js [--ready-runs N] [--compute-runs N] [--cli-runs N] [--profile gen,token]
 //
 //   ready    spawn → first /readyz 200. The port is picked before the spawn so polling (every 5 ms,
 //            node:http, no keep-alive) starts at once instead of after reading the log. Median of N (7).
 //   first-s  a fresh process per run: wait for /readyz, PUT vectors/S/inputs-columnar.json and
 //            vectors/S/policy.json, then time the first POST /epochs/…/compute (decode + calculus +
-//            manifest on a cold worker thread, publish). p95 of N (12) processes.
+//            manifest on a cold worker thread, publish). p95 of N (12) processes. Once per
+//            --profile: `gen` uses the committed vector; `token` the S documents of
+//            `rewarder gen --profile token --scale S --seed 1 --form columnar`.
+//   cli-m    a whole `rewarder compute` process at M (columnar, seed 1) per --profile, as an
+//            auditor runs it (./bin/rewarder.js: its shebang's flags), stdout to /dev/null;
+//            spawn → exit, median of N (9), beside `node -e 0` (Node's own start and exit).
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentile } from './bench-kit.js';
 import { SERVE_NODE_FLAGS } from '../src/cli/serve-flags.js';
+import { type Profile, generateProfile, isProfile } from '../src/gen/profiles.js';
 import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -28,9 +35,50 @@ const S_POLICY = readFileSync(new URL('vectors/S/policy.json', `file://${ROOT}`)
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-const { values } = parseArgs({ options: { 'ready-runs': { type: 'string', default: '7' }, 'compute-runs': { type: 'string', default: '12' } } });
+const { values } = parseArgs({
+  options: {
+    'ready-runs': { type: 'string', default: '7' },
+    'compute-runs': { type: 'string', default: '12' },
+    'cli-runs': { type: 'string', default: '9' },
+    profile: { type: 'string', default: 'gen,token' },
+  },
+});
+const profiles = values.profile.split(',') as Profile[];
+for (const p of profiles) if (!isProfile(p)) throw new Error(`unknown profile ${p} (gen, token)`);
+/** The S documents each profile's first compute seals. */
+function sDocs(profile: Profile): { inputs: Uint8Array; policy: Uint8Array } {
+  if (profile === 'gen') return { inputs: S_INPUTS, policy: S_POLICY };
+  return generateProfile({ profile, scale: 'S', seed: 1, form: 'columnar' });
+}
 const readyRuns = Math.max(5, Number(values['ready-runs']));
 const computeRuns = Math.max(10, Number(values['compute-runs']));
+const cliRuns = Math.max(3, Number(values['cli-runs']));
+/** The launcher's shebang flags: what `./bin/rewarder.js compute` runs with. */
+const CLI_FLAGS = (readFileSync(BIN, 'utf8').split('\n')[0] ?? '').split(' ').filter((a) => a.startsWith('--'));
+
+/** Wall time of one process from spawn to exit (stdout discarded); rejects on a non-zero exit. */
+function processMs(args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${args.join(' ')} exited ${code}`))));
+  });
+}
+
+/** M documents of a profile in a temp directory (generated once, reused by later runs). */
+function mFiles(profile: Profile): { inputs: string; policy: string } {
+  const dir = join(tmpdir(), `rewarder-bench-cold-${profile}-M`);
+  const inputs = join(dir, 'inputs.json');
+  const policy = join(dir, 'policy.json');
+  if (!existsSync(inputs) || !existsSync(policy)) {
+    const g = generateProfile({ profile, scale: 'M', seed: 1, form: 'columnar' });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(inputs, g.inputs);
+    writeFileSync(policy, g.policy);
+  }
+  return { inputs, policy };
+}
 
 const median = (xs: number[]) => percentile(xs, 50);
 
@@ -106,12 +154,12 @@ async function start(): Promise<Started> {
   }
 }
 
-async function firstCompute(run: number): Promise<{ readyMs: number; sealMs: number; computeMs: number; totalMs: number }> {
+async function firstCompute(run: number, docs: { inputs: Uint8Array; policy: Uint8Array }): Promise<{ readyMs: number; sealMs: number; computeMs: number; totalMs: number }> {
   const s = await start();
   try {
     const t0 = performance.now();
-    const inputs = await call(s.port, 'PUT', '/inputs', S_INPUTS);
-    const policy = await call(s.port, 'PUT', '/policies', S_POLICY);
+    const inputs = await call(s.port, 'PUT', '/inputs', docs.inputs);
+    const policy = await call(s.port, 'PUT', '/policies', docs.policy);
     if (inputs.status !== 201 || policy.status !== 201) throw new Error(`seal → ${inputs.status}/${policy.status} ${inputs.text}${policy.text}`);
     const i = JSON.parse(inputs.text) as { inputs_cid: string };
     const p = JSON.parse(policy.text) as { policy_id: string; policy_hash: string };
@@ -143,26 +191,49 @@ async function main(): Promise<void> {
   const readyMed = median(ready);
   out(`  median ${fmt(readyMed)} ms, max ${fmt(Math.max(...ready))} ms → target ≤ 1000 ms: ${readyMed <= 1000 ? 'met' : 'NOT met'}`);
 
-  out(`\n== first-s: first compute of the S vector in a fresh process; ${computeRuns} processes`);
-  const runs: Array<Awaited<ReturnType<typeof firstCompute>>> = [];
-  for (let k = 0; k < computeRuns; k++) runs.push(await firstCompute(k));
-  const col = (f: (r: (typeof runs)[number]) => number) => runs.map(f);
-  out('  run  ready  seal(PUT×2)  compute  spawn→manifest');
-  runs.forEach((r, k) => out(`  ${String(k + 1).padStart(3)}  ${fmt(r.readyMs).padStart(5)}  ${fmt(r.sealMs).padStart(11)}  ${fmt(r.computeMs).padStart(7)}  ${fmt(r.totalMs).padStart(14)}`));
-  const c = col((r) => r.computeMs);
-  const p95 = percentile(c, 95);
-  out(`  compute p50 ${fmt(median(c))} ms, p95 ${fmt(p95)} ms, max ${fmt(Math.max(...c))} ms → target p95 ≤ 750 ms: ${p95 <= 750 ? 'met' : 'NOT met'}`);
-  out(`  spawn → manifest p50 ${fmt(median(col((r) => r.totalMs)))} ms, p95 ${fmt(percentile(col((r) => r.totalMs), 95))} ms`);
+  const first: Record<string, unknown> = {};
+  for (const profile of profiles) {
+    const docs = sDocs(profile);
+    out(`\n== first-s/${profile}: first compute of the ${profile} S documents in a fresh process; ${computeRuns} processes`);
+    const runs: Array<Awaited<ReturnType<typeof firstCompute>>> = [];
+    for (let k = 0; k < computeRuns; k++) runs.push(await firstCompute(k, docs));
+    const col = (f: (r: (typeof runs)[number]) => number) => runs.map(f);
+    out('  run  ready  seal(PUT×2)  compute  spawn→manifest');
+    runs.forEach((r, k) => out(`  ${String(k + 1).padStart(3)}  ${fmt(r.readyMs).padStart(5)}  ${fmt(r.sealMs).padStart(11)}  ${fmt(r.computeMs).padStart(7)}  ${fmt(r.totalMs).padStart(14)}`));
+    const c = col((r) => r.computeMs);
+    const p95 = percentile(c, 95);
+    out(`  compute p50 ${fmt(median(c))} ms, p95 ${fmt(p95)} ms, max ${fmt(Math.max(...c))} ms → target p95 ≤ 750 ms: ${p95 <= 750 ? 'met' : 'NOT met'}`);
+    out(`  spawn → manifest p50 ${fmt(median(col((r) => r.totalMs)))} ms, p95 ${fmt(percentile(col((r) => r.totalMs), 95))} ms`);
+    first[profile] = {
+      compute_ms: { runs: c, p50: median(c), p95 },
+      seal_ms_p95: percentile(col((r) => r.sealMs), 95),
+      spawn_to_manifest_ms_p95: percentile(col((r) => r.totalMs), 95),
+    };
+  }
+
+  const cli: Record<string, unknown> = {};
+  const bare: number[] = [];
+  for (let k = 0; k < cliRuns; k++) bare.push(await processMs(['-e', '0']));
+  out(`\n== cli-m: whole-process rewarder compute at M (node ${CLI_FLAGS.join(' ')} bin/rewarder.js compute …); ${cliRuns} runs each`);
+  out(`  node -e 0 (ms): ${bare.map(fmt).join(' ')}  median ${fmt(median(bare))}`);
+  for (const profile of profiles) {
+    const f = mFiles(profile);
+    const ms: number[] = [];
+    for (let k = 0; k < cliRuns; k++) ms.push(await processMs([...CLI_FLAGS, BIN, 'compute', '--epoch', 'e1', '--inputs', f.inputs, '--policy', f.policy]));
+    const med = median(ms);
+    out(`  ${profile.padEnd(5)} (ms): ${ms.map(fmt).join(' ')}  median ${fmt(med)} → target ≤ 200 ms: ${med <= 200 ? 'met' : 'NOT met'}`);
+    cli[profile] = { runs: ms, median: med };
+  }
 
   out(
     `\n${JSON.stringify({
       bench: 'cold',
+      cli_m_ms: cli,
+      node_e0_ms: { runs: bare, median: median(bare) },
       node: process.version,
       cores: availableParallelism(),
       ready_ms: { runs: ready, median: readyMed },
-      first_s_compute_ms: { runs: c, p50: median(c), p95 },
-      seal_ms_p95: percentile(col((r) => r.sealMs), 95),
-      spawn_to_manifest_ms_p95: percentile(col((r) => r.totalMs), 95),
+      first_s: first,
     })}`,
   );
 }

@@ -12,7 +12,7 @@ import type { PublicKey } from '../attest/attestation.js';
 import { b3 } from '../core/hash.js';
 import { canonicalBytes } from '../core/jcs.js';
 import type { Form, Scale } from '../gen/generate.js';
-import { CliError, args, readInput, required } from './io.js';
+import { CliError, args, readInput, required, writeStdout } from './io.js';
 
 type Command = (argv: string[]) => Promise<number> | number;
 
@@ -53,7 +53,7 @@ function runFiles(epochId: string, inputsFile: string, policyFile: string): Run 
 function computeCmd(argv: string[]): number {
   const { values } = args(argv, { epoch: { type: 'string' }, inputs: { type: 'string' }, policy: { type: 'string' } }, 0);
   const run = runFiles(required(values, 'epoch'), required(values, 'inputs'), required(values, 'policy'));
-  out(run.manifest.bytes);
+  writeStdout(run.manifest.bytes);
   return 0;
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 /** A user-facing failure: printed as one line, exit code 2 unless said otherwise. */
@@ -39,4 +39,22 @@ export function required(values: Record<string, unknown>, name: string): string 
   const v = values[name];
   if (typeof v !== 'string' || v === '') throw new CliError(`--${name} is required`);
   return v;
+}
+
+/**
+ * Writes bytes to stdout with write(2) on fd 1: `process.stdout` is a stream made on first use,
+ * and making it loads tty/net machinery a cold `rewarder compute` otherwise never needs. A closed
+ * pipe (`| head`) ends the output quietly; a non-blocking stdout that is full falls back to the
+ * stream for the rest.
+ */
+export function writeStdout(bytes: Uint8Array): void {
+  let off = 0;
+  try {
+    while (off < bytes.length) off += writeSync(1, bytes, off, bytes.length - off);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') return;
+    if (code !== 'EAGAIN') throw e;
+    process.stdout.write(bytes.subarray(off));
+  }
 }
