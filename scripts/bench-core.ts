@@ -28,45 +28,45 @@ console.log(`node ${process.version}, ${RUNS} warm runs after 2 warm-ups, median
 console.log('profile scale form      bytes   decode calculus manifest    total');
 for (const profile of PROFILES) {
   if (onlyProfile !== undefined && onlyProfile !== profile) continue;
-for (const scale of ['S', 'M', 'L'] as Scale[]) {
-  if (only !== undefined && only !== scale) continue;
-  for (const form of ['columnar', 'row'] as Form[]) {
-    if (onlyForm !== undefined && onlyForm !== form) continue;
-    const g = generateProfile({ profile, scale, seed: 1, form });
-    const policyBytes = g.policy;
-    const times = { decode: [] as number[], calc: [] as number[], manifest: [] as number[], total: [] as number[] };
-    for (let i = 0; i < RUNS + 2; i++) {
-      const t0 = performance.now();
-      const inputs = decodeInputs(g.inputs);
-      const policy = decodePolicy(policyBytes);
-      if (!inputs.ok || !policy.ok) throw new Error('generated documents do not decode');
-      const t1 = performance.now();
-      const calc = calculate(inputs.value, policy.value);
-      if (!calc.ok) throw new Error('generated run breaches an invariant');
-      const t2 = performance.now();
-      const m = buildManifest(
-        {
-          epochId: 'bench',
-          inputsCid: b3(g.inputs),
-          policyId: policy.value.id,
-          policyHash: b3(policyBytes),
-          window: inputs.value.window,
-        },
-        calc.value,
+  for (const scale of ['S', 'M', 'L'] as Scale[]) {
+    if (only !== undefined && only !== scale) continue;
+    for (const form of ['columnar', 'row'] as Form[]) {
+      if (onlyForm !== undefined && onlyForm !== form) continue;
+      const g = generateProfile({ profile, scale, seed: 1, form });
+      const policyBytes = g.policy;
+      const times = { decode: [] as number[], calc: [] as number[], manifest: [] as number[], total: [] as number[] };
+      for (let i = 0; i < RUNS + 2; i++) {
+        const t0 = performance.now();
+        const inputs = decodeInputs(g.inputs);
+        const policy = decodePolicy(policyBytes);
+        if (!inputs.ok || !policy.ok) throw new Error('generated documents do not decode');
+        const t1 = performance.now();
+        const calc = calculate(inputs.value, policy.value);
+        if (!calc.ok) throw new Error('generated run breaches an invariant');
+        const t2 = performance.now();
+        const m = buildManifest(
+          {
+            epochId: 'bench',
+            inputsCid: b3(g.inputs),
+            policyId: policy.value.id,
+            policyHash: b3(policyBytes),
+            window: inputs.value.window,
+          },
+          calc.value,
+        );
+        const t3 = performance.now();
+        sampleRss();
+        if (m.bytes.length === 0) throw new Error('empty manifest');
+        if (i < 2) continue;
+        times.decode.push(t1 - t0);
+        times.calc.push(t2 - t1);
+        times.manifest.push(t3 - t2);
+        times.total.push(t3 - t0);
+      }
+      console.log(
+        `${profile.padEnd(7)} ${scale.padEnd(5)} ${form.padEnd(8)} ${String(g.inputs.length).padStart(9)} ${ms(median(times.decode))} ${ms(median(times.calc))} ${ms(median(times.manifest))} ${ms(median(times.total))}`,
       );
-      const t3 = performance.now();
-      sampleRss();
-      if (m.bytes.length === 0) throw new Error('empty manifest');
-      if (i < 2) continue;
-      times.decode.push(t1 - t0);
-      times.calc.push(t2 - t1);
-      times.manifest.push(t3 - t2);
-      times.total.push(t3 - t0);
     }
-    console.log(
-      `${profile.padEnd(7)} ${scale.padEnd(5)} ${form.padEnd(8)} ${String(g.inputs.length).padStart(9)} ${ms(median(times.decode))} ${ms(median(times.calc))} ${ms(median(times.manifest))} ${ms(median(times.total))}`,
-    );
   }
-}
 }
 console.log(`peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);

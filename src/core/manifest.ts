@@ -203,10 +203,16 @@ function writeColumnLeaves(leaves: Texts, cols: PayeeColumns, names: Texts, byIn
   const no = names.offsets;
   let at = 0;
   for (let i = 0; i < cols.count; i++) {
-    at = put(out, at, LEAF_OPEN);
+    // Native copies: measured faster here than byte loops, even for the 9- and 17-byte constants.
+    out.set(LEAF_OPEN, at);
+    at += LEAF_OPEN.length;
     const a = byIndex ? (cols.index[i] as number) : i;
-    at = copy(out, at, nb, no[a] as number, no[a + 1] as number);
-    at = put(out, at, LEAF_AMOUNT);
+    const from = no[a] as number;
+    const to = no[a + 1] as number;
+    out.set(nb.subarray(from, to), at);
+    at += to - from;
+    out.set(LEAF_AMOUNT, at);
+    at += LEAF_AMOUNT.length;
     at = writeLimbDigits(out, at, cols.amount, i * LIMBS);
     out[at++] = 0x22; // "
     out[at++] = 0x7d; // }
@@ -221,8 +227,11 @@ function writeColumnEntries(out: Uint8Array, at: number, leaves: Texts, cols: Pa
   const lo = leaves.offsets;
   for (let i = 0; i < cols.count; i++) {
     if (i > 0) out[at++] = 0x2c; // ,
-    at = copy(out, at, lb, lo[i] as number, (lo[i + 1] as number) - 3);
-    at = put(out, at, ENTRY_SCORE);
+    // A leaf is ~60–100 bytes: one native copy of a view beats a byte loop at that length.
+    const from = lo[i] as number;
+    const to = (lo[i + 1] as number) - 3;
+    out.set(lb.subarray(from, to), at);
+    at = put(out, at + (to - from), ENTRY_SCORE);
     at = writeSafeDigits(out, at, cols.score[i] as number);
     out[at++] = 0x22; // "
     out[at++] = 0x7d; // }

@@ -193,6 +193,25 @@ export class ShareKernel {
     const qd2 = (x - qd1) / DEC;
     const a = this.a;
     const nA = this.nA;
+    if (nA <= 1) {
+      // A < 10^7 (the usual case: P/T is a few hundred to a few million): three columns.
+      const a0 = a[0] as number;
+      let col = a0 * sd0 + qd0;
+      let limb = col % DEC;
+      amount[at] = limb;
+      col = a0 * sd1 + qd1 + (col - limb) / DEC;
+      limb = col % DEC;
+      amount[at + 1] = limb;
+      col = a0 * sd2 + qd2 + (col - limb) / DEC;
+      limb = col % DEC;
+      amount[at + 2] = limb;
+      col = (col - limb) / DEC;
+      limb = col % DEC;
+      amount[at + 3] = limb;
+      amount[at + 4] = (col - limb) / DEC;
+      amount[at + 5] = 0;
+      return;
+    }
     let carry = 0;
     for (let k = 0; k < LIMBS; k++) {
       let col = carry + (k === 0 ? qd0 : k === 1 ? qd1 : k === 2 ? qd2 : 0);
