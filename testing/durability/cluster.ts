@@ -261,6 +261,21 @@ export function assertNoPartTwice(records: readonly PartRecord[], stats: Stats, 
 }
 
 /**
+ * The stub's records and counters as of one instant. They come from two requests, and a drainer
+ * may commit a part between them (records then lag `accepted`, which would read as a part accepted
+ * twice): read the counters on both sides and retry until they agree. Counters only grow.
+ */
+export async function ledgerSnapshot(stub: SpawnedLedgerStub): Promise<{ records: PartRecord[]; stats: Stats }> {
+  for (let tries = 0; ; tries++) {
+    const before = await stub.admin.stats();
+    const records = await stub.admin.parts();
+    const stats = await stub.admin.stats();
+    if (stats.accepted === before.accepted || tries >= 50) return { records, stats };
+    await sleep(10);
+  }
+}
+
+/**
  * Each acknowledged run is at the ledger exactly once: ceil(payees / 4096) records under its
  * run_key, indexes 0…count−1 each once, one credit per payee.
  */
