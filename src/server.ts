@@ -126,6 +126,16 @@ export function handleSignals(rt: Runtime, l: Listening, env: NodeJS.ProcessEnv 
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // One drain, whatever arrives after: under `npm start` a Ctrl-C reaches this process twice (the
+  // terminal signals the whole process group and npm forwards its own copy); with `once`, a copy
+  // arriving after the first was handled would meet the default action and kill the process
+  // mid-drain. The drain is bounded by SHUTDOWN_GRACE_MS.
+  let draining = false;
+  const once = (signal: string) => {
+    if (draining) return;
+    draining = true;
+    stop(signal);
+  };
+  process.on('SIGTERM', () => once('SIGTERM'));
+  process.on('SIGINT', () => once('SIGINT'));
 }
