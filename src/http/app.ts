@@ -314,6 +314,20 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.json(proof);
   });
 
+  // Operators re-drive parts the ledger refused permanently (state `failed`), once the cause is
+  // fixed (RUNBOOK, "Ledger parts failed"): they go back to `pending` and the drainer sends them
+  // again with the same body, so a part the ledger did take after all comes back as a `dup`.
+  api.post('/admin/ledger/redrive', route('/admin/ledger/redrive'), admit, guard('rewarder.admin'), async (c) => {
+    const given = c.req.query('epoch_id');
+    if (given !== undefined && !ID_RE.test(given)) {
+      throw new AppError('BAD_REQUEST', 'invalid epoch_id', { reason: 'invalid_query', param: 'epoch_id' });
+    }
+    const redriven = await stores.redriveFailed(given);
+    metrics.ledgerRedriven.inc(redriven);
+    deps.logger.warn({ event: 'LedgerRedrive', epoch_id: given ?? null, redriven, tenant: c.get('tenant'), corr_id: c.get('corrId') }, 'failed ledger parts re-driven by an operator');
+    return c.json({ redriven, ...(given === undefined ? {} : { epoch_id: given }) });
+  });
+
   // Operations: open, outside the in-flight cap so they answer under overload.
   api.get('/healthz', route('/healthz'), (c) => c.json({ ok: true }));
 

@@ -1,7 +1,7 @@
 // /openapi.json, generated from the zod schemas that validate requests (schemas.ts).
 import { z } from 'zod';
 import { ERROR_STATUS } from '../errors.js';
-import { computeRequest, computeResponse, errorEnvelope, inputsSealed, payoutProof, policySealed, readiness } from './schemas.js';
+import { computeRequest, computeResponse, errorEnvelope, inputsSealed, payoutProof, policySealed, readiness, redriveResult } from './schemas.js';
 
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } } });
 const errors = (...statuses: number[]) =>
@@ -91,6 +91,14 @@ export function openApiDocument(): Record<string, unknown> {
           security: bearer,
           parameters: [epochParam],
           responses: { 200: { description: 'ledger state', ...rawJson }, ...errors(400, 401, 403, 404) },
+        },
+      },
+      '/admin/ledger/redrive': {
+        post: {
+          summary: 'Scope rewarder.admin: move ledger parts left `failed` (of one epoch, or all) back to pending, for the drainer to send again; conflicts are never re-driven',
+          security: bearer,
+          parameters: [{ name: 'epoch_id', in: 'query', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } }],
+          responses: { 200: { description: 'how many parts were re-driven', ...json(redriveResult) }, ...errors(400, 401, 403, 429, 503) },
         },
       },
       '/keys': {
