@@ -5,7 +5,7 @@
 // verifiable. Private keys are never logged or returned: only this module reads them.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { isObject } from '../core/json/parse.js';
@@ -84,6 +84,19 @@ function parseKeyFile(path: string, secret: boolean): { createdAt: string; pairs
   const bad = (why: string): never => {
     throw new Error(`${path}: ${why}`);
   };
+  // As ssh does with an unprotected private key: refuse it, and say how to fix it. Checked before
+  // reading, so a key anyone on the box could read never reaches memory.
+  if (secret) {
+    let mode: number;
+    try {
+      mode = statSync(path).mode & 0o777;
+    } catch {
+      return bad('not readable JSON');
+    }
+    if ((mode & 0o077) !== 0) {
+      return bad(`private key file is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${path}`);
+    }
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(path, 'utf8'));

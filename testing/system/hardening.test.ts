@@ -1,12 +1,12 @@
-// Issue 15 hardening, against the real service in process (real sockets, AUTH=on, a tokens file):
-// the operators' re-drive route has a scope of its own.
+// Issue 15 hardening, against the real service (in process on real sockets, AUTH=on, a tokens
+// file; or `rewarder serve` as a process when its start is what is tested).
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { BIN, type InProcessServer, assertErrorEnvelope, bearer, request, startInProcess, tempDir, writeTokensFile } from '../harness.js';
+import { BIN, type InProcessServer, assertErrorEnvelope, bearer, request, runServeToExit, startInProcess, tempDir, writeTokensFile } from '../harness.js';
 
 const LIMIT = { timeout: 30_000 };
 const token = () => randomBytes(24).toString('base64url');
@@ -53,4 +53,17 @@ test('rewarder ledger-redrive calls the admin route with REWARDER_TOKEN and says
       return true;
     },
   );
+});
+
+test('serve refuses AUTH=off on a non-loopback address or a macronode, in one line on stderr', LIMIT, async () => {
+  for (const env of [
+    { AUTH: 'off', HOST: '0.0.0.0', PORT: '0' },
+    { AUTH: 'off', HOST: '127.0.0.1', PORT: '0', PROFILE: 'macronode' },
+  ]) {
+    const r = await runServeToExit(env);
+    assert.notEqual(r.code, 0, JSON.stringify(env));
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0] as string, /^rewarder: .*AUTH=off \(development mode\) needs HOST on loopback/);
+  }
 });
