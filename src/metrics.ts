@@ -31,7 +31,8 @@ export type RejectReason =
   | 'deadline_estimate'
   | 'body_too_large'
   | 'unsupported_encoding'
-  | 'shutting_down';
+  | 'shutting_down'
+  | 'store_full';
 
 export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
@@ -198,7 +199,7 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
   for (const result of ['success', 'failure']) m.configReload.inc({ result }, 0);
   const reasons: RejectReason[] = [
     'rate_limited', 'inflight', 'queue_full', 'breaker_open', 'deadline_on_arrival',
-    'deadline_estimate', 'body_too_large', 'unsupported_encoding', 'shutting_down',
+    'deadline_estimate', 'body_too_large', 'unsupported_encoding', 'shutting_down', 'store_full',
   ];
   for (const reason of reasons) m.rejected.inc({ reason }, 0);
   return m;

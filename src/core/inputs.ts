@@ -3,7 +3,7 @@
 
 import { Cursor, JsonFail } from './json/cursor.js';
 import { NameTable } from './json/names.js';
-import { type DocError, type Result, err, formatPath, ok } from './result.js';
+import { type DocError, type PathSegment, type Result, err, formatPath, ok } from './result.js';
 import { KIND_RE, MAX_KINDS, actorIdProblem, compareUtf8, parseMoney } from './rules.js';
 
 export const INPUTS_SCHEMA = 'rewarder.inputs/v1';
@@ -62,7 +62,7 @@ export function decodeInputs(bytes: Uint8Array, limits: InputLimits = DEFAULT_IN
 class RuleFail extends Error {
   constructor(
     readonly reason: string,
-    readonly path?: (string | number)[],
+    readonly path?: PathSegment[],
   ) {
     super(reason);
   }
@@ -85,15 +85,15 @@ class InputsDecoder {
    * Current JSON path: the first `depth` segments of `path`. The hot loops only assign a segment
    * and an integer; truncating an array per event cost ~10 % of the row decoder.
    */
-  readonly path: (string | number)[] = [];
+  readonly path: PathSegment[] = [];
   depth = 0;
 
-  currentPath(): (string | number)[] {
+  currentPath(): PathSegment[] {
     return this.path.slice(0, this.depth);
   }
 
   /** Sets the segment at `depth` (1-based) and makes it the last one. */
-  private at(depth: number, seg: string | number): void {
+  private at(depth: number, seg: PathSegment): void {
     this.path[depth - 1] = seg;
     this.depth = depth;
   }
@@ -129,7 +129,8 @@ class InputsDecoder {
       do {
         const name = c.key();
         if (!(TOP_MEMBERS as readonly string[]).includes(name)) {
-          this.at(1, name);
+          // Every member before it was known and distinct (a repeat is refused at once).
+          this.at(1, { member: seen.size });
           this.rule('unknown member');
         }
         const m = name as TopMember;
@@ -197,7 +198,7 @@ class InputsDecoder {
     if (c.openObject()) {
       do {
         const k = c.key();
-        this.at(2, k);
+        this.at(2, k === 'start_ms' || k === 'end_ms' ? k : { member: (start === undefined ? 0 : 1) + (end === undefined ? 0 : 1) });
         if (k === 'start_ms') {
           if (start !== undefined) this.rule('duplicate member name');
           start = c.uint();
@@ -291,7 +292,7 @@ class InputsDecoder {
         if (c.peek() !== 0x7b) c.unexpected('an event object');
         if (c.openObject()) {
           do {
-            const key = this.eventKey();
+            const key = this.eventKey(seen);
             if ((seen & (1 << key)) !== 0) this.rule('duplicate member name');
             seen |= 1 << key;
             switch (key) {
@@ -319,8 +320,11 @@ class InputsDecoder {
     return cols.finish();
   }
 
-  /** Reads an event member name and its colon: 0 actor, 1 kind, 2 qty, 3 ts. */
-  private eventKey(): number {
+  /**
+   * Reads an event member name and its colon: 0 actor, 1 kind, 2 qty, 3 ts. `seen` (the members
+   * already read, as bits) gives an unknown member's position, since those were all known.
+   */
+  private eventKey(seen: number): number {
     const c = this.c;
     // Fast path: the plain spelling of a member name, picked by its first letter.
     const b = c.buf;
@@ -344,8 +348,10 @@ class InputsDecoder {
     if (key === -1) {
       const name = c.decodeSpan(sp.start, sp.end, sp.complex);
       key = ROW_KEYS.byName.get(name) ?? -1;
-      this.at(3, name);
-      if (key === -1) this.rule('unknown member');
+      if (key === -1) {
+        this.at(3, { member: ((seen & 1) + ((seen >> 1) & 1) + ((seen >> 2) & 1) + ((seen >> 3) & 1)) });
+        this.rule('unknown member');
+      }
     }
     this.at(3, ROW_KEY_NAMES[key] as string);
     c.expect(0x3a, "':'");
@@ -381,8 +387,11 @@ class InputsDecoder {
     if (c.openObject()) {
       do {
         const name = c.key();
+        if (name !== 'actor' && name !== 'kind' && name !== 'qty' && name !== 'ts') {
+          this.at(2, { member: Object.keys(cols).length });
+          this.rule('unknown member');
+        }
         this.at(2, name);
-        if (name !== 'actor' && name !== 'kind' && name !== 'qty' && name !== 'ts') this.rule('unknown member');
         if (cols[name] !== undefined) this.rule('duplicate member name');
         let col: Float64Array;
         try {
