@@ -2,7 +2,7 @@
 // Both event forms land in the same columns, so the calculus never knows which form it got.
 
 import { Cursor, JsonFail } from './json/cursor.js';
-import { NameTable } from './json/names.js';
+import { FIXED_NAME_KEY, type NameKey, NameTable } from './json/names.js';
 import { type DocError, type PathSegment, type Result, err, formatPath, ok } from './result.js';
 import { KIND_RE, MAX_KINDS, actorIdProblem, compareUtf8, parseMoney } from './rules.js';
 
@@ -42,13 +42,18 @@ export interface Inputs {
   events: EventColumns;
 }
 
-export function decodeInputs(bytes: Uint8Array, limits: InputLimits = DEFAULT_INPUT_LIMITS): Result<Inputs, DocError> {
+/**
+ * `nameKey` keys the hash tables of actor and kind names (json/names.ts): an adapter passes a key
+ * drawn at random once per process so nobody can craft ids that collide; without one (tests,
+ * trusted local files) a fixed key is used.
+ */
+export function decodeInputs(bytes: Uint8Array, limits: InputLimits = DEFAULT_INPUT_LIMITS, nameKey: NameKey = FIXED_NAME_KEY): Result<Inputs, DocError> {
   if (bytes.length > limits.maxBytes) {
     return err({ path: '$', reason: `document is ${bytes.length} bytes, limit is ${limits.maxBytes}` });
   }
   let d: InputsDecoder | undefined;
   try {
-    d = new InputsDecoder(bytes, limits);
+    d = new InputsDecoder(bytes, limits, nameKey);
     return ok(d.decode());
   } catch (e) {
     const path = d?.currentPath() ?? [];
@@ -113,6 +118,7 @@ class InputsDecoder {
   constructor(
     bytes: Uint8Array,
     private readonly limits: InputLimits,
+    private readonly nameKey: NameKey,
   ) {
     this.c = new Cursor(bytes);
   }
@@ -233,7 +239,7 @@ class InputsDecoder {
     this.depth = 1;
     if (kinds.length === 0) this.rule('at least one kind is required');
     this.kinds = kinds;
-    this.kindTable = new NameTable(kinds);
+    this.kindTable = new NameTable(kinds, this.nameKey);
   }
 
   private readActors(): void {
@@ -263,7 +269,7 @@ class InputsDecoder {
 
   /** Built on first use: only row events look actors up by name (columnar uses indices). */
   private actorNames(): NameTable | undefined {
-    if (this.actorTable === undefined && this.actors !== undefined) this.actorTable = new NameTable(this.actors);
+    if (this.actorTable === undefined && this.actors !== undefined) this.actorTable = new NameTable(this.actors, this.nameKey);
     return this.actorTable;
   }
 
