@@ -103,6 +103,15 @@ export const configSchema = z
     };
   })
   .superRefine((c, ctx) => {
+    // Development mode accepts every request without a token: only a micronode on loopback may
+    // run it, never a fleet member or an address the network reaches (issue 15).
+    if (c.AUTH === 'off' && !(c.PROFILE === 'micronode' && isLoopback(c.HOST))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH'],
+        message: `AUTH=off (development mode) needs HOST on loopback (127.0.0.1, ::1 or localhost) and PROFILE=micronode, got HOST=${c.HOST} PROFILE=${c.PROFILE}: anyone who reaches the port could seal and compute; set AUTH=on with TOKENS_FILE`,
+      });
+    }
     if (c.AUTH === 'on' && c.TOKENS_FILE === undefined) {
       ctx.addIssue({ code: 'custom', path: ['TOKENS_FILE'], message: 'required unless AUTH=off (development mode)' });
     }
@@ -119,6 +128,13 @@ export const configSchema = z
   });
 
 export type Config = Readonly<z.output<typeof configSchema>>;
+
+/** Loopback literals only: a name other than localhost could resolve anywhere. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1' || host === '[::1]') return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+}
 
 /** The values SIGHUP may change at run time; everything else needs a restart. */
 export const RELOADABLE = ['TENANT_RPS_MAX', 'MAX_INFLIGHT', 'WORK_QUEUE_MAX', 'LOG_LEVEL'] as const;

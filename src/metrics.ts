@@ -14,6 +14,14 @@ export interface GaugeSources {
   queueMax?: () => number;
 }
 
+/** The label of an unexpected ledger answer's status: a class, so a hostile ledger cannot add series. */
+export function statusClass(status: number): '2xx' | '3xx' | '4xx' | 'other' {
+  if (status >= 200 && status < 300) return '2xx';
+  if (status >= 300 && status < 400) return '3xx';
+  if (status >= 400 && status < 500) return '4xx';
+  return 'other';
+}
+
 export type RejectReason =
   | 'rate_limited'
   | 'inflight'
@@ -23,7 +31,8 @@ export type RejectReason =
   | 'deadline_estimate'
   | 'body_too_large'
   | 'unsupported_encoding'
-  | 'shutting_down';
+  | 'shutting_down'
+  | 'store_full';
 
 export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
@@ -121,6 +130,17 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
       help: 'Parts the ledger reported as conflicting (same part_id, different body): always an alert',
       registers: [registry],
     }),
+    ledgerUnexpected: new Counter({
+      name: 'ledger_unexpected_answers_total',
+      help: 'Ledger answers that are not SPEC §7 answers (HTML 200, 202, 204, 3xx, 401/403/407, a non-JSON 4xx), by status class: retried, always an alert',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    ledgerRedriven: new Counter({
+      name: 'ledger_redriven_parts_total',
+      help: 'Failed ledger parts moved back to pending by an operator (POST /admin/ledger/redrive)',
+      registers: [registry],
+    }),
   };
   new Gauge({
     name: 'ledger_held_intents',
@@ -174,11 +194,12 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
   // rate()/increase() in alerts see the very first event.
   for (const status of ['published', 'replayed', 'dry_run', 'conflict', 'quarantined', 'invalid']) m.runs.inc({ status }, 0);
   for (const result of ['accepted', 'dup', 'conflict', 'error']) m.ledgerIntents.inc({ result }, 0);
+  for (const status of ['2xx', '3xx', '4xx', 'other']) m.ledgerUnexpected.inc({ status }, 0);
   for (const kind of ['crash', 'abort', 'error']) m.workerFailures.inc({ kind }, 0);
   for (const result of ['success', 'failure']) m.configReload.inc({ result }, 0);
   const reasons: RejectReason[] = [
     'rate_limited', 'inflight', 'queue_full', 'breaker_open', 'deadline_on_arrival',
-    'deadline_estimate', 'body_too_large', 'unsupported_encoding', 'shutting_down',
+    'deadline_estimate', 'body_too_large', 'unsupported_encoding', 'shutting_down', 'store_full',
   ];
   for (const reason of reasons) m.rejected.inc({ reason }, 0);
   return m;

@@ -19,7 +19,7 @@ import { InputsCache } from './inputs-cache.js';
 import { LedgerClient } from './ledger/client.js';
 import { EgressHealth } from './ledger/health.js';
 import { Settlement } from './ledger/settlement.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, statusClass } from './metrics.js';
 import { ComputePool } from './pool.js';
 import { EpochService } from './service/epochs.js';
 import { MemoryStores } from './stores/memory.js';
@@ -198,6 +198,12 @@ function buildSettlement(config: Config, stores: Stores, metrics: ReturnType<typ
     maxRetries: config.LEDGER_MAX_RETRIES,
     attemptMs: config.LEDGER_DEADLINE_MS,
     observe: (ms, answered) => health.observe(answered ? ms : Number.POSITIVE_INFINITY),
+    // Retried like a 5xx; the alert is what tells an operator the ledger (or its proxy, URL or
+    // token) is wrong, since the parts only wait, held, until a real answer comes.
+    onUnexpected: (status, reason) => {
+      metrics.ledgerUnexpected.inc({ status: statusClass(status) });
+      logger.error({ alert: 'LedgerUnexpectedAnswer', status, reason }, 'ledger answered outside SPEC §7: retrying, nothing counted as acknowledged');
+    },
   });
   const settlement: Settlement = new Settlement({
     stores,

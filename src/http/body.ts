@@ -24,6 +24,12 @@ export interface BodyLimits {
   drainMaxBytes?: number;
   /** After a refusal, spend at most this long dropping the rest of the body (default 1 s). */
   drainTimeoutMs?: number;
+  /**
+   * The client sent `Expect: 100-continue` and waits: called once the declared length fits, just
+   * before the first read (it writes `100 Continue`). A body refused before that is never sent
+   * by the client, so nothing is drained.
+   */
+  onContinue?: () => void;
 }
 
 /** A request as Node's HTTP server hands it over (an IncomingMessage): headers, body, completeness. */
@@ -47,12 +53,18 @@ const CLOSE = { Connection: 'close' };
 export async function readBody(req: IncomingBody, limits: BodyLimits): Promise<Uint8Array> {
   const declared = declaredLength(req.headers['content-length']);
   const wire = new Wire(req, limits.maxBytes);
+  let invited = limits.onContinue === undefined;
   try {
     const gzip = isGzip(req.headers['content-encoding']);
     if (declared !== undefined && declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
+    if (!invited) {
+      limits.onContinue?.();
+      invited = true;
+    }
     return gzip ? await readGzip(wire, limits, declared) : await readIdentity(wire);
   } catch (err) {
-    if (err instanceof AppError) {
+    // A client still waiting for 100 Continue sends no body: there is nothing to drain.
+    if (err instanceof AppError && invited) {
       const left = declared === undefined ? undefined : declared - wire.bytes;
       await wire.drain(limits.drainMaxBytes ?? DEFAULT_DRAIN_MAX_BYTES, limits.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, left);
     }

@@ -5,10 +5,10 @@
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { attestation, health, inputsDocument, keySet, ledgerState, manifest, policyDocument, version } from './documents.js';
-import { computeRequest, computeResponse, errorEnvelope, inputsSealed, payoutProof, policySealed, readiness } from './schemas.js';
+import { computeRequest, computeResponse, errorEnvelope, inputsSealed, payoutProof, policySealed, readiness, redriveResult } from './schemas.js';
 
 type Json = Record<string, unknown>;
-type Scope = 'rewarder.seal' | 'rewarder.run' | 'rewarder.inspect';
+type Scope = 'rewarder.seal' | 'rewarder.run' | 'rewarder.inspect' | 'rewarder.admin';
 
 // ---- schemas: components.schemas, referenced by name
 
@@ -27,6 +27,7 @@ const SCHEMAS = {
   Health: [health, 'output'],
   Readiness: [readiness, 'output'],
   Version: [version, 'output'],
+  RedriveResult: [redriveResult, 'output'],
   Error: [errorEnvelope, 'output'],
 } as const satisfies Record<string, readonly [z.ZodType, 'input' | 'output']>;
 type SchemaName = keyof typeof SCHEMAS;
@@ -284,6 +285,17 @@ const PATHS: Record<string, Record<string, Json>> = {
       responses: { 200: ok('the key set', 'KeySet') },
     }),
   },
+  '/admin/ledger/redrive': {
+    post: op({
+      operationId: 'redriveLedgerParts',
+      summary: 'Move ledger parts left failed (of one epoch, or all) back to pending, for the drainer to send again',
+      description: 'Conflicts are never re-driven: a different body under the same part_id is a bug or an attack (RUNBOOK).',
+      tag: 'operations',
+      scope: 'rewarder.admin',
+      parameters: [{ name: 'epoch_id', in: 'query', required: false, description: 'only this epoch\'s parts', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } }],
+      responses: { 200: ok('how many parts were re-driven', 'RedriveResult', RATE), ...errors(400) },
+    }),
+  },
   '/healthz': { get: op({ operationId: 'getHealth', summary: 'Liveness', tag: 'operations', scope: null, responses: { 200: ok('alive', 'Health') } }) },
   '/readyz': {
     get: op({
@@ -327,7 +339,7 @@ const TAGS = [
   { name: 'documents', description: 'Sealing inputs and policies (SPEC §2, §3) and reading them back byte for byte' },
   { name: 'epochs', description: 'Computing, reading, proving and settling epochs (SPEC §4–§8)' },
   { name: 'keys', description: 'Public attestation keys (SPEC §6)' },
-  { name: 'operations', description: 'Health, readiness, metrics, version and this document: open, outside the in-flight cap' },
+  { name: 'operations', description: 'Health, readiness, metrics, version and this document (open, outside the in-flight cap); the ledger re-drive (scope rewarder.admin)' },
 ];
 
 export function openApiDocument(): Json {

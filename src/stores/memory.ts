@@ -154,9 +154,26 @@ export class MemoryStores implements Stores {
     }
     if (FINAL_STATES.includes(state)) {
       this.outbox.delete(partId);
-      this.bytes -= row.part.body.length;
-      row.part = { ...row.part, body: new Uint8Array(0) };
+      // A `failed` part keeps its body: an operator may re-drive it (redriveFailed).
+      if (state !== 'failed') {
+        this.bytes -= row.part.body.length;
+        row.part = { ...row.part, body: new Uint8Array(0) };
+      }
     }
+  }
+
+  async redriveFailed(epochId?: string): Promise<number> {
+    const rows = epochId === undefined ? this.parts.values() : (this.byEpoch.get(epochId) ?? []);
+    let n = 0;
+    for (const row of rows) {
+      if (row.state !== 'failed') continue;
+      row.state = 'pending';
+      row.leaseOwner = null;
+      row.leaseUntil = 0;
+      this.outbox.set(row.partId, row);
+      n++;
+    }
+    return n;
   }
 
   async holdPending(): Promise<number> {
