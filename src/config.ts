@@ -13,8 +13,8 @@ const bool = z.stringbool();
 
 /** Profile-dependent defaults: micronode is a small box, macronode a fleet member. */
 const PROFILE_DEFAULTS = {
-  micronode: { WORK_QUEUE_MAX: 256, MAX_INFLIGHT: 128, INPUTS_CACHE_MAX_BYTES: 128 * MiB },
-  macronode: { WORK_QUEUE_MAX: 4096, MAX_INFLIGHT: 512, INPUTS_CACHE_MAX_BYTES: 512 * MiB },
+  micronode: { WORK_QUEUE_MAX: 256, MAX_INFLIGHT: 128, INPUTS_CACHE_MAX_BYTES: 128 * MiB, BODY_INTAKE_MAX: 64, BODY_BYTES_BUDGET: 256 * MiB },
+  macronode: { WORK_QUEUE_MAX: 4096, MAX_INFLIGHT: 512, INPUTS_CACHE_MAX_BYTES: 512 * MiB, BODY_INTAKE_MAX: 256, BODY_BYTES_BUDGET: 1024 * MiB },
 } as const;
 
 export const configSchema = z
@@ -41,6 +41,14 @@ export const configSchema = z
     TASK_TIMEOUT_MS: int(100).default(120_000),
 
     REQ_BODY_MAX_BYTES: int(1024).default(1 * MiB),
+    /** Bodies being received at once (all clients; per client address), before any compute slot. */
+    BODY_INTAKE_MAX: int(1).optional(),
+    BODY_INTAKE_PER_CLIENT_MAX: int(1).default(8),
+    /** Bytes of bodies being received at once; a declared length that does not fit is 503 before buffering. */
+    BODY_BYTES_BUDGET: int(1024).optional(),
+    /** After the grace, a body slower than this (bytes/s over its life) is cut with 408. */
+    BODY_MIN_RATE_BYTES_S: int(0).default(8 * 1024),
+    BODY_RATE_GRACE_MS: int(0).default(2_000),
     INPUTS_MAX_BYTES: int(1024).default(64 * MiB),
     DECOMP_RATIO_MAX: int(1).default(10),
     MAX_ACTORS: int(1).default(1_000_000),
@@ -85,6 +93,8 @@ export const configSchema = z
       WORK_QUEUE_MAX: c.WORK_QUEUE_MAX ?? d.WORK_QUEUE_MAX,
       MAX_INFLIGHT: c.MAX_INFLIGHT ?? d.MAX_INFLIGHT,
       INPUTS_CACHE_MAX_BYTES: c.INPUTS_CACHE_MAX_BYTES ?? d.INPUTS_CACHE_MAX_BYTES,
+      BODY_INTAKE_MAX: c.BODY_INTAKE_MAX ?? d.BODY_INTAKE_MAX,
+      BODY_BYTES_BUDGET: c.BODY_BYTES_BUDGET ?? d.BODY_BYTES_BUDGET,
       COMPUTE_WORKERS: workers,
       // A micronode's audit log lives and dies with the process, in its amnesia directory.
       AUDIT_DIR:

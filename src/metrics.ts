@@ -12,6 +12,8 @@ export interface GaugeSources {
   ledgerDegraded: () => boolean;
   /** WORK_QUEUE_MAX now (reloadable), so alerts can use queue_depth / max. */
   queueMax?: () => number;
+  /** Bodies being received and the bytes they hold against the budget (http/intake.ts). */
+  intake?: () => { bodies: number; bytes: number; budgetBytes: number };
 }
 
 export type RejectReason =
@@ -23,7 +25,11 @@ export type RejectReason =
   | 'deadline_estimate'
   | 'body_too_large'
   | 'unsupported_encoding'
-  | 'shutting_down';
+  | 'shutting_down'
+  | 'bodies_per_client'
+  | 'bodies_total'
+  | 'body_budget'
+  | 'body_too_slow';
 
 export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
@@ -147,6 +153,22 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
     },
   });
   new Gauge({
+    name: 'body_intake_bodies',
+    help: 'Request bodies being received (not yet admitted to a compute slot)',
+    registers: [registry],
+    collect() {
+      this.set(sources.intake?.().bodies ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'body_intake_bytes',
+    help: 'Bytes held by request bodies being received, against BODY_BYTES_BUDGET',
+    registers: [registry],
+    collect() {
+      this.set(sources.intake?.().bytes ?? 0);
+    },
+  });
+  new Gauge({
     name: 'queue_depth',
     help: 'Compute tasks waiting for a pool worker',
     registers: [registry],
@@ -179,6 +201,7 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
   const reasons: RejectReason[] = [
     'rate_limited', 'inflight', 'queue_full', 'breaker_open', 'deadline_on_arrival',
     'deadline_estimate', 'body_too_large', 'unsupported_encoding', 'shutting_down',
+    'bodies_per_client', 'bodies_total', 'body_budget', 'body_too_slow',
   ];
   for (const reason of reasons) m.rejected.inc({ reason }, 0);
   return m;

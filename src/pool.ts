@@ -65,6 +65,8 @@ export class ComputePool {
   private backoffMs = 1000;
   private running = 0;
   private readonly waiting: Waiting[] = [];
+  /** Running tasks whose request was aborted and whose grace period is still running. */
+  private readonly graces = new Set<AbortController>();
   private started = false;
   /** Errors that killed a worker thread (its 'error' event), as opposed to a task that threw. */
   private readonly fatalErrors = new WeakSet<object>();
@@ -193,6 +195,7 @@ export class ComputePool {
       let grace: NodeJS.Timeout | undefined;
       const onAbort = (): void => {
         e.reject(e.signal.reason);
+        this.graces.add(stop);
         grace = setTimeout(() => stop.abort(e.signal.reason), this.abortGraceMs);
       };
       e.signal.addEventListener('abort', onAbort, { once: true });
@@ -207,6 +210,7 @@ export class ComputePool {
         )
         .finally(() => {
           clearTimeout(grace);
+          this.graces.delete(stop);
           e.signal.removeEventListener('abort', onAbort);
           this.running--;
           this.pump();
@@ -248,6 +252,10 @@ export class ComputePool {
   }
 
   async close(): Promise<void> {
+    // Piscina's close waits for running tasks: a task already given up on (its grace running)
+    // would hold the shutdown until the grace ends, or for ever with a hung task whose timer
+    // was not reached yet. Stop them now.
+    for (const stop of this.graces) stop.abort(new Error('the pool is closing'));
     await this.piscina.close();
   }
 }

@@ -15,6 +15,7 @@ import { type AppSettings, createApp } from './http/app.js';
 import { openAuditSink } from './http/audit.js';
 import { TokenVerifier, parseTokensFile } from './http/auth.js';
 import { TenantRateLimiter } from './http/rate-limit.js';
+import { BodyIntake } from './http/intake.js';
 import { InputsCache } from './inputs-cache.js';
 import { LedgerClient } from './ledger/client.js';
 import { EgressHealth } from './ledger/health.js';
@@ -42,6 +43,13 @@ export function settingsOf(c: Config): AppSettings {
     decompRatioMax: c.DECOMP_RATIO_MAX,
     defaultDeadlineMs: c.DEFAULT_DEADLINE_MS,
     maxDeadlineMs: c.MAX_DEADLINE_MS,
+    intake: {
+      maxBodies: c.BODY_INTAKE_MAX,
+      maxBodiesPerClient: c.BODY_INTAKE_PER_CLIENT_MAX,
+      budgetBytes: c.BODY_BYTES_BUDGET,
+      minRateBytesPerSec: c.BODY_MIN_RATE_BYTES_S,
+      graceMs: c.BODY_RATE_GRACE_MS,
+    },
     docLimits: {
       inputs: { maxBytes: c.INPUTS_MAX_BYTES, maxActors: c.MAX_ACTORS, maxEvents: c.MAX_EVENTS },
       policyMaxBytes: c.REQ_BODY_MAX_BYTES,
@@ -62,7 +70,9 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   // The cache, settlement and metrics refer to each other (counters, gauges); the closures run
   // only after all three exist.
   const cache: InputsCache = new InputsCache(config.INPUTS_CACHE_MAX_BYTES, (hit) => (hit ? metrics.cacheHits : metrics.cacheMisses).inc());
+  const intake = new BodyIntake(() => settings.intake);
   const metrics = createMetrics({
+    intake: () => intake.fill,
     queueDepth: () => pool.saturation().queueDepth,
     inflight: () => state.inflight,
     cacheBytes: () => cache.bytes,
@@ -133,6 +143,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     audit,
     version,
     state,
+    intake,
     ledgerDegraded: () => settlement?.degraded ?? false,
     keys,
   });
@@ -161,6 +172,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     },
     settlement,
     async close(): Promise<void> {
+      intake.close();
       await settlement?.stop();
       await pool.close();
       await signer?.close();

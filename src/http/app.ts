@@ -23,6 +23,7 @@ import type { Stores } from '../stores/types.js';
 import type { AuditEvent, AuditSink } from './audit.js';
 import type { Scope, TokenVerifier } from './auth.js';
 import { readBody } from './body.js';
+import { BodyIntake, type IntakeSettings, type IntakeTicket } from './intake.js';
 import { openApiDocument } from './openapi.js';
 import { type TenantRateLimiter, rateLimitHeaders, rateLimited } from './rate-limit.js';
 import { ComputeBodies } from './compute-body.js';
@@ -37,6 +38,7 @@ export interface AppSettings {
   defaultDeadlineMs: number;
   maxDeadlineMs: number;
   docLimits: DocLimits;
+  intake: IntakeSettings;
 }
 
 export interface AppDeps {
@@ -56,12 +58,23 @@ export interface AppDeps {
   ledgerDegraded: () => boolean;
   /** Signing keys (null: signing off); only their public halves are ever served. */
   keys?: LoadedKeys | null;
+  /** Bodies being received (built from settings when absent; runtime shares it with /metrics). */
+  intake?: BodyIntake;
   /** Shared with the server: in-flight count (for /metrics) and the draining flag. */
   state: { inflight: number; shuttingDown: boolean };
 }
 
 /** Served by @hono/node-server: `c.env` holds Node's request and response. */
-type Env = { Bindings: HttpBindings; Variables: { corrId: string; route: string; tenant: string } };
+type Env = {
+  Bindings: HttpBindings;
+  Variables: { corrId: string; route: string; tenant: string; arrival: Arrival; body: Uint8Array };
+};
+
+/** When the request's headers arrived: deadlines count from here, body upload included. */
+interface Arrival {
+  wallMs: number;
+  perfMs: number;
+}
 
 const CORR_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_TYPE = 'application/json';
@@ -75,6 +88,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const corrId = given !== undefined && CORR_RE.test(given) ? given : randomUUID();
     c.set('corrId', corrId);
     c.set('route', 'unmatched');
+    c.set('arrival', { wallMs: Date.now(), perfMs: performance.now() });
     // Set before the response exists so every answer (errors and 404s included) is built with it:
     // a header added to a finished response makes Hono rebuild it as a full web Response whose
     // body the Node adapter then has to stream back out.
@@ -101,6 +115,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.json(envelope(e, c.get('corrId')), 404);
   });
 
+  const intake = deps.intake ?? new BodyIntake(() => deps.settings().intake);
+  intake.onRefuse = (reason) => metrics.rejected.inc({ reason });
+
   const reject = (reason: RejectReason, err: AppError): never => {
     metrics.rejected.inc({ reason });
     throw err;
@@ -114,10 +131,40 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return next();
     };
 
-  const admit: MiddlewareHandler<Env> = async (c, next) => {
+  const refuseIfDraining = (): void => {
     if (deps.state.shuttingDown) {
       reject('shutting_down', new AppError('UNAVAILABLE', 'the service is shutting down', { reason: 'shutting_down' }, { 'Retry-After': '5' }));
     }
+  };
+
+  /**
+   * Receives the whole body before the request is admitted (the in-flight slot comes after, in
+   * `admit`): a client sending slowly holds only its place in the intake, never a compute slot.
+   */
+  const receive =
+    (maxBytes: (s: AppSettings) => number): MiddlewareHandler<Env> =>
+    async (c, next) => {
+      refuseIfDraining();
+      requireJson(c);
+      const incoming = c.env.incoming;
+      const s = deps.settings();
+      const cap = maxBytes(s);
+      const declared = declaredLength(incoming.headers['content-length']);
+      // Over the cap: refused (413) before a byte is buffered; readBody drains it so the client
+      // reads the answer. Checked first so that a body that could never fit is not told to retry.
+      if (declared !== undefined && declared > cap) await body(c, cap);
+      const ticket = intake.begin(incoming.socket?.remoteAddress ?? 'unknown', declared, incoming.complete);
+      try {
+        c.set('body', await body(c, cap, ticket));
+        ticket.arrived();
+        await next();
+      } finally {
+        ticket.release();
+      }
+    };
+
+  const admit: MiddlewareHandler<Env> = async (c, next) => {
+    refuseIfDraining();
     if (deps.state.inflight >= deps.settings().maxInflight) {
       reject('inflight', new AppError('OVERLOADED', 'too many requests in flight', { reason: 'inflight' }, { 'Retry-After': '1' }));
     }
@@ -171,11 +218,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }
   };
 
-  const body = async (c: Context<Env>, maxBytes: number): Promise<Uint8Array> => {
-    requireJson(c);
+  const body = async (c: Context<Env>, maxBytes: number, ticket?: IntakeTicket): Promise<Uint8Array> => {
     const s = deps.settings();
     try {
-      return await readBody(c.env.incoming, { maxBytes, decompRatioMax: s.decompRatioMax, maxDecodedBytes: maxBytes });
+      return await readBody(c.env.incoming, { maxBytes, decompRatioMax: s.decompRatioMax, maxDecodedBytes: maxBytes, ...(ticket ? { intake: ticket } : {}) });
     } catch (e) {
       if (e instanceof AppError && e.status === 413) metrics.rejected.inc({ reason: 'body_too_large' });
       if (e instanceof AppError && e.status === 415) metrics.rejected.inc({ reason: 'unsupported_encoding' });
@@ -195,8 +241,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const api = new Hono<Env>();
   const computeBodies = new ComputeBodies();
 
-  api.put('/inputs', route('/inputs'), admit, guard('rewarder.seal'), async (c) => {
-    const bytes = await body(c, deps.settings().inputsMaxBytes);
+  api.put('/inputs', route('/inputs'), guard('rewarder.seal'), receive((s) => s.inputsMaxBytes), admit, async (c) => {
+    const bytes = c.get('body');
     const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal);
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
@@ -213,8 +259,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return exact(c, doc.bytes, doc.cid);
   });
 
-  api.put('/policies', route('/policies'), admit, guard('rewarder.seal'), async (c) => {
-    const bytes = await body(c, deps.settings().reqBodyMaxBytes);
+  api.put('/policies', route('/policies'), guard('rewarder.seal'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
+    const bytes = c.get('body');
     const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.policy/v1' }, c.req.raw.signal);
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.policy/v1') throw internalError();
@@ -228,15 +274,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return exact(c, doc.bytes, doc.hash);
   });
 
-  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), admit, guard('rewarder.run'), async (c) => {
+  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), guard('rewarder.run'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
     const s = deps.settings();
     // The deadline starts at arrival, before the body is read: a slow upload spends its budget.
     const header = c.req.header('x-deadline');
     const queryMs = c.req.query('deadline_ms');
-    const t0 = performance.now();
-    const now = Date.now();
+    const { perfMs: t0, wallMs: now } = c.get('arrival');
     const epochId = param(c, 'epoch', idText);
-    const req = computeBodies.parse(await body(c, s.reqBodyMaxBytes));
+    const req = computeBodies.parse(c.get('body'));
     // Named fields: a spread followed by another member takes V8's slow path (~0.8 µs, 1-2 % of
     // a replayed compute's server time).
     const deadline = resolveDeadline(
@@ -364,6 +409,12 @@ function exact(c: Context<Env>, bytes: Uint8Array, tag: string): Response {
  */
 function ownCopy(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
+}
+
+function declaredLength(header: string | undefined): number | undefined {
+  if (header === undefined || !/^\d+$/.test(header.trim())) return undefined;
+  const n = Number(header.trim());
+  return Number.isSafeInteger(n) ? n : undefined;
 }
 
 function docError(e: { path: string; reason: string }): AppError {

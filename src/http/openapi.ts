@@ -12,12 +12,13 @@ const errorText: Record<number, string> = {
   401: 'missing or unknown bearer token',
   403: 'token lacks the scope',
   404: 'unknown inputs, policy, epoch or payee',
+  408: 'request body arrived below BODY_MIN_RATE_BYTES_S after its grace (details.reason body_too_slow; connection closed)',
   409: 'CONFLICT: epoch bound to another triple (details.differs) or QUARANTINED: invariant breach',
   413: 'body or decompressed body over its cap',
   415: 'not application/json, or a Content-Encoding other than gzip',
   422: 'policy_id does not match the stored policy',
-  429: 'tenant rate limit (Retry-After, X-RateLimit-*)',
-  503: 'overloaded (queue, in-flight cap), compute breaker open, store full, or shutting down (Retry-After)',
+  429: 'tenant rate limit (Retry-After, X-RateLimit-*), or too many bodies in progress from this client address (bodies_per_client, Retry-After)',
+  503: 'overloaded (queue, in-flight cap, bodies in progress, body byte budget), compute breaker open, store full, or shutting down (Retry-After)',
   504: 'deadline exceeded (Retry-After, X-Deadline-Exceeded-By-Ms)',
 };
 
@@ -37,7 +38,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Seal an inputs document (rewarder.inputs/v1); gzip allowed',
           security: bearer,
           requestBody: rawJson,
-          responses: { 201: { description: 'stored', ...json(inputsSealed) }, 200: { description: 'already stored', ...json(inputsSealed) }, ...errors(400, 401, 403, 413, 415, 429, 503) },
+          responses: { 201: { description: 'stored', ...json(inputsSealed) }, 200: { description: 'already stored', ...json(inputsSealed) }, ...errors(400, 401, 403, 408, 413, 415, 429, 503) },
         },
       },
       '/inputs/{cid}': {
@@ -48,7 +49,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Seal a policy document (rewarder.policy/v1)',
           security: bearer,
           requestBody: rawJson,
-          responses: { 201: { description: 'stored', ...json(policySealed) }, 200: { description: 'already stored', ...json(policySealed) }, ...errors(400, 401, 403, 413, 415, 429, 503) },
+          responses: { 201: { description: 'stored', ...json(policySealed) }, 200: { description: 'already stored', ...json(policySealed) }, ...errors(400, 401, 403, 408, 413, 415, 429, 503) },
         },
       },
       '/policies/{policy_hash}': {
@@ -67,7 +68,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             200: { description: 'published (or dry run, or replay with Idempotent-Replayed: true)', ...json(computeResponse) },
             202: { description: 'published, ledger degraded: intent held', ...json(computeResponse) },
-            ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 503, 504),
+            ...errors(400, 401, 403, 404, 408, 409, 413, 415, 422, 429, 503, 504),
           },
         },
       },

@@ -1,0 +1,151 @@
+// Overload and abuse through the real HTTP path (in-process service, real Piscina pool, real
+// sockets on loopback). A slow-body flood comes from other loopback addresses (127.0.0.2…), so the
+// per-client bound is exercised apart from the normal client on 127.0.0.1.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { type Socket, connect } from 'node:net';
+import { test } from 'node:test';
+import { EXAMPLE, type InProcessServer, assertErrorEnvelope, metricValue, metrics, post, put, request, startInProcess } from '../harness.js';
+
+const LIMIT = { timeout: 60_000 };
+const triple = { inputs_cid: EXAMPLE.inputsCid, policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash };
+
+async function seeded(env: Record<string, string>, workerFile?: string): Promise<InProcessServer> {
+  const s = await startInProcess({ AUTH: 'off', CONCURRENCY_COMPUTE_WORKERS: '1', ...env }, workerFile !== undefined ? { workerFile } : {});
+  try {
+    assert.equal((await put(s.url, '/inputs', readFileSync(EXAMPLE.inputs))).status, 201);
+    assert.equal((await put(s.url, '/policies', readFileSync(EXAMPLE.policy))).status, 201);
+  } catch (e) {
+    await s.close();
+    throw e;
+  }
+  return s;
+}
+
+/**
+ * Keeps `sockets` connections open from `addresses`, each sending compute headers and then one
+ * byte of body every 100 ms; a connection that the server closes is replaced until stop().
+ * Records the status line of every answer the server sent.
+ */
+function slowBodyFlood(url: string, addresses: string[], sockets: number) {
+  const { port, hostname } = new URL(url);
+  const statuses: number[] = [];
+  const open = new Set<Socket>();
+  let stopped = false;
+  let n = 0;
+  const one = (): void => {
+    if (stopped) return;
+    const localAddress = addresses[n++ % addresses.length] as string;
+    const s = connect({ port: Number(port), host: hostname, localAddress });
+    open.add(s);
+    let timer: NodeJS.Timeout | undefined;
+    let got = '';
+    s.on('connect', () => {
+      s.write(`POST /epochs/slow-flood-${n}/compute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"i`);
+      timer = setInterval(() => s.write(' '), 100);
+    });
+    let recorded = false;
+    s.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(got);
+      if (m !== null && !recorded) {
+        recorded = true;
+        statuses.push(Number(m[1]));
+      }
+    });
+    s.on('error', () => {});
+    s.on('close', () => {
+      clearInterval(timer);
+      open.delete(s);
+      setTimeout(one, 20);
+    });
+  };
+  for (let i = 0; i < sockets; i++) one();
+  return {
+    statuses,
+    get open() {
+      return open.size;
+    },
+    stop(): void {
+      stopped = true;
+      for (const s of open) s.destroy();
+    },
+  };
+}
+
+test('a slow-body flood holding many sockets cannot stop a normal client: its computes succeed while slow bodies get 408/429/503', LIMIT, async () => {
+  const s = await seeded({ TENANT_RPS_MAX: '1000000', MAX_INFLIGHT: '4', BODY_INTAKE_MAX: '24', BODY_INTAKE_PER_CLIENT_MAX: '12', BODY_RATE_GRACE_MS: '500', BODY_MIN_RATE_BYTES_S: '1000' });
+  // One greedy address (over its own bound) and two others (together over the total bound).
+  const addresses = ['127.0.0.2', '127.0.0.2', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
+  const flood = slowBodyFlood(s.url, addresses, 120);
+  try {
+    // Let the flood fill every place it can get before the normal client starts.
+    await new Promise((r) => setTimeout(r, 700));
+    assert.ok(flood.open >= 60, `the flood holds many sockets (${flood.open})`);
+    for (let i = 0; i < 12; i++) {
+      const res = await post(s.url, `/epochs/normal-${i}/compute`, { ...triple, dry_run: i % 2 === 0 });
+      assert.equal(res.status, 200, `normal compute ${i} during the flood: ${res.status} ${res.text}`);
+      assert.equal(res.json<{ commitment: string }>().commitment.length, 67);
+    }
+    const m = await metrics(s.url);
+    assert.ok(metricValue(m, 'body_intake_bodies') <= 24, 'bodies in progress stay within BODY_INTAKE_MAX');
+    assert.ok(metricValue(m, 'rejected_total', { reason: 'body_too_slow' }) > 0, 'slow bodies were cut');
+    assert.ok(metricValue(m, 'rejected_total', { reason: 'bodies_per_client' }) > 0, 'per-client bound hit');
+    assert.ok(metricValue(m, 'rejected_total', { reason: 'bodies_total' }) > 0, 'total bound hit');
+    assert.equal(metricValue(m, 'rejected_total', { reason: 'inflight' }), 0, 'no slow body ever held an in-flight slot');
+    const seen = new Set(flood.statuses);
+    for (const status of [408, 429, 503]) assert.ok(seen.has(status), `the flood was answered ${status} (${[...seen].join(',')})`);
+    assert.ok(!seen.has(200) && !seen.has(500), 'no slow body was computed or crashed anything');
+  } finally {
+    flood.stop();
+    await s.close();
+  }
+});
+
+/** Sends `head` (request line, headers, some body) from `localAddress`; resolves with the answer's text once the server closes or answers. */
+function rawRequest(url: string, head: string, localAddress: string): { socket: Socket; answer: Promise<string> } {
+  const { port, hostname } = new URL(url);
+  const socket = connect({ port: Number(port), host: hostname, localAddress });
+  let got = '';
+  const answer = new Promise<string>((resolve) => {
+    socket.on('connect', () => socket.write(head));
+    socket.on('data', (d: Buffer) => {
+      got += d.toString('latin1');
+      const end = got.indexOf('\r\n\r\n');
+      const len = /content-length: (\d+)/i.exec(got);
+      if (end >= 0 && len !== null && got.length >= end + 4 + Number(len[1])) resolve(got);
+    });
+    socket.on('error', () => resolve(got));
+    socket.on('close', () => resolve(got));
+  });
+  return { socket, answer };
+}
+
+test('a body that declares more than the byte budget has left is refused before buffering with 503 and Retry-After; over the cap is 413', LIMIT, async () => {
+  const s = await seeded({ BODY_BYTES_BUDGET: String(256 * 1024), INPUTS_MAX_BYTES: String(200 * 1024), BODY_RATE_GRACE_MS: '30000' });
+  // One upload declares 150 KiB and sends a little: its declared bytes are reserved.
+  const holder = rawRequest(s.url, 'PUT /inputs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 153600\r\n\r\n{"sch', '127.0.0.2');
+  try {
+    const deadline = Date.now() + 5_000;
+    while (metricValue(await metrics(s.url), 'body_intake_bytes') < 153600) {
+      assert.ok(Date.now() < deadline, 'the held upload reserved its bytes');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // A second declares 120 KiB, which does not fit now; it has sent only its headers.
+    const second = rawRequest(s.url, 'PUT /inputs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 122880\r\n\r\n', '127.0.0.3');
+    const text = await second.answer;
+    second.socket.destroy();
+    assert.match(text, /^HTTP\/1\.1 503 /, text);
+    assert.match(text, /\r\nretry-after: [1-9]\d*\r\n/i, text);
+    assert.match(text, /"reason":"body_budget"/, text);
+    const over = await request(s.url, 'PUT', '/inputs', { headers: { 'content-type': 'application/json' }, body: 'x'.repeat(210 * 1024) });
+    assertErrorEnvelope(over, { status: 413, code: 'PAYLOAD_TOO_LARGE', reason: 'body_too_large' });
+    // A small compute that arrives whole is never refused by the budget.
+    assert.equal((await post(s.url, '/epochs/budget-ok/compute', triple)).status, 200);
+    assert.equal(metricValue(await metrics(s.url), 'rejected_total', { reason: 'body_budget' }), 1);
+  } finally {
+    holder.socket.destroy();
+    await s.close();
+  }
+});
