@@ -29,7 +29,9 @@ export type RejectReason =
   | 'bodies_per_client'
   | 'bodies_total'
   | 'body_budget'
-  | 'body_too_slow';
+  | 'body_too_slow'
+  | 'tenant_share'
+  | 'queue_wait';
 
 export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
@@ -201,7 +203,7 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
   const reasons: RejectReason[] = [
     'rate_limited', 'inflight', 'queue_full', 'breaker_open', 'deadline_on_arrival',
     'deadline_estimate', 'body_too_large', 'unsupported_encoding', 'shutting_down',
-    'bodies_per_client', 'bodies_total', 'body_budget', 'body_too_slow',
+    'bodies_per_client', 'bodies_total', 'body_budget', 'body_too_slow', 'tenant_share', 'queue_wait',
   ];
   for (const reason of reasons) m.rejected.inc({ reason }, 0);
   return m;

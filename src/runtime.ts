@@ -64,6 +64,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   const pool = new ComputePool({
     threads: config.COMPUTE_WORKERS,
     queueMax: config.WORK_QUEUE_MAX,
+    ...(config.TENANT_QUEUE_MAX !== undefined ? { tenantQueueMax: config.TENANT_QUEUE_MAX } : {}),
     ...(opts.workerFile !== undefined ? { filename: opts.workerFile } : {}),
   });
   const stores = opts.stores ?? new MemoryStores(config.MEMORY_STORE_MAX_BYTES);
@@ -159,7 +160,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     /** Applies the reloadable values of `next`, all at once; the rest needs a restart. */
     reload(next: Config): string[] {
       settings = { ...settings, maxInflight: next.MAX_INFLIGHT };
-      pool.setQueueMax(next.WORK_QUEUE_MAX);
+      pool.setQueueMax(next.WORK_QUEUE_MAX, config.TENANT_QUEUE_MAX);
       rateLimiter.setRate(next.TENANT_RPS_MAX);
       logger.level = next.LOG_LEVEL;
       version.limits.max_inflight = next.MAX_INFLIGHT;

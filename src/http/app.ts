@@ -27,6 +27,8 @@ import { BodyIntake, type IntakeSettings, type IntakeTicket } from './intake.js'
 import { openApiDocument } from './openapi.js';
 import { type TenantRateLimiter, rateLimitHeaders, rateLimited } from './rate-limit.js';
 import { ComputeBodies } from './compute-body.js';
+import { RefusalLog } from './refusal-log.js';
+import { schedulingTenantOf } from './scheduling-tenant.js';
 import { digest, idText } from './schemas.js';
 
 /** Settings the app reads per request; the reloadable ones may change between requests. */
@@ -76,6 +78,9 @@ interface Arrival {
   perfMs: number;
 }
 
+/** Refusals of load (not faults): summarised in the log, counted in rejected_total. */
+const SHED = new Set<string>(['OVERLOADED', 'RATE_LIMITED', 'DEADLINE_EXCEEDED', 'REQUEST_TIMEOUT']);
+
 const CORR_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_TYPE = 'application/json';
 
@@ -101,10 +106,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
     );
   });
 
+  const refusals = new RefusalLog(deps.logger);
   app.onError((err, c) => {
     const e = err instanceof AppError ? err : internalError();
     const corrId = c.get('corrId') ?? randomUUID();
     if (!(err instanceof AppError)) deps.logger.error({ err, corr_id: corrId, route: c.get('route') }, 'unhandled error');
+    else if (SHED.has(e.code)) refusals.note(e.status, e.details.reason, corrId);
     else if (e.status >= 500) deps.logger.warn({ corr_id: corrId, code: e.code, reason: e.details.reason }, e.message);
     c.header('X-Corr-ID', corrId);
     return c.json(envelope(e, corrId), e.status, { ...e.headers });
@@ -164,7 +171,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     };
 
   const admit: MiddlewareHandler<Env> = async (c, next) => {
-    refuseIfDraining();
+    // A body that was being received when the drain began is served like any request in flight.
+    if (c.get('body') === undefined) refuseIfDraining();
     if (deps.state.inflight >= deps.settings().maxInflight) {
       reject('inflight', new AppError('OVERLOADED', 'too many requests in flight', { reason: 'inflight' }, { 'Retry-After': '1' }));
     }
@@ -243,7 +251,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   api.put('/inputs', route('/inputs'), guard('rewarder.seal'), receive((s) => s.inputsMaxBytes), admit, async (c) => {
     const bytes = c.get('body');
-    const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal);
+    const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
     const { tally } = r.prepared;
@@ -261,7 +269,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   api.put('/policies', route('/policies'), guard('rewarder.seal'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
     const bytes = c.get('body');
-    const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.policy/v1' }, c.req.raw.signal);
+    const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.policy/v1' }, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.policy/v1') throw internalError();
     const created = await stores.putPolicy({ hash: r.cid, id: r.policyId, bytes });
@@ -300,7 +308,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     try {
       // The adapter makes the request's AbortSignal on first access, and aborts it when the
       // client leaves; a replay never asks for it.
-      out = await epochs.compute(epochId, req, deadline, () => c.req.raw.signal, c.get('corrId'));
+      out = await epochs.compute(epochId, req, deadline, () => c.req.raw.signal, c.get('corrId'), schedulingTenantOf(c.get('tenant')));
     } catch (e) {
       if (e instanceof AppError && e.code === 'DEADLINE_EXCEEDED' && e.details.reason !== 'deadline_estimate') {
         metrics.deadlineEnforced.inc({ stage: 'aborted' });

@@ -17,8 +17,8 @@ const errorText: Record<number, string> = {
   413: 'body or decompressed body over its cap',
   415: 'not application/json, or a Content-Encoding other than gzip',
   422: 'policy_id does not match the stored policy',
-  429: 'tenant rate limit (Retry-After, X-RateLimit-*), or too many bodies in progress from this client address (bodies_per_client, Retry-After)',
-  503: 'overloaded (queue, in-flight cap, bodies in progress, body byte budget), compute breaker open, store full, or shutting down (Retry-After)',
+  429: 'tenant rate limit (Retry-After, X-RateLimit-*), tenant over its share of the compute queue (tenant_share, Retry-After), or too many bodies in progress from this client address (bodies_per_client, Retry-After)',
+  503: 'overloaded (queue_full, queue_wait, in-flight cap, bodies in progress, body byte budget), compute breaker open, store full, or shutting down (Retry-After)',
   504: 'deadline exceeded (Retry-After, X-Deadline-Exceeded-By-Ms)',
 };
 

@@ -16,6 +16,7 @@ import { type IntentPart, withAttestation } from '../core/intents.js';
 import { canonicalBytes } from '../core/jcs.js';
 import { type ManifestHead, headFromManifest } from '../core/manifest.js';
 import type { Deadline } from '../deadline.js';
+import { retryAfterSec } from '../admission.js';
 import { AppError } from '../errors.js';
 import type { InputsCache } from '../inputs-cache.js';
 import type { Metrics } from '../metrics.js';
@@ -72,18 +73,29 @@ const MIN_LEARN_ACTORS = 1000;
 class CostModel {
   private nsPerByte = 15; // decode: ~65 MB/s (the columnar path measures more)
   private nsPerActor = 500; // run: ~0.8 µs per actor measured at M
-  /** Mean run time of recent tasks: the price of each task queued ahead. */
+  /** Mean compute time of recent tasks: the price of a task ahead while no drain is measured. */
   private taskMs = 5;
 
-  estimateMs(work: Work, queued: number, threads: number): number {
-    const own = 0.5 + (work.actors * this.nsPerActor + work.decodeBytes * this.nsPerByte) / 1e6;
-    return own + (queued * this.taskMs) / Math.max(1, threads);
+  /** The task's own compute time (no queue wait). */
+  ownMs(work: Work): number {
+    return 0.5 + (work.actors * this.nsPerActor + work.decodeBytes * this.nsPerByte) / 1e6;
   }
 
-  /** `decodeMs`: the worker's decode time when it decoded the inputs, else null. */
-  observe(work: Work, decodeMs: number | null, totalMs: number): void {
-    const runMs = Math.max(0, totalMs - (decodeMs ?? 0));
-    this.taskMs = 0.8 * this.taskMs + 0.2 * runMs;
+  /**
+   * Expected wait for `ahead` tasks: over the measured drain rate of the pool when there is one,
+   * else over the learned compute time per thread. Never from observed queue waits, which grow
+   * with load and, multiplied by the queue depth, priced every task out (congestive collapse).
+   */
+  waitMs(ahead: number, drainPerSec: number | null, threads: number): number {
+    if (ahead === 0) return 0;
+    if (drainPerSec !== null && drainPerSec > 0) return (ahead * 1000) / drainPerSec;
+    return (ahead * this.taskMs) / Math.max(1, threads);
+  }
+
+  /** Times measured inside the worker: `decodeMs` when it decoded the inputs, else null; `computeMs` the whole task. */
+  observe(work: Work, decodeMs: number | null, computeMs: number): void {
+    const runMs = Math.max(0, computeMs - (decodeMs ?? 0));
+    this.taskMs = 0.8 * this.taskMs + 0.2 * computeMs;
     if (work.actors >= MIN_LEARN_ACTORS) this.nsPerActor = 0.8 * this.nsPerActor + 0.2 * ((runMs * 1e6) / work.actors);
     if (decodeMs !== null && work.decodeBytes >= MIN_LEARN_BYTES) {
       this.nsPerByte = 0.8 * this.nsPerByte + 0.2 * ((decodeMs * 1e6) / work.decodeBytes);
@@ -102,7 +114,14 @@ export class EpochService {
   constructor(private readonly deps: EpochDeps) {}
 
   /** `clientSignal` makes the client's disconnect signal on first use: a replay never needs one. */
-  async compute(epochId: string, req: ComputeRequest, deadline: Deadline, clientSignal: () => AbortSignal, corrId: string): Promise<ComputeOutcome> {
+  async compute(
+    epochId: string,
+    req: ComputeRequest,
+    deadline: Deadline,
+    clientSignal: () => AbortSignal,
+    corrId: string,
+    tenant = 'anonymous',
+  ): Promise<ComputeOutcome> {
     // Dry runs never bind, so they share work only with identical dry runs.
     const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
     for (;;) {
@@ -116,7 +135,7 @@ export class EpochService {
       await waitWithin(running, deadline, clientSignal());
       if (req.dry_run) return (await running) as ComputeOutcome;
     }
-    const work = this.run(epochId, req, deadline, clientSignal(), corrId);
+    const work = this.run(epochId, req, deadline, clientSignal(), corrId, tenant);
     this.inflight.set(key, work);
     try {
       return await work;
@@ -125,7 +144,7 @@ export class EpochService {
     }
   }
 
-  private async run(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal, corrId: string): Promise<ComputeOutcome> {
+  private async run(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal, corrId: string, tenant: string): Promise<ComputeOutcome> {
     const { stores, pool, cache, metrics } = this.deps;
     const t0 = performance.now();
     const [policy, cached] = [await stores.getPolicy(req.policy_hash), cache.get(req.inputs_cid)];
@@ -147,12 +166,29 @@ export class EpochService {
       inputs = stored.bytes;
       work = { actors: stored.actors, decodeBytes: stored.bytes.length };
     }
-    const sat = pool.saturation();
-    const estimate = this.cost.estimateMs(work, sat.queueDepth, sat.threads);
-    if (deadline.remaining() < estimate) {
+    // 504 only when the task's own compute time cannot fit the client's deadline; a wait that
+    // does not fit is the service being busy: 503 with Retry-After from the drain rate.
+    const own = this.cost.ownMs(work);
+    if (deadline.remaining() < own) {
       metrics.rejected.inc({ reason: 'deadline_estimate' });
       metrics.deadlineEnforced.inc({ stage: 'estimate' });
       throw deadline.exceeded('estimate');
+    }
+    const sat = pool.saturation();
+    // Tenants are served in turn: ahead of this task are about (its tenant's queued + 1) tasks
+    // of every tenant waiting, never more than the whole queue.
+    const ahead = Math.min(sat.queueDepth, (pool.queuedFor(tenant) + 1) * Math.max(1, sat.tenants));
+    // With every thread busy, one more task must finish before this one starts.
+    const waitMs = this.cost.waitMs(sat.running >= sat.threads ? ahead + 1 : ahead, sat.drainPerSec, sat.threads);
+    if (deadline.remaining() < own + waitMs) {
+      metrics.rejected.inc({ reason: 'queue_wait' });
+      const after = retryAfterSec(ahead, sat.drainPerSec, sat.threads);
+      throw new AppError(
+        'OVERLOADED',
+        'the compute queue is too long for this deadline; retry later or with a longer deadline',
+        { reason: 'queue_wait', expected_wait_ms: Math.ceil(waitMs), deadline_remaining_ms: Math.max(0, Math.floor(deadline.remaining())), retry_after_sec: after },
+        { 'Retry-After': String(after) },
+      );
     }
     metrics.deadlineRemaining.observe(Math.max(0, deadline.remaining()) / 1000);
 
@@ -169,11 +205,12 @@ export class EpochService {
         ledger: this.deps.settlement !== null && !req.dry_run,
       },
       AbortSignal.any([signal, deadline.signal()]),
+      tenant,
     );
     const t2 = performance.now();
     metrics.computeLatency.observe((t2 - t1) / 1000);
     const ok = this.accept(result, req);
-    this.cost.observe(work, ok.decoded !== null ? ok.ms.decode : null, t2 - t1);
+    this.cost.observe(work, ok.decoded !== null ? ok.ms.decode : null, ok.ms.decode + ok.ms.calculus + ok.ms.manifest);
     if (ok.decoded !== null) cache.set(req.inputs_cid, ok.decoded);
 
     const timing = { load: t1 - t0, queue_and_compute: t2 - t1, decode: ok.ms.decode, calculus: ok.ms.calculus, manifest: ok.ms.manifest };

@@ -6,7 +6,23 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { type Socket, connect } from 'node:net';
 import { test } from 'node:test';
-import { EXAMPLE, type InProcessServer, assertErrorEnvelope, metricValue, metrics, post, put, request, startInProcess } from '../harness.js';
+import {
+  EXAMPLE,
+  FAULT_WORKER,
+  type InProcessServer,
+  type Reply,
+  assertErrorEnvelope,
+  bearer,
+  metricValue,
+  metrics,
+  post,
+  put,
+  request,
+  startInProcess,
+  tempDir,
+  until,
+  writeTokensFile,
+} from '../harness.js';
 
 const LIMIT = { timeout: 60_000 };
 const triple = { inputs_cid: EXAMPLE.inputsCid, policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash };
@@ -147,5 +163,108 @@ test('a body that declares more than the byte budget has left is refused before 
   } finally {
     holder.socket.destroy();
     await s.close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Shedding and fair queueing: one worker thread running the fault worker's slow-N-… tasks (each
+// spins N ms), two tenants with their own tokens.
+
+const FLOOD = 'flood-token-0123456789abcdef';
+const QUIET = 'quiet-token-0123456789abcdef';
+
+async function twoTenantServer(env: Record<string, string>): Promise<{ s: InProcessServer; remove: () => void }> {
+  const tmp = tempDir();
+  const tokens = writeTokensFile(tmp.dir, [
+    { tenant: 'flood', scopes: ['rewarder.seal', 'rewarder.run', 'rewarder.inspect'], token: FLOOD },
+    { tenant: 'quiet', scopes: ['rewarder.run', 'rewarder.inspect'], token: QUIET },
+  ]);
+  try {
+    const s = await startInProcess({ AUTH: 'on', TOKENS_FILE: tokens, TENANT_RPS_MAX: '100000', CONCURRENCY_COMPUTE_WORKERS: '1', ...env }, { workerFile: FAULT_WORKER });
+    try {
+      assert.equal((await put(s.url, '/inputs', readFileSync(EXAMPLE.inputs), bearer(FLOOD))).status, 201);
+      assert.equal((await put(s.url, '/policies', readFileSync(EXAMPLE.policy), bearer(FLOOD))).status, 201);
+    } catch (e) {
+      await s.close();
+      throw e;
+    }
+    return { s, remove: tmp.remove };
+  } catch (e) {
+    tmp.remove();
+    throw e;
+  }
+}
+
+const depth = async (url: string) => metricValue(await metrics(url), 'queue_depth');
+
+test('a queue kept full sheds with 503 queue_full or 429 tenant_share and Retry-After, a quiet tenant still gets in, and a wait that cannot fit a deadline is 503, not 504', LIMIT, async () => {
+  const { s, remove } = await twoTenantServer({ WORK_QUEUE_MAX: '4' });
+  try {
+    const flood = (i: number) => post(s.url, `/epochs/slow-300-f${i}/compute`, { ...triple, dry_run: true }, bearer(FLOOD), 30_000);
+    const running = [flood(0)];
+    await until(async () => metricValue(await metrics(s.url), 'inflight_requests') === 1 && (await depth(s.url)) === 0, 5_000, 'f0 to run');
+    for (let i = 1; i <= 4; i++) {
+      running.push(flood(i));
+      await until(async () => (await depth(s.url)) === i, 5_000, `f${i} to queue`);
+    }
+    // Full, and the flood is alone in it: the service is full.
+    const full = await post(s.url, '/epochs/slow-300-f5/compute', { ...triple, dry_run: true }, bearer(FLOOD));
+    assertErrorEnvelope(full, { status: 503, code: 'OVERLOADED', reason: 'queue_full' });
+    assert.match(String(full.headers['retry-after']), /^[1-9]\d*$/);
+    // The quiet tenant under its share makes room: the flood's newest task is pushed out (429).
+    const quiet = post(s.url, '/epochs/quiet-1/compute', { ...triple, dry_run: true }, bearer(QUIET), 30_000);
+    const pushed = await running[4];
+    const d = assertErrorEnvelope(pushed as Reply, { status: 429, code: 'RATE_LIMITED', reason: 'tenant_share' });
+    assert.match(String((pushed as Reply).headers['retry-after']), /^[1-9]\d*$/);
+    assert.equal(typeof d.retry_after_sec, 'number');
+    assert.equal((await quiet).status, 200, 'the quiet tenant was served');
+    for (const r of await Promise.all(running.slice(0, 4))) assert.equal(r.status, 200, r.text);
+
+    // Drain measured (five tasks of ~300 ms finished): with three queued ahead, a 200 ms deadline
+    // cannot be met for the wait, though the task itself would fit: 503 with Retry-After.
+    const more = [1, 2, 3, 4].map((i) => post(s.url, `/epochs/slow-300-g${i}/compute`, { ...triple, dry_run: true }, bearer(FLOOD), 30_000));
+    await until(async () => (await depth(s.url)) === 3, 5_000, 'three queued');
+    const late = await post(s.url, '/epochs/quiet-late/compute', { ...triple, dry_run: true, deadline_ms: 200 }, bearer(QUIET));
+    const w = assertErrorEnvelope(late, { status: 503, code: 'OVERLOADED', reason: 'queue_wait' });
+    assert.ok((w.expected_wait_ms as number) > 200, String(w.expected_wait_ms));
+    assert.match(String(late.headers['retry-after']), /^[1-9]\d*$/);
+    for (const r of await Promise.all(more)) assert.equal(r.status, 200, r.text);
+    const m = await metrics(s.url);
+    assert.equal(metricValue(m, 'rejected_total', { reason: 'queue_full' }), 1);
+    assert.equal(metricValue(m, 'rejected_total', { reason: 'tenant_share' }), 1);
+    assert.equal(metricValue(m, 'rejected_total', { reason: 'queue_wait' }), 1);
+    assert.equal(metricValue(m, 'rejected_total', { reason: 'deadline_estimate' }), 0, 'no 504 for load');
+    // Refusals are summarised, not logged one line each.
+    assert.ok(s.logs.lines.filter((l) => l.event === 'RequestsRefused').length <= 1);
+  } finally {
+    await s.close();
+    remove();
+  }
+});
+
+test('two tenants, one flooding: the quiet tenant’s computes are served in turn, not behind the flood', LIMIT, async () => {
+  const { s, remove } = await twoTenantServer({ WORK_QUEUE_MAX: '64' });
+  try {
+    const done: string[] = [];
+    const floodAll = Array.from({ length: 12 }, (_, i) =>
+      post(s.url, `/epochs/slow-80-flood-${i}/compute`, { ...triple, dry_run: true }, bearer(FLOOD), 30_000).then((r) => {
+        assert.equal(r.status, 200, r.text);
+        done.push('flood');
+      }),
+    );
+    await until(async () => (await depth(s.url)) >= 8, 5_000, 'the flood to queue');
+    for (let i = 0; i < 3; i++) {
+      const before = done.length;
+      const r = await post(s.url, `/epochs/slow-80-quiet-${i}/compute`, { ...triple, dry_run: true }, bearer(QUIET), 30_000);
+      assert.equal(r.status, 200, r.text);
+      const floodServedMeanwhile = done.length - before;
+      // In turn: the running flood task and at most one more of the flood's (first-come
+      // first-served would put every queued flood task ahead: 8 or more).
+      assert.ok(floodServedMeanwhile <= 3, `quiet compute ${i} waited for ${floodServedMeanwhile} flood tasks`);
+    }
+    await Promise.all(floodAll);
+  } finally {
+    await s.close();
+    remove();
   }
 });
