@@ -66,6 +66,8 @@ export const configSchema = z
     MAX_HEADER_SIZE: int(1024).default(16 * 1024),
     CONNECTIONS_CHECK_MS: int(50).default(250),
     SHUTDOWN_GRACE_MS: int(0).default(10_000),
+    /** How often the store is pinged in the background for /readyz. */
+    READINESS_PING_MS: int(50).default(1_000),
 
     LEDGER_URL: z.url().optional(),
     LEDGER_TOKEN: z.string().min(1).optional(),

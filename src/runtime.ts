@@ -17,6 +17,7 @@ import { TokenVerifier, parseTokensFile } from './http/auth.js';
 import { TenantRateLimiter } from './http/rate-limit.js';
 import { BodyIntake } from './http/intake.js';
 import { InputsCache } from './inputs-cache.js';
+import { StoreWatch } from './store-watch.js';
 import { LedgerClient } from './ledger/client.js';
 import { EgressHealth } from './ledger/health.js';
 import { Settlement } from './ledger/settlement.js';
@@ -72,6 +73,8 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   // only after all three exist.
   const cache: InputsCache = new InputsCache(config.INPUTS_CACHE_MAX_BYTES, (hit) => (hit ? metrics.cacheHits : metrics.cacheMisses).inc());
   const intake = new BodyIntake(() => settings.intake);
+  const storeWatch = new StoreWatch(stores, config.READINESS_PING_MS);
+  storeWatch.start();
   const metrics = createMetrics({
     intake: () => intake.fill,
     queueDepth: () => pool.saturation().queueDepth,
@@ -145,6 +148,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     version,
     state,
     intake,
+    storeHealthy: () => storeWatch.current(),
     ledgerDegraded: () => settlement?.degraded ?? false,
     keys,
   });
@@ -174,6 +178,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     settlement,
     async close(): Promise<void> {
       intake.close();
+      storeWatch.close();
       await settlement?.stop();
       await pool.close();
       await signer?.close();

@@ -56,6 +56,8 @@ export interface AppDeps {
   rateLimiter: TenantRateLimiter;
   audit: AuditSink;
   version: Record<string, unknown>;
+  /** Store health as last checked in the background (StoreWatch); absent: asked per call. */
+  storeHealthy?: () => boolean | Promise<boolean>;
   /** True while ledger egress is degraded (quarantine-only mode). */
   ledgerDegraded: () => boolean;
   /** Signing keys (null: signing off); only their public halves are ever served. */
@@ -377,7 +379,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (!pool.isStarted) causes.push('pool_not_started');
     if (sat.queueDepth > 0.8 * sat.queueMax) causes.push('queue_above_80_percent');
     if (sat.breakerOpenForMs > 0) causes.push('compute_breaker_open');
-    if (!(await stores.healthy().catch(() => false))) causes.push('store_down');
+    const up = deps.storeHealthy ? deps.storeHealthy() : stores.healthy().catch(() => false);
+    if (!(typeof up === 'boolean' ? up : await up)) causes.push('store_down');
     if (causes.length === 0) return c.json({ degraded: false, causes });
     const retryAfter = Math.max(1, Math.ceil(sat.breakerOpenForMs / 1000));
     c.header('Retry-After', String(retryAfter));

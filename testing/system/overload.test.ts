@@ -268,3 +268,23 @@ test('two tenants, one flooding: the quiet tenant’s computes are served in tur
     remove();
   }
 });
+
+test('/readyz answers from the store health pinged in the background: many calls, few pings, and a store going down is seen', LIMIT, async () => {
+  const s = await startInProcess({ AUTH: 'off', READINESS_PING_MS: '100' });
+  try {
+    let pings = 0;
+    let up = true;
+    s.rt.stores.healthy = async () => (pings++, up);
+    await until(() => pings > 0, 3_000, 'the next background ping');
+    const before = pings;
+    for (let i = 0; i < 50; i++) assert.equal((await request(s.url, 'GET', '/readyz')).status, 200);
+    // The background timer pings while the 50 calls run; never once per call.
+    assert.ok(pings - before < 25, `50 readiness calls, ${pings - before} pings`);
+    up = false;
+    await until(async () => (await request(s.url, 'GET', '/readyz')).status === 503, 3_000, 'store_down');
+    const r = await request(s.url, 'GET', '/readyz');
+    assert.ok(r.json<{ causes: string[] }>().causes.includes('store_down'), r.text);
+  } finally {
+    await s.close();
+  }
+});
