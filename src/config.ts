@@ -13,8 +13,8 @@ const bool = z.stringbool();
 
 /** Profile-dependent defaults: micronode is a small box, macronode a fleet member. */
 const PROFILE_DEFAULTS = {
-  micronode: { WORK_QUEUE_MAX: 256, MAX_INFLIGHT: 128, INPUTS_CACHE_MAX_BYTES: 128 * MiB, BODY_INTAKE_MAX: 64, BODY_BYTES_BUDGET: 256 * MiB },
-  macronode: { WORK_QUEUE_MAX: 4096, MAX_INFLIGHT: 512, INPUTS_CACHE_MAX_BYTES: 512 * MiB, BODY_INTAKE_MAX: 256, BODY_BYTES_BUDGET: 1024 * MiB },
+  micronode: { WORK_QUEUE_MAX: 256, MAX_INFLIGHT: 128, INPUTS_CACHE_MAX_BYTES: 128 * MiB, BODY_INTAKE_MAX: 64, BODY_BYTES_BUDGET: 256 * MiB, PROOF_INDEX_CACHE_MAX_BYTES: 128 * MiB },
+  macronode: { WORK_QUEUE_MAX: 4096, MAX_INFLIGHT: 512, INPUTS_CACHE_MAX_BYTES: 512 * MiB, BODY_INTAKE_MAX: 256, BODY_BYTES_BUDGET: 1024 * MiB, PROOF_INDEX_CACHE_MAX_BYTES: 512 * MiB },
 } as const;
 
 export const configSchema = z
@@ -56,6 +56,8 @@ export const configSchema = z
     MAX_ACTORS: int(1).default(1_000_000),
     MAX_EVENTS: int(1).default(5_000_000),
     INPUTS_CACHE_MAX_BYTES: int(0).optional(),
+    /** Proof indexes of published epochs kept in memory (bytes; least recently used out). */
+    PROOF_INDEX_CACHE_MAX_BYTES: int(0).optional(),
     MEMORY_STORE_MAX_BYTES: int(MiB).default(1024 * MiB),
 
     DEFAULT_DEADLINE_MS: int(1).default(30_000),
@@ -98,6 +100,7 @@ export const configSchema = z
       MAX_INFLIGHT: c.MAX_INFLIGHT ?? d.MAX_INFLIGHT,
       INPUTS_CACHE_MAX_BYTES: c.INPUTS_CACHE_MAX_BYTES ?? d.INPUTS_CACHE_MAX_BYTES,
       BODY_INTAKE_MAX: c.BODY_INTAKE_MAX ?? d.BODY_INTAKE_MAX,
+      PROOF_INDEX_CACHE_MAX_BYTES: c.PROOF_INDEX_CACHE_MAX_BYTES ?? d.PROOF_INDEX_CACHE_MAX_BYTES,
       BODY_BYTES_BUDGET: c.BODY_BYTES_BUDGET ?? d.BODY_BYTES_BUDGET,
       COMPUTE_WORKERS: workers,
       // A micronode's audit log lives and dies with the process, in its amnesia directory.

@@ -14,6 +14,7 @@ export interface GaugeSources {
   queueMax?: () => number;
   /** Bodies being received and the bytes they hold against the budget (http/intake.ts). */
   intake?: () => { bodies: number; bytes: number; budgetBytes: number };
+  proofIndexBytes?: () => number;
 }
 
 export type RejectReason =
@@ -168,6 +169,14 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
     registers: [registry],
     collect() {
       this.set(sources.intake?.().bytes ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'proof_index_cache_bytes',
+    help: 'Bytes held by the proof indexes of published epochs (PROOF_INDEX_CACHE_MAX_BYTES)',
+    registers: [registry],
+    collect() {
+      this.set(sources.proofIndexBytes?.() ?? 0);
     },
   });
   new Gauge({

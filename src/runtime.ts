@@ -18,6 +18,7 @@ import { TenantRateLimiter } from './http/rate-limit.js';
 import { BodyIntake } from './http/intake.js';
 import { InputsCache } from './inputs-cache.js';
 import { StoreWatch } from './store-watch.js';
+import { ProofIndexes } from './proof-indexes.js';
 import { LedgerClient } from './ledger/client.js';
 import { EgressHealth } from './ledger/health.js';
 import { Settlement } from './ledger/settlement.js';
@@ -74,9 +75,11 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   const cache: InputsCache = new InputsCache(config.INPUTS_CACHE_MAX_BYTES, (hit) => (hit ? metrics.cacheHits : metrics.cacheMisses).inc());
   const intake = new BodyIntake(() => settings.intake);
   const storeWatch = new StoreWatch(stores, config.READINESS_PING_MS);
+  const proofs = new ProofIndexes(config.PROOF_INDEX_CACHE_MAX_BYTES);
   storeWatch.start();
   const metrics = createMetrics({
     intake: () => intake.fill,
+    proofIndexBytes: () => proofs.bytes,
     queueDepth: () => pool.saturation().queueDepth,
     inflight: () => state.inflight,
     cacheBytes: () => cache.bytes,
@@ -149,6 +152,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     state,
     intake,
     storeHealthy: () => storeWatch.current(),
+    proofs,
     ledgerDegraded: () => settlement?.degraded ?? false,
     keys,
   });

@@ -7,7 +7,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { type DocLimits, actorCount } from '../compute/protocol.js';
-import { manifestPayouts, proveActor } from '../core/proof.js';
+import { proveFromIndex } from '../core/proof-index.js';
 import { formatDocError } from '../core/result.js';
 import { isDigest } from '../core/hash.js';
 import { ID_RE } from '../core/rules.js';
@@ -18,6 +18,7 @@ import { AppError, envelope, internalError } from '../errors.js';
 import type { InputsCache } from '../inputs-cache.js';
 import type { Metrics, RejectReason } from '../metrics.js';
 import type { ComputePool } from '../pool.js';
+import { ProofIndexes } from '../proof-indexes.js';
 import type { EpochService } from '../service/epochs.js';
 import type { Stores } from '../stores/types.js';
 import type { AuditEvent, AuditSink } from './audit.js';
@@ -56,6 +57,8 @@ export interface AppDeps {
   rateLimiter: TenantRateLimiter;
   audit: AuditSink;
   version: Record<string, unknown>;
+  /** Proof indexes of published manifests (built in the pool, kept under a byte budget). */
+  proofs?: ProofIndexes;
   /** Store health as last checked in the background (StoreWatch); absent: asked per call. */
   storeHealthy?: () => boolean | Promise<boolean>;
   /** True while ledger egress is degraded (quarantine-only mode). */
@@ -82,6 +85,9 @@ interface Arrival {
 
 /** Refusals of load (not faults): summarised in the log, counted in rejected_total. */
 const SHED = new Set<string>(['OVERLOADED', 'RATE_LIMITED', 'DEADLINE_EXCEEDED', 'REQUEST_TIMEOUT']);
+
+/** A proof index build is shared by every request for that epoch, so no one client's deadline bounds it. */
+const PROOF_INDEX_BUILD_MS = 120_000;
 
 const CORR_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_TYPE = 'application/json';
@@ -125,6 +131,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   const intake = deps.intake ?? new BodyIntake(() => deps.settings().intake);
+  const proofs = deps.proofs ?? new ProofIndexes(64 * 1024 * 1024);
   intake.onRefuse = (reason) => metrics.rejected.inc({ reason });
 
   const reject = (reason: RejectReason, err: AppError): never => {
@@ -362,9 +369,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
   api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), async (c) => {
     const rec = await stores.getEpoch(param(c, 'epoch', idText));
     if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
-    const m = manifestPayouts(JSON.parse(new TextDecoder().decode(rec.manifest)));
-    if (typeof m === 'string') throw internalError();
-    const proof = proveActor(m, c.req.param('actor'));
+    // The index is built once per manifest in a worker (O(n)), then every proof is O(log n) here.
+    const index = await proofs.get(rec.commitment, async () => {
+      const r = await pool.proofIndex({ op: 'proof-index', manifest: ownCopy(rec.manifest) }, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
+      if (!r.ok) throw internalError();
+      return r.index;
+    });
+    const proof = proveFromIndex(index, c.req.param('actor'));
     if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
     return c.json(proof);
   });

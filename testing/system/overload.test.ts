@@ -23,6 +23,7 @@ import {
   until,
   writeTokensFile,
 } from '../harness.js';
+import { manifestPayouts, proveActor } from '../../src/core/proof.js';
 
 const LIMIT = { timeout: 60_000 };
 const triple = { inputs_cid: EXAMPLE.inputsCid, policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash };
@@ -284,6 +285,28 @@ test('/readyz answers from the store health pinged in the background: many calls
     await until(async () => (await request(s.url, 'GET', '/readyz')).status === 503, 3_000, 'store_down');
     const r = await request(s.url, 'GET', '/readyz');
     assert.ok(r.json<{ causes: string[] }>().causes.includes('store_down'), r.text);
+  } finally {
+    await s.close();
+  }
+});
+
+test('proofs come from an index built once per published epoch: every payee equals the manifest’s own proof, unknown actors are 404', LIMIT, async () => {
+  const s = await seeded({});
+  try {
+    assert.equal((await post(s.url, '/epochs/2026-01-01/compute', triple)).status, 200);
+    const manifest = manifestPayouts(JSON.parse(readFileSync(EXAMPLE.manifest, 'utf8')));
+    if (typeof manifest === 'string') assert.fail(manifest);
+    assert.equal(metricValue(await metrics(s.url), 'proof_index_cache_bytes'), 0, 'nothing built before the first proof');
+    for (const p of manifest.payouts) {
+      const res = await request(s.url, 'GET', `/epochs/2026-01-01/payouts/${encodeURIComponent(p.actor)}`);
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(res.json(), proveActor(manifest, p.actor));
+    }
+    const kept = metricValue(await metrics(s.url), 'proof_index_cache_bytes');
+    assert.ok(kept > 0, 'the index is kept');
+    const missing = await request(s.url, 'GET', '/epochs/2026-01-01/payouts/did:ron:nobody');
+    assertErrorEnvelope(missing, { status: 404, code: 'NOT_FOUND', reason: 'not_a_payee' });
+    assert.equal(metricValue(await metrics(s.url), 'proof_index_cache_bytes'), kept, 'built once');
   } finally {
     await s.close();
   }
