@@ -15,6 +15,8 @@ export interface GaugeSources {
   /** Bodies being received and the bytes they hold against the budget (http/intake.ts). */
   intake?: () => { bodies: number; bytes: number; budgetBytes: number };
   proofIndexBytes?: () => number;
+  /** The memory store's fill (null for PostgreSQL). */
+  storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
 }
 
 export type RejectReason =
@@ -32,7 +34,8 @@ export type RejectReason =
   | 'body_budget'
   | 'body_too_slow'
   | 'tenant_share'
-  | 'queue_wait';
+  | 'queue_wait'
+  | 'store_full';
 
 export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
@@ -125,6 +128,12 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
       help: 'Ledger sends that ended without an acknowledgement (unknown, refused or conflict)',
       registers: [registry],
     }),
+    storeEvictions: new Counter({
+      name: 'store_evictions_total',
+      help: 'Memory store evictions under its retention budget: settled manifests, then unneeded documents',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     ledgerConflicts: new Counter({
       name: 'ledger_conflicts_total',
       help: 'Parts the ledger reported as conflicting (same part_id, different body): always an alert',
@@ -171,6 +180,20 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
       this.set(sources.intake?.().bytes ?? 0);
     },
   });
+  for (const [name, help, pick] of [
+    ['store_bytes', 'Bytes held by the memory store (manifests, documents, unsettled ledger parts)', 'bytes'],
+    ['store_max_bytes', 'The memory store budget (MEMORY_STORE_MAX_BYTES)', 'maxBytes'],
+    ['store_pinned_bytes', 'Memory store bytes that cannot be evicted (unsettled runs and the documents they need)', 'pinnedBytes'],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(sources.storeFill?.()?.[pick] ?? 0);
+      },
+    });
+  }
   new Gauge({
     name: 'proof_index_cache_bytes',
     help: 'Bytes held by the proof indexes of published epochs (PROOF_INDEX_CACHE_MAX_BYTES)',
@@ -208,11 +231,12 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
   for (const status of ['published', 'replayed', 'dry_run', 'conflict', 'quarantined', 'invalid']) m.runs.inc({ status }, 0);
   for (const result of ['accepted', 'dup', 'conflict', 'error']) m.ledgerIntents.inc({ result }, 0);
   for (const kind of ['crash', 'abort', 'error']) m.workerFailures.inc({ kind }, 0);
+  for (const kind of ['manifest', 'inputs', 'policy']) m.storeEvictions.inc({ kind }, 0);
   for (const result of ['success', 'failure']) m.configReload.inc({ result }, 0);
   const reasons: RejectReason[] = [
     'rate_limited', 'inflight', 'queue_full', 'breaker_open', 'deadline_on_arrival',
     'deadline_estimate', 'body_too_large', 'unsupported_encoding', 'shutting_down',
-    'bodies_per_client', 'bodies_total', 'body_budget', 'body_too_slow', 'tenant_share', 'queue_wait',
+    'bodies_per_client', 'bodies_total', 'body_budget', 'body_too_slow', 'tenant_share', 'queue_wait', 'store_full',
   ];
   for (const reason of reasons) m.rejected.inc({ reason }, 0);
   return m;

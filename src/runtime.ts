@@ -80,6 +80,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   const metrics = createMetrics({
     intake: () => intake.fill,
     proofIndexBytes: () => proofs.bytes,
+    storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
     queueDepth: () => pool.saturation().queueDepth,
     inflight: () => state.inflight,
     cacheBytes: () => cache.bytes,
@@ -91,6 +92,10 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   // metrics` rejects (only counters may end in _total); the per-type series without the suffix stay.
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
     metrics.registry.removeSingleMetric(name);
+  }
+  if (stores instanceof MemoryStores) {
+    stores.onEvict = (kind) => metrics.storeEvictions.inc({ kind });
+    stores.onFull = () => metrics.rejected.inc({ reason: 'store_full' });
   }
   pool.onFailure = (kind) => metrics.workerFailures.inc({ kind });
   pool.onReject = (reason) => metrics.rejected.inc({ reason });
@@ -152,6 +157,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     state,
     intake,
     storeHealthy: () => storeWatch.current(),
+    storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
     proofs,
     ledgerDegraded: () => settlement?.degraded ?? false,
     keys,

@@ -59,6 +59,8 @@ export interface AppDeps {
   version: Record<string, unknown>;
   /** Proof indexes of published manifests (built in the pool, kept under a byte budget). */
   proofs?: ProofIndexes;
+  /** The memory store's fill (null for PostgreSQL): /readyz degrades before it refuses. */
+  storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
   /** Store health as last checked in the background (StoreWatch); absent: asked per call. */
   storeHealthy?: () => boolean | Promise<boolean>;
   /** True while ledger egress is degraded (quarantine-only mode). */
@@ -88,6 +90,8 @@ const SHED = new Set<string>(['OVERLOADED', 'RATE_LIMITED', 'DEADLINE_EXCEEDED',
 
 /** A proof index build is shared by every request for that epoch, so no one client's deadline bounds it. */
 const PROOF_INDEX_BUILD_MS = 120_000;
+/** /readyz turns degraded when this share of the memory store is pinned (before store_full refusals). */
+const STORE_PINNED_DEGRADED = 0.9;
 
 const CORR_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_TYPE = 'application/json';
@@ -335,7 +339,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   api.get('/epochs/:epoch', route('/epochs/:epoch'), admit, guard('rewarder.inspect'), async (c) => {
     const rec = await stores.getEpoch(param(c, 'epoch', idText));
     if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
-    return exact(c, rec.manifest, rec.commitment);
+    if (rec.evicted === true && c.req.header('if-none-match') === `"${rec.commitment}"`) return exact(c, rec.manifest, rec.commitment);
+    return exact(c, await epochs.manifestOf(rec, c.req.raw.signal, schedulingTenantOf(c.get('tenant'))), rec.commitment);
   });
 
   api.get('/epochs/:epoch/attestation', route('/epochs/:epoch/attestation'), admit, guard('rewarder.inspect'), async (c) => {
@@ -371,7 +376,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
     // The index is built once per manifest in a worker (O(n)), then every proof is O(log n) here.
     const index = await proofs.get(rec.commitment, async () => {
-      const r = await pool.proofIndex({ op: 'proof-index', manifest: ownCopy(rec.manifest) }, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
+      const manifest = await epochs.manifestOf(rec, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
+      const r = await pool.proofIndex({ op: 'proof-index', manifest: ownCopy(manifest) }, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
       if (!r.ok) throw internalError();
       return r.index;
     });
@@ -392,6 +398,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (sat.breakerOpenForMs > 0) causes.push('compute_breaker_open');
     const up = deps.storeHealthy ? deps.storeHealthy() : stores.healthy().catch(() => false);
     if (!(typeof up === 'boolean' ? up : await up)) causes.push('store_down');
+    // Evictable bytes make room by themselves; only what is pinned (unsettled runs) can fill it.
+    const fill = deps.storeFill?.();
+    if (fill && fill.pinnedBytes > STORE_PINNED_DEGRADED * fill.maxBytes) causes.push('store_nearly_full');
     if (causes.length === 0) return c.json({ degraded: false, causes });
     const retryAfter = Math.max(1, Math.ceil(sat.breakerOpenForMs / 1000));
     c.header('Retry-After', String(retryAfter));

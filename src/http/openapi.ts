@@ -14,11 +14,12 @@ const errorText: Record<number, string> = {
   404: 'unknown inputs, policy, epoch or payee',
   408: 'request body arrived below BODY_MIN_RATE_BYTES_S after its grace (details.reason body_too_slow; connection closed)',
   409: 'CONFLICT: epoch bound to another triple (details.differs) or QUARANTINED: invariant breach',
+  410: 'the run was evicted under the memory store retention budget and its documents are no longer held (details.reason evicted, details.missing); the binding remains',
   413: 'body or decompressed body over its cap',
   415: 'not application/json, or a Content-Encoding other than gzip',
   422: 'policy_id does not match the stored policy',
   429: 'tenant rate limit (Retry-After, X-RateLimit-*), tenant over its share of the compute queue (tenant_share, Retry-After), or too many bodies in progress from this client address (bodies_per_client, Retry-After)',
-  503: 'overloaded (queue_full, queue_wait, in-flight cap, bodies in progress, body byte budget), compute breaker open, store full, or shutting down (Retry-After)',
+  503: 'overloaded (queue_full, queue_wait, in-flight cap, bodies in progress, body byte budget), compute breaker open, store full of unsettled runs, or shutting down (Retry-After)',
   504: 'deadline exceeded (Retry-After, X-Deadline-Exceeded-By-Ms)',
 };
 
@@ -73,7 +74,7 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       '/epochs/{epoch_id}': {
-        get: { summary: 'The manifest bytes (ETag = commitment)', security: bearer, parameters: [epochParam], responses: { 200: { description: 'manifest', ...rawJson }, ...errors(400, 401, 403, 404) } },
+        get: { summary: 'The manifest bytes (ETag = commitment)', security: bearer, parameters: [epochParam], responses: { 200: { description: 'manifest', ...rawJson }, ...errors(400, 401, 403, 404, 410, 503) } },
       },
       '/epochs/{epoch_id}/attestation': {
         get: { summary: 'The attestation (404 when signing is off)', security: bearer, parameters: [epochParam], responses: { 200: { description: 'attestation', ...rawJson }, ...errors(401, 403, 404) } },
@@ -83,7 +84,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'A payee amount and its inclusion proof',
           security: bearer,
           parameters: [epochParam, { name: 'actor', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { 200: { description: 'proof', ...json(payoutProof) }, ...errors(400, 401, 403, 404) },
+          responses: { 200: { description: 'proof', ...json(payoutProof) }, ...errors(400, 401, 403, 404, 410, 429, 503) },
         },
       },
       '/epochs/{epoch_id}/ledger': {

@@ -110,6 +110,8 @@ export class EpochService {
   /** Answers whose ledger state can no longer change (none, accepted, failed). */
   private readonly settled = new Map<string, ComputeOutcome>();
   private readonly cost = new CostModel();
+  /** Recomputations of evicted manifests in progress, by epoch (concurrent readers share one). */
+  private readonly recomputing = new Map<string, Promise<Uint8Array>>();
 
   constructor(private readonly deps: EpochDeps) {}
 
@@ -266,6 +268,50 @@ export class EpochService {
     return out;
   }
 
+  /**
+   * The manifest bytes of a published run. Evicted under the store's retention budget, it is
+   * recomputed from its documents (byte-identical: the calculus is deterministic, and the
+   * commitment is checked) while they are held; else 410 Gone.
+   */
+  async manifestOf(rec: EpochRecord, signal: AbortSignal, tenant = 'anonymous'): Promise<Uint8Array> {
+    if (rec.evicted !== true) return rec.manifest;
+    let work = this.recomputing.get(rec.epochId);
+    if (work === undefined) {
+      work = this.recompute(rec, signal, tenant);
+      this.recomputing.set(rec.epochId, work);
+      const forget = (): void => void this.recomputing.delete(rec.epochId);
+      work.then(forget, forget);
+    }
+    return work;
+  }
+
+  private async recompute(rec: EpochRecord, signal: AbortSignal, tenant: string): Promise<Uint8Array> {
+    const { stores, cache, pool } = this.deps;
+    const policy = await stores.getPolicy(rec.policyHash);
+    const inputs = cache.get(rec.inputsCid) ?? (await stores.getInputs(rec.inputsCid))?.bytes;
+    if (policy === null || inputs === undefined) {
+      throw new AppError('GONE', 'the run was evicted under the retention budget and its documents are no longer held', {
+        reason: 'evicted',
+        run_key: rec.runKey,
+        commitment: rec.commitment,
+        inputs_cid: rec.inputsCid,
+        policy_hash: rec.policyHash,
+        missing: [...(inputs === undefined ? ['inputs'] : []), ...(policy === null ? ['policy'] : [])],
+      });
+    }
+    const r = await pool.compute(
+      { op: 'compute', epochId: rec.epochId, inputsCid: rec.inputsCid, policyHash: rec.policyHash, policy: policy.bytes, inputs, limits: this.deps.limits(), ledger: false },
+      signal,
+      tenant,
+    );
+    if (!r.ok || r.head.commitment !== rec.commitment) {
+      // Determinism broken or documents changed under a CID: never serve a different manifest.
+      this.deps.logger?.error({ epoch_id: rec.epochId, commitment: rec.commitment, got: r.ok ? r.head.commitment : r.kind }, 'recomputed manifest differs from the published one');
+      throw new AppError('INTERNAL', 'internal error', { reason: 'internal' });
+    }
+    return r.manifest;
+  }
+
   private sameTriple(epochId: string, req: ComputeRequest): boolean {
     const h = this.heads.get(epochId);
     return h !== undefined && h.inputs_cid === req.inputs_cid && h.policy.hash === req.policy_hash && h.policy.id === req.policy_id;
@@ -318,7 +364,7 @@ export class EpochService {
     }
     let head = this.heads.get(bound.epochId);
     if (head === undefined) {
-      head = headFromManifest(bound.manifest);
+      head = headFromManifest(await this.manifestOf(bound, AbortSignal.timeout(120_000)));
       remember(this.heads, bound.epochId, head);
     }
     this.deps.metrics.runs.inc({ status: 'replayed' });
