@@ -10,39 +10,30 @@
 //     most over its share (that task is answered 429), so a flood that filled the queue before
 //     anyone else came cannot keep others out. A full queue otherwise is 503. Both carry
 //     Retry-After from the measured drain rate.
-//   - The drain rate is measured (tasks finished per second over the last seconds), never
-//     inferred from how long tasks waited: pricing a task by queue wait × queue depth counts the
-//     wait twice and refuses everything under load (congestive collapse).
+//   - The drain rate is measured: how long a task holds a worker (dispatch to completion, EWMA),
+//     times the threads, which is how fast a busy queue drains. Not completions per second (which
+//     only follows the arrival rate while the pool is not saturated, and after refusals would
+//     price every task out: a collapse of its own), and never from how long tasks waited (queue
+//     wait × queue depth counts the wait twice and refuses everything under load).
 
 import { AppError } from './errors.js';
 
 export type ShedReason = 'queue_full' | 'tenant_share';
 
-/** Tasks finished per second, over a sliding window. */
+/** How fast a busy pool drains its queue: threads ÷ the mean time a task holds a worker. */
 export class DrainMeter {
-  private readonly stamps: number[] = [];
+  private meanMs: number | undefined;
 
-  constructor(
-    private readonly now: () => number = () => performance.now(),
-    private readonly windowMs = 5_000,
-  ) {}
+  constructor(private readonly threads: number) {}
 
-  record(): void {
-    this.stamps.push(this.now());
-    if (this.stamps.length > 4096) this.stamps.splice(0, this.stamps.length - 4096);
+  /** A task held a worker for `ms` (dispatch to completion). */
+  record(ms: number): void {
+    this.meanMs = this.meanMs === undefined ? ms : 0.8 * this.meanMs + 0.2 * ms;
   }
 
-  /** Tasks per second lately, or null while nothing has finished in the window. */
+  /** Tasks per second the pool finishes while busy, or null before any task finished. */
   perSecond(): number | null {
-    const now = this.now();
-    let first = 0;
-    while (first < this.stamps.length && (this.stamps[first] as number) < now - this.windowMs) first++;
-    if (first > 0) this.stamps.splice(0, first);
-    const n = this.stamps.length;
-    if (n === 0) return null;
-    // Over the span actually observed (at least one second), so a fresh burst is not overrated.
-    const span = Math.max(1_000, now - (this.stamps[0] as number));
-    return (n * 1000) / span;
+    return this.meanMs === undefined ? null : (this.threads * 1000) / Math.max(0.01, this.meanMs);
   }
 }
 

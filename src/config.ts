@@ -36,6 +36,8 @@ export const configSchema = z
     CONCURRENCY_COMPUTE_WORKERS: int(1, 256).optional(),
     REQUIRE_PQ_ON: bool.default(false),
     WORK_QUEUE_MAX: int(1).optional(),
+    /** A compute whose expected queue wait (tasks ahead ÷ measured drain rate) exceeds this is 503 queue_wait. */
+    QUEUE_WAIT_MAX_MS: int(1).default(2_000),
     /** Most compute tasks one tenant may have waiting (default: WORK_QUEUE_MAX); beyond: 429 tenant_share. */
     TENANT_QUEUE_MAX: int(1).optional(),
     MAX_INFLIGHT: int(1).optional(),

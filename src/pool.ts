@@ -65,7 +65,7 @@ export class ComputePool {
   private readonly piscina: Piscina;
   private queueMax: number;
   private tenantQueueMax: number | undefined;
-  private readonly drain = new DrainMeter();
+  private readonly drain: DrainMeter;
   private readonly threads: number;
   private readonly now: () => number;
   private readonly breakerThreshold: number;
@@ -90,6 +90,7 @@ export class ComputePool {
     this.threads = opts.threads;
     this.queueMax = opts.queueMax;
     this.tenantQueueMax = opts.tenantQueueMax;
+    this.drain = new DrainMeter(opts.threads);
     this.now = opts.now ?? Date.now;
     this.breakerThreshold = opts.breakerThreshold ?? 5;
     this.breakerWindowMs = opts.breakerWindowMs ?? 30_000;
@@ -226,6 +227,7 @@ export class ComputePool {
       // The caller's abort answers the caller at once; Piscina's own signal fires only when the
       // grace period ends with the task still running (its result, if it comes, is dropped).
       const stop = new AbortController();
+      const started = performance.now();
       let grace: NodeJS.Timeout | undefined;
       const onAbort = (): void => {
         e.reject(e.signal.reason);
@@ -243,7 +245,7 @@ export class ComputePool {
           (err: unknown) => e.reject(this.translate(err, stop.signal)),
         )
         .finally(() => {
-          this.drain.record();
+          this.drain.record(performance.now() - started);
           clearTimeout(grace);
           this.graces.delete(stop);
           e.signal.removeEventListener('abort', onAbort);

@@ -111,6 +111,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     cache,
     metrics,
     limits: () => settings.docLimits,
+    queueWaitMaxMs: () => config.QUEUE_WAIT_MAX_MS,
     settlement,
     signer,
     logger,

@@ -47,6 +47,8 @@ export interface EpochDeps {
   cache: InputsCache;
   metrics: Metrics;
   limits: () => DocLimits;
+  /** Longest expected queue wait a compute is admitted with (QUEUE_WAIT_MAX_MS); beyond: 503 queue_wait. */
+  queueWaitMaxMs?: () => number;
   /** null without LEDGER_URL: runs end at a published manifest (ledger state `none`). */
   settlement: Settlement | null;
   /** null while signing is off: runs publish without an attestation. */
@@ -182,7 +184,7 @@ export class EpochService {
     const ahead = Math.min(sat.queueDepth, (pool.queuedFor(tenant) + 1) * Math.max(1, sat.tenants));
     // With every thread busy, one more task must finish before this one starts.
     const waitMs = this.cost.waitMs(sat.running >= sat.threads ? ahead + 1 : ahead, sat.drainPerSec, sat.threads);
-    if (deadline.remaining() < own + waitMs) {
+    if (deadline.remaining() < own + waitMs || waitMs > (this.deps.queueWaitMaxMs?.() ?? Number.POSITIVE_INFINITY)) {
       metrics.rejected.inc({ reason: 'queue_wait' });
       const after = retryAfterSec(ahead, sat.drainPerSec, sat.threads);
       throw new AppError(
