@@ -26,6 +26,12 @@ export interface EpochRecord {
   manifest: Uint8Array;
   /** Attestation JSON bytes when signing is on, else null. */
   attestation: Uint8Array | null;
+  /**
+   * True when the manifest bytes were evicted under the store's retention budget (memory store):
+   * `manifest` is then empty; the binding (this record's other members) is kept for ever, and the
+   * manifest is recomputed from its documents while those are held (service/epochs.ts).
+   */
+  evicted?: boolean;
 }
 
 /**
