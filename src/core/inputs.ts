@@ -5,6 +5,8 @@ import { Cursor, JsonFail } from './json/cursor.js';
 import { FIXED_NAME_KEY, type NameKey, NameTable } from './json/names.js';
 import { type DocError, type PathSegment, type Result, err, formatPath, ok } from './result.js';
 import { KIND_RE, MAX_KINDS, actorIdProblem, compareUtf8, parseMoney } from './rules.js';
+import { isArrowStream } from './arrow/format.js';
+import { decodeArrowInputs } from './arrow/read.js';
 
 export const INPUTS_SCHEMA = 'rewarder.inputs/v1';
 
@@ -12,6 +14,8 @@ export interface InputLimits {
   maxBytes: number;
   maxActors: number;
   maxEvents: number;
+  /** Byte cap of the Arrow IPC form (SPEC §2.1), its own; `maxBytes` caps the JSON forms. */
+  maxArrowBytes?: number;
 }
 
 /** Defaults for the CLI; the service takes its own from config and reports them in /version. */
@@ -34,7 +38,7 @@ export interface EventColumns {
 }
 
 export interface Inputs {
-  form: 'row' | 'columnar';
+  form: 'row' | 'columnar' | 'arrow';
   window: { startMs: number; endMs: number };
   poolMinor: bigint;
   kinds: string[];
@@ -43,11 +47,15 @@ export interface Inputs {
 }
 
 /**
+ * The Arrow IPC form (`rewarder.inputs.arrow/v1`) is recognised by its first bytes and decoded by
+ * arrow/read.ts into the same columns.
  * `nameKey` keys the hash tables of actor and kind names (json/names.ts): an adapter passes a key
  * drawn at random once per process so nobody can craft ids that collide; without one (tests,
  * trusted local files) a fixed key is used.
  */
 export function decodeInputs(bytes: Uint8Array, limits: InputLimits = DEFAULT_INPUT_LIMITS, nameKey: NameKey = FIXED_NAME_KEY): Result<Inputs, DocError> {
+  // An Arrow IPC stream starts with 0xFFFFFFFF, which no UTF-8 JSON text can.
+  if (isArrowStream(bytes)) return decodeArrowInputs(bytes, limits);
   if (bytes.length > limits.maxBytes) {
     return err({ path: '$', reason: `document is ${bytes.length} bytes, limit is ${limits.maxBytes}` });
   }

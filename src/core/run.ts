@@ -1,6 +1,8 @@
 // The pure entry points every adapter (CLI, worker, tests) calls: seal a document, compute a run.
 
 import { type CalcOptions, type Calculation, type InvariantBreach, calculate } from './calculus.js';
+import { isArrowStream } from './arrow/format.js';
+import { decodeArrowInputs } from './arrow/read.js';
 import { b3 } from './hash.js';
 import { type InputLimits, type Inputs, DEFAULT_INPUT_LIMITS, INPUTS_SCHEMA, decodeInputs } from './inputs.js';
 import { Cursor, JsonFail } from './json/cursor.js';
@@ -26,6 +28,11 @@ export const DEFAULT_SEAL_LIMITS: Readonly<SealLimits> = Object.freeze({
 
 /** Validates a document of either kind (chosen by its `schema` member) and names its CID; `nameKey` as in decodeInputs. */
 export function seal(bytes: Uint8Array, limits: SealLimits = DEFAULT_SEAL_LIMITS, nameKey?: NameKey): Result<Sealed, DocError> {
+  if (isArrowStream(bytes)) {
+    // The Arrow form of the inputs (SPEC §2.1): the same kind of document, `inputs.form` says which.
+    const r = decodeArrowInputs(bytes, limits.inputs);
+    return r.ok ? ok({ schema: INPUTS_SCHEMA, cid: b3(bytes), inputs: r.value }) : r;
+  }
   const schema = sniffSchema(bytes);
   if (!schema.ok) return schema;
   if (schema.value === INPUTS_SCHEMA) {
