@@ -24,7 +24,7 @@ export interface ArrowShape {
 const indexType = (bits: 8 | 16 | 32, unsigned = false): A.Int8 | A.Int16 | A.Int32 | A.Uint32 | A.Uint8 | A.Uint16 =>
   unsigned ? (bits === 8 ? new A.Uint8() : bits === 16 ? new A.Uint16() : new A.Uint32()) : bits === 8 ? new A.Int8() : bits === 16 ? new A.Int16() : new A.Int32();
 
-function typedIndices(bits: 8 | 16 | 32, values: Float64Array): Int8Array | Int16Array | Int32Array {
+function typedIndices(bits: 8 | 16 | 32, values: ArrayLike<number>): Int8Array | Int16Array | Int32Array {
   return bits === 8 ? Int8Array.from(values) : bits === 16 ? Int16Array.from(values) : Int32Array.from(values);
 }
 

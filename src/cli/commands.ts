@@ -2,9 +2,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstDifferenceFrom } from '../core/diff.js';
-import { decodeInputs } from '../core/inputs.js';
+import { type InputLimits, decodeInputs } from '../core/inputs.js';
+import { encodeArrowInputs } from '../core/arrow/write.js';
+import { encodeInputsJson } from '../core/inputs-json.js';
 import { parseStrictJson } from '../core/json/parse.js';
-import { decodePolicy } from '../core/policy.js';
+import { DEFAULT_POLICY_MAX_BYTES, decodePolicy } from '../core/policy.js';
 import { checkProof, manifestPayouts, proveActor } from '../core/proof.js';
 import { formatDocError } from '../core/result.js';
 import { type Run, computeRun, seal } from '../core/run.js';
@@ -20,10 +22,16 @@ const out = (s: string | Uint8Array): void => {
   process.stdout.write(s);
 };
 
+/**
+ * Local files are the operator's own: the CLI takes documents as large as a file can be read
+ * (XL and beyond), where the service applies its configured limits.
+ */
+const CLI_LIMITS: InputLimits = Object.freeze({ maxBytes: 2 ** 31 - 1, maxActors: 50_000_000, maxEvents: 500_000_000, maxArrowBytes: 2 ** 31 - 1 });
+
 function sealCmd(argv: string[]): number {
   const { positionals } = args(argv, {}, 1);
   const file = positionals[0] as string;
-  const r = seal(readInput(file));
+  const r = seal(readInput(file), { inputs: CLI_LIMITS, policyMaxBytes: DEFAULT_POLICY_MAX_BYTES });
   if (!r.ok) throw new CliError(`${file}: ${formatDocError(r.error)}`);
   out(`${r.value.cid}\n`);
   return 0;
@@ -33,7 +41,7 @@ function sealCmd(argv: string[]): number {
 function runFiles(epochId: string, inputsFile: string, policyFile: string): Run {
   const inputsBytes = readInput(inputsFile);
   const policyBytes = readInput(policyFile);
-  const inputs = decodeInputs(inputsBytes);
+  const inputs = decodeInputs(inputsBytes, CLI_LIMITS);
   if (!inputs.ok) throw new CliError(`${inputsFile}: ${formatDocError(inputs.error)}`);
   const policy = decodePolicy(policyBytes);
   if (!policy.ok) throw new CliError(`${policyFile}: ${formatDocError(policy.error)}`);
@@ -178,19 +186,38 @@ async function genCmd(argv: string[]): Promise<number> {
   const profile = values.profile ?? 'gen';
   if (!isProfile(profile)) throw new CliError('--profile must be gen or token');
   const scale = required(values, 'scale');
-  if (!(scale in SCALES)) throw new CliError('--scale must be S, M or L');
+  if (!(scale in SCALES)) throw new CliError('--scale must be S, M, L or XL');
   const seedText = required(values, 'seed');
   if (!/^(0|[1-9][0-9]{0,9})$/.test(seedText) || Number(seedText) > 0xffffffff) {
     throw new CliError('--seed must be an integer from 0 to 4294967295');
   }
   const form = values.form ?? 'columnar';
-  if (form !== 'row' && form !== 'columnar') throw new CliError('--form must be row or columnar');
+  if (form !== 'row' && form !== 'columnar' && form !== 'arrow') throw new CliError('--form must be row, columnar or arrow');
   const dir = values.out ?? '.';
   const g = generateProfile({ profile, scale: scale as Scale, seed: Number(seedText), form: form as Form });
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'inputs.json'), g.inputs);
+  const inputsFile = join(dir, form === 'arrow' ? 'inputs.arrows' : 'inputs.json');
+  writeFileSync(inputsFile, g.inputs);
   writeFileSync(join(dir, 'policy.json'), g.policy);
-  out(`inputs ${join(dir, 'inputs.json')} ${b3(g.inputs)}\npolicy ${join(dir, 'policy.json')} ${b3(g.policy)}\n`);
+  out(`inputs ${inputsFile} ${b3(g.inputs)}\npolicy ${join(dir, 'policy.json')} ${b3(g.policy)}\n`);
+  return 0;
+}
+
+/** Re-encodes an inputs document in another form (row, columnar JSON or Arrow): same data, same payouts, another CID. */
+function convertCmd(argv: string[]): number {
+  const { values, positionals } = args(argv, { to: { type: 'string' }, out: { type: 'string' } }, 1);
+  const file = positionals[0] as string;
+  const to = required(values, 'to');
+  if (to !== 'row' && to !== 'columnar' && to !== 'arrow') throw new CliError('--to must be row, columnar or arrow');
+  const inputs = decodeInputs(readInput(file), CLI_LIMITS);
+  if (!inputs.ok) throw new CliError(`${file}: ${formatDocError(inputs.error)}`);
+  const bytes = to === 'arrow' ? encodeArrowInputs(inputs.value) : encodeInputsJson(inputs.value, to);
+  if (values.out === undefined) {
+    writeStdout(bytes);
+    return 0;
+  }
+  writeFileSync(values.out, bytes);
+  out(`inputs ${values.out} ${b3(bytes)}\n`);
   return 0;
 }
 
@@ -257,6 +284,7 @@ export const commands: Record<string, Command> = {
   prove: proveCmd,
   'verify-proof': verifyProofCmd,
   gen: genCmd,
+  convert: convertCmd,
   demo: demoCmd,
   // Loaded on demand: the service's dependencies would add ~100 ms to every offline command.
   serve: async (argv) => (await import('./serve.js')).serveCmd(argv),

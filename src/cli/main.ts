@@ -5,16 +5,18 @@ import { commands } from './commands.js';
 import { CliError, closest } from './io.js';
 
 const USAGE = `usage: rewarder <command> [options]
-  seal FILE                                   validate an inputs or policy document, print its CID
-  compute --epoch ID --inputs FILE --policy FILE   print the manifest's exact bytes
+  seal FILE                                   validate an inputs (JSON or .arrows) or policy document, print its CID
+  compute --epoch ID --inputs FILE --policy FILE   print the manifest's exact bytes (inputs JSON or Arrow IPC)
   verify MANIFEST --inputs FILE --policy FILE [--attestation FILE --keys FILE]
                                               recompute and compare byte for byte (and check the signatures)
   keygen --out DIR                            write a new ML-DSA-65 + Ed25519 signing key set
   prove MANIFEST ACTOR                        print a payee's amount and inclusion proof
   verify-proof PROOF (--root b3:… | --manifest FILE [--attestation FILE --keys FILE])
                                               check an inclusion proof (against a signed root)
-  gen --scale S|M|L --seed N --form row|columnar [--profile gen|token] [--out DIR]
+  gen --scale S|M|L|XL --seed N --form row|columnar|arrow [--profile gen|token] [--out DIR]
                                               generate inputs and a policy (token: 18-decimal pools, long ids)
+  convert FILE --to row|columnar|arrow [--out FILE]
+                                              re-encode inputs in another form (same payouts, another CID)
   demo                                        seal and compute the shipped SPEC §9 example
   serve [--dev] [--demo]                      run the HTTP service (--dev: AUTH=off; --demo: run the example through it)
   ledger-redrive --url URL [--epoch ID]       re-drive ledger parts left failed (token: REWARDER_TOKEN, scope rewarder.admin)`;

@@ -335,8 +335,8 @@ test('pool_minor is a 12–16 digit amount', () => {
 });
 
 test('rejects an unknown scale or form and a seed outside 0..2^32-1', () => {
-  assert.throws(() => generate({ scale: 'XL' as Scale, seed: 1, form: 'row' }), RangeError);
-  assert.throws(() => generate({ scale: 'S', seed: 1, form: 'arrow' as Form }), RangeError);
+  assert.throws(() => generate({ scale: 'XXL' as Scale, seed: 1, form: 'row' }), RangeError);
+  assert.throws(() => generate({ scale: 'S', seed: 1, form: 'parquet' as Form }), RangeError);
   for (const seed of [-1, 1.5, 2 ** 32, Number.NaN]) {
     assert.throws(() => generate({ scale: 'S', seed, form: 'row' }), RangeError);
   }

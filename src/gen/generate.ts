@@ -9,13 +9,18 @@
 // The data is drawn once and then written two ways, so the row and columnar documents of one
 // (scale, seed) describe exactly the same events in the same order.
 
-export type Scale = 'S' | 'M' | 'L';
-export type Form = 'row' | 'columnar';
+import { encodeArrowInputs } from '../core/arrow/write.js';
+
+export type Scale = 'S' | 'M' | 'L' | 'XL';
+/** `arrow`: the same data as a `rewarder.inputs.arrow/v1` stream (SPEC §2.1). */
+export type Form = 'row' | 'columnar' | 'arrow';
 
 export const SCALES: Record<Scale, { actors: number; events: number }> = Object.freeze({
   S: Object.freeze({ actors: 1_000, events: 10_000 }),
   M: Object.freeze({ actors: 10_000, events: 100_000 }),
   L: Object.freeze({ actors: 50_000, events: 500_000 }),
+  // Internet scale (issue 18): as many payees as the largest real programs; Arrow is the form for it.
+  XL: Object.freeze({ actors: 1_000_000, events: 10_000_000 }),
 });
 
 /** Exact document bytes: UTF-8 JSON without a trailing newline. */
@@ -160,7 +165,7 @@ interface Dataset {
 
 export function checkOptions(scale: Scale, seed: number, form: Form): void {
   if (!Object.hasOwn(SCALES, scale)) throw new RangeError(`unknown scale ${String(scale)}`);
-  if (form !== 'row' && form !== 'columnar') throw new RangeError(`unknown form ${String(form)}`);
+  if (form !== 'row' && form !== 'columnar' && form !== 'arrow') throw new RangeError(`unknown form ${String(form)}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) {
     throw new RangeError('seed must be an integer in [0, 2^32 - 1]');
   }
@@ -518,6 +523,10 @@ function widest(values: ArrayLike<number>): number {
 
 /** Exact document bytes of `d` (ASCII ids and kind names only) in either form. */
 export function serialiseInputs(d: EventData, form: Form, kinds: readonly string[] = KINDS): Uint8Array {
+  if (form === 'arrow') {
+    const events = { count: d.actor.length, actor: d.actor, kind: d.kind, qty: d.qty, ts: d.ts };
+    return encodeArrowInputs({ window: { startMs: d.startMs, endMs: d.endMs }, poolMinor: BigInt(d.poolMinor), kinds, actors: d.actorIds, events });
+  }
   const head =
     `{"schema":"rewarder.inputs/v1","window":{"start_ms":${d.startMs},"end_ms":${d.endMs}}` +
     `,"pool_minor":"${d.poolMinor}","kinds":[${kinds.map((k) => `"${k}"`).join(',')}]` +

@@ -21,12 +21,15 @@ import {
   TYPE_UTF8,
 } from './format.js';
 
+/** Index columns may be any typed array of the indices (the generator keeps narrow ones). */
+type IndexColumn = Float64Array | Uint32Array | Uint8Array;
+
 export interface ArrowSource {
   window: { startMs: number; endMs: number };
   poolMinor: bigint;
   kinds: readonly string[];
   actors: readonly string[];
-  events: EventColumns;
+  events: Pick<EventColumns, 'count' | 'qty' | 'ts'> & { actor: IndexColumn; kind: IndexColumn };
 }
 
 /** Rows per record batch unless asked otherwise. */
@@ -111,7 +114,7 @@ function u64Column(col: Float64Array): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
-export function recordMessage(ev: EventColumns, from: number, to: number): Uint8Array[] {
+export function recordMessage(ev: ArrowSource['events'], from: number, to: number): Uint8Array[] {
   const n = to - from;
   const actor = new Int32Array(ev.actor.subarray(from, to));
   const kind = new Int8Array(ev.kind.subarray(from, to));
