@@ -54,6 +54,8 @@ export const configSchema = z
     BODY_MIN_RATE_BYTES_S: int(0).default(8 * 1024),
     BODY_RATE_GRACE_MS: int(0).default(2_000),
     INPUTS_MAX_BYTES: int(1024).default(64 * MiB),
+    // The Arrow IPC form's own cap (SPEC §2.1): binary columns, for epochs too large for JSON.
+    INPUTS_ARROW_MAX_BYTES: int(1024).max(2 ** 31 - 1).default(1024 * MiB),
     DECOMP_RATIO_MAX: int(1).default(10),
     MAX_ACTORS: int(1).default(1_000_000),
     MAX_EVENTS: int(1).default(5_000_000),

@@ -42,6 +42,7 @@ export function settingsOf(c: Config): AppSettings {
     maxInflight: c.MAX_INFLIGHT,
     reqBodyMaxBytes: c.REQ_BODY_MAX_BYTES,
     inputsMaxBytes: c.INPUTS_MAX_BYTES,
+    inputsArrowMaxBytes: c.INPUTS_ARROW_MAX_BYTES,
     decompRatioMax: c.DECOMP_RATIO_MAX,
     defaultDeadlineMs: c.DEFAULT_DEADLINE_MS,
     maxDeadlineMs: c.MAX_DEADLINE_MS,
@@ -53,7 +54,7 @@ export function settingsOf(c: Config): AppSettings {
       graceMs: c.BODY_RATE_GRACE_MS,
     },
     docLimits: {
-      inputs: { maxBytes: c.INPUTS_MAX_BYTES, maxActors: c.MAX_ACTORS, maxEvents: c.MAX_EVENTS },
+      inputs: { maxBytes: c.INPUTS_MAX_BYTES, maxActors: c.MAX_ACTORS, maxEvents: c.MAX_EVENTS, maxArrowBytes: c.INPUTS_ARROW_MAX_BYTES },
       policyMaxBytes: c.REQ_BODY_MAX_BYTES,
     },
   };
@@ -131,6 +132,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     native: { merkle: merkleBackend(), ml_dsa_signing: signingBackend() },
     limits: {
       inputs_max_bytes: config.INPUTS_MAX_BYTES,
+      inputs_arrow_max_bytes: config.INPUTS_ARROW_MAX_BYTES,
       req_body_max_bytes: config.REQ_BODY_MAX_BYTES,
       decomp_ratio_max: config.DECOMP_RATIO_MAX,
       max_actors: config.MAX_ACTORS,

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { type DocLimits, actorCount } from '../compute/protocol.js';
 import { proveFromIndex } from '../core/proof-index.js';
 import { formatDocError } from '../core/result.js';
+import { ARROW_MEDIA_TYPE, isArrowStream } from '../core/arrow/format.js';
 import { isDigest } from '../core/hash.js';
 import { ID_RE } from '../core/rules.js';
 import { type LoadedKeys, keysDocument } from '../attest/keys.js';
@@ -38,6 +39,8 @@ export interface AppSettings {
   maxInflight: number;
   reqBodyMaxBytes: number;
   inputsMaxBytes: number;
+  /** The Arrow IPC form's own cap (absent: DEFAULT_ARROW_MAX_BYTES_HTTP). */
+  inputsArrowMaxBytes?: number;
   decompRatioMax: number;
   defaultDeadlineMs: number;
   maxDeadlineMs: number;
@@ -100,6 +103,8 @@ const STORE_PINNED_DEGRADED = 0.9;
 
 const CORR_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_TYPE = 'application/json';
+/** Default cap of an Arrow body when settings name none (config's INPUTS_ARROW_MAX_BYTES default). */
+const DEFAULT_ARROW_MAX_BYTES_HTTP = 1024 * 1024 * 1024;
 
 export function createApp(deps: AppDeps): Hono<Env> {
   const { metrics, stores, pool, epochs } = deps;
@@ -173,13 +178,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
    * `admit`): a client sending slowly holds only its place in the intake, never a compute slot.
    */
   const receive =
-    (maxBytes: (s: AppSettings) => number): MiddlewareHandler<Env> =>
+    (maxBytes: (s: AppSettings, arrow: boolean) => number, acceptsArrow = false): MiddlewareHandler<Env> =>
     async (c, next) => {
       refuseIfDraining();
-      requireJson(c);
+      const arrow = mediaType(c, acceptsArrow) === ARROW_MEDIA_TYPE;
       const incoming = c.env.incoming;
       const s = deps.settings();
-      const cap = maxBytes(s);
+      const cap = maxBytes(s, arrow);
       const declared = declaredLength(incoming.headers['content-length']);
       // Over the cap: refused (413) before a byte is buffered; readBody drains it so the client
       // reads the answer. Checked first so that a body that could never fit is not told to retry.
@@ -243,11 +248,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
       await next();
     };
 
-  const requireJson = (c: Context<Env>): void => {
-    const type = c.req.header('content-type');
-    if (type === undefined || type.split(';')[0]?.trim().toLowerCase() !== JSON_TYPE) {
-      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'the body must be application/json', { reason: 'unsupported_media_type' });
-    }
+  /** The body's media type: JSON, or (where the route takes it) an Arrow IPC stream; else 415. */
+  const mediaType = (c: Context<Env>, acceptsArrow: boolean): string => {
+    const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
+    if (type === JSON_TYPE || (acceptsArrow && type === ARROW_MEDIA_TYPE)) return type;
+    const valid = acceptsArrow ? `${JSON_TYPE} or ${ARROW_MEDIA_TYPE}` : JSON_TYPE;
+    throw new AppError('UNSUPPORTED_MEDIA_TYPE', `the body must be ${valid}`, { reason: 'unsupported_media_type' });
   };
 
   const body = async (c: Context<Env>, maxBytes: number, ticket?: IntakeTicket): Promise<Uint8Array> => {
@@ -282,8 +288,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const api = new Hono<Env>();
   const computeBodies = new ComputeBodies();
 
-  api.put('/inputs', route('/inputs'), guard('rewarder.seal'), receive((s) => s.inputsMaxBytes), admit, async (c) => {
+  const inputsCap = (s: AppSettings, arrow: boolean): number => (arrow ? (s.inputsArrowMaxBytes ?? DEFAULT_ARROW_MAX_BYTES_HTTP) : s.inputsMaxBytes);
+  api.put('/inputs', route('/inputs'), guard('rewarder.seal'), receive(inputsCap, true), admit, async (c) => {
     const bytes = c.get('body');
+    // The media type says which form the body is; the core would take either by its first bytes.
+    const declaredArrow = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() === ARROW_MEDIA_TYPE;
+    if (declaredArrow !== isArrowStream(bytes)) {
+      throw docError({ path: '$', reason: declaredArrow ? 'the body is not an Arrow IPC stream (it must begin with 0xFFFFFFFF)' : `an Arrow IPC stream must be sent as ${ARROW_MEDIA_TYPE}` });
+    }
     const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
@@ -297,7 +309,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   api.get('/inputs/:cid', route('/inputs/:cid'), admit, guard('rewarder.inspect'), async (c) => {
     const doc = await stores.getInputs(param(c, 'cid', digest));
     if (doc === null) throw new AppError('NOT_FOUND', 'no inputs with that CID', { reason: 'unknown_inputs' });
-    return exact(c, doc.bytes, doc.cid);
+    return exact(c, doc.bytes, doc.cid, isArrowStream(doc.bytes) ? ARROW_MEDIA_TYPE : JSON_TYPE);
   });
 
   api.put('/policies', route('/policies'), guard('rewarder.seal'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
@@ -459,12 +471,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
 }
 
 /** Stored bytes exactly as sealed, with a strong ETag and conditional GET. */
-function exact(c: Context<Env>, bytes: Uint8Array, tag: string): Response {
+function exact(c: Context<Env>, bytes: Uint8Array, tag: string, type = JSON_TYPE): Response {
   const etag = `"${tag}"`;
   c.header('ETag', etag);
   cachePrivately(c);
   if (c.req.header('if-none-match') === etag) return c.body(null, 304);
-  c.header('Content-Type', JSON_TYPE);
+  c.header('Content-Type', type);
   return c.body(bytes as Uint8Array<ArrayBuffer>);
 }
 

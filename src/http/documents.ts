@@ -135,6 +135,7 @@ export const version = z
     native: z.strictObject({ merkle: z.enum(['native', 'js']), ml_dsa_signing: z.enum(['native', 'js']) }),
     limits: z.looseObject({
       inputs_max_bytes: safeInt,
+      inputs_arrow_max_bytes: safeInt,
       req_body_max_bytes: safeInt,
       decomp_ratio_max: z.number(),
       max_actors: safeInt,

@@ -3,6 +3,7 @@
 // test receives is validated against this document (testing/contract/), so a drift fails CI; new
 // routes join it here, one entry per path in `paths`, with the helpers below.
 import { z } from 'zod';
+import { ARROW_MEDIA_TYPE } from '../core/arrow/format.js';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { attestation, health, inputsDocument, keySet, ledgerState, manifest, policyDocument, version } from './documents.js';
 import { computeRequest, computeResponse, errorEnvelope, inputsSealed, payoutProof, policySealed, readiness, redriveResult } from './schemas.js';
@@ -85,7 +86,7 @@ const ERRORS: Record<number, { description: string; required?: HeaderName[]; opt
   409: { description: 'CONFLICT: the epoch is bound to another triple (details.differs); QUARANTINED: an invariant failed, nothing published', optional: RATE },
   410: { description: 'the run was evicted under the memory store\'s retention budget and its documents are no longer held (details.reason evicted, details.missing); its binding remains', optional: RATE },
   413: { description: 'body, or decompressed body, over its cap (details.limit_bytes) or over DECOMP_RATIO_MAX', optional: RATE },
-  415: { description: 'not application/json, or a Content-Encoding other than gzip or identity', optional: RATE },
+  415: { description: 'not application/json (PUT /inputs: nor application/vnd.apache.arrow.stream), or a Content-Encoding other than gzip or identity', optional: RATE },
   422: { description: 'policy_id does not match the stored policy', optional: RATE },
   429: {
     description: 'the tenant\'s rate limit, the tenant over its share of the compute queue (tenant_share), or too many bodies in progress from this client address (bodies_per_client)',
@@ -171,6 +172,8 @@ const contentEncoding: Json = {
   description: `gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415`,
   schema: { type: 'string' },
 };
+/** An Arrow IPC stream (SPEC §2.1): binary, described rather than schematised. */
+const ARROW_CONTENT: Json = { schema: { type: 'string', contentMediaType: ARROW_MEDIA_TYPE, description: 'rewarder.inputs.arrow/v1: an Arrow IPC stream (SPEC §2.1)' } };
 const upload = (schema: SchemaName, description: string): Json => ({ required: true, description, content: json(ref(schema)) });
 
 /** The exact stored bytes, with their ETag, or 304 to a matching If-None-Match. */
@@ -187,7 +190,12 @@ const PATHS: Record<string, Record<string, Json>> = {
       tag: 'documents',
       scope: 'rewarder.seal',
       parameters: [contentEncoding],
-      requestBody: upload('InputsDocument', 'rewarder.inputs/v1 (row or columnar form), at most INPUTS_MAX_BYTES on the wire and decoded'),
+      requestBody: {
+        required: true,
+        description:
+          'rewarder.inputs/v1 (row or columnar form, application/json) at most INPUTS_MAX_BYTES, or rewarder.inputs.arrow/v1 (SPEC §2.1, an Arrow IPC stream) at most INPUTS_ARROW_MAX_BYTES, on the wire and decoded; the media type must match the body',
+        content: { ...json(ref('InputsDocument')), [ARROW_MEDIA_TYPE]: ARROW_CONTENT },
+      },
       responses: { 201: ok('stored', 'InputsSealed', RATE), 200: ok('already stored', 'InputsSealed', RATE), ...errors(400, 408, 413, 415) },
     }),
   },
@@ -198,7 +206,14 @@ const PATHS: Record<string, Record<string, Json>> = {
       tag: 'documents',
       scope: 'rewarder.inspect',
       parameters: [digestParam('cid', 'the inputs CID'), ifNoneMatch],
-      responses: { ...exactBytes('the document as sealed, byte for byte', 'InputsDocument'), ...errors(400, 404) },
+      responses: {
+        ...exactBytes('the document as sealed, byte for byte (application/json, or an Arrow IPC stream for the Arrow form)', 'InputsDocument'),
+        200: {
+          ...ok('the document as sealed, byte for byte', 'InputsDocument', ['ETag', 'Cache-Control', ...RATE]),
+          content: { ...json(ref('InputsDocument')), [ARROW_MEDIA_TYPE]: ARROW_CONTENT },
+        },
+        ...errors(400, 404),
+      },
     }),
   },
   '/policies': {
