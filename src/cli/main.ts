@@ -16,7 +16,8 @@ const USAGE = `usage: rewarder <command> [options]
   gen --scale S|M|L --seed N --form row|columnar [--profile gen|token] [--out DIR]
                                               generate inputs and a policy (token: 18-decimal pools, long ids)
   demo                                        seal and compute the shipped SPEC §9 example
-  serve [--dev] [--demo]                      run the HTTP service (--dev: AUTH=off; --demo: run the example through it)`;
+  serve [--dev] [--demo]                      run the HTTP service (--dev: AUTH=off; --demo: run the example through it)
+  ledger-redrive --url URL [--epoch ID]       re-drive ledger parts left failed (token: REWARDER_TOKEN, scope rewarder.admin)`;
 
 /** No command is a usage error: one line on stderr, like every other. */
 const SHORT = `missing command: rewarder <command> [options], one of ${Object.keys(commands).join(', ')} (rewarder --help for each one's options)`;

@@ -174,6 +174,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/ledger/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move ledger parts left failed (of one epoch, or all) back to pending, for the drainer to send again
+         * @description Conflicts are never re-driven: a different body under the same part_id is a bug or an attack (RUNBOOK).
+         */
+        post: operations["redriveLedgerParts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -507,6 +527,10 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        RedriveResult: {
+            redriven: number;
+            epoch_id?: string;
+        };
         Error: {
             error: {
                 code: string;
@@ -595,6 +619,22 @@ export interface components {
                 };
             };
         };
+        /** @description the request body arrived below BODY_MIN_RATE_BYTES_S after its grace (details.reason body_too_slow; the connection is closed) */
+        E408: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+        };
         /** @description CONFLICT: the epoch is bound to another triple (details.differs); QUARANTINED: an invariant failed, nothing published */
         E409: {
             headers: {
@@ -611,6 +651,26 @@ export interface components {
                     error?: {
                         /** @enum {unknown} */
                         code?: "CONFLICT" | "QUARANTINED";
+                    };
+                };
+            };
+        };
+        /** @description the run was evicted under the memory store's retention budget and its documents are no longer held (details.reason evicted, details.missing); its binding remains */
+        E410: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                "X-RateLimit-Limit"?: string;
+                /** @description tokens left in the bucket after this request */
+                "X-RateLimit-Remaining"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "GONE";
                     };
                 };
             };
@@ -675,7 +735,7 @@ export interface components {
                 };
             };
         };
-        /** @description the tenant's rate limit */
+        /** @description the tenant's rate limit, the tenant over its share of the compute queue (tenant_share), or too many bodies in progress from this client address (bodies_per_client) */
         E429: {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -683,9 +743,9 @@ export interface components {
                 /** @description seconds to wait before retrying */
                 "Retry-After": string;
                 /** @description the tenant's token bucket rate (requests/s, burst = rate) */
-                "X-RateLimit-Limit": string;
+                "X-RateLimit-Limit"?: string;
                 /** @description tokens left in the bucket after this request */
-                "X-RateLimit-Remaining": string;
+                "X-RateLimit-Remaining"?: string;
                 [name: string]: unknown;
             };
             content: {
@@ -717,7 +777,7 @@ export interface components {
                 };
             };
         };
-        /** @description overloaded (in-flight cap, queue full), compute breaker open, worker failed, store full or down, or shutting down */
+        /** @description overloaded (in-flight cap, queue_full, queue_wait, bodies in progress, body byte budget), compute breaker open, worker failed, store full of unsettled runs or down, or shutting down */
         E503: {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -837,6 +897,7 @@ export interface operations {
             400: components["responses"]["E400"];
             401: components["responses"]["E401"];
             403: components["responses"]["E403"];
+            408: components["responses"]["E408"];
             413: components["responses"]["E413"];
             415: components["responses"]["E415"];
             429: components["responses"]["E429"];
@@ -956,6 +1017,7 @@ export interface operations {
             400: components["responses"]["E400"];
             401: components["responses"]["E401"];
             403: components["responses"]["E403"];
+            408: components["responses"]["E408"];
             413: components["responses"]["E413"];
             415: components["responses"]["E415"];
             429: components["responses"]["E429"];
@@ -1091,6 +1153,7 @@ export interface operations {
             401: components["responses"]["E401"];
             403: components["responses"]["E403"];
             404: components["responses"]["E404"];
+            408: components["responses"]["E408"];
             409: components["responses"]["E409"];
             413: components["responses"]["E413"];
             415: components["responses"]["E415"];
@@ -1157,6 +1220,7 @@ export interface operations {
             401: components["responses"]["E401"];
             403: components["responses"]["E403"];
             404: components["responses"]["E404"];
+            410: components["responses"]["E410"];
             429: components["responses"]["E429"];
             431: components["responses"]["E431"];
             500: components["responses"]["E500"];
@@ -1257,6 +1321,7 @@ export interface operations {
             401: components["responses"]["E401"];
             403: components["responses"]["E403"];
             404: components["responses"]["E404"];
+            410: components["responses"]["E410"];
             429: components["responses"]["E429"];
             431: components["responses"]["E431"];
             500: components["responses"]["E500"];
@@ -1322,6 +1387,42 @@ export interface operations {
             };
             431: components["responses"]["E431"];
             500: components["responses"]["E500"];
+        };
+    };
+    redriveLedgerParts: {
+        parameters: {
+            query?: {
+                /** @description only this epoch's parts */
+                epoch_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description how many parts were re-driven */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedriveResult"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
         };
     };
     getHealth: {

@@ -5,10 +5,10 @@
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { attestation, health, inputsDocument, keySet, ledgerState, manifest, policyDocument, version } from './documents.js';
-import { computeRequest, computeResponse, errorEnvelope, inputsSealed, payoutProof, policySealed, readiness } from './schemas.js';
+import { computeRequest, computeResponse, errorEnvelope, inputsSealed, payoutProof, policySealed, readiness, redriveResult } from './schemas.js';
 
 type Json = Record<string, unknown>;
-type Scope = 'rewarder.seal' | 'rewarder.run' | 'rewarder.inspect';
+type Scope = 'rewarder.seal' | 'rewarder.run' | 'rewarder.inspect' | 'rewarder.admin';
 
 // ---- schemas: components.schemas, referenced by name
 
@@ -27,6 +27,7 @@ const SCHEMAS = {
   Health: [health, 'output'],
   Readiness: [readiness, 'output'],
   Version: [version, 'output'],
+  RedriveResult: [redriveResult, 'output'],
   Error: [errorEnvelope, 'output'],
 } as const satisfies Record<string, readonly [z.ZodType, 'input' | 'output']>;
 type SchemaName = keyof typeof SCHEMAS;
@@ -80,13 +81,23 @@ const ERRORS: Record<number, { description: string; required?: HeaderName[]; opt
   401: { description: 'missing, malformed or unknown bearer token', required: ['WWW-Authenticate'] },
   403: { description: 'the token lacks the route\'s scope (details.scope)' },
   404: { description: 'unknown inputs, policy, epoch, payee or attestation (details.reason)', optional: RATE },
+  408: { description: 'the request body arrived below BODY_MIN_RATE_BYTES_S after its grace (details.reason body_too_slow; the connection is closed)' },
   409: { description: 'CONFLICT: the epoch is bound to another triple (details.differs); QUARANTINED: an invariant failed, nothing published', optional: RATE },
+  410: { description: 'the run was evicted under the memory store\'s retention budget and its documents are no longer held (details.reason evicted, details.missing); its binding remains', optional: RATE },
   413: { description: 'body, or decompressed body, over its cap (details.limit_bytes) or over DECOMP_RATIO_MAX', optional: RATE },
   415: { description: 'not application/json, or a Content-Encoding other than gzip or identity', optional: RATE },
   422: { description: 'policy_id does not match the stored policy', optional: RATE },
-  429: { description: 'the tenant\'s rate limit', required: ['Retry-After', ...RATE] },
+  429: {
+    description: 'the tenant\'s rate limit, the tenant over its share of the compute queue (tenant_share), or too many bodies in progress from this client address (bodies_per_client)',
+    required: ['Retry-After'],
+    optional: RATE,
+  },
   500: { description: 'a bug: logged whole, answered generically', optional: RATE },
-  503: { description: 'overloaded (in-flight cap, queue full), compute breaker open, worker failed, store full or down, or shutting down', required: ['Retry-After'], optional: RATE },
+  503: {
+    description: 'overloaded (in-flight cap, queue_full, queue_wait, bodies in progress, body byte budget), compute breaker open, worker failed, store full of unsettled runs or down, or shutting down',
+    required: ['Retry-After'],
+    optional: RATE,
+  },
   504: {
     description: 'deadline exceeded: on arrival, by the cost estimate, mid-run, or after publication (details.run_key: the run is published, its ledger intent follows)',
     required: ['Retry-After', 'X-Deadline-Exceeded-By-Ms'],
@@ -177,7 +188,7 @@ const PATHS: Record<string, Record<string, Json>> = {
       scope: 'rewarder.seal',
       parameters: [contentEncoding],
       requestBody: upload('InputsDocument', 'rewarder.inputs/v1 (row or columnar form), at most INPUTS_MAX_BYTES on the wire and decoded'),
-      responses: { 201: ok('stored', 'InputsSealed', RATE), 200: ok('already stored', 'InputsSealed', RATE), ...errors(400, 413, 415) },
+      responses: { 201: ok('stored', 'InputsSealed', RATE), 200: ok('already stored', 'InputsSealed', RATE), ...errors(400, 408, 413, 415) },
     }),
   },
   '/inputs/{cid}': {
@@ -198,7 +209,7 @@ const PATHS: Record<string, Record<string, Json>> = {
       scope: 'rewarder.seal',
       parameters: [contentEncoding],
       requestBody: upload('PolicyDocument', 'rewarder.policy/v1, at most REQ_BODY_MAX_BYTES'),
-      responses: { 201: ok('stored', 'PolicySealed', RATE), 200: ok('already stored', 'PolicySealed', RATE), ...errors(400, 413, 415) },
+      responses: { 201: ok('stored', 'PolicySealed', RATE), 200: ok('already stored', 'PolicySealed', RATE), ...errors(400, 408, 413, 415) },
     }),
   },
   '/policies/{policy_hash}': {
@@ -231,7 +242,7 @@ const PATHS: Record<string, Record<string, Json>> = {
           'Idempotent-Replayed',
           'Server-Timing',
         ]),
-        ...errors(400, 404, 409, 413, 415, 422, 504),
+        ...errors(400, 404, 408, 409, 413, 415, 422, 504),
       },
     }),
   },
@@ -242,7 +253,7 @@ const PATHS: Record<string, Record<string, Json>> = {
       tag: 'epochs',
       scope: 'rewarder.inspect',
       parameters: [epochParam, ifNoneMatch],
-      responses: { ...exactBytes('the manifest (JCS), byte for byte', 'Manifest'), ...errors(400, 404) },
+      responses: { ...exactBytes('the manifest (JCS), byte for byte', 'Manifest'), ...errors(400, 404, 410) },
     }),
   },
   '/epochs/{epoch_id}/attestation': {
@@ -262,7 +273,7 @@ const PATHS: Record<string, Record<string, Json>> = {
       tag: 'epochs',
       scope: 'rewarder.inspect',
       parameters: [epochParam, { name: 'actor', in: 'path', required: true, description: 'the actor id (percent-encoded)', schema: { type: 'string' } }],
-      responses: { 200: ok('the proof (RFC 6962 audit path)', 'PayoutProof', RATE), ...errors(400, 404) },
+      responses: { 200: ok('the proof (RFC 6962 audit path)', 'PayoutProof', RATE), ...errors(400, 404, 410) },
     }),
   },
   '/epochs/{epoch_id}/ledger': {
@@ -282,6 +293,17 @@ const PATHS: Record<string, Record<string, Json>> = {
       tag: 'keys',
       scope: null,
       responses: { 200: ok('the key set', 'KeySet') },
+    }),
+  },
+  '/admin/ledger/redrive': {
+    post: op({
+      operationId: 'redriveLedgerParts',
+      summary: 'Move ledger parts left failed (of one epoch, or all) back to pending, for the drainer to send again',
+      description: 'Conflicts are never re-driven: a different body under the same part_id is a bug or an attack (RUNBOOK).',
+      tag: 'operations',
+      scope: 'rewarder.admin',
+      parameters: [{ name: 'epoch_id', in: 'query', required: false, description: 'only this epoch\'s parts', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } }],
+      responses: { 200: ok('how many parts were re-driven', 'RedriveResult', RATE), ...errors(400) },
     }),
   },
   '/healthz': { get: op({ operationId: 'getHealth', summary: 'Liveness', tag: 'operations', scope: null, responses: { 200: ok('alive', 'Health') } }) },
@@ -327,7 +349,7 @@ const TAGS = [
   { name: 'documents', description: 'Sealing inputs and policies (SPEC §2, §3) and reading them back byte for byte' },
   { name: 'epochs', description: 'Computing, reading, proving and settling epochs (SPEC §4–§8)' },
   { name: 'keys', description: 'Public attestation keys (SPEC §6)' },
-  { name: 'operations', description: 'Health, readiness, metrics, version and this document: open, outside the in-flight cap' },
+  { name: 'operations', description: 'Health, readiness, metrics, version and this document (open, outside the in-flight cap); the ledger re-drive (scope rewarder.admin)' },
 ];
 
 export function openApiDocument(): Json {

@@ -78,3 +78,5 @@ export const readiness = z.object({
   causes: z.array(z.string()),
   retry_after: z.number().int().optional(),
 });
+
+export const redriveResult = z.object({ redriven: z.number().int().min(0), epoch_id: idText.optional() });

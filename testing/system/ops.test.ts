@@ -305,7 +305,8 @@ function slowCompute(base: string, epoch: string, body: string): Promise<{ finis
 }
 
 test('SIGTERM drains: readiness goes, in-flight requests finish with 200, the process exits 0', LIMIT, async (t) => {
-  const d = await spawnServer({ AUTH: 'off', INPUTS_CACHE_MAX_BYTES: '0' });
+  // A long rate grace: the half-sent body below waits for the drain on purpose.
+  const d = await spawnServer({ AUTH: 'off', INPUTS_CACHE_MAX_BYTES: '0', BODY_RATE_GRACE_MS: '60000' });
   t.after(() => d.stop(1_000));
   assert.equal((await put(d.url, '/inputs', readFileSync(EXAMPLE.inputs))).status, 201);
   assert.equal((await put(d.url, '/policies', readFileSync(EXAMPLE.policy))).status, 201);
@@ -313,11 +314,12 @@ test('SIGTERM drains: readiness goes, in-flight requests finish with 200, the pr
   const mInputs = (await put(d.url, '/inputs', m.inputs)).json<{ inputs_cid: string }>().inputs_cid;
   const mPolicy = (await put(d.url, '/policies', m.policy)).json<{ policy_id: string; policy_hash: string }>();
 
-  // In flight at the signal: a compute whose body is still arriving, and an M compute in the pool.
+  // In flight at the signal: a compute whose body is still arriving (received before admission,
+  // src/http/intake.ts), and an M compute in the pool.
   const slow = await slowCompute(d.url, 'drain-slow', JSON.stringify(triple));
-  await until(async () => metricValue(await metrics(d.url), 'inflight_requests') === 1, 3_000, 'the slow compute to be admitted');
+  await until(async () => metricValue(await metrics(d.url), 'body_intake_bodies') === 1, 3_000, 'the slow compute to be receiving');
   const running = post(d.url, '/epochs/drain-m/compute', { inputs_cid: mInputs, ...mPolicy });
-  await until(async () => metricValue(await metrics(d.url), 'inflight_requests') === 2, 3_000, 'the M compute to be in flight');
+  await until(async () => metricValue(await metrics(d.url), 'inflight_requests') === 1, 3_000, 'the M compute to be in flight');
   const mark = d.logs.lines.length;
   d.child.kill('SIGTERM');
   await d.logs.waitFor((l) => l.msg === 'draining', 3_000, 'the draining line', mark);
