@@ -550,6 +550,10 @@ export interface components {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                 "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
                 /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                 "X-RateLimit-Limit"?: string;
                 /** @description tokens left in the bucket after this request */
@@ -570,6 +574,10 @@ export interface components {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                 "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
                 /** @description the scheme expected */
                 "WWW-Authenticate": "Bearer";
                 [name: string]: unknown;
@@ -588,6 +596,10 @@ export interface components {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                 "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
                 [name: string]: unknown;
             };
             content: {
@@ -604,6 +616,10 @@ export interface components {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                 "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
                 /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                 "X-RateLimit-Limit"?: string;
                 /** @description tokens left in the bucket after this request */
@@ -624,6 +640,10 @@ export interface components {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                 "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
                 [name: string]: unknown;
             };
             content: {
@@ -640,6 +660,10 @@ export interface components {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                 "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
                 /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                 "X-RateLimit-Limit"?: string;
                 /** @description tokens left in the bucket after this request */
@@ -660,6 +684,10 @@ export interface components {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                 "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
                 /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                 "X-RateLimit-Limit"?: string;
                 /** @description tokens left in the bucket after this request */
@@ -680,6 +708,10 @@ export interface components {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                 "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
                 /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                 "X-RateLimit-Limit"?: string;
                 /** @description tokens left in the bucket after this request */
@@ -700,6 +732,10 @@ export interface components {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                 "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
                 /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                 "X-RateLimit-Limit"?: string;
                 /** @description tokens left in the bucket after this request */
@@ -720,6 +756,10 @@ export interface components {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                 "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
                 /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                 "X-RateLimit-Limit"?: string;
                 /** @description tokens left in the bucket after this request */
@@ -740,6 +780,10 @@ export interface components {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                 "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
                 /** @description seconds to wait before retrying */
                 "Retry-After": string;
                 /** @description the tenant's token bucket rate (requests/s, burst = rate) */
@@ -762,6 +806,10 @@ export interface components {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                 "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
                 /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                 "X-RateLimit-Limit"?: string;
                 /** @description tokens left in the bucket after this request */
@@ -782,6 +830,10 @@ export interface components {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                 "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
                 /** @description seconds to wait before retrying */
                 "Retry-After": string;
                 /** @description the tenant's token bucket rate (requests/s, burst = rate) */
@@ -804,6 +856,10 @@ export interface components {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                 "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
                 /** @description seconds to wait before retrying */
                 "Retry-After": string;
                 /** @description how far past its deadline the request was */
@@ -869,6 +925,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -884,6 +944,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -926,10 +990,14 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
                     /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
                     ETag: string;
-                    /** @description sealed bytes never change */
-                    "Cache-Control": "public, max-age=31536000, immutable";
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -945,10 +1013,14 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
                     /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
                     ETag: string;
-                    /** @description sealed bytes never change */
-                    "Cache-Control": "public, max-age=31536000, immutable";
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -989,6 +1061,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -1004,6 +1080,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -1046,10 +1126,14 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
                     /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
                     ETag: string;
-                    /** @description sealed bytes never change */
-                    "Cache-Control": "public, max-age=31536000, immutable";
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -1065,10 +1149,14 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
                     /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
                     ETag: string;
-                    /** @description sealed bytes never change */
-                    "Cache-Control": "public, max-age=31536000, immutable";
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -1116,6 +1204,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -1135,6 +1227,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -1185,10 +1281,14 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
                     /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
                     ETag: string;
-                    /** @description sealed bytes never change */
-                    "Cache-Control": "public, max-age=31536000, immutable";
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -1204,10 +1304,14 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
                     /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
                     ETag: string;
-                    /** @description sealed bytes never change */
-                    "Cache-Control": "public, max-age=31536000, immutable";
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -1247,10 +1351,14 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
                     /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
                     ETag: string;
-                    /** @description sealed bytes never change */
-                    "Cache-Control": "public, max-age=31536000, immutable";
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -1266,10 +1374,14 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
                     /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
                     ETag: string;
-                    /** @description sealed bytes never change */
-                    "Cache-Control": "public, max-age=31536000, immutable";
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -1307,6 +1419,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -1345,6 +1461,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -1379,6 +1499,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1406,6 +1530,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     /** @description the tenant's token bucket rate (requests/s, burst = rate) */
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
@@ -1439,6 +1567,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1463,6 +1595,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1476,6 +1612,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     /** @description seconds to wait before retrying */
                     "Retry-After": string;
                     [name: string]: unknown;
@@ -1500,6 +1640,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1524,6 +1668,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1548,6 +1696,10 @@ export interface operations {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
                     "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
                     [name: string]: unknown;
                 };
                 content: {
