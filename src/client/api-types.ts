@@ -511,6 +511,7 @@ export interface components {
             };
             limits: {
                 inputs_max_bytes: number;
+                inputs_arrow_max_bytes: number;
                 req_body_max_bytes: number;
                 decomp_ratio_max: number;
                 max_actors: number;
@@ -727,7 +728,7 @@ export interface components {
                 };
             };
         };
-        /** @description not application/json, or a Content-Encoding other than gzip or identity */
+        /** @description not application/json (PUT /inputs: nor application/vnd.apache.arrow.stream), or a Content-Encoding other than gzip or identity */
         E415: {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -913,10 +914,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description rewarder.inputs/v1 (row or columnar form), at most INPUTS_MAX_BYTES on the wire and decoded */
+        /** @description rewarder.inputs/v1 (row or columnar form, application/json) at most INPUTS_MAX_BYTES, or rewarder.inputs.arrow/v1 (SPEC §2.1, an Arrow IPC stream) at most INPUTS_ARROW_MAX_BYTES, on the wire and decoded; the media type must match the body */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["InputsDocument"];
+                "application/vnd.apache.arrow.stream": string;
             };
         };
         responses: {
@@ -985,7 +987,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the document as sealed, byte for byte */
+            /** @description the document as sealed, byte for byte (application/json, or an Arrow IPC stream for the Arrow form) */
             200: {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -1006,6 +1008,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InputsDocument"];
+                    "application/vnd.apache.arrow.stream": string;
                 };
             };
             /** @description not modified (If-None-Match matched) */

@@ -193,6 +193,12 @@ const exactBytes = (description: string, schema: SchemaName): Json => ({
   304: ok('not modified (If-None-Match matched)', null, ['ETag', 'Vary', ...RATE], [], IMMUTABLE),
 });
 
+/** The exact-bytes answers of inputs, whose 200 may also be an Arrow stream (SPEC §2.1). */
+function withArrow(r: Json): Json {
+  const ok200 = r[200] as Json;
+  return { ...r, 200: { ...ok200, content: { ...(ok200.content as Json), [ARROW_MEDIA_TYPE]: ARROW_CONTENT } } };
+}
+
 const PATHS: Record<string, Record<string, Json>> = {
   '/inputs': {
     put: op({
@@ -217,14 +223,7 @@ const PATHS: Record<string, Record<string, Json>> = {
       tag: 'documents',
       scope: 'rewarder.inspect',
       parameters: [digestParam('cid', 'the inputs CID'), ifNoneMatch],
-      responses: {
-        ...exactBytes('the document as sealed, byte for byte (application/json, or an Arrow IPC stream for the Arrow form)', 'InputsDocument'),
-        200: {
-          ...ok('the document as sealed, byte for byte', 'InputsDocument', ['ETag', 'Cache-Control', ...RATE]),
-          content: { ...json(ref('InputsDocument')), [ARROW_MEDIA_TYPE]: ARROW_CONTENT },
-        },
-        ...errors(400, 404),
-      },
+      responses: { ...withArrow(exactBytes('the document as sealed, byte for byte (application/json, or an Arrow IPC stream for the Arrow form)', 'InputsDocument')), ...errors(400, 404) },
     }),
   },
   '/policies': {
