@@ -285,6 +285,8 @@ export const commands: Record<string, Command> = {
   'verify-proof': verifyProofCmd,
   gen: genCmd,
   convert: convertCmd,
+  export: async (argv) => (await import('./exports.js')).exportCmd(argv),
+  proofs: async (argv) => (await import('./exports.js')).proofsCmd(argv),
   demo: demoCmd,
   // Loaded on demand: the service's dependencies would add ~100 ms to every offline command.
   serve: async (argv) => (await import('./serve.js')).serveCmd(argv),

@@ -17,6 +17,9 @@ const USAGE = `usage: rewarder <command> [options]
                                               generate inputs and a policy (token: 18-decimal pools, long ids)
   convert FILE --to row|columnar|arrow [--out FILE]
                                               re-encode inputs in another form (same payouts, another CID)
+  export MANIFEST --format csv|oz-tree [--out FILE]
+                                              accounting CSV, or the OpenZeppelin StandardMerkleTree dump (SPEC §12)
+  proofs MANIFEST --out DIR [--chunk N]       every payee's inclusion and claim proof, N per file, with index.json
   demo                                        seal and compute the shipped SPEC §9 example
   serve [--dev] [--demo]                      run the HTTP service (--dev: AUTH=off; --demo: run the example through it)
   ledger-redrive --url URL [--epoch ID]       re-drive ledger parts left failed (token: REWARDER_TOKEN, scope rewarder.admin)`;

@@ -1,0 +1,105 @@
+// SPEC §12 exports, checked by the reference implementations: the claim tree dump is loaded and
+// validated by @openzeppelin/merkle-tree itself, has the root it computes from the same values,
+// and every proof we derive verifies with it; the CSV parses back to the manifest's payees.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import fc from 'fast-check';
+import { type ExportPayee, buildClaimTree, claimDumpChunks, claimProof, csvChunks, exportPayees, nodeHex } from './exports.js';
+
+const TYPES = ['string', 'uint256'];
+
+function payeesOf(file: string): ExportPayee[] {
+  const p = exportPayees(JSON.parse(readFileSync(file, 'utf8')));
+  if (typeof p === 'string') assert.fail(p);
+  return p;
+}
+
+/** An RFC 4180 reader (quoted fields, doubled quotes, LF records) for checking our writer. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let i = 0;
+  let quoted = false;
+  while (i < text.length) {
+    const ch = text[i] as string;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 2;
+        continue;
+      }
+      if (ch === '"') quoted = false;
+      else field += ch;
+      i++;
+      continue;
+    }
+    if (ch === '"' && field === '') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += ch;
+    i++;
+  }
+  assert.equal(field, '', 'the last record ends with LF');
+  return rows;
+}
+
+function checkWithOpenZeppelin(payees: readonly { actor: string; amount_minor: string }[]): void {
+  const tree = buildClaimTree(payees);
+  const dump = JSON.parse([...claimDumpChunks(payees, tree, 64)].join(''));
+  const loaded = StandardMerkleTree.load(dump); // validates every leaf and node
+  const values = payees.map((p) => [p.actor, p.amount_minor]);
+  const theirs = StandardMerkleTree.of(values, TYPES);
+  assert.equal(loaded.root, theirs.root);
+  assert.equal(nodeHex(tree, 0), theirs.root);
+  assert.deepEqual(dump, theirs.dump());
+  payees.forEach((p, i) => {
+    const proof = claimProof(tree, tree.treeIndex[i] as number);
+    assert.deepEqual(proof, theirs.getProof(i));
+    assert.ok(StandardMerkleTree.verify(theirs.root, TYPES, [p.actor, p.amount_minor], proof));
+  });
+}
+
+test('the claim tree of the SPEC example and of the golden S vector is OpenZeppelin\'s own', () => {
+  checkWithOpenZeppelin(payeesOf('vectors/example/manifest-2026-01-01.json'));
+  checkWithOpenZeppelin(payeesOf('vectors/S/manifest-row.json'));
+});
+
+test('claim trees of arbitrary ids and amounts up to 2^128 match OpenZeppelin (property)', () => {
+  const payee = fc.record({ actor: fc.string({ unit: 'binary', minLength: 1, maxLength: 80 }), amount_minor: fc.bigInt({ min: 1n, max: (1n << 128n) - 1n }).map(String) });
+  fc.assert(
+    fc.property(fc.uniqueArray(payee, { minLength: 1, maxLength: 40, selector: (p) => p.actor }), (ps) => {
+      checkWithOpenZeppelin(ps.filter((p) => p.actor.isWellFormed()).length > 0 ? ps.filter((p) => p.actor.isWellFormed()) : [{ actor: 'x', amount_minor: '1' }]);
+    }),
+    { numRuns: 100 },
+  );
+});
+
+test('a tree needs a payee', () => {
+  assert.throws(() => buildClaimTree([]), RangeError);
+});
+
+test('the CSV is a header and one RFC 4180 line per payee, parsing back to the payees', () => {
+  const payees = [...payeesOf('vectors/example/manifest-2026-01-01.json'), { actor: 'did:x,"quoted", y', amount_minor: '5', score: '7' }, { actor: 'ünï', amount_minor: '1', score: '0' }];
+  const text = [...csvChunks(payees, 16)].join('');
+  assert.ok(text.startsWith('actor,amount_minor,score\ndid:ron:alice,360,1864\n'));
+  assert.ok(text.includes('\n"did:x,""quoted"", y",5,7\n'));
+  const rows = parseCsv(text);
+  assert.deepEqual(rows[0], ['actor', 'amount_minor', 'score']);
+  assert.deepEqual(rows.slice(1), payees.map((p) => [p.actor, p.amount_minor, p.score]));
+  const s = payeesOf('vectors/S/manifest-row.json');
+  assert.deepEqual(parseCsv([...csvChunks(s)].join('')).slice(1), s.map((p) => [p.actor, p.amount_minor, p.score]));
+});
+
+test('a manifest without well-formed payouts is named, not exported', () => {
+  assert.equal(exportPayees({}), 'manifest has no payouts array');
+  assert.equal(exportPayees({ payouts: [{ actor: 'a', amount_minor: '01', score: '1' }] }), 'manifest payouts are malformed');
+});

@@ -1,0 +1,165 @@
+// Exports of a published manifest (SPEC §12): the accounting CSV and the OpenZeppelin
+// StandardMerkleTree (`standard-v1` dump) that on-chain claim contracts verify with Solidity's
+// MerkleProof. Derived views, unsigned: anyone re-derives them from the manifest.
+//
+// The claim tree is computed here, not by @openzeppelin/merkle-tree (a dev dependency that checks
+// it in the tests): the same algorithm — leaf = keccak256(keccak256(abi.encode(string, uint256))),
+// leaves sorted by hash, tree as an array with the leaves reversed at its end, each node the
+// keccak256 of its two children in ascending byte order — over typed arrays, so a million payees
+// cost seconds, not object graphs.
+
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { isObject } from './json/parse.js';
+import { canonicalString } from './jcs.js';
+
+export interface ExportPayee {
+  actor: string;
+  amount_minor: string;
+  score: string;
+}
+
+const MONEY_RE = /^(0|[1-9][0-9]*)$/;
+
+/** The payees of a parsed manifest, with their scores; or why it is not one. */
+export function exportPayees(doc: unknown): ExportPayee[] | string {
+  if (!isObject(doc) || !Array.isArray(doc.payouts)) return 'manifest has no payouts array';
+  const out: ExportPayee[] = [];
+  for (const p of doc.payouts) {
+    if (!isObject(p) || typeof p.actor !== 'string' || typeof p.amount_minor !== 'string' || typeof p.score !== 'string') return 'manifest payouts are malformed';
+    if (!MONEY_RE.test(p.amount_minor) || !MONEY_RE.test(p.score)) return 'manifest payouts are malformed';
+    out.push({ actor: p.actor, amount_minor: p.amount_minor, score: p.score });
+  }
+  return out;
+}
+
+// ---- CSV ---------------------------------------------------------------------------------------
+
+export const CSV_HEADER = 'actor,amount_minor,score\n';
+
+/** An RFC 4180 field: quoted (inner quotes doubled) when it holds a comma, quote, CR or LF. */
+export function csvField(s: string): string {
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The CSV in pieces of about `chunk` characters: a header line, then one LF-ended line per payee. */
+export function* csvChunks(payees: readonly ExportPayee[], chunk = 1 << 20): Generator<string> {
+  let buf = CSV_HEADER;
+  for (const p of payees) {
+    buf += `${csvField(p.actor)},${p.amount_minor},${p.score}\n`;
+    if (buf.length >= chunk) {
+      yield buf;
+      buf = '';
+    }
+  }
+  if (buf.length > 0) yield buf;
+}
+
+// ---- OpenZeppelin StandardMerkleTree -----------------------------------------------------------
+
+export const CLAIM_LEAF_ENCODING = ['string', 'uint256'] as const;
+const UINT256_MAX = (1n << 256n) - 1n;
+const encoder = new TextEncoder();
+
+/** `abi.encode(string actor, uint256 amount)`: offset, amount, length, bytes padded to 32. */
+export function abiEncodeClaim(actor: string, amount: string): Uint8Array {
+  const s = encoder.encode(actor);
+  const words = Math.ceil(s.length / 32);
+  const out = new Uint8Array(96 + 32 * words);
+  out[31] = 0x40;
+  let v = BigInt(amount);
+  if (v > UINT256_MAX) throw new RangeError('amount exceeds uint256');
+  for (let i = 63; i >= 32 && v > 0n; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  let n = s.length;
+  for (let i = 95; i >= 64 && n > 0; i--) {
+    out[i] = n & 0xff;
+    n = Math.floor(n / 256);
+  }
+  out.set(s, 96);
+  return out;
+}
+
+/** The claim tree: 2n−1 nodes of 32 bytes (node 0 the root), and each payee's node index. */
+export interface ClaimTree {
+  nodes: Uint8Array;
+  count: number;
+  /** Per payee (payee order): its leaf's index in `nodes`. */
+  treeIndex: Uint32Array;
+}
+
+function compareNodes(a: Uint8Array, ai: number, b: Uint8Array, bi: number): number {
+  for (let k = 0; k < 32; k++) {
+    const d = (a[ai + k] as number) - (b[bi + k] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Builds the tree exactly as `StandardMerkleTree.of(values, ["string","uint256"])` does; needs ≥ 1 payee. */
+export function buildClaimTree(payees: readonly { actor: string; amount_minor: string }[]): ClaimTree {
+  const n = payees.length;
+  if (n === 0) throw new RangeError('a claim tree needs at least one payee');
+  const leaves = new Uint8Array(32 * n);
+  payees.forEach((p, i) => leaves.set(keccak_256(keccak_256(abiEncodeClaim(p.actor, p.amount_minor))), 32 * i));
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((x, y) => compareNodes(leaves, 32 * x, leaves, 32 * y) || x - y);
+  const size = 2 * n - 1;
+  const nodes = new Uint8Array(32 * size);
+  const treeIndex = new Uint32Array(n);
+  order.forEach((payee, k) => {
+    const at = size - 1 - k;
+    nodes.set(leaves.subarray(32 * payee, 32 * payee + 32), 32 * at);
+    treeIndex[payee] = at;
+  });
+  const pair = new Uint8Array(64);
+  for (let i = size - 1 - n; i >= 0; i--) {
+    const l = 32 * (2 * i + 1);
+    const r = 32 * (2 * i + 2);
+    const leftFirst = compareNodes(nodes, l, nodes, r) <= 0;
+    pair.set(nodes.subarray(leftFirst ? l : r, (leftFirst ? l : r) + 32), 0);
+    pair.set(nodes.subarray(leftFirst ? r : l, (leftFirst ? r : l) + 32), 32);
+    nodes.set(keccak_256(pair), 32 * i);
+  }
+  return { nodes, count: n, treeIndex };
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function nodeHex(t: ClaimTree, i: number): string {
+  let s = '0x';
+  for (let k = 32 * i; k < 32 * i + 32; k++) s += HEX[t.nodes[k] as number];
+  return s;
+}
+
+/** The claim proof of node `at` (siblings bottom-up), as StandardMerkleTree.getProof answers it. */
+export function claimProof(t: ClaimTree, at: number): string[] {
+  const proof: string[] = [];
+  for (let i = at; i > 0; i = Math.floor((i - 1) / 2)) proof.push(nodeHex(t, i % 2 === 1 ? i + 1 : i - 1));
+  return proof;
+}
+
+/** The `standard-v1` dump as JSON text in pieces; `StandardMerkleTree.load(JSON.parse(it))` takes it. */
+export function* claimDumpChunks(payees: readonly { actor: string; amount_minor: string }[], t: ClaimTree, chunk = 1 << 20): Generator<string> {
+  let buf = '{"format":"standard-v1","leafEncoding":["string","uint256"],"tree":[';
+  const size = 2 * t.count - 1;
+  for (let i = 0; i < size; i++) {
+    buf += `${i === 0 ? '' : ','}"${nodeHex(t, i)}"`;
+    if (buf.length >= chunk) {
+      yield buf;
+      buf = '';
+    }
+  }
+  buf += '],"values":[';
+  for (let i = 0; i < payees.length; i++) {
+    const p = payees[i] as { actor: string; amount_minor: string };
+    buf += `${i === 0 ? '' : ','}{"value":[${canonicalString(p.actor)},"${p.amount_minor}"],"treeIndex":${t.treeIndex[i]}}`;
+    if (buf.length >= chunk) {
+      yield buf;
+      buf = '';
+    }
+  }
+  buf += ']}';
+  yield buf;
+}
