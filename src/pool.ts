@@ -10,7 +10,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ComputeResult, ComputeTask, ProofIndexResult, ProofIndexTask, SealResult, SealTask } from './compute/protocol.js';
+import type { ComputeResult, ComputeTask, ExportResult, ExportTask, ProofIndexResult, ProofIndexTask, SealResult, SealTask } from './compute/protocol.js';
 import { DrainMeter, TenantQueues, checkQueue, pushedOut } from './admission.js';
 import { AppError } from './errors.js';
 
@@ -49,7 +49,7 @@ export interface Saturation {
 
 interface Waiting {
   tenant: string;
-  task: SealTask | ComputeTask | ProofIndexTask;
+  task: SealTask | ComputeTask | ProofIndexTask | ExportTask;
   signal: AbortSignal;
   transferList: ArrayBuffer[];
   resolve: (v: unknown) => void;
@@ -172,7 +172,11 @@ export class ComputePool {
     return this.run(task, signal, [task.manifest.buffer as ArrayBuffer], tenant);
   }
 
-  private async run<T>(task: SealTask | ComputeTask | ProofIndexTask, signal: AbortSignal, transferList: ArrayBuffer[], tenant: string): Promise<T> {
+  exportManifest(task: ExportTask, signal: AbortSignal, tenant = 'anonymous'): Promise<ExportResult> {
+    return this.run(task, signal, [task.manifest.buffer as ArrayBuffer], tenant);
+  }
+
+  private async run<T>(task: SealTask | ComputeTask | ProofIndexTask | ExportTask, signal: AbortSignal, transferList: ArrayBuffer[], tenant: string): Promise<T> {
     const openFor = this.openUntil - this.now();
     if (openFor > 0) {
       this.onReject('breaker_open');

@@ -6,6 +6,7 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { calculate } from '../src/core/calculus.js';
 import { decodeInputs } from '../src/core/inputs.js';
 import type { NameKey } from '../src/core/json/names.js';
+import { buildClaimTree, claimDumpChunks, csvChunks, exportPayees } from '../src/core/exports.js';
 import { intentParts } from '../src/core/intents.js';
 import { buildManifest, manifestHead } from '../src/core/manifest.js';
 import { decodePolicy } from '../src/core/policy.js';
@@ -15,6 +16,8 @@ import { buildProofIndex, proofIndexBuffers } from '../src/core/proof-index.js';
 import {
   type ComputeResult,
   type ComputeTask,
+  type ExportResult,
+  type ExportTask,
   type ProofIndexResult,
   type ProofIndexTask,
   type Prepared,
@@ -119,8 +122,31 @@ function proofIndex(t: ProofIndexTask): ProofIndexResult {
   return moved<ProofIndexResult>({ ok: true, index }, proofIndexBuffers(index));
 }
 
-export default function run(task: Task): SealResult | ComputeResult | ProofIndexResult {
+function exportManifest(t: ExportTask): ExportResult {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder().decode(t.manifest));
+  } catch {
+    return { ok: false, reason: 'malformed', detail: 'manifest is not JSON' };
+  }
+  const payees = exportPayees(doc);
+  if (typeof payees === 'string') return { ok: false, reason: 'malformed', detail: payees };
+  if (t.format === 'oz-tree' && payees.length === 0) return { ok: false, reason: 'no_payees', detail: 'an epoch without payees has no claim tree' };
+  const pieces = t.format === 'csv' ? csvChunks(payees) : claimDumpChunks(payees, buildClaimTree(payees));
+  const encoder = new TextEncoder();
+  const chunks = [...pieces].map((s) => encoder.encode(s));
+  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return moved<ExportResult>({ ok: true, bytes }, [bytes.buffer as ArrayBuffer]);
+}
+
+export default function run(task: Task): SealResult | ComputeResult | ProofIndexResult | ExportResult {
   if (task.op === 'seal') return sealDoc(task);
   if (task.op === 'proof-index') return proofIndex(task);
+  if (task.op === 'export') return exportManifest(task);
   return compute(task);
 }

@@ -140,6 +140,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/epochs/{epoch_id}/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The payees as accounting CSV (SPEC §12)
+         * @description A header line `actor,amount_minor,score`, then one RFC 4180 line per payee in payee order, LF line ends. Derived from the manifest, unsigned.
+         */
+        get: operations["getPayoutsCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/epochs/{epoch_id}/claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The OpenZeppelin StandardMerkleTree dump for on-chain claims (SPEC §12)
+         * @description `standard-v1` over values [actor, amount_minor] with leaf encoding ["string","uint256"]: StandardMerkleTree.load() takes it, and its root is what @openzeppelin/merkle-tree computes from the same values, so Solidity MerkleProof verifiers accept its proofs. 404 no_payees for an epoch without payees (a tree needs a leaf).
+         */
+        get: operations["getClaimTree"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/epochs/{epoch_id}/ledger": {
         parameters: {
             query?: never;
@@ -612,7 +652,7 @@ export interface components {
                 };
             };
         };
-        /** @description unknown inputs, policy, epoch, payee or attestation (details.reason) */
+        /** @description unknown inputs, policy, epoch, payee or attestation, or no claim tree for an epoch without payees (details.reason) */
         E404: {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -1434,6 +1474,107 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PayoutProof"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            410: components["responses"]["E410"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
+    getPayoutsCsv: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the epoch */
+                epoch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the CSV */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            410: components["responses"]["E410"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
+    getClaimTree: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the epoch */
+                epoch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the dump */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        format: "standard-v1";
+                        leafEncoding: [
+                            "string",
+                            "uint256"
+                        ];
+                        /** @description the nodes, root first, leaves last */
+                        tree: string[];
+                        /** @description one per payee, in payee order */
+                        values: {
+                            value: [
+                                string,
+                                string
+                            ];
+                            treeIndex: number;
+                        }[];
+                    };
                 };
             };
             400: components["responses"]["E400"];

@@ -63,7 +63,17 @@ export interface ProofIndexTask {
 
 export type ProofIndexResult = { ok: true; index: ProofIndex } | { ok: false; reason: string };
 
-export type Task = SealTask | ComputeTask | ProofIndexTask;
+/** A SPEC §12 export of a published manifest, built off the event loop (a million payees take seconds). */
+export interface ExportTask {
+  op: 'export';
+  format: 'csv' | 'oz-tree';
+  /** The manifest's bytes (a copy: its buffer is transferred). */
+  manifest: Uint8Array;
+}
+
+export type ExportResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: 'no_payees' | 'malformed'; detail: string };
+
+export type Task = SealTask | ComputeTask | ProofIndexTask | ExportTask;
 
 /**
  * What the edge caches per sealed inputs and hands to a worker for each run: everything a run

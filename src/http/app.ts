@@ -103,6 +103,7 @@ const STORE_PINNED_DEGRADED = 0.9;
 
 const CORR_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_TYPE = 'application/json';
+const CSV_TYPE = 'text/csv; charset=utf-8; header=present';
 /** Default cap of an Arrow body when settings name none (config's INPUTS_ARROW_MAX_BYTES default). */
 const DEFAULT_ARROW_MAX_BYTES_HTTP = 1024 * 1024 * 1024;
 
@@ -415,6 +416,30 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const proof = proveFromIndex(index, c.req.param('actor'));
     if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
     return c.json(proof);
+  });
+
+  // SPEC §12 exports, derived from the manifest in a pool worker (a million payees' claim tree is
+  // seconds of keccak): epoch reads like the others, under the same scope and guard.
+  const exportOf = async (c: Context<Env>, format: 'csv' | 'oz-tree'): Promise<Uint8Array> => {
+    const rec = await stores.getEpoch(param(c, 'epoch', idText));
+    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    const manifest = await epochs.manifestOf(rec, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
+    const r = await pool.exportManifest({ op: 'export', format, manifest: ownCopy(manifest) }, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
+    if (r.ok) return r.bytes;
+    if (r.reason === 'no_payees') throw new AppError('NOT_FOUND', 'an epoch without payees has no claim tree', { reason: 'no_payees' });
+    throw internalError();
+  };
+
+  api.get('/epochs/:epoch/export.csv', route('/epochs/:epoch/export.csv'), admit, guard('rewarder.inspect'), async (c) => {
+    const bytes = await exportOf(c, 'csv');
+    c.header('Content-Type', CSV_TYPE);
+    return c.body(bytes as Uint8Array<ArrayBuffer>);
+  });
+
+  api.get('/epochs/:epoch/claims', route('/epochs/:epoch/claims'), admit, guard('rewarder.inspect'), async (c) => {
+    const bytes = await exportOf(c, 'oz-tree');
+    c.header('Content-Type', JSON_TYPE);
+    return c.body(bytes as Uint8Array<ArrayBuffer>);
   });
 
   // Operators re-drive parts the ledger refused permanently (state `failed`), once the cause is

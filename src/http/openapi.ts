@@ -92,7 +92,7 @@ const ERRORS: Record<number, { description: string; required?: HeaderName[]; opt
   400: { description: 'invalid path parameter (details.param), body (details.problem) or document (details.path, details.problem)', optional: RATE },
   401: { description: 'missing, malformed or unknown bearer token', required: ['WWW-Authenticate'] },
   403: { description: 'the token lacks the route\'s scope (details.scope)' },
-  404: { description: 'unknown inputs, policy, epoch, payee or attestation (details.reason)', optional: RATE },
+  404: { description: 'unknown inputs, policy, epoch, payee or attestation, or no claim tree for an epoch without payees (details.reason)', optional: RATE },
   408: { description: 'the request body arrived below BODY_MIN_RATE_BYTES_S after its grace (details.reason body_too_slow; the connection is closed)' },
   409: { description: 'CONFLICT: the epoch is bound to another triple (details.differs); QUARANTINED: an invariant failed, nothing published', optional: RATE },
   410: { description: 'the run was evicted under the memory store\'s retention budget and its documents are no longer held (details.reason evicted, details.missing); its binding remains', optional: RATE },
@@ -192,6 +192,33 @@ const exactBytes = (description: string, schema: SchemaName): Json => ({
   200: ok(description, schema, ['ETag', 'Vary', ...RATE], [], IMMUTABLE),
   304: ok('not modified (If-None-Match matched)', null, ['ETag', 'Vary', ...RATE], [], IMMUTABLE),
 });
+
+const HEX32 = { type: 'string', pattern: '^0x[0-9a-f]{64}$' };
+/** The `standard-v1` dump of @openzeppelin/merkle-tree, as the claims route answers it. */
+const CLAIM_TREE: Json = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['format', 'leafEncoding', 'tree', 'values'],
+  properties: {
+    format: { type: 'string', const: 'standard-v1' },
+    leafEncoding: { type: 'array', prefixItems: [{ const: 'string' }, { const: 'uint256' }], minItems: 2, maxItems: 2 },
+    tree: { type: 'array', items: HEX32, minItems: 1, description: 'the nodes, root first, leaves last' },
+    values: {
+      type: 'array',
+      minItems: 1,
+      description: 'one per payee, in payee order',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['value', 'treeIndex'],
+        properties: {
+          value: { type: 'array', prefixItems: [{ type: 'string' }, { type: 'string', pattern: '^(0|[1-9][0-9]*)$' }], minItems: 2, maxItems: 2 },
+          treeIndex: { type: 'integer', minimum: 0 },
+        },
+      },
+    },
+  },
+};
 
 /** The exact-bytes answers of inputs, whose 200 may also be an Arrow stream (SPEC §2.1). */
 function withArrow(r: Json): Json {
@@ -299,6 +326,29 @@ const PATHS: Record<string, Record<string, Json>> = {
       scope: 'rewarder.inspect',
       parameters: [epochParam, { name: 'actor', in: 'path', required: true, description: 'the actor id (percent-encoded)', schema: { type: 'string' } }],
       responses: { 200: ok('the proof (RFC 6962 audit path)', 'PayoutProof', RATE), ...errors(400, 404, 410) },
+    }),
+  },
+  '/epochs/{epoch_id}/export.csv': {
+    get: op({
+      operationId: 'getPayoutsCsv',
+      summary: 'The payees as accounting CSV (SPEC §12)',
+      description: 'A header line `actor,amount_minor,score`, then one RFC 4180 line per payee in payee order, LF line ends. Derived from the manifest, unsigned.',
+      tag: 'epochs',
+      scope: 'rewarder.inspect',
+      parameters: [epochParam],
+      responses: { 200: { ...ok('the CSV', null, RATE), content: { 'text/csv': { schema: { type: 'string' } } } }, ...errors(400, 404, 410) },
+    }),
+  },
+  '/epochs/{epoch_id}/claims': {
+    get: op({
+      operationId: 'getClaimTree',
+      summary: 'The OpenZeppelin StandardMerkleTree dump for on-chain claims (SPEC §12)',
+      description:
+        '`standard-v1` over values [actor, amount_minor] with leaf encoding ["string","uint256"]: StandardMerkleTree.load() takes it, and its root is what @openzeppelin/merkle-tree computes from the same values, so Solidity MerkleProof verifiers accept its proofs. 404 no_payees for an epoch without payees (a tree needs a leaf).',
+      tag: 'epochs',
+      scope: 'rewarder.inspect',
+      parameters: [epochParam],
+      responses: { 200: { ...ok('the dump', null, RATE), content: json(CLAIM_TREE) }, ...errors(400, 404, 410) },
     }),
   },
   '/epochs/{epoch_id}/ledger': {

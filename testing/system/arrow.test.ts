@@ -1,10 +1,12 @@
 // PUT /inputs with an Arrow IPC stream (SPEC §2.1), as a client meets it: sealed under the CID of
 // its exact bytes, read back as the same stream, computed to the same payouts as the JSON form,
-// and every bad body a 4xx with the SPEC envelope. One real server on loopback (AUTH=off).
+// and every bad body a 4xx with the SPEC envelope; and the SPEC §12 exports of an epoch. One real
+// server on loopback (AUTH=off).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { encodeArrowInputs } from '../../src/core/arrow/write.js';
 import { b3 } from '../../src/core/hash.js';
 import { decodeInputs } from '../../src/core/inputs.js';
@@ -86,4 +88,43 @@ test('every bad Arrow body is a 4xx with the SPEC envelope and a one-line reason
   assertErrorEnvelope(big, { status: 413, code: 'PAYLOAD_TOO_LARGE' });
   const version = await get(url, '/version');
   assert.equal(version.json<{ limits: { inputs_arrow_max_bytes: number } }>().limits.inputs_arrow_max_bytes, CAP);
+});
+
+// ---- SPEC §12 exports over HTTP ----------------------------------------------------------------
+
+test('GET /epochs/{id}/export.csv and /claims export the epoch: CSV lines and OpenZeppelin\'s own tree', LIMIT, async () => {
+  const cid = b3(stream);
+  await put(url, '/inputs', stream, ARROW);
+  await put(url, '/policies', readFileSync(EXAMPLE.policy));
+  const bound = await post(url, '/epochs/export-1/compute', { inputs_cid: cid, policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash });
+  assert.equal(bound.status, 200, bound.text);
+  const csv = await get(url, '/rewarder/epochs/export-1/export.csv');
+  assert.equal(csv.status, 200, csv.text);
+  assert.match(String(csv.headers['content-type']), /^text\/csv/);
+  assert.equal(csv.text, 'actor,amount_minor,score\ndid:ron:alice,360,1864\ndid:ron:bob,400,2432\ndid:ron:erin,167,864\n');
+  const claims = await get(url, '/epochs/export-1/claims');
+  assert.equal(claims.status, 200, claims.text);
+  const tree = StandardMerkleTree.load(claims.json() as never);
+  const values = [
+    ['did:ron:alice', '360'],
+    ['did:ron:bob', '400'],
+    ['did:ron:erin', '167'],
+  ];
+  assert.equal(tree.root, StandardMerkleTree.of(values, ['string', 'uint256']).root);
+  for (const [i, v] of tree.entries()) assert.ok(StandardMerkleTree.verify(tree.root, ['string', 'uint256'], v, tree.getProof(i)));
+});
+
+test('exports of an unknown epoch are 404; an epoch without payees has a header-only CSV and no claim tree', LIMIT, async () => {
+  assertErrorEnvelope(await get(url, '/epochs/nobody/export.csv'), { status: 404, code: 'NOT_FOUND', reason: 'unknown_epoch' });
+  assertErrorEnvelope(await get(url, '/epochs/nobody/claims'), { status: 404, code: 'NOT_FOUND', reason: 'unknown_epoch' });
+  assertErrorEnvelope(await get(url, '/epochs/bad%20id/claims'), { status: 400, code: 'BAD_REQUEST', reason: 'invalid_path' });
+  const empty = encodeArrowInputs({ ...example, poolMinor: 0n });
+  const sealed = await put(url, '/inputs', empty, ARROW);
+  assert.equal(sealed.status, 201, sealed.text);
+  await put(url, '/policies', readFileSync(EXAMPLE.policy));
+  const bound = await post(url, '/epochs/export-empty/compute', { inputs_cid: b3(empty), policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash });
+  assert.equal(bound.status, 200, bound.text);
+  const csv = await get(url, '/epochs/export-empty/export.csv');
+  assert.equal(csv.text, 'actor,amount_minor,score\n');
+  assertErrorEnvelope(await get(url, '/epochs/export-empty/claims'), { status: 404, code: 'NOT_FOUND', reason: 'no_payees' });
 });
