@@ -1,0 +1,17 @@
+// `npm run bench:xl [-- --scale XL]`: issue 18's target on this machine — Arrow XL (1M actors,
+// 10M events) seal + first compute ≤ 3 s with the service's peak RSS ≤ 1.5 GiB. Prints the
+// figures beside the targets. A benchmark, not a test: it fails only if the run cannot complete
+// (the correctness of the same path is testing/system/xl.test.ts's, at a reduced scale).
+import { parseArgs } from 'node:util';
+import type { Scale } from '../src/gen/generate.js';
+import { xlRun } from './xl-run.js';
+
+const { values } = parseArgs({ options: { scale: { type: 'string', default: 'XL' }, seed: { type: 'string', default: '1' } } });
+const r = await xlRun(values.scale as Scale, Number(values.seed));
+const mib = (b: number) => (b / 1024 ** 2).toFixed(0);
+const out = (s: string) => process.stdout.write(`${s}\n`);
+out(`scale ${r.scale}: ${r.manifest.counts.actors} actors, ${r.manifest.counts.events} events, ${r.manifest.counts.payees} payees; stream ${mib(r.streamBytes)} MiB`);
+out(`seal (PUT /inputs)      ${r.sealMs.toFixed(0)} ms`);
+out(`first compute           ${r.computeMs.toFixed(0)} ms`);
+out(`seal + first compute    ${(r.sealMs + r.computeMs).toFixed(0)} ms   (target ≤ 3000 ms at XL)`);
+out(`service peak RSS        ${mib(r.peakRssBytes)} MiB   (target ≤ 1536 MiB)`);

@@ -1,0 +1,61 @@
+// One Arrow run through a real service, as issue 18's XL target measures it: generated inputs
+// (`gen --form arrow`) sealed with PUT /inputs, then the first compute, timed from the client,
+// with the service's peak RSS (VmHWM of the whole process, worker threads included). The XL
+// benchmark (scripts/bench-xl.ts) runs it at XL; testing/system/xl.test.ts runs the same code at
+// a reduced scale in CI and checks the payouts against the offline computation.
+import { readFileSync } from 'node:fs';
+import { b3 } from '../src/core/hash.js';
+import { type Scale, generate } from '../src/gen/generate.js';
+import { request, spawnServer } from '../testing/harness.js';
+
+export interface XlRun {
+  scale: Scale;
+  streamBytes: number;
+  inputsCid: string;
+  sealMs: number;
+  computeMs: number;
+  peakRssBytes: number;
+  manifest: { payouts_root: string; counts: Record<string, number>; totals: Record<string, string> };
+  policy: Uint8Array;
+}
+
+function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+export async function xlRun(scale: Scale, seed = 1): Promise<XlRun> {
+  const g = generate({ scale, seed, form: 'arrow' });
+  const big = String(2 ** 31 - 1);
+  const server = await spawnServer({
+    AUTH: 'off',
+    INPUTS_ARROW_MAX_BYTES: big,
+    BODY_BYTES_BUDGET: big,
+    MAX_ACTORS: '2000000',
+    MAX_EVENTS: '20000000',
+    MEMORY_STORE_MAX_BYTES: String(2 * 1024 ** 3),
+  });
+  try {
+    const t0 = performance.now();
+    const sealed = await request(server.url, 'PUT', '/inputs', { body: g.inputs, headers: { 'content-type': 'application/vnd.apache.arrow.stream' }, timeoutMs: 300_000 });
+    const t1 = performance.now();
+    if (sealed.status !== 201) throw new Error(`PUT /inputs → ${sealed.status} ${sealed.text.slice(0, 300)}`);
+    const pol = await request(server.url, 'PUT', '/policies', { body: g.policy, headers: { 'content-type': 'application/json' } });
+    if (pol.status !== 201) throw new Error(`PUT /policies → ${pol.status} ${pol.text.slice(0, 300)}`);
+    const { policy_id, policy_hash } = pol.json<{ policy_id: string; policy_hash: string }>();
+    const inputsCid = b3(g.inputs);
+    const t2 = performance.now();
+    const run = await request(server.url, 'POST', '/epochs/xl-1/compute', {
+      body: JSON.stringify({ inputs_cid: inputsCid, policy_id, policy_hash, deadline_ms: 280_000 }),
+      headers: { 'content-type': 'application/json' },
+      timeoutMs: 300_000,
+    });
+    const t3 = performance.now();
+    if (run.status !== 200) throw new Error(`compute → ${run.status} ${run.text.slice(0, 300)}`);
+    const peak = peakRss(server.pid);
+    const m = await request(server.url, 'GET', '/epochs/xl-1', { timeoutMs: 300_000 });
+    return { scale, streamBytes: g.inputs.length, inputsCid, sealMs: t1 - t0, computeMs: t3 - t2, peakRssBytes: peak, manifest: m.json(), policy: g.policy };
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,30 @@
+// The XL path (scripts/xl-run.ts: generated Arrow inputs sealed over HTTP, then the first compute)
+// at a reduced scale, with the same code the XL benchmark runs: its manifest must carry exactly
+// the payouts the offline core computes from the columnar JSON of the same (scale, seed).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeInputs } from '../../src/core/inputs.js';
+import { decodePolicy } from '../../src/core/policy.js';
+import { computeRun } from '../../src/core/run.js';
+import { generate } from '../../src/gen/generate.js';
+import { xlRun } from '../../scripts/xl-run.js';
+
+test('the XL path at scale M: Arrow sealed over HTTP and computed pays what the columnar JSON pays', { timeout: 240_000 }, async () => {
+  const r = await xlRun('M', 3);
+  const json = generate({ scale: 'M', seed: 3, form: 'columnar' });
+  const inputs = decodeInputs(json.inputs);
+  const policy = decodePolicy(json.policy);
+  assert.ok(inputs.ok && policy.ok);
+  assert.deepEqual(json.policy, r.policy);
+  const offline = computeRun({ epochId: 'xl-1', inputs: inputs.value, inputsCid: r.inputsCid, policy: policy.value, policyHash: 'b3:x' });
+  assert.ok(offline.ok);
+  const doc = JSON.parse(new TextDecoder().decode(offline.value.manifest.bytes)) as XlManifest;
+  assert.equal(r.manifest.payouts_root, doc.payouts_root);
+  assert.deepEqual(r.manifest.counts, doc.counts);
+  assert.deepEqual(r.manifest.totals, doc.totals);
+  assert.equal(r.manifest.counts.actors, 10_000);
+  assert.equal(r.manifest.counts.events, 100_000);
+  assert.ok(r.peakRssBytes > 0);
+});
+
+type XlManifest = { payouts_root: string; counts: Record<string, number>; totals: Record<string, string> };
