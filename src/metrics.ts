@@ -12,6 +12,11 @@ export interface GaugeSources {
   ledgerDegraded: () => boolean;
   /** WORK_QUEUE_MAX now (reloadable), so alerts can use queue_depth / max. */
   queueMax?: () => number;
+  /** Bodies being received and the bytes they hold against the budget (http/intake.ts). */
+  intake?: () => { bodies: number; bytes: number; budgetBytes: number };
+  proofIndexBytes?: () => number;
+  /** The memory store's fill (null for PostgreSQL). */
+  storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
 }
 
 /** The label of an unexpected ledger answer's status: a class, so a hostile ledger cannot add series. */
@@ -32,6 +37,12 @@ export type RejectReason =
   | 'body_too_large'
   | 'unsupported_encoding'
   | 'shutting_down'
+  | 'bodies_per_client'
+  | 'bodies_total'
+  | 'body_budget'
+  | 'body_too_slow'
+  | 'tenant_share'
+  | 'queue_wait'
   | 'store_full';
 
 export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: boolean } = {}) {
@@ -125,6 +136,12 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
       help: 'Ledger sends that ended without an acknowledgement (unknown, refused or conflict)',
       registers: [registry],
     }),
+    storeEvictions: new Counter({
+      name: 'store_evictions_total',
+      help: 'Memory store evictions under its retention budget: settled manifests, then unneeded documents',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     ledgerConflicts: new Counter({
       name: 'ledger_conflicts_total',
       help: 'Parts the ledger reported as conflicting (same part_id, different body): always an alert',
@@ -167,6 +184,44 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
     },
   });
   new Gauge({
+    name: 'body_intake_bodies',
+    help: 'Request bodies being received (not yet admitted to a compute slot)',
+    registers: [registry],
+    collect() {
+      this.set(sources.intake?.().bodies ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'body_intake_bytes',
+    help: 'Bytes held by request bodies being received, against BODY_BYTES_BUDGET',
+    registers: [registry],
+    collect() {
+      this.set(sources.intake?.().bytes ?? 0);
+    },
+  });
+  for (const [name, help, pick] of [
+    ['store_bytes', 'Bytes held by the memory store (manifests, documents, unsettled ledger parts)', 'bytes'],
+    ['store_max_bytes', 'The memory store budget (MEMORY_STORE_MAX_BYTES)', 'maxBytes'],
+    ['store_pinned_bytes', 'Memory store bytes that cannot be evicted (unsettled runs and the documents they need)', 'pinnedBytes'],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(sources.storeFill?.()?.[pick] ?? 0);
+      },
+    });
+  }
+  new Gauge({
+    name: 'proof_index_cache_bytes',
+    help: 'Bytes held by the proof indexes of published epochs (PROOF_INDEX_CACHE_MAX_BYTES)',
+    registers: [registry],
+    collect() {
+      this.set(sources.proofIndexBytes?.() ?? 0);
+    },
+  });
+  new Gauge({
     name: 'queue_depth',
     help: 'Compute tasks waiting for a pool worker',
     registers: [registry],
@@ -196,10 +251,12 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
   for (const result of ['accepted', 'dup', 'conflict', 'error']) m.ledgerIntents.inc({ result }, 0);
   for (const status of ['2xx', '3xx', '4xx', 'other']) m.ledgerUnexpected.inc({ status }, 0);
   for (const kind of ['crash', 'abort', 'error']) m.workerFailures.inc({ kind }, 0);
+  for (const kind of ['manifest', 'inputs', 'policy']) m.storeEvictions.inc({ kind }, 0);
   for (const result of ['success', 'failure']) m.configReload.inc({ result }, 0);
   const reasons: RejectReason[] = [
     'rate_limited', 'inflight', 'queue_full', 'breaker_open', 'deadline_on_arrival',
-    'deadline_estimate', 'body_too_large', 'unsupported_encoding', 'shutting_down', 'store_full',
+    'deadline_estimate', 'body_too_large', 'unsupported_encoding', 'shutting_down',
+    'bodies_per_client', 'bodies_total', 'body_budget', 'body_too_slow', 'tenant_share', 'queue_wait', 'store_full',
   ];
   for (const reason of reasons) m.rejected.inc({ reason }, 0);
   return m;

@@ -10,9 +10,13 @@ import { intentParts } from '../src/core/intents.js';
 import { buildManifest, manifestHead } from '../src/core/manifest.js';
 import { decodePolicy } from '../src/core/policy.js';
 import { seal } from '../src/core/run.js';
+import { manifestPayouts } from '../src/core/proof.js';
+import { buildProofIndex, proofIndexBuffers } from '../src/core/proof-index.js';
 import {
   type ComputeResult,
   type ComputeTask,
+  type ProofIndexResult,
+  type ProofIndexTask,
   type Prepared,
   type SealResult,
   type SealTask,
@@ -102,6 +106,21 @@ function compute(t: ComputeTask): ComputeResult {
   return moved(result, [manifest.bytes.buffer as ArrayBuffer, ...parts.map((p) => p.body.buffer as ArrayBuffer)]);
 }
 
-export default function run(task: Task): SealResult | ComputeResult {
-  return task.op === 'seal' ? sealDoc(task) : compute(task);
+function proofIndex(t: ProofIndexTask): ProofIndexResult {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder().decode(t.manifest));
+  } catch {
+    return { ok: false, reason: 'manifest is not JSON' };
+  }
+  const m = manifestPayouts(doc);
+  if (typeof m === 'string') return { ok: false, reason: m };
+  const index = buildProofIndex(m);
+  return moved<ProofIndexResult>({ ok: true, index }, proofIndexBuffers(index));
+}
+
+export default function run(task: Task): SealResult | ComputeResult | ProofIndexResult {
+  if (task.op === 'seal') return sealDoc(task);
+  if (task.op === 'proof-index') return proofIndex(task);
+  return compute(task);
 }

@@ -16,6 +16,7 @@ import { type IntentPart, withAttestation } from '../core/intents.js';
 import { canonicalBytes } from '../core/jcs.js';
 import { type ManifestHead, headFromManifest } from '../core/manifest.js';
 import type { Deadline } from '../deadline.js';
+import { retryAfterSec } from '../admission.js';
 import { AppError } from '../errors.js';
 import type { InputsCache } from '../inputs-cache.js';
 import type { Metrics } from '../metrics.js';
@@ -46,6 +47,8 @@ export interface EpochDeps {
   cache: InputsCache;
   metrics: Metrics;
   limits: () => DocLimits;
+  /** Longest expected queue wait a compute is admitted with (QUEUE_WAIT_MAX_MS); beyond: 503 queue_wait. */
+  queueWaitMaxMs?: () => number;
   /** null without LEDGER_URL: runs end at a published manifest (ledger state `none`). */
   settlement: Settlement | null;
   /** null while signing is off: runs publish without an attestation. */
@@ -72,18 +75,29 @@ const MIN_LEARN_ACTORS = 1000;
 class CostModel {
   private nsPerByte = 15; // decode: ~65 MB/s (the columnar path measures more)
   private nsPerActor = 500; // run: ~0.8 µs per actor measured at M
-  /** Mean run time of recent tasks: the price of each task queued ahead. */
+  /** Mean compute time of recent tasks: the price of a task ahead while no drain is measured. */
   private taskMs = 5;
 
-  estimateMs(work: Work, queued: number, threads: number): number {
-    const own = 0.5 + (work.actors * this.nsPerActor + work.decodeBytes * this.nsPerByte) / 1e6;
-    return own + (queued * this.taskMs) / Math.max(1, threads);
+  /** The task's own compute time (no queue wait). */
+  ownMs(work: Work): number {
+    return 0.5 + (work.actors * this.nsPerActor + work.decodeBytes * this.nsPerByte) / 1e6;
   }
 
-  /** `decodeMs`: the worker's decode time when it decoded the inputs, else null. */
-  observe(work: Work, decodeMs: number | null, totalMs: number): void {
-    const runMs = Math.max(0, totalMs - (decodeMs ?? 0));
-    this.taskMs = 0.8 * this.taskMs + 0.2 * runMs;
+  /**
+   * Expected wait for `ahead` tasks: over the measured drain rate of the pool when there is one,
+   * else over the learned compute time per thread. Never from observed queue waits, which grow
+   * with load and, multiplied by the queue depth, priced every task out (congestive collapse).
+   */
+  waitMs(ahead: number, drainPerSec: number | null, threads: number): number {
+    if (ahead === 0) return 0;
+    if (drainPerSec !== null && drainPerSec > 0) return (ahead * 1000) / drainPerSec;
+    return (ahead * this.taskMs) / Math.max(1, threads);
+  }
+
+  /** Times measured inside the worker: `decodeMs` when it decoded the inputs, else null; `computeMs` the whole task. */
+  observe(work: Work, decodeMs: number | null, computeMs: number): void {
+    const runMs = Math.max(0, computeMs - (decodeMs ?? 0));
+    this.taskMs = 0.8 * this.taskMs + 0.2 * computeMs;
     if (work.actors >= MIN_LEARN_ACTORS) this.nsPerActor = 0.8 * this.nsPerActor + 0.2 * ((runMs * 1e6) / work.actors);
     if (decodeMs !== null && work.decodeBytes >= MIN_LEARN_BYTES) {
       this.nsPerByte = 0.8 * this.nsPerByte + 0.2 * ((decodeMs * 1e6) / work.decodeBytes);
@@ -98,11 +112,20 @@ export class EpochService {
   /** Answers whose ledger state can no longer change (none, accepted, failed). */
   private readonly settled = new Map<string, ComputeOutcome>();
   private readonly cost = new CostModel();
+  /** Recomputations of evicted manifests in progress, by epoch (concurrent readers share one). */
+  private readonly recomputing = new Map<string, Promise<Uint8Array>>();
 
   constructor(private readonly deps: EpochDeps) {}
 
   /** `clientSignal` makes the client's disconnect signal on first use: a replay never needs one. */
-  async compute(epochId: string, req: ComputeRequest, deadline: Deadline, clientSignal: () => AbortSignal, corrId: string): Promise<ComputeOutcome> {
+  async compute(
+    epochId: string,
+    req: ComputeRequest,
+    deadline: Deadline,
+    clientSignal: () => AbortSignal,
+    corrId: string,
+    tenant = 'anonymous',
+  ): Promise<ComputeOutcome> {
     // Dry runs never bind, so they share work only with identical dry runs.
     const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
     for (;;) {
@@ -119,7 +142,7 @@ export class EpochService {
       await waitWithin(running, deadline, clientSignal());
       if (req.dry_run) return (await running) as ComputeOutcome;
     }
-    const work = this.run(epochId, req, deadline, clientSignal(), corrId);
+    const work = this.run(epochId, req, deadline, clientSignal(), corrId, tenant);
     this.inflight.set(key, work);
     try {
       return await work;
@@ -128,7 +151,7 @@ export class EpochService {
     }
   }
 
-  private async run(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal, corrId: string): Promise<ComputeOutcome> {
+  private async run(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal, corrId: string, tenant: string): Promise<ComputeOutcome> {
     const { stores, pool, cache, metrics } = this.deps;
     const t0 = performance.now();
     const [policy, cached] = [await stores.getPolicy(req.policy_hash), cache.get(req.inputs_cid)];
@@ -150,12 +173,29 @@ export class EpochService {
       inputs = stored.bytes;
       work = { actors: stored.actors, decodeBytes: stored.bytes.length };
     }
-    const sat = pool.saturation();
-    const estimate = this.cost.estimateMs(work, sat.queueDepth, sat.threads);
-    if (deadline.remaining() < estimate) {
+    // 504 only when the task's own compute time cannot fit the client's deadline; a wait that
+    // does not fit is the service being busy: 503 with Retry-After from the drain rate.
+    const own = this.cost.ownMs(work);
+    if (deadline.remaining() < own) {
       metrics.rejected.inc({ reason: 'deadline_estimate' });
       metrics.deadlineEnforced.inc({ stage: 'estimate' });
       throw deadline.exceeded('estimate');
+    }
+    const sat = pool.saturation();
+    // Tenants are served in turn: ahead of this task are about (its tenant's queued + 1) tasks
+    // of every tenant waiting, never more than the whole queue.
+    const ahead = Math.min(sat.queueDepth, (pool.queuedFor(tenant) + 1) * Math.max(1, sat.tenants));
+    // With every thread busy, one more task must finish before this one starts.
+    const waitMs = this.cost.waitMs(sat.running >= sat.threads ? ahead + 1 : ahead, sat.drainPerSec, sat.threads);
+    if (deadline.remaining() < own + waitMs || waitMs > (this.deps.queueWaitMaxMs?.() ?? Number.POSITIVE_INFINITY)) {
+      metrics.rejected.inc({ reason: 'queue_wait' });
+      const after = retryAfterSec(ahead, sat.drainPerSec, sat.threads);
+      throw new AppError(
+        'OVERLOADED',
+        'the compute queue is too long for this deadline; retry later or with a longer deadline',
+        { reason: 'queue_wait', expected_wait_ms: Math.ceil(waitMs), deadline_remaining_ms: Math.max(0, Math.floor(deadline.remaining())), retry_after_sec: after },
+        { 'Retry-After': String(after) },
+      );
     }
     metrics.deadlineRemaining.observe(Math.max(0, deadline.remaining()) / 1000);
 
@@ -172,11 +212,12 @@ export class EpochService {
         ledger: this.deps.settlement !== null && !req.dry_run,
       },
       AbortSignal.any([signal, deadline.signal()]),
+      tenant,
     );
     const t2 = performance.now();
     metrics.computeLatency.observe((t2 - t1) / 1000);
     const ok = this.accept(result, req);
-    this.cost.observe(work, ok.decoded !== null ? ok.ms.decode : null, t2 - t1);
+    this.cost.observe(work, ok.decoded !== null ? ok.ms.decode : null, ok.ms.decode + ok.ms.calculus + ok.ms.manifest);
     if (ok.decoded !== null) cache.set(req.inputs_cid, ok.decoded);
 
     const timing = { load: t1 - t0, queue_and_compute: t2 - t1, decode: ok.ms.decode, calculus: ok.ms.calculus, manifest: ok.ms.manifest };
@@ -232,6 +273,50 @@ export class EpochService {
     return out;
   }
 
+  /**
+   * The manifest bytes of a published run. Evicted under the store's retention budget, it is
+   * recomputed from its documents (byte-identical: the calculus is deterministic, and the
+   * commitment is checked) while they are held; else 410 Gone.
+   */
+  async manifestOf(rec: EpochRecord, signal: AbortSignal, tenant = 'anonymous'): Promise<Uint8Array> {
+    if (rec.evicted !== true) return rec.manifest;
+    let work = this.recomputing.get(rec.epochId);
+    if (work === undefined) {
+      work = this.recompute(rec, signal, tenant);
+      this.recomputing.set(rec.epochId, work);
+      const forget = (): void => void this.recomputing.delete(rec.epochId);
+      work.then(forget, forget);
+    }
+    return work;
+  }
+
+  private async recompute(rec: EpochRecord, signal: AbortSignal, tenant: string): Promise<Uint8Array> {
+    const { stores, cache, pool } = this.deps;
+    const policy = await stores.getPolicy(rec.policyHash);
+    const inputs = cache.get(rec.inputsCid) ?? (await stores.getInputs(rec.inputsCid))?.bytes;
+    if (policy === null || inputs === undefined) {
+      throw new AppError('GONE', 'the run was evicted under the retention budget and its documents are no longer held', {
+        reason: 'evicted',
+        run_key: rec.runKey,
+        commitment: rec.commitment,
+        inputs_cid: rec.inputsCid,
+        policy_hash: rec.policyHash,
+        missing: [...(inputs === undefined ? ['inputs'] : []), ...(policy === null ? ['policy'] : [])],
+      });
+    }
+    const r = await pool.compute(
+      { op: 'compute', epochId: rec.epochId, inputsCid: rec.inputsCid, policyHash: rec.policyHash, policy: policy.bytes, inputs, limits: this.deps.limits(), ledger: false },
+      signal,
+      tenant,
+    );
+    if (!r.ok || r.head.commitment !== rec.commitment) {
+      // Determinism broken or documents changed under a CID: never serve a different manifest.
+      this.deps.logger?.error({ epoch_id: rec.epochId, commitment: rec.commitment, got: r.ok ? r.head.commitment : r.kind }, 'recomputed manifest differs from the published one');
+      throw new AppError('INTERNAL', 'internal error', { reason: 'internal' });
+    }
+    return r.manifest;
+  }
+
   private sameTriple(epochId: string, req: ComputeRequest): boolean {
     const h = this.heads.get(epochId);
     return h !== undefined && h.inputs_cid === req.inputs_cid && h.policy.hash === req.policy_hash && h.policy.id === req.policy_id;
@@ -284,7 +369,7 @@ export class EpochService {
     }
     let head = this.heads.get(bound.epochId);
     if (head === undefined) {
-      head = headFromManifest(bound.manifest);
+      head = headFromManifest(await this.manifestOf(bound, AbortSignal.timeout(120_000)));
       remember(this.heads, bound.epochId, head);
     }
     this.deps.metrics.runs.inc({ status: 'replayed' });

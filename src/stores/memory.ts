@@ -1,6 +1,13 @@
 // Micronode stores: plain maps, bounded by total bytes so a flood of uploads cannot take the box
 // down. Nothing survives a restart, held ledger intents included: that is the micronode's
 // amnesia trade-off (see README), and the service warns about it at start.
+//
+// Retention: the byte bound is a budget, not a wall. When something new does not fit, the
+// manifests of settled runs (every ledger part final, or none) are evicted oldest first, then the
+// documents no unsettled run needs; bindings are kept for ever (a replay or a conflicting triple
+// still meets its binding) and an evicted manifest is recomputed from its documents while they
+// are held. Only what is pinned (unsettled runs, their parts and documents) can fill the store:
+// then, and only then, a write is refused (503 store_full).
 
 import { AppError } from '../errors.js';
 import {
@@ -37,6 +44,15 @@ export class MemoryStores implements Stores {
   private readonly parts = new Map<string, Row>();
   private readonly byEpoch = new Map<string, Row[]>();
   private bytes = 0;
+  /** Epochs whose manifest is held, in publication order (eviction order). */
+  private readonly resident = new Set<string>();
+  /** Non-final parts per epoch; an epoch with none here is settled. */
+  private readonly openParts = new Map<string, number>();
+  /** Unsettled runs that need each document ('i:' + inputs CID, 'p:' + policy hash). */
+  private readonly needs = new Map<string, number>();
+  /** Called for each eviction and each refusal (metrics). */
+  onEvict: (kind: 'manifest' | 'inputs' | 'policy') => void = () => {};
+  onFull: () => void = () => {};
 
   constructor(
     private readonly maxBytes: number,
@@ -44,10 +60,60 @@ export class MemoryStores implements Stores {
   ) {}
 
   private reserve(n: number): void {
+    if (this.bytes + n > this.maxBytes) this.makeRoom(this.bytes + n - this.maxBytes);
     if (this.bytes + n > this.maxBytes) {
-      throw new AppError('UNAVAILABLE', 'the in-memory store is full', { reason: 'store_full', limit_bytes: this.maxBytes }, { 'Retry-After': '60' });
+      this.onFull();
+      throw new AppError('UNAVAILABLE', 'the in-memory store is full of unsettled runs', { reason: 'store_full', limit_bytes: this.maxBytes }, { 'Retry-After': '60' });
     }
     this.bytes += n;
+  }
+
+  /** Evicts settled manifests (oldest first), then unneeded documents, until `need` bytes are freed. */
+  private makeRoom(need: number): void {
+    let freed = 0;
+    for (const epochId of this.resident) {
+      if (freed >= need) return;
+      if (this.openParts.has(epochId)) continue;
+      const rec = this.epochs.get(epochId) as EpochRecord;
+      this.resident.delete(epochId);
+      this.epochs.set(epochId, { ...rec, manifest: new Uint8Array(0), evicted: true });
+      this.bytes -= rec.manifest.length;
+      freed += rec.manifest.length;
+      this.onEvict('manifest');
+    }
+    for (const [cid, doc] of this.inputs) {
+      if (freed >= need) return;
+      if (this.needs.has(`i:${cid}`)) continue;
+      this.inputs.delete(cid);
+      this.bytes -= doc.bytes.length;
+      freed += doc.bytes.length;
+      this.onEvict('inputs');
+    }
+    for (const [hash, doc] of this.policies) {
+      if (freed >= need) return;
+      if (this.needs.has(`p:${hash}`)) continue;
+      this.policies.delete(hash);
+      this.bytes -= doc.bytes.length;
+      freed += doc.bytes.length;
+      this.onEvict('policy');
+    }
+  }
+
+  /** Bytes held, the budget, and the bytes nothing may evict (unsettled runs and what they need). */
+  fill(): { bytes: number; maxBytes: number; pinnedBytes: number } {
+    let evictable = 0;
+    for (const epochId of this.resident) if (!this.openParts.has(epochId)) evictable += this.epochs.get(epochId)?.manifest.length ?? 0;
+    for (const [cid, doc] of this.inputs) if (!this.needs.has(`i:${cid}`)) evictable += doc.bytes.length;
+    for (const [hash, doc] of this.policies) if (!this.needs.has(`p:${hash}`)) evictable += doc.bytes.length;
+    return { bytes: this.bytes, maxBytes: this.maxBytes, pinnedBytes: this.bytes - evictable };
+  }
+
+  private need(rec: EpochRecord, by: 1 | -1): void {
+    for (const key of [`i:${rec.inputsCid}`, `p:${rec.policyHash}`]) {
+      const n = (this.needs.get(key) ?? 0) + by;
+      if (n > 0) this.needs.set(key, n);
+      else this.needs.delete(key);
+    }
   }
 
   async putInputs(doc: StoredInputs): Promise<boolean> {
@@ -81,6 +147,11 @@ export class MemoryStores implements Stores {
     if (existing !== undefined) return { created: false, record: existing };
     this.reserve(record.manifest.length + (record.attestation?.length ?? 0) + parts.reduce((n, p) => n + p.body.length, 0));
     this.epochs.set(record.epochId, record);
+    this.resident.add(record.epochId);
+    if (parts.length > 0) {
+      this.openParts.set(record.epochId, parts.length);
+      this.need(record, 1);
+    }
     const rows = parts.map(
       (part): Row => ({
         part,
@@ -129,6 +200,17 @@ export class MemoryStores implements Stores {
     return out;
   }
 
+  async releaseLeases(owner: string): Promise<number> {
+    let n = 0;
+    for (const row of this.outbox.values()) {
+      if (row.leaseOwner !== owner) continue;
+      row.leaseOwner = null;
+      row.leaseUntil = 0;
+      n++;
+    }
+    return n;
+  }
+
   async settlePart(partId: string, owner: string, state: PartState, attemptsAdded: number, lastError: string | null): Promise<void> {
     const row = this.parts.get(partId);
     if (row === undefined) return;
@@ -143,10 +225,18 @@ export class MemoryStores implements Stores {
     }
     if (FINAL_STATES.includes(state)) {
       this.outbox.delete(partId);
-      // A `failed` part keeps its body: an operator may re-drive it (redriveFailed).
+      // A `failed` part keeps its body and pins its run: an operator may re-drive it (redriveFailed).
       if (state !== 'failed') {
         this.bytes -= row.part.body.length;
         row.part = { ...row.part, body: new Uint8Array(0) };
+        const open = (this.openParts.get(row.epochId) ?? 1) - 1;
+        if (open > 0) this.openParts.set(row.epochId, open);
+        else {
+          // Settled: its manifest and documents become evictable.
+          this.openParts.delete(row.epochId);
+          const rec = this.epochs.get(row.epochId);
+          if (rec !== undefined) this.need(rec, -1);
+        }
       }
     }
   }

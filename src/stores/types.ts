@@ -26,6 +26,12 @@ export interface EpochRecord {
   manifest: Uint8Array;
   /** Attestation JSON bytes when signing is on, else null. */
   attestation: Uint8Array | null;
+  /**
+   * True when the manifest bytes were evicted under the store's retention budget (memory store):
+   * `manifest` is then empty; the binding (this record's other members) is kept for ever, and the
+   * manifest is recomputed from its documents while those are held (service/epochs.ts).
+   */
+  evicted?: boolean;
 }
 
 /**
@@ -97,6 +103,11 @@ export interface Stores {
   claimPartsById(owner: string, partIds: readonly string[], leaseMs: number): Promise<OutboxPart[]>;
   /** Records an attempt's outcome and releases the lease; final states are never left again. */
   settlePart(partId: string, owner: string, state: PartState, attemptsAdded: number, lastError: string | null): Promise<void>;
+  /**
+   * Frees every lease `owner` holds on a part not yet final (a replica stopping): another replica
+   * may take them at once instead of after the lease runs out. Returns how many were freed.
+   */
+  releaseLeases(owner: string): Promise<number>;
   /**
    * An operator's re-drive: moves `failed` parts (of one epoch, or all) back to `pending`, lease
    * released, attempts and last error kept, so the drainer sends them again. `conflict` parts are

@@ -14,6 +14,7 @@ import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { assertFetchedConforms, registerService, unregisterService } from '../contract.js';
 import type { PartRecord, SpawnedLedgerStub, Stats } from '../ledger-stub/client.js';
 import { onJsonLines } from '../json-lines.js';
 import type { Triple } from '../ledger/service.js';
@@ -154,6 +155,8 @@ export class Replica {
       throw e;
     });
     this.url = url;
+    registerService(url);
+    void this.exited.then(() => unregisterService(url));
     return url;
   }
 
@@ -201,6 +204,7 @@ export async function tryCall(url: string, method: string, path: string, body?: 
   } catch {
     return null;
   }
+  assertFetchedConforms(url, method, path, res, text);
   let json: unknown = null;
   try {
     json = JSON.parse(text);
