@@ -4,7 +4,7 @@
 //
 // Hash flooding: the names are the client's (actor ids), so the slot hash is keyed: HalfSipHash-1-3
 // (SipHash's 32-bit variant, a PRF for short inputs) under a 64-bit key the adapter draws at random
-// once per process (workers/compute.ts). Without the key nobody can craft ids that collide: under
+// once per process (workers/compute.ts, cli/commands.ts). Without the key nobody can craft ids that collide: under
 // the old unkeyed FNV-1a, 65,536 crafted ids made sealing 6x slower. The core stays pure: the key
 // is a parameter. Probes stay bounded as a second line: if building the table needs a run longer
 // than MAX_PROBE, every lookup goes through a Map instead, so collisions cost speed, never
