@@ -237,6 +237,11 @@ test('a queue kept full sheds with 503 queue_full or 429 tenant_share and Retry-
     assert.equal(metricValue(m, 'rejected_total', { reason: 'deadline_estimate' }), 0, 'no 504 for load');
     // Refusals are summarised, not logged one line each.
     assert.ok(s.logs.lines.filter((l) => l.event === 'RequestsRefused').length <= 1);
+    assert.deepEqual(
+      s.logs.lines.filter((l) => ['OVERLOADED', 'RATE_LIMITED', 'DEADLINE_EXCEEDED'].includes(String(l.code))),
+      [],
+      'no line per refusal',
+    );
   } finally {
     await s.close();
     remove();
