@@ -7,7 +7,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { type DocLimits, actorCount } from '../compute/protocol.js';
-import { proveFromIndex } from '../core/proof-index.js';
+import { type ProofIndex, proveFromIndex } from '../core/proof-index.js';
 import { formatDocError } from '../core/result.js';
 import { isDigest } from '../core/hash.js';
 import { ID_RE } from '../core/rules.js';
@@ -372,19 +372,24 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), async (c) => {
-    const rec = await stores.getEpoch(param(c, 'epoch', idText));
+    const epochId = param(c, 'epoch', idText);
+    const index = proofs.ofEpoch(epochId) ?? (await indexOf(c, epochId));
+    const proof = proveFromIndex(index, c.req.param('actor'));
+    if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
+    return c.json(proof);
+  });
+
+  /** The proof index of a published epoch: built once per manifest in a worker (O(n)), then kept. */
+  async function indexOf(c: Context<Env>, epochId: string): Promise<ProofIndex> {
+    const rec = await stores.getEpoch(epochId);
     if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
-    // The index is built once per manifest in a worker (O(n)), then every proof is O(log n) here.
-    const index = await proofs.get(rec.commitment, async () => {
+    return proofs.get(rec.commitment, async () => {
       const manifest = await epochs.manifestOf(rec, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
       const r = await pool.proofIndex({ op: 'proof-index', manifest: ownCopy(manifest) }, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
       if (!r.ok) throw internalError();
       return r.index;
     });
-    const proof = proveFromIndex(index, c.req.param('actor'));
-    if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
-    return c.json(proof);
-  });
+  }
 
   // Operations: open, outside the in-flight cap so they answer under overload.
   api.get('/healthz', route('/healthz'), (c) => c.json({ ok: true }));
