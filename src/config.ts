@@ -70,6 +70,16 @@ export const configSchema = z
     MAX_HEADER_SIZE: int(1024).default(16 * 1024),
     CONNECTIONS_CHECK_MS: int(50).default(250),
     SHUTDOWN_GRACE_MS: int(0).default(10_000),
+    /**
+     * A load balancer agent (HAProxy `agent-check`) on this TCP port answers `ready` or, once
+     * SIGTERM arrives, `drain`; absent: no agent. See SHUTDOWN_LEAVE_MS.
+     */
+    LB_AGENT_PORT: int(1, 65_535).optional(),
+    /**
+     * On SIGTERM with an agent: how long the replica keeps serving while it reports `drain` and
+     * `/readyz` 503, so the balancer stops sending new requests before the listener closes.
+     */
+    SHUTDOWN_LEAVE_MS: int(0).default(1_500),
     /** How often the store is pinged in the background for /readyz. */
     READINESS_PING_MS: int(50).default(1_000),
 
@@ -112,6 +122,15 @@ export const configSchema = z
     };
   })
   .superRefine((c, ctx) => {
+    // Development mode accepts every request without a token: only a micronode on loopback may
+    // run it, never a fleet member or an address the network reaches (issue 15).
+    if (c.AUTH === 'off' && !(c.PROFILE === 'micronode' && isLoopback(c.HOST))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH'],
+        message: `AUTH=off (development mode) needs HOST on loopback (127.0.0.1, ::1 or localhost) and PROFILE=micronode, got HOST=${c.HOST} PROFILE=${c.PROFILE}: anyone who reaches the port could seal and compute; set AUTH=on with TOKENS_FILE`,
+      });
+    }
     if (c.AUTH === 'on' && c.TOKENS_FILE === undefined) {
       ctx.addIssue({ code: 'custom', path: ['TOKENS_FILE'], message: 'required unless AUTH=off (development mode)' });
     }
@@ -128,6 +147,13 @@ export const configSchema = z
   });
 
 export type Config = Readonly<z.output<typeof configSchema>>;
+
+/** Loopback literals only: a name other than localhost could resolve anywhere. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1' || host === '[::1]') return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+}
 
 /** The values SIGHUP may change at run time; everything else needs a restart. */
 export const RELOADABLE = ['TENANT_RPS_MAX', 'MAX_INFLIGHT', 'WORK_QUEUE_MAX', 'LOG_LEVEL'] as const;

@@ -19,6 +19,14 @@ export interface GaugeSources {
   storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
 }
 
+/** The label of an unexpected ledger answer's status: a class, so a hostile ledger cannot add series. */
+export function statusClass(status: number): '2xx' | '3xx' | '4xx' | 'other' {
+  if (status >= 200 && status < 300) return '2xx';
+  if (status >= 300 && status < 400) return '3xx';
+  if (status >= 400 && status < 500) return '4xx';
+  return 'other';
+}
+
 export type RejectReason =
   | 'rate_limited'
   | 'inflight'
@@ -139,6 +147,17 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
       help: 'Parts the ledger reported as conflicting (same part_id, different body): always an alert',
       registers: [registry],
     }),
+    ledgerUnexpected: new Counter({
+      name: 'ledger_unexpected_answers_total',
+      help: 'Ledger answers that are not SPEC §7 answers (HTML 200, 202, 204, 3xx, 401/403/407, a non-JSON 4xx), by status class: retried, always an alert',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    ledgerRedriven: new Counter({
+      name: 'ledger_redriven_parts_total',
+      help: 'Failed ledger parts moved back to pending by an operator (POST /admin/ledger/redrive)',
+      registers: [registry],
+    }),
   };
   new Gauge({
     name: 'ledger_held_intents',
@@ -230,6 +249,7 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
   // rate()/increase() in alerts see the very first event.
   for (const status of ['published', 'replayed', 'dry_run', 'conflict', 'quarantined', 'invalid']) m.runs.inc({ status }, 0);
   for (const result of ['accepted', 'dup', 'conflict', 'error']) m.ledgerIntents.inc({ result }, 0);
+  for (const status of ['2xx', '3xx', '4xx', 'other']) m.ledgerUnexpected.inc({ status }, 0);
   for (const kind of ['crash', 'abort', 'error']) m.workerFailures.inc({ kind }, 0);
   for (const kind of ['manifest', 'inputs', 'policy']) m.storeEvictions.inc({ kind }, 0);
   for (const result of ['success', 'failure']) m.configReload.inc({ result }, 0);

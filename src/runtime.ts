@@ -22,7 +22,7 @@ import { ProofIndexes } from './proof-indexes.js';
 import { LedgerClient } from './ledger/client.js';
 import { EgressHealth } from './ledger/health.js';
 import { Settlement } from './ledger/settlement.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, statusClass } from './metrics.js';
 import { ComputePool } from './pool.js';
 import { EpochService } from './service/epochs.js';
 import { MemoryStores } from './stores/memory.js';
@@ -61,7 +61,7 @@ export function settingsOf(c: Config): AppSettings {
 
 export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   const logger = opts.logger ?? pino({ level: config.LOG_LEVEL, base: { service: 'svc-rewarder' } });
-  const state = { inflight: 0, shuttingDown: false };
+  const state = { inflight: 0, leaving: false, shuttingDown: false };
   let settings = settingsOf(config);
   const pool = new ComputePool({
     threads: config.COMPUTE_WORKERS,
@@ -192,6 +192,10 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
       storeWatch.close();
       await settlement?.stop();
       await pool.close();
+      // Nothing here sends a part any more: hand back what this replica leased (its drainer's
+      // batch, parts of runs whose requests were cut), so another replica drains them now rather
+      // than after LEDGER_LEASE_MS.
+      if (settlement) await stores.releaseLeases(settlement.owner).catch(() => 0);
       await signer?.close();
       await stores.close();
       await audit.close();
@@ -223,6 +227,12 @@ function buildSettlement(config: Config, stores: Stores, metrics: ReturnType<typ
     maxRetries: config.LEDGER_MAX_RETRIES,
     attemptMs: config.LEDGER_DEADLINE_MS,
     observe: (ms, answered) => health.observe(answered ? ms : Number.POSITIVE_INFINITY),
+    // Retried like a 5xx; the alert is what tells an operator the ledger (or its proxy, URL or
+    // token) is wrong, since the parts only wait, held, until a real answer comes.
+    onUnexpected: (status, reason) => {
+      metrics.ledgerUnexpected.inc({ status: statusClass(status) });
+      logger.error({ alert: 'LedgerUnexpectedAnswer', status, reason }, 'ledger answered outside SPEC §7: retrying, nothing counted as acknowledged');
+    },
   });
   const settlement: Settlement = new Settlement({
     stores,

@@ -1,9 +1,11 @@
 // The pool worker: a shim from cloneable task data to the pure core. Results that carry big
 // arrays are returned as Piscina Transferables so their buffers move instead of being copied.
 
+import { randomBytes } from 'node:crypto';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { calculate } from '../src/core/calculus.js';
 import { decodeInputs } from '../src/core/inputs.js';
+import type { NameKey } from '../src/core/json/names.js';
 import { intentParts } from '../src/core/intents.js';
 import { buildManifest, manifestHead } from '../src/core/manifest.js';
 import { decodePolicy } from '../src/core/policy.js';
@@ -41,8 +43,17 @@ function moved<T extends object>(value: T, buffers: ArrayBuffer[]): T {
   return move({ [transferableSymbol]: buffers, [valueSymbol]: value }) as unknown as T;
 }
 
+/**
+ * This thread's key for the name tables' hash (src/core/json/names.ts), drawn once: ids crafted to
+ * collide need the key, which never leaves the thread.
+ */
+const NAME_KEY: NameKey = (() => {
+  const k = randomBytes(8);
+  return [k.readUInt32LE(0), k.readUInt32LE(4)] as const;
+})();
+
 function sealDoc(t: SealTask): SealResult {
-  const r = seal(t.bytes, t.limits);
+  const r = seal(t.bytes, t.limits, NAME_KEY);
   if (!r.ok) return r;
   if (r.value.schema !== t.expect) return { ok: false, error: { path: '$.schema', reason: `expected "${t.expect}"` } };
   if (r.value.schema === 'rewarder.inputs/v1') {
@@ -59,7 +70,7 @@ function compute(t: ComputeTask): ComputeResult {
   let decoded: Prepared | null = null;
   let actors: string[];
   if (t.inputs instanceof Uint8Array) {
-    const r = decodeInputs(t.inputs, t.limits.inputs);
+    const r = decodeInputs(t.inputs, t.limits.inputs, NAME_KEY);
     if (!r.ok) return { ok: false, kind: 'inputs', error: r.error };
     inputs = decoded = prepare(t.inputsCid, r.value);
     actors = remember(t.inputsCid, r.value.actors);

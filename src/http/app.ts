@@ -24,6 +24,7 @@ import type { Stores } from '../stores/types.js';
 import type { AuditEvent, AuditSink } from './audit.js';
 import type { Scope, TokenVerifier } from './auth.js';
 import { readBody } from './body.js';
+import { answerHeaders, cachePrivately } from './headers.js';
 import { BodyIntake, type IntakeSettings, type IntakeTicket } from './intake.js';
 import { openApiDocument } from './openapi.js';
 import { type TenantRateLimiter, rateLimitHeaders, rateLimited } from './rate-limit.js';
@@ -69,8 +70,12 @@ export interface AppDeps {
   keys?: LoadedKeys | null;
   /** Bodies being received (built from settings when absent; runtime shares it with /metrics). */
   intake?: BodyIntake;
-  /** Shared with the server: in-flight count (for /metrics) and the draining flag. */
-  state: { inflight: number; shuttingDown: boolean };
+  /**
+   * Shared with the server: in-flight count (for /metrics); `leaving` from SIGTERM on (readiness
+   * turns 503 so balancers stop routing here, requests are still served); `shuttingDown` once the
+   * listener closes (requests on open connections are refused).
+   */
+  state: { inflight: number; leaving: boolean; shuttingDown: boolean };
 }
 
 /** Served by @hono/node-server: `c.env` holds Node's request and response. */
@@ -112,16 +117,22 @@ export function createApp(deps: AppDeps): Hono<Env> {
     c.header('X-Corr-ID', corrId);
     const t0 = performance.now();
     await next();
+    // A client that left mid-upload got no answer at all: not a 400 it was sent (nginx's 499).
+    const gone = c.error instanceof AppError && c.error.details.reason === 'body_incomplete';
     metrics.httpDuration.observe(
-      { route: c.get('route'), method: c.req.method, status: String(c.res.status) },
+      { route: c.get('route'), method: c.req.method, status: gone ? '499' : String(c.res.status) },
       (performance.now() - t0) / 1000,
     );
   });
+
+  app.use('*', answerHeaders());
 
   const refusals = new RefusalLog(deps.logger);
   app.onError((err, c) => {
     const e = err instanceof AppError ? err : internalError();
     const corrId = c.get('corrId') ?? randomUUID();
+    // The memory store refuses writes once full: a refusal like the others in rejected_total.
+    if (e.details.reason === 'store_full') metrics.rejected.inc({ reason: 'store_full' });
     if (!(err instanceof AppError)) deps.logger.error({ err, corr_id: corrId, route: c.get('route') }, 'unhandled error');
     else if (SHED.has(e.code)) refusals.note(e.status, e.details.reason, corrId);
     else if (e.status >= 500) deps.logger.warn({ corr_id: corrId, code: e.code, reason: e.details.reason }, e.message);
@@ -242,7 +253,16 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const body = async (c: Context<Env>, maxBytes: number, ticket?: IntakeTicket): Promise<Uint8Array> => {
     const s = deps.settings();
     try {
-      return await readBody(c.env.incoming, { maxBytes, decompRatioMax: s.decompRatioMax, maxDecodedBytes: maxBytes, ...(ticket ? { intake: ticket } : {}) });
+      // Only a client whose Expect reached us waits (server.ts takes over Node's automatic 100).
+      const expect = c.env.incoming.headers.expect;
+      const onContinue = expect !== undefined && expect.toLowerCase() === '100-continue' ? () => c.env.outgoing.writeContinue() : undefined;
+      return await readBody(c.env.incoming, {
+        maxBytes,
+        decompRatioMax: s.decompRatioMax,
+        maxDecodedBytes: maxBytes,
+        ...(onContinue === undefined ? {} : { onContinue }),
+        ...(ticket ? { intake: ticket } : {}),
+      });
     } catch (e) {
       if (e instanceof AppError && e.status === 413) metrics.rejected.inc({ reason: 'body_too_large' });
       if (e instanceof AppError && e.status === 415) metrics.rejected.inc({ reason: 'unsupported_encoding' });
@@ -314,8 +334,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (deadline.remaining() <= 0) {
       metrics.rejected.inc({ reason: 'deadline_on_arrival' });
       metrics.deadlineEnforced.inc({ stage: 'arrival' });
-      metrics.deadlineExceededBy.observe(-deadline.remaining() / 1000);
-      throw deadline.exceeded('arrival');
+      const late = deadline.exceeded('arrival');
+      metrics.deadlineExceededBy.observe(Number(late.details.exceeded_by_ms) / 1000);
+      throw late;
     }
     let out;
     try {
@@ -391,13 +412,27 @@ export function createApp(deps: AppDeps): Hono<Env> {
     });
   }
 
+  // Operators re-drive parts the ledger refused permanently (state `failed`), once the cause is
+  // fixed (RUNBOOK, "Ledger parts failed"): they go back to `pending` and the drainer sends them
+  // again with the same body, so a part the ledger did take after all comes back as a `dup`.
+  api.post('/admin/ledger/redrive', route('/admin/ledger/redrive'), admit, guard('rewarder.admin'), async (c) => {
+    const given = c.req.query('epoch_id');
+    if (given !== undefined && !ID_RE.test(given)) {
+      throw new AppError('BAD_REQUEST', 'invalid epoch_id', { reason: 'invalid_query', param: 'epoch_id' });
+    }
+    const redriven = await stores.redriveFailed(given);
+    metrics.ledgerRedriven.inc(redriven);
+    deps.logger.warn({ event: 'LedgerRedrive', epoch_id: given ?? null, redriven, tenant: c.get('tenant'), corr_id: c.get('corrId') }, 'failed ledger parts re-driven by an operator');
+    return c.json({ redriven, ...(given === undefined ? {} : { epoch_id: given }) });
+  });
+
   // Operations: open, outside the in-flight cap so they answer under overload.
   api.get('/healthz', route('/healthz'), (c) => c.json({ ok: true }));
 
   api.get('/readyz', route('/readyz'), async (c) => {
     const causes: string[] = [];
     const sat = pool.saturation();
-    if (deps.state.shuttingDown) causes.push('shutting_down');
+    if (deps.state.leaving || deps.state.shuttingDown) causes.push('shutting_down');
     if (!pool.isStarted) causes.push('pool_not_started');
     if (sat.queueDepth > 0.8 * sat.queueMax) causes.push('queue_above_80_percent');
     if (sat.breakerOpenForMs > 0) causes.push('compute_breaker_open');
@@ -432,7 +467,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
 function exact(c: Context<Env>, bytes: Uint8Array, tag: string): Response {
   const etag = `"${tag}"`;
   c.header('ETag', etag);
-  c.header('Cache-Control', 'public, max-age=31536000, immutable');
+  cachePrivately(c);
   if (c.req.header('if-none-match') === etag) return c.body(null, 304);
   c.header('Content-Type', JSON_TYPE);
   return c.body(bytes as Uint8Array<ArrayBuffer>);

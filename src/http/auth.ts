@@ -9,7 +9,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 
-export const SCOPES = ['rewarder.seal', 'rewarder.run', 'rewarder.inspect'] as const;
+export const SCOPES = ['rewarder.seal', 'rewarder.run', 'rewarder.inspect', 'rewarder.admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface TokenEntry {

@@ -130,7 +130,10 @@ export class EpochService {
     const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
     for (;;) {
       const settled = this.settled.get(epochId);
-      if (settled !== undefined && this.sameTriple(epochId, req)) return settled;
+      if (settled !== undefined && this.sameTriple(epochId, req)) {
+        this.deps.metrics.runs.inc({ status: 'replayed' });
+        return settled;
+      }
       const bound = await this.deps.stores.getEpoch(epochId);
       if (bound !== null) return this.replayOrConflict(bound, req);
       const running = this.inflight.get(key);

@@ -200,6 +200,16 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       assert.deepEqual(ids(await s.claimParts('c', 1, 60_000, ['held'])), [part.partId]);
     });
 
+    scenario('releaseLeases frees only the owner\'s leases, at once, for anyone', async (s) => {
+      const [one, two, three] = await published(s, 'e1', 3);
+      assert.ok(one && two && three);
+      assert.deepEqual(ids(await s.claimParts('a', 2, 60_000, LIVE)), [one.partId, two.partId]);
+      assert.deepEqual(ids(await s.claimParts('b', 1, 60_000, LIVE)), [three.partId]);
+      assert.equal(await s.releaseLeases('a'), 2);
+      assert.deepEqual(ids(await s.claimParts('c', 10, 60_000, LIVE)), [one.partId, two.partId], "a's parts at once, b's still leased");
+      assert.equal(await s.releaseLeases('a'), 0);
+    });
+
     scenario('settlePart by someone other than the lease owner keeps the lease, which its owner can still release', async (s, clock) => {
       const [one, two] = await published(s, 'e1', 2);
       assert.ok(one && two);
@@ -228,6 +238,34 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       clock.advance(10_000);
       assert.deepEqual(await s.claimParts('a', 10, 1000, ALL), []);
       assert.deepEqual(await s.claimPartsById('a', ids(parts), 1000), []);
+    });
+
+    scenario('redriveFailed moves failed parts (of one epoch or all) back to pending with their bodies, never conflicts', async (s, clock) => {
+      const e1 = await published(s, 'e1', 3);
+      const e2 = await published(s, 'e2', 1);
+      const [a, b, c] = e1;
+      const [d] = e2;
+      assert.ok(a && b && c && d);
+      await s.claimParts('x', 10, 1000, LIVE);
+      await s.settlePart(a.partId, 'x', 'failed', 1, 'HTTP 400');
+      await s.settlePart(b.partId, 'x', 'conflict', 1, 'conflict');
+      await s.settlePart(c.partId, 'x', 'accepted', 1, null);
+      await s.settlePart(d.partId, 'x', 'failed', 2, 'HTTP 422');
+      assert.equal(await s.redriveFailed('no-such-epoch'), 0);
+      assert.equal(await s.redriveFailed('e1'), 1);
+      assert.deepEqual((await s.partsOf('e1')).map((p) => [p.state, p.attempts, p.lastError]), [
+        ['pending', 1, 'HTTP 400'],
+        ['conflict', 1, 'conflict'],
+        ['accepted', 1, null],
+      ]);
+      assert.equal((await s.partsOf('e2'))[0]?.state, 'failed');
+      assert.equal(await s.redriveFailed(), 1);
+      assert.equal(await s.redriveFailed(), 0);
+      clock.advance(1);
+      // Claimable again, with the exact body published.
+      const again = await s.claimParts('y', 10, 1000, LIVE);
+      assert.deepEqual(ids(again).sort(), [a.partId, d.partId].sort());
+      assert.deepEqual(again.find((p) => p.partId === a.partId)?.body, a.body);
     });
 
     scenario('settlePart on an unknown part changes nothing and does not throw', async (s) => {

@@ -200,6 +200,17 @@ export class MemoryStores implements Stores {
     return out;
   }
 
+  async releaseLeases(owner: string): Promise<number> {
+    let n = 0;
+    for (const row of this.outbox.values()) {
+      if (row.leaseOwner !== owner) continue;
+      row.leaseOwner = null;
+      row.leaseUntil = 0;
+      n++;
+    }
+    return n;
+  }
+
   async settlePart(partId: string, owner: string, state: PartState, attemptsAdded: number, lastError: string | null): Promise<void> {
     const row = this.parts.get(partId);
     if (row === undefined) return;
@@ -214,17 +225,34 @@ export class MemoryStores implements Stores {
     }
     if (FINAL_STATES.includes(state)) {
       this.outbox.delete(partId);
-      this.bytes -= row.part.body.length;
-      row.part = { ...row.part, body: new Uint8Array(0) };
-      const open = (this.openParts.get(row.epochId) ?? 1) - 1;
-      if (open > 0) this.openParts.set(row.epochId, open);
-      else {
-        // Settled: its manifest and documents become evictable.
-        this.openParts.delete(row.epochId);
-        const rec = this.epochs.get(row.epochId);
-        if (rec !== undefined) this.need(rec, -1);
+      // A `failed` part keeps its body and pins its run: an operator may re-drive it (redriveFailed).
+      if (state !== 'failed') {
+        this.bytes -= row.part.body.length;
+        row.part = { ...row.part, body: new Uint8Array(0) };
+        const open = (this.openParts.get(row.epochId) ?? 1) - 1;
+        if (open > 0) this.openParts.set(row.epochId, open);
+        else {
+          // Settled: its manifest and documents become evictable.
+          this.openParts.delete(row.epochId);
+          const rec = this.epochs.get(row.epochId);
+          if (rec !== undefined) this.need(rec, -1);
+        }
       }
     }
+  }
+
+  async redriveFailed(epochId?: string): Promise<number> {
+    const rows = epochId === undefined ? this.parts.values() : (this.byEpoch.get(epochId) ?? []);
+    let n = 0;
+    for (const row of rows) {
+      if (row.state !== 'failed') continue;
+      row.state = 'pending';
+      row.leaseOwner = null;
+      row.leaseUntil = 0;
+      this.outbox.set(row.partId, row);
+      n++;
+    }
+    return n;
   }
 
   async holdPending(): Promise<number> {

@@ -37,7 +37,8 @@ export interface EpochRecord {
 /**
  * Where a ledger part stands. `pending`: not yet acknowledged, may be emitted now; `held`: kept
  * back while the ledger is degraded (quarantine-only mode); `accepted`/`dup`: acknowledged (final);
- * `conflict`/`failed`: the ledger refused it permanently (final, alerts).
+ * `conflict`/`failed`: the ledger refused it permanently (final, alerts; only an operator's
+ * re-drive moves a `failed` part back to `pending`).
  */
 export type PartState = 'pending' | 'held' | 'accepted' | 'dup' | 'conflict' | 'failed';
 export const FINAL_STATES: readonly PartState[] = ['accepted', 'dup', 'conflict', 'failed'];
@@ -102,6 +103,17 @@ export interface Stores {
   claimPartsById(owner: string, partIds: readonly string[], leaseMs: number): Promise<OutboxPart[]>;
   /** Records an attempt's outcome and releases the lease; final states are never left again. */
   settlePart(partId: string, owner: string, state: PartState, attemptsAdded: number, lastError: string | null): Promise<void>;
+  /**
+   * Frees every lease `owner` holds on a part not yet final (a replica stopping): another replica
+   * may take them at once instead of after the lease runs out. Returns how many were freed.
+   */
+  releaseLeases(owner: string): Promise<number>;
+  /**
+   * An operator's re-drive: moves `failed` parts (of one epoch, or all) back to `pending`, lease
+   * released, attempts and last error kept, so the drainer sends them again. `conflict` parts are
+   * never re-driven (a different body under the same part_id is a bug or an attack). Returns how many.
+   */
+  redriveFailed(epochId?: string): Promise<number>;
   /** Moves every `pending` part to `held` (entering quarantine-only mode). */
   holdPending(): Promise<number>;
   partsOf(epochId: string): Promise<PartStatus[]>;

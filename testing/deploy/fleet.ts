@@ -22,6 +22,8 @@ export interface Replica extends Proc {
   port: number;
   url: string;
   log: string;
+  /** Its HAProxy agent-check port (LB_AGENT_PORT). */
+  agent_port: number;
 }
 export interface FleetState {
   front_url: string;
@@ -34,6 +36,11 @@ export interface FleetState {
   ledger: Partial<Proc> & { url: string };
   replicas: Replica[];
   haproxy: Proc & { cfg: string };
+}
+
+/** The Authorization header for the fleet's development token (macronode-up writes it; AUTH=off is refused for a macronode). */
+export function devAuth(dir: string): Record<string, string> {
+  return { authorization: `Bearer ${readFileSync(join(dir, 'dev-token'), 'utf8').trim()}` };
 }
 
 export function readState(dir: string): FleetState {
@@ -66,9 +73,9 @@ export interface ScriptRun {
 }
 
 /** Runs a bash script with exactly `env`; resolves with its exit and output (killed after `timeoutMs`). */
-export function runScript(script: string, env: Record<string, string>, timeoutMs = 120_000): Promise<ScriptRun> {
+export function runScript(script: string, env: Record<string, string>, timeoutMs = 120_000, args: readonly string[] = []): Promise<ScriptRun> {
   return new Promise((resolve) => {
-    const child = spawn('bash', [script], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [script, ...args], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
