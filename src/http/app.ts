@@ -84,7 +84,7 @@ type Env = {
   Variables: { corrId: string; route: string; tenant: string; arrival: Arrival; body: Uint8Array };
 };
 
-/** When the request's headers arrived: deadlines count from here, body upload included. */
+/** When a body route started receiving: deadlines count from here, body upload included. */
 interface Arrival {
   wallMs: number;
   perfMs: number;
@@ -110,7 +110,6 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const corrId = given !== undefined && CORR_RE.test(given) ? given : randomUUID();
     c.set('corrId', corrId);
     c.set('route', 'unmatched');
-    c.set('arrival', { wallMs: Date.now(), perfMs: performance.now() });
     // Set before the response exists so every answer (errors and 404s included) is built with it:
     // a header added to a finished response makes Hono rebuild it as a full web Response whose
     // body the Node adapter then has to stream back out.
@@ -175,6 +174,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const receive =
     (maxBytes: (s: AppSettings) => number): MiddlewareHandler<Env> =>
     async (c, next) => {
+      // Deadlines count from here (after authentication, as they always did), body upload included.
+      c.set('arrival', { wallMs: Date.now(), perfMs: performance.now() });
       refuseIfDraining();
       requireJson(c);
       const incoming = c.env.incoming;
