@@ -896,7 +896,10 @@ export interface components {
             content?: never;
         };
     };
-    parameters: never;
+    parameters: {
+        /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+        XCorrID: string;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -907,6 +910,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415 */
                 "Content-Encoding"?: string;
             };
@@ -974,6 +979,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description the ETag held: 304 when it matches */
                 "If-None-Match"?: string;
             };
@@ -1043,6 +1050,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415 */
                 "Content-Encoding"?: string;
             };
@@ -1110,6 +1119,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description the ETag held: 304 when it matches */
                 "If-None-Match"?: string;
             };
@@ -1182,6 +1193,8 @@ export interface operations {
                 deadline_ms?: number;
             };
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description absolute deadline (RFC 3339); wins over deadline_ms */
                 "X-Deadline"?: string;
                 /** @description gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415 */
@@ -1265,6 +1278,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description the ETag held: 304 when it matches */
                 "If-None-Match"?: string;
             };
@@ -1335,6 +1350,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description the ETag held: 304 when it matches */
                 "If-None-Match"?: string;
             };
@@ -1403,7 +1420,10 @@ export interface operations {
     getPayoutProof: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path: {
                 /** @description the epoch */
                 epoch_id: string;
@@ -1447,7 +1467,10 @@ export interface operations {
     getLedgerState: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path: {
                 /** @description the epoch */
                 epoch_id: string;
@@ -1488,7 +1511,10 @@ export interface operations {
     getKeys: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1519,7 +1545,10 @@ export interface operations {
                 /** @description only this epoch's parts */
                 epoch_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1556,7 +1585,10 @@ export interface operations {
     getHealth: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1584,7 +1616,10 @@ export interface operations {
     getReadiness: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1629,7 +1664,10 @@ export interface operations {
     getMetrics: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1657,7 +1695,10 @@ export interface operations {
     getVersion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1685,7 +1726,10 @@ export interface operations {
     getOpenApi: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
