@@ -17,6 +17,9 @@ test('settled manifests are evicted oldest first and recomputed byte-identical; 
     const sealed = await put(s.url, '/inputs', g.inputs);
     assert.equal(sealed.status, 201, sealed.text);
     const inputsCid = sealed.json<{ inputs_cid: string }>().inputs_cid;
+    // A multi-chunk upload goes to the sealing worker and comes back without a copy: stored exact.
+    assert.equal(sealed.json<{ bytes: number }>().bytes, g.inputs.length);
+    assert.ok(Buffer.compare((await get(s.url, `/inputs/${inputsCid}`)).body, Buffer.from(g.inputs)) === 0, 'the stored bytes are the upload');
     const pol = (await put(s.url, '/policies', g.policy)).json<{ policy_id: string; policy_hash: string }>();
     const other = JSON.parse(new TextDecoder().decode(g.policy)) as { id: string };
     other.id = 'retention-other';
