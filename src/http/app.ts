@@ -11,7 +11,7 @@ import { type ProofIndex, proveFromIndex } from '../core/proof-index.js';
 import { formatDocError } from '../core/result.js';
 import { isDigest } from '../core/hash.js';
 import { ID_RE } from '../core/rules.js';
-import { type LoadedKeys, keysDocument } from '../attest/keys.js';
+import { type PublicKeySet, keysDocument } from '../attest/keys.js';
 import { resolveDeadline } from '../deadline.js';
 import { summarise } from '../ledger/settlement.js';
 import { AppError, envelope, internalError } from '../errors.js';
@@ -66,8 +66,8 @@ export interface AppDeps {
   storeHealthy?: () => boolean | Promise<boolean>;
   /** True while ledger egress is degraded (quarantine-only mode). */
   ledgerDegraded: () => boolean;
-  /** Signing keys (null: signing off); only their public halves are ever served. */
-  keys?: LoadedKeys | null;
+  /** Public halves of the signing keys (null: signing off); the private ones never leave the signing thread. */
+  keys?: PublicKeySet | null;
   /** Bodies being received (built from settings when absent; runtime shares it with /metrics). */
   intake?: BodyIntake;
   /**
@@ -130,8 +130,6 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.onError((err, c) => {
     const e = err instanceof AppError ? err : internalError();
     const corrId = c.get('corrId') ?? randomUUID();
-    // The memory store refuses writes once full: a refusal like the others in rejected_total.
-    if (e.details.reason === 'store_full') metrics.rejected.inc({ reason: 'store_full' });
     if (!(err instanceof AppError)) deps.logger.error({ err, corr_id: corrId, route: c.get('route') }, 'unhandled error');
     else if (SHED.has(e.code)) refusals.note(e.status, e.details.reason, corrId);
     else if (e.status >= 500) deps.logger.warn({ corr_id: corrId, code: e.code, reason: e.details.reason }, e.message);
@@ -460,8 +458,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   api.get('/version', route('/version'), (c) => c.json(deps.version));
-  const keysDoc = deps.keys ? keysDocument(deps.keys) : { keys: [] };
-  api.get('/keys', route('/keys'), (c) => c.json(keysDoc));
+  // Built per request: the signing thread reports the keys after the app is built.
+  api.get('/keys', route('/keys'), (c) => c.json(deps.keys ? keysDocument(deps.keys) : { keys: [] }));
   const openapi = openApiDocument();
   api.get('/openapi.json', route('/openapi.json'), (c) => c.json(openapi));
 
