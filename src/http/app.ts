@@ -285,10 +285,16 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const computeBodies = new ComputeBodies();
 
   api.put('/inputs', route('/inputs'), guard('rewarder.seal'), receive((s) => s.inputsMaxBytes), admit, async (c) => {
-    const bytes = c.get('body');
-    const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
+    const body = c.get('body');
+    // A body with its own whole ArrayBuffer (any multi-chunk or inflated body) goes to the worker
+    // and comes back, moved both ways; one sharing its buffer (a single socket chunk) is copied.
+    const giveBack = ownsBuffer(body);
+    const task = { op: 'seal', bytes: giveBack ? body : ownCopy(body), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1', giveBack } as const;
+    const r = await pool.seal(task, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
+    const bytes = giveBack ? r.bytes : body;
+    if (bytes === undefined) throw internalError();
     const { tally } = r.prepared;
     const actors = actorCount(r.prepared);
     const created = await stores.putInputs({ cid: r.cid, bytes, actors, events: tally.events });
@@ -482,6 +488,11 @@ function exact(c: Context<Env>, bytes: Uint8Array, tag: string): Response {
  */
 function ownCopy(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
+}
+
+/** True when `bytes` is the whole of a plain ArrayBuffer: transferring it moves nothing else. */
+function ownsBuffer(bytes: Uint8Array): boolean {
+  return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.byteLength > 0;
 }
 
 function declaredLength(header: string | undefined): number | undefined {
