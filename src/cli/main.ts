@@ -11,6 +11,8 @@ const USAGE = `usage: rewarder <command> [options]
                                               recompute and compare byte for byte (and check the signatures)
   keygen --out DIR                            write a new ML-DSA-65 + Ed25519 signing key set
   prove MANIFEST ACTOR                        print a payee's amount and inclusion proof
+  explain MANIFEST ACTOR --inputs FILE --policy FILE
+                                              why ACTOR got its amount, or nothing (SPEC §11 bytes)
   verify-proof PROOF (--root b3:… | --manifest FILE [--attestation FILE --keys FILE])
                                               check an inclusion proof (against a signed root)
   gen --scale S|M|L --seed N --form row|columnar [--profile gen|token] [--out DIR]
