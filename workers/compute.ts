@@ -12,9 +12,12 @@ import { decodePolicy } from '../src/core/policy.js';
 import { seal } from '../src/core/run.js';
 import { manifestPayouts } from '../src/core/proof.js';
 import { buildProofIndex, proofIndexBuffers } from '../src/core/proof-index.js';
+import { explainBasis } from '../src/core/explain.js';
 import {
   type ComputeResult,
   type ComputeTask,
+  type ExplainBasisResult,
+  type ExplainBasisTask,
   type ProofIndexResult,
   type ProofIndexTask,
   type Prepared,
@@ -119,8 +122,28 @@ function proofIndex(t: ProofIndexTask): ProofIndexResult {
   return moved<ProofIndexResult>({ ok: true, index }, proofIndexBuffers(index));
 }
 
-export default function run(task: Task): SealResult | ComputeResult | ProofIndexResult {
+function basis(t: ExplainBasisTask): ExplainBasisResult {
+  let inputs: Prepared;
+  let decoded: Prepared | null = null;
+  let actors: string[];
+  if (t.inputs instanceof Uint8Array) {
+    const r = decodeInputs(t.inputs, t.limits.inputs, NAME_KEY);
+    if (!r.ok) return { ok: false, kind: 'inputs', error: r.error };
+    inputs = decoded = prepare(t.inputsCid, r.value);
+    actors = remember(t.inputsCid, r.value.actors);
+  } else {
+    inputs = t.inputs;
+    actors = knownActors.get(inputs.cid) ?? remember(inputs.cid, actorIds(inputs));
+  }
+  const policy = decodePolicy(t.policy, t.limits.policyMaxBytes);
+  if (!policy.ok) return { ok: false, kind: 'policy', error: policy.error };
+  const b = explainBasis(inputs.tally, actors.length, actors, policy.value);
+  return moved<ExplainBasisResult>({ ok: true, basis: b, decoded }, [b.rank.buffer as ArrayBuffer, b.excluded.buffer as ArrayBuffer]);
+}
+
+export default function run(task: Task): SealResult | ComputeResult | ProofIndexResult | ExplainBasisResult {
   if (task.op === 'seal') return sealDoc(task);
   if (task.op === 'proof-index') return proofIndex(task);
+  if (task.op === 'explain-basis') return basis(task);
   return compute(task);
 }

@@ -2,6 +2,7 @@
 // structured-cloneable; large byte arrays are transferred, not copied (see workers/compute.ts).
 
 import { type InvariantBreach, type Tally, tally } from '../core/calculus.js';
+import { type ExplainBasis, countedCells } from '../core/explain.js';
 import type { InputLimits, Inputs } from '../core/inputs.js';
 import type { IntentPart } from '../core/intents.js';
 import { type ManifestHead, type Texts, quotedNames } from '../core/manifest.js';
@@ -63,7 +64,20 @@ export interface ProofIndexTask {
 
 export type ProofIndexResult = { ok: true; index: ProofIndex } | { ok: false; reason: string };
 
-export type Task = SealTask | ComputeTask | ProofIndexTask;
+/** Builds the per-run part of explanations (src/core/explain.ts) of a published run. */
+export interface ExplainBasisTask {
+  op: 'explain-basis';
+  inputsCid: string;
+  policy: Uint8Array;
+  inputs: Prepared | Uint8Array;
+  limits: DocLimits;
+}
+
+export type ExplainBasisResult =
+  | { ok: true; basis: ExplainBasis; decoded: Prepared | null }
+  | { ok: false; kind: 'inputs' | 'policy'; error: DocError };
+
+export type Task = SealTask | ComputeTask | ProofIndexTask | ExplainBasisTask;
 
 /**
  * What the edge caches per sealed inputs and hands to a worker for each run: everything a run
@@ -78,6 +92,8 @@ export interface Prepared {
   tally: Omit<Tally, 'actors'>;
   /** Raw UTF-8 of each actor id, in actor order. */
   ids: Texts;
+  /** Which (actor, kind) cells have a counted event (explanations: a zero tally does not say). */
+  seen: Uint8Array;
   names: Texts;
 }
 
@@ -88,6 +104,7 @@ export function prepare(cid: string, inputs: Inputs): Prepared {
     cid,
     tally: { ...rest, q },
     ids: sharedTexts(encodeEach(actors)),
+    seen: shared(countedCells(inputs)),
     names: sharedTexts(quotedNames(actors)),
   };
 }

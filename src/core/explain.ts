@@ -10,6 +10,7 @@
 import { type Tally, tally } from './calculus.js';
 import { isDigest } from './hash.js';
 import type { Inputs } from './inputs.js';
+import type { Texts } from './manifest.js';
 import { canonicalBytes } from './jcs.js';
 import type { Policy } from './policy.js';
 import { buildProofIndex, proveFromIndex } from './proof-index.js';
@@ -329,4 +330,31 @@ export function offlineExplainer(inputs: Inputs, policy: Policy, manifest: Expla
 /** The §11 proof members of a payout proof. */
 export function proofPart(p: PayoutProof): ExplanationProof {
   return { leaf_index: p.leaf_index, tree_size: p.tree_size, audit_path: p.audit_path, payouts_root: p.payouts_root };
+}
+
+const utf8 = new TextEncoder();
+
+/** The index of `actor` among UTF-8 ids sorted by their bytes (an inputs' actors), or -1. */
+export function textIndex(ids: Texts, actor: string): number {
+  const want = utf8.encode(actor);
+  const { bytes, offsets } = ids;
+  let lo = 0;
+  let hi = offsets.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const from = offsets[mid] as number;
+    const to = offsets[mid + 1] as number;
+    let c = 0;
+    const n = Math.min(to - from, want.length);
+    for (let i = 0; i < n && c === 0; i++) c = (bytes[from + i] as number) - (want[i] as number);
+    if (c === 0) c = to - from - want.length;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo >= offsets.length - 1) return -1;
+  const from = offsets[lo] as number;
+  const to = offsets[lo + 1] as number;
+  if (to - from !== want.length) return -1;
+  for (let i = 0; i < want.length; i++) if (bytes[from + i] !== want[i]) return -1;
+  return lo;
 }

@@ -10,7 +10,7 @@ import { type DocLimits, actorCount } from '../compute/protocol.js';
 import { proveFromIndex } from '../core/proof-index.js';
 import { formatDocError } from '../core/result.js';
 import { isDigest } from '../core/hash.js';
-import { ID_RE } from '../core/rules.js';
+import { ID_RE, actorIdProblem } from '../core/rules.js';
 import { type LoadedKeys, keysDocument } from '../attest/keys.js';
 import { resolveDeadline } from '../deadline.js';
 import { summarise } from '../ledger/settlement.js';
@@ -19,8 +19,9 @@ import type { InputsCache } from '../inputs-cache.js';
 import type { Metrics, RejectReason } from '../metrics.js';
 import type { ComputePool } from '../pool.js';
 import { ProofIndexes } from '../proof-indexes.js';
+import { Explanations } from '../service/explanations.js';
 import type { EpochService } from '../service/epochs.js';
-import type { Stores } from '../stores/types.js';
+import type { EpochRecord, Stores } from '../stores/types.js';
 import type { AuditEvent, AuditSink } from './audit.js';
 import type { Scope, TokenVerifier } from './auth.js';
 import { readBody } from './body.js';
@@ -60,6 +61,8 @@ export interface AppDeps {
   version: Record<string, unknown>;
   /** Proof indexes of published manifests (built in the pool, kept under a byte budget). */
   proofs?: ProofIndexes;
+  /** Explanations of published runs (SPEC §11), their per-run part kept under a byte budget. */
+  explanations?: Explanations;
   /** The memory store's fill (null for PostgreSQL): /readyz degrades before it refuses. */
   storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
   /** Store health as last checked in the background (StoreWatch); absent: asked per call. */
@@ -147,6 +150,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   const intake = deps.intake ?? new BodyIntake(() => deps.settings().intake);
   const proofs = deps.proofs ?? new ProofIndexes(64 * 1024 * 1024);
+  const explanations = deps.explanations ?? new Explanations({ stores, pool, cache: deps.cache, limits: () => deps.settings().docLimits, logger: deps.logger });
   intake.onRefuse = (reason) => metrics.rejected.inc({ reason });
 
   const reject = (reason: RejectReason, err: AppError): never => {
@@ -392,19 +396,37 @@ export function createApp(deps: AppDeps): Hono<Env> {
     });
   });
 
-  api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), async (c) => {
-    const rec = await stores.getEpoch(param(c, 'epoch', idText));
-    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
-    // The index is built once per manifest in a worker (O(n)), then every proof is O(log n) here.
-    const index = await proofs.get(rec.commitment, async () => {
-      const manifest = await epochs.manifestOf(rec, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
-      const r = await pool.proofIndex({ op: 'proof-index', manifest: ownCopy(manifest) }, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
+  /** The run's proof index: built once per manifest in a worker (O(n)), then every proof is O(log n) here. */
+  const proofIndexOf = (rec: EpochRecord, tenant: string) =>
+    proofs.get(rec.commitment, async () => {
+      const manifest = await epochs.manifestOf(rec, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), tenant);
+      const r = await pool.proofIndex({ op: 'proof-index', manifest: ownCopy(manifest) }, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), tenant);
       if (!r.ok) throw internalError();
       return r.index;
     });
+
+  api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), async (c) => {
+    const rec = await stores.getEpoch(param(c, 'epoch', idText));
+    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    const index = await proofIndexOf(rec, schedulingTenantOf(c.get('tenant')));
     const proof = proveFromIndex(index, c.req.param('actor'));
     if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
     return c.json(proof);
+  });
+
+  // Why an actor got what it got (SPEC §11), paid or not: the same bytes as `rewarder explain`.
+  api.get('/epochs/:epoch/explain/:actor', route('/epochs/:epoch/explain/:actor'), admit, guard('rewarder.inspect'), async (c) => {
+    const rec = await stores.getEpoch(param(c, 'epoch', idText));
+    const actor = c.req.param('actor');
+    if (!actor.isWellFormed() || actorIdProblem(actor, false) !== null) {
+      throw new AppError('BAD_REQUEST', 'invalid actor', { reason: 'invalid_path', param: 'actor' });
+    }
+    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    const tenant = schedulingTenantOf(c.get('tenant'));
+    const index = await proofIndexOf(rec, tenant);
+    const bytes = await explanations.explain(rec, actor, index, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), tenant);
+    c.header('Content-Type', JSON_TYPE);
+    return c.body(bytes as Uint8Array<ArrayBuffer>);
   });
 
   // Operators re-drive parts the ledger refused permanently (state `failed`), once the cause is

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { attestation, health, inputsDocument, keySet, ledgerState, manifest, policyDocument, version } from './documents.js';
-import { computeRequest, computeResponse, errorEnvelope, inputsSealed, payoutProof, policySealed, readiness, redriveResult } from './schemas.js';
+import { computeRequest, computeResponse, errorEnvelope, explanation, inputsSealed, payoutProof, policySealed, readiness, redriveResult } from './schemas.js';
 
 type Json = Record<string, unknown>;
 type Scope = 'rewarder.seal' | 'rewarder.run' | 'rewarder.inspect' | 'rewarder.admin';
@@ -22,6 +22,7 @@ const SCHEMAS = {
   Manifest: [manifest, 'output'],
   Attestation: [attestation, 'output'],
   PayoutProof: [payoutProof, 'output'],
+  Explanation: [explanation, 'output'],
   LedgerState: [ledgerState, 'output'],
   KeySet: [keySet, 'output'],
   Health: [health, 'output'],
@@ -274,6 +275,16 @@ const PATHS: Record<string, Record<string, Json>> = {
       scope: 'rewarder.inspect',
       parameters: [epochParam, { name: 'actor', in: 'path', required: true, description: 'the actor id (percent-encoded)', schema: { type: 'string' } }],
       responses: { 200: ok('the proof (RFC 6962 audit path)', 'PayoutProof', RATE), ...errors(400, 404, 410) },
+    }),
+  },
+  '/epochs/{epoch_id}/explain/{actor}': {
+    get: op({
+      operationId: 'getExplanation',
+      summary: 'Why an actor got its amount, or nothing (SPEC §11 rewarder.explanation/v1)',
+      tag: 'epochs',
+      scope: 'rewarder.inspect',
+      parameters: [epochParam, { name: 'actor', in: 'path', required: true, description: 'the actor id (percent-encoded); any id, listed in the inputs or not', schema: { type: 'string' } }],
+      responses: { 200: ok('the canonical (JCS) explanation, byte-identical to `rewarder explain`', 'Explanation', RATE), ...errors(400, 404, 410) },
     }),
   },
   '/epochs/{epoch_id}/ledger': {

@@ -73,6 +73,44 @@ export const payoutProof = z.object({
   payouts_root: digest,
 });
 
+/** SPEC §11 `rewarder.explanation/v1`: quantities and money as decimal strings, indices as integers. */
+const decimal = z.string().regex(/^(0|[1-9][0-9]*)$/);
+export const explanation = z.object({
+  schema: z.literal('rewarder.explanation/v1'),
+  epoch_id: idText,
+  commitment: digest,
+  actor: z.string(),
+  status: z.enum(['not_in_inputs', 'excluded', 'no_usage', 'zero_score', 'zero_share', 'below_min', 'paid']),
+  score: decimal,
+  total_score: decimal,
+  pool_minor: money,
+  base_minor: money,
+  remainder: decimal,
+  remainder_rank: z.number().int().min(0).nullable(),
+  plus_one: z.boolean(),
+  ceiling_cut_minor: money,
+  below_min_cut_minor: money,
+  amount_minor: money,
+  kinds: z.array(
+    z.object({
+      kind: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
+      quantity: decimal,
+      capped_quantity: decimal,
+      weight: z.number().int().min(0),
+      divisor: z.number().int().min(1),
+      term: decimal,
+    }),
+  ),
+  proof: z
+    .object({
+      leaf_index: z.number().int().min(0),
+      tree_size: z.number().int().min(1),
+      audit_path: z.array(digest),
+      payouts_root: digest,
+    })
+    .nullable(),
+});
+
 export const readiness = z.object({
   degraded: z.boolean(),
   causes: z.array(z.string()),
