@@ -50,7 +50,10 @@ const HEADERS = {
   'X-RateLimit-Remaining': { description: 'tokens left in the bucket after this request', schema: { type: 'string', pattern: '^[0-9]+$' } },
   'X-Deadline-Exceeded-By-Ms': { description: 'how far past its deadline the request was', schema: { type: 'string', pattern: '^[0-9]+$' } },
   ETag: { description: 'the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment)', schema: { type: 'string', pattern: '^"b3:[0-9a-f]{64}"$' } },
-  'Cache-Control': { description: 'sealed bytes never change', schema: { type: 'string', const: 'public, max-age=31536000, immutable' } },
+  'Cache-Control': {
+    description: 'sealed bytes never change; private (with Vary: Authorization): only the requester\'s own cache may keep them, never a shared one',
+    schema: { type: 'string', const: 'private, max-age=31536000, immutable' },
+  },
   'Idempotent-Replayed': { description: 'present on a repeat of a bound triple: the same bytes as the first answer', schema: { type: 'string', const: 'true' } },
   'Server-Timing': { description: "the run's stages (queue, compute, publish, ledger, …) in ms; never in the body", schema: { type: 'string' } },
   'WWW-Authenticate': { description: 'the scheme expected', schema: { type: 'string', const: 'Bearer' } },
