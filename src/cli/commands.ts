@@ -262,4 +262,5 @@ export const commands: Record<string, Command> = {
   serve: async (argv) => (await import('./serve.js')).serveCmd(argv),
   'ledger-redrive': async (argv) => (await import('./redrive.js')).redriveCmd(argv),
   explain: async (argv) => (await import('./explain.js')).explainCmd(argv),
+  diff: async (argv) => (await import('./diff.js')).diffCmd(argv),
 };

@@ -13,6 +13,8 @@ const USAGE = `usage: rewarder <command> [options]
   prove MANIFEST ACTOR                        print a payee's amount and inclusion proof
   explain MANIFEST ACTOR --inputs FILE --policy FILE
                                               why ACTOR got its amount, or nothing (SPEC §11 bytes)
+  diff A.json B.json [--top N] [--csv]        compare two manifests: totals, payees added/removed, top N
+                                              gainers/losers, distribution (median, p90, p99, top shares, Gini)
   verify-proof PROOF (--root b3:… | --manifest FILE [--attestation FILE --keys FILE])
                                               check an inclusion proof (against a signed root)
   gen --scale S|M|L --seed N --form row|columnar [--profile gen|token] [--out DIR]
