@@ -10,7 +10,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ComputeResult, ComputeTask, ExplainBasisResult, ExplainBasisTask, ProofIndexResult, ProofIndexTask, SealResult, SealTask, Task } from './compute/protocol.js';
+import type { ComputeResult, ComputeTask, ExplainBasisResult, ExplainBasisTask, PreviewResult, PreviewTask, ProofIndexResult, ProofIndexTask, SealResult, SealTask, Task } from './compute/protocol.js';
 import { DrainMeter, TenantQueues, checkQueue, pushedOut } from './admission.js';
 import { AppError } from './errors.js';
 
@@ -175,6 +175,11 @@ export class ComputePool {
   /** Builds the per-run part of a published run's explanations (src/core/explain.ts). */
   explainBasis(task: ExplainBasisTask, signal: AbortSignal, tenant = 'anonymous'): Promise<ExplainBasisResult> {
     return this.run(task, signal, [], tenant);
+  }
+
+  /** Computes a candidate without binding and compares it with the bound manifest (transferred). */
+  preview(task: PreviewTask, signal: AbortSignal, tenant = 'anonymous'): Promise<PreviewResult> {
+    return this.run(task, signal, [task.bound.buffer as ArrayBuffer], tenant);
   }
 
   private async run<T>(task: Task, signal: AbortSignal, transferList: ArrayBuffer[], tenant: string): Promise<T> {

@@ -263,4 +263,5 @@ export const commands: Record<string, Command> = {
   'ledger-redrive': async (argv) => (await import('./redrive.js')).redriveCmd(argv),
   explain: async (argv) => (await import('./explain.js')).explainCmd(argv),
   diff: async (argv) => (await import('./diff.js')).diffCmd(argv),
+  preview: async (argv) => (await import('./preview.js')).previewCmd(argv),
 };

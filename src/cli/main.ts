@@ -21,6 +21,9 @@ const USAGE = `usage: rewarder <command> [options]
                                               generate inputs and a policy (token: 18-decimal pools, long ids)
   demo                                        seal and compute the shipped SPEC §9 example
   serve [--dev] [--demo]                      run the HTTP service (--dev: AUTH=off; --demo: run the example through it)
+  preview --url URL --epoch ID --policy FILE [--inputs FILE] [--top N]
+                                              what a candidate policy would pay for a bound epoch of a running
+                                              service, compared with what it pays (token: REWARDER_TOKEN)
   ledger-redrive --url URL [--epoch ID]       re-drive ledger parts left failed (token: REWARDER_TOKEN, scope rewarder.admin)`;
 
 /** No command is a usage error: one line on stderr, like every other. */

@@ -77,7 +77,30 @@ export type ExplainBasisResult =
   | { ok: true; basis: ExplainBasis; decoded: Prepared | null }
   | { ok: false; kind: 'inputs' | 'policy'; error: DocError };
 
-export type Task = SealTask | ComputeTask | ProofIndexTask | ExplainBasisTask;
+/**
+ * Computes a candidate run without binding it (like a dry run) and compares it with the bound
+ * run's manifest (src/core/compare.ts): the comparison's canonical bytes come back.
+ */
+export interface PreviewTask {
+  op: 'preview';
+  epochId: string;
+  inputsCid: string;
+  policyHash: string;
+  policy: Uint8Array;
+  inputs: Prepared | Uint8Array;
+  limits: DocLimits;
+  /** The bound run's manifest bytes (a copy: its buffer is transferred). */
+  bound: Uint8Array;
+  top: number;
+}
+
+export type PreviewResult =
+  | { ok: true; comparison: Uint8Array; decoded: Prepared | null; ms: { compute: number; compare: number } }
+  | { ok: false; kind: 'inputs' | 'policy'; error: DocError }
+  | { ok: false; kind: 'quarantined'; breaches: InvariantBreach[] }
+  | { ok: false; kind: 'bound'; reason: string };
+
+export type Task = SealTask | ComputeTask | ProofIndexTask | ExplainBasisTask | PreviewTask;
 
 /**
  * What the edge caches per sealed inputs and hands to a worker for each run: everything a run

@@ -20,6 +20,7 @@ import type { Metrics, RejectReason } from '../metrics.js';
 import type { ComputePool } from '../pool.js';
 import { ProofIndexes } from '../proof-indexes.js';
 import { Explanations } from '../service/explanations.js';
+import { Previews } from '../service/previews.js';
 import type { EpochService } from '../service/epochs.js';
 import type { EpochRecord, Stores } from '../stores/types.js';
 import type { AuditEvent, AuditSink } from './audit.js';
@@ -29,10 +30,10 @@ import { answerHeaders, cachePrivately } from './headers.js';
 import { BodyIntake, type IntakeSettings, type IntakeTicket } from './intake.js';
 import { openApiDocument } from './openapi.js';
 import { type TenantRateLimiter, rateLimitHeaders, rateLimited } from './rate-limit.js';
-import { ComputeBodies } from './compute-body.js';
+import { ComputeBodies, validateBody } from './compute-body.js';
 import { RefusalLog } from './refusal-log.js';
 import { schedulingTenantOf } from './scheduling-tenant.js';
-import { digest, idText } from './schemas.js';
+import { digest, idText, previewRequest } from './schemas.js';
 
 /** Settings the app reads per request; the reloadable ones may change between requests. */
 export interface AppSettings {
@@ -149,6 +150,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const intake = deps.intake ?? new BodyIntake(() => deps.settings().intake);
   const proofs = deps.proofs ?? new ProofIndexes(64 * 1024 * 1024);
   const explanations = deps.explanations ?? new Explanations({ stores, pool, cache: deps.cache, limits: () => deps.settings().docLimits, logger: deps.logger });
+  const previews = new Previews({ stores, pool, cache: deps.cache, epochs, limits: () => deps.settings().docLimits, logger: deps.logger });
   intake.onRefuse = (reason) => metrics.rejected.inc({ reason });
 
   const reject = (reason: RejectReason, err: AppError): never => {
@@ -357,6 +359,26 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (timing.length > 0) c.header('Server-Timing', timing.map(([k, v]) => `${k};dur=${v.toFixed(1)}`).join(', '));
     if (out.replayed) c.header('Idempotent-Replayed', 'true');
     return c.body(out.body as Uint8Array<ArrayBuffer>, out.status);
+  });
+
+  // What a candidate policy (or inputs) would pay for a bound epoch, against what it pays: computed
+  // like a dry run (nothing bound or sent), compared in the same pool task.
+  api.post('/epochs/:epoch/preview', route('/epochs/:epoch/preview'), guard('rewarder.run'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
+    const s = deps.settings();
+    const { perfMs: t0, wallMs: now } = c.get('arrival');
+    const epochId = param(c, 'epoch', idText);
+    const req = validateBody(c.get('body'), previewRequest, 'the preview request is invalid');
+    const deadline = resolveDeadline(
+      { header: c.req.header('x-deadline'), queryMs: c.req.query('deadline_ms'), bodyMs: req.deadline_ms },
+      { defaultMs: s.defaultDeadlineMs, maxMs: s.maxDeadlineMs },
+      now,
+      t0,
+    );
+    if (deadline.remaining() <= 0) throw deadline.exceeded('arrival');
+    const out = await previews.preview(epochId, req, deadline, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
+    c.header('Content-Type', JSON_TYPE);
+    c.header('Server-Timing', Object.entries(out.timing).map(([k, v]) => `${k};dur=${v.toFixed(1)}`).join(', '));
+    return c.body(out.body as Uint8Array<ArrayBuffer>);
   });
 
   api.get('/epochs/:epoch', route('/epochs/:epoch'), admit, guard('rewarder.inspect'), async (c) => {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { attestation, health, inputsDocument, keySet, ledgerState, manifest, policyDocument, version } from './documents.js';
-import { computeRequest, computeResponse, errorEnvelope, explanation, inputsSealed, payoutProof, policySealed, readiness, redriveResult } from './schemas.js';
+import { comparison, computeRequest, computeResponse, errorEnvelope, explanation, previewRequest, inputsSealed, payoutProof, policySealed, readiness, redriveResult } from './schemas.js';
 
 type Json = Record<string, unknown>;
 type Scope = 'rewarder.seal' | 'rewarder.run' | 'rewarder.inspect' | 'rewarder.admin';
@@ -23,6 +23,8 @@ const SCHEMAS = {
   Attestation: [attestation, 'output'],
   PayoutProof: [payoutProof, 'output'],
   Explanation: [explanation, 'output'],
+  PreviewRequest: [previewRequest, 'input'],
+  Comparison: [comparison, 'output'],
   LedgerState: [ledgerState, 'output'],
   KeySet: [keySet, 'output'],
   Health: [health, 'output'],
@@ -247,6 +249,27 @@ const PATHS: Record<string, Record<string, Json>> = {
           'Server-Timing',
         ]),
         ...errors(400, 404, 408, 409, 413, 415, 422, 504),
+      },
+    }),
+  },
+  '/epochs/{epoch_id}/preview': {
+    post: op({
+      operationId: 'previewEpoch',
+      summary: 'What a candidate policy (or inputs) would pay for a bound epoch, compared with what it pays',
+      description:
+        'Computed like a dry run (nothing is bound, published or sent to the ledger) and compared with the bound run: `a` is the bound run, `b` the candidate (rewarder.comparison/v1, the same document as `rewarder diff`). inputs_cid defaults to the bound run\'s; top (default 10) bounds the gainers and losers listed.',
+      tag: 'epochs',
+      scope: 'rewarder.run',
+      parameters: [
+        epochParam,
+        { name: 'X-Deadline', in: 'header', description: 'absolute deadline (RFC 3339); wins over deadline_ms', schema: { type: 'string', format: 'date-time' } },
+        { name: 'deadline_ms', in: 'query', description: 'relative deadline; the body\'s deadline_ms wins over it', schema: { type: 'integer', minimum: 0 } },
+        contentEncoding,
+      ],
+      requestBody: { required: true, content: json(ref('PreviewRequest')) },
+      responses: {
+        200: ok('the comparison (canonical JSON)', 'Comparison', [...RATE, 'Server-Timing']),
+        ...errors(400, 404, 408, 409, 410, 413, 415, 422, 504),
       },
     }),
   },

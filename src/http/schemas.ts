@@ -16,6 +16,15 @@ export const computeRequest = z.strictObject({
   notes: z.string().max(1024).optional(),
 });
 
+/** POST /epochs/{id}/preview: a candidate for a bound epoch, computed without binding. */
+export const previewRequest = z.strictObject({
+  inputs_cid: digest.optional(),
+  policy_id: idText,
+  policy_hash: digest,
+  top: z.number().int().min(0).max(1000).optional(),
+  deadline_ms: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+});
+
 export const errorEnvelope = z.object({
   error: z.object({
     code: z.string(),
@@ -109,6 +118,39 @@ export const explanation = z.object({
       payouts_root: digest,
     })
     .nullable(),
+});
+
+/** `rewarder.comparison/v1` (src/core/compare.ts): the answer of a preview and of `rewarder diff`. */
+const signed = z.string().regex(/^(0|-?[1-9][0-9]*)$/);
+const runId = z.object({ epoch_id: idText, commitment: digest, inputs_cid: digest, policy_hash: digest });
+const totalDelta = z.object({ a_minor: money, b_minor: money, delta_minor: signed });
+const mover = z.object({ actor: z.string(), a_minor: money, b_minor: money, delta_minor: signed });
+const spread = z.object({
+  payees: z.number().int().min(0),
+  median_minor: money,
+  p90_minor: money,
+  p99_minor: money,
+  top_1pct_share_bp: z.number().int().min(0).max(10000),
+  top_10pct_share_bp: z.number().int().min(0).max(10000),
+  gini_bp: z.number().int().min(0).max(10000),
+});
+export const comparison = z.object({
+  schema: z.literal('rewarder.comparison/v1'),
+  a: runId,
+  b: runId,
+  totals: z.object({
+    below_min_minor: totalDelta,
+    capped_minor: totalDelta,
+    payout_minor: totalDelta,
+    pool_input_minor: totalDelta,
+    pool_minor: totalDelta,
+    residual_minor: totalDelta,
+    rounding_dust_minor: totalDelta,
+  }),
+  payees: z.object({ a: z.number().int(), b: z.number().int(), added: z.number().int(), removed: z.number().int(), changed: z.number().int(), unchanged: z.number().int() }),
+  gainers: z.array(mover),
+  losers: z.array(mover),
+  distribution: z.object({ a: spread, b: spread }),
 });
 
 export const readiness = z.object({
