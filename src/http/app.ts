@@ -7,11 +7,11 @@ import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { type DocLimits, actorCount } from '../compute/protocol.js';
-import { proveFromIndex } from '../core/proof-index.js';
+import { type ProofIndex, proveFromIndex } from '../core/proof-index.js';
 import { formatDocError } from '../core/result.js';
 import { isDigest } from '../core/hash.js';
 import { ID_RE, actorIdProblem } from '../core/rules.js';
-import { type LoadedKeys, keysDocument } from '../attest/keys.js';
+import { type PublicKeySet, keysDocument } from '../attest/keys.js';
 import { resolveDeadline } from '../deadline.js';
 import { summarise } from '../ledger/settlement.js';
 import { AppError, envelope, internalError } from '../errors.js';
@@ -70,8 +70,8 @@ export interface AppDeps {
   storeHealthy?: () => boolean | Promise<boolean>;
   /** True while ledger egress is degraded (quarantine-only mode). */
   ledgerDegraded: () => boolean;
-  /** Signing keys (null: signing off); only their public halves are ever served. */
-  keys?: LoadedKeys | null;
+  /** Public halves of the signing keys (null: signing off); the private ones never leave the signing thread. */
+  keys?: PublicKeySet | null;
   /** Bodies being received (built from settings when absent; runtime shares it with /metrics). */
   intake?: BodyIntake;
   /**
@@ -88,7 +88,7 @@ type Env = {
   Variables: { corrId: string; route: string; tenant: string; arrival: Arrival; body: Uint8Array };
 };
 
-/** When the request's headers arrived: deadlines count from here, body upload included. */
+/** When a body route started receiving: deadlines count from here, body upload included. */
 interface Arrival {
   wallMs: number;
   perfMs: number;
@@ -114,7 +114,6 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const corrId = given !== undefined && CORR_RE.test(given) ? given : randomUUID();
     c.set('corrId', corrId);
     c.set('route', 'unmatched');
-    c.set('arrival', { wallMs: Date.now(), perfMs: performance.now() });
     // Set before the response exists so every answer (errors and 404s included) is built with it:
     // a header added to a finished response makes Hono rebuild it as a full web Response whose
     // body the Node adapter then has to stream back out.
@@ -179,6 +178,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const receive =
     (maxBytes: (s: AppSettings) => number): MiddlewareHandler<Env> =>
     async (c, next) => {
+      // Deadlines count from here (after authentication, as they always did), body upload included.
+      c.set('arrival', { wallMs: Date.now(), perfMs: performance.now() });
       refuseIfDraining();
       requireJson(c);
       const incoming = c.env.incoming;
@@ -416,23 +417,29 @@ export function createApp(deps: AppDeps): Hono<Env> {
     });
   });
 
-  /** The run's proof index: built once per manifest in a worker (O(n)), then every proof is O(log n) here. */
-  const proofIndexOf = (rec: EpochRecord, tenant: string) =>
-    proofs.get(rec.commitment, async () => {
-      const manifest = await epochs.manifestOf(rec, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), tenant);
-      const r = await pool.proofIndex({ op: 'proof-index', manifest: ownCopy(manifest) }, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), tenant);
-      if (!r.ok) throw internalError();
-      return r.index;
-    });
-
   api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), async (c) => {
-    const rec = await stores.getEpoch(param(c, 'epoch', idText));
-    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
-    const index = await proofIndexOf(rec, schedulingTenantOf(c.get('tenant')));
+    const epochId = param(c, 'epoch', idText);
+    const index = proofs.ofEpoch(epochId) ?? (await indexOf(c, epochId));
     const proof = proveFromIndex(index, c.req.param('actor'));
     if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
     return c.json(proof);
   });
+
+  /** The proof index of a published epoch: built once per manifest in a worker (O(n)), then kept. */
+  async function indexOf(c: Context<Env>, epochId: string): Promise<ProofIndex> {
+    const rec = await stores.getEpoch(epochId);
+    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    return indexOfRun(c, rec);
+  }
+
+  function indexOfRun(c: Context<Env>, rec: EpochRecord): Promise<ProofIndex> {
+    return proofs.get(rec.commitment, async () => {
+      const manifest = await epochs.manifestOf(rec, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
+      const r = await pool.proofIndex({ op: 'proof-index', manifest: ownCopy(manifest) }, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
+      if (!r.ok) throw internalError();
+      return r.index;
+    });
+  }
 
   // Why an actor got what it got (SPEC §11), paid or not: the same bytes as `rewarder explain`.
   api.get('/epochs/:epoch/explain/:actor', route('/epochs/:epoch/explain/:actor'), admit, guard('rewarder.inspect'), async (c) => {
@@ -443,7 +450,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }
     if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
     const tenant = schedulingTenantOf(c.get('tenant'));
-    const index = await proofIndexOf(rec, tenant);
+    const index = await indexOfRun(c, rec);
     const bytes = await explanations.explain(rec, actor, index, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), tenant);
     c.header('Content-Type', JSON_TYPE);
     return c.body(bytes as Uint8Array<ArrayBuffer>);
@@ -490,8 +497,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   api.get('/version', route('/version'), (c) => c.json(deps.version));
-  const keysDoc = deps.keys ? keysDocument(deps.keys) : { keys: [] };
-  api.get('/keys', route('/keys'), (c) => c.json(keysDoc));
+  // Built per request: the signing thread reports the keys after the app is built.
+  api.get('/keys', route('/keys'), (c) => c.json(deps.keys ? keysDocument(deps.keys) : { keys: [] }));
   const openapi = openApiDocument();
   api.get('/openapi.json', route('/openapi.json'), (c) => c.json(openapi));
 
