@@ -102,3 +102,16 @@ test('raising one kind\'s weight never lowers a payee paid only for it, nor rais
     { numRuns: 200 },
   );
 });
+
+test('payees out of order (a hand-edited document) give the same deltas as sorted ones', () => {
+  fc.assert(
+    fc.property(caseArb(), caseArb(), (c1, c2) => {
+      const a = manifestOf(c1);
+      const b = manifestOf({ ...c2, actors: c1.actors, events: c2.events.filter((e) => e.actor < c1.actors.length) });
+      const shuffled = { ...b, payouts: [...b.payouts].reverse() };
+      assert.deepEqual(payoutDeltas(a, shuffled), payoutDeltas(a, b));
+      assert.deepEqual(payoutDeltas(shuffled, a), payoutDeltas(b, a));
+    }),
+    { numRuns: 200 },
+  );
+});

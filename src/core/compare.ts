@@ -61,6 +61,39 @@ export interface Delta {
 
 /** Every actor paid in either manifest, by actor id ascending, with both amounts (0 if unpaid). */
 export function payoutDeltas(a: ComparedManifest, b: ComparedManifest): Delta[] {
+  // Manifests list payees by actor id ascending: one merge, no sort. Documents edited by hand
+  // may not be: they take the map and sort.
+  if (!ascending(a.payouts) || !ascending(b.payouts)) return unorderedDeltas(a, b);
+  const out: Delta[] = [];
+  let i = 0;
+  let j = 0;
+  const pa = a.payouts;
+  const pb = b.payouts;
+  while (i < pa.length || j < pb.length) {
+    const x = pa[i];
+    const y = pb[j];
+    const c = x === undefined ? 1 : y === undefined ? -1 : x.actor === y.actor ? 0 : compareUtf8(x.actor, y.actor);
+    if (c === 0 && x !== undefined && y !== undefined) {
+      out.push({ actor: x.actor, a: x.amount, b: y.amount, delta: y.amount - x.amount });
+      i++;
+      j++;
+    } else if (c < 0 && x !== undefined) {
+      out.push({ actor: x.actor, a: x.amount, b: 0n, delta: -x.amount });
+      i++;
+    } else if (y !== undefined) {
+      out.push({ actor: y.actor, a: 0n, b: y.amount, delta: y.amount });
+      j++;
+    }
+  }
+  return out;
+}
+
+function ascending(p: ComparedManifest['payouts']): boolean {
+  for (let i = 1; i < p.length; i++) if (compareUtf8((p[i - 1] as { actor: string }).actor, (p[i] as { actor: string }).actor) >= 0) return false;
+  return true;
+}
+
+function unorderedDeltas(a: ComparedManifest, b: ComparedManifest): Delta[] {
   const amounts = new Map<string, { a: bigint; b: bigint }>();
   for (const p of a.payouts) amounts.set(p.actor, { a: p.amount, b: 0n });
   for (const p of b.payouts) {
