@@ -13,8 +13,8 @@ const bool = z.stringbool();
 
 /** Profile-dependent defaults: micronode is a small box, macronode a fleet member. */
 const PROFILE_DEFAULTS = {
-  micronode: { WORK_QUEUE_MAX: 256, MAX_INFLIGHT: 128, INPUTS_CACHE_MAX_BYTES: 128 * MiB, BODY_INTAKE_MAX: 64, BODY_BYTES_BUDGET: 256 * MiB, PROOF_INDEX_CACHE_MAX_BYTES: 128 * MiB },
-  macronode: { WORK_QUEUE_MAX: 4096, MAX_INFLIGHT: 512, INPUTS_CACHE_MAX_BYTES: 512 * MiB, BODY_INTAKE_MAX: 256, BODY_BYTES_BUDGET: 1024 * MiB, PROOF_INDEX_CACHE_MAX_BYTES: 512 * MiB },
+  micronode: { WORK_QUEUE_MAX: 256, MAX_INFLIGHT: 128, INPUTS_CACHE_MAX_BYTES: 128 * MiB, BODY_INTAKE_MAX: 64, BODY_INTAKE_PER_CLIENT_MAX: 8, BODY_BYTES_BUDGET: 256 * MiB, PROOF_INDEX_CACHE_MAX_BYTES: 128 * MiB },
+  macronode: { WORK_QUEUE_MAX: 4096, MAX_INFLIGHT: 512, INPUTS_CACHE_MAX_BYTES: 512 * MiB, BODY_INTAKE_MAX: 256, BODY_INTAKE_PER_CLIENT_MAX: 256, BODY_BYTES_BUDGET: 1024 * MiB, PROOF_INDEX_CACHE_MAX_BYTES: 512 * MiB },
 } as const;
 
 export const configSchema = z
@@ -47,7 +47,8 @@ export const configSchema = z
     REQ_BODY_MAX_BYTES: int(1024).default(1 * MiB),
     /** Bodies being received at once (all clients; per client address), before any compute slot. */
     BODY_INTAKE_MAX: int(1).optional(),
-    BODY_INTAKE_PER_CLIENT_MAX: int(1).default(8),
+    /** Macronode default = BODY_INTAKE_MAX: behind HAProxy every client has the proxy's address. */
+    BODY_INTAKE_PER_CLIENT_MAX: int(1).optional(),
     /** Bytes of bodies being received at once; a declared length that does not fit is 503 before buffering. */
     BODY_BYTES_BUDGET: int(1024).optional(),
     /** After the grace, a body slower than this (bytes/s over its life) is cut with 408. */
@@ -62,7 +63,11 @@ export const configSchema = z
     INPUTS_CACHE_MAX_BYTES: int(0).optional(),
     /** Proof indexes of published epochs kept in memory (bytes; least recently used out). */
     PROOF_INDEX_CACHE_MAX_BYTES: int(0).optional(),
+    /** Explanation bases of published runs kept in memory (bytes, their prepared inputs included; LRU). */
+    EXPLAIN_CACHE_MAX_BYTES: int(0).default(64 * MiB),
     MEMORY_STORE_MAX_BYTES: int(MiB).default(1024 * MiB),
+    /** Micronode: evicted manifests spilled to AMNESIA_DIR/spill first (bytes; 0 = no spill). */
+    SPILL_MAX_BYTES: int(0).default(256 * MiB),
 
     DEFAULT_DEADLINE_MS: int(1).default(30_000),
     MAX_DEADLINE_MS: int(1).default(300_000),
@@ -114,6 +119,7 @@ export const configSchema = z
       MAX_INFLIGHT: c.MAX_INFLIGHT ?? d.MAX_INFLIGHT,
       INPUTS_CACHE_MAX_BYTES: c.INPUTS_CACHE_MAX_BYTES ?? d.INPUTS_CACHE_MAX_BYTES,
       BODY_INTAKE_MAX: c.BODY_INTAKE_MAX ?? d.BODY_INTAKE_MAX,
+      BODY_INTAKE_PER_CLIENT_MAX: c.BODY_INTAKE_PER_CLIENT_MAX ?? d.BODY_INTAKE_PER_CLIENT_MAX,
       PROOF_INDEX_CACHE_MAX_BYTES: c.PROOF_INDEX_CACHE_MAX_BYTES ?? d.PROOF_INDEX_CACHE_MAX_BYTES,
       BODY_BYTES_BUDGET: c.BODY_BYTES_BUDGET ?? d.BODY_BYTES_BUDGET,
       COMPUTE_WORKERS: workers,

@@ -4,13 +4,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
 import { type Config, RELOADABLE } from './config.js';
 import { CALCULUS } from './core/calculus.js';
 import { merkleBackend } from './core/merkle.js';
 import { signingBackend } from './attest/attestation.js';
-import { type LoadedKeys, generateKeySet, loadKeyDir } from './attest/keys.js';
-import { Signer } from './attest/signer.js';
+import { type PublicKeySet, generateKeySet, publicHalf } from './attest/keys.js';
+import { type KeySource, Signer } from './attest/signer.js';
 import { type AppSettings, createApp } from './http/app.js';
 import { openAuditSink } from './http/audit.js';
 import { TokenVerifier, parseTokensFile } from './http/auth.js';
@@ -18,6 +19,7 @@ import { TenantRateLimiter } from './http/rate-limit.js';
 import { BodyIntake } from './http/intake.js';
 import { InputsCache } from './inputs-cache.js';
 import { StoreWatch } from './store-watch.js';
+import { ManifestSpill } from './stores/spill.js';
 import { ProofIndexes } from './proof-indexes.js';
 import { LedgerClient } from './ledger/client.js';
 import { EgressHealth } from './ledger/health.js';
@@ -25,6 +27,7 @@ import { Settlement } from './ledger/settlement.js';
 import { createMetrics, statusClass } from './metrics.js';
 import { ComputePool } from './pool.js';
 import { EpochService } from './service/epochs.js';
+import { Explanations } from './service/explanations.js';
 import { MemoryStores } from './stores/memory.js';
 import type { Stores } from './stores/types.js';
 
@@ -70,18 +73,25 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     ...(config.TENANT_QUEUE_MAX !== undefined ? { tenantQueueMax: config.TENANT_QUEUE_MAX } : {}),
     ...(opts.workerFile !== undefined ? { filename: opts.workerFile } : {}),
   });
-  const stores = opts.stores ?? new MemoryStores(config.MEMORY_STORE_MAX_BYTES);
+  // A micronode spills evicted manifests to its amnesia tmpfs before they would need recomputing.
+  const spill =
+    config.PROFILE === 'micronode' && config.AMNESIA_DIR !== undefined && config.SPILL_MAX_BYTES > 0
+      ? new ManifestSpill(join(config.AMNESIA_DIR, 'spill'), config.SPILL_MAX_BYTES)
+      : null;
+  const stores = opts.stores ?? new MemoryStores(config.MEMORY_STORE_MAX_BYTES, Date.now, spill);
   // The cache, settlement and metrics refer to each other (counters, gauges); the closures run
   // only after all three exist.
   const cache: InputsCache = new InputsCache(config.INPUTS_CACHE_MAX_BYTES, (hit) => (hit ? metrics.cacheHits : metrics.cacheMisses).inc());
   const intake = new BodyIntake(() => settings.intake);
   const storeWatch = new StoreWatch(stores, config.READINESS_PING_MS);
   const proofs = new ProofIndexes(config.PROOF_INDEX_CACHE_MAX_BYTES);
+  const explanations = new Explanations({ stores, pool, cache, limits: () => settings.docLimits, logger }, config.EXPLAIN_CACHE_MAX_BYTES);
   storeWatch.start();
   const metrics = createMetrics({
     intake: () => intake.fill,
     proofIndexBytes: () => proofs.bytes,
     storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
+    spilledBytes: () => (stores instanceof MemoryStores ? stores.spilledBytes : 0),
     queueDepth: () => pool.saturation().queueDepth,
     inflight: () => state.inflight,
     cacheBytes: () => cache.bytes,
@@ -96,13 +106,15 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   }
   if (stores instanceof MemoryStores) {
     stores.onEvict = (kind) => metrics.storeEvictions.inc({ kind });
-    stores.onFull = () => metrics.rejected.inc({ reason: 'store_full' });
   }
   pool.onFailure = (kind) => metrics.workerFailures.inc({ kind });
   pool.onReject = (reason) => metrics.rejected.inc({ reason });
   const settlement = config.LEDGER_URL === undefined ? null : buildSettlement(config, stores, metrics, logger);
-  const keys = signingKeys(config, logger);
-  const signer = keys === null ? null : new Signer(keys.signing);
+  const signing = signingSource(config, logger);
+  const signer = signing === null ? null : new Signer(signing.source);
+  // Public halves only, filled in place by signingReady() (ephemeral keys: known at once).
+  const keys: PublicKeySet | null = signing === null ? null : signing.view;
+  const signingKeyIds: string[] = keys === null ? [] : keys.signing.map((k) => k.keyId);
   const verifier = config.AUTH === 'off' ? null : new TokenVerifier(parseTokensFile(readFileSync(config.TOKENS_FILE as string, 'utf8')), randomBytes(32));
   const rateLimiter = new TenantRateLimiter(config.TENANT_RPS_MAX);
   const audit = openAuditSink(config.AUDIT_MODE, config.AUDIT_DIR, (e) => logger.error({ err: e }, 'audit write failed'));
@@ -125,7 +137,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     profile: config.PROFILE,
     auth: config.AUTH,
     stores: stores.kind,
-    signing: keys === null ? 'off' : { key_ids: keys.signing.map((k) => k.keyId) },
+    signing: keys === null ? 'off' : { key_ids: signingKeyIds },
     compute_workers: config.COMPUTE_WORKERS,
     // Which implementation computes payouts_root and signs ML-DSA: the C addon, or the (slower)
     // TypeScript fallback when it was not built.
@@ -162,6 +174,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     storeHealthy: () => storeWatch.current(),
     storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
     proofs,
+    explanations,
     ledgerDegraded: () => settlement?.degraded ?? false,
     keys,
   });
@@ -189,6 +202,17 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
       return fixed;
     },
     settlement,
+    /**
+     * Has the signing thread load and check its keys (SIGNING_KEY_DIR); resolves once their public
+     * halves are known (GET /keys, /version), rejects with the one-line reason a start must stop on.
+     */
+    async signingReady(): Promise<void> {
+      if (signer === null || keys === null || keys.signing.length > 0) return;
+      const view = await signer.describe();
+      keys.signing.push(...view.signing);
+      keys.published.push(...view.published);
+      signingKeyIds.push(...view.signing.map((k) => k.keyId));
+    },
     async close(): Promise<void> {
       intake.close();
       storeWatch.close();
@@ -250,17 +274,19 @@ function buildSettlement(config: Config, stores: Stores, metrics: ReturnType<typ
 }
 
 /**
- * The signing keys: SIGNING_KEY_DIR when set (a bad directory stops the start with its reason);
- * with REQUIRE_PQ_ON and no directory (config allows it only with AUTH=off) an ephemeral set,
- * loudly, since nothing it signs can be verified after a restart.
+ * Where the signing thread takes its keys: SIGNING_KEY_DIR when set (read by that thread only; a
+ * bad directory stops the start through signingReady); with REQUIRE_PQ_ON and no directory
+ * (config allows it only with AUTH=off) an ephemeral set, loudly, since nothing it signs can be
+ * verified after a restart.
  */
-function signingKeys(config: Config, logger: Logger): LoadedKeys | null {
-  if (config.SIGNING_KEY_DIR !== undefined) return loadKeyDir(config.SIGNING_KEY_DIR);
+function signingSource(config: Config, logger: Logger): { source: KeySource; view: PublicKeySet } | null {
+  if (config.SIGNING_KEY_DIR !== undefined) return { source: { dir: config.SIGNING_KEY_DIR }, view: { signing: [], published: [] } };
   if (!config.REQUIRE_PQ_ON) return null;
   const set = generateKeySet();
   logger.warn(
     { key_ids: set.signing.map((k) => k.keyId) },
     'REQUIRE_PQ_ON with AUTH=off and no SIGNING_KEY_DIR: signing with EPHEMERAL keys that die with this process (development only)',
   );
-  return { signing: set.signing, published: set.signing.map((k) => ({ alg: k.alg, keyId: k.keyId, publicKey: k.publicKey })) };
+  const pub = set.signing.map(publicHalf);
+  return { source: { ephemeral: set.signing }, view: { signing: pub, published: [...pub] } };
 }

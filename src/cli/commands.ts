@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -5,6 +6,7 @@ import { firstDifferenceFrom } from '../core/diff.js';
 import { type InputLimits, decodeInputs } from '../core/inputs.js';
 import { encodeArrowInputs } from '../core/arrow/write.js';
 import { encodeInputsJson } from '../core/inputs-json.js';
+import type { NameKey } from '../core/json/names.js';
 import { parseStrictJson } from '../core/json/parse.js';
 import { DEFAULT_POLICY_MAX_BYTES, decodePolicy } from '../core/policy.js';
 import { checkProof, manifestPayouts, proveActor } from '../core/proof.js';
@@ -17,6 +19,20 @@ import type { Form, Scale } from '../gen/generate.js';
 import { CliError, args, readInput, required, writeStdout } from './io.js';
 
 type Command = (argv: string[]) => Promise<number> | number;
+
+/**
+ * This process's key for the name tables' hash (src/core/json/names.ts): an auditor verifies
+ * files others made, and ids crafted to collide need the key. node:crypto is loaded at Node's
+ * start anyway (~0.2 ms to draw it).
+ */
+let key: NameKey | undefined;
+function nameKey(): NameKey {
+  if (key === undefined) {
+    const k = randomFillSync(new Uint32Array(2));
+    key = [k[0] as number, k[1] as number];
+  }
+  return key;
+}
 
 const out = (s: string | Uint8Array): void => {
   process.stdout.write(s);
@@ -31,7 +47,7 @@ const CLI_LIMITS: InputLimits = Object.freeze({ maxBytes: 2 ** 31 - 1, maxActors
 function sealCmd(argv: string[]): number {
   const { positionals } = args(argv, {}, 1);
   const file = positionals[0] as string;
-  const r = seal(readInput(file), { inputs: CLI_LIMITS, policyMaxBytes: DEFAULT_POLICY_MAX_BYTES });
+  const r = seal(readInput(file), { inputs: CLI_LIMITS, policyMaxBytes: DEFAULT_POLICY_MAX_BYTES }, nameKey());
   if (!r.ok) throw new CliError(`${file}: ${formatDocError(r.error)}`);
   out(`${r.value.cid}\n`);
   return 0;
@@ -41,7 +57,7 @@ function sealCmd(argv: string[]): number {
 function runFiles(epochId: string, inputsFile: string, policyFile: string): Run {
   const inputsBytes = readInput(inputsFile);
   const policyBytes = readInput(policyFile);
-  const inputs = decodeInputs(inputsBytes, CLI_LIMITS);
+  const inputs = decodeInputs(inputsBytes, CLI_LIMITS, nameKey());
   if (!inputs.ok) throw new CliError(`${inputsFile}: ${formatDocError(inputs.error)}`);
   const policy = decodePolicy(policyBytes);
   if (!policy.ok) throw new CliError(`${policyFile}: ${formatDocError(policy.error)}`);
@@ -227,8 +243,8 @@ function demoCmd(argv: string[]): number {
   const epoch = '2026-01-01';
   const inputsFile = join(dir, 'inputs.json');
   const policyFile = join(dir, 'policy.json');
-  const inputs = seal(readInput(inputsFile));
-  const policy = seal(readInput(policyFile));
+  const inputs = seal(readInput(inputsFile), undefined, nameKey());
+  const policy = seal(readInput(policyFile), undefined, nameKey());
   if (!inputs.ok || !policy.ok) throw new CliError('shipped example does not seal (broken checkout?)');
   const { manifest, calculation: c } = runFiles(epoch, inputsFile, policyFile);
   const t = c.totals;
@@ -291,4 +307,7 @@ export const commands: Record<string, Command> = {
   // Loaded on demand: the service's dependencies would add ~100 ms to every offline command.
   serve: async (argv) => (await import('./serve.js')).serveCmd(argv),
   'ledger-redrive': async (argv) => (await import('./redrive.js')).redriveCmd(argv),
+  explain: async (argv) => (await import('./explain.js')).explainCmd(argv),
+  diff: async (argv) => (await import('./diff.js')).diffCmd(argv),
+  preview: async (argv) => (await import('./preview.js')).previewCmd(argv),
 };

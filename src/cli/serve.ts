@@ -56,6 +56,12 @@ export async function serveCmd(argv: string[]): Promise<number> {
     );
   }
   await rt.pool.start();
+  try {
+    await rt.signingReady();
+  } catch (e) {
+    await rt.close();
+    throw new CliError(`cannot start: ${(e as Error).message.split('\n')[0]}`);
+  }
   rt.settlement?.start();
   let l;
   try {

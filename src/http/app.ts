@@ -7,12 +7,12 @@ import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { type DocLimits, actorCount } from '../compute/protocol.js';
-import { proveFromIndex } from '../core/proof-index.js';
+import { type ProofIndex, proveFromIndex } from '../core/proof-index.js';
 import { formatDocError } from '../core/result.js';
 import { ARROW_MEDIA_TYPE, isArrowStream } from '../core/arrow/format.js';
 import { isDigest } from '../core/hash.js';
-import { ID_RE } from '../core/rules.js';
-import { type LoadedKeys, keysDocument } from '../attest/keys.js';
+import { ID_RE, actorIdProblem } from '../core/rules.js';
+import { type PublicKeySet, keysDocument } from '../attest/keys.js';
 import { resolveDeadline } from '../deadline.js';
 import { summarise } from '../ledger/settlement.js';
 import { AppError, envelope, internalError } from '../errors.js';
@@ -20,8 +20,10 @@ import type { InputsCache } from '../inputs-cache.js';
 import type { Metrics, RejectReason } from '../metrics.js';
 import type { ComputePool } from '../pool.js';
 import { ProofIndexes } from '../proof-indexes.js';
+import { Explanations } from '../service/explanations.js';
+import { Previews } from '../service/previews.js';
 import type { EpochService } from '../service/epochs.js';
-import type { Stores } from '../stores/types.js';
+import type { EpochRecord, Stores } from '../stores/types.js';
 import type { AuditEvent, AuditSink } from './audit.js';
 import type { Scope, TokenVerifier } from './auth.js';
 import { readBody } from './body.js';
@@ -29,10 +31,10 @@ import { answerHeaders, cachePrivately } from './headers.js';
 import { BodyIntake, type IntakeSettings, type IntakeTicket } from './intake.js';
 import { openApiDocument } from './openapi.js';
 import { type TenantRateLimiter, rateLimitHeaders, rateLimited } from './rate-limit.js';
-import { ComputeBodies } from './compute-body.js';
+import { ComputeBodies, validateBody } from './compute-body.js';
 import { RefusalLog } from './refusal-log.js';
 import { schedulingTenantOf } from './scheduling-tenant.js';
-import { digest, idText } from './schemas.js';
+import { digest, idText, previewRequest } from './schemas.js';
 
 /** Settings the app reads per request; the reloadable ones may change between requests. */
 export interface AppSettings {
@@ -63,14 +65,16 @@ export interface AppDeps {
   version: Record<string, unknown>;
   /** Proof indexes of published manifests (built in the pool, kept under a byte budget). */
   proofs?: ProofIndexes;
+  /** Explanations of published runs (SPEC §11), their per-run part kept under a byte budget. */
+  explanations?: Explanations;
   /** The memory store's fill (null for PostgreSQL): /readyz degrades before it refuses. */
   storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
   /** Store health as last checked in the background (StoreWatch); absent: asked per call. */
   storeHealthy?: () => boolean | Promise<boolean>;
   /** True while ledger egress is degraded (quarantine-only mode). */
   ledgerDegraded: () => boolean;
-  /** Signing keys (null: signing off); only their public halves are ever served. */
-  keys?: LoadedKeys | null;
+  /** Public halves of the signing keys (null: signing off); the private ones never leave the signing thread. */
+  keys?: PublicKeySet | null;
   /** Bodies being received (built from settings when absent; runtime shares it with /metrics). */
   intake?: BodyIntake;
   /**
@@ -87,7 +91,7 @@ type Env = {
   Variables: { corrId: string; route: string; tenant: string; arrival: Arrival; body: Uint8Array };
 };
 
-/** When the request's headers arrived: deadlines count from here, body upload included. */
+/** When a body route started receiving: deadlines count from here, body upload included. */
 interface Arrival {
   wallMs: number;
   perfMs: number;
@@ -116,7 +120,6 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const corrId = given !== undefined && CORR_RE.test(given) ? given : randomUUID();
     c.set('corrId', corrId);
     c.set('route', 'unmatched');
-    c.set('arrival', { wallMs: Date.now(), perfMs: performance.now() });
     // Set before the response exists so every answer (errors and 404s included) is built with it:
     // a header added to a finished response makes Hono rebuild it as a full web Response whose
     // body the Node adapter then has to stream back out.
@@ -137,6 +140,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.onError((err, c) => {
     const e = err instanceof AppError ? err : internalError();
     const corrId = c.get('corrId') ?? randomUUID();
+    // The memory store refuses writes once full of unsettled runs: a refusal like the others in
+    // rejected_total, counted here only (the store itself does not count).
+    if (e.details.reason === 'store_full') metrics.rejected.inc({ reason: 'store_full' });
     if (!(err instanceof AppError)) deps.logger.error({ err, corr_id: corrId, route: c.get('route') }, 'unhandled error');
     else if (SHED.has(e.code)) refusals.note(e.status, e.details.reason, corrId);
     else if (e.status >= 500) deps.logger.warn({ corr_id: corrId, code: e.code, reason: e.details.reason }, e.message);
@@ -151,6 +157,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   const intake = deps.intake ?? new BodyIntake(() => deps.settings().intake);
   const proofs = deps.proofs ?? new ProofIndexes(64 * 1024 * 1024);
+  const explanations = deps.explanations ?? new Explanations({ stores, pool, cache: deps.cache, limits: () => deps.settings().docLimits, logger: deps.logger });
+  const previews = new Previews({ stores, pool, cache: deps.cache, epochs, limits: () => deps.settings().docLimits, logger: deps.logger });
   intake.onRefuse = (reason) => metrics.rejected.inc({ reason });
 
   const reject = (reason: RejectReason, err: AppError): never => {
@@ -179,6 +187,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const receive =
     (maxBytes: (s: AppSettings, arrow: boolean) => number, acceptsArrow = false): MiddlewareHandler<Env> =>
     async (c, next) => {
+      // Deadlines count from here (after authentication, as they always did), body upload included.
+      c.set('arrival', { wallMs: Date.now(), perfMs: performance.now() });
       refuseIfDraining();
       const arrow = mediaType(c, acceptsArrow) === ARROW_MEDIA_TYPE;
       const incoming = c.env.incoming;
@@ -289,15 +299,21 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   const inputsCap = (s: AppSettings, arrow: boolean): number => (arrow ? (s.inputsArrowMaxBytes ?? DEFAULT_ARROW_MAX_BYTES_HTTP) : s.inputsMaxBytes);
   api.put('/inputs', route('/inputs'), guard('rewarder.seal'), receive(inputsCap, true), admit, async (c) => {
-    const bytes = c.get('body');
+    const body = c.get('body');
     // The media type says which form the body is; the core would take either by its first bytes.
     const declaredArrow = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() === ARROW_MEDIA_TYPE;
-    if (declaredArrow !== isArrowStream(bytes)) {
+    if (declaredArrow !== isArrowStream(body)) {
       throw docError({ path: '$', reason: declaredArrow ? 'the body is not an Arrow IPC stream (it must begin with 0xFFFFFFFF)' : `an Arrow IPC stream must be sent as ${ARROW_MEDIA_TYPE}` });
     }
-    const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
+    // A body with its own whole ArrayBuffer (any multi-chunk or inflated body) goes to the worker
+    // and comes back, moved both ways; one sharing its buffer (a single socket chunk) is copied.
+    const giveBack = ownsBuffer(body);
+    const task = { op: 'seal', bytes: giveBack ? body : ownCopy(body), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1', giveBack } as const;
+    const r = await pool.seal(task, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
+    const bytes = giveBack ? r.bytes : body;
+    if (bytes === undefined) throw internalError();
     const { tally } = r.prepared;
     const actors = actorCount(r.prepared);
     const created = await stores.putInputs({ cid: r.cid, bytes, actors, events: tally.events });
@@ -368,6 +384,26 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.body(out.body as Uint8Array<ArrayBuffer>, out.status);
   });
 
+  // What a candidate policy (or inputs) would pay for a bound epoch, against what it pays: computed
+  // like a dry run (nothing bound or sent), compared in the same pool task.
+  api.post('/epochs/:epoch/preview', route('/epochs/:epoch/preview'), guard('rewarder.run'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
+    const s = deps.settings();
+    const { perfMs: t0, wallMs: now } = c.get('arrival');
+    const epochId = param(c, 'epoch', idText);
+    const req = validateBody(c.get('body'), previewRequest, 'the preview request is invalid');
+    const deadline = resolveDeadline(
+      { header: c.req.header('x-deadline'), queryMs: c.req.query('deadline_ms'), bodyMs: req.deadline_ms },
+      { defaultMs: s.defaultDeadlineMs, maxMs: s.maxDeadlineMs },
+      now,
+      t0,
+    );
+    if (deadline.remaining() <= 0) throw deadline.exceeded('arrival');
+    const out = await previews.preview(epochId, req, deadline, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
+    c.header('Content-Type', JSON_TYPE);
+    c.header('Server-Timing', Object.entries(out.timing).map(([k, v]) => `${k};dur=${v.toFixed(1)}`).join(', '));
+    return c.body(out.body as Uint8Array<ArrayBuffer>);
+  });
+
   api.get('/epochs/:epoch', route('/epochs/:epoch'), admit, guard('rewarder.inspect'), async (c) => {
     const rec = await stores.getEpoch(param(c, 'epoch', idText));
     if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
@@ -404,18 +440,42 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), async (c) => {
-    const rec = await stores.getEpoch(param(c, 'epoch', idText));
+    const epochId = param(c, 'epoch', idText);
+    const index = proofs.ofEpoch(epochId) ?? (await indexOf(c, epochId));
+    const proof = proveFromIndex(index, c.req.param('actor'));
+    if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
+    return c.json(proof);
+  });
+
+  /** The proof index of a published epoch: built once per manifest in a worker (O(n)), then kept. */
+  async function indexOf(c: Context<Env>, epochId: string): Promise<ProofIndex> {
+    const rec = await stores.getEpoch(epochId);
     if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
-    // The index is built once per manifest in a worker (O(n)), then every proof is O(log n) here.
-    const index = await proofs.get(rec.commitment, async () => {
+    return indexOfRun(c, rec);
+  }
+
+  function indexOfRun(c: Context<Env>, rec: EpochRecord): Promise<ProofIndex> {
+    return proofs.get(rec.commitment, async () => {
       const manifest = await epochs.manifestOf(rec, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
       const r = await pool.proofIndex({ op: 'proof-index', manifest: ownCopy(manifest) }, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
       if (!r.ok) throw internalError();
       return r.index;
     });
-    const proof = proveFromIndex(index, c.req.param('actor'));
-    if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
-    return c.json(proof);
+  }
+
+  // Why an actor got what it got (SPEC §11), paid or not: the same bytes as `rewarder explain`.
+  api.get('/epochs/:epoch/explain/:actor', route('/epochs/:epoch/explain/:actor'), admit, guard('rewarder.inspect'), async (c) => {
+    const rec = await stores.getEpoch(param(c, 'epoch', idText));
+    const actor = c.req.param('actor');
+    if (!actor.isWellFormed() || actorIdProblem(actor, false) !== null) {
+      throw new AppError('BAD_REQUEST', 'invalid actor', { reason: 'invalid_path', param: 'actor' });
+    }
+    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    const tenant = schedulingTenantOf(c.get('tenant'));
+    const index = await indexOfRun(c, rec);
+    const bytes = await explanations.explain(rec, actor, index, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), tenant);
+    c.header('Content-Type', JSON_TYPE);
+    return c.body(bytes as Uint8Array<ArrayBuffer>);
   });
 
   // SPEC §12 exports, derived from the manifest in a pool worker (a million payees' claim tree is
@@ -483,8 +543,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   api.get('/version', route('/version'), (c) => c.json(deps.version));
-  const keysDoc = deps.keys ? keysDocument(deps.keys) : { keys: [] };
-  api.get('/keys', route('/keys'), (c) => c.json(keysDoc));
+  // Built per request: the signing thread reports the keys after the app is built.
+  api.get('/keys', route('/keys'), (c) => c.json(deps.keys ? keysDocument(deps.keys) : { keys: [] }));
   const openapi = openApiDocument();
   api.get('/openapi.json', route('/openapi.json'), (c) => c.json(openapi));
 
@@ -510,6 +570,11 @@ function exact(c: Context<Env>, bytes: Uint8Array, tag: string, type = JSON_TYPE
  */
 function ownCopy(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
+}
+
+/** True when `bytes` is the whole of a plain ArrayBuffer: transferring it moves nothing else. */
+function ownsBuffer(bytes: Uint8Array): boolean {
+  return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.byteLength > 0;
 }
 
 function declaredLength(header: string | undefined): number | undefined {
