@@ -330,6 +330,25 @@ test('refuses compression and configured limits', () => {
   decoded(bytes, { ...DEFAULT_INPUT_LIMITS, maxBytes: 10 });
 });
 
+test('a batch declaring more rows than its buffers hold is refused before columns are allocated', () => {
+  const s = src();
+  const rec = concat(recordMessage(s.events, 0, s.events.count));
+  const dv = new DataView(rec.buffer);
+  // The batch's length (first field of the header table) and each node's length, set to 2^40.
+  const root = 8 + dv.getUint32(8, true);
+  const header = fieldRef(dv, root, 2);
+  const at = fieldAt(dv, header, 0);
+  dv.setUint32(at, 0, true);
+  dv.setUint32(at + 4, 256, true);
+  const nodes = fieldRef(dv, header, 1);
+  for (let i = 0; i < 4; i++) {
+    dv.setUint32(nodes + 4 + 16 * i, 0, true);
+    dv.setUint32(nodes + 8 + 16 * i, 256, true);
+  }
+  const limits = { ...DEFAULT_INPUT_LIMITS, maxEvents: Number.MAX_SAFE_INTEGER };
+  assert.equal(refusal(crafted({ records: [[rec]] }), limits), '$.events.actor: actor buffer too short for its batch');
+});
+
 test('any corruption of a valid stream is refused or decoded, never thrown', () => {
   const good = arrowWrite(src(), { batchRows: 3 });
   fc.assert(

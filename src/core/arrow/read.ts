@@ -105,6 +105,10 @@ class ArrowReader {
       } else if (m.type === HEADER_RECORD_BATCH) {
         if (actors === undefined || kinds === undefined) throw new ArrowFail('record batch before both dictionaries');
         const b = this.batch(m, m.header, 4, 8);
+        // Every column's buffer must hold its rows before any column is allocated: a small
+        // stream declaring millions of rows is refused here, not after allocating for them.
+        const short = [actor.width, 0, kind.width, 0, 8, 0, 8].findIndex((w, i) => i % 2 === 0 && (b.buffers[i + 1] as Buf).length < b.length * w);
+        if (short >= 0) throw new ArrowFail(`${FIELD_NAMES[short / 2]} buffer too short for its batch`, `$.events.${FIELD_NAMES[short / 2]}`);
         total += b.length;
         if (total > this.limits.maxEvents) throw new ArrowFail(`more than ${this.limits.maxEvents} events (configured limit)`, '$.events');
         batches.push(b);
