@@ -14,4 +14,5 @@ out(`scale ${r.scale}: ${r.manifest.counts.actors} actors, ${r.manifest.counts.e
 out(`seal (PUT /inputs)      ${r.sealMs.toFixed(0)} ms`);
 out(`first compute           ${r.computeMs.toFixed(0)} ms`);
 out(`seal + first compute    ${(r.sealMs + r.computeMs).toFixed(0)} ms   (target ≤ 3000 ms at XL)`);
+out(`/healthz during it     ${r.healthz.ok}/${r.healthz.probes} answered 200, slowest ${r.healthz.maxMs.toFixed(0)} ms`);
 out(`service peak RSS        ${mib(r.peakRssBytes)} MiB   (target ≤ 1536 MiB)`);

@@ -15,6 +15,8 @@ export interface XlRun {
   sealMs: number;
   computeMs: number;
   peakRssBytes: number;
+  /** /healthz probed every 100 ms during the seal and the compute: how many answered 200, the slowest. */
+  healthz: { probes: number; ok: number; maxMs: number };
   manifest: { payouts_root: string; counts: Record<string, number>; totals: Record<string, string> };
   policy: Uint8Array;
 }
@@ -35,6 +37,17 @@ export async function xlRun(scale: Scale, seed = 1): Promise<XlRun> {
     MAX_EVENTS: '20000000',
     MEMORY_STORE_MAX_BYTES: String(2 * 1024 ** 3),
   });
+  const healthz = { probes: 0, ok: 0, maxMs: 0 };
+  let probing = true;
+  const probe = (async () => {
+    while (probing) {
+      const h = await request(server.url, 'GET', '/healthz', { timeoutMs: 60_000 }).catch(() => null);
+      healthz.probes++;
+      if (h !== null && h.status === 200) healthz.ok++;
+      if (h !== null) healthz.maxMs = Math.max(healthz.maxMs, h.ms);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
   try {
     const t0 = performance.now();
     const sealed = await request(server.url, 'PUT', '/inputs', { body: g.inputs, headers: { 'content-type': 'application/vnd.apache.arrow.stream' }, timeoutMs: 300_000 });
@@ -53,9 +66,13 @@ export async function xlRun(scale: Scale, seed = 1): Promise<XlRun> {
     const t3 = performance.now();
     if (run.status !== 200) throw new Error(`compute → ${run.status} ${run.text.slice(0, 300)}`);
     const peak = peakRss(server.pid);
+    probing = false;
+    await probe;
     const m = await request(server.url, 'GET', '/epochs/xl-1', { timeoutMs: 300_000 });
-    return { scale, streamBytes: g.inputs.length, inputsCid, sealMs: t1 - t0, computeMs: t3 - t2, peakRssBytes: peak, manifest: m.json(), policy: g.policy };
+    return { scale, streamBytes: g.inputs.length, inputsCid, sealMs: t1 - t0, computeMs: t3 - t2, peakRssBytes: peak, healthz, manifest: m.json(), policy: g.policy };
   } finally {
+    probing = false;
+    await probe;
     await server.stop();
   }
 }

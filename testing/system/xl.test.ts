@@ -25,6 +25,9 @@ test('the XL path at scale M: Arrow sealed over HTTP and computed pays what the 
   assert.equal(r.manifest.counts.actors, 10_000);
   assert.equal(r.manifest.counts.events, 100_000);
   assert.ok(r.peakRssBytes > 0);
+  // The service kept answering its liveness probe while it sealed and computed.
+  assert.ok(r.healthz.probes > 0);
+  assert.equal(r.healthz.ok, r.healthz.probes);
 });
 
 type XlManifest = { payouts_root: string; counts: Record<string, number>; totals: Record<string, string> };
