@@ -20,6 +20,7 @@ import { LedgerClient } from './ledger/client.js';
 import { EgressHealth } from './ledger/health.js';
 import { Settlement } from './ledger/settlement.js';
 import { createMetrics } from './metrics.js';
+import { type ProgramSettings, parseProgramsFile } from './programs.js';
 import { ComputePool } from './pool.js';
 import { EpochService } from './service/epochs.js';
 import { MemoryStores } from './stores/memory.js';
@@ -46,6 +47,7 @@ export function settingsOf(c: Config): AppSettings {
       inputs: { maxBytes: c.INPUTS_MAX_BYTES, maxActors: c.MAX_ACTORS, maxEvents: c.MAX_EVENTS },
       policyMaxBytes: c.REQ_BODY_MAX_BYTES,
     },
+    tenantStoreMaxBytes: c.TENANT_STORE_MAX_BYTES ?? null,
   };
 }
 
@@ -80,7 +82,8 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   const settlement = config.LEDGER_URL === undefined ? null : buildSettlement(config, stores, metrics, logger);
   const keys = signingKeys(config, logger);
   const signer = keys === null ? null : new Signer(keys.signing);
-  const verifier = config.AUTH === 'off' ? null : new TokenVerifier(parseTokensFile(readFileSync(config.TOKENS_FILE as string, 'utf8')), randomBytes(32));
+  const verifier = config.AUTH === 'off' ? null : new TokenVerifier(readTokens(config), randomBytes(32));
+  let programs = readPrograms(config);
   const rateLimiter = new TenantRateLimiter(config.TENANT_RPS_MAX);
   const audit = openAuditSink(config.AUDIT_MODE, config.AUDIT_DIR, (e) => logger.error({ err: e }, 'audit write failed'));
   const epochs = new EpochService({
@@ -92,6 +95,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     settlement,
     signer,
     logger,
+    budget: (program) => programs.get(program)?.maxPoolMinor ?? null,
   });
   const version = {
     service: 'svc-rewarder',
@@ -147,7 +151,12 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     config,
     /** Applies the reloadable values of `next`, all at once; the rest needs a restart. */
     reload(next: Config): string[] {
-      settings = { ...settings, maxInflight: next.MAX_INFLIGHT };
+      // Files first: an invalid one throws here, before anything has changed.
+      const tokens = verifier === null ? null : readTokens(next);
+      const nextPrograms = readPrograms(next);
+      if (tokens !== null) verifier?.replace(tokens);
+      programs = nextPrograms;
+      settings = { ...settings, maxInflight: next.MAX_INFLIGHT, tenantStoreMaxBytes: next.TENANT_STORE_MAX_BYTES ?? null };
       pool.setQueueMax(next.WORK_QUEUE_MAX);
       rateLimiter.setRate(next.TENANT_RPS_MAX);
       logger.level = next.LOG_LEVEL;
@@ -171,6 +180,21 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
 }
 
 export type Runtime = ReturnType<typeof buildRuntime>;
+
+function readTokens(config: Config) {
+  return parseTokensFile(readFileSync(config.TOKENS_FILE as string, 'utf8'));
+}
+
+function readPrograms(config: Config): Map<string, ProgramSettings> {
+  if (config.PROGRAMS_FILE === undefined) return new Map();
+  let text: string;
+  try {
+    text = readFileSync(config.PROGRAMS_FILE, 'utf8');
+  } catch (e) {
+    throw new Error(`programs file ${config.PROGRAMS_FILE}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
+  }
+  return parseProgramsFile(text);
+}
 
 /** The ledger side: one client, one health tracker, one settlement (drainer) per replica. */
 function buildSettlement(config: Config, stores: Stores, metrics: ReturnType<typeof createMetrics>, logger: Logger): Settlement {

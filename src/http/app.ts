@@ -27,6 +27,7 @@ import { openApiDocument } from './openapi.js';
 import { type TenantRateLimiter, rateLimitHeaders, rateLimited } from './rate-limit.js';
 import { ComputeBodies } from './compute-body.js';
 import { digest, idText } from './schemas.js';
+import { ANONYMOUS_ACCESS, type Access, accessOf, epochProgram, noSuchEpoch, noSuchInputs, noSuchPolicy } from './tenancy.js';
 
 /** Settings the app reads per request; the reloadable ones may change between requests. */
 export interface AppSettings {
@@ -37,6 +38,8 @@ export interface AppSettings {
   defaultDeadlineMs: number;
   maxDeadlineMs: number;
   docLimits: DocLimits;
+  /** Bytes a tenant may own in sealed documents (TENANT_STORE_MAX_BYTES); null: no quota. */
+  tenantStoreMaxBytes: number | null;
 }
 
 export interface AppDeps {
@@ -61,7 +64,7 @@ export interface AppDeps {
 }
 
 /** Served by @hono/node-server: `c.env` holds Node's request and response. */
-type Env = { Bindings: HttpBindings; Variables: { corrId: string; route: string; tenant: string } };
+type Env = { Bindings: HttpBindings; Variables: { corrId: string; route: string; access: Access } };
 
 const CORR_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_TYPE = 'application/json';
@@ -139,12 +142,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const guard =
     (scope: Scope): MiddlewareHandler<Env> =>
     async (c, next) => {
-      let tenant = 'anonymous';
+      let access = ANONYMOUS_ACCESS;
       const verifier = deps.verifier;
       if (verifier !== null) {
         const header = c.req.header('authorization');
         try {
-          tenant = verifier.verify(header, scope).tenant;
+          access = verifier.verify(header, scope);
         } catch (e) {
           if (e instanceof AppError) {
             metrics.authFailures.inc({ code: e.code });
@@ -154,13 +157,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
         }
         audit(c, 'auth_ok', () => verifier.identify(header));
       }
+      const tenant = access.tenant;
       const r = deps.rateLimiter.take(tenant);
       if (!r.ok) {
         audit(c, 'rate_limited', () => ({ tenant }));
         reject('rate_limited', rateLimited(r));
       }
       for (const [k, v] of Object.entries(rateLimitHeaders(r))) c.header(k, v);
-      c.set('tenant', tenant);
+      c.set('access', access);
       await next();
     };
 
@@ -192,6 +196,25 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return v;
   };
 
+  /**
+   * The bound epoch named by the path, if the caller's programs include it: the one access check
+   * of every epoch read. Outside the caller's programs the answer is the missing-epoch 404, given
+   * before the store is asked.
+   */
+  const epochOf = async (c: Context<Env>) => {
+    const epochId = param(c, 'epoch', idText);
+    epochProgram(accessOf(c), epochId);
+    const rec = await stores.getEpoch(epochId);
+    if (rec === null) throw noSuchEpoch();
+    return rec;
+  };
+
+  /** The sealing tenant and its quota: the token's own, else TENANT_STORE_MAX_BYTES. */
+  const sealer = (c: Context<Env>) => {
+    const access = accessOf(c);
+    return { tenant: access.tenant, quotaBytes: access.storeMaxBytes ?? deps.settings().tenantStoreMaxBytes };
+  };
+
   const api = new Hono<Env>();
   const computeBodies = new ComputeBodies();
 
@@ -202,14 +225,17 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
     const { tally } = r.prepared;
     const actors = actorCount(r.prepared);
-    const created = await stores.putInputs({ cid: r.cid, bytes, actors, events: tally.events });
+    const created = await stores.putInputs(
+      { cid: r.cid, bytes, actors, events: tally.events, window: tally.window, poolMinor: tally.poolMinor.toString() },
+      sealer(c),
+    );
     deps.cache.set(r.cid, r.prepared);
     return c.json({ inputs_cid: r.cid, bytes: bytes.length, actors, events: tally.events }, created ? 201 : 200);
   });
 
   api.get('/inputs/:cid', route('/inputs/:cid'), admit, guard('rewarder.inspect'), async (c) => {
-    const doc = await stores.getInputs(param(c, 'cid', digest));
-    if (doc === null) throw new AppError('NOT_FOUND', 'no inputs with that CID', { reason: 'unknown_inputs' });
+    const doc = await stores.getInputs(param(c, 'cid', digest), accessOf(c).tenant);
+    if (doc === null) throw noSuchInputs();
     return exact(c, doc.bytes, doc.cid);
   });
 
@@ -218,13 +244,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.policy/v1' }, c.req.raw.signal);
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.policy/v1') throw internalError();
-    const created = await stores.putPolicy({ hash: r.cid, id: r.policyId, bytes });
+    const created = await stores.putPolicy({ hash: r.cid, id: r.policyId, bytes }, sealer(c));
     return c.json({ policy_id: r.policyId, policy_hash: r.cid }, created ? 201 : 200);
   });
 
   api.get('/policies/:hash', route('/policies/:hash'), admit, guard('rewarder.inspect'), async (c) => {
-    const doc = await stores.getPolicy(param(c, 'hash', digest));
-    if (doc === null) throw new AppError('NOT_FOUND', 'no policy with that hash', { reason: 'unknown_policy' });
+    const doc = await stores.getPolicy(param(c, 'hash', digest), accessOf(c).tenant);
+    if (doc === null) throw noSuchPolicy();
     return exact(c, doc.bytes, doc.hash);
   });
 
@@ -236,6 +262,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const t0 = performance.now();
     const now = Date.now();
     const epochId = param(c, 'epoch', idText);
+    const access = accessOf(c);
+    const program = epochProgram(access, epochId);
     const req = computeBodies.parse(await body(c, s.reqBodyMaxBytes));
     // Named fields: a spread followed by another member takes V8's slow path (~0.8 µs, 1-2 % of
     // a replayed compute's server time).
@@ -255,7 +283,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     try {
       // The adapter makes the request's AbortSignal on first access, and aborts it when the
       // client leaves; a replay never asks for it.
-      out = await epochs.compute(epochId, req, deadline, () => c.req.raw.signal, c.get('corrId'));
+      out = await epochs.compute(epochId, req, deadline, () => c.req.raw.signal, c.get('corrId'), { tenant: access.tenant, program });
     } catch (e) {
       if (e instanceof AppError && e.code === 'DEADLINE_EXCEEDED' && e.details.reason !== 'deadline_estimate') {
         metrics.deadlineEnforced.inc({ stage: 'aborted' });
@@ -271,22 +299,19 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   api.get('/epochs/:epoch', route('/epochs/:epoch'), admit, guard('rewarder.inspect'), async (c) => {
-    const rec = await stores.getEpoch(param(c, 'epoch', idText));
-    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    const rec = await epochOf(c);
     return exact(c, rec.manifest, rec.commitment);
   });
 
   api.get('/epochs/:epoch/attestation', route('/epochs/:epoch/attestation'), admit, guard('rewarder.inspect'), async (c) => {
-    const rec = await stores.getEpoch(param(c, 'epoch', idText));
-    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    const rec = await epochOf(c);
     if (rec.attestation === null) throw new AppError('NOT_FOUND', 'signing is off: no attestation', { reason: 'signing_off' });
     return exact(c, rec.attestation, rec.commitment);
   });
 
   api.get('/epochs/:epoch/ledger', route('/epochs/:epoch/ledger'), admit, guard('rewarder.inspect'), async (c) => {
-    const epochId = param(c, 'epoch', idText);
-    const rec = await stores.getEpoch(epochId);
-    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    const rec = await epochOf(c);
+    const epochId = rec.epochId;
     const parts = await stores.partsOf(epochId);
     return c.json({
       epoch_id: epochId,
@@ -305,8 +330,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), async (c) => {
-    const rec = await stores.getEpoch(param(c, 'epoch', idText));
-    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    const rec = await epochOf(c);
     const m = manifestPayouts(JSON.parse(new TextDecoder().decode(rec.manifest)));
     if (typeof m === 'string') throw internalError();
     const proof = proveActor(m, c.req.param('actor'));

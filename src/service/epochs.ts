@@ -8,6 +8,12 @@
 //   4. refuse with 504 if the estimated cost does not fit in the time left;
 //   5. run in the pool (aborted when the deadline passes or the client leaves);
 //   6. publish atomically (manifest + binding); a replica that lost the race replays or 409s.
+//
+// Tenancy (SPEC §10): the route has already refused epochs outside the caller's programs. Here
+// the caller must own (have sealed) the inputs and policy it names, or it gets the same 404 as for
+// a missing document, replays included; a new run's pool must fit its program's budget (422,
+// before any work); and the binding records program, window, tenant, corr id and time, the store
+// refusing a window that overlaps another binding of the program (409 WINDOW_OVERLAP).
 
 import type { Logger } from 'pino';
 import { type ComputeResult, type DocLimits, type Prepared, actorCount } from '../compute/protocol.js';
@@ -22,6 +28,13 @@ import type { Metrics } from '../metrics.js';
 import type { ComputePool } from '../pool.js';
 import type { LedgerState, Settlement } from '../ledger/settlement.js';
 import type { EpochRecord, OutboxPart, Stores } from '../stores/types.js';
+import { noSuchInputs, noSuchPolicy } from '../http/tenancy.js';
+
+/** Who asks for a compute, and the program of the epoch (already checked against its token). */
+export interface Caller {
+  tenant: string;
+  program: string;
+}
 
 export interface ComputeRequest {
   inputs_cid: string;
@@ -51,6 +64,10 @@ export interface EpochDeps {
   /** null while signing is off: runs publish without an attestation. */
   signer?: Signer | null;
   logger?: Logger;
+  /** The program's `max_pool_minor` (PROGRAMS_FILE), or null for no budget. */
+  budget?: (program: string) => bigint | null;
+  /** Epoch milliseconds, for `bound_at`. */
+  now?: () => number;
 }
 
 /** What a task will do: decode `decodeBytes` (0 when the inputs are cached), then run over `actors`. */
@@ -98,25 +115,30 @@ export class EpochService {
   /** Answers whose ledger state can no longer change (none, accepted, failed). */
   private readonly settled = new Map<string, ComputeOutcome>();
   private readonly cost = new CostModel();
+  /** `tenant|kind|id` known to be owned: ownership is never revoked, so a yes is kept. */
+  private readonly owned = new Map<string, true>();
 
   constructor(private readonly deps: EpochDeps) {}
 
   /** `clientSignal` makes the client's disconnect signal on first use: a replay never needs one. */
-  async compute(epochId: string, req: ComputeRequest, deadline: Deadline, clientSignal: () => AbortSignal, corrId: string): Promise<ComputeOutcome> {
+  async compute(epochId: string, req: ComputeRequest, deadline: Deadline, clientSignal: () => AbortSignal, corrId: string, caller: Caller): Promise<ComputeOutcome> {
+    // A tenant computes only with documents it sealed itself, replays included.
+    if (!(await this.owns(caller.tenant, 'policy', req.policy_hash))) throw noSuchPolicy();
+    if (!(await this.owns(caller.tenant, 'inputs', req.inputs_cid))) throw noSuchInputs();
     // Dry runs never bind, so they share work only with identical dry runs.
     const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
     for (;;) {
       const settled = this.settled.get(epochId);
       if (settled !== undefined && this.sameTriple(epochId, req)) return settled;
       const bound = await this.deps.stores.getEpoch(epochId);
-      if (bound !== null) return this.replayOrConflict(bound, req);
+      if (bound !== null) return this.replayOrConflict(bound, req, caller);
       const running = this.inflight.get(key);
       if (running === undefined) break;
       // Someone is computing this epoch: share their work, then look again (replay or 409).
       await waitWithin(running, deadline, clientSignal());
       if (req.dry_run) return (await running) as ComputeOutcome;
     }
-    const work = this.run(epochId, req, deadline, clientSignal(), corrId);
+    const work = this.run(epochId, req, deadline, clientSignal(), corrId, caller);
     this.inflight.set(key, work);
     try {
       return await work;
@@ -125,11 +147,19 @@ export class EpochService {
     }
   }
 
-  private async run(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal, corrId: string): Promise<ComputeOutcome> {
+  private async owns(tenant: string, kind: 'inputs' | 'policy', id: string): Promise<boolean> {
+    const key = `${tenant}|${kind}|${id}`;
+    if (this.owned.has(key)) return true;
+    const yes = await this.deps.stores.owns(kind, id, tenant);
+    if (yes) remember(this.owned, key, true, 100_000);
+    return yes;
+  }
+
+  private async run(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal, corrId: string, caller: Caller): Promise<ComputeOutcome> {
     const { stores, pool, cache, metrics } = this.deps;
     const t0 = performance.now();
-    const [policy, cached] = [await stores.getPolicy(req.policy_hash), cache.get(req.inputs_cid)];
-    if (policy === null) throw new AppError('NOT_FOUND', 'no policy with that hash', { reason: 'unknown_policy' });
+    const [policy, cached] = [await stores.getPolicy(req.policy_hash, caller.tenant), cache.get(req.inputs_cid)];
+    if (policy === null) throw noSuchPolicy();
     if (policy.id !== req.policy_id) {
       throw new AppError('POLICY_MISMATCH', 'policy_id does not match the stored policy', {
         reason: 'policy_id_mismatch',
@@ -138,15 +168,22 @@ export class EpochService {
     }
     let inputs: Prepared | Uint8Array;
     let work: Work;
+    let poolMinor: bigint | null;
     if (cached !== undefined) {
       inputs = cached;
       work = { actors: actorCount(cached), decodeBytes: 0 };
+      poolMinor = cached.tally.poolMinor;
     } else {
-      const stored = await stores.getInputs(req.inputs_cid);
-      if (stored === null) throw new AppError('NOT_FOUND', 'no inputs with that CID', { reason: 'unknown_inputs' });
+      const stored = await stores.getInputs(req.inputs_cid, caller.tenant);
+      if (stored === null) throw noSuchInputs();
       inputs = stored.bytes;
       work = { actors: stored.actors, decodeBytes: stored.bytes.length };
+      poolMinor = stored.poolMinor === null ? null : BigInt(stored.poolMinor);
     }
+    // Budget before any work, from what was recorded at sealing (a document sealed before that was
+    // recorded is checked on the run's own P, still before anything is published).
+    const budget = this.deps.budget?.(caller.program) ?? null;
+    if (budget !== null && poolMinor !== null) this.withinBudget(effectivePool(poolMinor, policy.bytes), budget, caller.program);
     const sat = pool.saturation();
     const estimate = this.cost.estimateMs(work, sat.queueDepth, sat.threads);
     if (deadline.remaining() < estimate) {
@@ -175,6 +212,7 @@ export class EpochService {
     const ok = this.accept(result, req);
     this.cost.observe(work, ok.decoded !== null ? ok.ms.decode : null, t2 - t1);
     if (ok.decoded !== null) cache.set(req.inputs_cid, ok.decoded);
+    if (budget !== null) this.withinBudget(BigInt(ok.head.totals.pool_minor), budget, caller.program);
 
     const timing = { load: t1 - t0, queue_and_compute: t2 - t1, decode: ok.ms.decode, calculus: ok.ms.calculus, manifest: ok.ms.manifest };
     if (req.dry_run) {
@@ -190,6 +228,13 @@ export class EpochService {
       commitment: ok.head.commitment,
       manifest: ok.manifest,
       attestation: null,
+      program: caller.program,
+      window: { startMs: ok.head.window.start_ms, endMs: ok.head.window.end_ms },
+      tenant: caller.tenant,
+      corrId,
+      boundAt: (this.deps.now ?? Date.now)(),
+      payees: ok.head.counts.payees,
+      payoutMinor: ok.head.totals.payout_minor,
     };
     // Signed on the signing thread while the compute worker already runs the next task.
     const attestation = this.deps.signer ? await this.deps.signer.sign(ok.head.commitment) : undefined;
@@ -198,8 +243,14 @@ export class EpochService {
     const parts = ok.parts.map((p) => outboxPart(attestation === undefined ? p : withAttestation(p, attestation), epochId, ok.head.run_key));
     const initial = settlement?.degraded ? 'held' : 'pending';
     // Pending parts are published leased to this replica, which emits them right below.
-    const published = await stores.publish(record, parts, initial, initial === 'pending' ? settlement?.publishLease() : undefined);
-    if (!published.created) return this.replayOrConflict(published.record, req);
+    let published;
+    try {
+      published = await stores.publish(record, parts, initial, initial === 'pending' ? settlement?.publishLease() : undefined);
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'WINDOW_OVERLAP') metrics.runs.inc({ status: 'window_overlap' });
+      throw e;
+    }
+    if (!published.created) return this.replayOrConflict(published.record, req, caller);
     remember(this.heads, epochId, ok.head);
     metrics.runs.inc({ status: 'published' });
     const t3 = performance.now();
@@ -260,17 +311,29 @@ export class EpochService {
     });
   }
 
-  private async replayOrConflict(bound: EpochRecord, req: ComputeRequest): Promise<ComputeOutcome> {
+  private withinBudget(pool: bigint, budget: bigint, program: string): void {
+    if (pool <= budget) return;
+    this.deps.metrics.runs.inc({ status: 'over_budget' });
+    throw new AppError('POOL_OVER_BUDGET', `the pool exceeds the budget of program ${program}`, {
+      reason: 'pool_over_budget',
+      program,
+      pool_minor: pool.toString(),
+      max_pool_minor: budget.toString(),
+    });
+  }
+
+  private async replayOrConflict(bound: EpochRecord, req: ComputeRequest, caller: Caller): Promise<ComputeOutcome> {
     const differs = [
       ...(bound.inputsCid !== req.inputs_cid ? ['inputs_cid'] : []),
       ...(bound.policyHash !== req.policy_hash ? ['policy_hash'] : []),
     ];
     if (differs.length > 0) {
       this.deps.metrics.runs.inc({ status: 'conflict' });
+      // The bound CIDs only to the tenant that bound them: no answer carries another's CIDs.
       throw new AppError('CONFLICT', `epoch ${bound.epochId} is bound to a different ${differs.join(' and ')}`, {
         reason: 'epoch_bound',
         differs,
-        bound: { inputs_cid: bound.inputsCid, policy_hash: bound.policyHash },
+        ...(bound.tenant === caller.tenant ? { bound: { inputs_cid: bound.inputsCid, policy_hash: bound.policyHash } } : {}),
       });
     }
     if (bound.policyId !== req.policy_id) {
@@ -289,6 +352,12 @@ export class EpochService {
     return this.outcome(head, state, true, {});
   }
 
+}
+
+/** SPEC §4.3's P: the pool, capped by the policy's `pool_cap_minor` (a sealed, valid policy). */
+function effectivePool(poolMinor: bigint, policyBytes: Uint8Array): bigint {
+  const cap = (JSON.parse(new TextDecoder().decode(policyBytes)) as { pool_cap_minor?: string }).pool_cap_minor;
+  return cap === undefined ? poolMinor : poolMinor < BigInt(cap) ? poolMinor : BigInt(cap);
 }
 
 /** The compute response: a deterministic function of the run and its ledger state. */
