@@ -14,6 +14,7 @@ import { Signer } from './attest/signer.js';
 import { type AppSettings, createApp } from './http/app.js';
 import { openAuditSink } from './http/audit.js';
 import { TokenVerifier, parseTokensFile } from './http/auth.js';
+import { ANONYMOUS } from './http/tenancy.js';
 import { TenantRateLimiter } from './http/rate-limit.js';
 import { InputsCache } from './inputs-cache.js';
 import { LedgerClient } from './ledger/client.js';
@@ -71,6 +72,8 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     heldIntents: () => stores.countParts(['held']),
     ledgerDegraded: () => settlement?.degraded ?? false,
     queueMax: () => pool.saturation().queueMax,
+    tenants: () => (verifier === null ? [ANONYMOUS] : verifier.tenants()),
+    tenantUsage: () => stores.tenantUsage(),
   });
   // prom-client's defaults export these gauges with a `_total` suffix, which `promtool check
   // metrics` rejects (only counters may end in _total); the per-type series without the suffix stay.

@@ -27,7 +27,18 @@ import { openApiDocument } from './openapi.js';
 import { type TenantRateLimiter, rateLimitHeaders, rateLimited } from './rate-limit.js';
 import { ComputeBodies } from './compute-body.js';
 import { digest, idText } from './schemas.js';
-import { ANONYMOUS_ACCESS, type Access, accessOf, epochProgram, noSuchEpoch, noSuchInputs, noSuchPolicy } from './tenancy.js';
+import {
+  ANONYMOUS_ACCESS,
+  type Access,
+  PROGRAM_RE,
+  accessOf,
+  epochProgram,
+  grants,
+  noSuchEpoch,
+  noSuchInputs,
+  noSuchPolicy,
+  noSuchProgram,
+} from './tenancy.js';
 
 /** Settings the app reads per request; the reloadable ones may change between requests. */
 export interface AppSettings {
@@ -64,9 +75,15 @@ export interface AppDeps {
 }
 
 /** Served by @hono/node-server: `c.env` holds Node's request and response. */
-type Env = { Bindings: HttpBindings; Variables: { corrId: string; route: string; access: Access } };
+type Env = { Bindings: HttpBindings; Variables: { corrId: string; route: string; access: Access; trail: Trail } };
+
+/** What a compute or read touched, for its audit line (filled in by the route as it learns it). */
+type Trail = Pick<AuditEvent, 'epoch_id' | 'inputs_cid' | 'policy_hash' | 'program'>;
 
 const CORR_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+/** GET /programs/{program}/epochs page sizes. */
+const LIST_DEFAULT = 100;
+const LIST_MAX = 1000;
 const JSON_TYPE = 'application/json';
 
 export function createApp(deps: AppDeps): Hono<Env> {
@@ -92,6 +109,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   app.onError((err, c) => {
     const e = err instanceof AppError ? err : internalError();
+    const access = c.get('access') as Access | undefined;
+    if (access !== undefined && (e.code === 'WINDOW_OVERLAP' || e.code === 'POOL_OVER_BUDGET' || e.code === 'QUOTA_EXCEEDED')) {
+      metrics.tenantRefusals.inc({ tenant: access.tenant, reason: e.details.reason });
+    }
     const corrId = c.get('corrId') ?? randomUUID();
     if (!(err instanceof AppError)) deps.logger.error({ err, corr_id: corrId, route: c.get('route') }, 'unhandled error');
     else if (e.status >= 500) deps.logger.warn({ corr_id: corrId, code: e.code, reason: e.details.reason }, e.message);
@@ -168,6 +189,21 @@ export function createApp(deps: AppDeps): Hono<Env> {
       await next();
     };
 
+  /**
+   * Audits a compute or a read once it is answered (errors included: probing shows too), with the
+   * epoch id and CIDs the route recorded in the trail and the status.
+   */
+  const trail =
+    (kind: 'compute' | 'read'): MiddlewareHandler<Env> =>
+    async (c, next) => {
+      const t: Trail = {};
+      c.set('trail', t);
+      await next();
+      if (kind === 'compute') metrics.tenantComputes.inc({ tenant: accessOf(c).tenant, status: `${Math.floor(c.res.status / 100)}xx` });
+      if (!deps.audit.enabled) return;
+      deps.audit.write({ kind, tenant: accessOf(c).tenant, route: c.get('route'), corr_id: c.get('corrId'), at: new Date().toISOString(), ...t, status: c.res.status });
+    };
+
   const requireJson = (c: Context<Env>): void => {
     const type = c.req.header('content-type');
     if (type === undefined || type.split(';')[0]?.trim().toLowerCase() !== JSON_TYPE) {
@@ -203,9 +239,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
    */
   const epochOf = async (c: Context<Env>) => {
     const epochId = param(c, 'epoch', idText);
+    const t = c.get('trail');
+    t.epoch_id = epochId;
     epochProgram(accessOf(c), epochId);
     const rec = await stores.getEpoch(epochId);
     if (rec === null) throw noSuchEpoch();
+    t.inputs_cid = rec.inputsCid;
+    t.policy_hash = rec.policyHash;
     return rec;
   };
 
@@ -233,8 +273,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.json({ inputs_cid: r.cid, bytes: bytes.length, actors, events: tally.events }, created ? 201 : 200);
   });
 
-  api.get('/inputs/:cid', route('/inputs/:cid'), admit, guard('rewarder.inspect'), async (c) => {
-    const doc = await stores.getInputs(param(c, 'cid', digest), accessOf(c).tenant);
+  api.get('/inputs/:cid', route('/inputs/:cid'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const cid = param(c, 'cid', digest);
+    c.get('trail').inputs_cid = cid;
+    const doc = await stores.getInputs(cid, accessOf(c).tenant);
     if (doc === null) throw noSuchInputs();
     return exact(c, doc.bytes, doc.cid);
   });
@@ -248,13 +290,15 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.json({ policy_id: r.policyId, policy_hash: r.cid }, created ? 201 : 200);
   });
 
-  api.get('/policies/:hash', route('/policies/:hash'), admit, guard('rewarder.inspect'), async (c) => {
-    const doc = await stores.getPolicy(param(c, 'hash', digest), accessOf(c).tenant);
+  api.get('/policies/:hash', route('/policies/:hash'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const hash = param(c, 'hash', digest);
+    c.get('trail').policy_hash = hash;
+    const doc = await stores.getPolicy(hash, accessOf(c).tenant);
     if (doc === null) throw noSuchPolicy();
     return exact(c, doc.bytes, doc.hash);
   });
 
-  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), admit, guard('rewarder.run'), async (c) => {
+  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), admit, guard('rewarder.run'), trail('compute'), async (c) => {
     const s = deps.settings();
     // The deadline starts at arrival, before the body is read: a slow upload spends its budget.
     const header = c.req.header('x-deadline');
@@ -262,9 +306,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const t0 = performance.now();
     const now = Date.now();
     const epochId = param(c, 'epoch', idText);
+    const t = c.get('trail');
+    t.epoch_id = epochId;
     const access = accessOf(c);
     const program = epochProgram(access, epochId);
     const req = computeBodies.parse(await body(c, s.reqBodyMaxBytes));
+    t.inputs_cid = req.inputs_cid;
+    t.policy_hash = req.policy_hash;
     // Named fields: a spread followed by another member takes V8's slow path (~0.8 µs, 1-2 % of
     // a replayed compute's server time).
     const deadline = resolveDeadline(
@@ -298,18 +346,18 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.body(out.body as Uint8Array<ArrayBuffer>, out.status);
   });
 
-  api.get('/epochs/:epoch', route('/epochs/:epoch'), admit, guard('rewarder.inspect'), async (c) => {
+  api.get('/epochs/:epoch', route('/epochs/:epoch'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
     const rec = await epochOf(c);
     return exact(c, rec.manifest, rec.commitment);
   });
 
-  api.get('/epochs/:epoch/attestation', route('/epochs/:epoch/attestation'), admit, guard('rewarder.inspect'), async (c) => {
+  api.get('/epochs/:epoch/attestation', route('/epochs/:epoch/attestation'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
     const rec = await epochOf(c);
     if (rec.attestation === null) throw new AppError('NOT_FOUND', 'signing is off: no attestation', { reason: 'signing_off' });
     return exact(c, rec.attestation, rec.commitment);
   });
 
-  api.get('/epochs/:epoch/ledger', route('/epochs/:epoch/ledger'), admit, guard('rewarder.inspect'), async (c) => {
+  api.get('/epochs/:epoch/ledger', route('/epochs/:epoch/ledger'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
     const rec = await epochOf(c);
     const epochId = rec.epochId;
     const parts = await stores.partsOf(epochId);
@@ -329,13 +377,45 @@ export function createApp(deps: AppDeps): Hono<Env> {
     });
   });
 
-  api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), async (c) => {
+  api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
     const rec = await epochOf(c);
     const m = manifestPayouts(JSON.parse(new TextDecoder().decode(rec.manifest)));
     if (typeof m === 'string') throw internalError();
     const proof = proveActor(m, c.req.param('actor'));
     if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
     return c.json(proof);
+  });
+
+  api.get('/programs/:program/epochs', route('/programs/:program/epochs'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const program = c.req.param('program') ?? '';
+    if (!PROGRAM_RE.test(program)) throw new AppError('BAD_REQUEST', 'invalid program', { reason: 'invalid_path', param: 'program' });
+    c.get('trail').program = program;
+    if (!grants(accessOf(c), program)) throw noSuchProgram();
+    const after = c.req.query('after');
+    if (after !== undefined && !ID_RE.test(after)) throw new AppError('BAD_REQUEST', 'invalid after', { reason: 'invalid_query', param: 'after' });
+    const limitText = c.req.query('limit');
+    const limit = limitText === undefined ? LIST_DEFAULT : /^[1-9][0-9]{0,3}$/.test(limitText) ? Number(limitText) : 0;
+    if (limit < 1 || limit > LIST_MAX) throw new AppError('BAD_REQUEST', `limit must be an integer from 1 to ${LIST_MAX}`, { reason: 'invalid_query', param: 'limit' });
+    const page = await stores.listEpochs(program, after ?? null, limit + 1);
+    if (page === null) throw new AppError('BAD_REQUEST', 'after names no bound epoch of this program', { reason: 'invalid_cursor', param: 'after' });
+    const shown = page.slice(0, limit);
+    const epochsOut = await Promise.all(
+      shown.map(async (e) => {
+        const parts = await stores.partsOf(e.epochId);
+        return {
+          epoch_id: e.epochId,
+          window: { start_ms: e.window.startMs, end_ms: e.window.endMs },
+          inputs_cid: e.inputsCid,
+          policy_hash: e.policyHash,
+          commitment: e.commitment,
+          payees: e.payees,
+          payout_minor: e.payoutMinor,
+          ledger: { state: summarise(parts.map((p) => p.state)), parts: parts.length },
+          bound: { tenant: e.tenant, corr_id: e.corrId === '' ? null : e.corrId, at: new Date(e.boundAt).toISOString() },
+        };
+      }),
+    );
+    return c.json({ epochs: epochsOut, next: page.length > limit ? (shown[shown.length - 1]?.epochId ?? null) : null });
   });
 
   // Operations: open, outside the in-flight cap so they answer under overload.

@@ -1,21 +1,21 @@
 // /openapi.json, generated from the zod schemas that validate requests (schemas.ts).
 import { z } from 'zod';
 import { ERROR_STATUS } from '../errors.js';
-import { computeRequest, computeResponse, errorEnvelope, inputsSealed, payoutProof, policySealed, readiness } from './schemas.js';
+import { computeRequest, computeResponse, errorEnvelope, inputsSealed, payoutProof, policySealed, programEpochs, readiness } from './schemas.js';
 
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } } });
 const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [String(s), { description: errorText[s] ?? 'error', ...json(errorEnvelope) }]));
 
 const errorText: Record<number, string> = {
-  400: 'invalid request or document (details.path, details.problem)',
+  400: 'invalid request or document (details.path, details.problem), or an epoch id whose prefix is not a program name',
   401: 'missing or unknown bearer token',
   403: 'token lacks the scope',
-  404: 'unknown inputs, policy, epoch or payee',
-  409: 'CONFLICT: epoch bound to another triple (details.differs) or QUARANTINED: invariant breach',
-  413: 'body or decompressed body over its cap',
+  404: "unknown inputs, policy, epoch or payee; also any epoch outside the token's programs and any document the tenant has not sealed itself (SPEC §10)",
+  409: 'CONFLICT: epoch bound to another triple (details.differs), WINDOW_OVERLAP: the inputs window overlaps an epoch bound in the same program (details.epoch_id), or QUARANTINED: invariant breach',
+  413: "body or decompressed body over its cap, or QUOTA_EXCEEDED: the tenant's stored bytes would pass its quota (details.limit_bytes, used_bytes, document_bytes)",
   415: 'not application/json, or a Content-Encoding other than gzip',
-  422: 'policy_id does not match the stored policy',
+  422: "POLICY_MISMATCH: policy_id does not match the stored policy, or POOL_OVER_BUDGET: the pool exceeds the program's max_pool_minor",
   429: 'tenant rate limit (Retry-After, X-RateLimit-*)',
   503: 'overloaded (queue, in-flight cap), compute breaker open, store full, or shutting down (Retry-After)',
   504: 'deadline exceeded (Retry-After, X-Deadline-Exceeded-By-Ms)',
@@ -37,7 +37,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Seal an inputs document (rewarder.inputs/v1); gzip allowed',
           security: bearer,
           requestBody: rawJson,
-          responses: { 201: { description: 'stored', ...json(inputsSealed) }, 200: { description: 'already stored', ...json(inputsSealed) }, ...errors(400, 401, 403, 413, 415, 429, 503) },
+          responses: { 201: { description: 'sealed by this tenant for the first time (other tenants may hold the same bytes)', ...json(inputsSealed) }, 200: { description: 'this tenant had already sealed these bytes', ...json(inputsSealed) }, ...errors(400, 401, 403, 413, 415, 429, 503) },
         },
       },
       '/inputs/{cid}': {
@@ -48,7 +48,7 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Seal a policy document (rewarder.policy/v1)',
           security: bearer,
           requestBody: rawJson,
-          responses: { 201: { description: 'stored', ...json(policySealed) }, 200: { description: 'already stored', ...json(policySealed) }, ...errors(400, 401, 403, 413, 415, 429, 503) },
+          responses: { 201: { description: 'sealed by this tenant for the first time (other tenants may hold the same bytes)', ...json(policySealed) }, 200: { description: 'this tenant had already sealed these bytes', ...json(policySealed) }, ...errors(400, 401, 403, 413, 415, 429, 503) },
         },
       },
       '/policies/{policy_hash}': {
@@ -91,6 +91,18 @@ export function openApiDocument(): Record<string, unknown> {
           security: bearer,
           parameters: [epochParam],
           responses: { 200: { description: 'ledger state', ...rawJson }, ...errors(400, 401, 403, 404) },
+        },
+      },
+      '/programs/{program}/epochs': {
+        get: {
+          summary: "A program's bound epochs in window order, with who bound each (SPEC §10); 404 for a program the token does not hold",
+          security: bearer,
+          parameters: [
+            { name: 'program', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } },
+            { name: 'after', in: 'query', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' }, description: 'the previous page\'s next' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+          ],
+          responses: { 200: { description: 'one page', ...json(programEpochs) }, ...errors(400, 401, 403, 404, 429) },
         },
       },
       '/keys': {

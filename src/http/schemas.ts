@@ -78,3 +78,23 @@ export const readiness = z.object({
   causes: z.array(z.string()),
   retry_after: z.number().int().optional(),
 });
+
+/** GET /programs/{program}/epochs (SPEC §10). */
+export const programEpochs = z.object({
+  epochs: z.array(
+    z.object({
+      epoch_id: idText,
+      window: z.object({ start_ms: z.number().int(), end_ms: z.number().int() }),
+      inputs_cid: digest,
+      policy_hash: digest,
+      commitment: digest,
+      payees: z.number().int(),
+      payout_minor: money,
+      ledger: z.object({ state: z.string(), parts: z.number().int() }),
+      /** Who bound the epoch, with which corr id (null for bindings older than corr ids), when. */
+      bound: z.object({ tenant: z.string(), corr_id: z.string().nullable(), at: z.string() }),
+    }),
+  ),
+  /** The `after` of the next page, or null on the last one. */
+  next: idText.nullable(),
+});

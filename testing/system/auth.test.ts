@@ -130,7 +130,8 @@ test('the audit log records auth decisions and rate-limit hits with fingerprints
   const { text, lines } = read();
   for (const s of SECRETS) assert.ok(!text.includes(s), 'no raw token in the audit log');
   for (const l of lines) {
-    assert.deepEqual(Object.keys(l).filter((k) => !['kind', 'tenant', 'route', 'corr_id', 'token_fp', 'at'].includes(k)), []);
+    const fields = ['kind', 'tenant', 'route', 'corr_id', 'token_fp', 'at', 'epoch_id', 'inputs_cid', 'policy_hash', 'program', 'status'];
+    assert.deepEqual(Object.keys(l).filter((k) => !fields.includes(k)), []);
     assert.ok(!Number.isNaN(Date.parse(l.at)));
     if (l.token_fp !== undefined) assert.match(l.token_fp, /^[0-9a-f]{16}$/);
     assert.ok(l.route.startsWith('/'), `route template, got ${l.route}`);

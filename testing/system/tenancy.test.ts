@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
@@ -14,10 +14,14 @@ import {
   assertErrorEnvelope,
   bearer,
   get,
+  metricValue,
+  metrics,
+  parseLabels,
   post,
   put,
   startInProcess,
   tempDir,
+  until,
   writeTokensFile,
 } from '../harness.js';
 
@@ -50,6 +54,7 @@ function inputsFor(start: number, end: number, pool = '1000'): string {
 }
 
 const tmp = tempDir();
+const auditDir = join(tmp.dir, 'audit');
 let server: InProcessServer | undefined;
 let url = '';
 
@@ -65,13 +70,21 @@ before(async () => {
   ]);
   const programs = join(tmp.dir, 'programs.json');
   writeFileSync(programs, JSON.stringify({ 'acme-poc': { max_pool_minor: '5000' }, small: {} }));
-  server = await startInProcess({ AUTH: 'on', TOKENS_FILE: tokens, PROGRAMS_FILE: programs, TENANT_STORE_MAX_BYTES: '1000000', TENANT_RPS_MAX: '100000' });
+  server = await startInProcess({
+    AUTH: 'on',
+    TOKENS_FILE: tokens,
+    PROGRAMS_FILE: programs,
+    TENANT_STORE_MAX_BYTES: '1000000',
+    TENANT_RPS_MAX: '100000',
+    AUDIT_MODE: 'local',
+    AUDIT_DIR: auditDir,
+  });
   url = server.url;
   for (const tok of [T.acme, T.globex]) {
     assert.equal((await put(url, '/inputs', inputsBytes, bearer(tok))).status, 201, 'each tenant seals the example itself: a first sealing for it');
     assert.equal((await put(url, '/policies', policyBytes, bearer(tok))).status, 201);
   }
-  assert.equal((await post(url, '/epochs/acme-poc:2026-01-01/compute', triple, bearer(T.acme))).status, 200);
+  assert.equal((await post(url, '/epochs/acme-poc:2026-01-01/compute', triple, { ...bearer(T.acme), 'x-corr-id': 'acme-bind-1' })).status, 200);
   assert.equal((await post(url, '/epochs/globex:2026-01-01/compute', triple, bearer(T.globex))).status, 200);
 });
 
@@ -231,4 +244,138 @@ test("a tenant's stored bytes are bounded by its quota (the token's own overridi
   // Re-sealing what it already owns costs nothing; others are unaffected.
   assert.equal((await put(url, '/inputs', inputsBytes, bearer(T.small))).status, 200);
   assert.equal((await put(url, '/inputs', doc, bearer(T.plain))).status, 201);
+});
+
+interface Listing {
+  epochs: {
+    epoch_id: string;
+    window: { start_ms: number; end_ms: number };
+    inputs_cid: string;
+    policy_hash: string;
+    commitment: string;
+    payees: number;
+    payout_minor: string;
+    ledger: { state: string; parts: number };
+    bound: { tenant: string; corr_id: string | null; at: string };
+  }[];
+  next: string | null;
+}
+
+test("GET /programs/{program}/epochs pages a program's bound epochs in window order with who bound each; other programs are 404", LIMIT, async () => {
+  const all = await get(url, '/programs/acme-poc/epochs', bearer(T.acmeReader));
+  assert.equal(all.status, 200, all.text);
+  const doc = all.json<Listing>();
+  const ids = doc.epochs.map((e) => e.epoch_id);
+  assert.deepEqual(ids.slice(0, 2), ['acme-poc:2026-01-01', 'acme-poc:jan2']);
+  assert.equal(doc.next, null);
+  const starts = doc.epochs.map((e) => e.window.start_ms);
+  assert.deepEqual(starts, [...starts].sort((x, y) => x - y), 'window order');
+  const first = doc.epochs[0];
+  assert.ok(first !== undefined);
+  assert.deepEqual({ ...first, bound: { ...first.bound, at: '' } }, {
+    epoch_id: 'acme-poc:2026-01-01',
+    window: { start_ms: JAN1, end_ms: JAN1 + DAY },
+    inputs_cid: EXAMPLE.inputsCid,
+    policy_hash: EXAMPLE.policyHash,
+    commitment: first.commitment,
+    payees: 3,
+    payout_minor: '927',
+    ledger: { state: 'none', parts: 0 },
+    bound: { tenant: 'acme', corr_id: 'acme-bind-1', at: '' },
+  });
+  assert.ok(Math.abs(Date.parse(first.bound.at) - Date.now()) < 10 * 60_000, 'bound_at is a recent time');
+  // Paging: one at a time walks the same list.
+  const walked: string[] = [];
+  let after: string | null = null;
+  for (let i = 0; i < 10; i++) {
+    const page: Listing = (await get(url, `/programs/acme-poc/epochs?limit=1${after === null ? '' : `&after=${after}`}`, bearer(T.ops))).json<Listing>();
+    walked.push(...page.epochs.map((e) => e.epoch_id));
+    after = page.next;
+    if (after === null) break;
+  }
+  assert.deepEqual(walked, ids);
+  // Another tenant's program: 404, the same whether it has epochs or not; a program nobody used is empty for '*'.
+  const theirs = await get(url, '/programs/acme-poc/epochs', bearer(T.globex));
+  assertErrorEnvelope(theirs, { status: 404, code: 'NOT_FOUND', reason: 'unknown_program', secrets: SECRETS });
+  assert.deepEqual(shape(theirs), shape(await get(url, '/programs/nobody/epochs', bearer(T.globex))));
+  assert.deepEqual((await get(url, '/programs/nobody/epochs', bearer(T.ops))).json(), { epochs: [], next: null });
+  for (const [path, reason] of [
+    ['/programs/Acme/epochs', 'invalid_path'],
+    ['/programs/acme-poc/epochs?limit=0', 'invalid_query'],
+    ['/programs/acme-poc/epochs?limit=1001', 'invalid_query'],
+    ['/programs/acme-poc/epochs?limit=x', 'invalid_query'],
+    ['/programs/acme-poc/epochs?after=globex:2026-01-01', 'invalid_cursor'],
+  ] as const) {
+    assertErrorEnvelope(await get(url, path, bearer(T.ops)), { status: 400, code: 'BAD_REQUEST', reason }, path);
+  }
+  assertErrorEnvelope(await get(url, '/programs/acme-poc/epochs', bearer(T.small)), { status: 404, code: 'NOT_FOUND', reason: 'unknown_program' });
+});
+
+test('the audit log records the epoch id and CIDs of every compute and every read, refusals included', LIMIT, async () => {
+  const corr = { 'x-corr-id': 'audit-read-1' };
+  assert.equal((await get(url, `/inputs/${EXAMPLE.inputsCid}`, { ...bearer(T.acme), ...corr })).status, 200);
+  assert.equal((await get(url, '/epochs/globex:2026-01-01', { ...bearer(T.acme), 'x-corr-id': 'audit-probe-1' })).status, 404);
+  assert.equal((await post(url, '/epochs/acme-poc:2026-01-01/compute', triple, { ...bearer(T.acme), 'x-corr-id': 'audit-compute-1' })).status, 200);
+  assert.equal((await get(url, '/epochs/acme-poc:2026-01-01/ledger', { ...bearer(T.acmeReader), 'x-corr-id': 'audit-ledger-1' })).status, 200);
+  const read = () =>
+    readdirSync(auditDir)
+      .map((f) => readFileSync(join(auditDir, f), 'utf8'))
+      .join('')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  await until(() => read().some((l) => l.corr_id === 'audit-ledger-1'), 5_000, 'the audit lines');
+  const lines = read();
+  const by = (corrId: string) => {
+    const l = lines.find((x) => x.corr_id === corrId && (x.kind === 'read' || x.kind === 'compute'));
+    assert.ok(l !== undefined, corrId);
+    const { at, ...rest } = l;
+    assert.ok(!Number.isNaN(Date.parse(String(at))));
+    return rest;
+  };
+  assert.deepEqual(by('audit-read-1'), { kind: 'read', tenant: 'acme', route: '/inputs/:cid', corr_id: 'audit-read-1', inputs_cid: EXAMPLE.inputsCid, status: 200 });
+  assert.deepEqual(by('audit-probe-1'), { kind: 'read', tenant: 'acme', route: '/epochs/:epoch', corr_id: 'audit-probe-1', epoch_id: 'globex:2026-01-01', status: 404 });
+  assert.deepEqual(by('audit-compute-1'), {
+    kind: 'compute',
+    tenant: 'acme',
+    route: '/epochs/:epoch/compute',
+    corr_id: 'audit-compute-1',
+    epoch_id: 'acme-poc:2026-01-01',
+    inputs_cid: EXAMPLE.inputsCid,
+    policy_hash: EXAMPLE.policyHash,
+    status: 200,
+  });
+  assert.deepEqual(by('audit-ledger-1'), {
+    kind: 'read',
+    tenant: 'acme',
+    route: '/epochs/:epoch/ledger',
+    corr_id: 'audit-ledger-1',
+    epoch_id: 'acme-poc:2026-01-01',
+    inputs_cid: EXAMPLE.inputsCid,
+    policy_hash: EXAMPLE.policyHash,
+    status: 200,
+  });
+  for (const s of SECRETS) assert.ok(!JSON.stringify(lines).includes(s));
+});
+
+test('/metrics shows per-tenant stored bytes, computes and refusals, labelled only by the tenants of the tokens file', LIMIT, async () => {
+  const text = await metrics(url);
+  const tenantsOf = (name: string) =>
+    new Set(
+      text
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}{`))
+        .map((l) => parseLabels(l.slice(name.length + 1, l.indexOf('}'))).tenant),
+    );
+  assert.deepEqual([...tenantsOf('tenant_stored_bytes')].sort(), ['acme', 'globex', 'ops', 'plain', 'plain2', 'small']);
+  assert.equal(metricValue(text, 'tenant_stored_bytes', { tenant: 'ops' }), 0);
+  assert.ok(metricValue(text, 'tenant_stored_bytes', { tenant: 'acme' }) >= inputsBytes.length + policyBytes.length);
+  assert.equal(metricValue(text, 'tenant_stored_bytes', { tenant: 'small' }), inputsBytes.length + policyBytes.length);
+  assert.ok(metricValue(text, 'tenant_computes_total', { tenant: 'acme', status: '2xx' }) >= 3);
+  assert.ok(metricValue(text, 'tenant_refusals_total', { tenant: 'acme', reason: 'window_overlap' }) >= 2);
+  assert.ok(metricValue(text, 'tenant_refusals_total', { tenant: 'acme', reason: 'pool_over_budget' }) >= 2);
+  assert.equal(metricValue(text, 'tenant_refusals_total', { tenant: 'small', reason: 'tenant_quota' }), 1);
+  for (const name of ['tenant_computes_total', 'tenant_refusals_total']) {
+    for (const t of tenantsOf(name)) assert.ok(['acme', 'globex', 'ops', 'plain', 'plain2', 'small'].includes(String(t)), `${name}: ${t}`);
+  }
 });
