@@ -255,4 +255,5 @@ export const commands: Record<string, Command> = {
   demo: demoCmd,
   // Loaded on demand: the service's dependencies would add ~100 ms to every offline command.
   serve: async (argv) => (await import('./serve.js')).serveCmd(argv),
+  tenancy: async (argv) => (await import('./tenancy.js')).tenancyCmd(argv),
 };

@@ -16,7 +16,8 @@ const USAGE = `usage: rewarder <command> [options]
   gen --scale S|M|L --seed N --form row|columnar [--profile gen|token] [--out DIR]
                                               generate inputs and a policy (token: 18-decimal pools, long ids)
   demo                                        seal and compute the shipped SPEC §9 example
-  serve [--dev] [--demo]                      run the HTTP service (--dev: AUTH=off; --demo: run the example through it)`;
+  serve [--dev] [--demo]                      run the HTTP service (--dev: AUTH=off; --demo: run the example through it)
+  tenancy TOKENS_FILE [--programs FILE]       check the tokens and programs files, print who holds which program`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

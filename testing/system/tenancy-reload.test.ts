@@ -2,11 +2,12 @@
 // effect at once, an invalid one is refused (logged) and the previous budgets and grants stay.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { EXAMPLE, type SpawnedServer, assertErrorEnvelope, bearer, get, post, put, spawnServer, tempDir, writeTokensFile } from '../harness.js';
+import { BIN, EXAMPLE, ROOT, type SpawnedServer, assertErrorEnvelope, bearer, get, post, put, spawnServer, tempDir, writeTokensFile } from '../harness.js';
 
 const LIMIT = { timeout: 60_000 };
 const ALL = ['rewarder.seal', 'rewarder.run', 'rewarder.inspect'];
@@ -89,4 +90,38 @@ test('SIGHUP reloads TOKENS_FILE: programs granted or withdrawn take effect at o
   assert.match(String(line.reason), /tokens file/);
   assert.ok(!String(line.reason).includes(A));
   assert.equal((await get(url, '/epochs/acme:d1', bearer(B))).status, 200, 'the previous grants stay');
+});
+
+test('rewarder tenancy checks both files with the service parsers and prints who holds which program, never a digest', LIMIT, () => {
+  const dir = tempDir();
+  try {
+    const tokens = writeTokensFile(dir.dir, [
+      { tenant: 'acme', scopes: ['rewarder.run', 'rewarder.seal'], token: A, programs: ['acme-poc'], storeMaxBytes: 1000 },
+      { tenant: 'ops', scopes: ['rewarder.inspect'], token: B },
+    ]);
+    const programs = join(dir.dir, 'programs.json');
+    writeFileSync(programs, JSON.stringify({ 'acme-poc': { max_pool_minor: '10' }, orphan: {} }));
+    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'tenancy', ...args], { cwd: ROOT, encoding: 'utf8' });
+    const ok = run(tokens, '--programs', programs);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(
+      ok.stdout,
+      [
+        'token[0] tenant=acme programs=acme-poc scopes=rewarder.run,rewarder.seal store_max_bytes=1000',
+        'token[1] tenant=ops programs=default scopes=rewarder.inspect',
+        'program acme-poc max_pool_minor=10',
+        'program orphan max_pool_minor=none (no token holds it)',
+        'ok 2 token(s), 2 program budget(s)',
+        '',
+      ].join('\n'),
+    );
+    const digest = JSON.parse(readFileSync(tokens, 'utf8'))[0].sha256 as string;
+    assert.ok(!ok.stdout.includes(digest));
+    writeFileSync(programs, '{"acme-poc": {"max_pool_minor": "-1"}}');
+    const bad = run(tokens, '--programs', programs);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /^rewarder: .*programs\.json: programs file: acme-poc\.max_pool_minor: /);
+  } finally {
+    dir.remove();
+  }
 });
