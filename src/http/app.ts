@@ -190,11 +190,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
     };
 
   /**
-   * Audits a compute or a read once it is answered (errors included: probing shows too), with the
+   * Audits a seal, compute or read once it is answered (errors included: probing shows too), with the
    * epoch id and CIDs the route recorded in the trail and the status.
    */
   const trail =
-    (kind: 'compute' | 'read'): MiddlewareHandler<Env> =>
+    (kind: 'seal' | 'compute' | 'read'): MiddlewareHandler<Env> =>
     async (c, next) => {
       const t: Trail = {};
       c.set('trail', t);
@@ -258,11 +258,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const api = new Hono<Env>();
   const computeBodies = new ComputeBodies();
 
-  api.put('/inputs', route('/inputs'), admit, guard('rewarder.seal'), async (c) => {
+  api.put('/inputs', route('/inputs'), admit, guard('rewarder.seal'), trail('seal'), async (c) => {
     const bytes = await body(c, deps.settings().inputsMaxBytes);
     const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal);
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
+    c.get('trail').inputs_cid = r.cid;
     const { tally } = r.prepared;
     const actors = actorCount(r.prepared);
     const created = await stores.putInputs(
@@ -281,11 +282,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return exact(c, doc.bytes, doc.cid);
   });
 
-  api.put('/policies', route('/policies'), admit, guard('rewarder.seal'), async (c) => {
+  api.put('/policies', route('/policies'), admit, guard('rewarder.seal'), trail('seal'), async (c) => {
     const bytes = await body(c, deps.settings().reqBodyMaxBytes);
     const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.policy/v1' }, c.req.raw.signal);
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.policy/v1') throw internalError();
+    c.get('trail').policy_hash = r.cid;
     const created = await stores.putPolicy({ hash: r.cid, id: r.policyId, bytes }, sealer(c));
     return c.json({ policy_id: r.policyId, policy_hash: r.cid }, created ? 201 : 200);
   });

@@ -1,13 +1,13 @@
-// Audit log of authentication and rate-limit decisions, and (SPEC §10) of every compute and every
-// read of a document or epoch with the epoch id and CIDs involved, one JSON object per line, one file per UTC
-// day (`audit-YYYY-MM-DD.jsonl`, the day taken from the event's own `at`). Only the declared
+// Audit log of authentication and rate-limit decisions, and (SPEC §10) of every seal, every compute
+// and every read of a document or epoch with the epoch id and CIDs involved, one JSON object per
+// line, one file per UTC day (`audit-YYYY-MM-DD.jsonl`, the day taken from the event's own `at`). Only the declared
 // fields are written, so a caller cannot leak a token by passing a richer object.
 
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 
 export interface AuditEvent {
-  kind: 'auth_ok' | 'auth_fail' | 'scope_denied' | 'rate_limited' | 'compute' | 'read';
+  kind: 'auth_ok' | 'auth_fail' | 'scope_denied' | 'rate_limited' | 'seal' | 'compute' | 'read';
   tenant?: string | undefined;
   route: string;
   corr_id: string;
@@ -15,7 +15,7 @@ export interface AuditEvent {
   token_fp?: string | undefined;
   /** ISO time. */
   at: string;
-  /** compute and read: what was asked for (ids from the path or body, validated), and the answer's status. */
+  /** seal, compute and read: what was stored or asked for (ids from the path or body, validated), and the answer's status. */
   epoch_id?: string | undefined;
   inputs_cid?: string | undefined;
   policy_hash?: string | undefined;

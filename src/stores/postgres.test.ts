@@ -247,6 +247,10 @@ describe('postgres stores', () => {
       }
       assert.equal((await now.publish(record('2026-03-02', { window: { startMs: 100, endMs: 200 } }), [], 'pending')).created, true);
       assert.deepEqual((await now.listEpochs('default', null, 10))?.map((e) => e.epochId), ['2026-03-01', '2026-03-01-bis', '2026-03-02']);
+      // Sealing the legacy bytes again (by anyone) records their window and pool.
+      const again = { cid: 'cid-old', bytes: Uint8Array.from([1, 2]), actors: 1, events: 1, window: { startMs: 0, endMs: 100 }, poolMinor: '5' };
+      assert.equal(await now.putInputs(again, { tenant: 'acme', quotaBytes: null }), true);
+      assert.deepEqual(await now.getInputs('cid-old', 'old-co'), again);
     } finally {
       await now.close();
       await sql.end({ timeout: 0 });

@@ -394,11 +394,13 @@ export class PostgresStores implements Stores {
     }
   }
 
+  /** Sealing bytes stored before their window and pool were recorded fills those in. */
   putInputs(doc: StoredInputs, by: Sealer): Promise<boolean> {
     return this.own('inputs', doc.cid, doc.bytes.length, by, (tx) => tx`
       INSERT INTO ${this.t.inputs} (cid, bytes, actors, events, start_ms, end_ms, pool_minor)
       VALUES (${doc.cid}, ${doc.bytes}, ${doc.actors}, ${doc.events}, ${doc.window?.startMs ?? null}, ${doc.window?.endMs ?? null}, ${doc.poolMinor})
-      ON CONFLICT (cid) DO NOTHING`);
+      ON CONFLICT (cid) DO UPDATE SET start_ms = EXCLUDED.start_ms, end_ms = EXCLUDED.end_ms, pool_minor = EXCLUDED.pool_minor
+        WHERE ${this.t.inputs}.pool_minor IS NULL AND EXCLUDED.pool_minor IS NOT NULL`);
   }
 
   getInputs(cid: string, tenant: string): Promise<StoredInputs | null> {

@@ -311,8 +311,9 @@ test("GET /programs/{program}/epochs pages a program's bound epochs in window or
   assertErrorEnvelope(await get(url, '/programs/acme-poc/epochs', bearer(T.small)), { status: 404, code: 'NOT_FOUND', reason: 'unknown_program' });
 });
 
-test('the audit log records the epoch id and CIDs of every compute and every read, refusals included', LIMIT, async () => {
+test('the audit log records the epoch id and CIDs of every seal, compute and read, refusals included', LIMIT, async () => {
   const corr = { 'x-corr-id': 'audit-read-1' };
+  assert.equal((await put(url, '/inputs', inputsBytes, { ...bearer(T.acme), 'x-corr-id': 'audit-seal-1' })).status, 200);
   assert.equal((await get(url, `/inputs/${EXAMPLE.inputsCid}`, { ...bearer(T.acme), ...corr })).status, 200);
   assert.equal((await get(url, '/epochs/globex:2026-01-01', { ...bearer(T.acme), 'x-corr-id': 'audit-probe-1' })).status, 404);
   assert.equal((await post(url, '/epochs/acme-poc:2026-01-01/compute', triple, { ...bearer(T.acme), 'x-corr-id': 'audit-compute-1' })).status, 200);
@@ -327,12 +328,13 @@ test('the audit log records the epoch id and CIDs of every compute and every rea
   await until(() => read().some((l) => l.corr_id === 'audit-ledger-1'), 5_000, 'the audit lines');
   const lines = read();
   const by = (corrId: string) => {
-    const l = lines.find((x) => x.corr_id === corrId && (x.kind === 'read' || x.kind === 'compute'));
+    const l = lines.find((x) => x.corr_id === corrId && (x.kind === 'read' || x.kind === 'compute' || x.kind === 'seal'));
     assert.ok(l !== undefined, corrId);
     const { at, ...rest } = l;
     assert.ok(!Number.isNaN(Date.parse(String(at))));
     return rest;
   };
+  assert.deepEqual(by('audit-seal-1'), { kind: 'seal', tenant: 'acme', route: '/inputs', corr_id: 'audit-seal-1', inputs_cid: EXAMPLE.inputsCid, status: 200 });
   assert.deepEqual(by('audit-read-1'), { kind: 'read', tenant: 'acme', route: '/inputs/:cid', corr_id: 'audit-read-1', inputs_cid: EXAMPLE.inputsCid, status: 200 });
   assert.deepEqual(by('audit-probe-1'), { kind: 'read', tenant: 'acme', route: '/epochs/:epoch', corr_id: 'audit-probe-1', epoch_id: 'globex:2026-01-01', status: 404 });
   assert.deepEqual(by('audit-compute-1'), {
