@@ -27,7 +27,7 @@ import type { InputsCache } from '../inputs-cache.js';
 import type { Metrics } from '../metrics.js';
 import type { ComputePool } from '../pool.js';
 import type { LedgerState, Settlement } from '../ledger/settlement.js';
-import type { EpochRecord, OutboxPart, Stores } from '../stores/types.js';
+import { type EpochRecord, type OutboxPart, type Stores, type Window, windowOverlap } from '../stores/types.js';
 import { noSuchInputs, noSuchPolicy } from '../http/tenancy.js';
 
 /** Who asks for a compute, and the program of the epoch (already checked against its token). */
@@ -169,6 +169,7 @@ export class EpochService {
     let inputs: Prepared | Uint8Array;
     let work: Work;
     let poolMinor: bigint | null;
+    let storedWindow: Window | null = null;
     if (cached !== undefined) {
       inputs = cached;
       work = { actors: actorCount(cached), decodeBytes: 0 };
@@ -179,9 +180,20 @@ export class EpochService {
       inputs = stored.bytes;
       work = { actors: stored.actors, decodeBytes: stored.bytes.length };
       poolMinor = stored.poolMinor === null ? null : BigInt(stored.poolMinor);
+      storedWindow = stored.window;
     }
     // Budget before any work, from what was recorded at sealing (a document sealed before that was
     // recorded is checked on the run's own P, still before anything is published).
+    if (!req.dry_run) {
+      // A window already paid in the program: refused now rather than after the run (publish still
+      // decides, atomically, for binds racing this one).
+      const window = cached !== undefined ? cached.tally.window : storedWindow;
+      const clash = window === null ? null : await stores.overlapping(caller.program, window);
+      if (clash !== null && clash !== epochId) {
+        metrics.runs.inc({ status: 'window_overlap' });
+        throw windowOverlap(clash);
+      }
+    }
     const budget = this.deps.budget?.(caller.program) ?? null;
     if (budget !== null && poolMinor !== null) this.withinBudget(effectivePool(poolMinor, policy.bytes), budget, caller.program);
     const sat = pool.saturation();

@@ -158,6 +158,9 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
         });
         assert.equal(await s.getEpoch(id), null);
       }
+      assert.equal(await s.overlapping('acme', w(150, 160)), 'acme:e1');
+      assert.equal(await s.overlapping('acme', w(200, 300)), null);
+      assert.equal(await s.overlapping('globex', w(150, 160)), null);
       assert.equal((await s.publish(record('acme:e6', { program: 'acme', window: w(200, 300) }), [], 'pending')).created, true);
       assert.equal((await s.publish(record('acme:e7', { program: 'acme', window: w(0, 100) }), [], 'pending')).created, true);
       assert.equal((await s.publish(record('globex:e1', { program: 'globex', window: w(100, 200) }), [], 'pending')).created, true);

@@ -16,6 +16,7 @@ import {
   type StoredInputs,
   type StoredPolicy,
   type Stores,
+  type Window,
   overlaps,
   quotaExceeded,
   windowOverlap,
@@ -105,6 +106,10 @@ export class MemoryStores implements Stores {
 
   async getEpoch(epochId: string): Promise<EpochRecord | null> {
     return this.epochs.get(epochId) ?? null;
+  }
+
+  async overlapping(program: string, window: Window): Promise<string | null> {
+    return (this.programs.get(program) ?? []).find((r) => overlaps(r.window, window))?.epochId ?? null;
   }
 
   async listEpochs(program: string, after: string | null, limit: number): Promise<EpochSummary[] | null> {

@@ -24,6 +24,7 @@ import {
   type StoredInputs,
   type StoredPolicy,
   type Stores,
+  type Window,
   quotaExceeded,
   windowOverlap,
 } from './types.js';
@@ -472,6 +473,15 @@ export class PostgresStores implements Stores {
         return r.count === 1;
       }),
     );
+  }
+
+  overlapping(program: string, window: Window): Promise<string | null> {
+    return this.guard(async () => {
+      const [r] = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${this.t.epochs}
+        WHERE program = ${program} AND start_ms < ${window.endMs}::bigint AND ${window.startMs}::bigint < end_ms
+        ORDER BY start_ms, epoch_id LIMIT 1`;
+      return r?.epoch_id ?? null;
+    });
   }
 
   listEpochs(program: string, after: string | null, limit: number): Promise<EpochSummary[] | null> {

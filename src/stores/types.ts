@@ -144,6 +144,11 @@ export interface Stores {
   tenantUsage(): Promise<Map<string, number>>;
   getEpoch(epochId: string): Promise<EpochRecord | null>;
   /**
+   * An epoch bound in `program` whose window overlaps `window`, if any: a hint that lets a doomed
+   * compute be refused before any work. publish() alone decides.
+   */
+  overlapping(program: string, window: Window): Promise<string | null>;
+  /**
    * Bound epochs of `program` in window order (start, then epoch id), after the epoch `after`
    * (null: from the first), at most `limit`. `after` not bound in the program → null.
    */

@@ -194,6 +194,9 @@ test('a replay or conflict needs the documents too, and a conflict shows the bou
 });
 
 test('a usage window is paid once per program: an overlapping binding is 409 WINDOW_OVERLAP naming the epoch; dry runs and other programs are not refused', LIMIT, async () => {
+  const rt = (server as InProcessServer).rt;
+  const tasks = async () => (await rt.metrics.computeLatency.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+  const before = await tasks();
   // The example's window is bound as acme-poc:2026-01-01; the same bytes under another id:
   const bis = await post(url, '/epochs/acme-poc:2026-01-01-bis/compute', triple, bearer(T.acme));
   const d = assertErrorEnvelope(bis, { status: 409, code: 'WINDOW_OVERLAP', reason: 'window_overlap', secrets: SECRETS });
@@ -202,6 +205,7 @@ test('a usage window is paid once per program: an overlapping binding is 409 WIN
   // A partial overlap (the last millisecond of the bound day) is refused too; the next day binds.
   const straddle = (await put(url, '/inputs', inputsFor(JAN1 + DAY - 1, JAN1 + 2 * DAY), bearer(T.acme))).json<{ inputs_cid: string }>().inputs_cid;
   assertErrorEnvelope(await post(url, '/epochs/acme-poc:jan2/compute', { ...triple, inputs_cid: straddle }, bearer(T.acme)), { status: 409, code: 'WINDOW_OVERLAP' });
+  assert.equal(await tasks(), before, 'refused before any work: no task reached the pool');
   const next = (await put(url, '/inputs', inputsFor(JAN1 + DAY, JAN1 + 2 * DAY), bearer(T.acme))).json<{ inputs_cid: string }>().inputs_cid;
   assert.equal((await post(url, '/epochs/acme-poc:jan2/compute', { ...triple, inputs_cid: next }, bearer(T.acme))).status, 200);
   // Dry runs bind nothing: the overlapping preview is answered.
