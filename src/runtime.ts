@@ -125,6 +125,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
       tenant_rps_max: config.TENANT_RPS_MAX,
       default_deadline_ms: config.DEFAULT_DEADLINE_MS,
       max_deadline_ms: config.MAX_DEADLINE_MS,
+      tenant_store_max_bytes: config.TENANT_STORE_MAX_BYTES ?? null,
     },
   };
   const app = createApp({
@@ -166,6 +167,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
       version.limits.max_inflight = next.MAX_INFLIGHT;
       version.limits.work_queue_max = next.WORK_QUEUE_MAX;
       version.limits.tenant_rps_max = next.TENANT_RPS_MAX;
+      version.limits.tenant_store_max_bytes = next.TENANT_STORE_MAX_BYTES ?? null;
       const fixed = Object.keys(next).filter(
         (k) => !(RELOADABLE as readonly string[]).includes(k) && next[k as keyof Config] !== config[k as keyof Config],
       );

@@ -90,6 +90,8 @@ test('SIGHUP reloads TOKENS_FILE: programs granted or withdrawn take effect at o
   assert.match(String(line.reason), /tokens file/);
   assert.ok(!String(line.reason).includes(A));
   assert.equal((await get(url, '/epochs/acme:d1', bearer(B))).status, 200, 'the previous grants stay');
+  const v = (await get(url, '/version')).json<{ limits: { tenant_store_max_bytes: number | null } }>();
+  assert.equal(v.limits.tenant_store_max_bytes, null, 'no quota configured');
 });
 
 test('rewarder tenancy checks both files with the service parsers and prints who holds which program, never a digest', LIMIT, () => {
