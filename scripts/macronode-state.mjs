@@ -9,6 +9,8 @@
 //   node scripts/macronode-state.mjs procs STATE      "kind name pid start" lines, in stopping order
 //   node scripts/macronode-state.mjs running PID START   exit 0 when PID is that same process
 //   node scripts/macronode-state.mjs haproxy SOCKET COMMAND  one HAProxy runtime API command
+//   node scripts/macronode-state.mjs replica STATE NAME          "pid start port log agent_port" of one replica
+//   node scripts/macronode-state.mjs set-replica STATE NAME PID  record a restarted replica's new process
 /* global process */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -60,8 +62,8 @@ switch (cmd) {
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => {
-        const [name, pid, port, log] = l.trim().split(' ');
-        return { name, ...proc(pid, prevReplicas.get(name)), port: Number(port), url: `http://127.0.0.1:${port}`, log };
+        const [name, pid, port, log, agent] = l.trim().split(' ');
+        return { name, ...proc(pid, prevReplicas.get(name)), port: Number(port), url: `http://127.0.0.1:${port}`, log, agent_port: Number(agent) };
       });
     const state = {
       version: 1,
@@ -98,6 +100,31 @@ switch (cmd) {
   case 'procs':
     for (const p of procs(read())) process.stdout.write(`${p.join(' ')}\n`);
     break;
+  case 'replica': {
+    const r = (read().replicas ?? []).find((x) => x.name === arg);
+    if (r === undefined) {
+      process.stderr.write(`macronode-state: no replica named ${arg}\n`);
+      process.exitCode = 1;
+      break;
+    }
+    process.stdout.write(`${r.pid} ${r.start} ${r.port} ${r.log} ${r.agent_port}\n`);
+    break;
+  }
+  case 'set-replica': {
+    const s = read();
+    const r = (s.replicas ?? []).find((x) => x.name === arg);
+    const pid = process.argv[5];
+    if (r === undefined || pid === undefined) {
+      process.stderr.write(`macronode-state: set-replica: no replica named ${arg} or no pid\n`);
+      process.exitCode = 1;
+      break;
+    }
+    Object.assign(r, proc(pid, null));
+    s.updated_at = new Date().toISOString();
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(s, null, 2)}\n`);
+    renameSync(`${file}.tmp`, file);
+    break;
+  }
   case 'running': {
     const [pid, start] = [file, arg]; // `running PID START`: no state file argument
     process.exitCode = pid !== undefined && start !== undefined && start !== 'null' && startTime(pid) === start ? 0 : 1;

@@ -56,6 +56,16 @@ export const configSchema = z
     MAX_HEADER_SIZE: int(1024).default(16 * 1024),
     CONNECTIONS_CHECK_MS: int(50).default(250),
     SHUTDOWN_GRACE_MS: int(0).default(10_000),
+    /**
+     * A load balancer agent (HAProxy `agent-check`) on this TCP port answers `ready` or, once
+     * SIGTERM arrives, `drain`; absent: no agent. See SHUTDOWN_LEAVE_MS.
+     */
+    LB_AGENT_PORT: int(1, 65_535).optional(),
+    /**
+     * On SIGTERM with an agent: how long the replica keeps serving while it reports `drain` and
+     * `/readyz` 503, so the balancer stops sending new requests before the listener closes.
+     */
+    SHUTDOWN_LEAVE_MS: int(0).default(1_500),
 
     LEDGER_URL: z.url().optional(),
     LEDGER_TOKEN: z.string().min(1).optional(),

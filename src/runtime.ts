@@ -54,7 +54,7 @@ export function settingsOf(c: Config): AppSettings {
 
 export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   const logger = opts.logger ?? pino({ level: config.LOG_LEVEL, base: { service: 'svc-rewarder' } });
-  const state = { inflight: 0, shuttingDown: false };
+  const state = { inflight: 0, leaving: false, shuttingDown: false };
   let settings = settingsOf(config);
   const pool = new ComputePool({
     threads: config.COMPUTE_WORKERS,

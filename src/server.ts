@@ -2,7 +2,7 @@
 // SIGHUP/SIGUSR1 reload the configuration (all reloadable values or none), SIGTERM drains.
 
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, type Server as NetServer, createServer } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import type { Runtime } from './runtime.js';
@@ -10,8 +10,30 @@ import type { Runtime } from './runtime.js';
 export interface Listening {
   url: string;
   server: Server;
-  /** Stops accepting, lets in-flight requests finish (up to the grace), closes the pool. */
+  /** The load balancer agent's address, when LB_AGENT_PORT is set. */
+  agentUrl?: string;
+  /**
+   * Leaves rotation (agent `drain`, /readyz 503) for SHUTDOWN_LEAVE_MS while still serving, then
+   * stops accepting, lets in-flight requests finish (up to the grace), closes the pool.
+   */
   shutdown(): Promise<void>;
+}
+
+/**
+ * HAProxy's agent-check: on each check HAProxy connects, and the reply line sets the server's
+ * administrative state. `ready` keeps it in rotation (its health still comes from the /readyz
+ * check); `drain` gives it weight 0, so no new request is routed here while those in flight
+ * finish. Nothing is read from the socket: the reply depends on this process's state alone.
+ */
+function startAgent(rt: Runtime, config: Config, port: number): Promise<NetServer> {
+  const agent = createServer((sock) => {
+    sock.on('error', () => sock.destroy());
+    sock.end(rt.state.leaving || rt.state.shuttingDown ? 'drain\n' : 'ready\n');
+  });
+  return new Promise((resolve, reject) => {
+    agent.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${config.HOST}:${port} for LB_AGENT_PORT (${e.code ?? e.message})`)));
+    agent.listen(port, config.HOST, () => resolve(agent));
+  });
 }
 
 export function listen(rt: Runtime, config: Config): Promise<Listening> {
@@ -33,7 +55,16 @@ export function listen(rt: Runtime, config: Config): Promise<Listening> {
       },
       (info: AddressInfo) => {
         const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-        resolve({ url: `http://${host}:${info.port}`, server: server as Server, shutdown });
+        const url = `http://${host}:${info.port}`;
+        if (config.LB_AGENT_PORT === undefined) return resolve({ url, server: server as Server, shutdown });
+        startAgent(rt, config, config.LB_AGENT_PORT).then(
+          (a) => {
+            agent = a;
+            const port = (a.address() as AddressInfo).port;
+            resolve({ url, server: server as Server, shutdown, agentUrl: `tcp://${host}:${port}` });
+          },
+          (e: unknown) => server.close(() => reject(e)),
+        );
       },
     ) as Server;
     // A port in use or a bad address: one clear failure for the caller, not an unhandled event.
@@ -42,15 +73,23 @@ export function listen(rt: Runtime, config: Config): Promise<Listening> {
     server.requestTimeout = config.REQUEST_TIMEOUT_MS;
     server.keepAliveTimeout = config.KEEPALIVE_TIMEOUT_MS;
 
+    let agent: NetServer | undefined;
     let closing: Promise<void> | undefined;
     function shutdown(): Promise<void> {
       closing ??= (async () => {
+        // Leave rotation first: with an agent the balancer sees `drain` within its agent interval
+        // and routes nothing new here; until then requests are still served as usual. Without an
+        // agent, only the /readyz check could tell, far slower: close at once instead (refused
+        // connections are retried elsewhere by a balancer, see scripts/macronode-up).
+        rt.state.leaving = true;
+        if (agent !== undefined && config.SHUTDOWN_LEAVE_MS > 0) await new Promise((done) => setTimeout(done, config.SHUTDOWN_LEAVE_MS).unref());
         rt.state.shuttingDown = true;
         const closed = new Promise<void>((done) => server.close(() => done()));
         server.closeIdleConnections();
         const grace = new Promise<void>((done) => setTimeout(done, config.SHUTDOWN_GRACE_MS).unref());
         await Promise.race([closed, grace]);
         server.closeAllConnections();
+        agent?.close();
         await rt.close();
       })();
       return closing;

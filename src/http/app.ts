@@ -70,8 +70,12 @@ export interface AppDeps {
   ledgerDegraded: () => boolean;
   /** Signing keys (null: signing off); only their public halves are ever served. */
   keys?: LoadedKeys | null;
-  /** Shared with the server: in-flight count (for /metrics) and the draining flag. */
-  state: { inflight: number; shuttingDown: boolean };
+  /**
+   * Shared with the server: in-flight count (for /metrics); `leaving` from SIGTERM on (readiness
+   * turns 503 so balancers stop routing here, requests are still served); `shuttingDown` once the
+   * listener closes (requests on open connections are refused).
+   */
+  state: { inflight: number; leaving: boolean; shuttingDown: boolean };
 }
 
 /** Served by @hono/node-server: `c.env` holds Node's request and response. */
@@ -426,7 +430,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   api.get('/readyz', route('/readyz'), async (c) => {
     const causes: string[] = [];
     const sat = pool.saturation();
-    if (deps.state.shuttingDown) causes.push('shutting_down');
+    if (deps.state.leaving || deps.state.shuttingDown) causes.push('shutting_down');
     if (!pool.isStarted) causes.push('pool_not_started');
     if (sat.queueDepth > 0.8 * sat.queueMax) causes.push('queue_above_80_percent');
     if (sat.breakerOpenForMs > 0) causes.push('compute_breaker_open');

@@ -22,6 +22,8 @@ export interface Replica extends Proc {
   port: number;
   url: string;
   log: string;
+  /** Its HAProxy agent-check port (LB_AGENT_PORT). */
+  agent_port: number;
 }
 export interface FleetState {
   front_url: string;
@@ -66,9 +68,9 @@ export interface ScriptRun {
 }
 
 /** Runs a bash script with exactly `env`; resolves with its exit and output (killed after `timeoutMs`). */
-export function runScript(script: string, env: Record<string, string>, timeoutMs = 120_000): Promise<ScriptRun> {
+export function runScript(script: string, env: Record<string, string>, timeoutMs = 120_000, args: readonly string[] = []): Promise<ScriptRun> {
   return new Promise((resolve) => {
-    const child = spawn('bash', [script], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [script, ...args], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));

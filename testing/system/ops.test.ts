@@ -341,3 +341,52 @@ test('SIGTERM drains: readiness goes, in-flight requests finish with 200, the pr
   assert.ok(performance.now() - t0 < 5_000);
   assert.ok(d.logs.since(mark).some((l) => l.msg === 'stopped'), 'logged "stopped"');
 });
+
+/** One line from a TCP agent (HAProxy agent-check): connect, read until it closes. */
+function agentSays(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let reply = '';
+    const sock = connect(port, '127.0.0.1');
+    sock.setEncoding('utf8').on('data', (d: string) => (reply += d));
+    sock.on('end', () => resolve(reply));
+    sock.on('error', reject);
+    sock.setTimeout(3_000, () => sock.destroy(new Error('agent: no answer within 3 s')));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+test('SIGTERM with a balancer agent: the replica reports drain and keeps serving for SHUTDOWN_LEAVE_MS, then closes and exits 0', LIMIT, async (t) => {
+  const agentPort = await freePort();
+  const d = await spawnServer({ AUTH: 'off', LB_AGENT_PORT: String(agentPort), SHUTDOWN_LEAVE_MS: '2500' });
+  t.after(() => d.stop(1_000));
+  assert.equal((await put(d.url, '/inputs', readFileSync(EXAMPLE.inputs))).status, 201);
+  assert.equal((await put(d.url, '/policies', readFileSync(EXAMPLE.policy))).status, 201);
+  assert.equal(await agentSays(agentPort), 'ready\n');
+
+  const mark = d.logs.lines.length;
+  d.child.kill('SIGTERM');
+  await d.logs.waitFor((l) => l.msg === 'draining', 3_000, 'the draining line', mark);
+  const t0 = performance.now();
+  assert.equal(await agentSays(agentPort), 'drain\n', 'the agent tells the balancer to route nothing new here');
+  const ready = await get(d.url, '/readyz');
+  assert.equal(ready.status, 503);
+  assert.ok(ready.json<{ causes: string[] }>().causes.includes('shutting_down'));
+  // Still serving while the balancer takes it out: a request routed here just before is answered.
+  const during = await post(d.url, '/epochs/leaving-1/compute', triple);
+  assert.equal(during.status, 200, during.text);
+  assert.ok(performance.now() - t0 < 2_500, 'that request was answered inside the leave period');
+
+  const exit = await Promise.race([d.exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no exit within 8 s')), 8_000))]);
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.ok(performance.now() - t0 >= 2_000, 'it left only after the leave period');
+  await assert.rejects(agentSays(agentPort), /ECONNREFUSED/, 'the agent is gone with the process');
+});
