@@ -81,7 +81,7 @@ export interface AppDeps {
 /** Served by @hono/node-server: `c.env` holds Node's request and response. */
 type Env = { Bindings: HttpBindings; Variables: { corrId: string; route: string; access: Access; trail: Trail } };
 
-/** What a compute or read touched, for its audit line (filled in by the route as it learns it). */
+/** What a seal, compute or read touched, for its audit line (filled in by the route as it learns it). */
 type Trail = Pick<AuditEvent, 'epoch_id' | 'inputs_cid' | 'policy_hash' | 'program'>;
 
 const CORR_RE = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -182,8 +182,6 @@ export class EpochService {
       poolMinor = stored.poolMinor === null ? null : BigInt(stored.poolMinor);
       storedWindow = stored.window;
     }
-    // Budget before any work, from what was recorded at sealing (a document sealed before that was
-    // recorded is checked on the run's own P, still before anything is published).
     if (!req.dry_run) {
       // A window already paid in the program: refused now rather than after the run (publish still
       // decides, atomically, for binds racing this one).
@@ -194,6 +192,8 @@ export class EpochService {
         throw windowOverlap(clash);
       }
     }
+    // Budget before any work, from what was recorded at sealing (a document sealed before that was
+    // recorded is checked on the run's own P, still before anything is published).
     const budget = this.deps.budget?.(caller.program) ?? null;
     if (budget !== null && poolMinor !== null) this.withinBudget(effectivePool(poolMinor, policy.bytes), budget, caller.program);
     const sat = pool.saturation();
