@@ -177,6 +177,10 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     async close(): Promise<void> {
       await settlement?.stop();
       await pool.close();
+      // Nothing here sends a part any more: hand back what this replica leased (its drainer's
+      // batch, parts of runs whose requests were cut), so another replica drains them now rather
+      // than after LEDGER_LEASE_MS.
+      if (settlement) await stores.releaseLeases(settlement.owner).catch(() => 0);
       await signer?.close();
       await stores.close();
       await audit.close();

@@ -38,6 +38,11 @@ export class Settlement {
 
   constructor(private readonly o: SettlementOptions) {}
 
+  /** This replica's lease owner id. */
+  get owner(): string {
+    return this.o.owner;
+  }
+
   get degraded(): boolean {
     return this.o.health.degraded;
   }

@@ -295,6 +295,16 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       assert.deepEqual(ids(await s.claimParts('c', 1, 60_000, ['held'])), [part.partId]);
     });
 
+    scenario('releaseLeases frees only the owner\'s leases, at once, for anyone', async (s) => {
+      const [one, two, three] = await published(s, 'e1', 3);
+      assert.ok(one && two && three);
+      assert.deepEqual(ids(await s.claimParts('a', 2, 60_000, LIVE)), [one.partId, two.partId]);
+      assert.deepEqual(ids(await s.claimParts('b', 1, 60_000, LIVE)), [three.partId]);
+      assert.equal(await s.releaseLeases('a'), 2);
+      assert.deepEqual(ids(await s.claimParts('c', 10, 60_000, LIVE)), [one.partId, two.partId], "a's parts at once, b's still leased");
+      assert.equal(await s.releaseLeases('a'), 0);
+    });
+
     scenario('settlePart by someone other than the lease owner keeps the lease, which its owner can still release', async (s, clock) => {
       const [one, two] = await published(s, 'e1', 2);
       assert.ok(one && two);

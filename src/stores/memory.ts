@@ -182,6 +182,17 @@ export class MemoryStores implements Stores {
     return out;
   }
 
+  async releaseLeases(owner: string): Promise<number> {
+    let n = 0;
+    for (const row of this.outbox.values()) {
+      if (row.leaseOwner !== owner) continue;
+      row.leaseOwner = null;
+      row.leaseUntil = 0;
+      n++;
+    }
+    return n;
+  }
+
   async settlePart(partId: string, owner: string, state: PartState, attemptsAdded: number, lastError: string | null): Promise<void> {
     const row = this.parts.get(partId);
     if (row === undefined) return;

@@ -625,6 +625,15 @@ export class PostgresStores implements Stores {
     });
   }
 
+  releaseLeases(owner: string): Promise<number> {
+    return this.guard(async () => {
+      const r = await this.sql`
+        UPDATE ${this.t.outbox} SET lease_owner = NULL, lease_until = 0
+        WHERE lease_owner = ${owner} AND state IN ('pending', 'held')`;
+      return r.count;
+    });
+  }
+
   holdPending(): Promise<number> {
     return this.guard(async () => {
       const r = await this.sql`UPDATE ${this.t.outbox} SET state = 'held' WHERE state = 'pending'`;

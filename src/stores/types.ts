@@ -178,6 +178,11 @@ export interface Stores {
   claimPartsById(owner: string, partIds: readonly string[], leaseMs: number): Promise<OutboxPart[]>;
   /** Records an attempt's outcome and releases the lease; final states are never left again. */
   settlePart(partId: string, owner: string, state: PartState, attemptsAdded: number, lastError: string | null): Promise<void>;
+  /**
+   * Frees every lease `owner` holds on a part not yet final (a replica stopping): another replica
+   * may take them at once instead of after the lease runs out. Returns how many were freed.
+   */
+  releaseLeases(owner: string): Promise<number>;
   /** Moves every `pending` part to `held` (entering quarantine-only mode). */
   holdPending(): Promise<number>;
   partsOf(epochId: string): Promise<PartStatus[]>;

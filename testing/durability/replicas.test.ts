@@ -20,6 +20,7 @@ import {
   bindings,
   computeAt,
   freshSchema,
+  ledgerSnapshot,
   liveParts,
   mustCall,
   outboxRows,
@@ -211,6 +212,41 @@ test('a replica killed mid-emission leaves its run to another replica, which set
   assert.equal(replay.replayed, true);
   assert.deepEqual(replay.json.ledger, { state: 'accepted' });
   t.diagnostic(`${rows.length} parts: ${before.length} sent before the kill, ${takenOver.length} taken over; ${stats.dup} dup`);
+});
+
+test('a replica stopped with SIGTERM hands back the parts it leased: another replica settles them long before the lease would run out', { timeout: 60_000 }, async (t) => {
+  // 200 ms a part and a 100 ms grace: the SIGTERM cuts the request emitting its run. Leases of a
+  // minute: only a hand-back lets the survivor take the rest within the 15 s asserted below.
+  const stub = await startStub(t, { seed: 708, faults: { latency_ms: { min: 200, max: 200 } } });
+  const schema = freshSchema(t);
+  const env = serviceEnv(schema.name, stub.url, {
+    LEDGER_P95_BUDGET_MS: '2000',
+    LEDGER_P99_BUDGET_MS: '4000',
+    LEDGER_DEADLINE_MS: '1000',
+    LEDGER_LEASE_MS: '60000',
+    SHUTDOWN_GRACE_MS: '100',
+  });
+  const stopping = new Replica(t, env, 'stopping');
+  const survivor = new Replica(t, env, 'survivor');
+  const [eu] = await Promise.all([stopping.start(), survivor.start()]);
+  const m = await seal(eu, generate({ scale: 'M', seed: 72, form: 'columnar' }));
+
+  const cut = computeAt(eu, 'handback-m', m, 30_000);
+  assert.ok(await waitFor(20_000, async () => (await outboxRows(schema)).length > 0, 20), 'the run is published');
+  const rows = await outboxRows(schema);
+  assert.ok(rows.length >= 2, `a multi-part run (${rows.length} parts)`);
+  const t0 = performance.now();
+  await stopping.kill('SIGTERM');
+  await cut;
+  const before = await stub.admin.parts();
+  assert.ok(before.length < rows.length, `the stop landed mid-emission (${before.length} of ${rows.length} parts sent)`);
+
+  const settled = await waitFor(15_000, async () => (await liveParts(schema)) === 0 && (await stub.admin.parts()).length >= rows.length);
+  const { records, stats } = await ledgerSnapshot(stub);
+  assert.ok(settled, `settled by the survivor within 15 s of the stop (lease 60 s): ${records.length} of ${rows.length} parts at the ledger`);
+  assertNoPartTwice(records, stats, new Set(rows.map((r) => r.part_id)), 'hand-back');
+  assert.deepEqual(records.map((r) => r.part_id).sort(), rows.map((r) => r.part_id).sort(), 'every part at the ledger');
+  t.diagnostic(`${rows.length} parts: ${before.length} sent before the stop, the rest settled ${(performance.now() - t0).toFixed(0)} ms after SIGTERM`);
 });
 
 function shuffle<T>(xs: T[], rng: () => number): void {
