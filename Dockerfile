@@ -8,7 +8,9 @@
 #     -v "$PWD/tokens.json:/run/secrets/tokens.json:ro" -e TOKENS_FILE=/run/secrets/tokens.json \
 #     svc-rewarder:0.1.0
 # Macronode: the same plus -e PROFILE=macronode -e DATABASE_URL=postgres://… -e LEDGER_URL=…
-# (pass LEDGER_TOKEN at run time, never as a build argument). Development only: -e AUTH=off.
+# (pass LEDGER_TOKEN at run time, never as a build argument). The image listens on 0.0.0.0, so
+# development mode (AUTH=off) is refused here: it is allowed only on loopback with PROFILE=micronode
+# (`rewarder serve --dev` on a workstation). Always mount a TOKENS_FILE.
 #
 # Secrets never enter a layer: tokens come from a mounted TOKENS_FILE, nothing from the build
 # context is copied wholesale, and .dockerignore keeps .env*, keys/, *.pem and *.key out of the

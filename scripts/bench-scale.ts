@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generate } from '../src/gen/generate.js';
 import { type AcResult, CLK_TCK, autocannon, cpuSecondsOf, percentile, pmap, policyVariant } from './bench-kit.js';
-import { DOWN, type FleetState, UP, readState, runScript, scriptEnv } from '../testing/deploy/fleet.js';
+import { DOWN, type FleetState, UP, devAuth, readState, runScript, scriptEnv } from '../testing/deploy/fleet.js';
 
 const { values } = parseArgs({
   options: { replicas: { type: 'string', default: '1,2' }, duration: { type: 'string', default: '20' }, connections: { type: 'string', default: '16' } },
@@ -29,7 +29,8 @@ if (counts.some((n) => !Number.isInteger(n) || n < 1) || !(duration > 0) || !(co
   process.exit(2);
 }
 const out = (line = '') => process.stdout.write(`${line}\n`);
-const JSON_HEADERS = { 'content-type': 'application/json' };
+/** JSON plus the fleet's development token (set once the fleet is up: AUTH=off is refused for a macronode). */
+let JSON_HEADERS: Record<string, string> = { 'content-type': 'application/json' };
 
 
 async function call(url: string, method: string, body?: Uint8Array | string): Promise<Record<string, unknown>> {
@@ -104,6 +105,7 @@ async function scenario(n: number): Promise<Figures> {
     const up = await runScript(UP, env, 240_000);
     if (up.code !== 0) throw new Error(`macronode-up N=${n} failed:\n${up.stderr}`);
     const s = readState(dir);
+    JSON_HEADERS = { 'content-type': 'application/json', ...devAuth(dir) };
     const front = s.front_url;
     const k = Math.max(200, duration * 60);
     const t0 = performance.now();

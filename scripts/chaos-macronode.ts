@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DOWN, UP, readState, runScript, scriptEnv } from '../testing/deploy/fleet.js';
+import { DOWN, UP, devAuth, readState, runScript, scriptEnv } from '../testing/deploy/fleet.js';
 import type { PartRecord, Stats } from '../testing/ledger-stub/client.js';
 
 const { values } = parseArgs({
@@ -62,9 +62,11 @@ try {
   const state = readState(dir);
   const front = state.front_url;
   const ledger = state.ledger.url as string;
+  // The ledger stub's admin routes need no token; the fleet's routes need macronode-up's dev token.
   const headers = { 'content-type': 'application/json' };
-  const inputs = await json<{ inputs_cid: string }>(`${front}/inputs`, { method: 'PUT', headers, body: readFileSync(new URL('vectors/S/inputs-columnar.json', ROOT)) });
-  const policy = await json<{ policy_id: string; policy_hash: string }>(`${front}/policies`, { method: 'PUT', headers, body: readFileSync(new URL('vectors/S/policy.json', ROOT)) });
+  const authed = { ...headers, ...devAuth(dir) };
+  const inputs = await json<{ inputs_cid: string }>(`${front}/inputs`, { method: 'PUT', headers: authed, body: readFileSync(new URL('vectors/S/inputs-columnar.json', ROOT)) });
+  const policy = await json<{ policy_id: string; policy_hash: string }>(`${front}/policies`, { method: 'PUT', headers: authed, body: readFileSync(new URL('vectors/S/policy.json', ROOT)) });
   const body = JSON.stringify({ inputs_cid: inputs.inputs_cid, ...policy });
   await json(`${ledger}/admin/faults`, { method: 'PUT', headers, body: JSON.stringify({ reset_after_commit_rate: 0.05 }) });
 
@@ -80,7 +82,7 @@ try {
       const epoch = `chaos-${seq++}:e`;
       const a: Answer = { epoch, t0: at(), status: 0, retryAfter: null };
       try {
-        const res = await fetch(`${front}/epochs/${epoch}/compute`, { method: 'POST', headers, body, signal: AbortSignal.timeout(60_000) });
+        const res = await fetch(`${front}/epochs/${epoch}/compute`, { method: 'POST', headers: authed, body, signal: AbortSignal.timeout(60_000) });
         a.status = res.status;
         a.retryAfter = res.headers.get('retry-after');
         const text = await res.text();

@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
 # Puts promtool (Prometheus' rule checker) at .tools/promtool without installing or running a
 # Prometheus server: downloads Debian's `prometheus` package, unpacks it into a temporary
-# directory and keeps only usr/bin/promtool. Idempotent: does nothing when .tools/promtool
-# already runs. Needs apt-get and dpkg (Debian/Ubuntu); no root needed once the package lists
-# exist (apt-get update runs only when the package is unknown).
+# directory and keeps only usr/bin/promtool. `npm test` runs it first (pretest). Idempotent: does
+# nothing when a promtool already runs where the tests look (testing/promtool.ts: PROMTOOL if
+# set, else .tools/promtool, else PATH). Needs apt-get and dpkg (Debian/Ubuntu); no root needed
+# once the package lists exist (apt-get update runs only when the package is unknown).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+die() { echo "install-promtool: $*" >&2; exit 1; }
+
+if [ -n "${PROMTOOL:-}" ]; then
+  "$PROMTOOL" --version >/dev/null 2>&1 || die "PROMTOOL=$PROMTOOL does not run"
+  exit 0
+fi
 dest=.tools/promtool
 if [ -x "$dest" ] && "$dest" --version >/dev/null 2>&1; then
   exit 0
 fi
+if command -v promtool >/dev/null 2>&1 && promtool --version >/dev/null 2>&1; then
+  exit 0
+fi
+
+command -v apt-get >/dev/null 2>&1 && command -v dpkg >/dev/null 2>&1 ||
+  die "no promtool and no apt-get/dpkg to fetch one: install Prometheus' promtool on PATH or set PROMTOOL"
+echo "install-promtool: fetching promtool (Debian package prometheus) into $dest" >&2
 
 if ! apt-cache show prometheus >/dev/null 2>&1; then
-  apt-get update -qq
+  apt-get update -qq || die "apt-get update failed (as root: apt-get update; or set PROMTOOL)"
 fi
 
 tmp=$(mktemp -d)

@@ -81,5 +81,5 @@ void test('with AUDIT_MODE=local a micronode audits into AMNESIA_DIR/audit unles
   assert.equal(loadConfig(base).AUDIT_DIR, '/dev/shm/r-1/audit');
   assert.equal(loadConfig({ ...base, AUDIT_DIR: '/var/log/rw' }).AUDIT_DIR, '/var/log/rw');
   assert.equal(loadConfig({ ...base, AUDIT_MODE: 'off' }).AUDIT_DIR, undefined);
-  assert.throws(() => loadConfig({ ...base, PROFILE: 'macronode' }), /AUDIT_DIR: required when AUDIT_MODE=local/);
+  assert.throws(() => loadConfig({ ...base, AUTH: 'on', TOKENS_FILE: '/run/secrets/tokens.json', PROFILE: 'macronode' }), /AUDIT_DIR: required when AUDIT_MODE=local/);
 });

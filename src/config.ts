@@ -13,8 +13,8 @@ const bool = z.stringbool();
 
 /** Profile-dependent defaults: micronode is a small box, macronode a fleet member. */
 const PROFILE_DEFAULTS = {
-  micronode: { WORK_QUEUE_MAX: 256, MAX_INFLIGHT: 128, INPUTS_CACHE_MAX_BYTES: 128 * MiB },
-  macronode: { WORK_QUEUE_MAX: 4096, MAX_INFLIGHT: 512, INPUTS_CACHE_MAX_BYTES: 512 * MiB },
+  micronode: { WORK_QUEUE_MAX: 256, MAX_INFLIGHT: 128, INPUTS_CACHE_MAX_BYTES: 128 * MiB, BODY_INTAKE_MAX: 64, BODY_BYTES_BUDGET: 256 * MiB, PROOF_INDEX_CACHE_MAX_BYTES: 128 * MiB },
+  macronode: { WORK_QUEUE_MAX: 4096, MAX_INFLIGHT: 512, INPUTS_CACHE_MAX_BYTES: 512 * MiB, BODY_INTAKE_MAX: 256, BODY_BYTES_BUDGET: 1024 * MiB, PROOF_INDEX_CACHE_MAX_BYTES: 512 * MiB },
 } as const;
 
 export const configSchema = z
@@ -36,16 +36,30 @@ export const configSchema = z
     CONCURRENCY_COMPUTE_WORKERS: int(1, 256).optional(),
     REQUIRE_PQ_ON: bool.default(false),
     WORK_QUEUE_MAX: int(1).optional(),
+    /** A compute whose expected queue wait (tasks ahead ÷ measured drain rate) exceeds this is 503 queue_wait. */
+    QUEUE_WAIT_MAX_MS: int(1).default(2_000),
+    /** Most compute tasks one tenant may have waiting (default: WORK_QUEUE_MAX); beyond: 429 tenant_share. */
+    TENANT_QUEUE_MAX: int(1).optional(),
     MAX_INFLIGHT: int(1).optional(),
     TENANT_RPS_MAX: int(1).default(100),
     TASK_TIMEOUT_MS: int(100).default(120_000),
 
     REQ_BODY_MAX_BYTES: int(1024).default(1 * MiB),
+    /** Bodies being received at once (all clients; per client address), before any compute slot. */
+    BODY_INTAKE_MAX: int(1).optional(),
+    BODY_INTAKE_PER_CLIENT_MAX: int(1).default(8),
+    /** Bytes of bodies being received at once; a declared length that does not fit is 503 before buffering. */
+    BODY_BYTES_BUDGET: int(1024).optional(),
+    /** After the grace, a body slower than this (bytes/s over its life) is cut with 408. */
+    BODY_MIN_RATE_BYTES_S: int(0).default(8 * 1024),
+    BODY_RATE_GRACE_MS: int(0).default(2_000),
     INPUTS_MAX_BYTES: int(1024).default(64 * MiB),
     DECOMP_RATIO_MAX: int(1).default(10),
     MAX_ACTORS: int(1).default(1_000_000),
     MAX_EVENTS: int(1).default(5_000_000),
     INPUTS_CACHE_MAX_BYTES: int(0).optional(),
+    /** Proof indexes of published epochs kept in memory (bytes; least recently used out). */
+    PROOF_INDEX_CACHE_MAX_BYTES: int(0).optional(),
     MEMORY_STORE_MAX_BYTES: int(MiB).default(1024 * MiB),
 
     DEFAULT_DEADLINE_MS: int(1).default(30_000),
@@ -66,6 +80,8 @@ export const configSchema = z
      * `/readyz` 503, so the balancer stops sending new requests before the listener closes.
      */
     SHUTDOWN_LEAVE_MS: int(0).default(1_500),
+    /** How often the store is pinged in the background for /readyz. */
+    READINESS_PING_MS: int(50).default(1_000),
 
     LEDGER_URL: z.url().optional(),
     LEDGER_TOKEN: z.string().min(1).optional(),
@@ -104,6 +120,9 @@ export const configSchema = z
       WORK_QUEUE_MAX: c.WORK_QUEUE_MAX ?? d.WORK_QUEUE_MAX,
       MAX_INFLIGHT: c.MAX_INFLIGHT ?? d.MAX_INFLIGHT,
       INPUTS_CACHE_MAX_BYTES: c.INPUTS_CACHE_MAX_BYTES ?? d.INPUTS_CACHE_MAX_BYTES,
+      BODY_INTAKE_MAX: c.BODY_INTAKE_MAX ?? d.BODY_INTAKE_MAX,
+      PROOF_INDEX_CACHE_MAX_BYTES: c.PROOF_INDEX_CACHE_MAX_BYTES ?? d.PROOF_INDEX_CACHE_MAX_BYTES,
+      BODY_BYTES_BUDGET: c.BODY_BYTES_BUDGET ?? d.BODY_BYTES_BUDGET,
       COMPUTE_WORKERS: workers,
       // A micronode's audit log lives and dies with the process, in its amnesia directory.
       AUDIT_DIR:
@@ -112,6 +131,15 @@ export const configSchema = z
     };
   })
   .superRefine((c, ctx) => {
+    // Development mode accepts every request without a token: only a micronode on loopback may
+    // run it, never a fleet member or an address the network reaches (issue 15).
+    if (c.AUTH === 'off' && !(c.PROFILE === 'micronode' && isLoopback(c.HOST))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH'],
+        message: `AUTH=off (development mode) needs HOST on loopback (127.0.0.1, ::1 or localhost) and PROFILE=micronode, got HOST=${c.HOST} PROFILE=${c.PROFILE}: anyone who reaches the port could seal and compute; set AUTH=on with TOKENS_FILE`,
+      });
+    }
     if (c.AUTH === 'on' && c.TOKENS_FILE === undefined) {
       ctx.addIssue({ code: 'custom', path: ['TOKENS_FILE'], message: 'required unless AUTH=off (development mode)' });
     }
@@ -128,6 +156,13 @@ export const configSchema = z
   });
 
 export type Config = Readonly<z.output<typeof configSchema>>;
+
+/** Loopback literals only: a name other than localhost could resolve anywhere. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1' || host === '[::1]') return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+}
 
 /** The values SIGHUP may change at run time; everything else needs a restart. */
 export const RELOADABLE = ['TENANT_RPS_MAX', 'MAX_INFLIGHT', 'WORK_QUEUE_MAX', 'LOG_LEVEL', 'TENANT_STORE_MAX_BYTES'] as const;

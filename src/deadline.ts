@@ -10,8 +10,13 @@ export class Deadline {
     readonly atMs: number,
     /** performance.now() at arrival. */
     readonly startedAt: number,
-    /** Budget from arrival to the deadline, ms. */
+    /** Budget from arrival to the deadline, ms; never negative. */
     readonly budgetMs: number,
+    /**
+     * How long before arrival an absolute deadline had already passed (an X-Deadline in the
+     * past), capped at the maximum budget so a typo or a broken clock cannot skew the figures.
+     */
+    readonly lateMs = 0,
   ) {}
 
   /** Milliseconds left; negative once past. A subtraction: well under 1 µs. */
@@ -26,7 +31,7 @@ export class Deadline {
   /** The 504 for this deadline at `stage`, with the SPEC §8 details and headers. */
   exceeded(stage: string, now = performance.now()): AppError {
     const elapsed = Math.round(this.elapsed(now));
-    const by = Math.max(0, Math.round(-this.remaining(now)));
+    const by = Math.max(0, Math.round(-this.remaining(now))) + Math.round(this.lateMs);
     return new AppError(
       'DEADLINE_EXCEEDED',
       stage === 'estimate' ? 'not enough time left to finish before the deadline' : 'the request deadline passed',
@@ -82,6 +87,10 @@ export function resolveDeadline(
   } else {
     budget = defaults.defaultMs;
   }
-  budget = Math.min(budget, defaults.maxMs);
-  return new Deadline(nowMs + budget, started, budget);
+  // A deadline already past (an X-Deadline in 2020) is a budget of 0, not a negative one: the
+  // request is refused on arrival all the same; how late it already was is reported apart, capped
+  // at maxMs, so deadline_ms is never negative and the exceeded-by figures stay sane.
+  const lateMs = budget < 0 ? Math.min(-budget, defaults.maxMs) : 0;
+  budget = Math.max(0, Math.min(budget, defaults.maxMs));
+  return new Deadline(nowMs + budget, started, budget, lateMs);
 }

@@ -18,6 +18,19 @@ export interface GaugeSources {
    */
   tenants?: () => readonly string[];
   tenantUsage?: () => Promise<Map<string, number>>;
+  /** Bodies being received and the bytes they hold against the budget (http/intake.ts). */
+  intake?: () => { bodies: number; bytes: number; budgetBytes: number };
+  proofIndexBytes?: () => number;
+  /** The memory store's fill (null for PostgreSQL). */
+  storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
+}
+
+/** The label of an unexpected ledger answer's status: a class, so a hostile ledger cannot add series. */
+export function statusClass(status: number): '2xx' | '3xx' | '4xx' | 'other' {
+  if (status >= 200 && status < 300) return '2xx';
+  if (status >= 300 && status < 400) return '3xx';
+  if (status >= 400 && status < 500) return '4xx';
+  return 'other';
 }
 
 export type RejectReason =
@@ -29,7 +42,14 @@ export type RejectReason =
   | 'deadline_estimate'
   | 'body_too_large'
   | 'unsupported_encoding'
-  | 'shutting_down';
+  | 'shutting_down'
+  | 'bodies_per_client'
+  | 'bodies_total'
+  | 'body_budget'
+  | 'body_too_slow'
+  | 'tenant_share'
+  | 'queue_wait'
+  | 'store_full';
 
 export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
@@ -134,9 +154,26 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
       labelNames: ['tenant', 'reason'] as const,
       registers: [registry],
     }),
+    storeEvictions: new Counter({
+      name: 'store_evictions_total',
+      help: 'Memory store evictions under its retention budget: settled manifests, then unneeded documents',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     ledgerConflicts: new Counter({
       name: 'ledger_conflicts_total',
       help: 'Parts the ledger reported as conflicting (same part_id, different body): always an alert',
+      registers: [registry],
+    }),
+    ledgerUnexpected: new Counter({
+      name: 'ledger_unexpected_answers_total',
+      help: 'Ledger answers that are not SPEC §7 answers (HTML 200, 202, 204, 3xx, 401/403/407, a non-JSON 4xx), by status class: retried, always an alert',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    ledgerRedriven: new Counter({
+      name: 'ledger_redriven_parts_total',
+      help: 'Failed ledger parts moved back to pending by an operator (POST /admin/ledger/redrive)',
       registers: [registry],
     }),
   };
@@ -177,6 +214,44 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
     },
   });
   new Gauge({
+    name: 'body_intake_bodies',
+    help: 'Request bodies being received (not yet admitted to a compute slot)',
+    registers: [registry],
+    collect() {
+      this.set(sources.intake?.().bodies ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'body_intake_bytes',
+    help: 'Bytes held by request bodies being received, against BODY_BYTES_BUDGET',
+    registers: [registry],
+    collect() {
+      this.set(sources.intake?.().bytes ?? 0);
+    },
+  });
+  for (const [name, help, pick] of [
+    ['store_bytes', 'Bytes held by the memory store (manifests, documents, unsettled ledger parts)', 'bytes'],
+    ['store_max_bytes', 'The memory store budget (MEMORY_STORE_MAX_BYTES)', 'maxBytes'],
+    ['store_pinned_bytes', 'Memory store bytes that cannot be evicted (unsettled runs and the documents they need)', 'pinnedBytes'],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(sources.storeFill?.()?.[pick] ?? 0);
+      },
+    });
+  }
+  new Gauge({
+    name: 'proof_index_cache_bytes',
+    help: 'Bytes held by the proof indexes of published epochs (PROOF_INDEX_CACHE_MAX_BYTES)',
+    registers: [registry],
+    collect() {
+      this.set(sources.proofIndexBytes?.() ?? 0);
+    },
+  });
+  new Gauge({
     name: 'queue_depth',
     help: 'Compute tasks waiting for a pool worker',
     registers: [registry],
@@ -204,11 +279,14 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
   // rate()/increase() in alerts see the very first event.
   for (const status of ['published', 'replayed', 'dry_run', 'conflict', 'quarantined', 'invalid', 'window_overlap', 'over_budget']) m.runs.inc({ status }, 0);
   for (const result of ['accepted', 'dup', 'conflict', 'error']) m.ledgerIntents.inc({ result }, 0);
+  for (const status of ['2xx', '3xx', '4xx', 'other']) m.ledgerUnexpected.inc({ status }, 0);
   for (const kind of ['crash', 'abort', 'error']) m.workerFailures.inc({ kind }, 0);
+  for (const kind of ['manifest', 'inputs', 'policy']) m.storeEvictions.inc({ kind }, 0);
   for (const result of ['success', 'failure']) m.configReload.inc({ result }, 0);
   const reasons: RejectReason[] = [
     'rate_limited', 'inflight', 'queue_full', 'breaker_open', 'deadline_on_arrival',
     'deadline_estimate', 'body_too_large', 'unsupported_encoding', 'shutting_down',
+    'bodies_per_client', 'bodies_total', 'body_budget', 'body_too_slow', 'tenant_share', 'queue_wait', 'store_full',
   ];
   for (const reason of reasons) m.rejected.inc({ reason }, 0);
   return m;

@@ -3,18 +3,22 @@
 // needs to know how a worker can die.
 //
 // The queue is kept here, not in Piscina: WORK_QUEUE_MAX must be reloadable (Piscina's maxQueue is
-// fixed at construction) and must stay FIFO (see pump()). A task whose signal aborts while running is
+// fixed at construction) and must stay FIFO within each tenant (see pump()); tenants are served in
+// turn and what is shed is decided by src/admission.ts. A task whose signal aborts while running is
 // answered at once, but keeps its worker for a grace period (abortGraceMs) to end by itself; only
 // then does Piscina terminate that worker and start a fresh one: that is how a hung task is stopped.
 
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ComputeResult, ComputeTask, SealResult, SealTask } from './compute/protocol.js';
+import type { ComputeResult, ComputeTask, ProofIndexResult, ProofIndexTask, SealResult, SealTask } from './compute/protocol.js';
+import { DrainMeter, TenantQueues, checkQueue, pushedOut } from './admission.js';
 import { AppError } from './errors.js';
 
 export interface PoolOptions {
   threads: number;
   queueMax: number;
+  /** Most tasks one tenant may have waiting (default: queueMax); beyond: 429 tenant_share. */
+  tenantQueueMax?: number;
   /** Compiled worker module; tests pass a fault-injecting one. */
   filename?: string;
   /** Worker crashes within `breakerWindowMs` that open the breaker. */
@@ -37,10 +41,15 @@ export interface Saturation {
   queueMax: number;
   running: number;
   breakerOpenForMs: number;
+  /** Tasks finished per second lately (null: none finished in the window). */
+  drainPerSec: number | null;
+  /** Tenants with tasks waiting. */
+  tenants: number;
 }
 
 interface Waiting {
-  task: SealTask | ComputeTask;
+  tenant: string;
+  task: SealTask | ComputeTask | ProofIndexTask;
   signal: AbortSignal;
   transferList: ArrayBuffer[];
   resolve: (v: unknown) => void;
@@ -55,6 +64,8 @@ const DEFAULT_WORKER = fileURLToPath(new URL('../workers/compute.js', import.met
 export class ComputePool {
   private readonly piscina: Piscina;
   private queueMax: number;
+  private tenantQueueMax: number | undefined;
+  private readonly drain: DrainMeter;
   private readonly threads: number;
   private readonly now: () => number;
   private readonly breakerThreshold: number;
@@ -64,18 +75,22 @@ export class ComputePool {
   private openUntil = 0;
   private backoffMs = 1000;
   private running = 0;
-  private readonly waiting: Waiting[] = [];
+  private readonly waiting = new TenantQueues<Waiting>();
+  /** Running tasks whose request was aborted and whose grace period is still running. */
+  private readonly graces = new Set<AbortController>();
   private started = false;
   /** Errors that killed a worker thread (its 'error' event), as opposed to a task that threw. */
   private readonly fatalErrors = new WeakSet<object>();
   private readonly watched = new WeakSet<object>();
   onFailure: (kind: FailureKind) => void = () => {};
   /** A task refused before it was queued (for rejected_total{reason}). */
-  onReject: (reason: 'queue_full' | 'breaker_open') => void = () => {};
+  onReject: (reason: 'queue_full' | 'breaker_open' | 'tenant_share') => void = () => {};
 
   constructor(opts: PoolOptions) {
     this.threads = opts.threads;
     this.queueMax = opts.queueMax;
+    this.tenantQueueMax = opts.tenantQueueMax;
+    this.drain = new DrainMeter(opts.threads);
     this.now = opts.now ?? Date.now;
     this.breakerThreshold = opts.breakerThreshold ?? 5;
     this.breakerWindowMs = opts.breakerWindowMs ?? 30_000;
@@ -121,29 +136,43 @@ export class ComputePool {
     return this.started;
   }
 
-  setQueueMax(n: number): void {
+  setQueueMax(n: number, tenantQueueMax?: number): void {
     this.queueMax = n;
+    this.tenantQueueMax = tenantQueueMax;
+  }
+
+  /** Tasks `tenant` has waiting now (its own share of the wait ahead of a new task). */
+  queuedFor(tenant: string): number {
+    return this.waiting.sizeOf(tenant);
   }
 
   saturation(): Saturation {
     return {
       threads: this.threads,
-      queueDepth: this.waiting.length,
+      queueDepth: this.waiting.size,
       queueMax: this.queueMax,
       running: this.running,
       breakerOpenForMs: Math.max(0, this.openUntil - this.now()),
+      drainPerSec: this.drain.perSecond(),
+      tenants: this.waiting.tenants,
     };
   }
 
-  seal(task: SealTask, signal: AbortSignal): Promise<SealResult> {
-    return this.run(task, signal, [task.bytes.buffer as ArrayBuffer]);
+  /** `tenant`: whose queue the task waits in (see admission.ts). */
+  seal(task: SealTask, signal: AbortSignal, tenant = 'anonymous'): Promise<SealResult> {
+    return this.run(task, signal, [task.bytes.buffer as ArrayBuffer], tenant);
   }
 
-  compute(task: ComputeTask, signal: AbortSignal): Promise<ComputeResult> {
-    return this.run(task, signal, []);
+  compute(task: ComputeTask, signal: AbortSignal, tenant = 'anonymous'): Promise<ComputeResult> {
+    return this.run(task, signal, [], tenant);
   }
 
-  private async run<T>(task: SealTask | ComputeTask, signal: AbortSignal, transferList: ArrayBuffer[]): Promise<T> {
+  /** Builds a published manifest's proof index; the manifest's buffer is transferred. */
+  proofIndex(task: ProofIndexTask, signal: AbortSignal, tenant = 'anonymous'): Promise<ProofIndexResult> {
+    return this.run(task, signal, [task.manifest.buffer as ArrayBuffer], tenant);
+  }
+
+  private async run<T>(task: SealTask | ComputeTask | ProofIndexTask, signal: AbortSignal, transferList: ArrayBuffer[], tenant: string): Promise<T> {
     const openFor = this.openUntil - this.now();
     if (openFor > 0) {
       this.onReject('breaker_open');
@@ -154,45 +183,55 @@ export class ComputePool {
         { 'Retry-After': String(Math.ceil(openFor / 1000)) },
       );
     }
-    if (this.waiting.length >= this.queueMax) {
-      this.onReject('queue_full');
-      throw new AppError('OVERLOADED', 'compute queue is full', { reason: 'queue_full', queue_max: this.queueMax }, { 'Retry-After': '1' });
+    let evict: string | undefined;
+    const drain = this.drain.perSecond();
+    try {
+      evict = checkQueue(this.waiting, tenant, { queueMax: this.queueMax, tenantQueueMax: this.tenantQueueMax ?? this.queueMax, threads: this.threads }, drain);
+    } catch (e) {
+      if (e instanceof AppError) this.onReject(e.details.reason === 'tenant_share' ? 'tenant_share' : 'queue_full');
+      throw e;
+    }
+    if (evict !== undefined) {
+      const out = this.waiting.newest(evict);
+      if (out !== undefined && this.waiting.remove(evict, out)) {
+        out.signal.removeEventListener('abort', out.onAbort);
+        this.onReject('tenant_share');
+        out.reject(pushedOut(this.waiting.sizeOf(evict), drain, this.threads));
+      }
     }
     if (signal.aborted) throw signal.reason;
     const done = new Promise<unknown>((resolve, reject) => {
-      const entry: Waiting = { task, signal, transferList, resolve, reject, onAbort: () => {} };
+      const entry: Waiting = { tenant, task, signal, transferList, resolve, reject, onAbort: () => {} };
       // Aborted while still waiting: leave the queue; nothing ever reached a worker.
       entry.onAbort = () => {
-        const i = this.waiting.indexOf(entry);
-        if (i >= 0) {
-          this.waiting.splice(i, 1);
-          reject(signal.reason);
-        }
+        if (this.waiting.remove(tenant, entry)) reject(signal.reason);
       };
       signal.addEventListener('abort', entry.onAbort, { once: true });
-      this.waiting.push(entry);
+      this.waiting.push(tenant, entry);
       this.pump();
     });
     return (await done) as T;
   }
 
   /**
-   * Hands waiting tasks to Piscina, oldest first, only while a thread is free. Piscina's own queue
+   * Hands waiting tasks to Piscina (each tenant's oldest, tenants in turn), only while a thread is free. Piscina's own queue
    * is not FIFO for tasks that carry an AbortSignal (it re-queues them behind newer ones), which
    * under load left some requests waiting until their deadline; keeping the queue here makes
    * order and queue_depth exact.
    */
   private pump(): void {
-    while (this.running < this.threads && this.waiting.length > 0) {
+    while (this.running < this.threads && this.waiting.size > 0) {
       const e = this.waiting.shift() as Waiting;
       e.signal.removeEventListener('abort', e.onAbort);
       this.running++;
       // The caller's abort answers the caller at once; Piscina's own signal fires only when the
       // grace period ends with the task still running (its result, if it comes, is dropped).
       const stop = new AbortController();
+      const started = performance.now();
       let grace: NodeJS.Timeout | undefined;
       const onAbort = (): void => {
         e.reject(e.signal.reason);
+        this.graces.add(stop);
         grace = setTimeout(() => stop.abort(e.signal.reason), this.abortGraceMs);
       };
       e.signal.addEventListener('abort', onAbort, { once: true });
@@ -206,7 +245,9 @@ export class ComputePool {
           (err: unknown) => e.reject(this.translate(err, stop.signal)),
         )
         .finally(() => {
+          this.drain.record(performance.now() - started);
           clearTimeout(grace);
+          this.graces.delete(stop);
           e.signal.removeEventListener('abort', onAbort);
           this.running--;
           this.pump();
@@ -248,6 +289,10 @@ export class ComputePool {
   }
 
   async close(): Promise<void> {
+    // Piscina's close waits for running tasks: a task already given up on (its grace running)
+    // would hold the shutdown until the grace ends, or for ever with a hung task whose timer
+    // was not reached yet. Stop them now.
+    for (const stop of this.graces) stop.abort(new Error('the pool is closing'));
     await this.piscina.close();
   }
 }

@@ -16,11 +16,14 @@ import { openAuditSink } from './http/audit.js';
 import { TokenVerifier, parseTokensFile } from './http/auth.js';
 import { ANONYMOUS } from './http/tenancy.js';
 import { TenantRateLimiter } from './http/rate-limit.js';
+import { BodyIntake } from './http/intake.js';
 import { InputsCache } from './inputs-cache.js';
+import { StoreWatch } from './store-watch.js';
+import { ProofIndexes } from './proof-indexes.js';
 import { LedgerClient } from './ledger/client.js';
 import { EgressHealth } from './ledger/health.js';
 import { Settlement } from './ledger/settlement.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, statusClass } from './metrics.js';
 import { type ProgramSettings, parseProgramsFile } from './programs.js';
 import { ComputePool } from './pool.js';
 import { EpochService } from './service/epochs.js';
@@ -44,6 +47,13 @@ export function settingsOf(c: Config): AppSettings {
     decompRatioMax: c.DECOMP_RATIO_MAX,
     defaultDeadlineMs: c.DEFAULT_DEADLINE_MS,
     maxDeadlineMs: c.MAX_DEADLINE_MS,
+    intake: {
+      maxBodies: c.BODY_INTAKE_MAX,
+      maxBodiesPerClient: c.BODY_INTAKE_PER_CLIENT_MAX,
+      budgetBytes: c.BODY_BYTES_BUDGET,
+      minRateBytesPerSec: c.BODY_MIN_RATE_BYTES_S,
+      graceMs: c.BODY_RATE_GRACE_MS,
+    },
     docLimits: {
       inputs: { maxBytes: c.INPUTS_MAX_BYTES, maxActors: c.MAX_ACTORS, maxEvents: c.MAX_EVENTS },
       policyMaxBytes: c.REQ_BODY_MAX_BYTES,
@@ -59,13 +69,21 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   const pool = new ComputePool({
     threads: config.COMPUTE_WORKERS,
     queueMax: config.WORK_QUEUE_MAX,
+    ...(config.TENANT_QUEUE_MAX !== undefined ? { tenantQueueMax: config.TENANT_QUEUE_MAX } : {}),
     ...(opts.workerFile !== undefined ? { filename: opts.workerFile } : {}),
   });
   const stores = opts.stores ?? new MemoryStores(config.MEMORY_STORE_MAX_BYTES);
   // The cache, settlement and metrics refer to each other (counters, gauges); the closures run
   // only after all three exist.
   const cache: InputsCache = new InputsCache(config.INPUTS_CACHE_MAX_BYTES, (hit) => (hit ? metrics.cacheHits : metrics.cacheMisses).inc());
+  const intake = new BodyIntake(() => settings.intake);
+  const storeWatch = new StoreWatch(stores, config.READINESS_PING_MS);
+  const proofs = new ProofIndexes(config.PROOF_INDEX_CACHE_MAX_BYTES);
+  storeWatch.start();
   const metrics = createMetrics({
+    intake: () => intake.fill,
+    proofIndexBytes: () => proofs.bytes,
+    storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
     queueDepth: () => pool.saturation().queueDepth,
     inflight: () => state.inflight,
     cacheBytes: () => cache.bytes,
@@ -79,6 +97,10 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   // metrics` rejects (only counters may end in _total); the per-type series without the suffix stay.
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
     metrics.registry.removeSingleMetric(name);
+  }
+  if (stores instanceof MemoryStores) {
+    stores.onEvict = (kind) => metrics.storeEvictions.inc({ kind });
+    stores.onFull = () => metrics.rejected.inc({ reason: 'store_full' });
   }
   pool.onFailure = (kind) => metrics.workerFailures.inc({ kind });
   pool.onReject = (reason) => metrics.rejected.inc({ reason });
@@ -95,6 +117,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     cache,
     metrics,
     limits: () => settings.docLimits,
+    queueWaitMaxMs: () => config.QUEUE_WAIT_MAX_MS,
     settlement,
     signer,
     logger,
@@ -141,6 +164,10 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     audit,
     version,
     state,
+    intake,
+    storeHealthy: () => storeWatch.current(),
+    storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
+    proofs,
     ledgerDegraded: () => settlement?.degraded ?? false,
     keys,
   });
@@ -161,7 +188,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
       if (tokens !== null) verifier?.replace(tokens);
       programs = nextPrograms;
       settings = { ...settings, maxInflight: next.MAX_INFLIGHT, tenantStoreMaxBytes: next.TENANT_STORE_MAX_BYTES ?? null };
-      pool.setQueueMax(next.WORK_QUEUE_MAX);
+      pool.setQueueMax(next.WORK_QUEUE_MAX, config.TENANT_QUEUE_MAX);
       rateLimiter.setRate(next.TENANT_RPS_MAX);
       logger.level = next.LOG_LEVEL;
       version.limits.max_inflight = next.MAX_INFLIGHT;
@@ -175,6 +202,8 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     },
     settlement,
     async close(): Promise<void> {
+      intake.close();
+      storeWatch.close();
       await settlement?.stop();
       await pool.close();
       // Nothing here sends a part any more: hand back what this replica leased (its drainer's
@@ -227,6 +256,12 @@ function buildSettlement(config: Config, stores: Stores, metrics: ReturnType<typ
     maxRetries: config.LEDGER_MAX_RETRIES,
     attemptMs: config.LEDGER_DEADLINE_MS,
     observe: (ms, answered) => health.observe(answered ? ms : Number.POSITIVE_INFINITY),
+    // Retried like a 5xx; the alert is what tells an operator the ledger (or its proxy, URL or
+    // token) is wrong, since the parts only wait, held, until a real answer comes.
+    onUnexpected: (status, reason) => {
+      metrics.ledgerUnexpected.inc({ status: statusClass(status) });
+      logger.error({ alert: 'LedgerUnexpectedAnswer', status, reason }, 'ledger answered outside SPEC §7: retrying, nothing counted as acknowledged');
+    },
   });
   const settlement: Settlement = new Settlement({
     stores,

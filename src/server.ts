@@ -67,6 +67,11 @@ export function listen(rt: Runtime, config: Config): Promise<Listening> {
         );
       },
     ) as Server;
+    // `Expect: 100-continue`: Node would answer 100 Continue before any handler runs, inviting an
+    // oversized body the route then refuses. With this listener the request goes to the app
+    // without it, and the body reader sends 100 Continue only once the declared length fits
+    // (http/body.ts); a refusal before that (401, 413…) is answered without it.
+    server.on('checkContinue', (req, res) => server.emit('request', req, res));
     // A port in use or a bad address: one clear failure for the caller, not an unhandled event.
     server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`cannot listen on ${config.HOST}:${config.PORT} (${e.code ?? e.message})`)));
     server.headersTimeout = config.HEADERS_TIMEOUT_MS;
@@ -126,6 +131,16 @@ export function handleSignals(rt: Runtime, l: Listening, env: NodeJS.ProcessEnv 
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // One drain, whatever arrives after: under `npm start` a Ctrl-C reaches this process twice (the
+  // terminal signals the whole process group and npm forwards its own copy); with `once`, a copy
+  // arriving after the first was handled would meet the default action and kill the process
+  // mid-drain. The drain is bounded by SHUTDOWN_GRACE_MS.
+  let draining = false;
+  const once = (signal: string) => {
+    if (draining) return;
+    draining = true;
+    stop(signal);
+  };
+  process.on('SIGTERM', () => once('SIGTERM'));
+  process.on('SIGINT', () => once('SIGINT'));
 }

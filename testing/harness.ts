@@ -17,6 +17,7 @@ import { SERVE_NODE_FLAGS } from '../src/cli/serve-flags.js';
 import { loadConfig } from '../src/config.js';
 import { type Runtime, buildRuntime } from '../src/runtime.js';
 import { type Listening, listen } from '../src/server.js';
+import { contractProblems, isContractChecked, registerService, unregisterService } from './contract.js';
 
 /** Repository root (this file runs as dist/testing/harness.js). */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -158,6 +159,8 @@ export async function spawnServer(env: Env, opts: { args?: string[]; startTimeou
     throw e;
   }
   let stopping: Promise<Exit> | undefined;
+  registerService(listening.url as string);
+  void exited.then(() => unregisterService(listening.url as string));
   return {
     url: listening.url as string,
     child,
@@ -217,6 +220,7 @@ export async function startInProcess(env: Env, opts: { workerFile?: string } = {
     throw e;
   }
   const listening = await listen(rt, config);
+  registerService(listening.url);
   return { url: listening.url, rt, listening, logs, close: () => withTimeout(listening.shutdown(), 15_000, 'shutdown') };
 }
 
@@ -242,10 +246,13 @@ export interface RequestOptions {
 /**
  * One request on a fresh connection (no pooling: a closed or reset connection affects only this
  * request). Resolves once the whole response is read, even if the server stops reading the body
- * we were still sending: what matters is what the client received.
+ * we were still sending: what matters is what the client received. An answer from a service this
+ * harness started is checked against the OpenAPI document (testing/contract.ts) and rejected
+ * when it contradicts it.
  */
 export function request(url: string, method: string, path: string, opts: RequestOptions = {}): Promise<Reply> {
   const t0 = performance.now();
+  const checked = isContractChecked(url);
   return new Promise((resolve, reject) => {
     let answered = false;
     const req = httpRequest(
@@ -259,6 +266,11 @@ export function request(url: string, method: string, path: string, opts: Request
           answered = true;
           const body = Buffer.concat(parts);
           const text = body.toString('utf8');
+          const problems = checked ? contractProblems(method, path, { status: res.statusCode ?? 0, headers: res.headers, body }) : [];
+          if (problems.length > 0) {
+            reject(new Error(`the answer contradicts the OpenAPI document (testing/contract.ts):\n  ${problems.join('\n  ')}`));
+            return;
+          }
           resolve({
             status: res.statusCode ?? 0,
             headers: res.headers,

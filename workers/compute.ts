@@ -1,16 +1,22 @@
 // The pool worker: a shim from cloneable task data to the pure core. Results that carry big
 // arrays are returned as Piscina Transferables so their buffers move instead of being copied.
 
+import { randomBytes } from 'node:crypto';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { calculate } from '../src/core/calculus.js';
 import { decodeInputs } from '../src/core/inputs.js';
+import type { NameKey } from '../src/core/json/names.js';
 import { intentParts } from '../src/core/intents.js';
 import { buildManifest, manifestHead } from '../src/core/manifest.js';
 import { decodePolicy } from '../src/core/policy.js';
 import { seal } from '../src/core/run.js';
+import { manifestPayouts } from '../src/core/proof.js';
+import { buildProofIndex, proofIndexBuffers } from '../src/core/proof-index.js';
 import {
   type ComputeResult,
   type ComputeTask,
+  type ProofIndexResult,
+  type ProofIndexTask,
   type Prepared,
   type SealResult,
   type SealTask,
@@ -37,8 +43,17 @@ function moved<T extends object>(value: T, buffers: ArrayBuffer[]): T {
   return move({ [transferableSymbol]: buffers, [valueSymbol]: value }) as unknown as T;
 }
 
+/**
+ * This thread's key for the name tables' hash (src/core/json/names.ts), drawn once: ids crafted to
+ * collide need the key, which never leaves the thread.
+ */
+const NAME_KEY: NameKey = (() => {
+  const k = randomBytes(8);
+  return [k.readUInt32LE(0), k.readUInt32LE(4)] as const;
+})();
+
 function sealDoc(t: SealTask): SealResult {
-  const r = seal(t.bytes, t.limits);
+  const r = seal(t.bytes, t.limits, NAME_KEY);
   if (!r.ok) return r;
   if (r.value.schema !== t.expect) return { ok: false, error: { path: '$.schema', reason: `expected "${t.expect}"` } };
   if (r.value.schema === 'rewarder.inputs/v1') {
@@ -55,7 +70,7 @@ function compute(t: ComputeTask): ComputeResult {
   let decoded: Prepared | null = null;
   let actors: string[];
   if (t.inputs instanceof Uint8Array) {
-    const r = decodeInputs(t.inputs, t.limits.inputs);
+    const r = decodeInputs(t.inputs, t.limits.inputs, NAME_KEY);
     if (!r.ok) return { ok: false, kind: 'inputs', error: r.error };
     inputs = decoded = prepare(t.inputsCid, r.value);
     actors = remember(t.inputsCid, r.value.actors);
@@ -91,6 +106,21 @@ function compute(t: ComputeTask): ComputeResult {
   return moved(result, [manifest.bytes.buffer as ArrayBuffer, ...parts.map((p) => p.body.buffer as ArrayBuffer)]);
 }
 
-export default function run(task: Task): SealResult | ComputeResult {
-  return task.op === 'seal' ? sealDoc(task) : compute(task);
+function proofIndex(t: ProofIndexTask): ProofIndexResult {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder().decode(t.manifest));
+  } catch {
+    return { ok: false, reason: 'manifest is not JSON' };
+  }
+  const m = manifestPayouts(doc);
+  if (typeof m === 'string') return { ok: false, reason: m };
+  const index = buildProofIndex(m);
+  return moved<ProofIndexResult>({ ok: true, index }, proofIndexBuffers(index));
+}
+
+export default function run(task: Task): SealResult | ComputeResult | ProofIndexResult {
+  if (task.op === 'seal') return sealDoc(task);
+  if (task.op === 'proof-index') return proofIndex(task);
+  return compute(task);
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -109,6 +109,32 @@ test('a key directory without a signing set is refused with one line', () => {
   try {
     assert.throws(() => loadKeyDir(dir), /no signing-\*\.json key set/);
     assert.throws(() => loadKeyDir(join(dir, 'missing')), /cannot read \(ENOENT\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a private key file readable by group or others is refused, as ssh does, with chmod 600 in the message', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'loosekeys-'));
+  try {
+    const files = writeKeySet(dir, generateKeySet(new Date('2026-03-01T00:00:00Z')));
+    for (const mode of [0o640, 0o604, 0o644, 0o660]) {
+      chmodSync(files.signing, mode);
+      assert.throws(
+        () => loadKeyDir(dir),
+        (e: Error) => {
+          assert.match(e.message, /private key file is readable by group or others \(mode 0\d{3}\); run: chmod 600 \S+signing-\S+\.json$/);
+          assert.ok(!e.message.includes('\n'));
+          return true;
+        },
+        mode.toString(8),
+      );
+    }
+    chmodSync(files.signing, 0o600);
+    assert.equal(loadKeyDir(dir).signing.length, 2);
+    // The public file may be world-readable: that is what it is for.
+    chmodSync(files.public, 0o644);
+    assert.equal(loadKeyDir(dir).signing.length, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

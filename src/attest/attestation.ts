@@ -7,6 +7,7 @@ import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { b3, isDigest } from '../core/hash.js';
 import { isObject } from '../core/json/parse.js';
 import { nativeAddon } from '../core/native.js';
+import { mlDsa65SecretKeyProblem } from './mldsa-key.js';
 
 export const ML_DSA = 'ML-DSA-65';
 export const ED25519 = 'Ed25519';
@@ -60,6 +61,9 @@ function edPublicKey(publicKey: Uint8Array) {
  * key encoding; verification below always uses @noble, an independent implementation.
  */
 export function mlDsaSign(message: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  // Both paths refuse a malformed key alike (PQClean would sign with it; @noble refuses).
+  const problem = mlDsa65SecretKeyProblem(secretKey);
+  if (problem !== null) throw new RangeError(`ML-DSA-65 ${problem}`);
   const addon = nativeAddon();
   return addon !== null ? addon.mldsa65Sign(secretKey, message, ML_DSA_CONTEXT) : ml_dsa65.sign(message, secretKey, { context: ML_DSA_CONTEXT });
 }

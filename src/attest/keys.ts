@@ -5,11 +5,12 @@
 // verifiable. Private keys are never logged or returned: only this module reads them.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { isObject } from '../core/json/parse.js';
-import { type Alg, ED25519, type KeyPair, ML_DSA, type PublicKey, keyIdOf } from './attestation.js';
+import { type Alg, ED25519, type KeyPair, ML_DSA, type PublicKey, attest, keyIdOf, verifyAttestation } from './attestation.js';
+import { mlDsa65KeyPairProblem } from './mldsa-key.js';
 
 export interface KeySet {
   createdAt: string;
@@ -84,6 +85,19 @@ function parseKeyFile(path: string, secret: boolean): { createdAt: string; pairs
   const bad = (why: string): never => {
     throw new Error(`${path}: ${why}`);
   };
+  // As ssh does with an unprotected private key: refuse it, and say how to fix it. Checked before
+  // reading, so a key anyone on the box could read never reaches memory.
+  if (secret) {
+    let mode: number;
+    try {
+      mode = statSync(path).mode & 0o777;
+    } catch {
+      return bad('not readable JSON');
+    }
+    if ((mode & 0o077) !== 0) {
+      return bad(`private key file is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${path}`);
+    }
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(path, 'utf8'));
@@ -99,8 +113,36 @@ function parseKeyFile(path: string, secret: boolean): { createdAt: string; pairs
     if (secret && secretKey.length === 0) return bad('signing key without secret_key');
     return { alg: k.alg as Alg, keyId: k.key_id as string, publicKey, secretKey };
   });
-  if (secret) for (const alg of [ML_DSA, ED25519]) if (!pairs.some((p) => p.alg === alg)) bad(`no ${alg} key`);
+  if (secret) {
+    for (const alg of [ML_DSA, ED25519]) if (!pairs.some((p) => p.alg === alg)) bad(`no ${alg} key`);
+    checkSigningPairs(pairs, bad);
+  }
   return { createdAt: doc.created_at, pairs, secret };
+}
+
+/**
+ * A signing set is used only if every key is well formed and signs what its public key verifies:
+ * a malformed ML-DSA-65 key (s1/s2 out of range, ρ or tr not those of its public key) is refused
+ * by name, and a self-test attestation must verify with @noble and node:crypto, so a corrupted or
+ * mismatched key never signs a manifest nobody can verify.
+ */
+function checkSigningPairs(pairs: readonly KeyPair[], bad: (why: string) => never): void {
+  for (const p of pairs) {
+    if (p.alg === ML_DSA) {
+      const problem = mlDsa65KeyPairProblem(p.secretKey, p.publicKey);
+      if (problem !== null) bad(`ML-DSA-65 key ${p.keyId} is malformed: ${problem}`);
+    } else if (p.secretKey.length !== 32) {
+      bad(`Ed25519 key ${p.keyId} is malformed: secret key is ${p.secretKey.length} bytes, expected 32`);
+    }
+  }
+  const probe = `b3:${'0'.repeat(64)}`;
+  let result: ReturnType<typeof verifyAttestation>;
+  try {
+    result = verifyAttestation(attest(probe, pairs), probe, pairs);
+  } catch {
+    return bad('a key of the set cannot sign');
+  }
+  if (!result.ok) bad(`self-test failed: ${result.reason} (the secret key does not match its public key)`);
 }
 
 /** GET /keys: every public key, base64 raw. */

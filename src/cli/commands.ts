@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { firstDifference } from '../core/diff.js';
+import { firstDifferenceFrom } from '../core/diff.js';
 import { decodeInputs } from '../core/inputs.js';
 import { parseStrictJson } from '../core/json/parse.js';
 import { decodePolicy } from '../core/policy.js';
@@ -63,6 +63,9 @@ function parseJsonFile(file: string): unknown {
   return r.value;
 }
 
+/** The manifest members that name what was asked (SPEC §5), in the order verify reports them. */
+const IDENTITY = [['epoch_id'], ['inputs_cid'], ['policy', 'hash'], ['policy', 'id']] as const;
+
 async function verifyCmd(argv: string[]): Promise<number> {
   const { values, positionals } = args(
     argv,
@@ -92,9 +95,11 @@ async function verifyCmd(argv: string[]): Promise<number> {
     return 0;
   }
   const recomputed = parseStrictJson(run.manifest.bytes);
-  const where = recomputed.ok ? firstDifference(recomputed.value, claimed) : null;
+  // What the manifest was computed from first: a different inputs_cid explains every derived member.
+  const where = recomputed.ok ? firstDifferenceFrom(recomputed.value, claimed, IDENTITY) : null;
+  const cause = where?.startsWith('$.inputs_cid:') ? ' (--inputs is not the document it was computed from)' : where?.startsWith('$.policy.hash:') ? ' (--policy is not the policy it was computed from)' : '';
   // Same values but different bytes: not canonical (whitespace, member order, escapes).
-  process.stderr.write(`rewarder: ${file} differs: ${where ?? 'not the canonical bytes (JCS) of the recomputed manifest'}\n`);
+  process.stderr.write(`rewarder: ${file} differs: ${where ?? 'not the canonical bytes (JCS) of the recomputed manifest'}${cause}\n`);
   return 1;
 }
 
@@ -255,5 +260,6 @@ export const commands: Record<string, Command> = {
   demo: demoCmd,
   // Loaded on demand: the service's dependencies would add ~100 ms to every offline command.
   serve: async (argv) => (await import('./serve.js')).serveCmd(argv),
+  'ledger-redrive': async (argv) => (await import('./redrive.js')).redriveCmd(argv),
   tenancy: async (argv) => (await import('./tenancy.js')).tenancyCmd(argv),
 };

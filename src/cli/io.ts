@@ -27,12 +27,45 @@ export function args<O extends Options>(argv: string[], options: O, positionals:
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
+    const unknown = (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /option '([^']+)'/.exec((e as Error).message)?.[1] : undefined;
+    if (unknown !== undefined) throw new CliError(unknownOption(unknown, Object.keys(options)));
     throw new CliError((e as Error).message.split('\n')[0] ?? 'invalid arguments');
   }
   if (parsed.positionals.length !== positionals) {
     throw new CliError(`expected ${positionals} argument(s), got ${parsed.positionals.length}`);
   }
   return parsed;
+}
+
+/** `unknown option --input (did you mean --inputs?)`, or the valid options when none is close. */
+export function unknownOption(given: string, valid: readonly string[]): string {
+  const flags = valid.map((v) => `--${v}`);
+  if (flags.length === 0) return `unknown option ${given} (this command takes no options)`;
+  const near = closest(given, flags);
+  return near !== null ? `unknown option ${given} (did you mean ${near}?)` : `unknown option ${given} (valid: ${flags.join(', ')})`;
+}
+
+/** The candidate nearest to `given` by edit distance, if it is a plausible typo (≤ 2 edits, or a prefix either way). */
+export function closest(given: string, candidates: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = c.startsWith(given) || given.startsWith(c) ? Math.min(1, editDistance(given, c)) : editDistance(given, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return bestD <= 2 ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length] as number;
 }
 
 export function required(values: Record<string, unknown>, name: string): string {

@@ -2,7 +2,7 @@
 // on stderr and exit code 2 (bad usage or an invalid document) or 1 (a check that did not pass).
 
 import { commands } from './commands.js';
-import { CliError } from './io.js';
+import { CliError, closest } from './io.js';
 
 const USAGE = `usage: rewarder <command> [options]
   seal FILE                                   validate an inputs or policy document, print its CID
@@ -17,16 +17,24 @@ const USAGE = `usage: rewarder <command> [options]
                                               generate inputs and a policy (token: 18-decimal pools, long ids)
   demo                                        seal and compute the shipped SPEC §9 example
   serve [--dev] [--demo]                      run the HTTP service (--dev: AUTH=off; --demo: run the example through it)
+  ledger-redrive --url URL [--epoch ID]       re-drive ledger parts left failed (token: REWARDER_TOKEN, scope rewarder.admin)
   tenancy TOKENS_FILE [--programs FILE]       check the tokens and programs files, print who holds which program`;
+
+/** No command is a usage error: one line on stderr, like every other. */
+const SHORT = `missing command: rewarder <command> [options], one of ${Object.keys(commands).join(', ')} (rewarder --help for each one's options)`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+  if (name === '-h' || name === '--help' || name === 'help') {
     process.stdout.write(`${USAGE}\n`);
-    return name === undefined ? 2 : 0;
+    return 0;
   }
+  if (name === undefined) throw new CliError(SHORT);
   const command = commands[name];
-  if (command === undefined) throw new CliError(`unknown command "${name}" (try rewarder --help)`);
+  if (command === undefined) {
+    const near = closest(name, Object.keys(commands));
+    throw new CliError(`unknown command "${name}" (${near !== null ? `did you mean ${near}? ` : ''}try rewarder --help)`);
+  }
   return command(rest);
 }
 

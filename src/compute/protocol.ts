@@ -7,6 +7,7 @@ import type { IntentPart } from '../core/intents.js';
 import { type ManifestHead, type Texts, quotedNames } from '../core/manifest.js';
 import { encodeEach } from '../core/utf8.js';
 import type { DocError } from '../core/result.js';
+import type { ProofIndex } from '../core/proof-index.js';
 
 export interface DocLimits {
   inputs: InputLimits;
@@ -53,7 +54,16 @@ export type ComputeResult =
   | { ok: false; kind: 'inputs' | 'policy'; error: DocError }
   | { ok: false; kind: 'quarantined'; breaches: InvariantBreach[] };
 
-export type Task = SealTask | ComputeTask;
+/** Builds the proof index of a published manifest (src/core/proof-index.ts). */
+export interface ProofIndexTask {
+  op: 'proof-index';
+  /** The manifest's bytes (a copy: its buffer is transferred). */
+  manifest: Uint8Array;
+}
+
+export type ProofIndexResult = { ok: true; index: ProofIndex } | { ok: false; reason: string };
+
+export type Task = SealTask | ComputeTask | ProofIndexTask;
 
 /**
  * What the edge caches per sealed inputs and hands to a worker for each run: everything a run

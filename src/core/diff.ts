@@ -29,6 +29,26 @@ export function firstDifference(expected: unknown, actual: unknown, path: (strin
   return `${formatPath(path)}: expected ${show(expected)}, got ${show(actual)}`;
 }
 
+/**
+ * As firstDifference, but the members at `first` (paths into both values) are compared before
+ * anything else: a manifest's inputs_cid, policy.hash and epoch_id say what it was computed from,
+ * so a difference there is the cause of every derived one (run_key, commitment, payouts…).
+ */
+export function firstDifferenceFrom(expected: unknown, actual: unknown, first: readonly (readonly string[])[]): string | null {
+  for (const path of first) {
+    const e = at(expected, path);
+    const a = at(actual, path);
+    if (e !== undefined && a !== undefined && firstDifference(e, a, [...path]) !== null) return firstDifference(e, a, [...path]);
+  }
+  return firstDifference(expected, actual);
+}
+
+function at(v: unknown, path: readonly string[]): unknown {
+  let cur = v;
+  for (const k of path) cur = isPlainObject(cur) ? cur[k] : undefined;
+  return cur;
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

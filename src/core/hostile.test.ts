@@ -90,11 +90,11 @@ test('invalid UTF-8 is refused: stray, overlong, encoded surrogate, truncated', 
 });
 
 test('unknown members are refused at every level', () => {
-  assert.equal(inputsError(edit(INPUTS, '"pool_minor":"1000"', '"pool_minor":"1000","bonus":1')), '$.bonus: unknown member');
-  assert.equal(inputsError(edit(INPUTS, '"end_ms":1767312000000', '"end_ms":1767312000000,"tz":0')), '$.window.tz: unknown member');
-  assert.equal(inputsError(edit(INPUTS, ALICE_EVENT, '{"actor":"did:ron:alice","kind":"bytes_served","qty":4000,"ts":1767225600000,"x":1}')), '$.events[0].x: unknown member');
-  assert.equal(policyError(edit(POLICY, '"weight":3', '"weight":3,"bonus":1')), '$.kinds.requests.bonus: unknown member');
-  assert.equal(policyError(edit(POLICY, '"id":"example-1"', '"id":"example-1","x y":1')), '$["x y"]: unknown member');
+  assert.equal(inputsError(edit(INPUTS, '"pool_minor":"1000"', '"pool_minor":"1000","bonus":1')), '$[member 3]: unknown member');
+  assert.equal(inputsError(edit(INPUTS, '"end_ms":1767312000000', '"end_ms":1767312000000,"tz":0')), '$.window[member 2]: unknown member');
+  assert.equal(inputsError(edit(INPUTS, ALICE_EVENT, '{"actor":"did:ron:alice","kind":"bytes_served","qty":4000,"ts":1767225600000,"x":1}')), '$.events[0][member 4]: unknown member');
+  assert.equal(policyError(edit(POLICY, '"weight":3', '"weight":3,"bonus":1')), '$.kinds.requests[member 1]: unknown member');
+  assert.equal(policyError(edit(POLICY, '"id":"example-1"', '"id":"example-1","x y":1')), '$[member 2]: unknown member');
 });
 
 test('missing members are named', () => {
@@ -143,7 +143,7 @@ test('columnar events: unequal columns and indices out of range are refused', ()
   assert.equal(inputsError(base.replace('EV', '{"actor":[0,2],"kind":[0,0],"qty":[1,2],"ts":[1,2]}')), '$.events.actor[1]: actor index out of range');
   assert.equal(inputsError(base.replace('EV', '{"actor":[0,1],"kind":[0,1],"qty":[1,2],"ts":[1,2]}')), '$.events.kind[1]: kind index out of range');
   assert.equal(inputsError(base.replace('EV', '{"actor":[0,1],"kind":[0,0],"qty":[1,2]}')), '$.events.ts: missing member');
-  assert.equal(inputsError(base.replace('EV', '{"actor":[0,1],"kind":[0,0],"qty":[1,2],"ts":[1,2],"w":[]}')), '$.events.w: unknown member');
+  assert.equal(inputsError(base.replace('EV', '{"actor":[0,1],"kind":[0,0],"qty":[1,2],"ts":[1,2],"w":[]}')), '$.events[member 4]: unknown member');
   assert.equal(inputsError(base.replace('EV', '"none"')), '$.events: invalid JSON, expected an array (row form) or an object (columnar form) (at byte 127)');
 });
 
@@ -186,7 +186,7 @@ test('policy rules of SPEC §3 are enforced with their paths', () => {
   assert.equal(policyError(edit(POLICY, '"divisor":4,', '"divisor":0,')), '$.kinds.bytes_served.divisor: must be between 1 and 4294967295');
   assert.equal(policyError(edit(POLICY, '"weight":3', '"weight":4294967296')), '$.kinds.requests.weight: must be between 0 and 4294967295');
   assert.equal(policyError(edit(POLICY, '"requests":{"weight":3}', '"requests":{"divisor":3}')), '$.kinds.requests.weight: missing member');
-  assert.equal(policyError(edit(POLICY, '"requests":{"weight":3}', '"Requests":{"weight":3}')), '$.kinds.Requests: kind must match ^[a-z][a-z0-9_]{0,63}$');
+  assert.equal(policyError(edit(POLICY, '"requests":{"weight":3}', '"Requests":{"weight":3}')), '$.kinds[member 2]: kind must match ^[a-z][a-z0-9_]{0,63}$');
   assert.equal(policyError(edit(POLICY, '"max_payout_minor":"400"', '"max_payout_minor":"-400"')), '$.max_payout_minor: money must be decimal digits without sign, exponent or leading zeros');
   assert.equal(policyError(edit(POLICY, '"exclude":["did:ron:dave"]', '"exclude":["did:ron:dave","did:ron:carol"]')), '$.exclude[1]: exclude must be strictly ascending by UTF-8 bytes');
   assert.equal(policyError(edit(POLICY, '"exclude":["did:ron:dave"]', '"exclude":"did:ron:dave"')), '$.exclude: expected an array of actor ids');
@@ -196,8 +196,8 @@ test('policy rules of SPEC §3 are enforced with their paths', () => {
 });
 
 test('a member named __proto__ is data, not a prototype change', () => {
-  assert.equal(policyError(edit(POLICY, '"requests":{"weight":3}', '"__proto__":{"weight":3}')), '$.kinds.__proto__: kind must match ^[a-z][a-z0-9_]{0,63}$');
-  assert.equal(inputsError(edit(INPUTS, '"pool_minor":"1000"', '"pool_minor":"1000","__proto__":{}')), '$.__proto__: unknown member');
+  assert.equal(policyError(edit(POLICY, '"requests":{"weight":3}', '"__proto__":{"weight":3}')), '$.kinds[member 2]: kind must match ^[a-z][a-z0-9_]{0,63}$');
+  assert.equal(inputsError(edit(INPUTS, '"pool_minor":"1000"', '"pool_minor":"1000","__proto__":{}')), '$[member 3]: unknown member');
 });
 
 test('columnar integer arrays name the offending element', () => {
@@ -216,4 +216,24 @@ test('columnar integer arrays name the offending element', () => {
   const big = decodeInputs(enc(base.replace('EV', cols('[9007199254740991,123456789012345,1234567890123456]'))));
   assert.ok(big.ok);
   assert.deepEqual([...big.value.events.qty], [9007199254740991, 123456789012345, 1234567890123456]);
+});
+
+test('errors name client-chosen members by position and never echo their names (SPEC §8)', () => {
+  const script = '<script>alert(1)</script>';
+  const img = '<img src=x onerror=alert(1)>';
+  const cases = [
+    inputsError(edit(INPUTS, '"pool_minor":"1000"', `"pool_minor":"1000",${JSON.stringify(script)}:1`)),
+    inputsError(edit(INPUTS, ALICE_EVENT, `{"actor":"did:ron:alice",${JSON.stringify(img)}:1,"kind":"bytes_served","qty":4000,"ts":1767225600000}`)),
+    policyError(edit(POLICY, '"requests":{"weight":3}', `${JSON.stringify(img)}:{"weight":3}`)),
+    policyError(edit(POLICY, '"weight":3', `"weight":3,${JSON.stringify(script)}:1`)),
+    policyError(edit(POLICY, '"id":"example-1"', `"id":"example-1",${JSON.stringify(script)}:1`)),
+  ];
+  assert.deepEqual(cases, [
+    '$[member 3]: unknown member',
+    '$.events[0][member 1]: unknown member',
+    '$.kinds[member 2]: kind must match ^[a-z][a-z0-9_]{0,63}$',
+    '$.kinds.requests[member 1]: unknown member',
+    '$[member 2]: unknown member',
+  ]);
+  for (const e of cases) assert.ok(!e.includes('<') && !e.includes('script') && !e.includes('img'), e);
 });

@@ -2,8 +2,8 @@
 // Both event forms land in the same columns, so the calculus never knows which form it got.
 
 import { Cursor, JsonFail } from './json/cursor.js';
-import { NameTable } from './json/names.js';
-import { type DocError, type Result, err, formatPath, ok } from './result.js';
+import { FIXED_NAME_KEY, type NameKey, NameTable } from './json/names.js';
+import { type DocError, type PathSegment, type Result, err, formatPath, ok } from './result.js';
 import { KIND_RE, MAX_KINDS, actorIdProblem, compareUtf8, parseMoney } from './rules.js';
 
 export const INPUTS_SCHEMA = 'rewarder.inputs/v1';
@@ -42,13 +42,18 @@ export interface Inputs {
   events: EventColumns;
 }
 
-export function decodeInputs(bytes: Uint8Array, limits: InputLimits = DEFAULT_INPUT_LIMITS): Result<Inputs, DocError> {
+/**
+ * `nameKey` keys the hash tables of actor and kind names (json/names.ts): an adapter passes a key
+ * drawn at random once per process so nobody can craft ids that collide; without one (tests,
+ * trusted local files) a fixed key is used.
+ */
+export function decodeInputs(bytes: Uint8Array, limits: InputLimits = DEFAULT_INPUT_LIMITS, nameKey: NameKey = FIXED_NAME_KEY): Result<Inputs, DocError> {
   if (bytes.length > limits.maxBytes) {
     return err({ path: '$', reason: `document is ${bytes.length} bytes, limit is ${limits.maxBytes}` });
   }
   let d: InputsDecoder | undefined;
   try {
-    d = new InputsDecoder(bytes, limits);
+    d = new InputsDecoder(bytes, limits, nameKey);
     return ok(d.decode());
   } catch (e) {
     const path = d?.currentPath() ?? [];
@@ -62,7 +67,7 @@ export function decodeInputs(bytes: Uint8Array, limits: InputLimits = DEFAULT_IN
 class RuleFail extends Error {
   constructor(
     readonly reason: string,
-    readonly path?: (string | number)[],
+    readonly path?: PathSegment[],
   ) {
     super(reason);
   }
@@ -85,15 +90,15 @@ class InputsDecoder {
    * Current JSON path: the first `depth` segments of `path`. The hot loops only assign a segment
    * and an integer; truncating an array per event cost ~10 % of the row decoder.
    */
-  readonly path: (string | number)[] = [];
+  readonly path: PathSegment[] = [];
   depth = 0;
 
-  currentPath(): (string | number)[] {
+  currentPath(): PathSegment[] {
     return this.path.slice(0, this.depth);
   }
 
   /** Sets the segment at `depth` (1-based) and makes it the last one. */
-  private at(depth: number, seg: string | number): void {
+  private at(depth: number, seg: PathSegment): void {
     this.path[depth - 1] = seg;
     this.depth = depth;
   }
@@ -113,6 +118,7 @@ class InputsDecoder {
   constructor(
     bytes: Uint8Array,
     private readonly limits: InputLimits,
+    private readonly nameKey: NameKey,
   ) {
     this.c = new Cursor(bytes);
   }
@@ -129,7 +135,8 @@ class InputsDecoder {
       do {
         const name = c.key();
         if (!(TOP_MEMBERS as readonly string[]).includes(name)) {
-          this.at(1, name);
+          // Every member before it was known and distinct (a repeat is refused at once).
+          this.at(1, { member: seen.size });
           this.rule('unknown member');
         }
         const m = name as TopMember;
@@ -197,7 +204,7 @@ class InputsDecoder {
     if (c.openObject()) {
       do {
         const k = c.key();
-        this.at(2, k);
+        this.at(2, k === 'start_ms' || k === 'end_ms' ? k : { member: (start === undefined ? 0 : 1) + (end === undefined ? 0 : 1) });
         if (k === 'start_ms') {
           if (start !== undefined) this.rule('duplicate member name');
           start = c.uint();
@@ -232,7 +239,7 @@ class InputsDecoder {
     this.depth = 1;
     if (kinds.length === 0) this.rule('at least one kind is required');
     this.kinds = kinds;
-    this.kindTable = new NameTable(kinds);
+    this.kindTable = new NameTable(kinds, this.nameKey);
   }
 
   private readActors(): void {
@@ -262,7 +269,7 @@ class InputsDecoder {
 
   /** Built on first use: only row events look actors up by name (columnar uses indices). */
   private actorNames(): NameTable | undefined {
-    if (this.actorTable === undefined && this.actors !== undefined) this.actorTable = new NameTable(this.actors);
+    if (this.actorTable === undefined && this.actors !== undefined) this.actorTable = new NameTable(this.actors, this.nameKey);
     return this.actorTable;
   }
 
@@ -291,7 +298,7 @@ class InputsDecoder {
         if (c.peek() !== 0x7b) c.unexpected('an event object');
         if (c.openObject()) {
           do {
-            const key = this.eventKey();
+            const key = this.eventKey(seen);
             if ((seen & (1 << key)) !== 0) this.rule('duplicate member name');
             seen |= 1 << key;
             switch (key) {
@@ -319,8 +326,11 @@ class InputsDecoder {
     return cols.finish();
   }
 
-  /** Reads an event member name and its colon: 0 actor, 1 kind, 2 qty, 3 ts. */
-  private eventKey(): number {
+  /**
+   * Reads an event member name and its colon: 0 actor, 1 kind, 2 qty, 3 ts. `seen` (the members
+   * already read, as bits) gives an unknown member's position, since those were all known.
+   */
+  private eventKey(seen: number): number {
     const c = this.c;
     // Fast path: the plain spelling of a member name, picked by its first letter.
     const b = c.buf;
@@ -344,8 +354,10 @@ class InputsDecoder {
     if (key === -1) {
       const name = c.decodeSpan(sp.start, sp.end, sp.complex);
       key = ROW_KEYS.byName.get(name) ?? -1;
-      this.at(3, name);
-      if (key === -1) this.rule('unknown member');
+      if (key === -1) {
+        this.at(3, { member: ((seen & 1) + ((seen >> 1) & 1) + ((seen >> 2) & 1) + ((seen >> 3) & 1)) });
+        this.rule('unknown member');
+      }
     }
     this.at(3, ROW_KEY_NAMES[key] as string);
     c.expect(0x3a, "':'");
@@ -381,8 +393,11 @@ class InputsDecoder {
     if (c.openObject()) {
       do {
         const name = c.key();
+        if (name !== 'actor' && name !== 'kind' && name !== 'qty' && name !== 'ts') {
+          this.at(2, { member: Object.keys(cols).length });
+          this.rule('unknown member');
+        }
         this.at(2, name);
-        if (name !== 'actor' && name !== 'kind' && name !== 'qty' && name !== 'ts') this.rule('unknown member');
         if (cols[name] !== undefined) this.rule('duplicate member name');
         let col: Float64Array;
         try {

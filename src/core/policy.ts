@@ -3,7 +3,7 @@
 // each failure naming its JSON path.
 
 import { isObject, parseStrictJson } from './json/parse.js';
-import { type DocError, type Result, err, formatPath, ok } from './result.js';
+import { type DocError, type PathSegment, type Result, err, formatPath, ok } from './result.js';
 import { ID_RE, KIND_RE, MAX_KINDS, actorIdProblem, compareUtf8, parseMoney } from './rules.js';
 
 export const POLICY_SCHEMA = 'rewarder.policy/v1';
@@ -40,14 +40,14 @@ const MEMBERS = new Set([
 
 class PolicyFail extends Error {
   constructor(
-    readonly path: (string | number)[],
+    readonly path: PathSegment[],
     readonly reason: string,
   ) {
     super(reason);
   }
 }
 
-const fail = (path: (string | number)[], reason: string): never => {
+const fail = (path: PathSegment[], reason: string): never => {
   throw new PolicyFail(path, reason);
 };
 
@@ -65,7 +65,9 @@ export function decodePolicy(bytes: Uint8Array, maxBytes = DEFAULT_POLICY_MAX_BY
 
 function checkPolicy(doc: unknown): Policy {
   if (!isObject(doc)) return fail([], 'expected a JSON object');
-  for (const k of Object.keys(doc)) if (!MEMBERS.has(k)) fail([k], 'unknown member');
+  Object.keys(doc).forEach((k, i) => {
+    if (!MEMBERS.has(k)) fail([{ member: i }], 'unknown member');
+  });
   for (const k of ['schema', 'id', 'rounding', 'kinds']) if (!(k in doc)) fail([k], 'missing member');
   if (doc.schema !== POLICY_SCHEMA) fail(['schema'], `expected "${POLICY_SCHEMA}"`);
   if (typeof doc.id !== 'string' || !ID_RE.test(doc.id)) fail(['id'], 'id must match ^[A-Za-z0-9._:-]{1,128}$');
@@ -88,14 +90,14 @@ function checkKinds(v: unknown): Map<string, KindRule> {
   const names = Object.keys(v);
   if (names.length > MAX_KINDS) fail(['kinds'], `more than ${MAX_KINDS} kinds`);
   const out = new Map<string, KindRule>();
-  for (const name of names) {
-    const at = ['kinds', name];
+  for (const [i, name] of names.entries()) {
+    const at: PathSegment[] = ['kinds', KIND_RE.test(name) ? name : { member: i }];
     if (!KIND_RE.test(name)) fail(at, 'kind must match ^[a-z][a-z0-9_]{0,63}$');
     const rule = v[name];
     if (!isObject(rule)) return fail(at, 'expected an object');
-    for (const k of Object.keys(rule)) {
-      if (k !== 'weight' && k !== 'divisor' && k !== 'cap') fail([...at, k], 'unknown member');
-    }
+    Object.keys(rule).forEach((k, j) => {
+      if (k !== 'weight' && k !== 'divisor' && k !== 'cap') fail([...at, { member: j }], 'unknown member');
+    });
     if (!('weight' in rule)) fail([...at, 'weight'], 'missing member');
     const weight = int(rule.weight, [...at, 'weight'], 0, U32_MAX);
     const divisor = 'divisor' in rule ? int(rule.divisor, [...at, 'divisor'], 1, U32_MAX) : 1;
@@ -105,7 +107,7 @@ function checkKinds(v: unknown): Map<string, KindRule> {
   return out;
 }
 
-function int(v: unknown, path: (string | number)[], min: number, max: number): number {
+function int(v: unknown, path: PathSegment[], min: number, max: number): number {
   // The strict parser only yields non-negative safe integers as numbers.
   if (typeof v !== 'number') return fail(path, 'expected an integer');
   if (v < min || v > max) fail(path, `must be between ${min} and ${max}`);

@@ -20,15 +20,28 @@ export function formatDocError(e: DocError): string {
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Renders path segments as `$.events[3].qty`. Member names that are not identifiers are quoted
- * and cut to 40 characters: errors must name the place without echoing arbitrary input.
+ * A member named by its position in its object (0-based, document order): how a path names a
+ * member whose name the client chose (an unknown member, a kind that is not a valid name), so no
+ * error echoes it (SPEC §8).
  */
-export function formatPath(segments: readonly (string | number)[]): string {
+export interface MemberAt {
+  member: number;
+}
+
+export type PathSegment = string | number | MemberAt;
+
+/**
+ * Renders path segments as `$.events[3].qty`; a member given by position as `$.kinds[member 2]`.
+ * A name that is not a plain identifier of at most 64 characters is never printed (`[member ?]`):
+ * errors must name the place without echoing arbitrary input (SPEC §8).
+ */
+export function formatPath(segments: readonly PathSegment[]): string {
   let out = '$';
   for (const s of segments) {
     if (typeof s === 'number') out += `[${s}]`;
+    else if (typeof s === 'object') out += `[member ${s.member}]`;
     else if (IDENT.test(s) && s.length <= 64) out += `.${s}`;
-    else out += `[${JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s)}]`;
+    else out += '[member ?]';
   }
   return out;
 }

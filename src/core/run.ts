@@ -4,6 +4,7 @@ import { type CalcOptions, type Calculation, type InvariantBreach, calculate } f
 import { b3 } from './hash.js';
 import { type InputLimits, type Inputs, DEFAULT_INPUT_LIMITS, INPUTS_SCHEMA, decodeInputs } from './inputs.js';
 import { Cursor, JsonFail } from './json/cursor.js';
+import type { NameKey } from './json/names.js';
 import { type Manifest, buildManifest } from './manifest.js';
 import { type Policy, DEFAULT_POLICY_MAX_BYTES, POLICY_SCHEMA, decodePolicy } from './policy.js';
 import { type DocError, type Result, err, ok } from './result.js';
@@ -23,12 +24,12 @@ export const DEFAULT_SEAL_LIMITS: Readonly<SealLimits> = Object.freeze({
   policyMaxBytes: DEFAULT_POLICY_MAX_BYTES,
 });
 
-/** Validates a document of either kind (chosen by its `schema` member) and names its CID. */
-export function seal(bytes: Uint8Array, limits: SealLimits = DEFAULT_SEAL_LIMITS): Result<Sealed, DocError> {
+/** Validates a document of either kind (chosen by its `schema` member) and names its CID; `nameKey` as in decodeInputs. */
+export function seal(bytes: Uint8Array, limits: SealLimits = DEFAULT_SEAL_LIMITS, nameKey?: NameKey): Result<Sealed, DocError> {
   const schema = sniffSchema(bytes);
   if (!schema.ok) return schema;
   if (schema.value === INPUTS_SCHEMA) {
-    const r = decodeInputs(bytes, limits.inputs);
+    const r = decodeInputs(bytes, limits.inputs, nameKey);
     return r.ok ? ok({ schema: INPUTS_SCHEMA, cid: b3(bytes), inputs: r.value }) : r;
   }
   if (schema.value === POLICY_SCHEMA) {

@@ -7,7 +7,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { type DocLimits, actorCount } from '../compute/protocol.js';
-import { manifestPayouts, proveActor } from '../core/proof.js';
+import { proveFromIndex } from '../core/proof-index.js';
 import { formatDocError } from '../core/result.js';
 import { isDigest } from '../core/hash.js';
 import { ID_RE } from '../core/rules.js';
@@ -18,14 +18,19 @@ import { AppError, envelope, internalError } from '../errors.js';
 import type { InputsCache } from '../inputs-cache.js';
 import type { Metrics, RejectReason } from '../metrics.js';
 import type { ComputePool } from '../pool.js';
+import { ProofIndexes } from '../proof-indexes.js';
 import type { EpochService } from '../service/epochs.js';
 import type { Stores } from '../stores/types.js';
 import type { AuditEvent, AuditSink } from './audit.js';
 import type { Scope, TokenVerifier } from './auth.js';
 import { readBody } from './body.js';
+import { answerHeaders, cachePrivately } from './headers.js';
+import { BodyIntake, type IntakeSettings, type IntakeTicket } from './intake.js';
 import { openApiDocument } from './openapi.js';
 import { type TenantRateLimiter, rateLimitHeaders, rateLimited } from './rate-limit.js';
 import { ComputeBodies } from './compute-body.js';
+import { RefusalLog } from './refusal-log.js';
+import { schedulingTenantOf } from './scheduling-tenant.js';
 import { digest, idText } from './schemas.js';
 import {
   ANONYMOUS_ACCESS,
@@ -49,6 +54,7 @@ export interface AppSettings {
   defaultDeadlineMs: number;
   maxDeadlineMs: number;
   docLimits: DocLimits;
+  intake: IntakeSettings;
   /** Bytes a tenant may own in sealed documents (TENANT_STORE_MAX_BYTES); null: no quota. */
   tenantStoreMaxBytes: number | null;
 }
@@ -66,10 +72,18 @@ export interface AppDeps {
   rateLimiter: TenantRateLimiter;
   audit: AuditSink;
   version: Record<string, unknown>;
+  /** Proof indexes of published manifests (built in the pool, kept under a byte budget). */
+  proofs?: ProofIndexes;
+  /** The memory store's fill (null for PostgreSQL): /readyz degrades before it refuses. */
+  storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
+  /** Store health as last checked in the background (StoreWatch); absent: asked per call. */
+  storeHealthy?: () => boolean | Promise<boolean>;
   /** True while ledger egress is degraded (quarantine-only mode). */
   ledgerDegraded: () => boolean;
   /** Signing keys (null: signing off); only their public halves are ever served. */
   keys?: LoadedKeys | null;
+  /** Bodies being received (built from settings when absent; runtime shares it with /metrics). */
+  intake?: BodyIntake;
   /**
    * Shared with the server: in-flight count (for /metrics); `leaving` from SIGTERM on (readiness
    * turns 503 so balancers stop routing here, requests are still served); `shuttingDown` once the
@@ -79,7 +93,24 @@ export interface AppDeps {
 }
 
 /** Served by @hono/node-server: `c.env` holds Node's request and response. */
-type Env = { Bindings: HttpBindings; Variables: { corrId: string; route: string; access: Access; trail: Trail } };
+type Env = {
+  Bindings: HttpBindings;
+  Variables: { corrId: string; route: string; tenant: string; access: Access; trail: Trail; arrival: Arrival; body: Uint8Array };
+};
+
+/** When the request's headers arrived: deadlines count from here, body upload included. */
+interface Arrival {
+  wallMs: number;
+  perfMs: number;
+}
+
+/** Refusals of load (not faults): summarised in the log, counted in rejected_total. */
+const SHED = new Set<string>(['OVERLOADED', 'RATE_LIMITED', 'DEADLINE_EXCEEDED', 'REQUEST_TIMEOUT']);
+
+/** A proof index build is shared by every request for that epoch, so no one client's deadline bounds it. */
+const PROOF_INDEX_BUILD_MS = 120_000;
+/** /readyz turns degraded when this share of the memory store is pinned (before store_full refusals). */
+const STORE_PINNED_DEGRADED = 0.9;
 
 /** What a seal, compute or read touched, for its audit line (filled in by the route as it learns it). */
 type Trail = Pick<AuditEvent, 'epoch_id' | 'inputs_cid' | 'policy_hash' | 'program'>;
@@ -99,18 +130,24 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const corrId = given !== undefined && CORR_RE.test(given) ? given : randomUUID();
     c.set('corrId', corrId);
     c.set('route', 'unmatched');
+    c.set('arrival', { wallMs: Date.now(), perfMs: performance.now() });
     // Set before the response exists so every answer (errors and 404s included) is built with it:
     // a header added to a finished response makes Hono rebuild it as a full web Response whose
     // body the Node adapter then has to stream back out.
     c.header('X-Corr-ID', corrId);
     const t0 = performance.now();
     await next();
+    // A client that left mid-upload got no answer at all: not a 400 it was sent (nginx's 499).
+    const gone = c.error instanceof AppError && c.error.details.reason === 'body_incomplete';
     metrics.httpDuration.observe(
-      { route: c.get('route'), method: c.req.method, status: String(c.res.status) },
+      { route: c.get('route'), method: c.req.method, status: gone ? '499' : String(c.res.status) },
       (performance.now() - t0) / 1000,
     );
   });
 
+  app.use('*', answerHeaders());
+
+  const refusals = new RefusalLog(deps.logger);
   app.onError((err, c) => {
     const e = err instanceof AppError ? err : internalError();
     const access = c.get('access') as Access | undefined;
@@ -119,6 +156,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }
     const corrId = c.get('corrId') ?? randomUUID();
     if (!(err instanceof AppError)) deps.logger.error({ err, corr_id: corrId, route: c.get('route') }, 'unhandled error');
+    else if (SHED.has(e.code)) refusals.note(e.status, e.details.reason, corrId);
     else if (e.status >= 500) deps.logger.warn({ corr_id: corrId, code: e.code, reason: e.details.reason }, e.message);
     c.header('X-Corr-ID', corrId);
     return c.json(envelope(e, corrId), e.status, { ...e.headers });
@@ -128,6 +166,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const e = new AppError('NOT_FOUND', 'no such route', { reason: 'no_route' });
     return c.json(envelope(e, c.get('corrId')), 404);
   });
+
+  const intake = deps.intake ?? new BodyIntake(() => deps.settings().intake);
+  const proofs = deps.proofs ?? new ProofIndexes(64 * 1024 * 1024);
+  intake.onRefuse = (reason) => metrics.rejected.inc({ reason });
 
   const reject = (reason: RejectReason, err: AppError): never => {
     metrics.rejected.inc({ reason });
@@ -142,10 +184,41 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return next();
     };
 
-  const admit: MiddlewareHandler<Env> = async (c, next) => {
+  const refuseIfDraining = (): void => {
     if (deps.state.shuttingDown) {
       reject('shutting_down', new AppError('UNAVAILABLE', 'the service is shutting down', { reason: 'shutting_down' }, { 'Retry-After': '5' }));
     }
+  };
+
+  /**
+   * Receives the whole body before the request is admitted (the in-flight slot comes after, in
+   * `admit`): a client sending slowly holds only its place in the intake, never a compute slot.
+   */
+  const receive =
+    (maxBytes: (s: AppSettings) => number): MiddlewareHandler<Env> =>
+    async (c, next) => {
+      refuseIfDraining();
+      requireJson(c);
+      const incoming = c.env.incoming;
+      const s = deps.settings();
+      const cap = maxBytes(s);
+      const declared = declaredLength(incoming.headers['content-length']);
+      // Over the cap: refused (413) before a byte is buffered; readBody drains it so the client
+      // reads the answer. Checked first so that a body that could never fit is not told to retry.
+      if (declared !== undefined && declared > cap) await body(c, cap);
+      const ticket = intake.begin(incoming.socket?.remoteAddress ?? 'unknown', declared, incoming.complete);
+      try {
+        c.set('body', await body(c, cap, ticket));
+        ticket.arrived();
+        await next();
+      } finally {
+        ticket.release();
+      }
+    };
+
+  const admit: MiddlewareHandler<Env> = async (c, next) => {
+    // A body that was being received when the drain began is served like any request in flight.
+    if (c.get('body') === undefined) refuseIfDraining();
     if (deps.state.inflight >= deps.settings().maxInflight) {
       reject('inflight', new AppError('OVERLOADED', 'too many requests in flight', { reason: 'inflight' }, { 'Retry-After': '1' }));
     }
@@ -189,6 +262,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
         reject('rate_limited', rateLimited(r));
       }
       for (const [k, v] of Object.entries(rateLimitHeaders(r))) c.header(k, v);
+      c.set('tenant', tenant);
       c.set('access', access);
       await next();
     };
@@ -215,11 +289,19 @@ export function createApp(deps: AppDeps): Hono<Env> {
     }
   };
 
-  const body = async (c: Context<Env>, maxBytes: number): Promise<Uint8Array> => {
-    requireJson(c);
+  const body = async (c: Context<Env>, maxBytes: number, ticket?: IntakeTicket): Promise<Uint8Array> => {
     const s = deps.settings();
     try {
-      return await readBody(c.env.incoming, { maxBytes, decompRatioMax: s.decompRatioMax, maxDecodedBytes: maxBytes });
+      // Only a client whose Expect reached us waits (server.ts takes over Node's automatic 100).
+      const expect = c.env.incoming.headers.expect;
+      const onContinue = expect !== undefined && expect.toLowerCase() === '100-continue' ? () => c.env.outgoing.writeContinue() : undefined;
+      return await readBody(c.env.incoming, {
+        maxBytes,
+        decompRatioMax: s.decompRatioMax,
+        maxDecodedBytes: maxBytes,
+        ...(onContinue === undefined ? {} : { onContinue }),
+        ...(ticket ? { intake: ticket } : {}),
+      });
     } catch (e) {
       if (e instanceof AppError && e.status === 413) metrics.rejected.inc({ reason: 'body_too_large' });
       if (e instanceof AppError && e.status === 415) metrics.rejected.inc({ reason: 'unsupported_encoding' });
@@ -262,9 +344,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const api = new Hono<Env>();
   const computeBodies = new ComputeBodies();
 
-  api.put('/inputs', route('/inputs'), admit, guard('rewarder.seal'), trail('seal'), async (c) => {
-    const bytes = await body(c, deps.settings().inputsMaxBytes);
-    const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal);
+  api.put('/inputs', route('/inputs'), guard('rewarder.seal'), trail('seal'), receive((s) => s.inputsMaxBytes), admit, async (c) => {
+    const bytes = c.get('body');
+    const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
     c.get('trail').inputs_cid = r.cid;
@@ -286,9 +368,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return exact(c, doc.bytes, doc.cid);
   });
 
-  api.put('/policies', route('/policies'), admit, guard('rewarder.seal'), trail('seal'), async (c) => {
-    const bytes = await body(c, deps.settings().reqBodyMaxBytes);
-    const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.policy/v1' }, c.req.raw.signal);
+  api.put('/policies', route('/policies'), guard('rewarder.seal'), trail('seal'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
+    const bytes = c.get('body');
+    const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.policy/v1' }, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.policy/v1') throw internalError();
     c.get('trail').policy_hash = r.cid;
@@ -304,19 +386,18 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return exact(c, doc.bytes, doc.hash);
   });
 
-  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), admit, guard('rewarder.run'), trail('compute'), async (c) => {
+  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), guard('rewarder.run'), trail('compute'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
     const s = deps.settings();
     // The deadline starts at arrival, before the body is read: a slow upload spends its budget.
     const header = c.req.header('x-deadline');
     const queryMs = c.req.query('deadline_ms');
-    const t0 = performance.now();
-    const now = Date.now();
+    const { perfMs: t0, wallMs: now } = c.get('arrival');
     const epochId = param(c, 'epoch', idText);
     const t = c.get('trail');
     t.epoch_id = epochId;
     const access = accessOf(c);
     const program = epochProgram(access, epochId);
-    const req = computeBodies.parse(await body(c, s.reqBodyMaxBytes));
+    const req = computeBodies.parse(c.get('body'));
     t.inputs_cid = req.inputs_cid;
     t.policy_hash = req.policy_hash;
     // Named fields: a spread followed by another member takes V8's slow path (~0.8 µs, 1-2 % of
@@ -330,14 +411,15 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (deadline.remaining() <= 0) {
       metrics.rejected.inc({ reason: 'deadline_on_arrival' });
       metrics.deadlineEnforced.inc({ stage: 'arrival' });
-      metrics.deadlineExceededBy.observe(-deadline.remaining() / 1000);
-      throw deadline.exceeded('arrival');
+      const late = deadline.exceeded('arrival');
+      metrics.deadlineExceededBy.observe(Number(late.details.exceeded_by_ms) / 1000);
+      throw late;
     }
     let out;
     try {
       // The adapter makes the request's AbortSignal on first access, and aborts it when the
       // client leaves; a replay never asks for it.
-      out = await epochs.compute(epochId, req, deadline, () => c.req.raw.signal, c.get('corrId'), { tenant: access.tenant, program });
+      out = await epochs.compute(epochId, req, deadline, () => c.req.raw.signal, c.get('corrId'), { tenant: schedulingTenantOf(access.tenant), program });
     } catch (e) {
       if (e instanceof AppError && e.code === 'DEADLINE_EXCEEDED' && e.details.reason !== 'deadline_estimate') {
         metrics.deadlineEnforced.inc({ stage: 'aborted' });
@@ -354,7 +436,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   api.get('/epochs/:epoch', route('/epochs/:epoch'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
     const rec = await epochOf(c);
-    return exact(c, rec.manifest, rec.commitment);
+    if (rec.evicted === true && c.req.header('if-none-match') === `"${rec.commitment}"`) return exact(c, rec.manifest, rec.commitment);
+    return exact(c, await epochs.manifestOf(rec, c.req.raw.signal, schedulingTenantOf(c.get('tenant'))), rec.commitment);
   });
 
   api.get('/epochs/:epoch/attestation', route('/epochs/:epoch/attestation'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
@@ -385,9 +468,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
     const rec = await epochOf(c);
-    const m = manifestPayouts(JSON.parse(new TextDecoder().decode(rec.manifest)));
-    if (typeof m === 'string') throw internalError();
-    const proof = proveActor(m, c.req.param('actor'));
+    // The index is built once per manifest in a worker (O(n)), then every proof is O(log n) here.
+    const index = await proofs.get(rec.commitment, async () => {
+      const manifest = await epochs.manifestOf(rec, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
+      const r = await pool.proofIndex({ op: 'proof-index', manifest: ownCopy(manifest) }, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
+      if (!r.ok) throw internalError();
+      return r.index;
+    });
+    const proof = proveFromIndex(index, c.req.param('actor'));
     if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
     return c.json(proof);
   });
@@ -424,6 +512,27 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.json({ epochs: epochsOut, next: page.length > limit ? (shown[shown.length - 1]?.epochId ?? null) : null });
   });
 
+  // Operators re-drive parts the ledger refused permanently (state `failed`), once the cause is
+  // fixed (RUNBOOK, "Ledger parts failed"): they go back to `pending` and the drainer sends them
+  // again with the same body, so a part the ledger did take after all comes back as a `dup`.
+  api.post('/admin/ledger/redrive', route('/admin/ledger/redrive'), admit, guard('rewarder.admin'), async (c) => {
+    const given = c.req.query('epoch_id');
+    if (given !== undefined && !ID_RE.test(given)) {
+      throw new AppError('BAD_REQUEST', 'invalid epoch_id', { reason: 'invalid_query', param: 'epoch_id' });
+    }
+    // SPEC §10: one epoch only within the token's programs (else the missing-epoch 404); every
+    // program's parts only with a token holding all of them.
+    const access = accessOf(c);
+    if (given !== undefined) epochProgram(access, given);
+    else if (!grants(access, '*')) {
+      throw new AppError('FORBIDDEN', 'a re-drive of every epoch needs a token holding every program ("*"); name one epoch_id', { reason: 'all_programs_required' });
+    }
+    const redriven = await stores.redriveFailed(given);
+    metrics.ledgerRedriven.inc(redriven);
+    deps.logger.warn({ event: 'LedgerRedrive', epoch_id: given ?? null, redriven, tenant: c.get('tenant'), corr_id: c.get('corrId') }, 'failed ledger parts re-driven by an operator');
+    return c.json({ redriven, ...(given === undefined ? {} : { epoch_id: given }) });
+  });
+
   // Operations: open, outside the in-flight cap so they answer under overload.
   api.get('/healthz', route('/healthz'), (c) => c.json({ ok: true }));
 
@@ -434,7 +543,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (!pool.isStarted) causes.push('pool_not_started');
     if (sat.queueDepth > 0.8 * sat.queueMax) causes.push('queue_above_80_percent');
     if (sat.breakerOpenForMs > 0) causes.push('compute_breaker_open');
-    if (!(await stores.healthy().catch(() => false))) causes.push('store_down');
+    const up = deps.storeHealthy ? deps.storeHealthy() : stores.healthy().catch(() => false);
+    if (!(typeof up === 'boolean' ? up : await up)) causes.push('store_down');
+    // Evictable bytes make room by themselves; only what is pinned (unsettled runs) can fill it.
+    const fill = deps.storeFill?.();
+    if (fill && fill.pinnedBytes > STORE_PINNED_DEGRADED * fill.maxBytes) causes.push('store_nearly_full');
     if (causes.length === 0) return c.json({ degraded: false, causes });
     const retryAfter = Math.max(1, Math.ceil(sat.breakerOpenForMs / 1000));
     c.header('Retry-After', String(retryAfter));
@@ -461,7 +574,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
 function exact(c: Context<Env>, bytes: Uint8Array, tag: string): Response {
   const etag = `"${tag}"`;
   c.header('ETag', etag);
-  c.header('Cache-Control', 'public, max-age=31536000, immutable');
+  cachePrivately(c);
   if (c.req.header('if-none-match') === etag) return c.body(null, 304);
   c.header('Content-Type', JSON_TYPE);
   return c.body(bytes as Uint8Array<ArrayBuffer>);
@@ -474,6 +587,12 @@ function exact(c: Context<Env>, bytes: Uint8Array, tag: string): Response {
  */
 function ownCopy(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
+}
+
+function declaredLength(header: string | undefined): number | undefined {
+  if (header === undefined || !/^\d+$/.test(header.trim())) return undefined;
+  const n = Number(header.trim());
+  return Number.isSafeInteger(n) ? n : undefined;
 }
 
 function docError(e: { path: string; reason: string }): AppError {

@@ -140,7 +140,7 @@ void test('parseTokensFile refuses bad content with a one-line message naming th
     ['duplicate digest', [ok, { ...ok, tenant: 'other', sha256: sha(RUNNER).toUpperCase() }], /\[1\]\.sha256: same token as \[0\]/],
     ['bad hex', [{ ...ok, sha256: 'zz'.repeat(32) }], /\[0\]\.sha256: expected 64 hex/],
     ['short hex', [{ ...ok, sha256: 'ab'.repeat(31) }], /\[0\]\.sha256/],
-    ['unknown scope', [{ ...ok, scopes: ['rewarder.admin'] }], /\[0\]\.scopes\[0\]/],
+    ['unknown scope', [{ ...ok, scopes: ['rewarder.root'] }], /\[0\]\.scopes\[0\]/],
     ['no scope', [{ ...ok, scopes: [] }], /\[0\]\.scopes: expected at least one scope/],
     ['unknown field', [{ ...ok, token: RUNNER }], /\[0\]/],
     ['bad tenant', [{ ...ok, tenant: 'a b' }], /\[0\]\.tenant/],

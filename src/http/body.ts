@@ -24,6 +24,18 @@ export interface BodyLimits {
   drainMaxBytes?: number;
   /** After a refusal, spend at most this long dropping the rest of the body (default 1 s). */
   drainTimeoutMs?: number;
+  /**
+   * The client sent `Expect: 100-continue` and waits: called once the declared length fits, just
+   * before the first read (it writes `100 Continue`). A body refused before that is never sent
+   * by the client, so nothing is drained.
+   */
+  onContinue?: () => void;
+  /**
+   * The body's place in the intake (intake.ts): every byte held (wire and decoded) is accounted
+   * as it arrives (which may throw 503 body_budget), and `signal` cuts a body that arrives too
+   * slowly (its reason, a 408, is thrown; nothing is drained for such a client).
+   */
+  intake?: { signal: AbortSignal; account(n: number): void };
 }
 
 /** A request as Node's HTTP server hands it over (an IncomingMessage): headers, body, completeness. */
@@ -46,13 +58,21 @@ const CLOSE = { Connection: 'close' };
  */
 export async function readBody(req: IncomingBody, limits: BodyLimits): Promise<Uint8Array> {
   const declared = declaredLength(req.headers['content-length']);
-  const wire = new Wire(req, limits.maxBytes);
+  const wire = new Wire(req, limits.maxBytes, limits.intake);
+  let invited = limits.onContinue === undefined;
   try {
     const gzip = isGzip(req.headers['content-encoding']);
     if (declared !== undefined && declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
+    if (!invited) {
+      limits.onContinue?.();
+      invited = true;
+    }
     return gzip ? await readGzip(wire, limits, declared) : await readIdentity(wire);
   } catch (err) {
-    if (err instanceof AppError) {
+    // A client still waiting for 100 Continue sends no body: there is nothing to drain. A body cut
+    // by the intake (too slow, or no place for it after its first moment) is from a client that
+    // sends slowly: waiting to drain it would hold what the cut was meant to free.
+    if (err instanceof AppError && invited && !(limits.intake?.signal.aborted === true && err === limits.intake.signal.reason)) {
       const left = declared === undefined ? undefined : declared - wire.bytes;
       await wire.drain(limits.drainMaxBytes ?? DEFAULT_DRAIN_MAX_BYTES, limits.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS, left);
     }
@@ -70,9 +90,17 @@ async function readGzip(wire: Wire, limits: BodyLimits, declared: number | undef
   // With a declared length the final ratio is bounded from the start, so a bomb is refused as
   // soon as its output passes ratio × Content-Length rather than at the absolute cap.
   const ratioCap = declared === undefined ? Infinity : limits.decompRatioMax * declared;
+  let accounted = 0;
   const inflater = new Inflater((decoded) => {
     if (decoded > limits.maxDecodedBytes) return decodedTooLarge(limits.maxDecodedBytes);
     if (decoded > ratioCap) return ratioTooHigh(limits.decompRatioMax);
+    try {
+      limits.intake?.account(decoded - accounted);
+      accounted = decoded;
+    } catch (e) {
+      if (e instanceof AppError) return e;
+      throw e;
+    }
     return undefined;
   });
   try {
@@ -99,13 +127,17 @@ class Wire {
   constructor(
     private readonly stream: IncomingBody,
     private readonly maxBytes: number,
+    private readonly intake?: { signal: AbortSignal; account(n: number): void },
   ) {}
 
   async next(): Promise<Uint8Array | null> {
-    const chunk = await this.read();
+    const stop = this.intake?.signal;
+    if (stop?.aborted) throw stop.reason;
+    const chunk = await this.read(stop);
     if (chunk === null) return null;
     this.bytes += chunk.byteLength;
     if (this.bytes > this.maxBytes) throw tooLarge(this.maxBytes);
+    this.intake?.account(chunk.byteLength);
     return chunk;
   }
 

@@ -39,12 +39,13 @@ function validate(bytes: Uint8Array): Readonly<ComputeRequest> {
   if (!req.success) {
     const issue = req.error.issues[0];
     // zod's message for an unknown member quotes the member name in full: name the place the
-    // way the core does (formatPath cuts long names) and never echo the client's text.
+    // way the core does (an unknown member by its position) and never echo the client's text.
     const unknown = issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
     const segments = (issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)));
+    const position = unknown === undefined ? -1 : Object.keys(parsed.value as object).indexOf(unknown);
     throw new AppError('BAD_REQUEST', 'the compute request is invalid', {
       reason: 'invalid_request',
-      path: formatPath(unknown === undefined ? segments : [...segments, unknown]),
+      path: formatPath(unknown === undefined ? segments : [...segments, { member: position }]),
       problem: unknown === undefined ? (issue?.message ?? 'invalid') : 'unknown member',
     });
   }

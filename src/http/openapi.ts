@@ -1,120 +1,415 @@
-// /openapi.json, generated from the zod schemas that validate requests (schemas.ts).
+// /openapi.json: the HTTP contract, generated from the zod schemas that validate requests
+// (schemas.ts) and that describe the documents and answers (documents.ts). Every response a system
+// test receives is validated against this document (testing/contract/), so a drift fails CI; new
+// routes join it here, one entry per path in `paths`, with the helpers below.
 import { z } from 'zod';
-import { ERROR_STATUS } from '../errors.js';
-import { computeRequest, computeResponse, errorEnvelope, inputsSealed, payoutProof, policySealed, programEpochs, readiness } from './schemas.js';
+import { ERROR_STATUS, type ErrorCode } from '../errors.js';
+import { attestation, health, inputsDocument, keySet, ledgerState, manifest, policyDocument, version } from './documents.js';
+import { computeRequest, computeResponse, errorEnvelope, inputsSealed, payoutProof, policySealed, programEpochs, readiness, redriveResult } from './schemas.js';
 
-const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema: z.toJSONSchema(schema, { io: 'input' }) } } });
-const errors = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [String(s), { description: errorText[s] ?? 'error', ...json(errorEnvelope) }]));
+type Json = Record<string, unknown>;
+type Scope = 'rewarder.seal' | 'rewarder.run' | 'rewarder.inspect' | 'rewarder.admin';
 
-const errorText: Record<number, string> = {
-  400: 'invalid request or document (details.path, details.problem), or an epoch id whose prefix is not a program name',
-  401: 'missing or unknown bearer token',
-  403: 'token lacks the scope',
-  404: "unknown inputs, policy, epoch or payee; also any epoch outside the token's programs and any document the tenant has not sealed itself (SPEC §10)",
-  409: 'CONFLICT: epoch bound to another triple (details.differs), WINDOW_OVERLAP: the inputs window overlaps an epoch bound in the same program (details.epoch_id), or QUARANTINED: invariant breach',
-  413: "body or decompressed body over its cap, or QUOTA_EXCEEDED: the tenant's stored bytes would pass its quota (details.limit_bytes, used_bytes, document_bytes)",
-  415: 'not application/json, or a Content-Encoding other than gzip',
-  422: "POLICY_MISMATCH: policy_id does not match the stored policy, or POOL_OVER_BUDGET: the pool exceeds the program's max_pool_minor",
-  429: 'tenant rate limit (Retry-After, X-RateLimit-*)',
-  503: 'overloaded (queue, in-flight cap), compute breaker open, store full, or shutting down (Retry-After)',
-  504: 'deadline exceeded (Retry-After, X-Deadline-Exceeded-By-Ms)',
+// ---- schemas: components.schemas, referenced by name
+
+const SCHEMAS = {
+  InputsDocument: [inputsDocument, 'input'],
+  PolicyDocument: [policyDocument, 'input'],
+  InputsSealed: [inputsSealed, 'output'],
+  PolicySealed: [policySealed, 'output'],
+  ComputeRequest: [computeRequest, 'input'],
+  ComputeResponse: [computeResponse, 'output'],
+  Manifest: [manifest, 'output'],
+  Attestation: [attestation, 'output'],
+  PayoutProof: [payoutProof, 'output'],
+  LedgerState: [ledgerState, 'output'],
+  KeySet: [keySet, 'output'],
+  Health: [health, 'output'],
+  Readiness: [readiness, 'output'],
+  Version: [version, 'output'],
+  RedriveResult: [redriveResult, 'output'],
+  ProgramEpochs: [programEpochs, 'output'],
+  Error: [errorEnvelope, 'output'],
+} as const satisfies Record<string, readonly [z.ZodType, 'input' | 'output']>;
+type SchemaName = keyof typeof SCHEMAS;
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io }) as Json;
+  return rest;
+}
+
+const ref = (name: SchemaName): Json => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Json): Json => ({ 'application/json': { schema } });
+
+// ---- headers (inline, because whether one is required depends on the response)
+
+const HEADERS = {
+  'X-Corr-ID': { description: 'the request\'s X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } },
+  'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'string', pattern: '^[0-9]+$' } },
+  'X-RateLimit-Limit': { description: "the tenant's token bucket rate (requests/s, burst = rate)", schema: { type: 'string', pattern: '^[0-9]+$' } },
+  'X-RateLimit-Remaining': { description: 'tokens left in the bucket after this request', schema: { type: 'string', pattern: '^[0-9]+$' } },
+  'X-Deadline-Exceeded-By-Ms': { description: 'how far past its deadline the request was', schema: { type: 'string', pattern: '^[0-9]+$' } },
+  ETag: { description: 'the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment)', schema: { type: 'string', pattern: '^"b3:[0-9a-f]{64}"$' } },
+  'Cache-Control': {
+    description: 'sealed bytes never change; private (with Vary: Authorization): only the requester\'s own cache may keep them, never a shared one',
+    schema: { type: 'string', const: 'private, max-age=31536000, immutable' },
+  },
+  'Idempotent-Replayed': { description: 'present on a repeat of a bound triple: the same bytes as the first answer', schema: { type: 'string', const: 'true' } },
+  'Server-Timing': { description: "the run's stages (queue, compute, publish, ledger, …) in ms; never in the body", schema: { type: 'string' } },
+  'WWW-Authenticate': { description: 'the scheme expected', schema: { type: 'string', const: 'Bearer' } },
+} as const;
+type HeaderName = keyof typeof HEADERS;
+
+function headers(required: HeaderName[], optional: HeaderName[] = []): Json {
+  const out: Json = {};
+  for (const h of ['X-Corr-ID', ...required] as HeaderName[]) out[h] = { ...HEADERS[h], required: true };
+  for (const h of optional) out[h] = HEADERS[h];
+  return out;
+}
+
+const RATE: HeaderName[] = ['X-RateLimit-Limit', 'X-RateLimit-Remaining'];
+
+// ---- responses
+
+const ok = (description: string, schema: SchemaName | null, required: HeaderName[] = [], optional: HeaderName[] = []): Json => ({
+  description,
+  headers: headers(required, optional),
+  ...(schema !== null ? { content: json(ref(schema)) } : {}),
+});
+
+const codesOf = (status: number): ErrorCode[] => (Object.keys(ERROR_STATUS) as ErrorCode[]).filter((c) => ERROR_STATUS[c] === status);
+
+/** What each error status means here, and the headers it always (or may) carry. */
+const ERRORS: Record<number, { description: string; required?: HeaderName[]; optional?: HeaderName[]; details?: Json }> = {
+  400: {
+    description: 'invalid path parameter (details.param; invalid_program: an epoch id whose prefix is not a program name), query (invalid_query, invalid_cursor), body (details.problem) or document (details.path, details.problem)',
+    optional: RATE,
+  },
+  401: { description: 'missing, malformed or unknown bearer token', required: ['WWW-Authenticate'] },
+  403: { description: 'the token lacks the route\'s scope (details.scope)' },
+  404: {
+    description:
+      "unknown inputs, policy, epoch, program, payee or attestation (details.reason). SPEC §10: also any epoch or listing outside the token's programs, and any document the tenant has not sealed itself, with exactly the body of a missing one",
+    optional: RATE,
+  },
+  408: { description: 'the request body arrived below BODY_MIN_RATE_BYTES_S after its grace (details.reason body_too_slow; the connection is closed)' },
+  409: {
+    description:
+      'CONFLICT: the epoch is bound to another triple (details.differs; details.bound only to the tenant that bound it); WINDOW_OVERLAP: the inputs window overlaps that of an epoch bound in the same program (details.epoch_id); QUARANTINED: an invariant failed, nothing published',
+    optional: RATE,
+  },
+  410: { description: 'the run was evicted under the memory store\'s retention budget and its documents are no longer held (details.reason evicted, details.missing); its binding remains', optional: RATE },
+  413: {
+    description:
+      "body, or decompressed body, over its cap (details.limit_bytes) or over DECOMP_RATIO_MAX; QUOTA_EXCEEDED: the tenant's sealed documents would pass its quota (details.limit_bytes, used_bytes, document_bytes)",
+    optional: RATE,
+  },
+  415: { description: 'not application/json, or a Content-Encoding other than gzip or identity', optional: RATE },
+  422: { description: "POLICY_MISMATCH: policy_id does not match the stored policy; POOL_OVER_BUDGET: the pool (after pool_cap_minor) exceeds the program's max_pool_minor (PROGRAMS_FILE)", optional: RATE },
+  429: {
+    description: 'the tenant\'s rate limit, the tenant over its share of the compute queue (tenant_share), or too many bodies in progress from this client address (bodies_per_client)',
+    required: ['Retry-After'],
+    optional: RATE,
+  },
+  500: { description: 'a bug: logged whole, answered generically', optional: RATE },
+  503: {
+    description: 'overloaded (in-flight cap, queue_full, queue_wait, bodies in progress, body byte budget), compute breaker open, worker failed, store full of unsettled runs or down, or shutting down',
+    required: ['Retry-After'],
+    optional: RATE,
+  },
+  504: {
+    description: 'deadline exceeded: on arrival, by the cost estimate, mid-run, or after publication (details.run_key: the run is published, its ledger intent follows)',
+    required: ['Retry-After', 'X-Deadline-Exceeded-By-Ms'],
+    optional: RATE,
+    details: {
+      type: 'object',
+      required: ['reason', 'deadline_ms', 'elapsed_ms', 'exceeded_by_ms'],
+      properties: {
+        reason: { type: 'string', enum: ['deadline_arrival', 'deadline_estimate', 'deadline_aborted', 'deadline_ledger'] },
+        deadline_ms: { type: 'integer', description: 'the budget the request had (negative when X-Deadline was already past)' },
+        elapsed_ms: { type: 'integer', minimum: 0 },
+        exceeded_by_ms: { type: 'integer', minimum: 0 },
+        run_key: { type: 'string', pattern: '^b3:[0-9a-f]{64}$' },
+      },
+    },
+  },
 };
 
-const rawJson = { content: { 'application/json': { schema: { type: 'string', format: 'binary' } } } };
-const digestParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^b3:[0-9a-f]{64}$' } });
-const epochParam = { name: 'epoch_id', in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } };
-const bearer = [{ bearer: [] }];
+/** components.responses: the error envelope with the codes of that status (and 504's details). */
+function errorResponses(): Json {
+  const out: Json = {};
+  for (const [status, e] of Object.entries(ERRORS)) {
+    const narrowed: Json = { properties: { error: { properties: { code: { enum: codesOf(Number(status)) }, ...(e.details ? { details: e.details } : {}) } } } };
+    out[`E${status}`] = { description: e.description, headers: headers(e.required ?? [], e.optional ?? []), content: json({ allOf: [ref('Error'), narrowed] }) };
+  }
+  // Node answers this itself, before any route runs: no body, no X-Corr-ID.
+  out.E431 = { description: 'request header block over MAX_HEADER_SIZE (answered by Node before routing, without a body)' };
+  return out;
+}
 
-export function openApiDocument(): Record<string, unknown> {
+const errors = (...statuses: number[]): Json => Object.fromEntries(statuses.map((s) => [String(s), { $ref: `#/components/responses/E${s}` }]));
+
+// ---- operations
+
+interface Op {
+  operationId: string;
+  summary: string;
+  tag: string;
+  /** null: open (no token). */
+  scope: Scope | null;
+  description?: string;
+  parameters?: Json[];
+  requestBody?: Json;
+  responses: Json;
+}
+
+/** The error statuses every guarded route can answer, whatever it does. */
+const GUARDED = [401, 403, 429, 431, 500, 503];
+
+function op(o: Op): Json {
+  const guarded = o.scope !== null;
+  return {
+    operationId: o.operationId,
+    summary: o.summary,
+    ...(o.description !== undefined ? { description: o.description } : {}),
+    tags: [o.tag],
+    security: guarded ? [{ bearer: [] }] : [],
+    ...(guarded ? { 'x-scope': o.scope } : {}),
+    ...(o.parameters !== undefined ? { parameters: o.parameters } : {}),
+    ...(o.requestBody !== undefined ? { requestBody: o.requestBody } : {}),
+    responses: { ...o.responses, ...errors(...(guarded ? GUARDED : [431, 500])) },
+  };
+}
+
+const digestParam = (name: string, description: string): Json => ({ name, in: 'path', required: true, description, schema: { type: 'string', pattern: '^b3:[0-9a-f]{64}$' } });
+const epochParam: Json = { name: 'epoch_id', in: 'path', required: true, description: 'the epoch', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } };
+const ifNoneMatch: Json = { name: 'If-None-Match', in: 'header', description: 'the ETag held: 304 when it matches', schema: { type: 'string' } };
+const contentEncoding: Json = {
+  name: 'Content-Encoding',
+  in: 'header',
+  description: `gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415`,
+  schema: { type: 'string' },
+};
+const upload = (schema: SchemaName, description: string): Json => ({ required: true, description, content: json(ref(schema)) });
+
+/** The exact stored bytes, with their ETag, or 304 to a matching If-None-Match. */
+const exactBytes = (description: string, schema: SchemaName): Json => ({
+  200: ok(description, schema, ['ETag', 'Cache-Control', ...RATE]),
+  304: ok('not modified (If-None-Match matched)', null, ['ETag', 'Cache-Control', ...RATE]),
+});
+
+/** Documents belong to the tenants that sealed them (SPEC §10): 201 and 200 are per tenant. */
+const SEALED_NEW = 'stored for this tenant (its first sealing of these bytes, whoever else holds them)';
+const SEALED_AGAIN = 'this tenant had already sealed these bytes';
+
+const PATHS: Record<string, Record<string, Json>> = {
+  '/inputs': {
+    put: op({
+      operationId: 'sealInputs',
+      summary: 'Seal an inputs document',
+      tag: 'documents',
+      scope: 'rewarder.seal',
+      parameters: [contentEncoding],
+      requestBody: upload('InputsDocument', 'rewarder.inputs/v1 (row or columnar form), at most INPUTS_MAX_BYTES on the wire and decoded'),
+      responses: { 201: ok(SEALED_NEW, 'InputsSealed', RATE), 200: ok(SEALED_AGAIN, 'InputsSealed', RATE), ...errors(400, 408, 413, 415) },
+    }),
+  },
+  '/inputs/{cid}': {
+    get: op({
+      operationId: 'getInputs',
+      summary: 'The exact sealed inputs bytes',
+      tag: 'documents',
+      scope: 'rewarder.inspect',
+      parameters: [digestParam('cid', 'the inputs CID'), ifNoneMatch],
+      responses: { ...exactBytes('the document as sealed, byte for byte', 'InputsDocument'), ...errors(400, 404) },
+    }),
+  },
+  '/policies': {
+    put: op({
+      operationId: 'sealPolicy',
+      summary: 'Seal a policy document',
+      tag: 'documents',
+      scope: 'rewarder.seal',
+      parameters: [contentEncoding],
+      requestBody: upload('PolicyDocument', 'rewarder.policy/v1, at most REQ_BODY_MAX_BYTES'),
+      responses: { 201: ok(SEALED_NEW, 'PolicySealed', RATE), 200: ok(SEALED_AGAIN, 'PolicySealed', RATE), ...errors(400, 408, 413, 415) },
+    }),
+  },
+  '/policies/{policy_hash}': {
+    get: op({
+      operationId: 'getPolicy',
+      summary: 'The exact sealed policy bytes',
+      tag: 'documents',
+      scope: 'rewarder.inspect',
+      parameters: [digestParam('policy_hash', 'the policy hash'), ifNoneMatch],
+      responses: { ...exactBytes('the document as sealed, byte for byte', 'PolicyDocument'), ...errors(400, 404) },
+    }),
+  },
+  '/epochs/{epoch_id}/compute': {
+    post: op({
+      operationId: 'computeEpoch',
+      summary: 'Compute and bind an epoch',
+      description: 'A repeat of the same (epoch, inputs_cid, policy_hash) answers the same bytes with Idempotent-Replayed; concurrent repeats compute once.',
+      tag: 'epochs',
+      scope: 'rewarder.run',
+      parameters: [
+        epochParam,
+        { name: 'X-Deadline', in: 'header', description: 'absolute deadline (RFC 3339); wins over deadline_ms', schema: { type: 'string', format: 'date-time' } },
+        { name: 'deadline_ms', in: 'query', description: 'relative deadline; the body\'s deadline_ms wins over it', schema: { type: 'integer', minimum: 0 } },
+        contentEncoding,
+      ],
+      requestBody: { required: true, content: json(ref('ComputeRequest')) },
+      responses: {
+        200: ok('published and settled (or no ledger), a dry run, or a replay', 'ComputeResponse', RATE, ['Idempotent-Replayed', 'Server-Timing']),
+        202: ok('published; the ledger intent is held (quarantine: true) or pending, and will be emitted without another call', 'ComputeResponse', RATE, [
+          'Idempotent-Replayed',
+          'Server-Timing',
+        ]),
+        ...errors(400, 404, 408, 409, 413, 415, 422, 504),
+      },
+    }),
+  },
+  '/epochs/{epoch_id}': {
+    get: op({
+      operationId: 'getManifest',
+      summary: 'The manifest bytes (ETag = commitment)',
+      tag: 'epochs',
+      scope: 'rewarder.inspect',
+      parameters: [epochParam, ifNoneMatch],
+      responses: { ...exactBytes('the manifest (JCS), byte for byte', 'Manifest'), ...errors(400, 404, 410) },
+    }),
+  },
+  '/epochs/{epoch_id}/attestation': {
+    get: op({
+      operationId: 'getAttestation',
+      summary: 'The attestation of the manifest (404 while signing is off)',
+      tag: 'epochs',
+      scope: 'rewarder.inspect',
+      parameters: [epochParam, ifNoneMatch],
+      responses: { ...exactBytes('the attestation', 'Attestation'), ...errors(400, 404) },
+    }),
+  },
+  '/epochs/{epoch_id}/payouts/{actor}': {
+    get: op({
+      operationId: 'getPayoutProof',
+      summary: 'A payee\'s amount and its inclusion proof',
+      tag: 'epochs',
+      scope: 'rewarder.inspect',
+      parameters: [epochParam, { name: 'actor', in: 'path', required: true, description: 'the actor id (percent-encoded)', schema: { type: 'string' } }],
+      responses: { 200: ok('the proof (RFC 6962 audit path)', 'PayoutProof', RATE), ...errors(400, 404, 410) },
+    }),
+  },
+  '/epochs/{epoch_id}/ledger': {
+    get: op({
+      operationId: 'getLedgerState',
+      summary: 'The run\'s ledger settlement, part by part',
+      tag: 'epochs',
+      scope: 'rewarder.inspect',
+      parameters: [epochParam],
+      responses: { 200: ok('per-part state with attempts', 'LedgerState', RATE), ...errors(400, 404) },
+    }),
+  },
+  '/programs/{program}/epochs': {
+    get: op({
+      operationId: 'listProgramEpochs',
+      summary: "A program's bound epochs in window order, with who bound each (SPEC §10)",
+      description: 'A program the token does not hold is 404. Pass next as after for the following page.',
+      tag: 'epochs',
+      scope: 'rewarder.inspect',
+      parameters: [
+        { name: 'program', in: 'path', required: true, description: 'the program (the epoch ids\' prefix before the first :)', schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } },
+        { name: 'after', in: 'query', required: false, description: 'the previous page\'s next', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } },
+        { name: 'limit', in: 'query', required: false, description: 'page size', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+      ],
+      responses: { 200: ok('one page', 'ProgramEpochs', RATE), ...errors(400, 404) },
+    }),
+  },
+  '/keys': {
+    get: op({
+      operationId: 'getKeys',
+      summary: 'Public signing keys, retired ones included (empty while signing is off)',
+      tag: 'keys',
+      scope: null,
+      responses: { 200: ok('the key set', 'KeySet') },
+    }),
+  },
+  '/admin/ledger/redrive': {
+    post: op({
+      operationId: 'redriveLedgerParts',
+      summary: 'Move ledger parts left failed (of one epoch, or all) back to pending, for the drainer to send again',
+      description: 'Conflicts are never re-driven: a different body under the same part_id is a bug or an attack (RUNBOOK).',
+      tag: 'operations',
+      scope: 'rewarder.admin',
+      parameters: [{ name: 'epoch_id', in: 'query', required: false, description: 'only this epoch\'s parts', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } }],
+      responses: { 200: ok('how many parts were re-driven', 'RedriveResult', RATE), ...errors(400) },
+    }),
+  },
+  '/healthz': { get: op({ operationId: 'getHealth', summary: 'Liveness', tag: 'operations', scope: null, responses: { 200: ok('alive', 'Health') } }) },
+  '/readyz': {
+    get: op({
+      operationId: 'getReadiness',
+      summary: 'Readiness',
+      tag: 'operations',
+      scope: null,
+      responses: { 200: ok('ready', 'Readiness'), 503: ok('degraded (causes)', 'Readiness', ['Retry-After']) },
+    }),
+  },
+  '/metrics': {
+    get: op({
+      operationId: 'getMetrics',
+      summary: 'Prometheus metrics',
+      tag: 'operations',
+      scope: null,
+      responses: { 200: { description: 'text exposition 0.0.4', headers: headers([]), content: { 'text/plain': { schema: { type: 'string' } } } } },
+    }),
+  },
+  '/version': {
+    get: op({
+      operationId: 'getVersion',
+      summary: 'Build, profile, limits, calculus version and which native backends are in use',
+      tag: 'operations',
+      scope: null,
+      responses: { 200: ok('version', 'Version') },
+    }),
+  },
+  '/openapi.json': {
+    get: op({
+      operationId: 'getOpenApi',
+      summary: 'This document',
+      tag: 'operations',
+      scope: null,
+      responses: { 200: { description: 'OpenAPI 3.1', headers: headers([]), content: json({ type: 'object' }) } },
+    }),
+  },
+};
+
+const TAGS = [
+  { name: 'documents', description: 'Sealing inputs and policies (SPEC §2, §3) and reading them back byte for byte' },
+  { name: 'epochs', description: 'Computing, reading, proving and settling epochs (SPEC §4–§8)' },
+  { name: 'keys', description: 'Public attestation keys (SPEC §6)' },
+  { name: 'operations', description: 'Health, readiness, metrics, version and this document (open, outside the in-flight cap); the ledger re-drive (scope rewarder.admin)' },
+];
+
+export function openApiDocument(): Json {
   return {
     openapi: '3.1.0',
-    info: { title: 'svc-rewarder', version: '1', description: 'SPEC §8. Every route is also served under /rewarder.' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    paths: {
-      '/inputs': {
-        put: {
-          summary: 'Seal an inputs document (rewarder.inputs/v1); gzip allowed',
-          security: bearer,
-          requestBody: rawJson,
-          responses: { 201: { description: 'sealed by this tenant for the first time (other tenants may hold the same bytes)', ...json(inputsSealed) }, 200: { description: 'this tenant had already sealed these bytes', ...json(inputsSealed) }, ...errors(400, 401, 403, 413, 415, 429, 503) },
-        },
-      },
-      '/inputs/{cid}': {
-        get: { summary: 'The exact sealed bytes', security: bearer, parameters: [digestParam('cid')], responses: { 200: { description: 'bytes', ...rawJson }, ...errors(400, 401, 403, 404) } },
-      },
-      '/policies': {
-        put: {
-          summary: 'Seal a policy document (rewarder.policy/v1)',
-          security: bearer,
-          requestBody: rawJson,
-          responses: { 201: { description: 'sealed by this tenant for the first time (other tenants may hold the same bytes)', ...json(policySealed) }, 200: { description: 'this tenant had already sealed these bytes', ...json(policySealed) }, ...errors(400, 401, 403, 413, 415, 429, 503) },
-        },
-      },
-      '/policies/{policy_hash}': {
-        get: { summary: 'The exact sealed bytes', security: bearer, parameters: [digestParam('policy_hash')], responses: { 200: { description: 'bytes', ...rawJson }, ...errors(400, 401, 403, 404) } },
-      },
-      '/epochs/{epoch_id}/compute': {
-        post: {
-          summary: 'Compute (and bind) an epoch; a repeat of the same triple replays byte for byte',
-          security: bearer,
-          parameters: [
-            epochParam,
-            { name: 'X-Deadline', in: 'header', schema: { type: 'string', format: 'date-time' } },
-            { name: 'deadline_ms', in: 'query', schema: { type: 'integer', minimum: 0 } },
-          ],
-          requestBody: json(computeRequest),
-          responses: {
-            200: { description: 'published (or dry run, or replay with Idempotent-Replayed: true)', ...json(computeResponse) },
-            202: { description: 'published, ledger degraded: intent held', ...json(computeResponse) },
-            ...errors(400, 401, 403, 404, 409, 413, 415, 422, 429, 503, 504),
-          },
-        },
-      },
-      '/epochs/{epoch_id}': {
-        get: { summary: 'The manifest bytes (ETag = commitment)', security: bearer, parameters: [epochParam], responses: { 200: { description: 'manifest', ...rawJson }, ...errors(400, 401, 403, 404) } },
-      },
-      '/epochs/{epoch_id}/attestation': {
-        get: { summary: 'The attestation (404 when signing is off)', security: bearer, parameters: [epochParam], responses: { 200: { description: 'attestation', ...rawJson }, ...errors(401, 403, 404) } },
-      },
-      '/epochs/{epoch_id}/payouts/{actor}': {
-        get: {
-          summary: 'A payee amount and its inclusion proof',
-          security: bearer,
-          parameters: [epochParam, { name: 'actor', in: 'path', required: true, schema: { type: 'string' } }],
-          responses: { 200: { description: 'proof', ...json(payoutProof) }, ...errors(400, 401, 403, 404) },
-        },
-      },
-      '/epochs/{epoch_id}/ledger': {
-        get: {
-          summary: 'Per-part ledger state (pending, held, accepted, dup, conflict, failed) with attempts',
-          security: bearer,
-          parameters: [epochParam],
-          responses: { 200: { description: 'ledger state', ...rawJson }, ...errors(400, 401, 403, 404) },
-        },
-      },
-      '/programs/{program}/epochs': {
-        get: {
-          summary: "A program's bound epochs in window order, with who bound each (SPEC §10); 404 for a program the token does not hold",
-          security: bearer,
-          parameters: [
-            { name: 'program', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } },
-            { name: 'after', in: 'query', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' }, description: 'the previous page\'s next' },
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-          ],
-          responses: { 200: { description: 'one page', ...json(programEpochs) }, ...errors(400, 401, 403, 404, 429) },
-        },
-      },
-      '/keys': {
-        get: {
-          summary: 'Public signing keys {keys: [{alg, key_id, public_key, signing}]}, retired ones included (empty while signing is off)',
-          responses: { 200: { description: 'key set', ...rawJson } },
-        },
-      },
-      '/healthz': { get: { summary: 'Liveness', responses: { 200: { description: 'alive' } } } },
-      '/readyz': { get: { summary: 'Readiness', responses: { 200: { description: 'ready', ...json(readiness) }, 503: { description: 'degraded', ...json(readiness) } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition' } } } },
-      '/version': { get: { summary: 'Build, profile, limits, calculus version and which native backends are in use', responses: { 200: { description: 'version' } } } },
+    info: {
+      title: 'svc-rewarder',
+      version: '1',
+      description: 'SPEC §8: exact, deterministic reward payouts per epoch, settled idempotently to a ledger.',
+      license: { name: 'Proprietary (no license granted)', identifier: 'LicenseRef-Proprietary' },
+    },
+    servers: [
+      { url: '/', description: 'this service, routes at the root' },
+      { url: '/rewarder', description: 'the same routes under the /rewarder prefix' },
+    ],
+    tags: TAGS,
+    security: [{ bearer: [] }],
+    paths: PATHS,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'TOKENS_FILE holds the SHA-256 of each token with its tenant, scopes (x-scope per operation) and programs (SPEC §10)' } },
+      schemas: Object.fromEntries(Object.entries(SCHEMAS).map(([name, [schema, io]]) => [name, jsonSchema(schema, io)])),
+      responses: errorResponses(),
     },
     'x-error-codes': ERROR_STATUS,
   };

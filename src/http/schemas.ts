@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 export const digest = z.string().regex(/^b3:[0-9a-f]{64}$/, 'expected b3: followed by 64 lowercase hex');
 export const idText = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'expected ^[A-Za-z0-9._:-]{1,128}$');
-const money = z.string().regex(/^(0|[1-9][0-9]*)$/);
+export const money = z.string().regex(/^(0|[1-9][0-9]*)$/);
 
 export const computeRequest = z.strictObject({
   inputs_cid: digest,
@@ -78,6 +78,8 @@ export const readiness = z.object({
   causes: z.array(z.string()),
   retry_after: z.number().int().optional(),
 });
+
+export const redriveResult = z.object({ redriven: z.number().int().min(0), epoch_id: idText.optional() });
 
 /** GET /programs/{program}/epochs (SPEC §10). */
 export const programEpochs = z.object({

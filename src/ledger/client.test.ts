@@ -9,7 +9,7 @@ import { type LedgerStub, type LedgerStubOptions, startLedgerStub } from '../../
 import { intentParts } from '../core/intents.js';
 import type { ManifestHead } from '../core/manifest.js';
 import type { OutboxPart } from '../stores/types.js';
-import { LedgerClient, type LedgerClientOptions } from './client.js';
+import { LedgerClient, type LedgerClientOptions, judge } from './client.js';
 
 const LIMIT = { timeout: 15_000 };
 const RFC3339_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -71,15 +71,69 @@ test('a different body under a known part_id is a conflict and is never retried'
   assert.equal(stats.requests_total, 2, 'exactly one request for the conflicting body');
 });
 
-test('a 4xx refusal other than 409 is a permanent failure after a single request', LIMIT, async (t) => {
-  const stub = await stubFor(t, { token: 'ledger-secret' });
-  const r = await clientFor(stub, { maxRetries: 3 }).send(onePart('refused'), 'c');
+test('a 4xx refusal in the ledger\'s own JSON (here 400, a credit that is not money) is a permanent failure after a single request', LIMIT, async (t) => {
+  const stub = await stubFor(t);
+  const good = onePart('refused');
+  const text = new TextDecoder().decode(good.body).replace('"amount_minor":"1"', '"amount_minor":"-1"');
+  const bad = { ...good, body: new TextEncoder().encode(text) };
+  assert.notDeepEqual(bad.body, good.body);
+  const r = await clientFor(stub, { maxRetries: 3 }).send(bad, 'c');
   assert.equal(r.result, 'failed');
   assert.equal(r.attempts, 1);
-  assert.match('error' in r ? r.error : '', /401/);
+  assert.match('error' in r ? r.error : '', /400/);
   assert.equal(stub.stats().requests_total, 1);
-  assert.equal(stub.stats().unauthorized, 1);
+  assert.equal(stub.stats().bad_request, 1);
   assert.equal(stub.parts().length, 0);
+});
+
+test('a 401 (wrong or missing ledger token) is not a refusal of the part: retried, alerted, unknown, and accepted once the token is right', LIMIT, async (t) => {
+  const stub = await stubFor(t, { token: 'ledger-secret' });
+  const alerts: number[] = [];
+  const r = await clientFor(stub, { maxRetries: 2, onUnexpected: (status) => alerts.push(status) }).send(onePart('unauth'), 'c');
+  assert.equal(r.result, 'unknown');
+  assert.equal(r.attempts, 3);
+  assert.match('error' in r ? r.error : '', /401/);
+  assert.deepEqual(alerts, [401, 401, 401]);
+  assert.equal(stub.stats().unauthorized, 3);
+  assert.equal(stub.parts().length, 0);
+  const fixed = await clientFor(stub, { token: 'ledger-secret' }).send(onePart('unauth'), 'c');
+  assert.equal(fixed.result, 'accepted');
+});
+
+for (const bogus of ['html-200', 'empty-202', 'empty-204', 'redirect-302', 'json-401'] as const) {
+  test(`a ledger answering ${bogus} is never an acknowledgement: retried with backoff, alerted, unknown, then accepted once real`, LIMIT, async (t) => {
+    const stub = await stubFor(t, { faults: { canned_answer: bogus } });
+    const alerts: number[] = [];
+    const seen: boolean[] = [];
+    const client = clientFor(stub, { maxRetries: 2, onUnexpected: (status) => alerts.push(status), observe: (_ms, healthy) => seen.push(healthy) });
+    const part = onePart(`bogus-${bogus}`);
+    const r = await client.send(part, 'c');
+    assert.equal(r.result, 'unknown', `${bogus} must not count as ${r.result}`);
+    assert.equal(r.attempts, 3);
+    assert.equal(alerts.length, 3);
+    assert.equal(alerts[0], Number(bogus.slice(-3)));
+    assert.deepEqual(seen, [false, false, false], 'an unexpected answer is not a healthy one');
+    assert.equal(stub.stats().canned, 3);
+    assert.equal(stub.parts().length, 0, 'the ledger stored nothing');
+    stub.clearFaults();
+    assert.equal((await client.send(part, 'c')).result, 'accepted');
+  });
+}
+
+test('judge: acknowledgements need the SPEC §7 body matching their status', () => {
+  const json = 'application/json';
+  assert.deepEqual(judge({ status: 201, contentType: json, body: '{"result":"accepted"}' }), { kind: 'final', outcome: { result: 'accepted' } });
+  assert.deepEqual(judge({ status: 200, contentType: 'application/json; charset=utf-8', body: '{"result":"dup"}' }), { kind: 'final', outcome: { result: 'dup' } });
+  assert.equal(judge({ status: 200, contentType: json, body: '{"result":"accepted"}' }).kind, 'unexpected');
+  assert.equal(judge({ status: 201, contentType: 'text/html', body: '{"result":"accepted"}' }).kind, 'unexpected');
+  assert.equal(judge({ status: 200, contentType: json, body: '["dup"]' }).kind, 'unexpected');
+  assert.equal(judge({ status: 200, contentType: json, body: '{"result":"dup"' }).kind, 'unexpected');
+  assert.equal(judge({ status: 409, contentType: json, body: '{"result":"conflict"}' }).kind, 'final');
+  assert.equal(judge({ status: 409, contentType: 'text/html', body: '<h1>409</h1>' }).kind, 'unexpected');
+  assert.equal(judge({ status: 404, contentType: 'text/html', body: '<h1>Not Found</h1>' }).kind, 'unexpected');
+  assert.equal(judge({ status: 403, contentType: json, body: '{"result":"error"}' }).kind, 'unexpected');
+  assert.deepEqual(judge({ status: 422, contentType: json, body: '{"result":"error"}' }), { kind: 'final', outcome: { result: 'failed', error: 'ledger refused the part with 422' } });
+  assert.deepEqual(judge({ status: 503, contentType: 'text/html', body: '' }), { kind: 'retry' });
 });
 
 test('the bearer token is sent when one is configured', LIMIT, async (t) => {
@@ -233,7 +287,7 @@ test('a connection refused is retried, then unknown', LIMIT, async () => {
   assert.deepEqual(answered, [false, false, false]);
 });
 
-test('429 and 5xx answers are reported to the health tracker as unhealthy, 2xx and 4xx as healthy', LIMIT, async (t) => {
+test('429, 5xx and 401 answers are reported to the health tracker as unhealthy, 2xx as healthy', LIMIT, async (t) => {
   const stub = await stubFor(t, { faults: { down: true }, token: 'ledger-secret' });
   const seen: boolean[] = [];
   const observe = (_ms: number, healthy: boolean) => seen.push(healthy);
@@ -243,7 +297,7 @@ test('429 and 5xx answers are reported to the health tracker as unhealthy, 2xx a
   stub.clearFaults();
   await clientFor(stub, { maxRetries: 0, observe, token: 'ledger-secret' }).send(onePart('obs-201'), 'c');
   await clientFor(stub, { maxRetries: 0, observe }).send(onePart('obs-401'), 'c');
-  assert.deepEqual(seen, [false, false, false, true, true]);
+  assert.deepEqual(seen, [false, false, false, true, false]);
 });
 
 test('a request deadline passing during a retry backoff ends the send at the deadline, as deadline', LIMIT, async (t) => {

@@ -3,6 +3,13 @@
 // (409 conflict: never retried, alerts; other 4xx: permanent), and bounds every attempt by a
 // timeout from the deadline. A timeout means "unknown", never "failed": the caller keeps the part.
 //
+// An answer counts only in SPEC §7's own words: an acknowledgement is 201 `{"result":"accepted"}`
+// or 200 `{"result":"dup"}`, a conflict is 409 `{"result":"conflict"}`, a permanent refusal is a
+// 4xx whose body is the ledger's JSON. Anything else (an HTML page with 200, 202, 204, 3xx, 401,
+// 403, 407, a 4xx page from a proxy) is *unexpected*: a misconfigured or hijacked ledger must
+// neither look like success nor lose parts forever, so it is retried like a 5xx and reported to
+// `onUnexpected` (an alert metric), and the part stays open until a real answer comes.
+//
 // The transport is node:http(s) on a keep-alive agent, not fetch: a run at M posts ~500 KB in 3
 // parts while its client waits, and fetch wraps every body in a web stream (a copy of the bytes)
 // and every attempt in Request/Response/AbortSignal objects: ~1.8 ms of main-thread CPU per 250 KB
@@ -30,7 +37,22 @@ export interface LedgerClientOptions {
   /** Each attempt's latency and whether it got a healthy answer (not 429/5xx), for the health tracker. */
   observe?: (latencyMs: number, answered: boolean) => void;
   minBackoffMs?: number;
+  /** An answer that is not a SPEC §7 answer (status and a short reason, never the body): alert. */
+  onUnexpected?: (status: number, reason: string) => void;
 }
+
+/** An exchange's answer: its status, media type and the first bytes of its body. */
+export interface Answer {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** A §7 answer is a tiny JSON object; more than this is not one (and is not kept in memory). */
+const MAX_ANSWER_BYTES = 4096;
+
+/** Statuses that say the rewarder's own settings (URL, token, proxy) are wrong, not the part. */
+const SETTINGS_STATUSES: ReadonlySet<number> = new Set([401, 403, 407]);
 
 class Retryable extends Error {}
 class DeadlineCut extends Error {}
@@ -112,7 +134,7 @@ export class LedgerClient {
   async probe(): Promise<number> {
     const t0 = performance.now();
     try {
-      const status = await this.exchange(this.base, 'GET', {}, null, this.opts.attemptMs);
+      const { status } = await this.exchange(this.base, 'GET', {}, null, this.opts.attemptMs);
       return status >= 500 ? Number.POSITIVE_INFINITY : performance.now() - t0;
     } catch {
       return Number.POSITIVE_INFINITY;
@@ -135,23 +157,26 @@ export class LedgerClient {
       'X-Corr-ID': corrId,
     };
     if (this.opts.token !== undefined) headers.Authorization = `Bearer ${this.opts.token}`;
-    let status: number;
+    let answer: Answer;
     try {
-      status = await this.exchange(this.endpoint, 'POST', headers, part.body, Math.max(1, until - Date.now()));
+      answer = await this.exchange(this.endpoint, 'POST', headers, part.body, Math.max(1, until - Date.now()));
     } catch (e) {
       const timedOut = e instanceof AttemptTimeout;
       if (timedOut && deadlineBound) throw new AbortError(new DeadlineCut('the request deadline passed during the attempt'));
       this.opts.observe?.(performance.now() - t0, false);
       throw new Retryable(`ledger ${timedOut ? 'timeout' : 'connection error'}`);
     }
-    // A 429 or 5xx is an answer, but not a healthy one: a ledger that quickly says "unavailable"
-    // must not look fast to the health tracker (it would leave quarantine-only mode while down).
-    this.opts.observe?.(performance.now() - t0, status !== 429 && status < 500);
-    if (status === 201) return { result: 'accepted' };
-    if (status === 200) return { result: 'dup' };
-    if (status === 409) return { result: 'conflict', error: 'ledger reports a conflicting body for this part_id' };
-    if (status === 429 || status >= 500) throw new Retryable(`ledger answered ${status}`);
-    return { result: 'failed', error: `ledger refused the part with ${status}` };
+    const verdict = judge(answer);
+    // A 429, a 5xx or an unexpected answer is an answer, but not a healthy one: a ledger that
+    // quickly says "unavailable" (or serves a login page) must not look fast to the health
+    // tracker (it would leave quarantine-only mode while down).
+    this.opts.observe?.(performance.now() - t0, verdict.kind === 'final');
+    if (verdict.kind === 'final') return verdict.outcome;
+    if (verdict.kind === 'unexpected') {
+      this.opts.onUnexpected?.(answer.status, verdict.reason);
+      throw new Retryable(`ledger answered ${answer.status} unexpectedly (${verdict.reason})`);
+    }
+    throw new Retryable(`ledger answered ${answer.status}`);
   }
 
   /**
@@ -159,7 +184,7 @@ export class LedgerClient {
    * AttemptTimeout when that takes longer than `timeoutMs` (the connection is then destroyed, so
    * a late answer cannot be mistaken for the next one), or with the connection's error.
    */
-  private exchange(url: URL, method: string, headers: OutgoingHttpHeaders, body: Uint8Array | null, timeoutMs: number): Promise<number> {
+  private exchange(url: URL, method: string, headers: OutgoingHttpHeaders, body: Uint8Array | null, timeoutMs: number): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const req = this.request(url, { method, headers, agent: this.agent });
       let timedOut = false;
@@ -175,17 +200,75 @@ export class LedgerClient {
       req.once('error', fail);
       req.once('response', (res: IncomingMessage) => {
         // Read the whole answer inside the timeout: a reset mid-body is as ambiguous as no answer.
+        // Only the first MAX_ANSWER_BYTES are kept: enough for any §7 answer, bounded for a page.
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (kept >= MAX_ANSWER_BYTES) return;
+          const take = chunk.subarray(0, MAX_ANSWER_BYTES - kept);
+          chunks.push(take);
+          kept += take.length;
+        });
         res.once('error', fail);
         res.once('end', () => {
           clearTimeout(timer);
-          resolve(res.statusCode ?? 0);
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: res.headers['content-type'] ?? '',
+            body: Buffer.concat(chunks).toString('utf8'),
+          });
         });
         res.once('close', () => {
           if (!res.complete) fail(new Error('ledger connection closed mid-answer'));
         });
-        res.resume();
       });
       req.end(body ?? undefined);
     });
   }
+}
+
+type Verdict =
+  | { kind: 'final'; outcome: { result: 'accepted' | 'dup' } | { result: 'conflict' | 'failed'; error: string } }
+  | { kind: 'retry' }
+  | { kind: 'unexpected'; reason: string };
+
+/** What one ledger answer means (SPEC §7); anything not in its words is `unexpected`. */
+export function judge(answer: Answer): Verdict {
+  const { status } = answer;
+  if (status === 429 || status >= 500) return { kind: 'retry' };
+  if (SETTINGS_STATUSES.has(status)) return { kind: 'unexpected', reason: 'ledger credentials or proxy refused' };
+  const said = resultOf(answer);
+  if (status === 201 || status === 200) {
+    const want = status === 201 ? 'accepted' : 'dup';
+    if (said === want) return { kind: 'final', outcome: { result: want } };
+    return { kind: 'unexpected', reason: said === null ? 'not a SPEC 7 acknowledgement body' : `status ${status} with result ${safeWord(said)}` };
+  }
+  if (status === 409) {
+    if (said === 'conflict') return { kind: 'final', outcome: { result: 'conflict', error: 'ledger reports a conflicting body for this part_id' } };
+    return { kind: 'unexpected', reason: 'a 409 without the SPEC 7 conflict body' };
+  }
+  // Another 4xx is the ledger's permanent refusal only when the ledger itself says so (JSON with a
+  // `result`); an HTML 404 from a proxy or a wrong LEDGER_URL path is a settings problem.
+  if (status >= 400 && status < 500 && said !== null) {
+    return { kind: 'final', outcome: { result: 'failed', error: `ledger refused the part with ${status}` } };
+  }
+  return { kind: 'unexpected', reason: status >= 400 ? 'a 4xx that is not the ledger\'s JSON' : `status ${status} is not a SPEC 7 answer` };
+}
+
+/** The `result` member of a JSON object answer, or null when the answer is not one. */
+function resultOf(answer: Answer): string | null {
+  if (!/^application\/json\s*(;|$)/i.test(answer.contentType)) return null;
+  try {
+    const v: unknown = JSON.parse(answer.body);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+    const r = (v as Record<string, unknown>)['result'];
+    return typeof r === 'string' ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A ledger-chosen word for a log line: short and plain, never raw bytes. */
+function safeWord(w: string): string {
+  return /^[a-z_]{1,20}$/.test(w) ? w : '(other)';
 }

@@ -22,6 +22,7 @@ import { type IntentPart, withAttestation } from '../core/intents.js';
 import { canonicalBytes } from '../core/jcs.js';
 import { type ManifestHead, headFromManifest } from '../core/manifest.js';
 import type { Deadline } from '../deadline.js';
+import { retryAfterSec } from '../admission.js';
 import { AppError } from '../errors.js';
 import type { InputsCache } from '../inputs-cache.js';
 import type { Metrics } from '../metrics.js';
@@ -59,6 +60,8 @@ export interface EpochDeps {
   cache: InputsCache;
   metrics: Metrics;
   limits: () => DocLimits;
+  /** Longest expected queue wait a compute is admitted with (QUEUE_WAIT_MAX_MS); beyond: 503 queue_wait. */
+  queueWaitMaxMs?: () => number;
   /** null without LEDGER_URL: runs end at a published manifest (ledger state `none`). */
   settlement: Settlement | null;
   /** null while signing is off: runs publish without an attestation. */
@@ -89,18 +92,29 @@ const MIN_LEARN_ACTORS = 1000;
 class CostModel {
   private nsPerByte = 15; // decode: ~65 MB/s (the columnar path measures more)
   private nsPerActor = 500; // run: ~0.8 µs per actor measured at M
-  /** Mean run time of recent tasks: the price of each task queued ahead. */
+  /** Mean compute time of recent tasks: the price of a task ahead while no drain is measured. */
   private taskMs = 5;
 
-  estimateMs(work: Work, queued: number, threads: number): number {
-    const own = 0.5 + (work.actors * this.nsPerActor + work.decodeBytes * this.nsPerByte) / 1e6;
-    return own + (queued * this.taskMs) / Math.max(1, threads);
+  /** The task's own compute time (no queue wait). */
+  ownMs(work: Work): number {
+    return 0.5 + (work.actors * this.nsPerActor + work.decodeBytes * this.nsPerByte) / 1e6;
   }
 
-  /** `decodeMs`: the worker's decode time when it decoded the inputs, else null. */
-  observe(work: Work, decodeMs: number | null, totalMs: number): void {
-    const runMs = Math.max(0, totalMs - (decodeMs ?? 0));
-    this.taskMs = 0.8 * this.taskMs + 0.2 * runMs;
+  /**
+   * Expected wait for `ahead` tasks: over the measured drain rate of the pool when there is one,
+   * else over the learned compute time per thread. Never from observed queue waits, which grow
+   * with load and, multiplied by the queue depth, priced every task out (congestive collapse).
+   */
+  waitMs(ahead: number, drainPerSec: number | null, threads: number): number {
+    if (ahead === 0) return 0;
+    if (drainPerSec !== null && drainPerSec > 0) return (ahead * 1000) / drainPerSec;
+    return (ahead * this.taskMs) / Math.max(1, threads);
+  }
+
+  /** Times measured inside the worker: `decodeMs` when it decoded the inputs, else null; `computeMs` the whole task. */
+  observe(work: Work, decodeMs: number | null, computeMs: number): void {
+    const runMs = Math.max(0, computeMs - (decodeMs ?? 0));
+    this.taskMs = 0.8 * this.taskMs + 0.2 * computeMs;
     if (work.actors >= MIN_LEARN_ACTORS) this.nsPerActor = 0.8 * this.nsPerActor + 0.2 * ((runMs * 1e6) / work.actors);
     if (decodeMs !== null && work.decodeBytes >= MIN_LEARN_BYTES) {
       this.nsPerByte = 0.8 * this.nsPerByte + 0.2 * ((decodeMs * 1e6) / work.decodeBytes);
@@ -115,21 +129,33 @@ export class EpochService {
   /** Answers whose ledger state can no longer change (none, accepted, failed). */
   private readonly settled = new Map<string, ComputeOutcome>();
   private readonly cost = new CostModel();
-  /** `tenant|kind|id` known to be owned: ownership is never revoked, so a yes is kept. */
+  /**
+   * `tenant|kind|id` known to be owned. A yes is kept: only retention takes ownership away (with
+   * the bytes), and a run then meets the missing document when it reads it.
+   */
   private readonly owned = new Map<string, true>();
+  /** Recomputations of evicted manifests in progress, by epoch (concurrent readers share one). */
+  private readonly recomputing = new Map<string, Promise<Uint8Array>>();
 
   constructor(private readonly deps: EpochDeps) {}
 
   /** `clientSignal` makes the client's disconnect signal on first use: a replay never needs one. */
   async compute(epochId: string, req: ComputeRequest, deadline: Deadline, clientSignal: () => AbortSignal, corrId: string, caller: Caller): Promise<ComputeOutcome> {
-    // A tenant computes only with documents it sealed itself, replays included.
-    if (!(await this.owns(caller.tenant, 'policy', req.policy_hash))) throw noSuchPolicy();
-    if (!(await this.owns(caller.tenant, 'inputs', req.inputs_cid))) throw noSuchInputs();
+    // A tenant computes only with documents it sealed itself, replays included; except on an epoch
+    // it bound itself, whose documents retention may have evicted since: it gets its replay or 409.
+    const missing = await this.missingDocument(caller.tenant, req);
+    if (missing !== null) {
+      const bound = await this.deps.stores.getEpoch(epochId);
+      if (bound === null || bound.tenant !== caller.tenant) throw missing;
+    }
     // Dry runs never bind, so they share work only with identical dry runs.
     const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
     for (;;) {
       const settled = this.settled.get(epochId);
-      if (settled !== undefined && this.sameTriple(epochId, req)) return settled;
+      if (settled !== undefined && this.sameTriple(epochId, req)) {
+        this.deps.metrics.runs.inc({ status: 'replayed' });
+        return settled;
+      }
       const bound = await this.deps.stores.getEpoch(epochId);
       if (bound !== null) return this.replayOrConflict(bound, req, caller);
       const running = this.inflight.get(key);
@@ -145,6 +171,13 @@ export class EpochService {
     } finally {
       this.inflight.delete(key);
     }
+  }
+
+  /** The 404 for the first of the request's documents the tenant has not sealed, or null. */
+  private async missingDocument(tenant: string, req: ComputeRequest): Promise<AppError | null> {
+    if (!(await this.owns(tenant, 'policy', req.policy_hash))) return noSuchPolicy();
+    if (!(await this.owns(tenant, 'inputs', req.inputs_cid))) return noSuchInputs();
+    return null;
   }
 
   private async owns(tenant: string, kind: 'inputs' | 'policy', id: string): Promise<boolean> {
@@ -196,12 +229,29 @@ export class EpochService {
     // recorded is checked on the run's own P, still before anything is published).
     const budget = this.deps.budget?.(caller.program) ?? null;
     if (budget !== null && poolMinor !== null) this.withinBudget(effectivePool(poolMinor, policy.bytes), budget, caller.program);
-    const sat = pool.saturation();
-    const estimate = this.cost.estimateMs(work, sat.queueDepth, sat.threads);
-    if (deadline.remaining() < estimate) {
+    // 504 only when the task's own compute time cannot fit the client's deadline; a wait that
+    // does not fit is the service being busy: 503 with Retry-After from the drain rate.
+    const own = this.cost.ownMs(work);
+    if (deadline.remaining() < own) {
       metrics.rejected.inc({ reason: 'deadline_estimate' });
       metrics.deadlineEnforced.inc({ stage: 'estimate' });
       throw deadline.exceeded('estimate');
+    }
+    const sat = pool.saturation();
+    // Tenants are served in turn: ahead of this task are about (its tenant's queued + 1) tasks
+    // of every tenant waiting, never more than the whole queue.
+    const ahead = Math.min(sat.queueDepth, (pool.queuedFor(caller.tenant) + 1) * Math.max(1, sat.tenants));
+    // With every thread busy, one more task must finish before this one starts.
+    const waitMs = this.cost.waitMs(sat.running >= sat.threads ? ahead + 1 : ahead, sat.drainPerSec, sat.threads);
+    if (deadline.remaining() < own + waitMs || waitMs > (this.deps.queueWaitMaxMs?.() ?? Number.POSITIVE_INFINITY)) {
+      metrics.rejected.inc({ reason: 'queue_wait' });
+      const after = retryAfterSec(ahead, sat.drainPerSec, sat.threads);
+      throw new AppError(
+        'OVERLOADED',
+        'the compute queue is too long for this deadline; retry later or with a longer deadline',
+        { reason: 'queue_wait', expected_wait_ms: Math.ceil(waitMs), deadline_remaining_ms: Math.max(0, Math.floor(deadline.remaining())), retry_after_sec: after },
+        { 'Retry-After': String(after) },
+      );
     }
     metrics.deadlineRemaining.observe(Math.max(0, deadline.remaining()) / 1000);
 
@@ -218,11 +268,12 @@ export class EpochService {
         ledger: this.deps.settlement !== null && !req.dry_run,
       },
       AbortSignal.any([signal, deadline.signal()]),
+      caller.tenant,
     );
     const t2 = performance.now();
     metrics.computeLatency.observe((t2 - t1) / 1000);
     const ok = this.accept(result, req);
-    this.cost.observe(work, ok.decoded !== null ? ok.ms.decode : null, t2 - t1);
+    this.cost.observe(work, ok.decoded !== null ? ok.ms.decode : null, ok.ms.decode + ok.ms.calculus + ok.ms.manifest);
     if (ok.decoded !== null) cache.set(req.inputs_cid, ok.decoded);
     if (budget !== null) this.withinBudget(BigInt(ok.head.totals.pool_minor), budget, caller.program);
 
@@ -292,6 +343,51 @@ export class EpochService {
     return out;
   }
 
+  /**
+   * The manifest bytes of a published run. Evicted under the store's retention budget, it is
+   * recomputed from its documents (byte-identical: the calculus is deterministic, and the
+   * commitment is checked) while they are held; else 410 Gone.
+   */
+  async manifestOf(rec: EpochRecord, signal: AbortSignal, tenant = 'anonymous'): Promise<Uint8Array> {
+    if (rec.evicted !== true) return rec.manifest;
+    let work = this.recomputing.get(rec.epochId);
+    if (work === undefined) {
+      work = this.recompute(rec, signal, tenant);
+      this.recomputing.set(rec.epochId, work);
+      const forget = (): void => void this.recomputing.delete(rec.epochId);
+      work.then(forget, forget);
+    }
+    return work;
+  }
+
+  private async recompute(rec: EpochRecord, signal: AbortSignal, tenant: string): Promise<Uint8Array> {
+    const { stores, cache, pool } = this.deps;
+    // The binding's tenant sealed both documents (it could not have bound the epoch otherwise).
+    const policy = await stores.getPolicy(rec.policyHash, rec.tenant);
+    const inputs = cache.get(rec.inputsCid) ?? (await stores.getInputs(rec.inputsCid, rec.tenant))?.bytes;
+    if (policy === null || inputs === undefined) {
+      throw new AppError('GONE', 'the run was evicted under the retention budget and its documents are no longer held', {
+        reason: 'evicted',
+        run_key: rec.runKey,
+        commitment: rec.commitment,
+        inputs_cid: rec.inputsCid,
+        policy_hash: rec.policyHash,
+        missing: [...(inputs === undefined ? ['inputs'] : []), ...(policy === null ? ['policy'] : [])],
+      });
+    }
+    const r = await pool.compute(
+      { op: 'compute', epochId: rec.epochId, inputsCid: rec.inputsCid, policyHash: rec.policyHash, policy: policy.bytes, inputs, limits: this.deps.limits(), ledger: false },
+      signal,
+      tenant,
+    );
+    if (!r.ok || r.head.commitment !== rec.commitment) {
+      // Determinism broken or documents changed under a CID: never serve a different manifest.
+      this.deps.logger?.error({ epoch_id: rec.epochId, commitment: rec.commitment, got: r.ok ? r.head.commitment : r.kind }, 'recomputed manifest differs from the published one');
+      throw new AppError('INTERNAL', 'internal error', { reason: 'internal' });
+    }
+    return r.manifest;
+  }
+
   private sameTriple(epochId: string, req: ComputeRequest): boolean {
     const h = this.heads.get(epochId);
     return h !== undefined && h.inputs_cid === req.inputs_cid && h.policy.hash === req.policy_hash && h.policy.id === req.policy_id;
@@ -356,7 +452,7 @@ export class EpochService {
     }
     let head = this.heads.get(bound.epochId);
     if (head === undefined) {
-      head = headFromManifest(bound.manifest);
+      head = headFromManifest(await this.manifestOf(bound, AbortSignal.timeout(120_000)));
       remember(this.heads, bound.epochId, head);
     }
     this.deps.metrics.runs.inc({ status: 'replayed' });

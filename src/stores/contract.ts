@@ -335,6 +335,34 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       assert.deepEqual(await s.claimPartsById('a', ids(parts), 1000), []);
     });
 
+    scenario('redriveFailed moves failed parts (of one epoch or all) back to pending with their bodies, never conflicts', async (s, clock) => {
+      const e1 = await published(s, 'e1', 3);
+      const e2 = await published(s, 'e2', 1);
+      const [a, b, c] = e1;
+      const [d] = e2;
+      assert.ok(a && b && c && d);
+      await s.claimParts('x', 10, 1000, LIVE);
+      await s.settlePart(a.partId, 'x', 'failed', 1, 'HTTP 400');
+      await s.settlePart(b.partId, 'x', 'conflict', 1, 'conflict');
+      await s.settlePart(c.partId, 'x', 'accepted', 1, null);
+      await s.settlePart(d.partId, 'x', 'failed', 2, 'HTTP 422');
+      assert.equal(await s.redriveFailed('no-such-epoch'), 0);
+      assert.equal(await s.redriveFailed('e1'), 1);
+      assert.deepEqual((await s.partsOf('e1')).map((p) => [p.state, p.attempts, p.lastError]), [
+        ['pending', 1, 'HTTP 400'],
+        ['conflict', 1, 'conflict'],
+        ['accepted', 1, null],
+      ]);
+      assert.equal((await s.partsOf('e2'))[0]?.state, 'failed');
+      assert.equal(await s.redriveFailed(), 1);
+      assert.equal(await s.redriveFailed(), 0);
+      clock.advance(1);
+      // Claimable again, with the exact body published.
+      const again = await s.claimParts('y', 10, 1000, LIVE);
+      assert.deepEqual(ids(again).sort(), [a.partId, d.partId].sort());
+      assert.deepEqual(again.find((p) => p.partId === a.partId)?.body, a.body);
+    });
+
     scenario('settlePart on an unknown part changes nothing and does not throw', async (s) => {
       await published(s, 'e1', 1);
       await s.settlePart('no-such-part', 'a', 'accepted', 1, null);

@@ -18,3 +18,51 @@ test('a settled part gives its body back to the byte budget, and only unsettled 
   assert.deepEqual((await s.claimParts('me', 10, 1000, ['pending'])).map((p) => p.partId), ['p1']);
   assert.deepEqual((await s.partsOf('e1')).map((p) => [p.partId, p.state]), [['p0', 'accepted'], ['p1', 'pending']]);
 });
+
+const rec = (epochId: string, size: number, inputsCid = 'c', policyHash = 'h') =>
+  recordOf(epochId, { inputsCid, policyHash, policyId: 'p', runKey: `k-${epochId}`, commitment: `m-${epochId}`, manifest: new Uint8Array(size) });
+const ACME = { tenant: 'acme', quotaBytes: null };
+const doc = (cid: string, size: number) => ({ cid, bytes: new Uint8Array(size), actors: 1, events: 1, window: null, poolMinor: null });
+const partOf = (epochId: string) => ({ partId: `p-${epochId}`, epochId, runKey: 'k', index: 0, count: 1, body: new Uint8Array(10) });
+
+test('over its budget the store evicts settled manifests oldest first, keeps every binding, and never an unsettled run', async () => {
+  const s = new MemoryStores(1000);
+  const evicted: string[] = [];
+  s.onEvict = (k) => evicted.push(k);
+  await s.publish(rec('e1', 300), [partOf('e1')], 'held'); // unsettled: pinned
+  await s.publish(rec('e2', 300), [], 'pending'); // settled (no parts)
+  await s.publish(rec('e3', 300), [], 'pending');
+  await s.publish(rec('e4', 300), [], 'pending'); // does not fit: e2 goes
+  assert.deepEqual(evicted, ['manifest']);
+  const e2 = await s.getEpoch('e2');
+  assert.equal(e2?.evicted, true);
+  assert.equal(e2?.manifest.length, 0);
+  assert.equal(e2?.inputsCid, 'c', 'the binding is kept');
+  assert.equal((await s.getEpoch('e1'))?.evicted, undefined);
+  assert.equal((await s.getEpoch('e3'))?.evicted, undefined);
+  assert.deepEqual(s.fill(), { bytes: 910, maxBytes: 1000, pinnedBytes: 310 });
+});
+
+test('documents go only when no unsettled run needs them, and a store full of unsettled runs refuses (store_full)', async () => {
+  const s = new MemoryStores(1000);
+  let full = 0;
+  s.onFull = () => full++;
+  await s.putInputs(doc('needed', 300), ACME);
+  await s.putInputs(doc('free', 300), { tenant: 'globex', quotaBytes: null });
+  await s.putInputs(doc('free', 300), ACME);
+  await s.publish(rec('e1', 300, 'needed'), [partOf('e1')], 'pending');
+  await s.putPolicy({ hash: 'x', id: 'x', bytes: new Uint8Array(200) }, ACME);
+  assert.equal(await s.getInputs('free', 'acme'), null, 'the unneeded document made room');
+  assert.notEqual(await s.getInputs('needed', 'acme'), null);
+  // An evicted document has no owners left: its bytes no longer count against their quotas.
+  assert.equal(await s.owns('inputs', 'free', 'globex'), false);
+  assert.deepEqual(await s.tenantUsage(), new Map([['acme', 500]]));
+  await assert.rejects(s.putPolicy({ hash: 'y', id: 'y', bytes: new Uint8Array(400) }, ACME), /full/);
+  assert.equal(full, 1);
+  await s.settlePart('p-e1', 'me', 'accepted', 1, null);
+  // Settled: its manifest (and then its documents) may go.
+  await s.putPolicy({ hash: 'z', id: 'z', bytes: new Uint8Array(500) }, ACME);
+  assert.equal((await s.getEpoch('e1'))?.evicted, true);
+  // Sealing evicted bytes again stores and owns them anew.
+  assert.equal(await s.putInputs(doc('free', 300), { tenant: 'globex', quotaBytes: null }), true);
+});

@@ -1,6 +1,13 @@
 // Micronode stores: plain maps, bounded by total bytes so a flood of uploads cannot take the box
 // down. Nothing survives a restart, held ledger intents included: that is the micronode's
 // amnesia trade-off (see README), and the service warns about it at start.
+//
+// Retention: the byte bound is a budget, not a wall. When something new does not fit, the
+// manifests of settled runs (every ledger part final, or none) are evicted oldest first, then the
+// documents no unsettled run needs; bindings are kept for ever (a replay or a conflicting triple
+// still meets its binding) and an evicted manifest is recomputed from its documents while they
+// are held. Only what is pinned (unsettled runs, their parts and documents) can fill the store:
+// then, and only then, a write is refused (503 store_full).
 
 import { AppError } from '../errors.js';
 import {
@@ -37,7 +44,7 @@ export class MemoryStores implements Stores {
   private readonly owners = new Map<string, Set<string>>();
   private readonly usage = new Map<string, number>();
   /** Each program's bound epochs in window order (start, then epoch id). */
-  private readonly programs = new Map<string, EpochRecord[]>();
+  private readonly programs = new Map<string, EpochSummary[]>();
   /**
    * Parts not yet settled; insertion order is publication order, which is the drain order. A part
    * leaves when it settles, so claims never walk the history, and its body (~234 KB at 4096
@@ -48,6 +55,15 @@ export class MemoryStores implements Stores {
   private readonly parts = new Map<string, Row>();
   private readonly byEpoch = new Map<string, Row[]>();
   private bytes = 0;
+  /** Epochs whose manifest is held, in publication order (eviction order). */
+  private readonly resident = new Set<string>();
+  /** Non-final parts per epoch; an epoch with none here is settled. */
+  private readonly openParts = new Map<string, number>();
+  /** Unsettled runs that need each document ('i:' + inputs CID, 'p:' + policy hash). */
+  private readonly needs = new Map<string, number>();
+  /** Called for each eviction and each refusal (metrics). */
+  onEvict: (kind: 'manifest' | 'inputs' | 'policy') => void = () => {};
+  onFull: () => void = () => {};
 
   constructor(
     private readonly maxBytes: number,
@@ -55,10 +71,62 @@ export class MemoryStores implements Stores {
   ) {}
 
   private reserve(n: number): void {
+    if (this.bytes + n > this.maxBytes) this.makeRoom(this.bytes + n - this.maxBytes);
     if (this.bytes + n > this.maxBytes) {
-      throw new AppError('UNAVAILABLE', 'the in-memory store is full', { reason: 'store_full', limit_bytes: this.maxBytes }, { 'Retry-After': '60' });
+      this.onFull();
+      throw new AppError('UNAVAILABLE', 'the in-memory store is full of unsettled runs', { reason: 'store_full', limit_bytes: this.maxBytes }, { 'Retry-After': '60' });
     }
     this.bytes += n;
+  }
+
+  /** Evicts settled manifests (oldest first), then unneeded documents, until `need` bytes are freed. */
+  private makeRoom(need: number): void {
+    let freed = 0;
+    for (const epochId of this.resident) {
+      if (freed >= need) return;
+      if (this.openParts.has(epochId)) continue;
+      const rec = this.epochs.get(epochId) as EpochRecord;
+      this.resident.delete(epochId);
+      this.epochs.set(epochId, { ...rec, manifest: new Uint8Array(0), evicted: true });
+      this.bytes -= rec.manifest.length;
+      freed += rec.manifest.length;
+      this.onEvict('manifest');
+    }
+    for (const [cid, doc] of this.inputs) {
+      if (freed >= need) return;
+      if (this.needs.has(`i:${cid}`)) continue;
+      this.inputs.delete(cid);
+      this.disown(`inputs|${cid}`, doc.bytes.length);
+      this.bytes -= doc.bytes.length;
+      freed += doc.bytes.length;
+      this.onEvict('inputs');
+    }
+    for (const [hash, doc] of this.policies) {
+      if (freed >= need) return;
+      if (this.needs.has(`p:${hash}`)) continue;
+      this.policies.delete(hash);
+      this.disown(`policy|${hash}`, doc.bytes.length);
+      this.bytes -= doc.bytes.length;
+      freed += doc.bytes.length;
+      this.onEvict('policy');
+    }
+  }
+
+  /** Bytes held, the budget, and the bytes nothing may evict (unsettled runs and what they need). */
+  fill(): { bytes: number; maxBytes: number; pinnedBytes: number } {
+    let evictable = 0;
+    for (const epochId of this.resident) if (!this.openParts.has(epochId)) evictable += this.epochs.get(epochId)?.manifest.length ?? 0;
+    for (const [cid, doc] of this.inputs) if (!this.needs.has(`i:${cid}`)) evictable += doc.bytes.length;
+    for (const [hash, doc] of this.policies) if (!this.needs.has(`p:${hash}`)) evictable += doc.bytes.length;
+    return { bytes: this.bytes, maxBytes: this.maxBytes, pinnedBytes: this.bytes - evictable };
+  }
+
+  private need(rec: EpochRecord, by: 1 | -1): void {
+    for (const key of [`i:${rec.inputsCid}`, `p:${rec.policyHash}`]) {
+      const n = (this.needs.get(key) ?? 0) + by;
+      if (n > 0) this.needs.set(key, n);
+      else this.needs.delete(key);
+    }
   }
 
   async putInputs(doc: StoredInputs, by: Sealer): Promise<boolean> {
@@ -91,17 +159,30 @@ export class MemoryStores implements Stores {
     return new Map(this.usage);
   }
 
-  /** Makes `by.tenant` an owner (quota first, then the store's own bound when the bytes are new). */
+  /**
+   * Makes `by.tenant` an owner: its quota first, then, when the bytes are new, the store's own
+   * budget (which may evict documents, other owners' and this tenant's, before it refuses).
+   */
   private own(key: string, size: number, by: Sealer, storeBytes: boolean): boolean {
-    let set = this.owners.get(key);
-    if (set?.has(by.tenant) === true) return false;
+    if (this.owners.get(key)?.has(by.tenant) === true) return false;
     const used = this.usage.get(by.tenant) ?? 0;
     if (by.quotaBytes !== null && used + size > by.quotaBytes) throw quotaExceeded(by.quotaBytes, used, size);
     if (storeBytes) this.reserve(size);
+    let set = this.owners.get(key);
     if (set === undefined) this.owners.set(key, (set = new Set()));
     set.add(by.tenant);
-    this.usage.set(by.tenant, used + size);
+    this.usage.set(by.tenant, (this.usage.get(by.tenant) ?? 0) + size);
     return true;
+  }
+
+  /** An evicted document has no owners any more: their usage gives its bytes back. */
+  private disown(key: string, size: number): void {
+    for (const tenant of this.owners.get(key) ?? []) {
+      const left = (this.usage.get(tenant) ?? 0) - size;
+      if (left > 0) this.usage.set(tenant, left);
+      else this.usage.delete(tenant);
+    }
+    this.owners.delete(key);
   }
 
   async getEpoch(epochId: string): Promise<EpochRecord | null> {
@@ -119,7 +200,7 @@ export class MemoryStores implements Stores {
       from = list.findIndex((r) => r.epochId === after) + 1;
       if (from === 0) return null;
     }
-    return list.slice(from, from + limit).map(({ manifest: _m, attestation: _a, ...summary }) => summary);
+    return list.slice(from, from + limit).map((summary) => ({ ...summary }));
   }
 
   async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {
@@ -130,9 +211,16 @@ export class MemoryStores implements Stores {
     if (clash !== undefined) throw windowOverlap(clash.epochId);
     this.reserve(record.manifest.length + (record.attestation?.length ?? 0) + parts.reduce((n, p) => n + p.body.length, 0));
     this.epochs.set(record.epochId, record);
+    this.resident.add(record.epochId);
+    if (parts.length > 0) {
+      this.openParts.set(record.epochId, parts.length);
+      this.need(record, 1);
+    }
+    // The listing keeps the binding without its bytes (an evicted manifest is then really freed).
     // Disjoint windows: ordering by start alone is total except for empty-range ties, broken by id.
+    const { manifest: _m, attestation: _a, evicted: _e, ...summary } = record;
     const at = bound.findIndex((r) => r.window.startMs > record.window.startMs || (r.window.startMs === record.window.startMs && r.epochId > record.epochId));
-    bound.splice(at === -1 ? bound.length : at, 0, record);
+    bound.splice(at === -1 ? bound.length : at, 0, summary);
     this.programs.set(record.program, bound);
     const rows = parts.map(
       (part): Row => ({
@@ -207,9 +295,34 @@ export class MemoryStores implements Stores {
     }
     if (FINAL_STATES.includes(state)) {
       this.outbox.delete(partId);
-      this.bytes -= row.part.body.length;
-      row.part = { ...row.part, body: new Uint8Array(0) };
+      // A `failed` part keeps its body and pins its run: an operator may re-drive it (redriveFailed).
+      if (state !== 'failed') {
+        this.bytes -= row.part.body.length;
+        row.part = { ...row.part, body: new Uint8Array(0) };
+        const open = (this.openParts.get(row.epochId) ?? 1) - 1;
+        if (open > 0) this.openParts.set(row.epochId, open);
+        else {
+          // Settled: its manifest and documents become evictable.
+          this.openParts.delete(row.epochId);
+          const rec = this.epochs.get(row.epochId);
+          if (rec !== undefined) this.need(rec, -1);
+        }
+      }
     }
+  }
+
+  async redriveFailed(epochId?: string): Promise<number> {
+    const rows = epochId === undefined ? this.parts.values() : (this.byEpoch.get(epochId) ?? []);
+    let n = 0;
+    for (const row of rows) {
+      if (row.state !== 'failed') continue;
+      row.state = 'pending';
+      row.leaseOwner = null;
+      row.leaseUntil = 0;
+      this.outbox.set(row.partId, row);
+      n++;
+    }
+    return n;
   }
 
   async holdPending(): Promise<number> {

@@ -634,6 +634,15 @@ export class PostgresStores implements Stores {
     });
   }
 
+  redriveFailed(epochId?: string): Promise<number> {
+    return this.guard(async () => {
+      const r = epochId === undefined
+        ? await this.sql`UPDATE ${this.t.outbox} SET state = 'pending', lease_owner = NULL, lease_until = 0 WHERE state = 'failed'`
+        : await this.sql`UPDATE ${this.t.outbox} SET state = 'pending', lease_owner = NULL, lease_until = 0 WHERE state = 'failed' AND epoch_id = ${epochId}`;
+      return r.count;
+    });
+  }
+
   holdPending(): Promise<number> {
     return this.guard(async () => {
       const r = await this.sql`UPDATE ${this.t.outbox} SET state = 'held' WHERE state = 'pending'`;

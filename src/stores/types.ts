@@ -61,6 +61,12 @@ export interface EpochRecord {
   boundAt: number;
   payees: number;
   payoutMinor: string;
+  /**
+   * True when the manifest bytes were evicted under the store's retention budget (memory store):
+   * `manifest` is then empty; the binding (this record's other members) is kept for ever, and the
+   * manifest is recomputed from its documents while those are held (service/epochs.ts).
+   */
+  evicted?: boolean;
 }
 
 /** A bound epoch as the program listing shows it (no manifest bytes). */
@@ -92,7 +98,8 @@ export function quotaExceeded(quotaBytes: number, usedBytes: number, documentByt
 /**
  * Where a ledger part stands. `pending`: not yet acknowledged, may be emitted now; `held`: kept
  * back while the ledger is degraded (quarantine-only mode); `accepted`/`dup`: acknowledged (final);
- * `conflict`/`failed`: the ledger refused it permanently (final, alerts).
+ * `conflict`/`failed`: the ledger refused it permanently (final, alerts; only an operator's
+ * re-drive moves a `failed` part back to `pending`).
  */
 export type PartState = 'pending' | 'held' | 'accepted' | 'dup' | 'conflict' | 'failed';
 export const FINAL_STATES: readonly PartState[] = ['accepted', 'dup', 'conflict', 'failed'];
@@ -183,6 +190,12 @@ export interface Stores {
    * may take them at once instead of after the lease runs out. Returns how many were freed.
    */
   releaseLeases(owner: string): Promise<number>;
+  /**
+   * An operator's re-drive: moves `failed` parts (of one epoch, or all) back to `pending`, lease
+   * released, attempts and last error kept, so the drainer sends them again. `conflict` parts are
+   * never re-driven (a different body under the same part_id is a bug or an attack). Returns how many.
+   */
+  redriveFailed(epochId?: string): Promise<number>;
   /** Moves every `pending` part to `held` (entering quarantine-only mode). */
   holdPending(): Promise<number>;
   partsOf(epochId: string): Promise<PartStatus[]>;

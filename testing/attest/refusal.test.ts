@@ -3,7 +3,7 @@
 // keys, and says so loudly.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -18,7 +18,11 @@ const empty = join(tmp.dir, 'empty');
 mkdirSync(empty);
 const broken = join(tmp.dir, 'broken');
 mkdirSync(broken);
-writeFileSync(join(broken, 'signing-20260101-000000000Z.json'), '{"created_at":"2026-01-01T00:00:00.000Z","keys":[');
+writeFileSync(join(broken, 'signing-20260101-000000000Z.json'), '{"created_at":"2026-01-01T00:00:00.000Z","keys":[', { mode: 0o600 });
+const loose = join(tmp.dir, 'loose');
+mkdirSync(loose);
+writeFileSync(join(loose, 'signing-20260101-000000000Z.json'), '{"created_at":"2026-01-01T00:00:00.000Z","keys":[]}', { mode: 0o644 });
+chmodSync(join(loose, 'signing-20260101-000000000Z.json'), 0o644);
 
 /** Exactly one non-empty line on stderr, nothing on stdout, a non-zero exit, no "listening". */
 function assertOneLineRefusal(r: Awaited<ReturnType<typeof runServeToExit>>, pattern: RegExp, label: string): void {
@@ -35,12 +39,13 @@ test('REQUIRE_PQ_ON=true with AUTH on and no SIGNING_KEY_DIR refuses to start wi
   assertOneLineRefusal(r, /^rewarder: invalid configuration: SIGNING_KEY_DIR: required when REQUIRE_PQ_ON=true/, 'no dir');
 });
 
-test('SIGNING_KEY_DIR naming an empty, a missing or a corrupt key directory refuses to start with one line (AUTH on or off)', LIMIT, async () => {
+test('SIGNING_KEY_DIR naming an empty, a missing, a corrupt or an unprotected key directory refuses to start with one line (AUTH on or off)', LIMIT, async () => {
   const cases = [
     { label: 'empty, AUTH on', env: { AUTH: 'on', TOKENS_FILE: tokens, SIGNING_KEY_DIR: empty }, re: /SIGNING_KEY_DIR \S+empty: no signing-\*\.json key set/ },
     { label: 'empty, AUTH=off', env: { AUTH: 'off', SIGNING_KEY_DIR: empty }, re: /SIGNING_KEY_DIR \S+empty: no signing-\*\.json key set/ },
     { label: 'missing', env: { AUTH: 'off', SIGNING_KEY_DIR: join(tmp.dir, 'nope') }, re: /SIGNING_KEY_DIR \S+nope: cannot read \(ENOENT\)/ },
     { label: 'corrupt', env: { AUTH: 'off', SIGNING_KEY_DIR: broken }, re: /signing-20260101-000000000Z\.json: not readable JSON/ },
+    { label: 'readable by others', env: { AUTH: 'off', SIGNING_KEY_DIR: loose }, re: /signing-20260101-000000000Z\.json: private key file is readable by group or others \(mode 0644\); run: chmod 600 \S+/ },
   ];
   const results = await Promise.all(cases.map((c) => runServeToExit({ REQUIRE_PQ_ON: 'true', ...c.env })));
   cases.forEach((c, i) => assertOneLineRefusal(results[i] as Awaited<ReturnType<typeof runServeToExit>>, new RegExp(`^rewarder: cannot start: .*${c.re.source}`), c.label));

@@ -38,6 +38,11 @@ export interface FleetState {
   haproxy: Proc & { cfg: string };
 }
 
+/** The Authorization header for the fleet's development token (macronode-up writes it; AUTH=off is refused for a macronode). */
+export function devAuth(dir: string): Record<string, string> {
+  return { authorization: `Bearer ${readFileSync(join(dir, 'dev-token'), 'utf8').trim()}` };
+}
+
 export function readState(dir: string): FleetState {
   return JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as FleetState;
 }

@@ -29,6 +29,7 @@ import type { PartRecord, Stats } from '../ledger-stub/client.js';
 import {
   DOWN,
   type FleetState,
+  devAuth,
   ROOT,
   UP,
   processesOf,
@@ -67,10 +68,12 @@ async function json<T>(url: string): Promise<T> {
 
 describe('a 3-replica macronode behind HAProxy', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rewarder-macronode-'));
+  // macronode-up's development token (AUTH=off is refused for a macronode).
+  const auth = () => devAuth(dir);
   const env = scriptEnv({
     N: '3',
     MACRONODE_DIR: dir,
-    // Passed through to the replicas: every request here is the one `anonymous` tenant; a killed
+    // Passed through to the replicas: every request here is the one `dev` tenant; a killed
     // replica's leased ledger parts and a frozen one's egress health come back within the test.
     TENANT_RPS_MAX: '100000',
     LEDGER_LEASE_MS: '2000',
@@ -117,9 +120,9 @@ describe('a 3-replica macronode behind HAProxy', () => {
   });
 
   it('keeps answering through HAProxy while r1 is killed and r2 frozen, ejecting r2 and taking it back', async (t) => {
-    const inputs = await request(front, 'PUT', '/inputs', { body: S_INPUTS, headers: { 'content-type': 'application/json' } });
+    const inputs = await request(front, 'PUT', '/inputs', { body: S_INPUTS, headers: { 'content-type': 'application/json', ...auth() } });
     assert.ok(inputs.status === 201 || inputs.status === 200, inputs.text);
-    const policy = await request(front, 'PUT', '/policies', { body: S_POLICY, headers: { 'content-type': 'application/json' } });
+    const policy = await request(front, 'PUT', '/policies', { body: S_POLICY, headers: { 'content-type': 'application/json', ...auth() } });
     assert.ok(policy.status === 201 || policy.status === 200, policy.text);
     const p = policy.json<{ policy_id: string; policy_hash: string }>();
     body = JSON.stringify({ inputs_cid: inputs.json<{ inputs_cid: string }>().inputs_cid, policy_id: p.policy_id, policy_hash: p.policy_hash });
@@ -135,7 +138,7 @@ describe('a 3-replica macronode behind HAProxy', () => {
       try {
         const r = await request(front, 'POST', `/epochs/${epoch}/compute`, {
           body,
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...auth() },
           timeoutMs: 90_000,
         });
         o.status = r.status;
@@ -348,7 +351,7 @@ describe('a 3-replica macronode behind HAProxy', () => {
 
     // Any replica replays a bound epoch byte for byte in meaning: same commitment, marked replayed.
     for (const o of acked.slice(0, 12)) {
-      const r = await request(front, 'POST', `/epochs/${o.epoch}/compute`, { body, headers: { 'content-type': 'application/json' } });
+      const r = await request(front, 'POST', `/epochs/${o.epoch}/compute`, { body, headers: { 'content-type': 'application/json', ...auth() } });
       assert.equal(r.status, 200, `${o.epoch} replay → ${r.status} ${r.text.slice(0, 200)}`);
       assert.equal(r.headers['idempotent-replayed'], 'true');
       assert.equal(r.json<{ commitment: string }>().commitment, o.commitment);

@@ -1,17 +1,20 @@
-// Durability tests' harness: real service processes (`bin/rewarder.js serve --dev`, macronode, on
-// PostgreSQL) that a test can SIGKILL and restart on the same schema, a fresh schema per test
+// Durability tests' harness: real service processes (`bin/rewarder.js serve`, macronode, on
+// PostgreSQL, AUTH=on with one all-scopes token: development mode is refused for a macronode) that a test can SIGKILL and restart on the same schema, a fresh schema per test
 // (dropped in t.after), and the HTTP and SQL probes the tests make. Every process started here is
 // SIGKILLed in t.after; every wait is bounded.
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVE_NODE_FLAGS } from '../../src/cli/serve-flags.js';
 import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
+import { assertFetchedConforms, registerService, unregisterService } from '../contract.js';
 import type { PartRecord, SpawnedLedgerStub, Stats } from '../ledger-stub/client.js';
 import { onJsonLines } from '../json-lines.js';
 import type { Triple } from '../ledger/service.js';
@@ -26,6 +29,22 @@ export const PART_SIZE = 4096;
 
 /** Settings a test may not inherit from the environment it runs in. */
 const SCRUBBED = /^(LEDGER_|DATABASE_|REWARDER_|AUTH$|TOKENS_FILE$|PORT$|HOST$|PROFILE$|LOG_LEVEL$|AUDIT_|AMNESIA_|SIGNING_|REQUIRE_PQ)/;
+
+/** The one token every replica of this test process accepts (AUTH=off is micronode-on-loopback only). */
+const TOKEN = randomBytes(24).toString('base64url');
+let tokensFile: string | undefined;
+
+/** The tokens file for TOKEN, written once per test process and removed when it exits. */
+function devTokensFile(): string {
+  if (tokensFile !== undefined) return tokensFile;
+  const dir = mkdtempSync(join(tmpdir(), 'rewarder-durability-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'tokens.json');
+  const sha256 = createHash('sha256').update(TOKEN).digest('hex');
+  writeFileSync(file, JSON.stringify([{ tenant: 'durability', scopes: ['rewarder.seal', 'rewarder.run', 'rewarder.inspect', 'rewarder.admin'], programs: ['*'], sha256 }]), { mode: 0o600 });
+  tokensFile = file;
+  return file;
+}
 
 export interface Schema {
   name: string;
@@ -107,8 +126,8 @@ export class Replica {
   async start(): Promise<string> {
     assert.equal(this.child, null, `${this.name} is already running`);
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !SCRUBBED.test(k)));
-    const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, BIN, 'serve', '--dev'], {
-      env: { ...base, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...this.env },
+    const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, BIN, 'serve'], {
+      env: { ...base, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', AUTH: 'on', TOKENS_FILE: devTokensFile(), ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -136,6 +155,8 @@ export class Replica {
       throw e;
     });
     this.url = url;
+    registerService(url);
+    void this.exited.then(() => unregisterService(url));
     return url;
   }
 
@@ -169,20 +190,21 @@ export interface Answer {
  * One HTTP call; null when the connection failed or was reset (the service being killed), which
  * tells nothing about what the service did with the request.
  */
-export async function tryCall(url: string, method: string, path: string, body?: object, timeoutMs = 20_000): Promise<Answer | null> {
+export async function tryCall(url: string, method: string, path: string, body?: object | Uint8Array, timeoutMs = 20_000): Promise<Answer | null> {
   let res: Response;
   let text: string;
   try {
     res = await fetch(`${url}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? null : JSON.stringify(body),
+      headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? null : body instanceof Uint8Array ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
     text = await res.text();
   } catch {
     return null;
   }
+  assertFetchedConforms(url, method, path, res, text);
   let json: unknown = null;
   try {
     json = JSON.parse(text);
@@ -192,7 +214,7 @@ export async function tryCall(url: string, method: string, path: string, body?: 
   return { status: res.status, replayed: res.headers.get('idempotent-replayed') === 'true', json, text };
 }
 
-export async function mustCall(url: string, method: string, path: string, body?: object): Promise<Answer> {
+export async function mustCall(url: string, method: string, path: string, body?: object | Uint8Array): Promise<Answer> {
   const a = await tryCall(url, method, path, body);
   assert.ok(a !== null, `${method} ${path}: no answer from ${url}`);
   return a;
@@ -332,4 +354,13 @@ export async function settle(stub: SpawnedLedgerStub, s: Schema, acked: readonly
     );
   }
   return performance.now() - t0;
+}
+
+/** Stores an inputs document and its policy with the replicas' token; returns the compute triple. */
+export async function seal(url: string, doc: { inputs: Uint8Array; policy: Uint8Array }): Promise<Triple> {
+  const inputs = await mustCall(url, 'PUT', '/inputs', doc.inputs);
+  assert.ok(inputs.status === 201 || inputs.status === 200, `PUT /inputs: ${inputs.status} ${inputs.text}`);
+  const policy = await mustCall(url, 'PUT', '/policies', doc.policy);
+  assert.ok(policy.status === 201 || policy.status === 200, `PUT /policies: ${policy.status} ${policy.text}`);
+  return { inputs_cid: inputs.json.inputs_cid, policy_id: policy.json.policy_id, policy_hash: policy.json.policy_hash };
 }

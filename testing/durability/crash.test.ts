@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { generate } from '../../src/gen/generate.js';
 import { createRng } from '../ledger-stub/faults.js';
-import { type Triple, seal, startStub } from '../ledger/service.js';
+import { type Triple, startStub } from '../ledger/service.js';
 import {
   type Acked,
   Replica,
@@ -25,6 +25,7 @@ import {
   serviceEnv,
   settle,
   waitFor,
+  seal,
 } from './cluster.js';
 
 const KILLS = 20;

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { generate } from '../../src/gen/generate.js';
 import type { SpawnedLedgerStub } from '../ledger-stub/client.js';
-import { type Triple, seal, startStub } from '../ledger/service.js';
+import { type Triple, startStub } from '../ledger/service.js';
 import {
   type Acked,
   type Answer,
@@ -33,6 +33,7 @@ import {
   serviceEnv,
   settle,
   waitFor,
+  seal,
 } from './cluster.js';
 
 const RUNS = 10;

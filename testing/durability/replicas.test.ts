@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { generate } from '../../src/gen/generate.js';
 import { createRng } from '../ledger-stub/faults.js';
-import { type Triple, seal, startStub } from '../ledger/service.js';
+import { type Triple, startStub } from '../ledger/service.js';
 import {
   type Acked,
   type Answer,
@@ -28,6 +28,7 @@ import {
   serviceEnv,
   settle,
   waitFor,
+  seal,
 } from './cluster.js';
 
 const REPLICAS = 3;

@@ -16,6 +16,7 @@ export const USAGE = `usage: node dist/testing/ledger-stub/main.js [options]
   --down                        answer 503 to every intent
   --hang                        read every intent and never answer
   --reset-after-commit-rate R   record a new part, then reset the socket, with probability R
+  --canned-answer A              html-200, empty-202, empty-204, redirect-302, json-401 or json-422 to every intent, recording nothing
   --outage START-END            503 during [START, END) ms after start; repeatable
   --faults JSON                 any faults as in PUT /admin/faults; the flags above override it
   --exit-with-stdin             exit when stdin closes (the parent that spawned the stub died)`;
@@ -42,6 +43,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
       hang: { type: 'boolean' },
       'reset-after-commit-rate': { type: 'string' },
       outage: { type: 'string', multiple: true },
+      'canned-answer': { type: 'string' },
       faults: { type: 'string' },
       'exit-with-stdin': { type: 'boolean' },
     },
@@ -59,6 +61,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
   if (values['reset-after-commit-rate'] !== undefined) {
     patch['reset_after_commit_rate'] = number('--reset-after-commit-rate', values['reset-after-commit-rate']);
   }
+  if (values['canned-answer'] !== undefined) patch['canned_answer'] = values['canned-answer'];
   if (values.outage !== undefined) {
     patch['outage_windows'] = values.outage.map((w) => range('--outage', w, 'start_ms', 'end_ms'));
   }

@@ -81,3 +81,11 @@ test('flags parse into options, the specific flags overriding --faults', () => {
   assert.throws(() => parseCliArgs(['--faults', '[]']), /--faults: expected a JSON object/);
   assert.throws(() => parseCliArgs(['--bogus']), /bogus/);
 });
+
+test('a canned answer comes after an injected error and before serving; unknown kinds are refused', () => {
+  const f = applyPatch(noFaults(), parseFaultsPatch({ canned_answer: 'empty-202', error_rate: 0.3 }));
+  assert.equal(decide(f, fate(0, 0.29), 0).action, 'error');
+  assert.deepEqual(decide(f, fate(0, 0.3), 0), { action: 'canned', answer: 'empty-202', delayMs: 0 });
+  assert.equal(decide({ ...f, canned_answer: 'none' }, fate(0, 0.3), 0).action, 'serve');
+  assert.throws(() => parseFaultsPatch({ canned_answer: 'teapot-418' }), /faults\.canned_answer/);
+});

@@ -30,7 +30,16 @@ export interface Faults {
   /** Probability, for a part recorded for the first time, of resetting the socket instead of answering. */
   reset_after_commit_rate: number;
   outage_windows: OutageWindow[];
+  /**
+   * Answer every intent with this, recording nothing: an answer outside SPEC §7 (what a
+   * misconfigured proxy, a captive portal or a wrong LEDGER_URL/token puts in front of a ledger),
+   * or `json-422`, a permanent refusal in the ledger's own JSON (the part ends `failed`).
+   */
+  canned_answer: CannedAnswer;
 }
+
+export const CANNED_ANSWERS = ['none', 'html-200', 'empty-202', 'empty-204', 'redirect-302', 'json-401', 'json-422'] as const;
+export type CannedAnswer = (typeof CANNED_ANSWERS)[number];
 
 export type FaultsPatch = Partial<Faults>;
 
@@ -47,6 +56,7 @@ export function noFaults(): Faults {
     hang: false,
     reset_after_commit_rate: 0,
     outage_windows: [],
+    canned_answer: 'none',
   };
 }
 
@@ -73,6 +83,7 @@ const patchSchema = z
           .refine((w) => w.start_ms < w.end_ms, 'start_ms must be below end_ms'),
       )
       .max(MAX_WINDOWS),
+    canned_answer: z.enum(CANNED_ANSWERS),
   })
   .partial();
 
@@ -123,11 +134,12 @@ export type Verdict =
   | { action: 'unavailable'; delayMs: number }
   | { action: 'hang' }
   | { action: 'error'; status: number; delayMs: number }
+  | { action: 'canned'; answer: Exclude<CannedAnswer, 'none'>; delayMs: number }
   | { action: 'serve'; delayMs: number; resetAfterCommit: boolean };
 
 /**
  * What to do with one request. Precedence: down or in an outage window, then hang, then an
- * injected error, else serve (possibly resetting the socket after the commit).
+ * injected error, then a canned answer, else serve (possibly resetting the socket after the commit).
  */
 export function decide(faults: Faults, fate: Fate, outageElapsedMs: number): Verdict {
   const { min, max } = faults.latency_ms;
@@ -135,6 +147,7 @@ export function decide(faults: Faults, fate: Fate, outageElapsedMs: number): Ver
   if (faults.down || inOutage(faults.outage_windows, outageElapsedMs)) return { action: 'unavailable', delayMs };
   if (faults.hang) return { action: 'hang' };
   if (fate.error < faults.error_rate) return { action: 'error', status: faults.error_status, delayMs };
+  if (faults.canned_answer !== 'none') return { action: 'canned', answer: faults.canned_answer, delayMs };
   return { action: 'serve', delayMs, resetAfterCommit: fate.reset < faults.reset_after_commit_rate };
 }
 

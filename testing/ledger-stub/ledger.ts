@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { applyPatch, createRng, decide, drawFate, noFaults, parseFaultsPatch, type Faults, type Rng, type Verdict } from './faults.js';
+import { applyPatch, createRng, decide, drawFate, noFaults, parseFaultsPatch, type CannedAnswer, type Faults, type Rng, type Verdict } from './faults.js';
 import { BodyPool, BodyTooLarge, header, pause, readBody, sendJson, sendTooLarge } from './http.js';
 import { readIntent } from './intent.js';
 import { PartStore, zeroCounters, type Counters, type PartFilter, type PartRecord } from './store.js';
@@ -129,6 +129,11 @@ export class Ledger {
       sendJson(res, verdict.status, { result: 'error', reason: 'injected' });
       return;
     }
+    if (verdict.action === 'canned') {
+      counters.canned += 1;
+      sendCanned(res, verdict.answer);
+      return;
+    }
 
     if (!this.#authorized(header(req, 'authorization'))) {
       counters.unauthorized += 1;
@@ -167,6 +172,33 @@ export class Ledger {
     if (this.#tokenDigest === null) return true;
     const match = /^Bearer +(\S+) *$/i.exec(authorization ?? '');
     return match?.[1] !== undefined && timingSafeEqual(sha256(match[1]), this.#tokenDigest);
+  }
+}
+
+/** The `canned_answer` fault: answers outside SPEC §7, or a JSON 422 refusal; nothing is recorded. */
+function sendCanned(res: ServerResponse, answer: Exclude<CannedAnswer, 'none'>): void {
+  switch (answer) {
+    case 'html-200': {
+      const page = '<!doctype html><html><body><h1>Welcome</h1><p>Please sign in.</p></body></html>';
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(page)) });
+      res.end(page);
+      return;
+    }
+    case 'empty-202':
+      res.writeHead(202, { 'content-length': '0' }).end();
+      return;
+    case 'empty-204':
+      res.writeHead(204).end();
+      return;
+    case 'redirect-302':
+      res.writeHead(302, { location: '/login', 'content-length': '0' }).end();
+      return;
+    case 'json-401':
+      sendJson(res, 401, { result: 'error', reason: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+      return;
+    case 'json-422':
+      sendJson(res, 422, { result: 'error', reason: 'refused' });
+      return;
   }
 }
 

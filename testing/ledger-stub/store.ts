@@ -33,6 +33,8 @@ export interface Counters {
   /** 400, 413 and 415 answers. */
   bad_request: number;
   unauthorized: number;
+  /** Answered with the `canned_answer` fault (not a SPEC §7 answer). */
+  canned: number;
 }
 
 export function zeroCounters(): Counters {
@@ -47,6 +49,7 @@ export function zeroCounters(): Counters {
     reset_after_commit: 0,
     bad_request: 0,
     unauthorized: 0,
+    canned: 0,
   };
 }
 

@@ -310,6 +310,7 @@ test('counts every outcome in stats, and reset clears records and counters', LIM
     reset_after_commit: 0,
     bad_request: 2,
     unauthorized: 0,
+    canned: 0,
   });
 
   const cleared = await stub.admin.reset();
@@ -362,6 +363,7 @@ test('command-line flags set the faults in force from the start', LIMIT, async (
     args: [
       '--latency', '100-200', '--error-rate', '0.25', '--error-status', '502', '--down',
       '--reset-after-commit-rate', '0.5', '--outage', '1000-2000', '--outage', '5000-6000',
+      '--canned-answer', 'html-200',
     ],
   });
   const { outage_elapsed_ms, ...faults } = await stub.admin.faults();
@@ -377,6 +379,7 @@ test('command-line flags set the faults in force from the start', LIMIT, async (
       { start_ms: 1000, end_ms: 2000 },
       { start_ms: 5000, end_ms: 6000 },
     ],
+    canned_answer: 'html-200',
   });
   assert.equal((await send(stub, 'p-1')).status, 503);
 });

@@ -9,6 +9,7 @@ import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { SERVE_NODE_FLAGS } from '../../src/cli/serve-flags.js';
+import { assertFetchedConforms, registerService, unregisterService } from '../contract.js';
 import { onJsonLines } from '../json-lines.js';
 import { type SpawnLedgerStubOptions, type SpawnedLedgerStub, spawnLedgerStub } from '../ledger-stub/client.js';
 
@@ -78,6 +79,8 @@ export async function startService(t: TestContext, env: Record<string, string>):
       }
     });
   });
+  registerService(url);
+  void exited.then(() => unregisterService(url));
   return { url, pid: child.pid ?? -1, logs };
 }
 
@@ -104,6 +107,7 @@ export async function call(url: string, method: string, path: string, body?: Uin
     signal: AbortSignal.timeout(60_000),
   });
   const text = await res.text();
+  assertFetchedConforms(url, method, path, res, text);
   let json: unknown = null;
   try {
     json = JSON.parse(text);

@@ -1,13 +1,13 @@
 // The alert rules are valid Prometheus rules and fire on the shapes they are meant for
 // (`promtool check rules`, `promtool test rules`), every alert carries a severity, a summary and a
 // runbook anchor that exists in RUNBOOK.md, and every metric an expression reads is one the
-// service exports. promtool is required: CI installs it with scripts/install-promtool.sh.
+// service exports. promtool is required (testing/promtool.ts finds it; npm test installs it).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { promtool } from '../promtool.js';
 import { exportedNames, metricNames } from './promql.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -15,47 +15,14 @@ const RULES = 'ops/prometheus/alerts.yml';
 const RULE_TESTS = 'ops/prometheus/rules.test.yml';
 const rulesText = readFileSync(join(repo, RULES), 'utf8');
 
-const executable = (p: string): boolean => {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** PROMTOOL when set (and then only it), else .tools/promtool, else the first promtool on PATH. */
-function findPromtool(): { path: string | null; tried: string[] } {
-  const tried: string[] = [];
-  const onPath = (process.env.PATH ?? '').split(delimiter).filter((d) => d !== '').map((d) => join(d, 'promtool'));
-  const candidates = process.env.PROMTOOL ? [process.env.PROMTOOL] : [join(repo, '.tools', 'promtool'), ...onPath];
-  for (const c of candidates) {
-    tried.push(c);
-    if (executable(c)) return { path: c, tried };
-  }
-  return { path: null, tried };
-}
-
-function promtool(...args: string[]): { status: number | null; out: string } {
-  const found = findPromtool();
-  if (found.path === null) {
-    assert.fail(
-      'promtool not found (needed to validate ops/prometheus): run scripts/install-promtool.sh ' +
-        `(puts it at .tools/promtool), set PROMTOOL, or put it on PATH; tried ${found.tried.slice(0, 3).join(', ')}…`,
-    );
-  }
-  const r = spawnSync(found.path, args, { cwd: repo, encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, out: `${r.stdout}${r.stderr}` };
-}
-
 test('promtool check rules accepts the alert rules', () => {
-  const r = promtool('check', 'rules', RULES);
+  const r = promtool(['check', 'rules', RULES]);
   assert.equal(r.status, 0, r.out);
   assert.match(r.out, /SUCCESS: \d+ rules found/);
 });
 
 test('promtool test rules: the alerts fire on synthetic series', () => {
-  const r = promtool('test', 'rules', RULE_TESTS);
+  const r = promtool(['test', 'rules', RULE_TESTS]);
   assert.equal(r.status, 0, r.out);
   assert.match(r.out, /SUCCESS/);
 });

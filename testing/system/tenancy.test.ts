@@ -329,7 +329,7 @@ test('the audit log records the epoch id and CIDs of every seal, compute and rea
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-  await until(() => read().some((l) => l.corr_id === 'audit-ledger-1'), 5_000, 'the audit lines');
+  await until(() => read().some((l) => l.corr_id === 'audit-ledger-1' && l.kind === 'read'), 5_000, 'the audit lines');
   const lines = read();
   const by = (corrId: string) => {
     const l = lines.find((x) => x.corr_id === corrId && (x.kind === 'read' || x.kind === 'compute' || x.kind === 'seal'));

@@ -1,0 +1,188 @@
+// `npm run bench:overload`: issue 14's targets against the real server process (spawned on
+// 127.0.0.1, a fresh one per scenario). A benchmark, not a test: it prints figures beside the
+// targets and a final JSON line; it fails only when the harness itself cannot run.
+//
+//   node dist/scripts/bench-overload.js [--scenario slowbody,shed,fair] [--duration S]
+//
+//   slowbody  a quiet client's small computes (dry runs of the SPEC example, one at a time), alone
+//             and then during a flood of 400 sockets trickling compute bodies from 127.0.0.2…51
+//             (8 per address); target: ≥ 95 % succeed, p95 ≤ 2× the quiet baseline
+//   shed      M dry runs, a fresh epoch per request, at c = 16, 128, 256 for --duration s each;
+//             target: goodput (200s/s) at 128 and 256 ≥ 90 % of c = 16's, every refusal a 429 or
+//             503 with Retry-After, p99 of the 200s ≤ 2 s
+//   fair      two tenants on M dry runs: the quiet one at c = 1 alone, then beside a flood at
+//             c = 10; target: quiet p95 with the flood ≤ 1.5× alone
+//
+// On a loaded 2-core machine figures move a lot; the lead measures them (PERFORMANCE.md).
+
+import { readFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import { type Socket, connect } from 'node:net';
+import { parseArgs } from 'node:util';
+import { generate } from '../src/gen/generate.js';
+import { EXAMPLE, type SpawnedServer, bearer, put, spawnServer, tempDir, writeTokensFile } from '../testing/harness.js';
+import { percentile } from './bench-kit.js';
+
+const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'slowbody,shed,fair' }, duration: { type: 'string', default: '10' } } });
+const scenarios = String(values.scenario).split(',');
+const durationS = Number(values.duration);
+const summary: Record<string, unknown> = {};
+
+interface Hit {
+  status: number;
+  ms: number;
+  retryAfter: string | undefined;
+}
+
+function postJson(agent: Agent, url: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Hit> {
+  const t0 = performance.now();
+  const text = JSON.stringify(body);
+  return new Promise((resolve) => {
+    const req = httpRequest(new URL(path, url), { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, retryAfter: res.headers['retry-after'] }));
+    });
+    req.on('error', () => resolve({ status: 0, ms: performance.now() - t0, retryAfter: undefined }));
+    req.end(text);
+  });
+}
+
+/** `c` workers posting dry runs (a fresh epoch each) for `seconds`. */
+async function load(url: string, c: number, seconds: number, body: object, tag: string, headers: Record<string, string> = {}): Promise<Hit[]> {
+  const hits: Hit[] = [];
+  const until = performance.now() + seconds * 1000;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: c }, async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      while (performance.now() < until) hits.push(await postJson(agent, url, `/epochs/${tag}-${n++}/compute`, { ...body, dry_run: true }, headers));
+      agent.destroy();
+    }),
+  );
+  return hits;
+}
+
+function describe(hits: Hit[], seconds: number) {
+  const ok = hits.filter((h) => h.status === 200);
+  const refused = hits.filter((h) => h.status !== 200);
+  const statuses: Record<string, number> = {};
+  for (const h of hits) statuses[h.status] = (statuses[h.status] ?? 0) + 1;
+  return {
+    goodput: ok.length / seconds,
+    p95_ms: ok.length ? percentile(ok.map((h) => h.ms), 95) : NaN,
+    p99_ms: ok.length ? percentile(ok.map((h) => h.ms), 99) : NaN,
+    statuses,
+    refusals_without_retry_after: refused.filter((h) => h.retryAfter === undefined).length,
+    refusals_not_429_503: refused.filter((h) => h.status !== 429 && h.status !== 503).length,
+  };
+}
+
+async function sealM(s: SpawnedServer, headers: Record<string, string> = {}) {
+  const m = generate({ scale: 'M', seed: 14, form: 'columnar' });
+  const inputs = (await put(s.url, '/inputs', m.inputs, headers)).json<{ inputs_cid: string }>();
+  const policy = (await put(s.url, '/policies', m.policy, headers)).json<{ policy_id: string; policy_hash: string }>();
+  return { inputs_cid: inputs.inputs_cid, ...policy };
+}
+
+async function slowbody(): Promise<void> {
+  const s = await spawnServer({ AUTH: 'off', TENANT_RPS_MAX: '1000000' });
+  try {
+    await put(s.url, '/inputs', readFileSync(EXAMPLE.inputs));
+    await put(s.url, '/policies', readFileSync(EXAMPLE.policy));
+    const triple = { inputs_cid: EXAMPLE.inputsCid, policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash };
+    const agent = new Agent({ keepAlive: false });
+    const run = async (tag: string, n: number) => {
+      const hits: Hit[] = [];
+      for (let i = 0; i < n; i++) hits.push(await postJson(agent, s.url, `/epochs/${tag}-${i}/compute`, { ...triple, dry_run: true }));
+      return hits;
+    };
+    const quiet = await run('quiet', 60);
+    const { port } = new URL(s.url);
+    const sockets = new Set<Socket>();
+    let stop = false;
+    let k = 0;
+    const open = (): void => {
+      if (stop) return;
+      const i = k++;
+      const sock = connect({ port: Number(port), host: '127.0.0.1', localAddress: `127.0.0.${2 + (i % 50)}` });
+      sockets.add(sock);
+      let timer: NodeJS.Timeout | undefined;
+      sock.on('connect', () => {
+        sock.write(`POST /epochs/flood-${i}/compute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{`);
+        timer = setInterval(() => sock.write(' '), 1000);
+      });
+      sock.on('error', () => {});
+      sock.on('close', () => {
+        clearInterval(timer);
+        sockets.delete(sock);
+        setTimeout(open, 50);
+      });
+    };
+    for (let i = 0; i < 400; i++) open();
+    await new Promise((r) => setTimeout(r, 3000));
+    const during = await run('during', 60);
+    stop = true;
+    for (const sock of sockets) sock.destroy();
+    const q = percentile(quiet.filter((h) => h.status === 200).map((h) => h.ms), 95);
+    const okDuring = during.filter((h) => h.status === 200);
+    const d = okDuring.length ? percentile(okDuring.map((h) => h.ms), 95) : NaN;
+    const out = { quiet_p95_ms: q, flood_success_pct: (100 * okDuring.length) / during.length, flood_p95_ms: d, p95_ratio: d / q };
+    console.log(`slowbody: success ${out.flood_success_pct.toFixed(1)} % (target ≥ 95), p95 ${d.toFixed(1)} ms vs quiet ${q.toFixed(1)} ms = ${out.p95_ratio.toFixed(2)}× (target ≤ 2)`);
+    summary.slowbody = out;
+  } finally {
+    await s.stop();
+  }
+}
+
+async function shed(): Promise<void> {
+  const s = await spawnServer({ AUTH: 'off', TENANT_RPS_MAX: '1000000', MAX_INFLIGHT: '512' });
+  try {
+    const body = await sealM(s);
+    const rows: Record<string, ReturnType<typeof describe>> = {};
+    for (const c of [16, 128, 256]) {
+      rows[c] = describe(await load(s.url, c, durationS, body, `shed-${c}`), durationS);
+      const r = rows[c];
+      console.log(
+        `shed c=${c}: goodput ${r.goodput.toFixed(1)}/s, p99 ${r.p99_ms.toFixed(0)} ms, statuses ${JSON.stringify(r.statuses)}, refusals without Retry-After ${r.refusals_without_retry_after}, not 429/503 ${r.refusals_not_429_503}`,
+      );
+    }
+    const base = rows[16]?.goodput ?? NaN;
+    console.log(`shed: goodput ratio c=128 ${((rows[128]?.goodput ?? NaN) / base).toFixed(2)}, c=256 ${((rows[256]?.goodput ?? NaN) / base).toFixed(2)} (target ≥ 0.9)`);
+    summary.shed = rows;
+  } finally {
+    await s.stop();
+  }
+}
+
+async function fair(): Promise<void> {
+  const tmp = tempDir();
+  const tokens = writeTokensFile(tmp.dir, [
+    { tenant: 'flood', scopes: ['rewarder.seal', 'rewarder.run', 'rewarder.inspect'], token: 'bench-flood-token-0123456789' },
+    { tenant: 'quiet', scopes: ['rewarder.seal', 'rewarder.run'], token: 'bench-quiet-token-0123456789' },
+  ]);
+  const s = await spawnServer({ AUTH: 'on', TOKENS_FILE: tokens, TENANT_RPS_MAX: '1000000' });
+  try {
+    const body = await sealM(s, bearer('bench-flood-token-0123456789'));
+    const quietH = bearer('bench-quiet-token-0123456789');
+    // Each tenant computes with documents it sealed itself (SPEC §10): the same bytes, sealed twice.
+    await sealM(s, quietH);
+    const alone = describe(await load(s.url, 1, durationS, body, 'alone', quietH), durationS);
+    const [withFlood] = await Promise.all([
+      load(s.url, 1, durationS, body, 'quiet', quietH).then((h) => describe(h, durationS)),
+      load(s.url, 10, durationS, body, 'flood', bearer('bench-flood-token-0123456789')),
+    ]);
+    console.log(`fair: quiet p95 alone ${alone.p95_ms.toFixed(1)} ms, beside a flood ${withFlood.p95_ms.toFixed(1)} ms = ${(withFlood.p95_ms / alone.p95_ms).toFixed(2)}× (target ≤ 1.5)`);
+    summary.fair = { alone, with_flood: withFlood };
+  } finally {
+    await s.stop();
+    tmp.remove();
+  }
+}
+
+const all: Record<string, () => Promise<void>> = { slowbody, shed, fair };
+for (const name of scenarios) {
+  const f = all[name];
+  if (f === undefined) throw new Error(`unknown scenario ${name}`);
+  await f();
+}
+console.log(JSON.stringify({ bench: 'overload', ...summary }));

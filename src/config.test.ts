@@ -1,0 +1,42 @@
+// The configuration's refusals that protect an operator from an unsafe start.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, isLoopback, loadConfig } from './config.js';
+
+test('AUTH=off is refused off loopback or on a macronode, with one line naming the fix', () => {
+  for (const env of [
+    { AUTH: 'off', HOST: '0.0.0.0' },
+    { AUTH: 'off', HOST: '::' },
+    { AUTH: 'off', HOST: '10.0.0.5' },
+    { AUTH: 'off', HOST: 'rewarder.internal' },
+    { AUTH: 'off', PROFILE: 'macronode' },
+    { AUTH: 'off', HOST: '127.0.0.1', PROFILE: 'macronode', DATABASE_URL: 'postgres://db/x' },
+  ]) {
+    assert.throws(
+      () => loadConfig(env),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.match(e.message, /^invalid configuration: AUTH: AUTH=off \(development mode\) needs HOST on loopback .* and PROFILE=micronode.*set AUTH=on with TOKENS_FILE$/);
+        assert.ok(!e.message.includes('\n'), 'one line');
+        return true;
+      },
+      JSON.stringify(env),
+    );
+  }
+});
+
+test('AUTH=off is allowed for a micronode on loopback', () => {
+  for (const HOST of [undefined, '127.0.0.1', '127.0.0.2', '::1', 'localhost']) {
+    assert.equal(loadConfig({ AUTH: 'off', ...(HOST === undefined ? {} : { HOST }) }).AUTH, 'off');
+  }
+  // AUTH=on is unaffected by the host.
+  assert.equal(loadConfig({ HOST: '0.0.0.0', PROFILE: 'macronode', TOKENS_FILE: '/run/secrets/tokens.json' }).HOST, '0.0.0.0');
+});
+
+test('isLoopback accepts only loopback literals and localhost', () => {
+  assert.deepEqual(
+    ['127.0.0.1', '127.255.0.9', '::1', '[::1]', 'localhost', '0.0.0.0', '127.0.0.256', '127.0.0.1.nip.io', '::', '::ffff:127.0.0.1', ''].map(isLoopback),
+    [true, true, true, true, true, false, false, false, false, false, false],
+  );
+});

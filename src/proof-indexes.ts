@@ -1,0 +1,53 @@
+// Proof indexes of published manifests (src/core/proof-index.ts), built once per manifest in a
+// pool worker and kept under a byte budget (least recently used first out). Concurrent requests
+// for the same manifest share one build. Keyed by commitment: a manifest never changes, so an
+// index never goes stale.
+
+import type { ProofIndex } from './core/proof-index.js';
+import { proofIndexBytes } from './core/proof-index.js';
+
+export class ProofIndexes {
+  private readonly kept = new Map<string, { index: ProofIndex; bytes: number }>();
+  private readonly building = new Map<string, Promise<ProofIndex>>();
+  private held = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get bytes(): number {
+    return this.held;
+  }
+
+  /** The index of the manifest with this commitment, built by `build` if it is not kept. */
+  async get(commitment: string, build: () => Promise<ProofIndex>): Promise<ProofIndex> {
+    const hit = this.kept.get(commitment);
+    if (hit !== undefined) {
+      this.kept.delete(commitment);
+      this.kept.set(commitment, hit);
+      return hit.index;
+    }
+    let pending = this.building.get(commitment);
+    if (pending === undefined) {
+      pending = build().then((index) => {
+        this.keep(commitment, index);
+        return index;
+      });
+      this.building.set(commitment, pending);
+      const forget = (): void => void this.building.delete(commitment);
+      pending.then(forget, forget);
+    }
+    return pending;
+  }
+
+  private keep(commitment: string, index: ProofIndex): void {
+    const bytes = proofIndexBytes(index);
+    // One index over the whole budget still answers its request; it is just not kept.
+    if (bytes > this.maxBytes) return;
+    while (this.held + bytes > this.maxBytes) {
+      const [oldest, v] = this.kept.entries().next().value as [string, { bytes: number }];
+      this.kept.delete(oldest);
+      this.held -= v.bytes;
+    }
+    this.kept.set(commitment, { index, bytes });
+    this.held += bytes;
+  }
+}
