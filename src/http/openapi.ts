@@ -337,11 +337,12 @@ const PATHS: Record<string, Record<string, Json>> = {
     post: op({
       operationId: 'redriveLedgerParts',
       summary: 'Move ledger parts left failed (of one epoch, or all) back to pending, for the drainer to send again',
-      description: 'Conflicts are never re-driven: a different body under the same part_id is a bug or an attack (RUNBOOK).',
+      description:
+        'Conflicts are never re-driven: a different body under the same part_id is a bug or an attack (RUNBOOK). SPEC §10: epoch_id must be in the token\'s programs (else 404); without it, the token must hold every program ("*", else 403).',
       tag: 'operations',
       scope: 'rewarder.admin',
       parameters: [{ name: 'epoch_id', in: 'query', required: false, description: 'only this epoch\'s parts', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } }],
-      responses: { 200: ok('how many parts were re-driven', 'RedriveResult', RATE), ...errors(400) },
+      responses: { 200: ok('how many parts were re-driven', 'RedriveResult', RATE), ...errors(400, 404) },
     }),
   },
   '/healthz': { get: op({ operationId: 'getHealth', summary: 'Liveness', tag: 'operations', scope: null, responses: { 200: ok('alive', 'Health') } }) },

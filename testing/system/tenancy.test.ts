@@ -19,6 +19,7 @@ import {
   parseLabels,
   post,
   put,
+  request,
   startInProcess,
   tempDir,
   until,
@@ -28,7 +29,7 @@ import {
 const LIMIT = { timeout: 60_000 };
 const ALL = ['rewarder.seal', 'rewarder.run', 'rewarder.inspect'];
 const token = () => randomBytes(24).toString('base64url');
-const T = { acme: token(), acmeReader: token(), globex: token(), ops: token(), plain: token(), plain2: token(), small: token() };
+const T = { acme: token(), acmeReader: token(), globex: token(), ops: token(), plain: token(), plain2: token(), small: token(), acmeAdmin: token() };
 const SECRETS = Object.values(T);
 const inputsBytes = readFileSync(EXAMPLE.inputs);
 const policyBytes = readFileSync(EXAMPLE.policy);
@@ -67,6 +68,7 @@ before(async () => {
     { tenant: 'plain', scopes: ALL, token: T.plain },
     { tenant: 'plain2', scopes: ALL, token: T.plain2 },
     { tenant: 'small', scopes: ALL, token: T.small, programs: ['small'], storeMaxBytes: SMALL_QUOTA },
+    { tenant: 'acme', scopes: ['rewarder.admin'], token: T.acmeAdmin, programs: ['acme-poc'] },
   ]);
   const programs = join(tmp.dir, 'programs.json');
   writeFileSync(programs, JSON.stringify({ 'acme-poc': { max_pool_minor: '5000' }, small: {} }));
@@ -138,6 +140,16 @@ test("every epoch route answers another program's epoch exactly as a missing one
   } finally {
     rt.stores.getEpoch = getEpoch;
   }
+});
+
+test("the admin re-drive reaches only the token's programs: another program's epoch is the missing-epoch 404, every epoch needs \"*\"", LIMIT, async () => {
+  const own = await request(url, 'POST', '/admin/ledger/redrive?epoch_id=acme-poc:2026-01-01', { headers: bearer(T.acmeAdmin) });
+  assert.equal(own.status, 200, own.text);
+  assert.deepEqual(own.json(), { redriven: 0, epoch_id: 'acme-poc:2026-01-01' });
+  const theirs = await request(url, 'POST', '/admin/ledger/redrive?epoch_id=globex:2026-01-01', { headers: bearer(T.acmeAdmin) });
+  assertErrorEnvelope(theirs, { status: 404, code: 'NOT_FOUND', reason: 'unknown_epoch', secrets: SECRETS });
+  const all = await request(url, 'POST', '/admin/ledger/redrive', { headers: bearer(T.acmeAdmin) });
+  assertErrorEnvelope(all, { status: 403, code: 'FORBIDDEN', reason: 'all_programs_required', secrets: SECRETS });
 });
 
 test('an epoch id whose prefix is not a program name is a 400', LIMIT, async () => {
