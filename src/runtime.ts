@@ -9,8 +9,8 @@ import { type Config, RELOADABLE } from './config.js';
 import { CALCULUS } from './core/calculus.js';
 import { merkleBackend } from './core/merkle.js';
 import { signingBackend } from './attest/attestation.js';
-import { type LoadedKeys, generateKeySet, loadKeyDir } from './attest/keys.js';
-import { Signer } from './attest/signer.js';
+import { type PublicKeySet, generateKeySet, publicHalf } from './attest/keys.js';
+import { type KeySource, Signer } from './attest/signer.js';
 import { type AppSettings, createApp } from './http/app.js';
 import { openAuditSink } from './http/audit.js';
 import { TokenVerifier, parseTokensFile } from './http/auth.js';
@@ -100,13 +100,15 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   }
   if (stores instanceof MemoryStores) {
     stores.onEvict = (kind) => metrics.storeEvictions.inc({ kind });
-    stores.onFull = () => metrics.rejected.inc({ reason: 'store_full' });
   }
   pool.onFailure = (kind) => metrics.workerFailures.inc({ kind });
   pool.onReject = (reason) => metrics.rejected.inc({ reason });
   const settlement = config.LEDGER_URL === undefined ? null : buildSettlement(config, stores, metrics, logger);
-  const keys = signingKeys(config, logger);
-  const signer = keys === null ? null : new Signer(keys.signing);
+  const signing = signingSource(config, logger);
+  const signer = signing === null ? null : new Signer(signing.source);
+  // Public halves only, filled in place by signingReady() (ephemeral keys: known at once).
+  const keys: PublicKeySet | null = signing === null ? null : signing.view;
+  const signingKeyIds: string[] = keys === null ? [] : keys.signing.map((k) => k.keyId);
   const verifier = config.AUTH === 'off' ? null : new TokenVerifier(readTokens(config), randomBytes(32));
   let programs = readPrograms(config);
   const rateLimiter = new TenantRateLimiter(config.TENANT_RPS_MAX);
@@ -131,7 +133,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     profile: config.PROFILE,
     auth: config.AUTH,
     stores: stores.kind,
-    signing: keys === null ? 'off' : { key_ids: keys.signing.map((k) => k.keyId) },
+    signing: keys === null ? 'off' : { key_ids: signingKeyIds },
     compute_workers: config.COMPUTE_WORKERS,
     // Which implementation computes payouts_root and signs ML-DSA: the C addon, or the (slower)
     // TypeScript fallback when it was not built.
@@ -201,6 +203,17 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
       return fixed;
     },
     settlement,
+    /**
+     * Has the signing thread load and check its keys (SIGNING_KEY_DIR); resolves once their public
+     * halves are known (GET /keys, /version), rejects with the one-line reason a start must stop on.
+     */
+    async signingReady(): Promise<void> {
+      if (signer === null || keys === null || keys.signing.length > 0) return;
+      const view = await signer.describe();
+      keys.signing.push(...view.signing);
+      keys.published.push(...view.published);
+      signingKeyIds.push(...view.signing.map((k) => k.keyId));
+    },
     async close(): Promise<void> {
       intake.close();
       storeWatch.close();
@@ -277,17 +290,19 @@ function buildSettlement(config: Config, stores: Stores, metrics: ReturnType<typ
 }
 
 /**
- * The signing keys: SIGNING_KEY_DIR when set (a bad directory stops the start with its reason);
- * with REQUIRE_PQ_ON and no directory (config allows it only with AUTH=off) an ephemeral set,
- * loudly, since nothing it signs can be verified after a restart.
+ * Where the signing thread takes its keys: SIGNING_KEY_DIR when set (read by that thread only; a
+ * bad directory stops the start through signingReady); with REQUIRE_PQ_ON and no directory
+ * (config allows it only with AUTH=off) an ephemeral set, loudly, since nothing it signs can be
+ * verified after a restart.
  */
-function signingKeys(config: Config, logger: Logger): LoadedKeys | null {
-  if (config.SIGNING_KEY_DIR !== undefined) return loadKeyDir(config.SIGNING_KEY_DIR);
+function signingSource(config: Config, logger: Logger): { source: KeySource; view: PublicKeySet } | null {
+  if (config.SIGNING_KEY_DIR !== undefined) return { source: { dir: config.SIGNING_KEY_DIR }, view: { signing: [], published: [] } };
   if (!config.REQUIRE_PQ_ON) return null;
   const set = generateKeySet();
   logger.warn(
     { key_ids: set.signing.map((k) => k.keyId) },
     'REQUIRE_PQ_ON with AUTH=off and no SIGNING_KEY_DIR: signing with EPHEMERAL keys that die with this process (development only)',
   );
-  return { signing: set.signing, published: set.signing.map((k) => ({ alg: k.alg, keyId: k.keyId, publicKey: k.publicKey })) };
+  const pub = set.signing.map(publicHalf);
+  return { source: { ephemeral: set.signing }, view: { signing: pub, published: [...pub] } };
 }

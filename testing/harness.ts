@@ -215,6 +215,7 @@ export async function startInProcess(env: Env, opts: { workerFile?: string } = {
   const rt = buildRuntime(config, { logger, ...(opts.workerFile !== undefined ? { workerFile: opts.workerFile } : {}) });
   try {
     await withTimeout(rt.pool.start(), 10_000, 'pool start');
+    await withTimeout(rt.signingReady(), 10_000, 'signing keys');
   } catch (e) {
     await rt.close();
     throw e;

@@ -1,12 +1,37 @@
-// The signing worker: holds the newest key set (passed once as workerData, never returned) and
-// signs commitments. It runs in its own one-thread pool so a ~10 ms ML-DSA signature of run i
-// overlaps the calculus of run i+1 instead of queueing behind it (issue: PQ adds ≤ 5 % to p95).
+// The signing worker: the only thread that holds private keys. It loads SIGNING_KEY_DIR itself
+// on its first task (workerData names the directory; development mode's ephemeral keys come in
+// workerData instead), signs commitments, and returns only attestations and public halves. It
+// runs in its own one-thread pool so a ~10 ms ML-DSA signature of run i overlaps the calculus of
+// run i+1 instead of queueing behind it (issue: PQ adds ≤ 5 % to p95).
 
 import { Piscina } from 'piscina';
-import { type Attestation, type KeyPair, attest } from '../src/attest/attestation.js';
+import { type Attestation, type KeyPair, type PublicKey, attest } from '../src/attest/attestation.js';
+import { loadKeyDir, publicHalf } from '../src/attest/keys.js';
+import type { Described, KeySource } from '../src/attest/signer.js';
 
-const keys = (Piscina.workerData as { keys: KeyPair[] }).keys;
+const source = Piscina.workerData as KeySource;
+let loaded: { keys: KeyPair[]; published: PublicKey[] } | Error | undefined;
 
-export default function sign(commitment: string): Attestation {
-  return attest(commitment, keys);
+function load(): { keys: KeyPair[]; published: PublicKey[] } | Error {
+  if (loaded !== undefined) return loaded;
+  try {
+    if ('dir' in source) {
+      const l = loadKeyDir(source.dir);
+      loaded = { keys: l.signing, published: l.published };
+    } else {
+      loaded = { keys: source.ephemeral, published: source.ephemeral.map(publicHalf) };
+    }
+  } catch (e) {
+    loaded = e instanceof Error ? e : new Error(String(e));
+  }
+  return loaded;
+}
+
+export default function task(req: string | { describe: true }): Attestation | Described {
+  const l = load();
+  if (typeof req !== 'string') {
+    return l instanceof Error ? { ok: false, error: l.message } : { ok: true, signing: l.keys.map(publicHalf), published: l.published };
+  }
+  if (l instanceof Error) throw l;
+  return attest(req, l.keys);
 }

@@ -60,6 +60,15 @@ export interface LoadedKeys {
   published: PublicKey[];
 }
 
+/** What the main thread knows of the keys: public halves only (the signing thread holds the rest). */
+export interface PublicKeySet {
+  /** The public halves of the newest set's key pairs. */
+  signing: PublicKey[];
+  published: PublicKey[];
+}
+
+export const publicHalf = (k: PublicKey): PublicKey => ({ alg: k.alg, keyId: k.keyId, publicKey: k.publicKey });
+
 /** Loads SIGNING_KEY_DIR; throws an Error with a one-line reason when no usable set is there. */
 export function loadKeyDir(dir: string): LoadedKeys {
   let names: string[];
@@ -146,7 +155,7 @@ function checkSigningPairs(pairs: readonly KeyPair[], bad: (why: string) => neve
 }
 
 /** GET /keys: every public key, base64 raw. */
-export function keysDocument(keys: LoadedKeys): { keys: { alg: string; key_id: string; public_key: string; signing: boolean }[] } {
+export function keysDocument(keys: PublicKeySet): { keys: { alg: string; key_id: string; public_key: string; signing: boolean }[] } {
   const active = new Set(keys.signing.map((k) => k.keyId));
   return {
     keys: keys.published.map((k) => ({

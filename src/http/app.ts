@@ -7,11 +7,11 @@ import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { type DocLimits, actorCount } from '../compute/protocol.js';
-import { proveFromIndex } from '../core/proof-index.js';
+import { type ProofIndex, proveFromIndex } from '../core/proof-index.js';
 import { formatDocError } from '../core/result.js';
 import { isDigest } from '../core/hash.js';
 import { ID_RE } from '../core/rules.js';
-import { type LoadedKeys, keysDocument } from '../attest/keys.js';
+import { type PublicKeySet, keysDocument } from '../attest/keys.js';
 import { resolveDeadline } from '../deadline.js';
 import { summarise } from '../ledger/settlement.js';
 import { AppError, envelope, internalError } from '../errors.js';
@@ -80,8 +80,8 @@ export interface AppDeps {
   storeHealthy?: () => boolean | Promise<boolean>;
   /** True while ledger egress is degraded (quarantine-only mode). */
   ledgerDegraded: () => boolean;
-  /** Signing keys (null: signing off); only their public halves are ever served. */
-  keys?: LoadedKeys | null;
+  /** Public halves of the signing keys (null: signing off); the private ones never leave the signing thread. */
+  keys?: PublicKeySet | null;
   /** Bodies being received (built from settings when absent; runtime shares it with /metrics). */
   intake?: BodyIntake;
   /**
@@ -98,7 +98,7 @@ type Env = {
   Variables: { corrId: string; route: string; tenant: string; access: Access; trail: Trail; arrival: Arrival; body: Uint8Array };
 };
 
-/** When the request's headers arrived: deadlines count from here, body upload included. */
+/** When a body route started receiving: deadlines count from here, body upload included. */
 interface Arrival {
   wallMs: number;
   perfMs: number;
@@ -130,7 +130,6 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const corrId = given !== undefined && CORR_RE.test(given) ? given : randomUUID();
     c.set('corrId', corrId);
     c.set('route', 'unmatched');
-    c.set('arrival', { wallMs: Date.now(), perfMs: performance.now() });
     // Set before the response exists so every answer (errors and 404s included) is built with it:
     // a header added to a finished response makes Hono rebuild it as a full web Response whose
     // body the Node adapter then has to stream back out.
@@ -155,6 +154,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
       metrics.tenantRefusals.inc({ tenant: access.tenant, reason: e.details.reason });
     }
     const corrId = c.get('corrId') ?? randomUUID();
+    // The memory store refuses writes once full: a refusal like the others in rejected_total.
+    if (e.details.reason === 'store_full') metrics.rejected.inc({ reason: 'store_full' });
     if (!(err instanceof AppError)) deps.logger.error({ err, corr_id: corrId, route: c.get('route') }, 'unhandled error');
     else if (SHED.has(e.code)) refusals.note(e.status, e.details.reason, corrId);
     else if (e.status >= 500) deps.logger.warn({ corr_id: corrId, code: e.code, reason: e.details.reason }, e.message);
@@ -197,6 +198,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const receive =
     (maxBytes: (s: AppSettings) => number): MiddlewareHandler<Env> =>
     async (c, next) => {
+      // Deadlines count from here (after authentication, as they always did), body upload included.
+      c.set('arrival', { wallMs: Date.now(), perfMs: performance.now() });
       refuseIfDraining();
       requireJson(c);
       const incoming = c.env.incoming;
@@ -467,18 +470,26 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const epochId = param(c, 'epoch', idText);
+    c.get('trail').epoch_id = epochId;
+    // SPEC §10 before any cache or store: another program's epoch is the missing-epoch 404.
+    epochProgram(accessOf(c), epochId);
+    const index = proofs.ofEpoch(epochId) ?? (await indexOf(c));
+    const proof = proveFromIndex(index, c.req.param('actor'));
+    if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
+    return c.json(proof);
+  });
+
+  /** The proof index of a published epoch: built once per manifest in a worker (O(n)), then kept. */
+  async function indexOf(c: Context<Env>): Promise<ProofIndex> {
     const rec = await epochOf(c);
-    // The index is built once per manifest in a worker (O(n)), then every proof is O(log n) here.
-    const index = await proofs.get(rec.commitment, async () => {
+    return proofs.get(rec.commitment, async () => {
       const manifest = await epochs.manifestOf(rec, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
       const r = await pool.proofIndex({ op: 'proof-index', manifest: ownCopy(manifest) }, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
       if (!r.ok) throw internalError();
       return r.index;
     });
-    const proof = proveFromIndex(index, c.req.param('actor'));
-    if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
-    return c.json(proof);
-  });
+  }
 
   api.get('/programs/:program/epochs', route('/programs/:program/epochs'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
     const program = c.req.param('program') ?? '';
@@ -560,8 +571,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   api.get('/version', route('/version'), (c) => c.json(deps.version));
-  const keysDoc = deps.keys ? keysDocument(deps.keys) : { keys: [] };
-  api.get('/keys', route('/keys'), (c) => c.json(keysDoc));
+  // Built per request: the signing thread reports the keys after the app is built.
+  api.get('/keys', route('/keys'), (c) => c.json(deps.keys ? keysDocument(deps.keys) : { keys: [] }));
   const openapi = openApiDocument();
   api.get('/openapi.json', route('/openapi.json'), (c) => c.json(openapi));
 

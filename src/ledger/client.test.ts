@@ -134,6 +134,8 @@ test('judge: acknowledgements need the SPEC §7 body matching their status', () 
   assert.equal(judge({ status: 403, contentType: json, body: '{"result":"error"}' }).kind, 'unexpected');
   assert.deepEqual(judge({ status: 422, contentType: json, body: '{"result":"error"}' }), { kind: 'final', outcome: { result: 'failed', error: 'ledger refused the part with 422' } });
   assert.deepEqual(judge({ status: 503, contentType: 'text/html', body: '' }), { kind: 'retry' });
+  assert.equal(judge({ status: 400, contentType: 'application/problem+json', body: '{"result":"error","title":"bad"}' }).kind, 'final');
+  assert.equal(judge({ status: 400, contentType: 'application/jsonx', body: '{"result":"error"}' }).kind, 'unexpected');
 });
 
 test('the bearer token is sent when one is configured', LIMIT, async (t) => {

@@ -257,7 +257,8 @@ export function judge(answer: Answer): Verdict {
 
 /** The `result` member of a JSON object answer, or null when the answer is not one. */
 function resultOf(answer: Answer): string | null {
-  if (!/^application\/json\s*(;|$)/i.test(answer.contentType)) return null;
+  // application/json or a structured +json type (application/problem+json for a refusal).
+  if (!/^application\/([a-z0-9.-]+\+)?json\s*(;|$)/i.test(answer.contentType)) return null;
   try {
     const v: unknown = JSON.parse(answer.body);
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;

@@ -44,7 +44,7 @@ test('no arguments is one usage line on stderr (exit 2); --help prints every com
   const help = rewarder('--help');
   assert.equal(help.code, 0);
   assert.equal(help.stderr, '');
-  for (const c of ['seal', 'compute', 'verify ', 'keygen', 'prove', 'verify-proof', 'gen', 'demo', 'serve']) assert.ok(help.stdout.includes(`  ${c}`), c);
+  for (const c of ['seal', 'compute', 'verify ', 'keygen', 'prove', 'verify-proof', 'gen', 'demo', 'serve', 'ledger-redrive']) assert.ok(help.stdout.includes(`  ${c}`), c);
 });
 
 test('verify against another form of the same data names inputs_cid first, not a derived member', () => {

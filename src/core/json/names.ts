@@ -2,13 +2,13 @@
 // Row-form inputs name an actor and a kind in every event; decoding 200k small strings and
 // hashing them again in a Map was the largest cost of the row decoder.
 //
-// Hash flooding: the names are the client's (actor ids), so the slot hash is keyed: HalfSipHash-1-3
-// (SipHash's 32-bit variant, a PRF for short inputs) under a 64-bit key the adapter draws at random
-// once per process (workers/compute.ts). Without the key nobody can craft ids that collide: under
-// the old unkeyed FNV-1a, 65,536 crafted ids made sealing 6x slower. The core stays pure: the key
-// is a parameter. Probes stay bounded as a second line: if building the table needs a run longer
-// than MAX_PROBE, every lookup goes through a Map instead, so collisions cost speed, never
-// quadratic time.
+// Hash flooding: the names are the client's (actor ids), so the slot hash is keyed:
+// HalfSipHash-1-3 (SipHash's 32-bit variant, a PRF for short inputs) under a 64-bit key the
+// adapter draws at random once per process (workers/compute.ts, cli/commands.ts). Without the key
+// nobody can craft ids that collide: under the old unkeyed FNV-1a, 65,536 crafted ids made sealing
+// 6x slower. The core stays pure: the key is a parameter. Probes stay bounded as a second line: if
+// building the table needs a run longer than MAX_PROBE, every lookup goes through a Map instead,
+// so collisions cost speed, never quadratic time.
 
 import { encodeEach } from '../utf8.js';
 
