@@ -56,9 +56,9 @@ test('computing from the Arrow form pays exactly what the JSON form pays', LIMIT
   await put(url, '/inputs', stream, ARROW);
   const pol = await put(url, '/policies', readFileSync(EXAMPLE.policy));
   assert.ok(pol.status === 201 || pol.status === 200, pol.text);
-  const res = await post(url, '/epochs/arrow-2026-01-01/compute', { inputs_cid: cid, policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash });
+  const res = await post(url, '/epochs/arrowpay:2026-01-01/compute', { inputs_cid: cid, policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash });
   assert.equal(res.status, 200, res.text);
-  const m = await get(url, '/epochs/arrow-2026-01-01');
+  const m = await get(url, '/epochs/arrowpay:2026-01-01');
   const manifest = m.json<{ inputs_cid: string; payouts_root: string; totals: { payout_minor: string }; payouts: unknown[] }>();
   const golden = JSON.parse(readFileSync(EXAMPLE.manifest, 'utf8')) as typeof manifest;
   assert.equal(manifest.inputs_cid, cid);
@@ -96,13 +96,13 @@ test('GET /epochs/{id}/export.csv and /claims export the epoch: CSV lines and Op
   const cid = b3(stream);
   await put(url, '/inputs', stream, ARROW);
   await put(url, '/policies', readFileSync(EXAMPLE.policy));
-  const bound = await post(url, '/epochs/export-1/compute', { inputs_cid: cid, policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash });
+  const bound = await post(url, '/epochs/exportone:1/compute', { inputs_cid: cid, policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash });
   assert.equal(bound.status, 200, bound.text);
-  const csv = await get(url, '/rewarder/epochs/export-1/export.csv');
+  const csv = await get(url, '/rewarder/epochs/exportone:1/export.csv');
   assert.equal(csv.status, 200, csv.text);
   assert.match(String(csv.headers['content-type']), /^text\/csv/);
   assert.equal(csv.text, 'actor,amount_minor,score\ndid:ron:alice,360,1864\ndid:ron:bob,400,2432\ndid:ron:erin,167,864\n');
-  const claims = await get(url, '/epochs/export-1/claims');
+  const claims = await get(url, '/epochs/exportone:1/claims');
   assert.equal(claims.status, 200, claims.text);
   const tree = StandardMerkleTree.load(claims.json() as never);
   const values = [
@@ -122,9 +122,9 @@ test('exports of an unknown epoch are 404; an epoch without payees has a header-
   const sealed = await put(url, '/inputs', empty, ARROW);
   assert.equal(sealed.status, 201, sealed.text);
   await put(url, '/policies', readFileSync(EXAMPLE.policy));
-  const bound = await post(url, '/epochs/export-empty/compute', { inputs_cid: b3(empty), policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash });
+  const bound = await post(url, '/epochs/exportempty:1/compute', { inputs_cid: b3(empty), policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash });
   assert.equal(bound.status, 200, bound.text);
-  const csv = await get(url, '/epochs/export-empty/export.csv');
+  const csv = await get(url, '/epochs/exportempty:1/export.csv');
   assert.equal(csv.text, 'actor,amount_minor,score\n');
-  assertErrorEnvelope(await get(url, '/epochs/export-empty/claims'), { status: 404, code: 'NOT_FOUND', reason: 'no_payees' });
+  assertErrorEnvelope(await get(url, '/epochs/exportempty:1/claims'), { status: 404, code: 'NOT_FOUND', reason: 'no_payees' });
 });
