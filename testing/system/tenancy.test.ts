@@ -117,6 +117,8 @@ test("every epoch route answers another program's epoch exactly as a missing one
           ['attestation', () => get(url, `${prefix}/epochs/${epoch}/attestation`, bearer(T.acme)), () => get(url, `${prefix}/epochs/acme-poc:2099-01-01/attestation`, bearer(T.acme))],
           ['ledger', () => get(url, `${prefix}/epochs/${epoch}/ledger`, bearer(T.acme)), () => get(url, `${prefix}/epochs/acme-poc:2099-01-01/ledger`, bearer(T.acme))],
           ['payout', () => get(url, `${prefix}/epochs/${epoch}/payouts/did:ron:alice`, bearer(T.acme)), () => get(url, `${prefix}/epochs/acme-poc:2099-01-01/payouts/did:ron:alice`, bearer(T.acme))],
+          ['export.csv', () => get(url, `${prefix}/epochs/${epoch}/export.csv`, bearer(T.acme)), () => get(url, `${prefix}/epochs/acme-poc:2099-01-01/export.csv`, bearer(T.acme))],
+          ['claims', () => get(url, `${prefix}/epochs/${epoch}/claims`, bearer(T.acme)), () => get(url, `${prefix}/epochs/acme-poc:2099-01-01/claims`, bearer(T.acme))],
         ];
         for (const [what, foreign, missing] of probes) {
           const before = reads;
@@ -137,6 +139,10 @@ test("every epoch route answers another program's epoch exactly as a missing one
     assert.equal((await get(url, '/epochs/acme-poc:2026-01-01', bearer(T.ops))).status, 200);
     assert.equal((await get(url, '/epochs/acme-poc:2026-01-01', bearer(T.acmeReader))).status, 200, "the tenant's other token");
     assertErrorEnvelope(await get(url, '/epochs/acme-poc:2026-01-01', bearer(T.plain)), { status: 404, code: 'NOT_FOUND', reason: 'unknown_epoch' });
+    // The SPEC §12 exports follow the same programs.
+    assert.equal((await get(url, '/epochs/acme-poc:2026-01-01/export.csv', bearer(T.acmeReader))).status, 200);
+    assert.equal((await get(url, '/epochs/acme-poc:2026-01-01/claims', bearer(T.ops))).status, 200);
+    assertErrorEnvelope(await get(url, '/epochs/acme-poc:2026-01-01/claims', bearer(T.plain)), { status: 404, code: 'NOT_FOUND', reason: 'unknown_epoch' });
   } finally {
     rt.stores.getEpoch = getEpoch;
   }
