@@ -67,6 +67,8 @@ function sealDoc(t: SealTask): SealResult {
   if (r.value.schema === 'rewarder.inputs/v1') {
     const prepared = prepare(r.value.cid, r.value.inputs);
     remember(r.value.cid, r.value.inputs.actors);
+    // Decoding keeps no view into the bytes (strings and columns are new), so they can go back.
+    if (t.giveBack === true) return moved<SealResult>({ ok: true, schema: r.value.schema, cid: r.value.cid, prepared, bytes: t.bytes }, [t.bytes.buffer as ArrayBuffer]);
     return { ok: true, schema: r.value.schema, cid: r.value.cid, prepared };
   }
   return { ok: true, schema: r.value.schema, cid: r.value.cid, policyId: r.value.policy.id };

@@ -1066,7 +1066,10 @@ export interface components {
             content?: never;
         };
     };
-    parameters: never;
+    parameters: {
+        /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+        XCorrID: string;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -1077,6 +1080,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415 */
                 "Content-Encoding"?: string;
             };
@@ -1144,6 +1149,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description the ETag held: 304 when it matches */
                 "If-None-Match"?: string;
             };
@@ -1213,6 +1220,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415 */
                 "Content-Encoding"?: string;
             };
@@ -1280,6 +1289,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description the ETag held: 304 when it matches */
                 "If-None-Match"?: string;
             };
@@ -1352,6 +1363,8 @@ export interface operations {
                 deadline_ms?: number;
             };
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description absolute deadline (RFC 3339); wins over deadline_ms */
                 "X-Deadline"?: string;
                 /** @description gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415 */
@@ -1497,6 +1510,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description the ETag held: 304 when it matches */
                 "If-None-Match"?: string;
             };
@@ -1567,6 +1582,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description the ETag held: 304 when it matches */
                 "If-None-Match"?: string;
             };
@@ -1635,7 +1652,10 @@ export interface operations {
     getPayoutProof: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path: {
                 /** @description the epoch */
                 epoch_id: string;
@@ -1723,7 +1743,10 @@ export interface operations {
     getLedgerState: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path: {
                 /** @description the epoch */
                 epoch_id: string;
@@ -1764,7 +1787,10 @@ export interface operations {
     getKeys: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1795,7 +1821,10 @@ export interface operations {
                 /** @description only this epoch's parts */
                 epoch_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1832,7 +1861,10 @@ export interface operations {
     getHealth: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1860,7 +1892,10 @@ export interface operations {
     getReadiness: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1905,7 +1940,10 @@ export interface operations {
     getMetrics: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1933,7 +1971,10 @@ export interface operations {
     getVersion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1961,7 +2002,10 @@ export interface operations {
     getOpenApi: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };

@@ -21,10 +21,15 @@ export interface SealTask {
   limits: DocLimits;
   /** Which schema the route expects; anything else is a 400. */
   expect: 'rewarder.inputs/v1' | 'rewarder.policy/v1';
+  /**
+   * The edge transferred its only copy of `bytes` (an upload's own buffer): the worker hands them
+   * back (transferred again) with an inputs result, so a 64 MiB upload is never copied to be stored.
+   */
+  giveBack?: boolean;
 }
 
 export type SealResult =
-  | { ok: true; schema: 'rewarder.inputs/v1'; cid: string; prepared: Prepared }
+  | { ok: true; schema: 'rewarder.inputs/v1'; cid: string; prepared: Prepared; bytes?: Uint8Array }
   | { ok: true; schema: 'rewarder.policy/v1'; cid: string; policyId: string }
   | { ok: false; error: DocError };
 

@@ -134,6 +134,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.onError((err, c) => {
     const e = err instanceof AppError ? err : internalError();
     const corrId = c.get('corrId') ?? randomUUID();
+    // The memory store refuses writes once full of unsettled runs: a refusal like the others in
+    // rejected_total, counted here only (the store itself does not count).
+    if (e.details.reason === 'store_full') metrics.rejected.inc({ reason: 'store_full' });
     if (!(err instanceof AppError)) deps.logger.error({ err, corr_id: corrId, route: c.get('route') }, 'unhandled error');
     else if (SHED.has(e.code)) refusals.note(e.status, e.details.reason, corrId);
     else if (e.status >= 500) deps.logger.warn({ corr_id: corrId, code: e.code, reason: e.details.reason }, e.message);
@@ -288,10 +291,16 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const computeBodies = new ComputeBodies();
 
   api.put('/inputs', route('/inputs'), guard('rewarder.seal'), receive((s) => s.inputsMaxBytes), admit, async (c) => {
-    const bytes = c.get('body');
-    const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
+    const body = c.get('body');
+    // A body with its own whole ArrayBuffer (any multi-chunk or inflated body) goes to the worker
+    // and comes back, moved both ways; one sharing its buffer (a single socket chunk) is copied.
+    const giveBack = ownsBuffer(body);
+    const task = { op: 'seal', bytes: giveBack ? body : ownCopy(body), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1', giveBack } as const;
+    const r = await pool.seal(task, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
+    const bytes = giveBack ? r.bytes : body;
+    if (bytes === undefined) throw internalError();
     const { tally } = r.prepared;
     const actors = actorCount(r.prepared);
     const created = await stores.putInputs({ cid: r.cid, bytes, actors, events: tally.events });
@@ -524,6 +533,11 @@ function exact(c: Context<Env>, bytes: Uint8Array, tag: string): Response {
  */
 function ownCopy(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
+}
+
+/** True when `bytes` is the whole of a plain ArrayBuffer: transferring it moves nothing else. */
+function ownsBuffer(bytes: Uint8Array): boolean {
+  return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.byteLength > 0;
 }
 
 function declaredLength(header: string | undefined): number | undefined {

@@ -170,7 +170,7 @@ function op(o: Op): Json {
     tags: [o.tag],
     security: guarded ? [{ bearer: [] }] : [],
     ...(guarded ? { 'x-scope': o.scope } : {}),
-    ...(o.parameters !== undefined ? { parameters: o.parameters } : {}),
+    parameters: [{ $ref: '#/components/parameters/XCorrID' }, ...(o.parameters ?? [])],
     ...(o.requestBody !== undefined ? { requestBody: o.requestBody } : {}),
     responses: { ...o.responses, ...errors(...(guarded ? GUARDED : [431, 500])) },
   };
@@ -417,6 +417,14 @@ export function openApiDocument(): Json {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'TOKENS_FILE holds the SHA-256 of each token with its tenant and scopes (x-scope per operation)' } },
       schemas: Object.fromEntries(Object.entries(SCHEMAS).map(([name, [schema, io]]) => [name, jsonSchema(schema, io)])),
       responses: errorResponses(),
+      parameters: {
+        XCorrID: {
+          name: 'X-Corr-ID',
+          in: 'header',
+          description: 'correlation id, echoed in the answer and logged; generated when absent or not of this form',
+          schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+        },
+      },
     },
     'x-error-codes': ERROR_STATUS,
   };
