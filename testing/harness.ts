@@ -183,7 +183,7 @@ export async function spawnServer(env: Env, opts: { args?: string[]; startTimeou
 }
 
 /** Runs `serve` expecting it to refuse to start: resolves with its exit and output (bounded). */
-export async function runServeToExit(env: Env, timeoutMs = 10_000): Promise<Exit & { stdout: string; stderr: string }> {
+export async function runServeToExit(env: Env, timeoutMs = 30_000): Promise<Exit & { stdout: string; stderr: string }> {
   const { child, logs, stderr, exited } = startChild(env, []);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const e = await exited;
