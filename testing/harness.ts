@@ -337,12 +337,21 @@ export interface TokenSpec {
   tenant: string;
   scopes: string[];
   token: string;
+  /** SPEC §10 programs; absent: the entry has none (the token then holds `default`). */
+  programs?: string[];
+  storeMaxBytes?: number;
 }
 
-/** Writes a tokens file (JSON array of {tenant, scopes, sha256 hex of the token}); returns its path. */
-export function writeTokensFile(dir: string, tokens: TokenSpec[]): string {
-  const file = join(dir, 'tokens.json');
-  const entries = tokens.map((t) => ({ tenant: t.tenant, scopes: t.scopes, sha256: createHash('sha256').update(t.token).digest('hex') }));
+/** Writes a tokens file (JSON array of {tenant, scopes, programs?, store_max_bytes?, sha256 hex of the token}); returns its path. */
+export function writeTokensFile(dir: string, tokens: TokenSpec[], name = 'tokens.json'): string {
+  const file = join(dir, name);
+  const entries = tokens.map((t) => ({
+    tenant: t.tenant,
+    scopes: t.scopes,
+    ...(t.programs === undefined ? {} : { programs: t.programs }),
+    ...(t.storeMaxBytes === undefined ? {} : { store_max_bytes: t.storeMaxBytes }),
+    sha256: createHash('sha256').update(t.token).digest('hex'),
+  }));
   writeFileSync(file, JSON.stringify(entries));
   return file;
 }
