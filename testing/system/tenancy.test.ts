@@ -101,6 +101,8 @@ function shape(res: Reply): unknown {
   return { status: res.status, type: res.headers['content-type'], body: { ...doc, error: { ...doc.error, corr_id: '' } } };
 }
 
+const previewOf = { policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash };
+
 test("every epoch route answers another program's epoch exactly as a missing one, without reading the store", LIMIT, async () => {
   const rt = (server as InProcessServer).rt;
   let reads = 0;
@@ -117,6 +119,8 @@ test("every epoch route answers another program's epoch exactly as a missing one
           ['attestation', () => get(url, `${prefix}/epochs/${epoch}/attestation`, bearer(T.acme)), () => get(url, `${prefix}/epochs/acme-poc:2099-01-01/attestation`, bearer(T.acme))],
           ['ledger', () => get(url, `${prefix}/epochs/${epoch}/ledger`, bearer(T.acme)), () => get(url, `${prefix}/epochs/acme-poc:2099-01-01/ledger`, bearer(T.acme))],
           ['payout', () => get(url, `${prefix}/epochs/${epoch}/payouts/did:ron:alice`, bearer(T.acme)), () => get(url, `${prefix}/epochs/acme-poc:2099-01-01/payouts/did:ron:alice`, bearer(T.acme))],
+          ['explain', () => get(url, `${prefix}/epochs/${epoch}/explain/did:ron:alice`, bearer(T.acme)), () => get(url, `${prefix}/epochs/acme-poc:2099-01-01/explain/did:ron:alice`, bearer(T.acme))],
+          ['preview', () => post(url, `${prefix}/epochs/${epoch}/preview`, previewOf, bearer(T.acme)), () => post(url, `${prefix}/epochs/acme-poc:2099-01-01/preview`, previewOf, bearer(T.acme))],
           ['export.csv', () => get(url, `${prefix}/epochs/${epoch}/export.csv`, bearer(T.acme)), () => get(url, `${prefix}/epochs/acme-poc:2099-01-01/export.csv`, bearer(T.acme))],
           ['claims', () => get(url, `${prefix}/epochs/${epoch}/claims`, bearer(T.acme)), () => get(url, `${prefix}/epochs/acme-poc:2099-01-01/claims`, bearer(T.acme))],
         ];
@@ -183,6 +187,11 @@ test('a document is readable and usable only by a tenant that sealed it; sealing
   const spend = await post(url, '/epochs/globex:feb/compute', { ...triple, inputs_cid: cid }, bearer(T.globex));
   assertErrorEnvelope(spend, { status: 404, code: 'NOT_FOUND', reason: 'unknown_inputs', secrets: SECRETS });
   assert.deepEqual(shape(spend), shape(await post(url, '/epochs/globex:feb/compute', { ...triple, inputs_cid: missing }, bearer(T.globex))));
+  // Preview: globex cannot try acme's inputs (or a policy only acme sealed) against its own epoch.
+  const peek = await post(url, '/epochs/globex:2026-01-01/preview', { ...previewOf, inputs_cid: cid }, bearer(T.globex));
+  assertErrorEnvelope(peek, { status: 404, code: 'NOT_FOUND', reason: 'unknown_inputs', secrets: SECRETS });
+  assert.deepEqual(shape(peek), shape(await post(url, '/epochs/globex:2026-01-01/preview', { ...previewOf, inputs_cid: missing }, bearer(T.globex))));
+  assert.equal((await post(url, '/epochs/acme-poc:2026-01-01/preview', previewOf, bearer(T.acme))).status, 200, 'its own epoch and documents preview');
   // Sealing the same bytes: 201 for globex (its first), then 200, as for bytes nobody had.
   assert.equal((await put(url, '/inputs', doc, bearer(T.globex))).status, 201);
   assert.equal((await put(url, '/inputs', doc, bearer(T.globex))).status, 200);
