@@ -27,6 +27,7 @@ import { Settlement } from './ledger/settlement.js';
 import { createMetrics, statusClass } from './metrics.js';
 import { ComputePool } from './pool.js';
 import { EpochService } from './service/epochs.js';
+import { Explanations } from './service/explanations.js';
 import { MemoryStores } from './stores/memory.js';
 import type { Stores } from './stores/types.js';
 
@@ -83,6 +84,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   const intake = new BodyIntake(() => settings.intake);
   const storeWatch = new StoreWatch(stores, config.READINESS_PING_MS);
   const proofs = new ProofIndexes(config.PROOF_INDEX_CACHE_MAX_BYTES);
+  const explanations = new Explanations({ stores, pool, cache, limits: () => settings.docLimits, logger }, config.EXPLAIN_CACHE_MAX_BYTES);
   storeWatch.start();
   const metrics = createMetrics({
     intake: () => intake.fill,
@@ -172,6 +174,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     storeHealthy: () => storeWatch.current(),
     storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
     proofs,
+    explanations,
     ledgerDegraded: () => settlement?.degraded ?? false,
     keys,
   });
