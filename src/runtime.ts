@@ -105,8 +105,6 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   }
   if (stores instanceof MemoryStores) {
     stores.onEvict = (kind) => metrics.storeEvictions.inc({ kind });
-    // Counted here once per refusal (the app's onError does not count it as well).
-    stores.onFull = () => metrics.rejected.inc({ reason: 'store_full' });
   }
   pool.onFailure = (kind) => metrics.workerFailures.inc({ kind });
   pool.onReject = (reason) => metrics.rejected.inc({ reason });
