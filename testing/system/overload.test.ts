@@ -140,7 +140,7 @@ function rawRequest(url: string, head: string, localAddress: string): { socket: 
 }
 
 test('a body that declares more than the byte budget has left is refused before buffering with 503 and Retry-After; over the cap is 413', LIMIT, async () => {
-  const s = await seeded({ BODY_BYTES_BUDGET: String(256 * 1024), INPUTS_MAX_BYTES: String(200 * 1024), BODY_RATE_GRACE_MS: '30000' });
+  const s = await seeded({ BODY_BYTES_BUDGET: String(256 * 1024), INPUTS_MAX_BYTES: String(200 * 1024), REQ_BODY_MAX_BYTES: '65536', BODY_RATE_GRACE_MS: '30000' });
   // One upload declares 150 KiB and sends a little: its declared bytes are reserved.
   const holder = rawRequest(s.url, 'PUT /inputs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 153600\r\n\r\n{"sch', '127.0.0.2');
   try {
