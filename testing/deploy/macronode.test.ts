@@ -178,7 +178,13 @@ describe('a 3-replica macronode behind HAProxy', () => {
     };
     const control = async (): Promise<void> => {
       try {
-        await sleep(2_000);
+        // Until every replica has served (leastconn spreads the load; on a loaded machine the
+        // first seconds may all land on one or two), at most 20 s.
+        for (const t1 = at() + 20_000; at() < t1; ) {
+          await sleep(250);
+          const served = new Set(outcomes.map((o) => o.servedBy));
+          if (at() > 2_000 && ['r1', 'r2', 'r3'].every((n) => served.has(n))) break;
+        }
         process.kill(r1.pid, 'SIGKILL');
         marks.kill = at();
         process.kill(r2.pid, 'SIGSTOP');
