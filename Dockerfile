@@ -51,7 +51,7 @@ RUN npm run build:native \
 # ---- build: the full dev install compiles the TypeScript (tests too: src tests import testing/)
 FROM toolchain AS build
 RUN npm ci --ignore-scripts
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.client.json ./
 COPY src ./src
 COPY workers ./workers
 COPY testing ./testing

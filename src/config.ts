@@ -13,8 +13,8 @@ const bool = z.stringbool();
 
 /** Profile-dependent defaults: micronode is a small box, macronode a fleet member. */
 const PROFILE_DEFAULTS = {
-  micronode: { WORK_QUEUE_MAX: 256, MAX_INFLIGHT: 128, INPUTS_CACHE_MAX_BYTES: 128 * MiB, BODY_INTAKE_MAX: 64, BODY_BYTES_BUDGET: 256 * MiB, PROOF_INDEX_CACHE_MAX_BYTES: 128 * MiB },
-  macronode: { WORK_QUEUE_MAX: 4096, MAX_INFLIGHT: 512, INPUTS_CACHE_MAX_BYTES: 512 * MiB, BODY_INTAKE_MAX: 256, BODY_BYTES_BUDGET: 1024 * MiB, PROOF_INDEX_CACHE_MAX_BYTES: 512 * MiB },
+  micronode: { WORK_QUEUE_MAX: 256, MAX_INFLIGHT: 128, INPUTS_CACHE_MAX_BYTES: 128 * MiB, BODY_INTAKE_MAX: 64, BODY_INTAKE_PER_CLIENT_MAX: 8, BODY_BYTES_BUDGET: 256 * MiB, PROOF_INDEX_CACHE_MAX_BYTES: 128 * MiB },
+  macronode: { WORK_QUEUE_MAX: 4096, MAX_INFLIGHT: 512, INPUTS_CACHE_MAX_BYTES: 512 * MiB, BODY_INTAKE_MAX: 256, BODY_INTAKE_PER_CLIENT_MAX: 256, BODY_BYTES_BUDGET: 1024 * MiB, PROOF_INDEX_CACHE_MAX_BYTES: 512 * MiB },
 } as const;
 
 export const configSchema = z
@@ -47,7 +47,8 @@ export const configSchema = z
     REQ_BODY_MAX_BYTES: int(1024).default(1 * MiB),
     /** Bodies being received at once (all clients; per client address), before any compute slot. */
     BODY_INTAKE_MAX: int(1).optional(),
-    BODY_INTAKE_PER_CLIENT_MAX: int(1).default(8),
+    /** Macronode default = BODY_INTAKE_MAX: behind HAProxy every client has the proxy's address. */
+    BODY_INTAKE_PER_CLIENT_MAX: int(1).optional(),
     /** Bytes of bodies being received at once; a declared length that does not fit is 503 before buffering. */
     BODY_BYTES_BUDGET: int(1024).optional(),
     /** After the grace, a body slower than this (bytes/s over its life) is cut with 408. */
@@ -112,6 +113,7 @@ export const configSchema = z
       MAX_INFLIGHT: c.MAX_INFLIGHT ?? d.MAX_INFLIGHT,
       INPUTS_CACHE_MAX_BYTES: c.INPUTS_CACHE_MAX_BYTES ?? d.INPUTS_CACHE_MAX_BYTES,
       BODY_INTAKE_MAX: c.BODY_INTAKE_MAX ?? d.BODY_INTAKE_MAX,
+      BODY_INTAKE_PER_CLIENT_MAX: c.BODY_INTAKE_PER_CLIENT_MAX ?? d.BODY_INTAKE_PER_CLIENT_MAX,
       PROOF_INDEX_CACHE_MAX_BYTES: c.PROOF_INDEX_CACHE_MAX_BYTES ?? d.PROOF_INDEX_CACHE_MAX_BYTES,
       BODY_BYTES_BUDGET: c.BODY_BYTES_BUDGET ?? d.BODY_BYTES_BUDGET,
       COMPUTE_WORKERS: workers,

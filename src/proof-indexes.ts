@@ -8,6 +8,8 @@ import { proofIndexBytes } from './core/proof-index.js';
 
 export class ProofIndexes {
   private readonly kept = new Map<string, { index: ProofIndex; bytes: number }>();
+  /** Epoch → commitment of the indexes kept: a binding never changes, so this never goes stale. */
+  private readonly epochs = new Map<string, string>();
   private readonly building = new Map<string, Promise<ProofIndex>>();
   private held = 0;
 
@@ -15,6 +17,16 @@ export class ProofIndexes {
 
   get bytes(): number {
     return this.held;
+  }
+
+  /**
+   * The kept index of an epoch's manifest, without asking the store: an epoch is bound once and
+   * for ever, so its commitment cannot change (and a PostgreSQL read of a 1M-payee manifest per
+   * proof would cost what the index saves).
+   */
+  ofEpoch(epochId: string): ProofIndex | undefined {
+    const commitment = this.epochs.get(epochId);
+    return commitment === undefined ? undefined : this.kept.get(commitment)?.index;
   }
 
   /** The index of the manifest with this commitment, built by `build` if it is not kept. */
@@ -43,10 +55,12 @@ export class ProofIndexes {
     // One index over the whole budget still answers its request; it is just not kept.
     if (bytes > this.maxBytes) return;
     while (this.held + bytes > this.maxBytes) {
-      const [oldest, v] = this.kept.entries().next().value as [string, { bytes: number }];
+      const [oldest, v] = this.kept.entries().next().value as [string, { index: ProofIndex; bytes: number }];
       this.kept.delete(oldest);
+      this.epochs.delete(v.index.epochId);
       this.held -= v.bytes;
     }
+    this.epochs.set(index.epochId, commitment);
     this.kept.set(commitment, { index, bytes });
     this.held += bytes;
   }

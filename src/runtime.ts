@@ -95,7 +95,6 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   }
   if (stores instanceof MemoryStores) {
     stores.onEvict = (kind) => metrics.storeEvictions.inc({ kind });
-    stores.onFull = () => metrics.rejected.inc({ reason: 'store_full' });
   }
   pool.onFailure = (kind) => metrics.workerFailures.inc({ kind });
   pool.onReject = (reason) => metrics.rejected.inc({ reason });

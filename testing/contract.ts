@@ -148,3 +148,12 @@ export function assertFetchedConforms(url: string, method: string, path: string,
   const problems = contractProblems(method, path, { status: res.status, headers: Object.fromEntries(res.headers), body: Buffer.from(body) });
   if (problems.length > 0) throw new Error(`the answer contradicts the OpenAPI document (testing/contract.ts):\n  ${problems.join('\n  ')}`);
 }
+
+/** A fetch that checks each answer from a registered service (for the typed client's tests). */
+export async function checkedFetch(input: Request | string | URL, init?: RequestInit): Promise<Response> {
+  const req = new Request(input, init);
+  const res = await fetch(req);
+  const u = new URL(req.url);
+  assertFetchedConforms(u.origin, req.method, `${u.pathname}${u.search}`, res, await res.clone().text());
+  return res;
+}

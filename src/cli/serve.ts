@@ -81,25 +81,25 @@ async function demo(url: string, open: boolean): Promise<void> {
     process.stdout.write('demo skipped: it needs AUTH=off (run with --dev)\n');
     return;
   }
+  // Through the typed client (svc-rewarder/client), so every demo run exercises the document.
+  const { createRewarderClient, sealInputs, sealPolicy } = await import('../client/index.js');
+  const rw = createRewarderClient(url);
   const dir = new URL('../../../vectors/example/', import.meta.url);
-  const put = async (path: string, file: string) => {
-    const res = await fetch(`${url}${path}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: readFileSync(new URL(file, dir)),
-    });
-    return (await res.json()) as Record<string, string>;
+  const must = <T>(what: string, r: { data?: T; error?: unknown; response: Response }): T => {
+    if (r.data === undefined) throw new Error(`demo: ${what} answered ${r.response.status}: ${JSON.stringify(r.error)}`);
+    return r.data;
   };
-  const inputs = await put('/inputs', 'inputs.json');
-  const policy = await put('/policies', 'policy.json');
-  const res = await fetch(`${url}/epochs/2026-01-01/compute`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ inputs_cid: inputs.inputs_cid, policy_id: policy.policy_id, policy_hash: policy.policy_hash }),
+  const inputs = must('PUT /inputs', await sealInputs(rw, readFileSync(new URL('inputs.json', dir))));
+  const policy = must('PUT /policies', await sealPolicy(rw, readFileSync(new URL('policy.json', dir))));
+  const epoch = { params: { path: { epoch_id: '2026-01-01' } } };
+  const computed = await rw.POST('/epochs/{epoch_id}/compute', {
+    ...epoch,
+    body: { inputs_cid: inputs.inputs_cid, policy_id: policy.policy_id, policy_hash: policy.policy_hash },
   });
-  const run = (await res.json()) as { commitment: string; totals: Record<string, string>; counts: Record<string, number> };
-  const manifest = await (await fetch(`${url}/epochs/2026-01-01`)).text();
-  const bob = (await (await fetch(`${url}/epochs/2026-01-01/payouts/did:ron:bob`)).json()) as Record<string, unknown>;
+  const run = must('POST /epochs/2026-01-01/compute', computed);
+  const res = computed.response;
+  const manifest = must('GET /epochs/2026-01-01', await rw.GET('/epochs/{epoch_id}', { ...epoch, parseAs: 'text' }));
+  const bob = must('GET /epochs/2026-01-01/payouts/did:ron:bob', await rw.GET('/epochs/{epoch_id}/payouts/{actor}', { params: { path: { epoch_id: '2026-01-01', actor: 'did:ron:bob' } } }));
   process.stdout.write(
     [
       `demo against ${url}`,
@@ -108,7 +108,7 @@ async function demo(url: string, open: boolean): Promise<void> {
       `  POST /epochs/2026-01-01/compute  ${res.status}: ${run.counts.payees} payees, payout ${run.totals.payout_minor} of ${run.totals.pool_minor}`,
       `  commitment           ${run.commitment}`,
       `  GET /epochs/2026-01-01           ${manifest.length} bytes (the SPEC §9 manifest)`,
-      `  GET .../payouts/did:ron:bob      amount ${bob.amount_minor}, proof of ${(bob.audit_path as unknown[]).length} hashes`,
+      `  GET .../payouts/did:ron:bob      amount ${bob.amount_minor}, proof of ${bob.audit_path.length} hashes`,
       'serving; Ctrl-C to stop',
       '',
     ].join('\n'),

@@ -7,7 +7,7 @@ import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import { type DocLimits, actorCount } from '../compute/protocol.js';
-import { proveFromIndex } from '../core/proof-index.js';
+import { type ProofIndex, proveFromIndex } from '../core/proof-index.js';
 import { formatDocError } from '../core/result.js';
 import { isDigest } from '../core/hash.js';
 import { ID_RE } from '../core/rules.js';
@@ -84,7 +84,7 @@ type Env = {
   Variables: { corrId: string; route: string; tenant: string; arrival: Arrival; body: Uint8Array };
 };
 
-/** When the request's headers arrived: deadlines count from here, body upload included. */
+/** When a body route started receiving: deadlines count from here, body upload included. */
 interface Arrival {
   wallMs: number;
   perfMs: number;
@@ -110,7 +110,6 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const corrId = given !== undefined && CORR_RE.test(given) ? given : randomUUID();
     c.set('corrId', corrId);
     c.set('route', 'unmatched');
-    c.set('arrival', { wallMs: Date.now(), perfMs: performance.now() });
     // Set before the response exists so every answer (errors and 404s included) is built with it:
     // a header added to a finished response makes Hono rebuild it as a full web Response whose
     // body the Node adapter then has to stream back out.
@@ -131,6 +130,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.onError((err, c) => {
     const e = err instanceof AppError ? err : internalError();
     const corrId = c.get('corrId') ?? randomUUID();
+    // The memory store refuses writes once unsettled runs fill it: counted here, once (the store
+    // itself has no metrics hook).
+    if (e.details.reason === 'store_full') metrics.rejected.inc({ reason: 'store_full' });
     if (!(err instanceof AppError)) deps.logger.error({ err, corr_id: corrId, route: c.get('route') }, 'unhandled error');
     else if (SHED.has(e.code)) refusals.note(e.status, e.details.reason, corrId);
     else if (e.status >= 500) deps.logger.warn({ corr_id: corrId, code: e.code, reason: e.details.reason }, e.message);
@@ -173,6 +175,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const receive =
     (maxBytes: (s: AppSettings) => number): MiddlewareHandler<Env> =>
     async (c, next) => {
+      // Deadlines count from here (after authentication, as they always did), body upload included.
+      c.set('arrival', { wallMs: Date.now(), perfMs: performance.now() });
       refuseIfDraining();
       requireJson(c);
       const incoming = c.env.incoming;
@@ -391,19 +395,24 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), async (c) => {
-    const rec = await stores.getEpoch(param(c, 'epoch', idText));
+    const epochId = param(c, 'epoch', idText);
+    const index = proofs.ofEpoch(epochId) ?? (await indexOf(c, epochId));
+    const proof = proveFromIndex(index, c.req.param('actor'));
+    if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
+    return c.json(proof);
+  });
+
+  /** The proof index of a published epoch: built once per manifest in a worker (O(n)), then kept. */
+  async function indexOf(c: Context<Env>, epochId: string): Promise<ProofIndex> {
+    const rec = await stores.getEpoch(epochId);
     if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
-    // The index is built once per manifest in a worker (O(n)), then every proof is O(log n) here.
-    const index = await proofs.get(rec.commitment, async () => {
+    return proofs.get(rec.commitment, async () => {
       const manifest = await epochs.manifestOf(rec, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
       const r = await pool.proofIndex({ op: 'proof-index', manifest: ownCopy(manifest) }, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
       if (!r.ok) throw internalError();
       return r.index;
     });
-    const proof = proveFromIndex(index, c.req.param('actor'));
-    if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
-    return c.json(proof);
-  });
+  }
 
   // Operators re-drive parts the ledger refused permanently (state `failed`), once the cause is
   // fixed (RUNBOOK, "Ledger parts failed"): they go back to `pending` and the drainer sends them

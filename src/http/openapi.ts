@@ -4,6 +4,7 @@
 // routes join it here, one entry per path in `paths`, with the helpers below.
 import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
+import { NO_STORE, PRIVATE_IMMUTABLE } from './headers.js';
 import { attestation, health, inputsDocument, keySet, ledgerState, manifest, policyDocument, version } from './documents.js';
 import { computeRequest, computeResponse, errorEnvelope, inputsSealed, payoutProof, policySealed, readiness, redriveResult } from './schemas.js';
 
@@ -49,32 +50,37 @@ const HEADERS = {
   'X-RateLimit-Remaining': { description: 'tokens left in the bucket after this request', schema: { type: 'string', pattern: '^[0-9]+$' } },
   'X-Deadline-Exceeded-By-Ms': { description: 'how far past its deadline the request was', schema: { type: 'string', pattern: '^[0-9]+$' } },
   ETag: { description: 'the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment)', schema: { type: 'string', pattern: '^"b3:[0-9a-f]{64}"$' } },
-  'Cache-Control': {
-    description: 'sealed bytes never change, but they are served behind a token: cacheable by the client only (every other answer is no-store)',
-    schema: { type: 'string', const: 'private, max-age=31536000, immutable' },
-  },
-  Vary: { description: 'a cached copy belongs to the token that fetched it', schema: { type: 'string', const: 'Authorization' } },
+  'Cache-Control': { description: 'answers that change with state, and errors, are not stored', schema: { type: 'string', const: NO_STORE } },
   'X-Content-Type-Options': { description: 'on every answer', schema: { type: 'string', const: 'nosniff' } },
+  Vary: { description: 'a cached copy is per token', schema: { type: 'string', const: 'Authorization' } },
   'Idempotent-Replayed': { description: 'present on a repeat of a bound triple: the same bytes as the first answer', schema: { type: 'string', const: 'true' } },
   'Server-Timing': { description: "the run's stages (queue, compute, publish, ledger, …) in ms; never in the body", schema: { type: 'string' } },
   'WWW-Authenticate': { description: 'the scheme expected', schema: { type: 'string', const: 'Bearer' } },
 } as const;
 type HeaderName = keyof typeof HEADERS;
 
-function headers(required: HeaderName[], optional: HeaderName[] = []): Json {
+/** Every answer the app makes carries X-Corr-ID, X-Content-Type-Options and Cache-Control. */
+const ALWAYS: HeaderName[] = ['X-Corr-ID', 'X-Content-Type-Options', 'Cache-Control'];
+
+function headers(required: HeaderName[], optional: HeaderName[] = [], overrides: Json = {}): Json {
   const out: Json = {};
-  for (const h of ['X-Corr-ID', 'X-Content-Type-Options', ...required] as HeaderName[]) out[h] = { ...HEADERS[h], required: true };
+  for (const h of [...ALWAYS, ...required]) out[h] = { ...HEADERS[h], required: true };
   for (const h of optional) out[h] = HEADERS[h];
-  return out;
+  return { ...out, ...overrides };
 }
+
+/** The exact stored bytes: content-addressed and immutable, but served behind a token. */
+const IMMUTABLE: Json = {
+  'Cache-Control': { description: 'sealed bytes never change, but are served behind a token: cacheable by the client only', required: true, schema: { type: 'string', const: PRIVATE_IMMUTABLE } },
+};
 
 const RATE: HeaderName[] = ['X-RateLimit-Limit', 'X-RateLimit-Remaining'];
 
 // ---- responses
 
-const ok = (description: string, schema: SchemaName | null, required: HeaderName[] = [], optional: HeaderName[] = []): Json => ({
+const ok = (description: string, schema: SchemaName | null, required: HeaderName[] = [], optional: HeaderName[] = [], overrides: Json = {}): Json => ({
   description,
-  headers: headers(required, optional),
+  headers: headers(required, optional, overrides),
   ...(schema !== null ? { content: json(ref(schema)) } : {}),
 });
 
@@ -180,8 +186,8 @@ const upload = (schema: SchemaName, description: string): Json => ({ required: t
 
 /** The exact stored bytes, with their ETag, or 304 to a matching If-None-Match. */
 const exactBytes = (description: string, schema: SchemaName): Json => ({
-  200: ok(description, schema, ['ETag', 'Cache-Control', 'Vary', ...RATE]),
-  304: ok('not modified (If-None-Match matched)', null, ['ETag', 'Cache-Control', 'Vary', ...RATE]),
+  200: ok(description, schema, ['ETag', 'Vary', ...RATE], [], IMMUTABLE),
+  304: ok('not modified (If-None-Match matched)', null, ['ETag', 'Vary', ...RATE], [], IMMUTABLE),
 });
 
 const PATHS: Record<string, Record<string, Json>> = {

@@ -88,6 +88,10 @@ test('/readyz is degraded (store_nearly_full) once unsettled runs pin most of th
     assert.ok(ready.json<{ causes: string[] }>().causes.includes('store_nearly_full'), ready.text);
     assert.ok(metricValue(await metrics(s.url), 'store_pinned_bytes') >= 960 * 1024);
     assert.equal(metricValue(await metrics(s.url), 'rejected_total', { reason: 'store_full' }), 0, 'degraded before any refusal');
+    // Nothing evictable is left: a new document is refused, and counted once.
+    const refused = await put(s.url, '/inputs', generate({ scale: 'S', seed: 3, form: 'columnar' }).inputs);
+    assertErrorEnvelope(refused, { status: 503, code: 'UNAVAILABLE', reason: 'store_full' });
+    assert.equal(metricValue(await metrics(s.url), 'rejected_total', { reason: 'store_full' }), 1);
   } finally {
     await s.close();
   }

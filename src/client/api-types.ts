@@ -1,0 +1,1713 @@
+// Generated from the service's OpenAPI document (src/http/openapi.ts) by openapi-typescript:
+// do not edit; run `npm run gen:client` after changing a route or schema.
+export interface paths {
+    "/inputs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Seal an inputs document */
+        put: operations["sealInputs"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/inputs/{cid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The exact sealed inputs bytes */
+        get: operations["getInputs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Seal a policy document */
+        put: operations["sealPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/policies/{policy_hash}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The exact sealed policy bytes */
+        get: operations["getPolicy"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/epochs/{epoch_id}/compute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Compute and bind an epoch
+         * @description A repeat of the same (epoch, inputs_cid, policy_hash) answers the same bytes with Idempotent-Replayed; concurrent repeats compute once.
+         */
+        post: operations["computeEpoch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/epochs/{epoch_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The manifest bytes (ETag = commitment) */
+        get: operations["getManifest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/epochs/{epoch_id}/attestation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The attestation of the manifest (404 while signing is off) */
+        get: operations["getAttestation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/epochs/{epoch_id}/payouts/{actor}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A payee's amount and its inclusion proof */
+        get: operations["getPayoutProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/epochs/{epoch_id}/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The run's ledger settlement, part by part */
+        get: operations["getLedgerState"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Public signing keys, retired ones included (empty while signing is off) */
+        get: operations["getKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/ledger/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move ledger parts left failed (of one epoch, or all) back to pending, for the drainer to send again
+         * @description Conflicts are never re-driven: a different body under the same part_id is a bug or an attack (RUNBOOK).
+         */
+        post: operations["redriveLedgerParts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/version": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Build, profile, limits, calculus version and which native backends are in use */
+        get: operations["getVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document */
+        get: operations["getOpenApi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /**
+         * rewarder.inputs/v1
+         * @description SPEC §2; bounds (bytes, actors, events) are in /version
+         */
+        InputsDocument: {
+            /** @constant */
+            schema: "rewarder.inputs/v1";
+            window: {
+                start_ms: number;
+                end_ms: number;
+            };
+            pool_minor: string;
+            kinds: string[];
+            /** @description strictly ascending by UTF-8 bytes */
+            actors: string[];
+            events: {
+                actor: string;
+                kind: string;
+                qty: number;
+                ts: number;
+            }[] | {
+                actor: number[];
+                kind: number[];
+                qty: number[];
+                ts: number[];
+            };
+        };
+        /**
+         * rewarder.policy/v1
+         * @description SPEC §3
+         */
+        PolicyDocument: {
+            /** @constant */
+            schema: "rewarder.policy/v1";
+            id: string;
+            /** @enum {string} */
+            rounding: "floor" | "largest_remainder";
+            kinds: {
+                [key: string]: {
+                    weight: number;
+                    divisor?: number;
+                    cap?: number;
+                };
+            };
+            pool_cap_minor?: string;
+            max_payout_minor?: string;
+            min_payout_minor?: string;
+            /** @description strictly ascending by UTF-8 bytes */
+            exclude?: string[];
+        };
+        InputsSealed: {
+            inputs_cid: string;
+            bytes: number;
+            actors: number;
+            events: number;
+        };
+        PolicySealed: {
+            policy_id: string;
+            policy_hash: string;
+        };
+        ComputeRequest: {
+            inputs_cid: string;
+            policy_id: string;
+            policy_hash: string;
+            dry_run?: boolean;
+            deadline_ms?: number;
+            notes?: string;
+        };
+        ComputeResponse: {
+            epoch_id: string;
+            run_key: string;
+            inputs_cid: string;
+            policy: {
+                id: string;
+                hash: string;
+            };
+            window: {
+                start_ms: number;
+                end_ms: number;
+            };
+            counts: {
+                actors: number;
+                events: number;
+                excluded_actors: number;
+                ignored_events: number;
+                payees: number;
+            };
+            totals: {
+                below_min_minor: string;
+                capped_minor: string;
+                payout_minor: string;
+                pool_input_minor: string;
+                pool_minor: string;
+                residual_minor: string;
+                rounding_dust_minor: string;
+            };
+            payouts_root: string;
+            commitment: string;
+            dry_run: boolean;
+            ledger: {
+                state: string;
+            };
+            quarantine: boolean;
+        };
+        /**
+         * rewarder.manifest/v1
+         * @description SPEC §5: JCS bytes, identical for identical (epoch_id, inputs_cid, policy_hash)
+         */
+        Manifest: {
+            /** @constant */
+            schema: "rewarder.manifest/v1";
+            /** @constant */
+            calculus: "rewarder.calculus/v1";
+            epoch_id: string;
+            run_key: string;
+            inputs_cid: string;
+            policy: {
+                id: string;
+                hash: string;
+            };
+            window: {
+                start_ms: number;
+                end_ms: number;
+            };
+            counts: {
+                actors: number;
+                events: number;
+                excluded_actors: number;
+                ignored_events: number;
+                payees: number;
+            };
+            totals: {
+                below_min_minor: string;
+                capped_minor: string;
+                payout_minor: string;
+                pool_input_minor: string;
+                pool_minor: string;
+                residual_minor: string;
+                rounding_dust_minor: string;
+            };
+            payouts_root: string;
+            payouts: {
+                actor: string;
+                amount_minor: string;
+                score: string;
+            }[];
+            commitment: string;
+        };
+        /** @description SPEC §6: signatures over "rewarder.attestation.v1:" + commitment */
+        Attestation: {
+            commitment: string;
+            signatures: {
+                /** @enum {string} */
+                alg: "ML-DSA-65" | "Ed25519";
+                key_id: string;
+                sig: string;
+            }[];
+        };
+        PayoutProof: {
+            actor: string;
+            amount_minor: string;
+            epoch_id: string;
+            leaf_index: number;
+            tree_size: number;
+            audit_path: string[];
+            payouts_root: string;
+        };
+        LedgerState: {
+            epoch_id: string;
+            run_key: string;
+            /** @enum {string} */
+            state: "none" | "pending" | "held" | "accepted" | "failed";
+            /** @description ledger egress degraded (quarantine-only mode) */
+            degraded: boolean;
+            parts: {
+                part_id: string;
+                index: number;
+                count: number;
+                /** @enum {string} */
+                state: "pending" | "held" | "accepted" | "dup" | "conflict" | "failed";
+                attempts: number;
+                last_error: string | null;
+            }[];
+        };
+        KeySet: {
+            keys: {
+                /** @enum {string} */
+                alg: "ML-DSA-65" | "Ed25519";
+                key_id: string;
+                public_key: string;
+                signing: boolean;
+            }[];
+        };
+        Health: {
+            /** @constant */
+            ok: true;
+        };
+        Readiness: {
+            degraded: boolean;
+            causes: string[];
+            retry_after?: number;
+        };
+        /** @description open to new members: operators read it, clients should not depend on its shape beyond these */
+        Version: {
+            /** @constant */
+            service: "svc-rewarder";
+            version: string;
+            build: string;
+            /** @constant */
+            calculus: "rewarder.calculus/v1";
+            /** @enum {string} */
+            profile: "micronode" | "macronode";
+            /** @enum {string} */
+            auth: "on" | "off";
+            /** @enum {string} */
+            stores: "memory" | "postgres";
+            signing: "off" | {
+                key_ids: string[];
+            };
+            compute_workers: number;
+            native: {
+                /** @enum {string} */
+                merkle: "native" | "js";
+                /** @enum {string} */
+                ml_dsa_signing: "native" | "js";
+            };
+            limits: {
+                inputs_max_bytes: number;
+                req_body_max_bytes: number;
+                decomp_ratio_max: number;
+                max_actors: number;
+                max_events: number;
+                max_kinds: number;
+                work_queue_max: number;
+                max_inflight: number;
+                tenant_rps_max: number;
+                default_deadline_ms: number;
+                max_deadline_ms: number;
+            } & {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        RedriveResult: {
+            redriven: number;
+            epoch_id?: string;
+        };
+        Error: {
+            error: {
+                code: string;
+                message: string;
+                corr_id: string;
+                details: {
+                    reason: string;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        };
+    };
+    responses: {
+        /** @description invalid path parameter (details.param), body (details.problem) or document (details.path, details.problem) */
+        E400: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
+                /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                "X-RateLimit-Limit"?: string;
+                /** @description tokens left in the bucket after this request */
+                "X-RateLimit-Remaining"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "BAD_REQUEST";
+                    };
+                };
+            };
+        };
+        /** @description missing, malformed or unknown bearer token */
+        E401: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
+                /** @description the scheme expected */
+                "WWW-Authenticate": "Bearer";
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "UNAUTHENTICATED";
+                    };
+                };
+            };
+        };
+        /** @description the token lacks the route's scope (details.scope) */
+        E403: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "FORBIDDEN";
+                    };
+                };
+            };
+        };
+        /** @description unknown inputs, policy, epoch, payee or attestation (details.reason) */
+        E404: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
+                /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                "X-RateLimit-Limit"?: string;
+                /** @description tokens left in the bucket after this request */
+                "X-RateLimit-Remaining"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "NOT_FOUND";
+                    };
+                };
+            };
+        };
+        /** @description the request body arrived below BODY_MIN_RATE_BYTES_S after its grace (details.reason body_too_slow; the connection is closed) */
+        E408: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "REQUEST_TIMEOUT";
+                    };
+                };
+            };
+        };
+        /** @description CONFLICT: the epoch is bound to another triple (details.differs); QUARANTINED: an invariant failed, nothing published */
+        E409: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
+                /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                "X-RateLimit-Limit"?: string;
+                /** @description tokens left in the bucket after this request */
+                "X-RateLimit-Remaining"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "CONFLICT" | "QUARANTINED";
+                    };
+                };
+            };
+        };
+        /** @description the run was evicted under the memory store's retention budget and its documents are no longer held (details.reason evicted, details.missing); its binding remains */
+        E410: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
+                /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                "X-RateLimit-Limit"?: string;
+                /** @description tokens left in the bucket after this request */
+                "X-RateLimit-Remaining"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "GONE";
+                    };
+                };
+            };
+        };
+        /** @description body, or decompressed body, over its cap (details.limit_bytes) or over DECOMP_RATIO_MAX */
+        E413: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
+                /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                "X-RateLimit-Limit"?: string;
+                /** @description tokens left in the bucket after this request */
+                "X-RateLimit-Remaining"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "PAYLOAD_TOO_LARGE";
+                    };
+                };
+            };
+        };
+        /** @description not application/json, or a Content-Encoding other than gzip or identity */
+        E415: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
+                /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                "X-RateLimit-Limit"?: string;
+                /** @description tokens left in the bucket after this request */
+                "X-RateLimit-Remaining"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "UNSUPPORTED_MEDIA_TYPE";
+                    };
+                };
+            };
+        };
+        /** @description policy_id does not match the stored policy */
+        E422: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
+                /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                "X-RateLimit-Limit"?: string;
+                /** @description tokens left in the bucket after this request */
+                "X-RateLimit-Remaining"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "POLICY_MISMATCH";
+                    };
+                };
+            };
+        };
+        /** @description the tenant's rate limit, the tenant over its share of the compute queue (tenant_share), or too many bodies in progress from this client address (bodies_per_client) */
+        E429: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
+                /** @description seconds to wait before retrying */
+                "Retry-After": string;
+                /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                "X-RateLimit-Limit"?: string;
+                /** @description tokens left in the bucket after this request */
+                "X-RateLimit-Remaining"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "RATE_LIMITED";
+                    };
+                };
+            };
+        };
+        /** @description a bug: logged whole, answered generically */
+        E500: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
+                /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                "X-RateLimit-Limit"?: string;
+                /** @description tokens left in the bucket after this request */
+                "X-RateLimit-Remaining"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "INTERNAL";
+                    };
+                };
+            };
+        };
+        /** @description overloaded (in-flight cap, queue_full, queue_wait, bodies in progress, body byte budget), compute breaker open, worker failed, store full of unsettled runs or down, or shutting down */
+        E503: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
+                /** @description seconds to wait before retrying */
+                "Retry-After": string;
+                /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                "X-RateLimit-Limit"?: string;
+                /** @description tokens left in the bucket after this request */
+                "X-RateLimit-Remaining"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "OVERLOADED" | "UNAVAILABLE";
+                    };
+                };
+            };
+        };
+        /** @description deadline exceeded: on arrival, by the cost estimate, mid-run, or after publication (details.run_key: the run is published, its ledger intent follows) */
+        E504: {
+            headers: {
+                /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                "X-Corr-ID": string;
+                /** @description on every answer */
+                "X-Content-Type-Options": "nosniff";
+                /** @description answers that change with state, and errors, are not stored */
+                "Cache-Control": "no-store";
+                /** @description seconds to wait before retrying */
+                "Retry-After": string;
+                /** @description how far past its deadline the request was */
+                "X-Deadline-Exceeded-By-Ms": string;
+                /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                "X-RateLimit-Limit"?: string;
+                /** @description tokens left in the bucket after this request */
+                "X-RateLimit-Remaining"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"] & {
+                    error?: {
+                        /** @enum {unknown} */
+                        code?: "DEADLINE_EXCEEDED";
+                        details?: {
+                            /** @enum {string} */
+                            reason: "deadline_arrival" | "deadline_estimate" | "deadline_aborted" | "deadline_ledger";
+                            /** @description the budget the request had (negative when X-Deadline was already past) */
+                            deadline_ms: number;
+                            elapsed_ms: number;
+                            exceeded_by_ms: number;
+                            run_key?: string;
+                        };
+                    };
+                };
+            };
+        };
+        /** @description request header block over MAX_HEADER_SIZE (answered by Node before routing, without a body) */
+        E431: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
+    };
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    sealInputs: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415 */
+                "Content-Encoding"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description rewarder.inputs/v1 (row or columnar form), at most INPUTS_MAX_BYTES on the wire and decoded */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InputsDocument"];
+            };
+        };
+        responses: {
+            /** @description already stored */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InputsSealed"];
+                };
+            };
+            /** @description stored */
+            201: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InputsSealed"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            408: components["responses"]["E408"];
+            413: components["responses"]["E413"];
+            415: components["responses"]["E415"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
+    getInputs: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag held: 304 when it matches */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description the inputs CID */
+                cid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the document as sealed, byte for byte */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
+                    /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
+                    ETag: string;
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InputsDocument"];
+                };
+            };
+            /** @description not modified (If-None-Match matched) */
+            304: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
+                    /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
+                    ETag: string;
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
+    sealPolicy: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415 */
+                "Content-Encoding"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description rewarder.policy/v1, at most REQ_BODY_MAX_BYTES */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyDocument"];
+            };
+        };
+        responses: {
+            /** @description already stored */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicySealed"];
+                };
+            };
+            /** @description stored */
+            201: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicySealed"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            408: components["responses"]["E408"];
+            413: components["responses"]["E413"];
+            415: components["responses"]["E415"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
+    getPolicy: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag held: 304 when it matches */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description the policy hash */
+                policy_hash: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the document as sealed, byte for byte */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
+                    /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
+                    ETag: string;
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyDocument"];
+                };
+            };
+            /** @description not modified (If-None-Match matched) */
+            304: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
+                    /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
+                    ETag: string;
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
+    computeEpoch: {
+        parameters: {
+            query?: {
+                /** @description relative deadline; the body's deadline_ms wins over it */
+                deadline_ms?: number;
+            };
+            header?: {
+                /** @description absolute deadline (RFC 3339); wins over deadline_ms */
+                "X-Deadline"?: string;
+                /** @description gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415 */
+                "Content-Encoding"?: string;
+            };
+            path: {
+                /** @description the epoch */
+                epoch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ComputeRequest"];
+            };
+        };
+        responses: {
+            /** @description published and settled (or no ledger), a dry run, or a replay */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    /** @description present on a repeat of a bound triple: the same bytes as the first answer */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description the run's stages (queue, compute, publish, ledger, …) in ms; never in the body */
+                    "Server-Timing"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComputeResponse"];
+                };
+            };
+            /** @description published; the ledger intent is held (quarantine: true) or pending, and will be emitted without another call */
+            202: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    /** @description present on a repeat of a bound triple: the same bytes as the first answer */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description the run's stages (queue, compute, publish, ledger, …) in ms; never in the body */
+                    "Server-Timing"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ComputeResponse"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            408: components["responses"]["E408"];
+            409: components["responses"]["E409"];
+            413: components["responses"]["E413"];
+            415: components["responses"]["E415"];
+            422: components["responses"]["E422"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+            504: components["responses"]["E504"];
+        };
+    };
+    getManifest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag held: 304 when it matches */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description the epoch */
+                epoch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the manifest (JCS), byte for byte */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
+                    /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
+                    ETag: string;
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Manifest"];
+                };
+            };
+            /** @description not modified (If-None-Match matched) */
+            304: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
+                    /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
+                    ETag: string;
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            410: components["responses"]["E410"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
+    getAttestation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag held: 304 when it matches */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description the epoch */
+                epoch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the attestation */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
+                    /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
+                    ETag: string;
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attestation"];
+                };
+            };
+            /** @description not modified (If-None-Match matched) */
+            304: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
+                    /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
+                    ETag: string;
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
+    getPayoutProof: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the epoch */
+                epoch_id: string;
+                /** @description the actor id (percent-encoded) */
+                actor: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the proof (RFC 6962 audit path) */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PayoutProof"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            410: components["responses"]["E410"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
+    getLedgerState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the epoch */
+                epoch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description per-part state with attempts */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerState"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
+    getKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the key set */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeySet"];
+                };
+            };
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+        };
+    };
+    redriveLedgerParts: {
+        parameters: {
+            query?: {
+                /** @description only this epoch's parts */
+                epoch_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description how many parts were re-driven */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedriveResult"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description alive */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description ready */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            /** @description degraded (causes) */
+            503: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text exposition 0.0.4 */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+        };
+    };
+    getVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description version */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Version"];
+                };
+            };
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+        };
+    };
+    getOpenApi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI 3.1 */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+        };
+    };
+}
