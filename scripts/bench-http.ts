@@ -52,6 +52,7 @@ import { type Scale, generate } from '../src/gen/generate.js';
 import { type Profile, generateProfile, isProfile } from '../src/gen/profiles.js';
 import { type SpawnedLedgerStub, spawnLedgerStub } from '../testing/ledger-stub/client.js';
 import { SERVE_NODE_FLAGS } from '../src/cli/serve-flags.js';
+import { createRewarderClient, sealInputs, sealPolicy } from '../src/client/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // Arguments.
@@ -179,6 +180,18 @@ async function must(url: string, method: string, body?: Uint8Array | string): Pr
   const r = await call(url, method, body);
   if (r.status !== 200 && r.status !== 201) throw new Error(`setup ${method} ${url} → ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
   return r.json;
+}
+
+/**
+ * Setup seals go through the typed client (svc-rewarder/client): every benchmark run then also
+ * exercises the OpenAPI document the client is generated from. The measured requests do not.
+ */
+async function sealThroughClient(base: string, kind: 'inputs' | 'policies', doc: Uint8Array | string): Promise<Record<string, unknown>> {
+  const rw = createRewarderClient(base);
+  const bytes = typeof doc === 'string' ? new TextEncoder().encode(doc) : doc;
+  const r = kind === 'inputs' ? await sealInputs(rw, bytes) : await sealPolicy(rw, bytes);
+  if (r.data === undefined) throw new Error(`setup PUT ${base}/${kind} → ${r.response.status} ${JSON.stringify(r.error).slice(0, 300)}`);
+  return { ...r.data };
 }
 
 /** Latency samples split by status, from autocannon's `response` events or our own timing. */
@@ -568,9 +581,9 @@ async function warmMOn(
   const policies = Array.from({ length: k + warmups }, (_, i) => policyVariant(g.policy, i));
   return withServer(async (s) => {
     const t1 = performance.now();
-    const inputs = await must(`${s.url}/inputs`, 'PUT', g.inputs);
+    const inputs = await sealThroughClient(s.url, 'inputs', g.inputs);
     const t2 = performance.now();
-    const sealed = await pmap(policies, 16, (p) => must(`${s.url}/policies`, 'PUT', p));
+    const sealed = await pmap(policies, 16, (p) => sealThroughClient(s.url, 'policies', p));
     const t3 = performance.now();
     if (new Set(sealed.map((p) => p.policy_hash)).size !== sealed.length) throw new Error('policy variants do not hash apart');
     const bodies = sealed.map((p) =>
@@ -717,8 +730,8 @@ async function startTrivial(bytes: number): Promise<{ url: string; pid: number; 
 async function replay(duration: number, connections: number, profile: Profile = 'gen', round = 0): Promise<RunOutcome> {
   const g = gen('M', 1, profile);
   return withServer(async (s) => {
-    const inputs = await must(`${s.url}/inputs`, 'PUT', g.inputs);
-    const policy = await must(`${s.url}/policies`, 'PUT', g.policy);
+    const inputs = await sealThroughClient(s.url, 'inputs', g.inputs);
+    const policy = await sealThroughClient(s.url, 'policies', g.policy);
     const body = JSON.stringify({ inputs_cid: inputs.inputs_cid, policy_id: policy.policy_id, policy_hash: policy.policy_hash });
     const first = await call(`${s.url}/epochs/replay-1/compute`, 'POST', body);
     if (first.status !== 200) throw new Error(`binding compute → ${first.status} ${JSON.stringify(first.json).slice(0, 300)}`);
@@ -805,7 +818,7 @@ async function coldS(duration: number, connections: number): Promise<RunOutcome>
   }
   const policyDoc = gen('S', 1).policy;
   return withServer(async (s) => {
-    const policy = await must(`${s.url}/policies`, 'PUT', policyDoc);
+    const policy = await sealThroughClient(s.url, 'policies', policyDoc);
     const pairs = new Recorder();
     const seal: number[] = [];
     const compute: number[] = [];

@@ -61,7 +61,11 @@ export const configSchema = z
     INPUTS_CACHE_MAX_BYTES: int(0).optional(),
     /** Proof indexes of published epochs kept in memory (bytes; least recently used out). */
     PROOF_INDEX_CACHE_MAX_BYTES: int(0).optional(),
+    /** Explanation bases of published runs kept in memory (bytes, their prepared inputs included; LRU). */
+    EXPLAIN_CACHE_MAX_BYTES: int(0).default(64 * MiB),
     MEMORY_STORE_MAX_BYTES: int(MiB).default(1024 * MiB),
+    /** Micronode: evicted manifests spilled to AMNESIA_DIR/spill first (bytes; 0 = no spill). */
+    SPILL_MAX_BYTES: int(0).default(256 * MiB),
 
     DEFAULT_DEADLINE_MS: int(1).default(30_000),
     MAX_DEADLINE_MS: int(1).default(300_000),

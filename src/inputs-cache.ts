@@ -45,6 +45,6 @@ export function estimateBytes(p: Prepared): number {
   let strings = 0;
   for (const k of t.kinds) strings += 32 + k.length * 2;
   const q = t.q instanceof Float64Array ? t.q.byteLength : t.q.length * 24;
-  const texts = p.ids.bytes.byteLength + p.ids.offsets.byteLength + p.names.bytes.byteLength + p.names.offsets.byteLength;
+  const texts = p.seen.byteLength + p.ids.bytes.byteLength + p.ids.offsets.byteLength + p.names.bytes.byteLength + p.names.offsets.byteLength;
   return q + texts + strings + 256;
 }

@@ -17,6 +17,8 @@ export interface GaugeSources {
   proofIndexBytes?: () => number;
   /** The memory store's fill (null for PostgreSQL). */
   storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
+  /** Micronode: bytes of evicted manifests spilled to the amnesia tmpfs. */
+  spilledBytes?: () => number;
 }
 
 /** The label of an unexpected ledger answer's status: a class, so a hostile ledger cannot add series. */
@@ -213,6 +215,14 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
       },
     });
   }
+  new Gauge({
+    name: 'store_spilled_bytes',
+    help: 'Micronode: evicted manifests kept on the amnesia tmpfs (SPILL_MAX_BYTES), read back instead of recomputed',
+    registers: [registry],
+    collect() {
+      this.set(sources.spilledBytes?.() ?? 0);
+    },
+  });
   new Gauge({
     name: 'proof_index_cache_bytes',
     help: 'Bytes held by the proof indexes of published epochs (PROOF_INDEX_CACHE_MAX_BYTES)',

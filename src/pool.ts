@@ -10,7 +10,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ComputeResult, ComputeTask, ProofIndexResult, ProofIndexTask, SealResult, SealTask } from './compute/protocol.js';
+import type { ComputeResult, ComputeTask, ExplainBasisResult, ExplainBasisTask, PreviewResult, PreviewTask, ProofIndexResult, ProofIndexTask, SealResult, SealTask, Task } from './compute/protocol.js';
 import { DrainMeter, TenantQueues, checkQueue, pushedOut } from './admission.js';
 import { AppError } from './errors.js';
 
@@ -49,7 +49,7 @@ export interface Saturation {
 
 interface Waiting {
   tenant: string;
-  task: SealTask | ComputeTask | ProofIndexTask;
+  task: Task;
   signal: AbortSignal;
   transferList: ArrayBuffer[];
   resolve: (v: unknown) => void;
@@ -172,7 +172,17 @@ export class ComputePool {
     return this.run(task, signal, [task.manifest.buffer as ArrayBuffer], tenant);
   }
 
-  private async run<T>(task: SealTask | ComputeTask | ProofIndexTask, signal: AbortSignal, transferList: ArrayBuffer[], tenant: string): Promise<T> {
+  /** Builds the per-run part of a published run's explanations (src/core/explain.ts). */
+  explainBasis(task: ExplainBasisTask, signal: AbortSignal, tenant = 'anonymous'): Promise<ExplainBasisResult> {
+    return this.run(task, signal, [], tenant);
+  }
+
+  /** Computes a candidate without binding and compares it with the bound manifest (transferred). */
+  preview(task: PreviewTask, signal: AbortSignal, tenant = 'anonymous'): Promise<PreviewResult> {
+    return this.run(task, signal, [task.bound.buffer as ArrayBuffer], tenant);
+  }
+
+  private async run<T>(task: Task, signal: AbortSignal, transferList: ArrayBuffer[], tenant: string): Promise<T> {
     const openFor = this.openUntil - this.now();
     if (openFor > 0) {
       this.onReject('breaker_open');

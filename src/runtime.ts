@@ -4,6 +4,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
 import { type Config, RELOADABLE } from './config.js';
 import { CALCULUS } from './core/calculus.js';
@@ -18,6 +19,7 @@ import { TenantRateLimiter } from './http/rate-limit.js';
 import { BodyIntake } from './http/intake.js';
 import { InputsCache } from './inputs-cache.js';
 import { StoreWatch } from './store-watch.js';
+import { ManifestSpill } from './stores/spill.js';
 import { ProofIndexes } from './proof-indexes.js';
 import { LedgerClient } from './ledger/client.js';
 import { EgressHealth } from './ledger/health.js';
@@ -25,6 +27,7 @@ import { Settlement } from './ledger/settlement.js';
 import { createMetrics, statusClass } from './metrics.js';
 import { ComputePool } from './pool.js';
 import { EpochService } from './service/epochs.js';
+import { Explanations } from './service/explanations.js';
 import { MemoryStores } from './stores/memory.js';
 import type { Stores } from './stores/types.js';
 
@@ -69,18 +72,25 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     ...(config.TENANT_QUEUE_MAX !== undefined ? { tenantQueueMax: config.TENANT_QUEUE_MAX } : {}),
     ...(opts.workerFile !== undefined ? { filename: opts.workerFile } : {}),
   });
-  const stores = opts.stores ?? new MemoryStores(config.MEMORY_STORE_MAX_BYTES);
+  // A micronode spills evicted manifests to its amnesia tmpfs before they would need recomputing.
+  const spill =
+    config.PROFILE === 'micronode' && config.AMNESIA_DIR !== undefined && config.SPILL_MAX_BYTES > 0
+      ? new ManifestSpill(join(config.AMNESIA_DIR, 'spill'), config.SPILL_MAX_BYTES)
+      : null;
+  const stores = opts.stores ?? new MemoryStores(config.MEMORY_STORE_MAX_BYTES, Date.now, spill);
   // The cache, settlement and metrics refer to each other (counters, gauges); the closures run
   // only after all three exist.
   const cache: InputsCache = new InputsCache(config.INPUTS_CACHE_MAX_BYTES, (hit) => (hit ? metrics.cacheHits : metrics.cacheMisses).inc());
   const intake = new BodyIntake(() => settings.intake);
   const storeWatch = new StoreWatch(stores, config.READINESS_PING_MS);
   const proofs = new ProofIndexes(config.PROOF_INDEX_CACHE_MAX_BYTES);
+  const explanations = new Explanations({ stores, pool, cache, limits: () => settings.docLimits, logger }, config.EXPLAIN_CACHE_MAX_BYTES);
   storeWatch.start();
   const metrics = createMetrics({
     intake: () => intake.fill,
     proofIndexBytes: () => proofs.bytes,
     storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
+    spilledBytes: () => (stores instanceof MemoryStores ? stores.spilledBytes : 0),
     queueDepth: () => pool.saturation().queueDepth,
     inflight: () => state.inflight,
     cacheBytes: () => cache.bytes,
@@ -162,6 +172,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     storeHealthy: () => storeWatch.current(),
     storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
     proofs,
+    explanations,
     ledgerDegraded: () => settlement?.degraded ?? false,
     keys,
   });

@@ -6,13 +6,13 @@
 //   throw-…  the task function throws; the thread lives on
 //   uncaught-…  an exception escapes asynchronously, which kills the thread like a crash
 
-import type { ComputeResult, ProofIndexResult, SealResult, Task } from '../src/compute/protocol.js';
+import type { ComputeResult, ExplainBasisResult, PreviewResult, ProofIndexResult, SealResult, Task } from '../src/compute/protocol.js';
 import run from '../workers/compute.js';
 
 /** Appears in the thrown error; a response that contains it leaked an internal error. */
 export const THROWN_SECRET = 'fault-worker-internal-detail-7f3a';
 
-export default function faultyRun(task: Task): SealResult | ComputeResult | ProofIndexResult | Promise<never> {
+export default function faultyRun(task: Task): SealResult | ComputeResult | ProofIndexResult | ExplainBasisResult | PreviewResult | Promise<never> {
   if (task.op === 'compute') {
     const id = task.epochId;
     if (id.startsWith('crash-')) process.exit(1);

@@ -8,13 +8,21 @@ import { decodeInputs } from '../src/core/inputs.js';
 import type { NameKey } from '../src/core/json/names.js';
 import { intentParts } from '../src/core/intents.js';
 import { buildManifest, manifestHead } from '../src/core/manifest.js';
-import { decodePolicy } from '../src/core/policy.js';
 import { seal } from '../src/core/run.js';
 import { manifestPayouts } from '../src/core/proof.js';
 import { buildProofIndex, proofIndexBuffers } from '../src/core/proof-index.js';
+import { explainBasis } from '../src/core/explain.js';
+import { type ComparedManifest, compare, comparedManifest } from '../src/core/compare.js';
+import { canonicalBytes } from '../src/core/jcs.js';
+import type { DocError } from '../src/core/result.js';
+import { type Policy, decodePolicy } from '../src/core/policy.js';
 import {
   type ComputeResult,
   type ComputeTask,
+  type ExplainBasisResult,
+  type ExplainBasisTask,
+  type PreviewResult,
+  type PreviewTask,
   type ProofIndexResult,
   type ProofIndexTask,
   type Prepared,
@@ -59,6 +67,8 @@ function sealDoc(t: SealTask): SealResult {
   if (r.value.schema === 'rewarder.inputs/v1') {
     const prepared = prepare(r.value.cid, r.value.inputs);
     remember(r.value.cid, r.value.inputs.actors);
+    // Decoding keeps no view into the bytes (strings and columns are new), so they can go back.
+    if (t.giveBack === true) return moved<SealResult>({ ok: true, schema: r.value.schema, cid: r.value.cid, prepared, bytes: t.bytes }, [t.bytes.buffer as ArrayBuffer]);
     return { ok: true, schema: r.value.schema, cid: r.value.cid, prepared };
   }
   return { ok: true, schema: r.value.schema, cid: r.value.cid, policyId: r.value.policy.id };
@@ -119,8 +129,69 @@ function proofIndex(t: ProofIndexTask): ProofIndexResult {
   return moved<ProofIndexResult>({ ok: true, index }, proofIndexBuffers(index));
 }
 
-export default function run(task: Task): SealResult | ComputeResult | ProofIndexResult {
+/** Prepared inputs (decoded here when the edge had none cached), their actor ids and the policy. */
+function load(t: { inputsCid: string; inputs: Prepared | Uint8Array; policy: Uint8Array; limits: ComputeTask['limits'] }):
+  | { ok: true; inputs: Prepared; decoded: Prepared | null; actors: string[]; policy: Policy }
+  | { ok: false; kind: 'inputs' | 'policy'; error: DocError } {
+  let inputs: Prepared;
+  let decoded: Prepared | null = null;
+  let actors: string[];
+  if (t.inputs instanceof Uint8Array) {
+    const r = decodeInputs(t.inputs, t.limits.inputs, NAME_KEY);
+    if (!r.ok) return { ok: false, kind: 'inputs', error: r.error };
+    inputs = decoded = prepare(t.inputsCid, r.value);
+    actors = remember(t.inputsCid, r.value.actors);
+  } else {
+    inputs = t.inputs;
+    actors = knownActors.get(inputs.cid) ?? remember(inputs.cid, actorIds(inputs));
+  }
+  const policy = decodePolicy(t.policy, t.limits.policyMaxBytes);
+  if (!policy.ok) return { ok: false, kind: 'policy', error: policy.error };
+  return { ok: true, inputs, decoded, actors, policy: policy.value };
+}
+
+function basis(t: ExplainBasisTask): ExplainBasisResult {
+  const l = load(t);
+  if (!l.ok) return l;
+  const b = explainBasis(l.inputs.tally, l.actors.length, l.actors, l.policy);
+  return moved<ExplainBasisResult>({ ok: true, basis: b, decoded: l.decoded }, [b.rank.buffer as ArrayBuffer, b.excluded.buffer as ArrayBuffer]);
+}
+
+function preview(t: PreviewTask): PreviewResult {
+  const t0 = performance.now();
+  const l = load(t);
+  if (!l.ok) return l;
+  const calc = calculate({ ...l.inputs.tally, actors: l.actors }, l.policy);
+  if (!calc.ok) return { ok: false, kind: 'quarantined', breaches: calc.error };
+  const ref = { epochId: t.epochId, inputsCid: t.inputsCid, policyId: l.policy.id, policyHash: t.policyHash, window: l.inputs.tally.window };
+  const head = manifestHead(ref, buildManifest(ref, calc.value, l.inputs.names), calc.value);
+  const t1 = performance.now();
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder().decode(t.bound));
+  } catch {
+    return { ok: false, kind: 'bound', reason: 'manifest is not JSON' };
+  }
+  const bound = comparedManifest(doc);
+  if (typeof bound === 'string') return { ok: false, kind: 'bound', reason: bound };
+  const c = calc.value.totals;
+  const candidate: ComparedManifest = {
+    epoch_id: t.epochId,
+    commitment: head.commitment,
+    inputs_cid: t.inputsCid,
+    policy_hash: t.policyHash,
+    totals: { pool_input_minor: c.poolInput, pool_minor: c.pool, payout_minor: c.payout, residual_minor: c.residual, capped_minor: c.capped, below_min_minor: c.belowMin, rounding_dust_minor: c.roundingDust },
+    payouts: calc.value.payees.map((p) => ({ actor: p.actor, amount: p.amount })),
+  };
+  const comparison = canonicalBytes(compare(bound, candidate, t.top));
+  const result: PreviewResult = { ok: true, comparison, decoded: l.decoded, ms: { compute: t1 - t0, compare: performance.now() - t1 } };
+  return moved(result, [comparison.buffer as ArrayBuffer]);
+}
+
+export default function run(task: Task): SealResult | ComputeResult | ProofIndexResult | ExplainBasisResult | PreviewResult {
   if (task.op === 'seal') return sealDoc(task);
   if (task.op === 'proof-index') return proofIndex(task);
+  if (task.op === 'explain-basis') return basis(task);
+  if (task.op === 'preview') return preview(task);
   return compute(task);
 }

@@ -11,12 +11,19 @@ const USAGE = `usage: rewarder <command> [options]
                                               recompute and compare byte for byte (and check the signatures)
   keygen --out DIR                            write a new ML-DSA-65 + Ed25519 signing key set
   prove MANIFEST ACTOR                        print a payee's amount and inclusion proof
+  explain MANIFEST ACTOR --inputs FILE --policy FILE
+                                              why ACTOR got its amount, or nothing (SPEC §11 bytes)
+  diff A.json B.json [--top N] [--csv]        compare two manifests: totals, payees added/removed, top N
+                                              gainers/losers, distribution (median, p90, p99, top shares, Gini)
   verify-proof PROOF (--root b3:… | --manifest FILE [--attestation FILE --keys FILE])
                                               check an inclusion proof (against a signed root)
   gen --scale S|M|L --seed N --form row|columnar [--profile gen|token] [--out DIR]
                                               generate inputs and a policy (token: 18-decimal pools, long ids)
   demo                                        seal and compute the shipped SPEC §9 example
   serve [--dev] [--demo]                      run the HTTP service (--dev: AUTH=off; --demo: run the example through it)
+  preview --url URL --epoch ID --policy FILE [--inputs FILE] [--top N]
+                                              what a candidate policy would pay for a bound epoch of a running
+                                              service, compared with what it pays (token: REWARDER_TOKEN)
   ledger-redrive --url URL [--epoch ID]       re-drive ledger parts left failed (token: REWARDER_TOKEN, scope rewarder.admin)`;
 
 /** No command is a usage error: one line on stderr, like every other. */

@@ -89,6 +89,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/epochs/{epoch_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What a candidate policy (or inputs) would pay for a bound epoch, compared with what it pays
+         * @description Computed like a dry run (nothing is bound, published or sent to the ledger) and compared with the bound run: `a` is the bound run, `b` the candidate (rewarder.comparison/v1, the same document as `rewarder diff`). inputs_cid defaults to the bound run's; top (default 10) bounds the gainers and losers listed.
+         */
+        post: operations["previewEpoch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/epochs/{epoch_id}": {
         parameters: {
             query?: never;
@@ -132,6 +152,23 @@ export interface paths {
         };
         /** A payee's amount and its inclusion proof */
         get: operations["getPayoutProof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/epochs/{epoch_id}/explain/{actor}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Why an actor got its amount, or nothing (SPEC §11 rewarder.explanation/v1) */
+        get: operations["getExplanation"];
         put?: never;
         post?: never;
         delete?: never;
@@ -449,6 +486,139 @@ export interface components {
             tree_size: number;
             audit_path: string[];
             payouts_root: string;
+        };
+        Explanation: {
+            /** @constant */
+            schema: "rewarder.explanation/v1";
+            epoch_id: string;
+            commitment: string;
+            actor: string;
+            /** @enum {string} */
+            status: "not_in_inputs" | "excluded" | "no_usage" | "zero_score" | "zero_share" | "below_min" | "paid";
+            score: string;
+            total_score: string;
+            pool_minor: string;
+            base_minor: string;
+            remainder: string;
+            remainder_rank: number | null;
+            plus_one: boolean;
+            ceiling_cut_minor: string;
+            below_min_cut_minor: string;
+            amount_minor: string;
+            kinds: {
+                kind: string;
+                quantity: string;
+                capped_quantity: string;
+                weight: number;
+                divisor: number;
+                term: string;
+            }[];
+            proof: {
+                leaf_index: number;
+                tree_size: number;
+                audit_path: string[];
+                payouts_root: string;
+            } | null;
+        };
+        PreviewRequest: {
+            inputs_cid?: string;
+            policy_id: string;
+            policy_hash: string;
+            top?: number;
+            deadline_ms?: number;
+        };
+        Comparison: {
+            /** @constant */
+            schema: "rewarder.comparison/v1";
+            a: {
+                epoch_id: string;
+                commitment: string;
+                inputs_cid: string;
+                policy_hash: string;
+            };
+            b: {
+                epoch_id: string;
+                commitment: string;
+                inputs_cid: string;
+                policy_hash: string;
+            };
+            totals: {
+                below_min_minor: {
+                    a_minor: string;
+                    b_minor: string;
+                    delta_minor: string;
+                };
+                capped_minor: {
+                    a_minor: string;
+                    b_minor: string;
+                    delta_minor: string;
+                };
+                payout_minor: {
+                    a_minor: string;
+                    b_minor: string;
+                    delta_minor: string;
+                };
+                pool_input_minor: {
+                    a_minor: string;
+                    b_minor: string;
+                    delta_minor: string;
+                };
+                pool_minor: {
+                    a_minor: string;
+                    b_minor: string;
+                    delta_minor: string;
+                };
+                residual_minor: {
+                    a_minor: string;
+                    b_minor: string;
+                    delta_minor: string;
+                };
+                rounding_dust_minor: {
+                    a_minor: string;
+                    b_minor: string;
+                    delta_minor: string;
+                };
+            };
+            payees: {
+                a: number;
+                b: number;
+                added: number;
+                removed: number;
+                changed: number;
+                unchanged: number;
+            };
+            gainers: {
+                actor: string;
+                a_minor: string;
+                b_minor: string;
+                delta_minor: string;
+            }[];
+            losers: {
+                actor: string;
+                a_minor: string;
+                b_minor: string;
+                delta_minor: string;
+            }[];
+            distribution: {
+                a: {
+                    payees: number;
+                    median_minor: string;
+                    p90_minor: string;
+                    p99_minor: string;
+                    top_1pct_share_bp: number;
+                    top_10pct_share_bp: number;
+                    gini_bp: number;
+                };
+                b: {
+                    payees: number;
+                    median_minor: string;
+                    p90_minor: string;
+                    p99_minor: string;
+                    top_1pct_share_bp: number;
+                    top_10pct_share_bp: number;
+                    gini_bp: number;
+                };
+            };
         };
         LedgerState: {
             epoch_id: string;
@@ -896,7 +1066,10 @@ export interface components {
             content?: never;
         };
     };
-    parameters: never;
+    parameters: {
+        /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+        XCorrID: string;
+    };
     requestBodies: never;
     headers: never;
     pathItems: never;
@@ -907,6 +1080,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415 */
                 "Content-Encoding"?: string;
             };
@@ -974,6 +1149,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description the ETag held: 304 when it matches */
                 "If-None-Match"?: string;
             };
@@ -1043,6 +1220,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415 */
                 "Content-Encoding"?: string;
             };
@@ -1110,6 +1289,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description the ETag held: 304 when it matches */
                 "If-None-Match"?: string;
             };
@@ -1182,6 +1363,8 @@ export interface operations {
                 deadline_ms?: number;
             };
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description absolute deadline (RFC 3339); wins over deadline_ms */
                 "X-Deadline"?: string;
                 /** @description gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415 */
@@ -1261,10 +1444,74 @@ export interface operations {
             504: components["responses"]["E504"];
         };
     };
+    previewEpoch: {
+        parameters: {
+            query?: {
+                /** @description relative deadline; the body's deadline_ms wins over it */
+                deadline_ms?: number;
+            };
+            header?: {
+                /** @description absolute deadline (RFC 3339); wins over deadline_ms */
+                "X-Deadline"?: string;
+                /** @description gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415 */
+                "Content-Encoding"?: string;
+            };
+            path: {
+                /** @description the epoch */
+                epoch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description the comparison (canonical JSON) */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    /** @description the run's stages (queue, compute, publish, ledger, …) in ms; never in the body */
+                    "Server-Timing": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comparison"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            408: components["responses"]["E408"];
+            409: components["responses"]["E409"];
+            410: components["responses"]["E410"];
+            413: components["responses"]["E413"];
+            415: components["responses"]["E415"];
+            422: components["responses"]["E422"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+            504: components["responses"]["E504"];
+        };
+    };
     getManifest: {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description the ETag held: 304 when it matches */
                 "If-None-Match"?: string;
             };
@@ -1335,6 +1582,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description the ETag held: 304 when it matches */
                 "If-None-Match"?: string;
             };
@@ -1403,7 +1652,10 @@ export interface operations {
     getPayoutProof: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path: {
                 /** @description the epoch */
                 epoch_id: string;
@@ -1444,10 +1696,57 @@ export interface operations {
             503: components["responses"]["E503"];
         };
     };
-    getLedgerState: {
+    getExplanation: {
         parameters: {
             query?: never;
             header?: never;
+            path: {
+                /** @description the epoch */
+                epoch_id: string;
+                /** @description the actor id (percent-encoded); any id, listed in the inputs or not */
+                actor: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the canonical (JCS) explanation, byte-identical to `rewarder explain` */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Explanation"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            410: components["responses"]["E410"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
+    getLedgerState: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path: {
                 /** @description the epoch */
                 epoch_id: string;
@@ -1488,7 +1787,10 @@ export interface operations {
     getKeys: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1519,7 +1821,10 @@ export interface operations {
                 /** @description only this epoch's parts */
                 epoch_id?: string;
             };
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1556,7 +1861,10 @@ export interface operations {
     getHealth: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1584,7 +1892,10 @@ export interface operations {
     getReadiness: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1629,7 +1940,10 @@ export interface operations {
     getMetrics: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1657,7 +1971,10 @@ export interface operations {
     getVersion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1685,7 +2002,10 @@ export interface operations {
     getOpenApi: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path?: never;
             cookie?: never;
         };

@@ -2,6 +2,7 @@
 // structured-cloneable; large byte arrays are transferred, not copied (see workers/compute.ts).
 
 import { type InvariantBreach, type Tally, tally } from '../core/calculus.js';
+import { type ExplainBasis, countedCells } from '../core/explain.js';
 import type { InputLimits, Inputs } from '../core/inputs.js';
 import type { IntentPart } from '../core/intents.js';
 import { type ManifestHead, type Texts, quotedNames } from '../core/manifest.js';
@@ -20,10 +21,15 @@ export interface SealTask {
   limits: DocLimits;
   /** Which schema the route expects; anything else is a 400. */
   expect: 'rewarder.inputs/v1' | 'rewarder.policy/v1';
+  /**
+   * The edge transferred its only copy of `bytes` (an upload's own buffer): the worker hands them
+   * back (transferred again) with an inputs result, so a 64 MiB upload is never copied to be stored.
+   */
+  giveBack?: boolean;
 }
 
 export type SealResult =
-  | { ok: true; schema: 'rewarder.inputs/v1'; cid: string; prepared: Prepared }
+  | { ok: true; schema: 'rewarder.inputs/v1'; cid: string; prepared: Prepared; bytes?: Uint8Array }
   | { ok: true; schema: 'rewarder.policy/v1'; cid: string; policyId: string }
   | { ok: false; error: DocError };
 
@@ -63,7 +69,43 @@ export interface ProofIndexTask {
 
 export type ProofIndexResult = { ok: true; index: ProofIndex } | { ok: false; reason: string };
 
-export type Task = SealTask | ComputeTask | ProofIndexTask;
+/** Builds the per-run part of explanations (src/core/explain.ts) of a published run. */
+export interface ExplainBasisTask {
+  op: 'explain-basis';
+  inputsCid: string;
+  policy: Uint8Array;
+  inputs: Prepared | Uint8Array;
+  limits: DocLimits;
+}
+
+export type ExplainBasisResult =
+  | { ok: true; basis: ExplainBasis; decoded: Prepared | null }
+  | { ok: false; kind: 'inputs' | 'policy'; error: DocError };
+
+/**
+ * Computes a candidate run without binding it (like a dry run) and compares it with the bound
+ * run's manifest (src/core/compare.ts): the comparison's canonical bytes come back.
+ */
+export interface PreviewTask {
+  op: 'preview';
+  epochId: string;
+  inputsCid: string;
+  policyHash: string;
+  policy: Uint8Array;
+  inputs: Prepared | Uint8Array;
+  limits: DocLimits;
+  /** The bound run's manifest bytes (a copy: its buffer is transferred). */
+  bound: Uint8Array;
+  top: number;
+}
+
+export type PreviewResult =
+  | { ok: true; comparison: Uint8Array; decoded: Prepared | null; ms: { compute: number; compare: number } }
+  | { ok: false; kind: 'inputs' | 'policy'; error: DocError }
+  | { ok: false; kind: 'quarantined'; breaches: InvariantBreach[] }
+  | { ok: false; kind: 'bound'; reason: string };
+
+export type Task = SealTask | ComputeTask | ProofIndexTask | ExplainBasisTask | PreviewTask;
 
 /**
  * What the edge caches per sealed inputs and hands to a worker for each run: everything a run
@@ -78,6 +120,8 @@ export interface Prepared {
   tally: Omit<Tally, 'actors'>;
   /** Raw UTF-8 of each actor id, in actor order. */
   ids: Texts;
+  /** Which (actor, kind) cells have a counted event (explanations: a zero tally does not say). */
+  seen: Uint8Array;
   names: Texts;
 }
 
@@ -88,6 +132,7 @@ export function prepare(cid: string, inputs: Inputs): Prepared {
     cid,
     tally: { ...rest, q },
     ids: sharedTexts(encodeEach(actors)),
+    seen: shared(countedCells(inputs)),
     names: sharedTexts(quotedNames(actors)),
   };
 }

@@ -10,7 +10,7 @@ import { type DocLimits, actorCount } from '../compute/protocol.js';
 import { type ProofIndex, proveFromIndex } from '../core/proof-index.js';
 import { formatDocError } from '../core/result.js';
 import { isDigest } from '../core/hash.js';
-import { ID_RE } from '../core/rules.js';
+import { ID_RE, actorIdProblem } from '../core/rules.js';
 import { type PublicKeySet, keysDocument } from '../attest/keys.js';
 import { resolveDeadline } from '../deadline.js';
 import { summarise } from '../ledger/settlement.js';
@@ -19,8 +19,10 @@ import type { InputsCache } from '../inputs-cache.js';
 import type { Metrics, RejectReason } from '../metrics.js';
 import type { ComputePool } from '../pool.js';
 import { ProofIndexes } from '../proof-indexes.js';
+import { Explanations } from '../service/explanations.js';
+import { Previews } from '../service/previews.js';
 import type { EpochService } from '../service/epochs.js';
-import type { Stores } from '../stores/types.js';
+import type { EpochRecord, Stores } from '../stores/types.js';
 import type { AuditEvent, AuditSink } from './audit.js';
 import type { Scope, TokenVerifier } from './auth.js';
 import { readBody } from './body.js';
@@ -28,10 +30,10 @@ import { answerHeaders, cachePrivately } from './headers.js';
 import { BodyIntake, type IntakeSettings, type IntakeTicket } from './intake.js';
 import { openApiDocument } from './openapi.js';
 import { type TenantRateLimiter, rateLimitHeaders, rateLimited } from './rate-limit.js';
-import { ComputeBodies } from './compute-body.js';
+import { ComputeBodies, validateBody } from './compute-body.js';
 import { RefusalLog } from './refusal-log.js';
 import { schedulingTenantOf } from './scheduling-tenant.js';
-import { digest, idText } from './schemas.js';
+import { digest, idText, previewRequest } from './schemas.js';
 
 /** Settings the app reads per request; the reloadable ones may change between requests. */
 export interface AppSettings {
@@ -60,6 +62,8 @@ export interface AppDeps {
   version: Record<string, unknown>;
   /** Proof indexes of published manifests (built in the pool, kept under a byte budget). */
   proofs?: ProofIndexes;
+  /** Explanations of published runs (SPEC §11), their per-run part kept under a byte budget. */
+  explanations?: Explanations;
   /** The memory store's fill (null for PostgreSQL): /readyz degrades before it refuses. */
   storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
   /** Store health as last checked in the background (StoreWatch); absent: asked per call. */
@@ -130,8 +134,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.onError((err, c) => {
     const e = err instanceof AppError ? err : internalError();
     const corrId = c.get('corrId') ?? randomUUID();
-    // The memory store refuses writes once unsettled runs fill it: counted here, once (the store
-    // itself has no metrics hook).
+    // The memory store refuses writes once full of unsettled runs: a refusal like the others in
+    // rejected_total, counted here only (the store itself does not count).
     if (e.details.reason === 'store_full') metrics.rejected.inc({ reason: 'store_full' });
     if (!(err instanceof AppError)) deps.logger.error({ err, corr_id: corrId, route: c.get('route') }, 'unhandled error');
     else if (SHED.has(e.code)) refusals.note(e.status, e.details.reason, corrId);
@@ -147,6 +151,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   const intake = deps.intake ?? new BodyIntake(() => deps.settings().intake);
   const proofs = deps.proofs ?? new ProofIndexes(64 * 1024 * 1024);
+  const explanations = deps.explanations ?? new Explanations({ stores, pool, cache: deps.cache, limits: () => deps.settings().docLimits, logger: deps.logger });
+  const previews = new Previews({ stores, pool, cache: deps.cache, epochs, limits: () => deps.settings().docLimits, logger: deps.logger });
   intake.onRefuse = (reason) => metrics.rejected.inc({ reason });
 
   const reject = (reason: RejectReason, err: AppError): never => {
@@ -285,10 +291,16 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const computeBodies = new ComputeBodies();
 
   api.put('/inputs', route('/inputs'), guard('rewarder.seal'), receive((s) => s.inputsMaxBytes), admit, async (c) => {
-    const bytes = c.get('body');
-    const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1' }, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
+    const body = c.get('body');
+    // A body with its own whole ArrayBuffer (any multi-chunk or inflated body) goes to the worker
+    // and comes back, moved both ways; one sharing its buffer (a single socket chunk) is copied.
+    const giveBack = ownsBuffer(body);
+    const task = { op: 'seal', bytes: giveBack ? body : ownCopy(body), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1', giveBack } as const;
+    const r = await pool.seal(task, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
+    const bytes = giveBack ? r.bytes : body;
+    if (bytes === undefined) throw internalError();
     const { tally } = r.prepared;
     const actors = actorCount(r.prepared);
     const created = await stores.putInputs({ cid: r.cid, bytes, actors, events: tally.events });
@@ -359,6 +371,26 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return c.body(out.body as Uint8Array<ArrayBuffer>, out.status);
   });
 
+  // What a candidate policy (or inputs) would pay for a bound epoch, against what it pays: computed
+  // like a dry run (nothing bound or sent), compared in the same pool task.
+  api.post('/epochs/:epoch/preview', route('/epochs/:epoch/preview'), guard('rewarder.run'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
+    const s = deps.settings();
+    const { perfMs: t0, wallMs: now } = c.get('arrival');
+    const epochId = param(c, 'epoch', idText);
+    const req = validateBody(c.get('body'), previewRequest, 'the preview request is invalid');
+    const deadline = resolveDeadline(
+      { header: c.req.header('x-deadline'), queryMs: c.req.query('deadline_ms'), bodyMs: req.deadline_ms },
+      { defaultMs: s.defaultDeadlineMs, maxMs: s.maxDeadlineMs },
+      now,
+      t0,
+    );
+    if (deadline.remaining() <= 0) throw deadline.exceeded('arrival');
+    const out = await previews.preview(epochId, req, deadline, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
+    c.header('Content-Type', JSON_TYPE);
+    c.header('Server-Timing', Object.entries(out.timing).map(([k, v]) => `${k};dur=${v.toFixed(1)}`).join(', '));
+    return c.body(out.body as Uint8Array<ArrayBuffer>);
+  });
+
   api.get('/epochs/:epoch', route('/epochs/:epoch'), admit, guard('rewarder.inspect'), async (c) => {
     const rec = await stores.getEpoch(param(c, 'epoch', idText));
     if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
@@ -406,6 +438,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
   async function indexOf(c: Context<Env>, epochId: string): Promise<ProofIndex> {
     const rec = await stores.getEpoch(epochId);
     if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    return indexOfRun(c, rec);
+  }
+
+  function indexOfRun(c: Context<Env>, rec: EpochRecord): Promise<ProofIndex> {
     return proofs.get(rec.commitment, async () => {
       const manifest = await epochs.manifestOf(rec, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
       const r = await pool.proofIndex({ op: 'proof-index', manifest: ownCopy(manifest) }, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
@@ -413,6 +449,21 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return r.index;
     });
   }
+
+  // Why an actor got what it got (SPEC §11), paid or not: the same bytes as `rewarder explain`.
+  api.get('/epochs/:epoch/explain/:actor', route('/epochs/:epoch/explain/:actor'), admit, guard('rewarder.inspect'), async (c) => {
+    const rec = await stores.getEpoch(param(c, 'epoch', idText));
+    const actor = c.req.param('actor');
+    if (!actor.isWellFormed() || actorIdProblem(actor, false) !== null) {
+      throw new AppError('BAD_REQUEST', 'invalid actor', { reason: 'invalid_path', param: 'actor' });
+    }
+    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    const tenant = schedulingTenantOf(c.get('tenant'));
+    const index = await indexOfRun(c, rec);
+    const bytes = await explanations.explain(rec, actor, index, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), tenant);
+    c.header('Content-Type', JSON_TYPE);
+    return c.body(bytes as Uint8Array<ArrayBuffer>);
+  });
 
   // Operators re-drive parts the ledger refused permanently (state `failed`), once the cause is
   // fixed (RUNBOOK, "Ledger parts failed"): they go back to `pending` and the drainer sends them
@@ -482,6 +533,11 @@ function exact(c: Context<Env>, bytes: Uint8Array, tag: string): Response {
  */
 function ownCopy(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(bytes);
+}
+
+/** True when `bytes` is the whole of a plain ArrayBuffer: transferring it moves nothing else. */
+function ownsBuffer(bytes: Uint8Array): boolean {
+  return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.byteLength > 0;
 }
 
 function declaredLength(header: string | undefined): number | undefined {

@@ -7,6 +7,7 @@ import { parseStrictJson } from '../core/json/parse.js';
 import { formatDocError, formatPath } from '../core/result.js';
 import { AppError } from '../errors.js';
 import type { ComputeRequest } from '../service/epochs.js';
+import type { z } from 'zod';
 import { computeRequest } from './schemas.js';
 
 /** Bodies longer than this are validated every time (a compute body is ~200 bytes). */
@@ -33,9 +34,14 @@ export class ComputeBodies {
 }
 
 function validate(bytes: Uint8Array): Readonly<ComputeRequest> {
+  return validateBody(bytes, computeRequest, 'the compute request is invalid');
+}
+
+/** A strict JSON body checked by `schema`; a 400 names the first problem (never echoing the client's text). */
+export function validateBody<T>(bytes: Uint8Array, schema: z.ZodType<T>, invalid: string): Readonly<T> {
   const parsed = parseStrictJson(bytes);
   if (!parsed.ok) throw new AppError('BAD_REQUEST', 'the body is not valid JSON', { reason: 'invalid_json', problem: formatDocError(parsed.error) });
-  const req = computeRequest.safeParse(parsed.value);
+  const req = schema.safeParse(parsed.value);
   if (!req.success) {
     const issue = req.error.issues[0];
     // zod's message for an unknown member quotes the member name in full: name the place the
@@ -43,11 +49,11 @@ function validate(bytes: Uint8Array): Readonly<ComputeRequest> {
     const unknown = issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
     const segments = (issue?.path ?? []).map((p) => (typeof p === 'number' ? p : String(p)));
     const position = unknown === undefined ? -1 : Object.keys(parsed.value as object).indexOf(unknown);
-    throw new AppError('BAD_REQUEST', 'the compute request is invalid', {
+    throw new AppError('BAD_REQUEST', invalid, {
       reason: 'invalid_request',
       path: formatPath(unknown === undefined ? segments : [...segments, { member: position }]),
       problem: unknown === undefined ? (issue?.message ?? 'invalid') : 'unknown member',
     });
   }
-  return Object.freeze(req.data);
+  return Object.freeze(req.data) as Readonly<T>;
 }

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { NO_STORE, PRIVATE_IMMUTABLE } from './headers.js';
 import { attestation, health, inputsDocument, keySet, ledgerState, manifest, policyDocument, version } from './documents.js';
-import { computeRequest, computeResponse, errorEnvelope, inputsSealed, payoutProof, policySealed, readiness, redriveResult } from './schemas.js';
+import { comparison, computeRequest, computeResponse, errorEnvelope, explanation, previewRequest, inputsSealed, payoutProof, policySealed, readiness, redriveResult } from './schemas.js';
 
 type Json = Record<string, unknown>;
 type Scope = 'rewarder.seal' | 'rewarder.run' | 'rewarder.inspect' | 'rewarder.admin';
@@ -23,6 +23,9 @@ const SCHEMAS = {
   Manifest: [manifest, 'output'],
   Attestation: [attestation, 'output'],
   PayoutProof: [payoutProof, 'output'],
+  Explanation: [explanation, 'output'],
+  PreviewRequest: [previewRequest, 'input'],
+  Comparison: [comparison, 'output'],
   LedgerState: [ledgerState, 'output'],
   KeySet: [keySet, 'output'],
   Health: [health, 'output'],
@@ -167,7 +170,7 @@ function op(o: Op): Json {
     tags: [o.tag],
     security: guarded ? [{ bearer: [] }] : [],
     ...(guarded ? { 'x-scope': o.scope } : {}),
-    ...(o.parameters !== undefined ? { parameters: o.parameters } : {}),
+    parameters: [{ $ref: '#/components/parameters/XCorrID' }, ...(o.parameters ?? [])],
     ...(o.requestBody !== undefined ? { requestBody: o.requestBody } : {}),
     responses: { ...o.responses, ...errors(...(guarded ? GUARDED : [431, 500])) },
   };
@@ -257,6 +260,27 @@ const PATHS: Record<string, Record<string, Json>> = {
       },
     }),
   },
+  '/epochs/{epoch_id}/preview': {
+    post: op({
+      operationId: 'previewEpoch',
+      summary: 'What a candidate policy (or inputs) would pay for a bound epoch, compared with what it pays',
+      description:
+        'Computed like a dry run (nothing is bound, published or sent to the ledger) and compared with the bound run: `a` is the bound run, `b` the candidate (rewarder.comparison/v1, the same document as `rewarder diff`). inputs_cid defaults to the bound run\'s; top (default 10) bounds the gainers and losers listed.',
+      tag: 'epochs',
+      scope: 'rewarder.run',
+      parameters: [
+        epochParam,
+        { name: 'X-Deadline', in: 'header', description: 'absolute deadline (RFC 3339); wins over deadline_ms', schema: { type: 'string', format: 'date-time' } },
+        { name: 'deadline_ms', in: 'query', description: 'relative deadline; the body\'s deadline_ms wins over it', schema: { type: 'integer', minimum: 0 } },
+        contentEncoding,
+      ],
+      requestBody: { required: true, content: json(ref('PreviewRequest')) },
+      responses: {
+        200: ok('the comparison (canonical JSON)', 'Comparison', [...RATE, 'Server-Timing']),
+        ...errors(400, 404, 408, 409, 410, 413, 415, 422, 504),
+      },
+    }),
+  },
   '/epochs/{epoch_id}': {
     get: op({
       operationId: 'getManifest',
@@ -285,6 +309,16 @@ const PATHS: Record<string, Record<string, Json>> = {
       scope: 'rewarder.inspect',
       parameters: [epochParam, { name: 'actor', in: 'path', required: true, description: 'the actor id (percent-encoded)', schema: { type: 'string' } }],
       responses: { 200: ok('the proof (RFC 6962 audit path)', 'PayoutProof', RATE), ...errors(400, 404, 410) },
+    }),
+  },
+  '/epochs/{epoch_id}/explain/{actor}': {
+    get: op({
+      operationId: 'getExplanation',
+      summary: 'Why an actor got its amount, or nothing (SPEC §11 rewarder.explanation/v1)',
+      tag: 'epochs',
+      scope: 'rewarder.inspect',
+      parameters: [epochParam, { name: 'actor', in: 'path', required: true, description: 'the actor id (percent-encoded); any id, listed in the inputs or not', schema: { type: 'string' } }],
+      responses: { 200: ok('the canonical (JCS) explanation, byte-identical to `rewarder explain`', 'Explanation', RATE), ...errors(400, 404, 410) },
     }),
   },
   '/epochs/{epoch_id}/ledger': {
@@ -383,6 +417,14 @@ export function openApiDocument(): Json {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'TOKENS_FILE holds the SHA-256 of each token with its tenant and scopes (x-scope per operation)' } },
       schemas: Object.fromEntries(Object.entries(SCHEMAS).map(([name, [schema, io]]) => [name, jsonSchema(schema, io)])),
       responses: errorResponses(),
+      parameters: {
+        XCorrID: {
+          name: 'X-Corr-ID',
+          in: 'header',
+          description: 'correlation id, echoed in the answer and logged; generated when absent or not of this form',
+          schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+        },
+      },
     },
     'x-error-codes': ERROR_STATUS,
   };

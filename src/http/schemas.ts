@@ -16,6 +16,15 @@ export const computeRequest = z.strictObject({
   notes: z.string().max(1024).optional(),
 });
 
+/** POST /epochs/{id}/preview: a candidate for a bound epoch, computed without binding. */
+export const previewRequest = z.strictObject({
+  inputs_cid: digest.optional(),
+  policy_id: idText,
+  policy_hash: digest,
+  top: z.number().int().min(0).max(1000).optional(),
+  deadline_ms: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+});
+
 export const errorEnvelope = z.object({
   error: z.object({
     code: z.string(),
@@ -71,6 +80,77 @@ export const payoutProof = z.object({
   tree_size: z.number().int(),
   audit_path: z.array(digest),
   payouts_root: digest,
+});
+
+/** SPEC §11 `rewarder.explanation/v1`: quantities and money as decimal strings, indices as integers. */
+const decimal = z.string().regex(/^(0|[1-9][0-9]*)$/);
+export const explanation = z.object({
+  schema: z.literal('rewarder.explanation/v1'),
+  epoch_id: idText,
+  commitment: digest,
+  actor: z.string(),
+  status: z.enum(['not_in_inputs', 'excluded', 'no_usage', 'zero_score', 'zero_share', 'below_min', 'paid']),
+  score: decimal,
+  total_score: decimal,
+  pool_minor: money,
+  base_minor: money,
+  remainder: decimal,
+  remainder_rank: z.number().int().min(0).nullable(),
+  plus_one: z.boolean(),
+  ceiling_cut_minor: money,
+  below_min_cut_minor: money,
+  amount_minor: money,
+  kinds: z.array(
+    z.object({
+      kind: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
+      quantity: decimal,
+      capped_quantity: decimal,
+      weight: z.number().int().min(0),
+      divisor: z.number().int().min(1),
+      term: decimal,
+    }),
+  ),
+  proof: z
+    .object({
+      leaf_index: z.number().int().min(0),
+      tree_size: z.number().int().min(1),
+      audit_path: z.array(digest),
+      payouts_root: digest,
+    })
+    .nullable(),
+});
+
+/** `rewarder.comparison/v1` (src/core/compare.ts): the answer of a preview and of `rewarder diff`. */
+const signed = z.string().regex(/^(0|-?[1-9][0-9]*)$/);
+const runId = z.object({ epoch_id: idText, commitment: digest, inputs_cid: digest, policy_hash: digest });
+const totalDelta = z.object({ a_minor: money, b_minor: money, delta_minor: signed });
+const mover = z.object({ actor: z.string(), a_minor: money, b_minor: money, delta_minor: signed });
+const spread = z.object({
+  payees: z.number().int().min(0),
+  median_minor: money,
+  p90_minor: money,
+  p99_minor: money,
+  top_1pct_share_bp: z.number().int().min(0).max(10000),
+  top_10pct_share_bp: z.number().int().min(0).max(10000),
+  gini_bp: z.number().int().min(0).max(10000),
+});
+export const comparison = z.object({
+  schema: z.literal('rewarder.comparison/v1'),
+  a: runId,
+  b: runId,
+  totals: z.object({
+    below_min_minor: totalDelta,
+    capped_minor: totalDelta,
+    payout_minor: totalDelta,
+    pool_input_minor: totalDelta,
+    pool_minor: totalDelta,
+    residual_minor: totalDelta,
+    rounding_dust_minor: totalDelta,
+  }),
+  payees: z.object({ a: z.number().int(), b: z.number().int(), added: z.number().int(), removed: z.number().int(), changed: z.number().int(), unchanged: z.number().int() }),
+  gainers: z.array(mover),
+  losers: z.array(mover),
+  distribution: z.object({ a: spread, b: spread }),
 });
 
 export const readiness = z.object({

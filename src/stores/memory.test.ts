@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runStoreContract } from './contract.js';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemoryStores } from './memory.js';
+import { ManifestSpill } from './spill.js';
 
 runStoreContract('memory', async (now) => new MemoryStores(64 * 1024 * 1024, now), async () => {});
 
@@ -64,4 +68,23 @@ test('documents go only when no unsettled run needs them, and a store full of un
   // Settled: its manifest (and then its documents) may go.
   await s.putPolicy({ hash: 'z', id: 'z', bytes: new Uint8Array(500) });
   assert.equal((await s.getEpoch('e1'))?.evicted, true);
+});
+
+test('with a spill, an evicted manifest is read back byte for byte; pushed out of the spill, it is evicted for real', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rewarder-spill-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const s = new MemoryStores(1000, Date.now, new ManifestSpill(join(dir, 'spill'), 700));
+  const bytes = (epochId: string) => new TextEncoder().encode(epochId.repeat(200).slice(0, 300));
+  for (const e of ['e1', 'e2', 'e3', 'e4']) await s.publish({ ...rec(e, 0), manifest: bytes(e) }, [], 'pending');
+  // e1 went to the spill: read back exactly, not marked evicted.
+  const e1 = await s.getEpoch('e1');
+  assert.equal(e1?.evicted, false);
+  assert.deepEqual(e1?.manifest, bytes('e1'));
+  assert.equal(s.spilledBytes, 300);
+  for (const e of ['e5', 'e6']) await s.publish({ ...rec(e, 0), manifest: bytes(e) }, [], 'pending');
+  // The spill holds two of 300 bytes: e1 was pushed out of it by e3.
+  assert.equal((await s.getEpoch('e1'))?.evicted, true);
+  assert.deepEqual((await s.getEpoch('e3'))?.manifest, bytes('e3'));
+  assert.equal(s.spilledBytes, 600);
+  assert.equal(readdirSync(join(dir, 'spill')).length, 2, 'files named by hash, the pushed-out one removed');
 });

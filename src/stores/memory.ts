@@ -10,6 +10,7 @@
 // then, and only then, a write is refused (503 store_full).
 
 import { AppError } from '../errors.js';
+import type { ManifestSpill } from './spill.js';
 import {
   type EpochRecord,
   FINAL_STATES,
@@ -57,7 +58,13 @@ export class MemoryStores implements Stores {
   constructor(
     private readonly maxBytes: number,
     private readonly now: () => number = Date.now,
+    /** Micronode: where evicted manifests go first (the amnesia tmpfs), read back from there. */
+    private readonly spill: ManifestSpill | null = null,
   ) {}
+
+  get spilledBytes(): number {
+    return this.spill?.bytes ?? 0;
+  }
 
   private reserve(n: number): void {
     if (this.bytes + n > this.maxBytes) this.makeRoom(this.bytes + n - this.maxBytes);
@@ -76,6 +83,7 @@ export class MemoryStores implements Stores {
       if (this.openParts.has(epochId)) continue;
       const rec = this.epochs.get(epochId) as EpochRecord;
       this.resident.delete(epochId);
+      this.spill?.put(epochId, rec.manifest);
       this.epochs.set(epochId, { ...rec, manifest: new Uint8Array(0), evicted: true });
       this.bytes -= rec.manifest.length;
       freed += rec.manifest.length;
@@ -139,7 +147,14 @@ export class MemoryStores implements Stores {
   }
 
   async getEpoch(epochId: string): Promise<EpochRecord | null> {
-    return this.epochs.get(epochId) ?? null;
+    const rec = this.epochs.get(epochId);
+    if (rec === undefined) return null;
+    if (rec.evicted === true && this.spill?.has(epochId) === true) {
+      // Spilled: the bytes are read back as they were written (no recomputation).
+      const manifest = await this.spill.get(epochId);
+      if (manifest !== null) return { ...rec, manifest, evicted: false };
+    }
+    return rec;
   }
 
   async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {

@@ -228,7 +228,7 @@ const commands = [
   fc.constant(new Drain()),
 ];
 
-test('random computes, SIGKILLs, ledger outages and drains keep every acknowledged run, settle it exactly once, and never send a part twice', { timeout: 150_000 }, async (t) => {
+test('random computes, SIGKILLs, ledger outages and drains keep every acknowledged run, settle it exactly once, and never send a part twice', { timeout: 300_000 }, async (t) => {
   const stub = await startStub(t, { seed: 606 });
   let runs = 0;
   let steps = 0;

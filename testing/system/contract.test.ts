@@ -66,6 +66,8 @@ const ROUTES: Route[] = [
   { name: 'GET /epochs/{id}', method: 'GET', path: '/epochs/2026-01-01', scope: 'rewarder.inspect' },
   { name: 'GET /epochs/{id}/attestation', method: 'GET', path: '/epochs/2026-01-01/attestation', scope: 'rewarder.inspect' },
   { name: 'GET /epochs/{id}/payouts/{actor}', method: 'GET', path: '/epochs/2026-01-01/payouts/did:ron:bob', scope: 'rewarder.inspect' },
+  { name: 'POST /epochs/{id}/preview', method: 'POST', path: '/epochs/2026-01-01/preview', scope: 'rewarder.run', body: JSON.stringify({ policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash }) },
+  { name: 'GET /epochs/{id}/explain/{actor}', method: 'GET', path: '/epochs/2026-01-01/explain/did:ron:carol', scope: 'rewarder.inspect' },
 ];
 const OPEN = ['/healthz', '/readyz', '/metrics', '/version', '/openapi.json'];
 const WRONG_SCOPE: Record<Scope, string> = { 'rewarder.seal': T.runner, 'rewarder.run': T.inspector, 'rewarder.inspect': T.sealer };
@@ -197,7 +199,10 @@ test('a malformed path parameter is a 400 naming the parameter', LIMIT, async ()
     ['GET', `/epochs/${long}`, 'epoch'],
     ['GET', '/epochs/bad$id/attestation', 'epoch'],
     ['GET', '/epochs/bad$id/payouts/did:ron:bob', 'epoch'],
+    ['GET', '/epochs/bad$id/explain/did:ron:bob', 'epoch'],
+    ['GET', '/epochs/2026-01-01/explain/did%3Aron%01x', 'actor'],
     ['POST', '/epochs/bad$id/compute', 'epoch'],
+    ['POST', '/epochs/bad$id/preview', 'epoch'],
     ['POST', `/epochs/${long}/compute`, 'epoch'],
   ];
   for (const prefix of PREFIXES) {
@@ -223,6 +228,7 @@ test('unknown inputs, policies, epochs, payees, attestations and routes are 404s
     ['GET', '/epochs/never-computed', 'unknown_epoch'],
     ['GET', '/epochs/never-computed/payouts/did:ron:bob', 'unknown_epoch'],
     ['GET', '/epochs/never-computed/attestation', 'unknown_epoch'],
+    ['GET', '/epochs/never-computed/explain/did:ron:bob', 'unknown_epoch'],
     ['GET', '/epochs/2026-01-01/payouts/did:ron:carol', 'not_a_payee'], // below min_payout
     ['GET', '/epochs/2026-01-01/payouts/did:ron:nobody', 'not_a_payee'],
     ['GET', '/epochs/2026-01-01/attestation', 'signing_off'],

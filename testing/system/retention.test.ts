@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { generate } from '../../src/gen/generate.js';
-import { assertErrorEnvelope, get, metricValue, metrics, post, put, startInProcess } from '../harness.js';
+import { assertErrorEnvelope, get, metricValue, metrics, post, put, startInProcess, tempDir } from '../harness.js';
 
 const LIMIT = { timeout: 120_000 };
 
@@ -17,6 +17,9 @@ test('settled manifests are evicted oldest first and recomputed byte-identical; 
     const sealed = await put(s.url, '/inputs', g.inputs);
     assert.equal(sealed.status, 201, sealed.text);
     const inputsCid = sealed.json<{ inputs_cid: string }>().inputs_cid;
+    // A multi-chunk upload goes to the sealing worker and comes back without a copy: stored exact.
+    assert.equal(sealed.json<{ bytes: number }>().bytes, g.inputs.length);
+    assert.ok(Buffer.compare((await get(s.url, `/inputs/${inputsCid}`)).body, Buffer.from(g.inputs)) === 0, 'the stored bytes are the upload');
     const pol = (await put(s.url, '/policies', g.policy)).json<{ policy_id: string; policy_hash: string }>();
     const other = JSON.parse(new TextDecoder().decode(g.policy)) as { id: string };
     other.id = 'retention-other';
@@ -94,5 +97,35 @@ test('/readyz is degraded (store_nearly_full) once unsettled runs pin most of th
     assert.equal(metricValue(await metrics(s.url), 'rejected_total', { reason: 'store_full' }), 1);
   } finally {
     await s.close();
+  }
+});
+
+test('a micronode spills evicted manifests to its amnesia tmpfs and serves them from there, without recomputing', LIMIT, async () => {
+  const tmp = tempDir('rewarder-amnesia-');
+  const s = await startInProcess({ AUTH: 'off', MEMORY_STORE_MAX_BYTES: String(1024 * 1024), SPILL_MAX_BYTES: String(4 * 1024 * 1024), AMNESIA_DIR: tmp.dir });
+  try {
+    const g = generate({ scale: 'S', seed: 5, form: 'columnar' });
+    const inputsCid = (await put(s.url, '/inputs', g.inputs)).json<{ inputs_cid: string }>().inputs_cid;
+    const pol = (await put(s.url, '/policies', g.policy)).json<{ policy_id: string; policy_hash: string }>();
+    let first: Buffer | undefined;
+    for (let i = 0; i < 20; i++) {
+      assert.equal((await post(s.url, `/epochs/sp-${i}/compute`, { inputs_cid: inputsCid, ...pol })).status, 200);
+      if (i === 0) first = (await get(s.url, '/epochs/sp-0')).body;
+    }
+    const before = await metrics(s.url);
+    assert.ok(metricValue(before, 'store_evictions_total', { kind: 'manifest' }) > 0);
+    assert.ok(metricValue(before, 'store_spilled_bytes') > 0);
+    const again = await get(s.url, '/epochs/sp-0');
+    assert.equal(again.status, 200);
+    assert.ok(first !== undefined && Buffer.compare(again.body, first) === 0, 'byte-identical from the spill');
+    const after = await metrics(s.url);
+    assert.equal(
+      metricValue(after, 'reward_compute_latency_seconds_count'),
+      metricValue(before, 'reward_compute_latency_seconds_count'),
+      'read back, not recomputed',
+    );
+  } finally {
+    await s.close();
+    tmp.remove();
   }
 });

@@ -1,0 +1,68 @@
+// Previews (POST /epochs/{id}/preview): what a candidate policy (and optionally other inputs)
+// would pay for a bound epoch, computed like a dry run — nothing is bound, published or sent to
+// the ledger — and compared with the bound run in the same pool task (src/core/compare.ts), so
+// the event loop only moves bytes.
+
+import type { DocLimits } from '../compute/protocol.js';
+import type { Deadline } from '../deadline.js';
+import { AppError, internalError } from '../errors.js';
+import type { InputsCache } from '../inputs-cache.js';
+import type { Logger } from 'pino';
+import type { ComputePool } from '../pool.js';
+import type { Stores } from '../stores/types.js';
+import type { EpochService } from './epochs.js';
+
+export interface PreviewRequest {
+  inputs_cid?: string | undefined;
+  policy_id: string;
+  policy_hash: string;
+  top?: number | undefined;
+}
+
+export interface PreviewDeps {
+  stores: Stores;
+  pool: ComputePool;
+  cache: InputsCache;
+  epochs: EpochService;
+  limits: () => DocLimits;
+  logger?: Logger;
+}
+
+export class Previews {
+  constructor(private readonly deps: PreviewDeps) {}
+
+  /** The comparison's canonical bytes: the bound run as `a`, the candidate as `b`. */
+  async preview(epochId: string, req: PreviewRequest, deadline: Deadline, signal: AbortSignal, tenant: string): Promise<{ body: Uint8Array; timing: Record<string, number> }> {
+    const { stores, cache, pool, epochs } = this.deps;
+    const rec = await stores.getEpoch(epochId);
+    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    const inputsCid = req.inputs_cid ?? rec.inputsCid;
+    const policy = await stores.getPolicy(req.policy_hash);
+    if (policy === null) throw new AppError('NOT_FOUND', 'no policy with that hash', { reason: 'unknown_policy' });
+    if (policy.id !== req.policy_id) {
+      throw new AppError('POLICY_MISMATCH', 'policy_id does not match the stored policy', { reason: 'policy_id_mismatch', stored_policy_id: policy.id });
+    }
+    const cached = cache.get(inputsCid);
+    const inputs = cached ?? (await stores.getInputs(inputsCid))?.bytes;
+    if (inputs === undefined) throw new AppError('NOT_FOUND', 'no inputs with that CID', { reason: 'unknown_inputs' });
+    const stop = AbortSignal.any([signal, deadline.signal()]);
+    const bound = await epochs.manifestOf(rec, stop, tenant);
+    const t0 = performance.now();
+    const r = await pool.preview(
+      { op: 'preview', epochId, inputsCid, policyHash: req.policy_hash, policy: policy.bytes, inputs, limits: this.deps.limits(), bound: bound.slice(), top: req.top ?? 10 },
+      stop,
+      tenant,
+    );
+    const ms = performance.now() - t0;
+    if (!r.ok) {
+      if (r.kind === 'quarantined') {
+        throw new AppError('QUARANTINED', 'an invariant of the calculus failed for the candidate', { reason: 'invariant_breach', invariants: r.breaches.map((b) => b.invariant) });
+      }
+      // Sealed documents and a published manifest cannot fail to decode.
+      this.deps.logger?.error({ epoch_id: epochId, kind: r.kind }, 'preview of sealed documents failed');
+      throw internalError();
+    }
+    if (r.decoded !== null) cache.set(inputsCid, r.decoded);
+    return { body: r.comparison, timing: { queue_and_compute: ms, compute: r.ms.compute, compare: r.ms.compare } };
+  }
+}

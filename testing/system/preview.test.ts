@@ -1,0 +1,102 @@
+// POST /epochs/{id}/preview and `rewarder preview` as an operator meets them: the comparison of a
+// candidate with the bound run is exactly `compare` of the two manifests computed offline, and
+// nothing is bound by it.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { compare, comparedManifest } from '../../src/core/compare.js';
+import { b3 } from '../../src/core/hash.js';
+import { decodeInputs } from '../../src/core/inputs.js';
+import { canonicalize } from '../../src/core/jcs.js';
+import { decodePolicy } from '../../src/core/policy.js';
+import { computeRun } from '../../src/core/run.js';
+import { BIN, EXAMPLE, ROOT, type SpawnedServer, get, post, put, spawnServer } from '../harness.js';
+
+const LIMIT = { timeout: 120_000 };
+const inputsBytes = readFileSync(EXAMPLE.inputs);
+const policyBytes = readFileSync(EXAMPLE.policy);
+// The example's policy with bytes_served weighted twice: alice, bob and dave use it.
+const candidate = Buffer.from(policyBytes.toString().replace('"id":"example-1"', '"id":"example-2"').replace('"bytes_served":{"weight":1', '"bytes_served":{"weight":2'));
+let server: SpawnedServer | undefined;
+let url = '';
+
+before(async () => {
+  server = await spawnServer({ AUTH: 'off' });
+  url = server.url;
+  assert.equal((await put(url, '/inputs', inputsBytes)).status, 201);
+  assert.equal((await put(url, '/policies', policyBytes)).status, 201);
+  assert.equal((await put(url, '/policies', candidate)).status, 201);
+  const run = await post(url, '/epochs/2026-01-01/compute', { inputs_cid: EXAMPLE.inputsCid, policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash });
+  assert.equal(run.status, 200, run.text);
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+/** The comparison as anyone computes it offline from the documents. */
+function offline(policy: Uint8Array, top: number): string {
+  const inputs = decodeInputs(inputsBytes);
+  const bound = comparedManifest(JSON.parse(readFileSync(EXAMPLE.manifest, 'utf8')));
+  const p = decodePolicy(policy);
+  assert.ok(inputs.ok && p.ok && typeof bound !== 'string');
+  const r = computeRun({ epochId: '2026-01-01', inputs: inputs.value, inputsCid: EXAMPLE.inputsCid, policy: p.value, policyHash: b3(policy) });
+  assert.ok(r.ok);
+  const cand = comparedManifest(JSON.parse(Buffer.from(r.value.manifest.bytes).toString()));
+  assert.ok(typeof cand !== 'string');
+  return canonicalize(compare(bound, cand, top));
+}
+
+test('previewing the bound policy changes nothing; a heavier kind moves its users, both exactly as offline', LIMIT, async () => {
+  const same = await post(url, '/epochs/2026-01-01/preview', { policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash });
+  assert.equal(same.status, 200, same.text);
+  assert.equal(same.text, offline(policyBytes, 10));
+  assert.deepEqual(same.json<{ gainers: unknown[]; losers: unknown[] }>().gainers, []);
+
+  const heavier = await post(url, '/rewarder/epochs/2026-01-01/preview', { policy_id: 'example-2', policy_hash: b3(candidate), top: 2 });
+  assert.equal(heavier.status, 200, heavier.text);
+  assert.equal(heavier.text, offline(candidate, 2));
+  const c = heavier.json<{ losers: { actor: string }[]; b: { policy_hash: string } }>();
+  assert.equal(c.b.policy_hash, b3(candidate));
+  // erin has no bytes_served: her share can only fall.
+  assert.ok(c.losers.some((l) => l.actor === 'did:ron:erin'));
+
+  // Nothing was bound: the epoch still serves its manifest and replays its own triple.
+  assert.equal((await get(url, '/epochs/2026-01-01')).text, readFileSync(EXAMPLE.manifest, 'utf8'));
+});
+
+test('a preview of an unknown epoch, policy or inputs is a 404, a wrong policy_id a 422, a bad body a 400', LIMIT, async () => {
+  const cases: [string, Record<string, unknown>, number, string][] = [
+    ['/epochs/never/preview', { policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash }, 404, 'unknown_epoch'],
+    ['/epochs/2026-01-01/preview', { policy_id: EXAMPLE.policyId, policy_hash: `b3:${'ab'.repeat(32)}` }, 404, 'unknown_policy'],
+    ['/epochs/2026-01-01/preview', { policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash, inputs_cid: `b3:${'cd'.repeat(32)}` }, 404, 'unknown_inputs'],
+    ['/epochs/2026-01-01/preview', { policy_id: 'other', policy_hash: EXAMPLE.policyHash }, 422, 'policy_id_mismatch'],
+    ['/epochs/2026-01-01/preview', { policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash, dry_run: true }, 400, 'invalid_request'],
+    ['/epochs/2026-01-01/preview', { policy_id: EXAMPLE.policyId, policy_hash: EXAMPLE.policyHash, top: 1001 }, 400, 'invalid_request'],
+  ];
+  for (const [path, body, status, reason] of cases) {
+    const res = await post(url, path, body);
+    assert.equal(res.status, status, `${path} ${JSON.stringify(body)}: ${res.text}`);
+    assert.equal(res.json<{ error: { details: { reason: string } } }>().error.details.reason, reason);
+  }
+});
+
+test('rewarder preview seals the candidate and prints the service\'s comparison', LIMIT, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'preview-'));
+  try {
+    const file = join(dir, 'candidate.json');
+    writeFileSync(file, candidate);
+    const r = spawnSync(process.execPath, [BIN, 'preview', '--url', url, '--epoch', '2026-01-01', '--policy', file, '--top', '2'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `${offline(candidate, 2)}\n`);
+    const missing = spawnSync(process.execPath, [BIN, 'preview', '--url', url, '--epoch', 'never', '--policy', file], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /answered 404 NOT_FOUND \(unknown_epoch\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
