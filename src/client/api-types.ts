@@ -1451,6 +1451,8 @@ export interface operations {
                 deadline_ms?: number;
             };
             header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
                 /** @description absolute deadline (RFC 3339); wins over deadline_ms */
                 "X-Deadline"?: string;
                 /** @description gzip (decoded by a streaming guard: ratio and byte caps) or identity; anything else is 415 */
@@ -1699,7 +1701,10 @@ export interface operations {
     getExplanation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
             path: {
                 /** @description the epoch */
                 epoch_id: string;
