@@ -48,7 +48,8 @@ async function main(): Promise<void> {
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (performance.now() < end) {
-        const epoch = `brownout-${next++}`;
+        // Each fresh epoch its own program: one program may not pay the same window twice (SPEC §10).
+        const epoch = `brownout-${next++}:e`;
         const t0 = performance.now();
         const r = await compute(svc.url, epoch, triple).catch(() => ({ status: 0 }));
         latencies.push(performance.now() - t0);

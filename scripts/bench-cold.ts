@@ -165,7 +165,7 @@ async function firstCompute(run: number, docs: { inputs: Uint8Array; policy: Uin
     const p = JSON.parse(policy.text) as { policy_id: string; policy_hash: string };
     const body = JSON.stringify({ inputs_cid: i.inputs_cid, policy_id: p.policy_id, policy_hash: p.policy_hash });
     const t1 = performance.now();
-    const r = await call(s.port, 'POST', `/epochs/cold-${run}/compute`, body);
+    const r = await call(s.port, 'POST', `/epochs/cold-${run}:e/compute`, body);
     const t2 = performance.now();
     if (r.status !== 200) throw new Error(`compute → ${r.status} ${r.text.slice(0, 300)}`);
     return { readyMs: s.readyMs, sealMs: t1 - t0, computeMs: t2 - t1, totalMs: s.readyMs + (t2 - t0) };

@@ -597,10 +597,10 @@ async function warmMOn(
     // a cold stub parsing parts from 4 runs at once answers in > 100 ms, over the default p95
     // budget, and the server rightly enters quarantine-only mode before the measurement starts.
     await pmap(bodies.slice(k), stub === undefined ? 4 : 1, async (b, i) => {
-      const r = await call(`${s.url}/epochs/warmup-${i}/compute`, 'POST', b);
+      const r = await call(`${s.url}/epochs/warmup-${i}:e/compute`, 'POST', b);
       if (r.status !== 200) throw new Error(`warm-up compute → ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
     });
-    if (signing !== undefined) await checkSigning(s, signing, 'warmup-0');
+    if (signing !== undefined) await checkSigning(s, signing, 'warmup-0:e');
     s.check();
 
     const rec = new Recorder();
@@ -625,7 +625,7 @@ async function warmMOn(
               const i = next++;
               ctx.i = i;
               pending.issue(i);
-              req.path = `/epochs/m-${i}/compute`;
+              req.path = `/epochs/m-${i}:e/compute`;
               req.body = bodies[i % k] as Buffer;
               return req;
             },

@@ -158,12 +158,14 @@ async function fair(): Promise<void> {
   const tmp = tempDir();
   const tokens = writeTokensFile(tmp.dir, [
     { tenant: 'flood', scopes: ['rewarder.seal', 'rewarder.run', 'rewarder.inspect'], token: 'bench-flood-token-0123456789' },
-    { tenant: 'quiet', scopes: ['rewarder.run'], token: 'bench-quiet-token-0123456789' },
+    { tenant: 'quiet', scopes: ['rewarder.seal', 'rewarder.run'], token: 'bench-quiet-token-0123456789' },
   ]);
   const s = await spawnServer({ AUTH: 'on', TOKENS_FILE: tokens, TENANT_RPS_MAX: '1000000' });
   try {
     const body = await sealM(s, bearer('bench-flood-token-0123456789'));
     const quietH = bearer('bench-quiet-token-0123456789');
+    // Each tenant computes with documents it sealed itself (SPEC §10): the same bytes, sealed twice.
+    await sealM(s, quietH);
     const alone = describe(await load(s.url, 1, durationS, body, 'alone', quietH), durationS);
     const [withFlood] = await Promise.all([
       load(s.url, 1, durationS, body, 'quiet', quietH).then((h) => describe(h, durationS)),

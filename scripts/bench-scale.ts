@@ -117,7 +117,7 @@ async function scenario(n: number): Promise<Figures> {
     );
     const bodies = sealed.map((p) => Buffer.from(JSON.stringify({ inputs_cid: inputs.inputs_cid, policy_id: p.policy_id, policy_hash: p.policy_hash })));
     // Warm every replica's worker JIT on policies the measured run never uses.
-    await pmap(bodies.slice(k), 2 * n, (b, i) => call(`${front}/epochs/warm-${n}-${i}/compute`, 'POST', b));
+    await pmap(bodies.slice(k), 2 * n, (b, i) => call(`${front}/epochs/warm-${n}-${i}:e/compute`, 'POST', b));
     const workers = (await call(`${s.replicas[0]?.url}/version`, 'GET')).compute_workers as number;
     out(`  N=${n}: up; ${workers} compute worker(s) per replica; setup (seal + ${k} policies + warm-up) ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -145,7 +145,7 @@ async function scenario(n: number): Promise<Figures> {
               headers: JSON_HEADERS,
               setupRequest: (req) => {
                 const i = next++;
-                req.path = `/epochs/scale-${n}-${i}/compute`;
+                req.path = `/epochs/scale-${n}-${i}:e/compute`;
                 req.body = bodies[i % k] as Buffer;
                 return req;
               },

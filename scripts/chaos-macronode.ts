@@ -78,7 +78,8 @@ try {
   let seq = 0;
   const client = async () => {
     while (!stop) {
-      const epoch = `chaos-${seq++}`;
+      // Each epoch its own program: one program may not pay the same window twice (SPEC §10).
+      const epoch = `chaos-${seq++}:e`;
       const a: Answer = { epoch, t0: at(), status: 0, retryAfter: null };
       try {
         const res = await fetch(`${front}/epochs/${epoch}/compute`, { method: 'POST', headers: authed, body, signal: AbortSignal.timeout(60_000) });

@@ -100,6 +100,15 @@ export const configSchema = z
     /** PostgreSQL for durable stores (macronode); absent: memory stores. */
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
     DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('rewarder'),
+    /**
+     * The tenant that owns the documents and bindings of a PostgreSQL database created before
+     * tenancy (SPEC §10); applied once, by the migration that adds ownership.
+     */
+    TENANCY_LEGACY_OWNER: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a tenant name (1–64 of A-Z a-z 0-9 . _ -)').default('legacy'),
+    /** Bytes of sealed documents one tenant may own (a token's `store_max_bytes` overrides it); absent: no quota. */
+    TENANT_STORE_MAX_BYTES: int(0).optional(),
+    /** JSON `{"<program>": {"max_pool_minor": "<money>"}}`; reloaded with SIGHUP. Absent: no budgets. */
+    PROGRAMS_FILE: z.string().min(1).optional(),
     /** Key sets written by `rewarder keygen`; the newest signs, all are published by GET /keys. */
     SIGNING_KEY_DIR: z.string().min(1).optional(),
     /** Set by the image build; reported in /version. */
@@ -162,7 +171,7 @@ export function isLoopback(host: string): boolean {
 }
 
 /** The values SIGHUP may change at run time; everything else needs a restart. */
-export const RELOADABLE = ['TENANT_RPS_MAX', 'MAX_INFLIGHT', 'WORK_QUEUE_MAX', 'LOG_LEVEL'] as const;
+export const RELOADABLE = ['TENANT_RPS_MAX', 'MAX_INFLIGHT', 'WORK_QUEUE_MAX', 'LOG_LEVEL', 'TENANT_STORE_MAX_BYTES'] as const;
 export type Reloadable = Pick<Config, (typeof RELOADABLE)[number]>;
 
 export class ConfigError extends Error {}

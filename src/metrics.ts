@@ -12,6 +12,12 @@ export interface GaugeSources {
   ledgerDegraded: () => boolean;
   /** WORK_QUEUE_MAX now (reloadable), so alerts can use queue_depth / max. */
   queueMax?: () => number;
+  /**
+   * The tenants of the tokens file (the only label values of per-tenant series, so their number
+   * is bounded by that file) and the bytes each owns in sealed documents.
+   */
+  tenants?: () => readonly string[];
+  tenantUsage?: () => Promise<Map<string, number>>;
   /** Bodies being received and the bytes they hold against the budget (http/intake.ts). */
   intake?: () => { bodies: number; bytes: number; budgetBytes: number };
   proofIndexBytes?: () => number;
@@ -138,6 +144,18 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
       help: 'Ledger sends that ended without an acknowledgement (unknown, refused or conflict)',
       registers: [registry],
     }),
+    tenantComputes: new Counter({
+      name: 'tenant_computes_total',
+      help: 'Compute requests per tenant (of the tokens file) by HTTP status class',
+      labelNames: ['tenant', 'status'] as const,
+      registers: [registry],
+    }),
+    tenantRefusals: new Counter({
+      name: 'tenant_refusals_total',
+      help: 'Tenancy refusals per tenant: window_overlap, pool_over_budget, tenant_quota',
+      labelNames: ['tenant', 'reason'] as const,
+      registers: [registry],
+    }),
     storeEvictions: new Counter({
       name: 'store_evictions_total',
       help: 'Memory store evictions under its retention budget: settled manifests, then unneeded documents',
@@ -167,6 +185,18 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
     registers: [registry],
     async collect() {
       this.set(await sources.heldIntents().catch(() => 0));
+    },
+  });
+  new Gauge({
+    name: 'tenant_stored_bytes',
+    help: 'Bytes of sealed documents each tenant owns (a document sealed by two tenants counts for both)',
+    labelNames: ['tenant'] as const,
+    registers: [registry],
+    async collect() {
+      const tenants = sources.tenants?.() ?? [];
+      const usage = await (sources.tenantUsage?.() ?? Promise.resolve(new Map<string, number>())).catch(() => new Map<string, number>());
+      this.reset();
+      for (const tenant of tenants) this.set({ tenant }, usage.get(tenant) ?? 0);
     },
   });
   new Gauge({
@@ -257,7 +287,7 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
   });
   // Labelled counters exist only after their first increment; create the known series at 0 so
   // rate()/increase() in alerts see the very first event.
-  for (const status of ['published', 'replayed', 'dry_run', 'conflict', 'quarantined', 'invalid']) m.runs.inc({ status }, 0);
+  for (const status of ['published', 'replayed', 'dry_run', 'conflict', 'quarantined', 'invalid', 'window_overlap', 'over_budget']) m.runs.inc({ status }, 0);
   for (const result of ['accepted', 'dup', 'conflict', 'error']) m.ledgerIntents.inc({ result }, 0);
   for (const status of ['2xx', '3xx', '4xx', 'other']) m.ledgerUnexpected.inc({ status }, 0);
   for (const kind of ['crash', 'abort', 'error']) m.workerFailures.inc({ kind }, 0);

@@ -15,6 +15,7 @@ import { type KeySource, Signer } from './attest/signer.js';
 import { type AppSettings, createApp } from './http/app.js';
 import { openAuditSink } from './http/audit.js';
 import { TokenVerifier, parseTokensFile } from './http/auth.js';
+import { ANONYMOUS } from './http/tenancy.js';
 import { TenantRateLimiter } from './http/rate-limit.js';
 import { BodyIntake } from './http/intake.js';
 import { InputsCache } from './inputs-cache.js';
@@ -25,6 +26,7 @@ import { LedgerClient } from './ledger/client.js';
 import { EgressHealth } from './ledger/health.js';
 import { Settlement } from './ledger/settlement.js';
 import { createMetrics, statusClass } from './metrics.js';
+import { type ProgramSettings, parseProgramsFile } from './programs.js';
 import { ComputePool } from './pool.js';
 import { EpochService } from './service/epochs.js';
 import { Explanations } from './service/explanations.js';
@@ -59,6 +61,7 @@ export function settingsOf(c: Config): AppSettings {
       inputs: { maxBytes: c.INPUTS_MAX_BYTES, maxActors: c.MAX_ACTORS, maxEvents: c.MAX_EVENTS },
       policyMaxBytes: c.REQ_BODY_MAX_BYTES,
     },
+    tenantStoreMaxBytes: c.TENANT_STORE_MAX_BYTES ?? null,
   };
 }
 
@@ -97,6 +100,8 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     heldIntents: () => stores.countParts(['held']),
     ledgerDegraded: () => settlement?.degraded ?? false,
     queueMax: () => pool.saturation().queueMax,
+    tenants: () => (verifier === null ? [ANONYMOUS] : verifier.tenants()),
+    tenantUsage: () => stores.tenantUsage(),
   });
   // prom-client's defaults export these gauges with a `_total` suffix, which `promtool check
   // metrics` rejects (only counters may end in _total); the per-type series without the suffix stay.
@@ -114,7 +119,8 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   // Public halves only, filled in place by signingReady() (ephemeral keys: known at once).
   const keys: PublicKeySet | null = signing === null ? null : signing.view;
   const signingKeyIds: string[] = keys === null ? [] : keys.signing.map((k) => k.keyId);
-  const verifier = config.AUTH === 'off' ? null : new TokenVerifier(parseTokensFile(readFileSync(config.TOKENS_FILE as string, 'utf8')), randomBytes(32));
+  const verifier = config.AUTH === 'off' ? null : new TokenVerifier(readTokens(config), randomBytes(32));
+  let programs = readPrograms(config);
   const rateLimiter = new TenantRateLimiter(config.TENANT_RPS_MAX);
   const audit = openAuditSink(config.AUDIT_MODE, config.AUDIT_DIR, (e) => logger.error({ err: e }, 'audit write failed'));
   const epochs = new EpochService({
@@ -127,6 +133,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     settlement,
     signer,
     logger,
+    budget: (program) => programs.get(program)?.maxPoolMinor ?? null,
   });
   const version = {
     service: 'svc-rewarder',
@@ -153,6 +160,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
       tenant_rps_max: config.TENANT_RPS_MAX,
       default_deadline_ms: config.DEFAULT_DEADLINE_MS,
       max_deadline_ms: config.MAX_DEADLINE_MS,
+      tenant_store_max_bytes: config.TENANT_STORE_MAX_BYTES ?? null,
     },
   };
   const app = createApp({
@@ -187,13 +195,19 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     config,
     /** Applies the reloadable values of `next`, all at once; the rest needs a restart. */
     reload(next: Config): string[] {
-      settings = { ...settings, maxInflight: next.MAX_INFLIGHT };
+      // Files first: an invalid one throws here, before anything has changed.
+      const tokens = verifier === null ? null : readTokens(next);
+      const nextPrograms = readPrograms(next);
+      if (tokens !== null) verifier?.replace(tokens);
+      programs = nextPrograms;
+      settings = { ...settings, maxInflight: next.MAX_INFLIGHT, tenantStoreMaxBytes: next.TENANT_STORE_MAX_BYTES ?? null };
       pool.setQueueMax(next.WORK_QUEUE_MAX, config.TENANT_QUEUE_MAX);
       rateLimiter.setRate(next.TENANT_RPS_MAX);
       logger.level = next.LOG_LEVEL;
       version.limits.max_inflight = next.MAX_INFLIGHT;
       version.limits.work_queue_max = next.WORK_QUEUE_MAX;
       version.limits.tenant_rps_max = next.TENANT_RPS_MAX;
+      version.limits.tenant_store_max_bytes = next.TENANT_STORE_MAX_BYTES ?? null;
       const fixed = Object.keys(next).filter(
         (k) => !(RELOADABLE as readonly string[]).includes(k) && next[k as keyof Config] !== config[k as keyof Config],
       );
@@ -228,6 +242,21 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
 }
 
 export type Runtime = ReturnType<typeof buildRuntime>;
+
+function readTokens(config: Config) {
+  return parseTokensFile(readFileSync(config.TOKENS_FILE as string, 'utf8'));
+}
+
+function readPrograms(config: Config): Map<string, ProgramSettings> {
+  if (config.PROGRAMS_FILE === undefined) return new Map();
+  let text: string;
+  try {
+    text = readFileSync(config.PROGRAMS_FILE, 'utf8');
+  } catch (e) {
+    throw new Error(`programs file ${config.PROGRAMS_FILE}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
+  }
+  return parseProgramsFile(text);
+}
 
 /** The ledger side: one client, one health tracker, one settlement (drainer) per replica. */
 function buildSettlement(config: Config, stores: Stores, metrics: ReturnType<typeof createMetrics>, logger: Logger): Settlement {

@@ -183,7 +183,7 @@ export async function spawnServer(env: Env, opts: { args?: string[]; startTimeou
 }
 
 /** Runs `serve` expecting it to refuse to start: resolves with its exit and output (bounded). */
-export async function runServeToExit(env: Env, timeoutMs = 10_000): Promise<Exit & { stdout: string; stderr: string }> {
+export async function runServeToExit(env: Env, timeoutMs = 30_000): Promise<Exit & { stdout: string; stderr: string }> {
   const { child, logs, stderr, exited } = startChild(env, []);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const e = await exited;
@@ -337,12 +337,21 @@ export interface TokenSpec {
   tenant: string;
   scopes: string[];
   token: string;
+  /** SPEC §10 programs; absent: the entry has none (the token then holds `default`). */
+  programs?: string[];
+  storeMaxBytes?: number;
 }
 
-/** Writes a tokens file (JSON array of {tenant, scopes, sha256 hex of the token}); returns its path. */
-export function writeTokensFile(dir: string, tokens: TokenSpec[]): string {
-  const file = join(dir, 'tokens.json');
-  const entries = tokens.map((t) => ({ tenant: t.tenant, scopes: t.scopes, sha256: createHash('sha256').update(t.token).digest('hex') }));
+/** Writes a tokens file (JSON array of {tenant, scopes, programs?, store_max_bytes?, sha256 hex of the token}); returns its path. */
+export function writeTokensFile(dir: string, tokens: TokenSpec[], name = 'tokens.json'): string {
+  const file = join(dir, name);
+  const entries = tokens.map((t) => ({
+    tenant: t.tenant,
+    scopes: t.scopes,
+    ...(t.programs === undefined ? {} : { programs: t.programs }),
+    ...(t.storeMaxBytes === undefined ? {} : { store_max_bytes: t.storeMaxBytes }),
+    sha256: createHash('sha256').update(t.token).digest('hex'),
+  }));
   writeFileSync(file, JSON.stringify(entries));
   return file;
 }

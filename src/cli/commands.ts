@@ -280,4 +280,5 @@ export const commands: Record<string, Command> = {
   explain: async (argv) => (await import('./explain.js')).explainCmd(argv),
   diff: async (argv) => (await import('./diff.js')).diffCmd(argv),
   preview: async (argv) => (await import('./preview.js')).previewCmd(argv),
+  tenancy: async (argv) => (await import('./tenancy.js')).tenancyCmd(argv),
 };

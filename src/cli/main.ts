@@ -24,7 +24,8 @@ const USAGE = `usage: rewarder <command> [options]
   preview --url URL --epoch ID --policy FILE [--inputs FILE] [--top N]
                                               what a candidate policy would pay for a bound epoch of a running
                                               service, compared with what it pays (token: REWARDER_TOKEN)
-  ledger-redrive --url URL [--epoch ID]       re-drive ledger parts left failed (token: REWARDER_TOKEN, scope rewarder.admin)`;
+  ledger-redrive --url URL [--epoch ID]       re-drive ledger parts left failed (token: REWARDER_TOKEN, scope rewarder.admin)
+  tenancy TOKENS_FILE [--programs FILE]       check the tokens and programs files, print who holds which program`;
 
 /** No command is a usage error: one line on stderr, like every other. */
 const SHORT = `missing command: rewarder <command> [options], one of ${Object.keys(commands).join(', ')} (rewarder --help for each one's options)`;

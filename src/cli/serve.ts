@@ -37,7 +37,7 @@ export async function serveCmd(argv: string[]): Promise<number> {
     const stores =
       config.DATABASE_URL === undefined
         ? undefined
-        : await (await import('../stores/postgres.js')).openPostgresStores(config.DATABASE_URL, { schema: config.DATABASE_SCHEMA });
+        : await (await import('../stores/postgres.js')).openPostgresStores(config.DATABASE_URL, { schema: config.DATABASE_SCHEMA, legacyOwner: config.TENANCY_LEGACY_OWNER });
     rt = buildRuntime(config, stores === undefined ? {} : { stores });
   } catch (e) {
     throw new CliError(`cannot start: ${(e as Error).message.split('\n')[0]}`);

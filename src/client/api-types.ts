@@ -194,6 +194,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/programs/{program}/epochs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A program's bound epochs in window order, with who bound each (SPEC §10)
+         * @description A program the token does not hold is 404. Pass next as after for the following page.
+         */
+        get: operations["listProgramEpochs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/keys": {
         parameters: {
             query?: never;
@@ -222,7 +242,7 @@ export interface paths {
         put?: never;
         /**
          * Move ledger parts left failed (of one epoch, or all) back to pending, for the drainer to send again
-         * @description Conflicts are never re-driven: a different body under the same part_id is a bug or an attack (RUNBOOK).
+         * @description Conflicts are never re-driven: a different body under the same part_id is a bug or an attack (RUNBOOK). SPEC §10: epoch_id must be in the token's programs (else 404); without it, the token must hold every program ("*", else 403).
          */
         post: operations["redriveLedgerParts"];
         delete?: never;
@@ -701,6 +721,30 @@ export interface components {
             redriven: number;
             epoch_id?: string;
         };
+        ProgramEpochs: {
+            epochs: {
+                epoch_id: string;
+                window: {
+                    start_ms: number;
+                    end_ms: number;
+                };
+                inputs_cid: string;
+                policy_hash: string;
+                commitment: string;
+                payees: number;
+                payout_minor: string;
+                ledger: {
+                    state: string;
+                    parts: number;
+                };
+                bound: {
+                    tenant: string;
+                    corr_id: string | null;
+                    at: string;
+                };
+            }[];
+            next: string | null;
+        };
         Error: {
             error: {
                 code: string;
@@ -715,7 +759,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description invalid path parameter (details.param), body (details.problem) or document (details.path, details.problem) */
+        /** @description invalid path parameter (details.param; invalid_program: an epoch id whose prefix is not a program name), query (invalid_query, invalid_cursor), body (details.problem) or document (details.path, details.problem) */
         E400: {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -781,7 +825,7 @@ export interface components {
                 };
             };
         };
-        /** @description unknown inputs, policy, epoch, payee or attestation (details.reason) */
+        /** @description unknown inputs, policy, epoch, program, payee or attestation (details.reason). SPEC §10: also any epoch or listing outside the token's programs, and any document the tenant has not sealed itself, with exactly the body of a missing one */
         E404: {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -825,7 +869,7 @@ export interface components {
                 };
             };
         };
-        /** @description CONFLICT: the epoch is bound to another triple (details.differs); QUARANTINED: an invariant failed, nothing published */
+        /** @description CONFLICT: the epoch is bound to another triple (details.differs; details.bound only to the tenant that bound it); WINDOW_OVERLAP: the inputs window overlaps that of an epoch bound in the same program (details.epoch_id); QUARANTINED: an invariant failed, nothing published */
         E409: {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -844,7 +888,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error?: {
                         /** @enum {unknown} */
-                        code?: "CONFLICT" | "QUARANTINED";
+                        code?: "CONFLICT" | "QUARANTINED" | "WINDOW_OVERLAP";
                     };
                 };
             };
@@ -873,7 +917,7 @@ export interface components {
                 };
             };
         };
-        /** @description body, or decompressed body, over its cap (details.limit_bytes) or over DECOMP_RATIO_MAX */
+        /** @description body, or decompressed body, over its cap (details.limit_bytes) or over DECOMP_RATIO_MAX; QUOTA_EXCEEDED: the tenant's sealed documents would pass its quota (details.limit_bytes, used_bytes, document_bytes) */
         E413: {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -892,7 +936,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error?: {
                         /** @enum {unknown} */
-                        code?: "PAYLOAD_TOO_LARGE";
+                        code?: "PAYLOAD_TOO_LARGE" | "QUOTA_EXCEEDED";
                     };
                 };
             };
@@ -921,7 +965,7 @@ export interface components {
                 };
             };
         };
-        /** @description policy_id does not match the stored policy */
+        /** @description POLICY_MISMATCH: policy_id does not match the stored policy; POOL_OVER_BUDGET: the pool (after pool_cap_minor) exceeds the program's max_pool_minor (PROGRAMS_FILE) */
         E422: {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -940,7 +984,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error?: {
                         /** @enum {unknown} */
-                        code?: "POLICY_MISMATCH";
+                        code?: "POLICY_MISMATCH" | "POOL_OVER_BUDGET";
                     };
                 };
             };
@@ -1095,7 +1139,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description already stored */
+            /** @description this tenant had already sealed these bytes */
             200: {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -1114,7 +1158,7 @@ export interface operations {
                     "application/json": components["schemas"]["InputsSealed"];
                 };
             };
-            /** @description stored */
+            /** @description stored for this tenant (its first sealing of these bytes, whoever else holds them) */
             201: {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -1235,7 +1279,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description already stored */
+            /** @description this tenant had already sealed these bytes */
             200: {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -1254,7 +1298,7 @@ export interface operations {
                     "application/json": components["schemas"]["PolicySealed"];
                 };
             };
-            /** @description stored */
+            /** @description stored for this tenant (its first sealing of these bytes, whoever else holds them) */
             201: {
                 headers: {
                     /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -1789,6 +1833,55 @@ export interface operations {
             503: components["responses"]["E503"];
         };
     };
+    listProgramEpochs: {
+        parameters: {
+            query?: {
+                /** @description the previous page's next */
+                after?: string;
+                /** @description page size */
+                limit?: number;
+            };
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+            };
+            path: {
+                /** @description the program (the epoch ids' prefix before the first :) */
+                program: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description answers that change with state, and errors, are not stored */
+                    "Cache-Control": "no-store";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgramEpochs"];
+                };
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
     getKeys: {
         parameters: {
             query?: never;
@@ -1857,6 +1950,7 @@ export interface operations {
             400: components["responses"]["E400"];
             401: components["responses"]["E401"];
             403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
             429: components["responses"]["E429"];
             431: components["responses"]["E431"];
             500: components["responses"]["E500"];

@@ -34,6 +34,18 @@ import { ComputeBodies, validateBody } from './compute-body.js';
 import { RefusalLog } from './refusal-log.js';
 import { schedulingTenantOf } from './scheduling-tenant.js';
 import { digest, idText, previewRequest } from './schemas.js';
+import {
+  ANONYMOUS_ACCESS,
+  type Access,
+  PROGRAM_RE,
+  accessOf,
+  epochProgram,
+  grants,
+  noSuchEpoch,
+  noSuchInputs,
+  noSuchPolicy,
+  noSuchProgram,
+} from './tenancy.js';
 
 /** Settings the app reads per request; the reloadable ones may change between requests. */
 export interface AppSettings {
@@ -45,6 +57,8 @@ export interface AppSettings {
   maxDeadlineMs: number;
   docLimits: DocLimits;
   intake: IntakeSettings;
+  /** Bytes a tenant may own in sealed documents (TENANT_STORE_MAX_BYTES); null: no quota. */
+  tenantStoreMaxBytes: number | null;
 }
 
 export interface AppDeps {
@@ -85,7 +99,7 @@ export interface AppDeps {
 /** Served by @hono/node-server: `c.env` holds Node's request and response. */
 type Env = {
   Bindings: HttpBindings;
-  Variables: { corrId: string; route: string; tenant: string; arrival: Arrival; body: Uint8Array };
+  Variables: { corrId: string; route: string; tenant: string; access: Access; trail: Trail; arrival: Arrival; body: Uint8Array };
 };
 
 /** When a body route started receiving: deadlines count from here, body upload included. */
@@ -102,7 +116,13 @@ const PROOF_INDEX_BUILD_MS = 120_000;
 /** /readyz turns degraded when this share of the memory store is pinned (before store_full refusals). */
 const STORE_PINNED_DEGRADED = 0.9;
 
+/** What a seal, compute or read touched, for its audit line (filled in by the route as it learns it). */
+type Trail = Pick<AuditEvent, 'epoch_id' | 'inputs_cid' | 'policy_hash' | 'program'>;
+
 const CORR_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+/** GET /programs/{program}/epochs page sizes. */
+const LIST_DEFAULT = 100;
+const LIST_MAX = 1000;
 const JSON_TYPE = 'application/json';
 
 export function createApp(deps: AppDeps): Hono<Env> {
@@ -133,6 +153,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const refusals = new RefusalLog(deps.logger);
   app.onError((err, c) => {
     const e = err instanceof AppError ? err : internalError();
+    const access = c.get('access') as Access | undefined;
+    if (access !== undefined && (e.code === 'WINDOW_OVERLAP' || e.code === 'POOL_OVER_BUDGET' || e.code === 'QUOTA_EXCEEDED')) {
+      metrics.tenantRefusals.inc({ tenant: access.tenant, reason: e.details.reason });
+    }
     const corrId = c.get('corrId') ?? randomUUID();
     // The memory store refuses writes once full of unsettled runs: a refusal like the others in
     // rejected_total, counted here only (the store itself does not count).
@@ -226,12 +250,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const guard =
     (scope: Scope): MiddlewareHandler<Env> =>
     async (c, next) => {
-      let tenant = 'anonymous';
+      let access = ANONYMOUS_ACCESS;
       const verifier = deps.verifier;
       if (verifier !== null) {
         const header = c.req.header('authorization');
         try {
-          tenant = verifier.verify(header, scope).tenant;
+          access = verifier.verify(header, scope);
         } catch (e) {
           if (e instanceof AppError) {
             metrics.authFailures.inc({ code: e.code });
@@ -241,6 +265,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
         }
         audit(c, 'auth_ok', () => verifier.identify(header));
       }
+      const tenant = access.tenant;
       const r = deps.rateLimiter.take(tenant);
       if (!r.ok) {
         audit(c, 'rate_limited', () => ({ tenant }));
@@ -248,7 +273,23 @@ export function createApp(deps: AppDeps): Hono<Env> {
       }
       for (const [k, v] of Object.entries(rateLimitHeaders(r))) c.header(k, v);
       c.set('tenant', tenant);
+      c.set('access', access);
       await next();
+    };
+
+  /**
+   * Audits a seal, compute or read once it is answered (errors included: probing shows too), with the
+   * epoch id and CIDs the route recorded in the trail and the status.
+   */
+  const trail =
+    (kind: 'seal' | 'compute' | 'read'): MiddlewareHandler<Env> =>
+    async (c, next) => {
+      const t: Trail = {};
+      c.set('trail', t);
+      await next();
+      if (kind === 'compute') metrics.tenantComputes.inc({ tenant: accessOf(c).tenant, status: `${Math.floor(c.res.status / 100)}xx` });
+      if (!deps.audit.enabled) return;
+      deps.audit.write({ kind, tenant: accessOf(c).tenant, route: c.get('route'), corr_id: c.get('corrId'), at: new Date().toISOString(), ...t, status: c.res.status });
     };
 
   const requireJson = (c: Context<Env>): void => {
@@ -287,10 +328,33 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return v;
   };
 
+  /**
+   * The bound epoch named by the path, if the caller's programs include it: the one access check
+   * of every epoch read. Outside the caller's programs the answer is the missing-epoch 404, given
+   * before the store is asked.
+   */
+  const epochOf = async (c: Context<Env>) => {
+    const epochId = param(c, 'epoch', idText);
+    const t = c.get('trail');
+    t.epoch_id = epochId;
+    epochProgram(accessOf(c), epochId);
+    const rec = await stores.getEpoch(epochId);
+    if (rec === null) throw noSuchEpoch();
+    t.inputs_cid = rec.inputsCid;
+    t.policy_hash = rec.policyHash;
+    return rec;
+  };
+
+  /** The sealing tenant and its quota: the token's own, else TENANT_STORE_MAX_BYTES. */
+  const sealer = (c: Context<Env>) => {
+    const access = accessOf(c);
+    return { tenant: access.tenant, quotaBytes: access.storeMaxBytes ?? deps.settings().tenantStoreMaxBytes };
+  };
+
   const api = new Hono<Env>();
   const computeBodies = new ComputeBodies();
 
-  api.put('/inputs', route('/inputs'), guard('rewarder.seal'), receive((s) => s.inputsMaxBytes), admit, async (c) => {
+  api.put('/inputs', route('/inputs'), guard('rewarder.seal'), trail('seal'), receive((s) => s.inputsMaxBytes), admit, async (c) => {
     const body = c.get('body');
     // A body with its own whole ArrayBuffer (any multi-chunk or inflated body) goes to the worker
     // and comes back, moved both ways; one sharing its buffer (a single socket chunk) is copied.
@@ -301,42 +365,57 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
     const bytes = giveBack ? r.bytes : body;
     if (bytes === undefined) throw internalError();
+    c.get('trail').inputs_cid = r.cid;
     const { tally } = r.prepared;
     const actors = actorCount(r.prepared);
-    const created = await stores.putInputs({ cid: r.cid, bytes, actors, events: tally.events });
+    const created = await stores.putInputs(
+      { cid: r.cid, bytes, actors, events: tally.events, window: tally.window, poolMinor: tally.poolMinor.toString() },
+      sealer(c),
+    );
     deps.cache.set(r.cid, r.prepared);
     return c.json({ inputs_cid: r.cid, bytes: bytes.length, actors, events: tally.events }, created ? 201 : 200);
   });
 
-  api.get('/inputs/:cid', route('/inputs/:cid'), admit, guard('rewarder.inspect'), async (c) => {
-    const doc = await stores.getInputs(param(c, 'cid', digest));
-    if (doc === null) throw new AppError('NOT_FOUND', 'no inputs with that CID', { reason: 'unknown_inputs' });
+  api.get('/inputs/:cid', route('/inputs/:cid'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const cid = param(c, 'cid', digest);
+    c.get('trail').inputs_cid = cid;
+    const doc = await stores.getInputs(cid, accessOf(c).tenant);
+    if (doc === null) throw noSuchInputs();
     return exact(c, doc.bytes, doc.cid);
   });
 
-  api.put('/policies', route('/policies'), guard('rewarder.seal'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
+  api.put('/policies', route('/policies'), guard('rewarder.seal'), trail('seal'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
     const bytes = c.get('body');
     const r = await pool.seal({ op: 'seal', bytes: ownCopy(bytes), limits: deps.settings().docLimits, expect: 'rewarder.policy/v1' }, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.policy/v1') throw internalError();
-    const created = await stores.putPolicy({ hash: r.cid, id: r.policyId, bytes });
+    c.get('trail').policy_hash = r.cid;
+    const created = await stores.putPolicy({ hash: r.cid, id: r.policyId, bytes }, sealer(c));
     return c.json({ policy_id: r.policyId, policy_hash: r.cid }, created ? 201 : 200);
   });
 
-  api.get('/policies/:hash', route('/policies/:hash'), admit, guard('rewarder.inspect'), async (c) => {
-    const doc = await stores.getPolicy(param(c, 'hash', digest));
-    if (doc === null) throw new AppError('NOT_FOUND', 'no policy with that hash', { reason: 'unknown_policy' });
+  api.get('/policies/:hash', route('/policies/:hash'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const hash = param(c, 'hash', digest);
+    c.get('trail').policy_hash = hash;
+    const doc = await stores.getPolicy(hash, accessOf(c).tenant);
+    if (doc === null) throw noSuchPolicy();
     return exact(c, doc.bytes, doc.hash);
   });
 
-  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), guard('rewarder.run'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
+  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), guard('rewarder.run'), trail('compute'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
     const s = deps.settings();
     // The deadline starts at arrival, before the body is read: a slow upload spends its budget.
     const header = c.req.header('x-deadline');
     const queryMs = c.req.query('deadline_ms');
     const { perfMs: t0, wallMs: now } = c.get('arrival');
     const epochId = param(c, 'epoch', idText);
+    const t = c.get('trail');
+    t.epoch_id = epochId;
+    const access = accessOf(c);
+    const program = epochProgram(access, epochId);
     const req = computeBodies.parse(c.get('body'));
+    t.inputs_cid = req.inputs_cid;
+    t.policy_hash = req.policy_hash;
     // Named fields: a spread followed by another member takes V8's slow path (~0.8 µs, 1-2 % of
     // a replayed compute's server time).
     const deadline = resolveDeadline(
@@ -356,7 +435,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     try {
       // The adapter makes the request's AbortSignal on first access, and aborts it when the
       // client leaves; a replay never asks for it.
-      out = await epochs.compute(epochId, req, deadline, () => c.req.raw.signal, c.get('corrId'), schedulingTenantOf(c.get('tenant')));
+      out = await epochs.compute(epochId, req, deadline, () => c.req.raw.signal, c.get('corrId'), { tenant: schedulingTenantOf(access.tenant), program });
     } catch (e) {
       if (e instanceof AppError && e.code === 'DEADLINE_EXCEEDED' && e.details.reason !== 'deadline_estimate') {
         metrics.deadlineEnforced.inc({ stage: 'aborted' });
@@ -373,10 +452,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   // What a candidate policy (or inputs) would pay for a bound epoch, against what it pays: computed
   // like a dry run (nothing bound or sent), compared in the same pool task.
-  api.post('/epochs/:epoch/preview', route('/epochs/:epoch/preview'), guard('rewarder.run'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
+  api.post('/epochs/:epoch/preview', route('/epochs/:epoch/preview'), guard('rewarder.run'), trail('read'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
     const s = deps.settings();
     const { perfMs: t0, wallMs: now } = c.get('arrival');
-    const epochId = param(c, 'epoch', idText);
+    // The bound epoch, if the caller's programs include it (else the missing-epoch 404).
+    const rec = await epochOf(c);
     const req = validateBody(c.get('body'), previewRequest, 'the preview request is invalid');
     const deadline = resolveDeadline(
       { header: c.req.header('x-deadline'), queryMs: c.req.query('deadline_ms'), bodyMs: req.deadline_ms },
@@ -385,30 +465,28 @@ export function createApp(deps: AppDeps): Hono<Env> {
       t0,
     );
     if (deadline.remaining() <= 0) throw deadline.exceeded('arrival');
-    const out = await previews.preview(epochId, req, deadline, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
+    const access = accessOf(c);
+    const out = await previews.preview(rec, req, deadline, c.req.raw.signal, { tenant: access.tenant, scheduling: schedulingTenantOf(access.tenant) });
     c.header('Content-Type', JSON_TYPE);
     c.header('Server-Timing', Object.entries(out.timing).map(([k, v]) => `${k};dur=${v.toFixed(1)}`).join(', '));
     return c.body(out.body as Uint8Array<ArrayBuffer>);
   });
 
-  api.get('/epochs/:epoch', route('/epochs/:epoch'), admit, guard('rewarder.inspect'), async (c) => {
-    const rec = await stores.getEpoch(param(c, 'epoch', idText));
-    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+  api.get('/epochs/:epoch', route('/epochs/:epoch'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const rec = await epochOf(c);
     if (rec.evicted === true && c.req.header('if-none-match') === `"${rec.commitment}"`) return exact(c, rec.manifest, rec.commitment);
     return exact(c, await epochs.manifestOf(rec, c.req.raw.signal, schedulingTenantOf(c.get('tenant'))), rec.commitment);
   });
 
-  api.get('/epochs/:epoch/attestation', route('/epochs/:epoch/attestation'), admit, guard('rewarder.inspect'), async (c) => {
-    const rec = await stores.getEpoch(param(c, 'epoch', idText));
-    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+  api.get('/epochs/:epoch/attestation', route('/epochs/:epoch/attestation'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const rec = await epochOf(c);
     if (rec.attestation === null) throw new AppError('NOT_FOUND', 'signing is off: no attestation', { reason: 'signing_off' });
     return exact(c, rec.attestation, rec.commitment);
   });
 
-  api.get('/epochs/:epoch/ledger', route('/epochs/:epoch/ledger'), admit, guard('rewarder.inspect'), async (c) => {
-    const epochId = param(c, 'epoch', idText);
-    const rec = await stores.getEpoch(epochId);
-    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+  api.get('/epochs/:epoch/ledger', route('/epochs/:epoch/ledger'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const rec = await epochOf(c);
+    const epochId = rec.epochId;
     const parts = await stores.partsOf(epochId);
     return c.json({
       epoch_id: epochId,
@@ -426,21 +504,23 @@ export function createApp(deps: AppDeps): Hono<Env> {
     });
   });
 
-  api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), async (c) => {
+  api.get('/epochs/:epoch/payouts/:actor', route('/epochs/:epoch/payouts/:actor'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
     const epochId = param(c, 'epoch', idText);
-    const index = proofs.ofEpoch(epochId) ?? (await indexOf(c, epochId));
+    c.get('trail').epoch_id = epochId;
+    // SPEC §10 before any cache or store: another program's epoch is the missing-epoch 404.
+    epochProgram(accessOf(c), epochId);
+    const index = proofs.ofEpoch(epochId) ?? (await indexOf(c));
     const proof = proveFromIndex(index, c.req.param('actor'));
     if (proof === null) throw new AppError('NOT_FOUND', 'that actor is not a payee of this epoch', { reason: 'not_a_payee' });
     return c.json(proof);
   });
 
   /** The proof index of a published epoch: built once per manifest in a worker (O(n)), then kept. */
-  async function indexOf(c: Context<Env>, epochId: string): Promise<ProofIndex> {
-    const rec = await stores.getEpoch(epochId);
-    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
-    return indexOfRun(c, rec);
+  async function indexOf(c: Context<Env>): Promise<ProofIndex> {
+    return indexOfRun(c, await epochOf(c));
   }
 
+  /** The proof index of a bound run the caller may read (epochOf checked it). */
   function indexOfRun(c: Context<Env>, rec: EpochRecord): Promise<ProofIndex> {
     return proofs.get(rec.commitment, async () => {
       const manifest = await epochs.manifestOf(rec, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), schedulingTenantOf(c.get('tenant')));
@@ -451,18 +531,49 @@ export function createApp(deps: AppDeps): Hono<Env> {
   }
 
   // Why an actor got what it got (SPEC §11), paid or not: the same bytes as `rewarder explain`.
-  api.get('/epochs/:epoch/explain/:actor', route('/epochs/:epoch/explain/:actor'), admit, guard('rewarder.inspect'), async (c) => {
-    const rec = await stores.getEpoch(param(c, 'epoch', idText));
+  api.get('/epochs/:epoch/explain/:actor', route('/epochs/:epoch/explain/:actor'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const rec = await epochOf(c);
     const actor = c.req.param('actor');
     if (!actor.isWellFormed() || actorIdProblem(actor, false) !== null) {
       throw new AppError('BAD_REQUEST', 'invalid actor', { reason: 'invalid_path', param: 'actor' });
     }
-    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
     const tenant = schedulingTenantOf(c.get('tenant'));
     const index = await indexOfRun(c, rec);
     const bytes = await explanations.explain(rec, actor, index, AbortSignal.timeout(PROOF_INDEX_BUILD_MS), tenant);
     c.header('Content-Type', JSON_TYPE);
     return c.body(bytes as Uint8Array<ArrayBuffer>);
+  });
+
+  api.get('/programs/:program/epochs', route('/programs/:program/epochs'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const program = c.req.param('program') ?? '';
+    if (!PROGRAM_RE.test(program)) throw new AppError('BAD_REQUEST', 'invalid program', { reason: 'invalid_path', param: 'program' });
+    c.get('trail').program = program;
+    if (!grants(accessOf(c), program)) throw noSuchProgram();
+    const after = c.req.query('after');
+    if (after !== undefined && !ID_RE.test(after)) throw new AppError('BAD_REQUEST', 'invalid after', { reason: 'invalid_query', param: 'after' });
+    const limitText = c.req.query('limit');
+    const limit = limitText === undefined ? LIST_DEFAULT : /^[1-9][0-9]{0,3}$/.test(limitText) ? Number(limitText) : 0;
+    if (limit < 1 || limit > LIST_MAX) throw new AppError('BAD_REQUEST', `limit must be an integer from 1 to ${LIST_MAX}`, { reason: 'invalid_query', param: 'limit' });
+    const page = await stores.listEpochs(program, after ?? null, limit + 1);
+    if (page === null) throw new AppError('BAD_REQUEST', 'after names no bound epoch of this program', { reason: 'invalid_cursor', param: 'after' });
+    const shown = page.slice(0, limit);
+    const epochsOut = await Promise.all(
+      shown.map(async (e) => {
+        const parts = await stores.partsOf(e.epochId);
+        return {
+          epoch_id: e.epochId,
+          window: { start_ms: e.window.startMs, end_ms: e.window.endMs },
+          inputs_cid: e.inputsCid,
+          policy_hash: e.policyHash,
+          commitment: e.commitment,
+          payees: e.payees,
+          payout_minor: e.payoutMinor,
+          ledger: { state: summarise(parts.map((p) => p.state)), parts: parts.length },
+          bound: { tenant: e.tenant, corr_id: e.corrId === '' ? null : e.corrId, at: new Date(e.boundAt).toISOString() },
+        };
+      }),
+    );
+    return c.json({ epochs: epochsOut, next: page.length > limit ? (shown[shown.length - 1]?.epochId ?? null) : null });
   });
 
   // Operators re-drive parts the ledger refused permanently (state `failed`), once the cause is
@@ -472,6 +583,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const given = c.req.query('epoch_id');
     if (given !== undefined && !ID_RE.test(given)) {
       throw new AppError('BAD_REQUEST', 'invalid epoch_id', { reason: 'invalid_query', param: 'epoch_id' });
+    }
+    // SPEC §10: one epoch only within the token's programs (else the missing-epoch 404); every
+    // program's parts only with a token holding all of them.
+    const access = accessOf(c);
+    if (given !== undefined) epochProgram(access, given);
+    else if (!grants(access, '*')) {
+      throw new AppError('FORBIDDEN', 'a re-drive of every epoch needs a token holding every program ("*"); name one epoch_id', { reason: 'all_programs_required' });
     }
     const redriven = await stores.redriveFailed(given);
     metrics.ledgerRedriven.inc(redriven);

@@ -27,6 +27,18 @@ void test('a written event is one line of JSON with exactly the event fields and
     // A caller passing a richer object must not get its extra fields into the log.
     sink.write({ ...event, token: TOKEN, authorization: `Bearer ${TOKEN}` } as AuditEvent);
     sink.write({ kind: 'auth_fail', route: '/inputs\n{"forged":true}', corr_id: 'c-2', at: '2026-01-02T03:04:06.000Z' });
+    const compute: AuditEvent = {
+      kind: 'compute',
+      tenant: 'acme',
+      route: '/epochs/:epoch/compute',
+      corr_id: 'c-3',
+      at: '2026-01-02T03:04:07.000Z',
+      epoch_id: 'acme-poc:2026-01-01',
+      inputs_cid: `b3:${'1'.repeat(64)}`,
+      policy_hash: `b3:${'2'.repeat(64)}`,
+      status: 409,
+    };
+    sink.write(compute);
     await sink.close();
 
     assert.deepEqual(readdirSync(dir), ['audit-2026-01-02.jsonl']);
@@ -34,7 +46,8 @@ void test('a written event is one line of JSON with exactly the event fields and
     assert.ok(!text.includes(TOKEN), 'the raw token reached the audit log');
     const lines = text.split('\n');
     assert.equal(lines.pop(), '', 'the file ends with a newline');
-    assert.equal(lines.length, 2);
+    assert.equal(lines.length, 3);
+    assert.deepEqual(JSON.parse(lines[2] ?? ''), compute);
     assert.deepEqual(JSON.parse(lines[0] ?? ''), event);
     assert.deepEqual(JSON.parse(lines[1] ?? ''), {
       kind: 'auth_fail',

@@ -1,19 +1,26 @@
-// Audit log of authentication and rate-limit decisions, one JSON object per line, one file per UTC
-// day (`audit-YYYY-MM-DD.jsonl`, the day taken from the event's own `at`). Only the declared
+// Audit log of authentication and rate-limit decisions, and (SPEC §10) of every seal, every compute
+// and every read of a document or epoch with the epoch id and CIDs involved, one JSON object per
+// line, one file per UTC day (`audit-YYYY-MM-DD.jsonl`, the day taken from the event's own `at`). Only the declared
 // fields are written, so a caller cannot leak a token by passing a richer object.
 
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 
 export interface AuditEvent {
-  kind: 'auth_ok' | 'auth_fail' | 'scope_denied' | 'rate_limited';
-  tenant?: string;
+  kind: 'auth_ok' | 'auth_fail' | 'scope_denied' | 'rate_limited' | 'seal' | 'compute' | 'read';
+  tenant?: string | undefined;
   route: string;
   corr_id: string;
   /** Keyed token fingerprint (tokenFingerprint), never the token. */
-  token_fp?: string;
+  token_fp?: string | undefined;
   /** ISO time. */
   at: string;
+  /** seal, compute and read: what was stored or asked for (ids from the path or body, validated), and the answer's status. */
+  epoch_id?: string | undefined;
+  inputs_cid?: string | undefined;
+  policy_hash?: string | undefined;
+  program?: string | undefined;
+  status?: number | undefined;
 }
 
 export interface AuditSink {
@@ -54,7 +61,19 @@ class DailyFileSink implements AuditSink {
 
   write(e: AuditEvent): void {
     if (this.closed) return;
-    const line: AuditEvent = { kind: e.kind, tenant: e.tenant, route: e.route, corr_id: e.corr_id, token_fp: e.token_fp, at: e.at };
+    const line: AuditEvent = {
+      kind: e.kind,
+      tenant: e.tenant,
+      route: e.route,
+      corr_id: e.corr_id,
+      token_fp: e.token_fp,
+      at: e.at,
+      epoch_id: e.epoch_id,
+      inputs_cid: e.inputs_cid,
+      policy_hash: e.policy_hash,
+      program: e.program,
+      status: e.status,
+    };
     this.streamFor(DAY.exec(e.at)?.[1] ?? new Date().toISOString().slice(0, 10)).write(`${JSON.stringify(line)}\n`);
   }
 

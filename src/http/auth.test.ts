@@ -10,8 +10,8 @@ const sha = (token: string): string => createHash('sha256').update(token).digest
 const RUNNER = 'run-token-0123456789abcdef';
 const INSPECTOR = 'inspect-token-fedcba9876543210';
 const ENTRIES: TokenEntry[] = [
-  { tenant: 'acme', scopes: ['rewarder.run', 'rewarder.inspect'], sha256: sha(RUNNER) },
-  { tenant: 'globex', scopes: ['rewarder.inspect'], sha256: sha(INSPECTOR) },
+  { tenant: 'acme', scopes: ['rewarder.run', 'rewarder.inspect'], programs: ['acme-poc'], sha256: sha(RUNNER) },
+  { tenant: 'globex', scopes: ['rewarder.inspect'], programs: ['*'], sha256: sha(INSPECTOR) },
 ];
 const KEY = Buffer.from('audit-key-for-tests');
 
@@ -33,8 +33,8 @@ function assertNoToken(err: AppError, token: string): void {
 
 void test('a known token with the needed scope yields its tenant', () => {
   const v = new TokenVerifier(ENTRIES, KEY);
-  assert.deepEqual(v.verify(`Bearer ${RUNNER}`, 'rewarder.run'), { tenant: 'acme' });
-  assert.deepEqual(v.verify(`bearer  ${INSPECTOR}`, 'rewarder.inspect'), { tenant: 'globex' });
+  assert.deepEqual(v.verify(`Bearer ${RUNNER}`, 'rewarder.run'), { tenant: 'acme', programs: new Set(['acme-poc']) });
+  assert.deepEqual(v.verify(`bearer  ${INSPECTOR}`, 'rewarder.inspect'), { tenant: 'globex', programs: new Set(['*']) });
 });
 
 void test('a missing, malformed or unknown token is a 401 with WWW-Authenticate: Bearer', () => {
@@ -74,7 +74,7 @@ void test('no refusal repeats the presented token or its digest', () => {
 });
 
 void test('the presented token is compared with every stored digest, even after a match', () => {
-  const many = [...ENTRIES, ...['a', 'b', 'c'].map((t) => ({ tenant: t, scopes: ['rewarder.run' as const], sha256: sha(t) }))];
+  const many = [...ENTRIES, ...['a', 'b', 'c'].map((t) => ({ tenant: t, scopes: ['rewarder.run' as const], programs: ['default'], sha256: sha(t) }))];
   const v = new TokenVerifier(many, KEY);
   const spy = mock.method(crypto, 'timingSafeEqual');
   syncBuiltinESMExports();
@@ -100,6 +100,17 @@ void test('identify gives the audit log a fingerprint, and the tenant only for a
   assert.deepEqual(v.identify(undefined), {});
 });
 
+void test('replace swaps every entry at once and keeps the old ones when the new list is invalid', () => {
+  const v = new TokenVerifier(ENTRIES, KEY);
+  assert.deepEqual(v.tenants(), ['acme', 'globex']);
+  v.replace([{ tenant: 'initech', scopes: ['rewarder.run'], programs: ['ini'], sha256: sha(RUNNER) }]);
+  assert.deepEqual(v.verify(`Bearer ${RUNNER}`, 'rewarder.run'), { tenant: 'initech', programs: new Set(['ini']) });
+  assert.throws(() => v.verify(`Bearer ${INSPECTOR}`, 'rewarder.inspect'), /unknown bearer token/);
+  const bad = { tenant: 'x', scopes: ['rewarder.run' as const], programs: ['*'], sha256: 'nothex' };
+  assert.throws(() => v.replace([bad]), /sha256/);
+  assert.deepEqual(v.tenants(), ['initech']);
+});
+
 void test('fingerprints are short hex, stable per key, differ across keys and do not reveal the token', () => {
   const fp = tokenFingerprint(RUNNER, KEY);
   assert.match(fp, /^[0-9a-f]{16}$/);
@@ -111,13 +122,14 @@ void test('fingerprints are short hex, stable per key, differ across keys and do
 
 void test('parseTokensFile accepts a valid file and normalises digests to lowercase', () => {
   const text = JSON.stringify([
-    { tenant: 'acme', scopes: ['rewarder.run', 'rewarder.run', 'rewarder.seal'], sha256: sha(RUNNER).toUpperCase() },
+    { tenant: 'acme', scopes: ['rewarder.run', 'rewarder.run', 'rewarder.seal'], programs: ['acme-poc', 'acme_2', 'acme-poc'], sha256: sha(RUNNER).toUpperCase() },
     { tenant: 'globex', scopes: ['rewarder.inspect'], sha256: sha(INSPECTOR) },
   ]);
   const entries = parseTokensFile(text);
   assert.deepEqual(entries, [
-    { tenant: 'acme', scopes: ['rewarder.run', 'rewarder.seal'], sha256: sha(RUNNER) },
-    { tenant: 'globex', scopes: ['rewarder.inspect'], sha256: sha(INSPECTOR) },
+    { tenant: 'acme', scopes: ['rewarder.run', 'rewarder.seal'], programs: ['acme-poc', 'acme_2'], sha256: sha(RUNNER) },
+    // Without `programs` a token holds only `default`, the program of epoch ids without a `:`.
+    { tenant: 'globex', scopes: ['rewarder.inspect'], programs: ['default'], sha256: sha(INSPECTOR) },
   ]);
   assert.equal(new TokenVerifier(entries).verify(`Bearer ${RUNNER}`, 'rewarder.seal').tenant, 'acme');
 });
@@ -132,6 +144,8 @@ void test('parseTokensFile refuses bad content with a one-line message naming th
     ['no scope', [{ ...ok, scopes: [] }], /\[0\]\.scopes: expected at least one scope/],
     ['unknown field', [{ ...ok, token: RUNNER }], /\[0\]/],
     ['bad tenant', [{ ...ok, tenant: 'a b' }], /\[0\]\.tenant/],
+    ['bad program', [{ ...ok, programs: ['Acme'] }], /\[0\]\.programs\[0\]: expected a program name/],
+    ['no program', [{ ...ok, programs: [] }], /\[0\]\.programs: expected at least one program/],
     ['not an array', { tokens: [ok] }, /tokens file/],
   ];
   for (const [name, content, pattern] of cases) {

@@ -3,11 +3,15 @@
 // message or log line depends on, or repeats, the token itself.
 //
 // Tokens file (JSON):
-//   [{"tenant": "acme", "scopes": ["rewarder.run"], "sha256": "<64 hex of the token>"}]
+//   [{"tenant": "acme", "scopes": ["rewarder.run"], "programs": ["acme-poc"], "sha256": "<64 hex of the token>"}]
+// `programs` (SPEC §10) lists the programs the token may compute, read and list, or is ["*"] for
+// all of them; an entry without it holds only `default` (epoch ids without a `:`), which is what
+// every token could reach before programs existed.
 
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
+import { ALL_PROGRAMS, type Access, DEFAULT_PROGRAM, PROGRAM_RE } from './tenancy.js';
 
 export const SCOPES = ['rewarder.seal', 'rewarder.run', 'rewarder.inspect', 'rewarder.admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -15,6 +19,10 @@ export type Scope = (typeof SCOPES)[number];
 export interface TokenEntry {
   tenant: string;
   scopes: Scope[];
+  /** Program names the token grants, or `["*"]`. */
+  programs: string[];
+  /** Overrides TENANT_STORE_MAX_BYTES for documents sealed with this token. */
+  storeMaxBytes?: number;
   /** Hex SHA-256 of the token. */
   sha256: string;
 }
@@ -28,6 +36,11 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const entrySchema = z.strictObject({
   tenant: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1–64 characters of A-Z a-z 0-9 . _ -'),
   scopes: z.array(z.enum(SCOPES)).min(1, 'expected at least one scope'),
+  programs: z
+    .array(z.string().refine((p) => p === ALL_PROGRAMS || PROGRAM_RE.test(p), 'expected a program name (^[a-z0-9][a-z0-9_-]{0,63}$) or "*"'))
+    .min(1, 'expected at least one program (or "*")')
+    .optional(),
+  store_max_bytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   sha256: z
     .string()
     .regex(/^[0-9a-fA-F]{64}$/, 'expected 64 hex characters (the SHA-256 of the token)')
@@ -62,7 +75,13 @@ export function parseTokensFile(text: string): TokenEntry[] {
     const more = rest.length > 0 ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : '';
     throw new Error(`tokens file: ${where}${where ? ': ' : ''}${first?.message ?? 'invalid'}${more}`);
   }
-  return parsed.data.map((e) => ({ tenant: e.tenant, scopes: [...new Set(e.scopes)], sha256: e.sha256 }));
+  return parsed.data.map((e) => ({
+    tenant: e.tenant,
+    scopes: [...new Set(e.scopes)],
+    programs: [...new Set(e.programs ?? [DEFAULT_PROGRAM])],
+    ...(e.store_max_bytes === undefined ? {} : { storeMaxBytes: e.store_max_bytes }),
+    sha256: e.sha256,
+  }));
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -75,13 +94,13 @@ export function tokenFingerprint(token: string, key: Uint8Array): string {
 }
 
 interface KnownToken {
-  tenant: string;
+  access: Access;
   scopes: ReadonlySet<Scope>;
   digest: Buffer;
 }
 
 export class TokenVerifier {
-  private readonly known: readonly KnownToken[];
+  private known: readonly KnownToken[];
   private readonly fingerprintKey: Uint8Array;
 
   /**
@@ -89,17 +108,18 @@ export class TokenVerifier {
    * key is used, so fingerprints correlate within a run but not across restarts.
    */
   constructor(entries: TokenEntry[], fingerprintKey: Uint8Array = randomBytes(32)) {
-    const digests = new Set<string>();
-    this.known = entries.map((e, i) => {
-      const digest = Buffer.from(e.sha256, 'hex');
-      if (digest.byteLength !== 32 || digest.toString('hex') !== e.sha256.toLowerCase()) {
-        throw new Error(`token entry ${i}: sha256 is not 64 hex characters`);
-      }
-      if (digests.has(e.sha256.toLowerCase())) throw new Error(`token entry ${i}: duplicate sha256`);
-      digests.add(e.sha256.toLowerCase());
-      return { tenant: e.tenant, scopes: new Set(e.scopes), digest };
-    });
+    this.known = known(entries);
     this.fingerprintKey = fingerprintKey;
+  }
+
+  /** Replaces every entry at once (SIGHUP); throws, keeping the old entries, if one is invalid. */
+  replace(entries: TokenEntry[]): void {
+    this.known = known(entries);
+  }
+
+  /** Every tenant named by the entries: the bounded label set of per-tenant metrics. */
+  tenants(): string[] {
+    return [...new Set(this.known.map((k) => k.access.tenant))].sort();
   }
 
   /**
@@ -108,14 +128,14 @@ export class TokenVerifier {
    * and FORBIDDEN (403) for a known token without the scope. The audit fingerprint (an HMAC, as
    * costly as the check itself) is identify()'s, made only when an audit line is written.
    */
-  verify(authorizationHeader: string | undefined, needed: Scope): { tenant: string } {
+  verify(authorizationHeader: string | undefined, needed: Scope): Access {
     const token = bearerToken(authorizationHeader);
     const entry = this.lookup(token);
     if (!entry) throw unauthenticated('unknown_token', 'unknown bearer token');
     if (!entry.scopes.has(needed)) {
       throw new AppError('FORBIDDEN', 'token lacks the required scope', { reason: 'missing_scope', scope: needed });
     }
-    return { tenant: entry.tenant };
+    return entry.access;
   }
 
   /**
@@ -131,7 +151,7 @@ export class TokenVerifier {
     }
     const entry = this.lookup(token);
     const fingerprint = tokenFingerprint(token, this.fingerprintKey);
-    return entry ? { tenant: entry.tenant, fingerprint } : { fingerprint };
+    return entry ? { tenant: entry.access.tenant, fingerprint } : { fingerprint };
   }
 
   private lookup(token: string): KnownToken | undefined {
@@ -144,6 +164,20 @@ export class TokenVerifier {
     }
     return found;
   }
+}
+
+function known(entries: TokenEntry[]): KnownToken[] {
+  const digests = new Set<string>();
+  return entries.map((e, i) => {
+    const digest = Buffer.from(e.sha256, 'hex');
+    if (digest.byteLength !== 32 || digest.toString('hex') !== e.sha256.toLowerCase()) {
+      throw new Error(`token entry ${i}: sha256 is not 64 hex characters`);
+    }
+    if (digests.has(e.sha256.toLowerCase())) throw new Error(`token entry ${i}: duplicate sha256`);
+    digests.add(e.sha256.toLowerCase());
+    const access: Access = { tenant: e.tenant, programs: new Set(e.programs), ...(e.storeMaxBytes === undefined ? {} : { storeMaxBytes: e.storeMaxBytes }) };
+    return { access: Object.freeze(access), scopes: new Set(e.scopes), digest };
+  });
 }
 
 function bearerToken(header: string | undefined): string {

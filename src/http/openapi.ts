@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { NO_STORE, PRIVATE_IMMUTABLE } from './headers.js';
 import { attestation, health, inputsDocument, keySet, ledgerState, manifest, policyDocument, version } from './documents.js';
-import { comparison, computeRequest, computeResponse, errorEnvelope, explanation, previewRequest, inputsSealed, payoutProof, policySealed, readiness, redriveResult } from './schemas.js';
+import { comparison, computeRequest, computeResponse, errorEnvelope, explanation, previewRequest, inputsSealed, payoutProof, policySealed, programEpochs, readiness, redriveResult } from './schemas.js';
 
 type Json = Record<string, unknown>;
 type Scope = 'rewarder.seal' | 'rewarder.run' | 'rewarder.inspect' | 'rewarder.admin';
@@ -32,6 +32,7 @@ const SCHEMAS = {
   Readiness: [readiness, 'output'],
   Version: [version, 'output'],
   RedriveResult: [redriveResult, 'output'],
+  ProgramEpochs: [programEpochs, 'output'],
   Error: [errorEnvelope, 'output'],
 } as const satisfies Record<string, readonly [z.ZodType, 'input' | 'output']>;
 type SchemaName = keyof typeof SCHEMAS;
@@ -91,16 +92,31 @@ const codesOf = (status: number): ErrorCode[] => (Object.keys(ERROR_STATUS) as E
 
 /** What each error status means here, and the headers it always (or may) carry. */
 const ERRORS: Record<number, { description: string; required?: HeaderName[]; optional?: HeaderName[]; details?: Json }> = {
-  400: { description: 'invalid path parameter (details.param), body (details.problem) or document (details.path, details.problem)', optional: RATE },
+  400: {
+    description: 'invalid path parameter (details.param; invalid_program: an epoch id whose prefix is not a program name), query (invalid_query, invalid_cursor), body (details.problem) or document (details.path, details.problem)',
+    optional: RATE,
+  },
   401: { description: 'missing, malformed or unknown bearer token', required: ['WWW-Authenticate'] },
   403: { description: 'the token lacks the route\'s scope (details.scope)' },
-  404: { description: 'unknown inputs, policy, epoch, payee or attestation (details.reason)', optional: RATE },
+  404: {
+    description:
+      "unknown inputs, policy, epoch, program, payee or attestation (details.reason). SPEC §10: also any epoch or listing outside the token's programs, and any document the tenant has not sealed itself, with exactly the body of a missing one",
+    optional: RATE,
+  },
   408: { description: 'the request body arrived below BODY_MIN_RATE_BYTES_S after its grace (details.reason body_too_slow; the connection is closed)' },
-  409: { description: 'CONFLICT: the epoch is bound to another triple (details.differs); QUARANTINED: an invariant failed, nothing published', optional: RATE },
+  409: {
+    description:
+      'CONFLICT: the epoch is bound to another triple (details.differs; details.bound only to the tenant that bound it); WINDOW_OVERLAP: the inputs window overlaps that of an epoch bound in the same program (details.epoch_id); QUARANTINED: an invariant failed, nothing published',
+    optional: RATE,
+  },
   410: { description: 'the run was evicted under the memory store\'s retention budget and its documents are no longer held (details.reason evicted, details.missing); its binding remains', optional: RATE },
-  413: { description: 'body, or decompressed body, over its cap (details.limit_bytes) or over DECOMP_RATIO_MAX', optional: RATE },
+  413: {
+    description:
+      "body, or decompressed body, over its cap (details.limit_bytes) or over DECOMP_RATIO_MAX; QUOTA_EXCEEDED: the tenant's sealed documents would pass its quota (details.limit_bytes, used_bytes, document_bytes)",
+    optional: RATE,
+  },
   415: { description: 'not application/json, or a Content-Encoding other than gzip or identity', optional: RATE },
-  422: { description: 'policy_id does not match the stored policy', optional: RATE },
+  422: { description: "POLICY_MISMATCH: policy_id does not match the stored policy; POOL_OVER_BUDGET: the pool (after pool_cap_minor) exceeds the program's max_pool_minor (PROGRAMS_FILE)", optional: RATE },
   429: {
     description: 'the tenant\'s rate limit, the tenant over its share of the compute queue (tenant_share), or too many bodies in progress from this client address (bodies_per_client)',
     required: ['Retry-After'],
@@ -193,6 +209,10 @@ const exactBytes = (description: string, schema: SchemaName): Json => ({
   304: ok('not modified (If-None-Match matched)', null, ['ETag', 'Vary', ...RATE], [], IMMUTABLE),
 });
 
+/** Documents belong to the tenants that sealed them (SPEC §10): 201 and 200 are per tenant. */
+const SEALED_NEW = 'stored for this tenant (its first sealing of these bytes, whoever else holds them)';
+const SEALED_AGAIN = 'this tenant had already sealed these bytes';
+
 const PATHS: Record<string, Record<string, Json>> = {
   '/inputs': {
     put: op({
@@ -202,7 +222,7 @@ const PATHS: Record<string, Record<string, Json>> = {
       scope: 'rewarder.seal',
       parameters: [contentEncoding],
       requestBody: upload('InputsDocument', 'rewarder.inputs/v1 (row or columnar form), at most INPUTS_MAX_BYTES on the wire and decoded'),
-      responses: { 201: ok('stored', 'InputsSealed', RATE), 200: ok('already stored', 'InputsSealed', RATE), ...errors(400, 408, 413, 415) },
+      responses: { 201: ok(SEALED_NEW, 'InputsSealed', RATE), 200: ok(SEALED_AGAIN, 'InputsSealed', RATE), ...errors(400, 408, 413, 415) },
     }),
   },
   '/inputs/{cid}': {
@@ -223,7 +243,7 @@ const PATHS: Record<string, Record<string, Json>> = {
       scope: 'rewarder.seal',
       parameters: [contentEncoding],
       requestBody: upload('PolicyDocument', 'rewarder.policy/v1, at most REQ_BODY_MAX_BYTES'),
-      responses: { 201: ok('stored', 'PolicySealed', RATE), 200: ok('already stored', 'PolicySealed', RATE), ...errors(400, 408, 413, 415) },
+      responses: { 201: ok(SEALED_NEW, 'PolicySealed', RATE), 200: ok(SEALED_AGAIN, 'PolicySealed', RATE), ...errors(400, 408, 413, 415) },
     }),
   },
   '/policies/{policy_hash}': {
@@ -331,6 +351,21 @@ const PATHS: Record<string, Record<string, Json>> = {
       responses: { 200: ok('per-part state with attempts', 'LedgerState', RATE), ...errors(400, 404) },
     }),
   },
+  '/programs/{program}/epochs': {
+    get: op({
+      operationId: 'listProgramEpochs',
+      summary: "A program's bound epochs in window order, with who bound each (SPEC §10)",
+      description: 'A program the token does not hold is 404. Pass next as after for the following page.',
+      tag: 'epochs',
+      scope: 'rewarder.inspect',
+      parameters: [
+        { name: 'program', in: 'path', required: true, description: 'the program (the epoch ids\' prefix before the first :)', schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } },
+        { name: 'after', in: 'query', required: false, description: 'the previous page\'s next', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } },
+        { name: 'limit', in: 'query', required: false, description: 'page size', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+      ],
+      responses: { 200: ok('one page', 'ProgramEpochs', RATE), ...errors(400, 404) },
+    }),
+  },
   '/keys': {
     get: op({
       operationId: 'getKeys',
@@ -344,11 +379,12 @@ const PATHS: Record<string, Record<string, Json>> = {
     post: op({
       operationId: 'redriveLedgerParts',
       summary: 'Move ledger parts left failed (of one epoch, or all) back to pending, for the drainer to send again',
-      description: 'Conflicts are never re-driven: a different body under the same part_id is a bug or an attack (RUNBOOK).',
+      description:
+        'Conflicts are never re-driven: a different body under the same part_id is a bug or an attack (RUNBOOK). SPEC §10: epoch_id must be in the token\'s programs (else 404); without it, the token must hold every program ("*", else 403).',
       tag: 'operations',
       scope: 'rewarder.admin',
       parameters: [{ name: 'epoch_id', in: 'query', required: false, description: 'only this epoch\'s parts', schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } }],
-      responses: { 200: ok('how many parts were re-driven', 'RedriveResult', RATE), ...errors(400) },
+      responses: { 200: ok('how many parts were re-driven', 'RedriveResult', RATE), ...errors(400, 404) },
     }),
   },
   '/healthz': { get: op({ operationId: 'getHealth', summary: 'Liveness', tag: 'operations', scope: null, responses: { 200: ok('alive', 'Health') } }) },
@@ -414,7 +450,7 @@ export function openApiDocument(): Json {
     security: [{ bearer: [] }],
     paths: PATHS,
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'TOKENS_FILE holds the SHA-256 of each token with its tenant and scopes (x-scope per operation)' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'TOKENS_FILE holds the SHA-256 of each token with its tenant, scopes (x-scope per operation) and programs (SPEC §10)' } },
       schemas: Object.fromEntries(Object.entries(SCHEMAS).map(([name, [schema, io]]) => [name, jsonSchema(schema, io)])),
       responses: errorResponses(),
       parameters: {

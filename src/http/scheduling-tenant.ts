@@ -1,6 +1,6 @@
-// The one place that says whose compute queue a request waits in (src/admission.ts). Until
-// tenants and programs come from the tokens file (issue 13's tenantOf), it is the authenticated
-// token's tenant name ('anonymous' with AUTH=off); repoint this function, nothing else.
+// The one place that says whose compute queue a request waits in (src/admission.ts): the tenant of
+// the request's token (http/tenancy.ts, tenantOf; 'anonymous' with AUTH=off), the same identity
+// that owns documents and is granted programs (SPEC §10). Repoint this function, nothing else.
 
 export function schedulingTenantOf(tokenTenant: string): string {
   return tokenTenant;

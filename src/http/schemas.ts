@@ -160,3 +160,23 @@ export const readiness = z.object({
 });
 
 export const redriveResult = z.object({ redriven: z.number().int().min(0), epoch_id: idText.optional() });
+
+/** GET /programs/{program}/epochs (SPEC §10). */
+export const programEpochs = z.object({
+  epochs: z.array(
+    z.object({
+      epoch_id: idText,
+      window: z.object({ start_ms: z.number().int(), end_ms: z.number().int() }),
+      inputs_cid: digest,
+      policy_hash: digest,
+      commitment: digest,
+      payees: z.number().int(),
+      payout_minor: money,
+      ledger: z.object({ state: z.string(), parts: z.number().int() }),
+      /** Who bound the epoch, with which corr id (null for bindings older than corr ids), when. */
+      bound: z.object({ tenant: z.string(), corr_id: z.string().nullable(), at: z.string() }),
+    }),
+  ),
+  /** The `after` of the next page, or null on the last one. */
+  next: idText.nullable(),
+});

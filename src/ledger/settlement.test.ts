@@ -10,6 +10,7 @@ import type { ManifestHead } from '../core/manifest.js';
 import { createMetrics } from '../metrics.js';
 import { MemoryStores } from '../stores/memory.js';
 import type { EpochRecord, OutboxPart, PublishLease } from '../stores/types.js';
+import { record as recordOf } from '../stores/contract.js';
 import { LedgerClient } from './client.js';
 import { EgressHealth } from './health.js';
 import { Settlement } from './settlement.js';
@@ -86,16 +87,14 @@ async function publish(
   } as ManifestHead;
   const credits = Array.from({ length: payees }, (_, i) => ({ actor: `did:ron:${tag}-${String(i).padStart(6, '0')}`, amount_minor: String(1 + (i % 97)) }));
   const parts = intentParts(head, credits).map((p) => alter({ ...p, epochId: head.epoch_id, runKey: head.run_key }));
-  const record: EpochRecord = {
-    epochId: head.epoch_id,
+  const record: EpochRecord = recordOf(head.epoch_id, {
     inputsCid: `b3:inputs-${tag}`,
     policyHash: `b3:policy-${tag}`,
     policyId: 'policy',
     runKey: head.run_key,
     commitment: head.commitment,
     manifest: new TextEncoder().encode(`{"epoch_id":"${head.epoch_id}"}`),
-    attestation: null,
-  };
+  });
   const out = await stores.publish(record, parts, initial, lease);
   assert.equal(out.created, true);
   return parts;

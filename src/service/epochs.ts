@@ -8,6 +8,12 @@
 //   4. refuse with 504 if the estimated cost does not fit in the time left;
 //   5. run in the pool (aborted when the deadline passes or the client leaves);
 //   6. publish atomically (manifest + binding); a replica that lost the race replays or 409s.
+//
+// Tenancy (SPEC §10): the route has already refused epochs outside the caller's programs. Here
+// the caller must own (have sealed) the inputs and policy it names, or it gets the same 404 as for
+// a missing document, replays included; a new run's pool must fit its program's budget (422,
+// before any work); and the binding records program, window, tenant, corr id and time, the store
+// refusing a window that overlaps another binding of the program (409 WINDOW_OVERLAP).
 
 import type { Logger } from 'pino';
 import { type ComputeResult, type DocLimits, type Prepared, actorCount } from '../compute/protocol.js';
@@ -22,7 +28,14 @@ import type { InputsCache } from '../inputs-cache.js';
 import type { Metrics } from '../metrics.js';
 import type { ComputePool } from '../pool.js';
 import type { LedgerState, Settlement } from '../ledger/settlement.js';
-import type { EpochRecord, OutboxPart, Stores } from '../stores/types.js';
+import { type EpochRecord, type OutboxPart, type Stores, type Window, windowOverlap } from '../stores/types.js';
+import { noSuchInputs, noSuchPolicy } from '../http/tenancy.js';
+
+/** Who asks for a compute, and the program of the epoch (already checked against its token). */
+export interface Caller {
+  tenant: string;
+  program: string;
+}
 
 export interface ComputeRequest {
   inputs_cid: string;
@@ -54,6 +67,10 @@ export interface EpochDeps {
   /** null while signing is off: runs publish without an attestation. */
   signer?: Signer | null;
   logger?: Logger;
+  /** The program's `max_pool_minor` (PROGRAMS_FILE), or null for no budget. */
+  budget?: (program: string) => bigint | null;
+  /** Epoch milliseconds, for `bound_at`. */
+  now?: () => number;
 }
 
 /** What a task will do: decode `decodeBytes` (0 when the inputs are cached), then run over `actors`. */
@@ -112,20 +129,25 @@ export class EpochService {
   /** Answers whose ledger state can no longer change (none, accepted, failed). */
   private readonly settled = new Map<string, ComputeOutcome>();
   private readonly cost = new CostModel();
+  /**
+   * `tenant|kind|id` known to be owned. A yes is kept: only retention takes ownership away (with
+   * the bytes), and a run then meets the missing document when it reads it.
+   */
+  private readonly owned = new Map<string, true>();
   /** Recomputations of evicted manifests in progress, by epoch (concurrent readers share one). */
   private readonly recomputing = new Map<string, Promise<Uint8Array>>();
 
   constructor(private readonly deps: EpochDeps) {}
 
   /** `clientSignal` makes the client's disconnect signal on first use: a replay never needs one. */
-  async compute(
-    epochId: string,
-    req: ComputeRequest,
-    deadline: Deadline,
-    clientSignal: () => AbortSignal,
-    corrId: string,
-    tenant = 'anonymous',
-  ): Promise<ComputeOutcome> {
+  async compute(epochId: string, req: ComputeRequest, deadline: Deadline, clientSignal: () => AbortSignal, corrId: string, caller: Caller): Promise<ComputeOutcome> {
+    // A tenant computes only with documents it sealed itself, replays included; except on an epoch
+    // it bound itself, whose documents retention may have evicted since: it gets its replay or 409.
+    const missing = await this.missingDocument(caller.tenant, req);
+    if (missing !== null) {
+      const bound = await this.deps.stores.getEpoch(epochId);
+      if (bound === null || bound.tenant !== caller.tenant) throw missing;
+    }
     // Dry runs never bind, so they share work only with identical dry runs.
     const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
     for (;;) {
@@ -135,14 +157,14 @@ export class EpochService {
         return settled;
       }
       const bound = await this.deps.stores.getEpoch(epochId);
-      if (bound !== null) return this.replayOrConflict(bound, req);
+      if (bound !== null) return this.replayOrConflict(bound, req, caller);
       const running = this.inflight.get(key);
       if (running === undefined) break;
       // Someone is computing this epoch: share their work, then look again (replay or 409).
       await waitWithin(running, deadline, clientSignal());
       if (req.dry_run) return (await running) as ComputeOutcome;
     }
-    const work = this.run(epochId, req, deadline, clientSignal(), corrId, tenant);
+    const work = this.run(epochId, req, deadline, clientSignal(), corrId, caller);
     this.inflight.set(key, work);
     try {
       return await work;
@@ -151,11 +173,26 @@ export class EpochService {
     }
   }
 
-  private async run(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal, corrId: string, tenant: string): Promise<ComputeOutcome> {
+  /** The 404 for the first of the request's documents the tenant has not sealed, or null. */
+  private async missingDocument(tenant: string, req: ComputeRequest): Promise<AppError | null> {
+    if (!(await this.owns(tenant, 'policy', req.policy_hash))) return noSuchPolicy();
+    if (!(await this.owns(tenant, 'inputs', req.inputs_cid))) return noSuchInputs();
+    return null;
+  }
+
+  private async owns(tenant: string, kind: 'inputs' | 'policy', id: string): Promise<boolean> {
+    const key = `${tenant}|${kind}|${id}`;
+    if (this.owned.has(key)) return true;
+    const yes = await this.deps.stores.owns(kind, id, tenant);
+    if (yes) remember(this.owned, key, true, 100_000);
+    return yes;
+  }
+
+  private async run(epochId: string, req: ComputeRequest, deadline: Deadline, signal: AbortSignal, corrId: string, caller: Caller): Promise<ComputeOutcome> {
     const { stores, pool, cache, metrics } = this.deps;
     const t0 = performance.now();
-    const [policy, cached] = [await stores.getPolicy(req.policy_hash), cache.get(req.inputs_cid)];
-    if (policy === null) throw new AppError('NOT_FOUND', 'no policy with that hash', { reason: 'unknown_policy' });
+    const [policy, cached] = [await stores.getPolicy(req.policy_hash, caller.tenant), cache.get(req.inputs_cid)];
+    if (policy === null) throw noSuchPolicy();
     if (policy.id !== req.policy_id) {
       throw new AppError('POLICY_MISMATCH', 'policy_id does not match the stored policy', {
         reason: 'policy_id_mismatch',
@@ -164,15 +201,34 @@ export class EpochService {
     }
     let inputs: Prepared | Uint8Array;
     let work: Work;
+    let poolMinor: bigint | null;
+    let storedWindow: Window | null = null;
     if (cached !== undefined) {
       inputs = cached;
       work = { actors: actorCount(cached), decodeBytes: 0 };
+      poolMinor = cached.tally.poolMinor;
     } else {
-      const stored = await stores.getInputs(req.inputs_cid);
-      if (stored === null) throw new AppError('NOT_FOUND', 'no inputs with that CID', { reason: 'unknown_inputs' });
+      const stored = await stores.getInputs(req.inputs_cid, caller.tenant);
+      if (stored === null) throw noSuchInputs();
       inputs = stored.bytes;
       work = { actors: stored.actors, decodeBytes: stored.bytes.length };
+      poolMinor = stored.poolMinor === null ? null : BigInt(stored.poolMinor);
+      storedWindow = stored.window;
     }
+    if (!req.dry_run) {
+      // A window already paid in the program: refused now rather than after the run (publish still
+      // decides, atomically, for binds racing this one).
+      const window = cached !== undefined ? cached.tally.window : storedWindow;
+      const clash = window === null ? null : await stores.overlapping(caller.program, window);
+      if (clash !== null && clash !== epochId) {
+        metrics.runs.inc({ status: 'window_overlap' });
+        throw windowOverlap(clash);
+      }
+    }
+    // Budget before any work, from what was recorded at sealing (a document sealed before that was
+    // recorded is checked on the run's own P, still before anything is published).
+    const budget = this.deps.budget?.(caller.program) ?? null;
+    if (budget !== null && poolMinor !== null) this.withinBudget(effectivePool(poolMinor, policy.bytes), budget, caller.program);
     // 504 only when the task's own compute time cannot fit the client's deadline; a wait that
     // does not fit is the service being busy: 503 with Retry-After from the drain rate.
     const own = this.cost.ownMs(work);
@@ -184,7 +240,7 @@ export class EpochService {
     const sat = pool.saturation();
     // Tenants are served in turn: ahead of this task are about (its tenant's queued + 1) tasks
     // of every tenant waiting, never more than the whole queue.
-    const ahead = Math.min(sat.queueDepth, (pool.queuedFor(tenant) + 1) * Math.max(1, sat.tenants));
+    const ahead = Math.min(sat.queueDepth, (pool.queuedFor(caller.tenant) + 1) * Math.max(1, sat.tenants));
     // With every thread busy, one more task must finish before this one starts.
     const waitMs = this.cost.waitMs(sat.running >= sat.threads ? ahead + 1 : ahead, sat.drainPerSec, sat.threads);
     if (deadline.remaining() < own + waitMs || waitMs > (this.deps.queueWaitMaxMs?.() ?? Number.POSITIVE_INFINITY)) {
@@ -212,13 +268,14 @@ export class EpochService {
         ledger: this.deps.settlement !== null && !req.dry_run,
       },
       AbortSignal.any([signal, deadline.signal()]),
-      tenant,
+      caller.tenant,
     );
     const t2 = performance.now();
     metrics.computeLatency.observe((t2 - t1) / 1000);
     const ok = this.accept(result, req);
     this.cost.observe(work, ok.decoded !== null ? ok.ms.decode : null, ok.ms.decode + ok.ms.calculus + ok.ms.manifest);
     if (ok.decoded !== null) cache.set(req.inputs_cid, ok.decoded);
+    if (budget !== null) this.withinBudget(BigInt(ok.head.totals.pool_minor), budget, caller.program);
 
     const timing = { load: t1 - t0, queue_and_compute: t2 - t1, decode: ok.ms.decode, calculus: ok.ms.calculus, manifest: ok.ms.manifest };
     if (req.dry_run) {
@@ -234,6 +291,13 @@ export class EpochService {
       commitment: ok.head.commitment,
       manifest: ok.manifest,
       attestation: null,
+      program: caller.program,
+      window: { startMs: ok.head.window.start_ms, endMs: ok.head.window.end_ms },
+      tenant: caller.tenant,
+      corrId,
+      boundAt: (this.deps.now ?? Date.now)(),
+      payees: ok.head.counts.payees,
+      payoutMinor: ok.head.totals.payout_minor,
     };
     // Signed on the signing thread while the compute worker already runs the next task.
     const attestation = this.deps.signer ? await this.deps.signer.sign(ok.head.commitment) : undefined;
@@ -242,8 +306,14 @@ export class EpochService {
     const parts = ok.parts.map((p) => outboxPart(attestation === undefined ? p : withAttestation(p, attestation), epochId, ok.head.run_key));
     const initial = settlement?.degraded ? 'held' : 'pending';
     // Pending parts are published leased to this replica, which emits them right below.
-    const published = await stores.publish(record, parts, initial, initial === 'pending' ? settlement?.publishLease() : undefined);
-    if (!published.created) return this.replayOrConflict(published.record, req);
+    let published;
+    try {
+      published = await stores.publish(record, parts, initial, initial === 'pending' ? settlement?.publishLease() : undefined);
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'WINDOW_OVERLAP') metrics.runs.inc({ status: 'window_overlap' });
+      throw e;
+    }
+    if (!published.created) return this.replayOrConflict(published.record, req, caller);
     remember(this.heads, epochId, ok.head);
     metrics.runs.inc({ status: 'published' });
     const t3 = performance.now();
@@ -292,8 +362,9 @@ export class EpochService {
 
   private async recompute(rec: EpochRecord, signal: AbortSignal, tenant: string): Promise<Uint8Array> {
     const { stores, cache, pool } = this.deps;
-    const policy = await stores.getPolicy(rec.policyHash);
-    const inputs = cache.get(rec.inputsCid) ?? (await stores.getInputs(rec.inputsCid))?.bytes;
+    // The binding's tenant sealed both documents (it could not have bound the epoch otherwise).
+    const policy = await stores.getPolicy(rec.policyHash, rec.tenant);
+    const inputs = cache.get(rec.inputsCid) ?? (await stores.getInputs(rec.inputsCid, rec.tenant))?.bytes;
     if (policy === null || inputs === undefined) {
       throw new AppError('GONE', 'the run was evicted under the retention budget and its documents are no longer held', {
         reason: 'evicted',
@@ -348,17 +419,29 @@ export class EpochService {
     });
   }
 
-  private async replayOrConflict(bound: EpochRecord, req: ComputeRequest): Promise<ComputeOutcome> {
+  private withinBudget(pool: bigint, budget: bigint, program: string): void {
+    if (pool <= budget) return;
+    this.deps.metrics.runs.inc({ status: 'over_budget' });
+    throw new AppError('POOL_OVER_BUDGET', `the pool exceeds the budget of program ${program}`, {
+      reason: 'pool_over_budget',
+      program,
+      pool_minor: pool.toString(),
+      max_pool_minor: budget.toString(),
+    });
+  }
+
+  private async replayOrConflict(bound: EpochRecord, req: ComputeRequest, caller: Caller): Promise<ComputeOutcome> {
     const differs = [
       ...(bound.inputsCid !== req.inputs_cid ? ['inputs_cid'] : []),
       ...(bound.policyHash !== req.policy_hash ? ['policy_hash'] : []),
     ];
     if (differs.length > 0) {
       this.deps.metrics.runs.inc({ status: 'conflict' });
+      // The bound CIDs only to the tenant that bound them: no answer carries another's CIDs.
       throw new AppError('CONFLICT', `epoch ${bound.epochId} is bound to a different ${differs.join(' and ')}`, {
         reason: 'epoch_bound',
         differs,
-        bound: { inputs_cid: bound.inputsCid, policy_hash: bound.policyHash },
+        ...(bound.tenant === caller.tenant ? { bound: { inputs_cid: bound.inputsCid, policy_hash: bound.policyHash } } : {}),
       });
     }
     if (bound.policyId !== req.policy_id) {
@@ -377,6 +460,12 @@ export class EpochService {
     return this.outcome(head, state, true, {});
   }
 
+}
+
+/** SPEC §4.3's P: the pool, capped by the policy's `pool_cap_minor` (a sealed, valid policy). */
+function effectivePool(poolMinor: bigint, policyBytes: Uint8Array): bigint {
+  const cap = (JSON.parse(new TextDecoder().decode(policyBytes)) as { pool_cap_minor?: string }).pool_cap_minor;
+  return cap === undefined ? poolMinor : poolMinor < BigInt(cap) ? poolMinor : BigInt(cap);
 }
 
 /** The compute response: a deterministic function of the run and its ledger state. */

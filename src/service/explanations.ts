@@ -80,9 +80,10 @@ export class Explanations {
 
   private async build(rec: EpochRecord, signal: AbortSignal, tenant: string): Promise<Explainer> {
     const { stores, cache, pool } = this.deps;
-    const policy = await stores.getPolicy(rec.policyHash);
+    // The binding's tenant sealed both documents (it could not have bound the epoch otherwise).
+    const policy = await stores.getPolicy(rec.policyHash, rec.tenant);
     const cached = cache.get(rec.inputsCid);
-    const inputs = cached ?? (await stores.getInputs(rec.inputsCid))?.bytes;
+    const inputs = cached ?? (await stores.getInputs(rec.inputsCid, rec.tenant))?.bytes;
     if (policy === null || inputs === undefined) {
       throw new AppError('GONE', 'the run was evicted under the retention budget and its documents are no longer held', {
         reason: 'evicted',

@@ -9,7 +9,8 @@ import { AppError, internalError } from '../errors.js';
 import type { InputsCache } from '../inputs-cache.js';
 import type { Logger } from 'pino';
 import type { ComputePool } from '../pool.js';
-import type { Stores } from '../stores/types.js';
+import type { EpochRecord, Stores } from '../stores/types.js';
+import { noSuchInputs, noSuchPolicy } from '../http/tenancy.js';
 import type { EpochService } from './epochs.js';
 
 export interface PreviewRequest {
@@ -32,19 +33,32 @@ export class Previews {
   constructor(private readonly deps: PreviewDeps) {}
 
   /** The comparison's canonical bytes: the bound run as `a`, the candidate as `b`. */
-  async preview(epochId: string, req: PreviewRequest, deadline: Deadline, signal: AbortSignal, tenant: string): Promise<{ body: Uint8Array; timing: Record<string, number> }> {
+  /**
+   * `rec` is a bound run the caller may read (the route checked its program). The candidate policy,
+   * and candidate inputs when given, must be documents the caller sealed itself (SPEC §10: another
+   * tenant's document is the missing-document 404); the bound run's own inputs are read as its
+   * binder sealed them.
+   */
+  async preview(
+    rec: EpochRecord,
+    req: PreviewRequest,
+    deadline: Deadline,
+    signal: AbortSignal,
+    caller: { tenant: string; scheduling: string },
+  ): Promise<{ body: Uint8Array; timing: Record<string, number> }> {
     const { stores, cache, pool, epochs } = this.deps;
-    const rec = await stores.getEpoch(epochId);
-    if (rec === null) throw new AppError('NOT_FOUND', 'no published run for that epoch', { reason: 'unknown_epoch' });
+    const epochId = rec.epochId;
+    const tenant = caller.scheduling;
     const inputsCid = req.inputs_cid ?? rec.inputsCid;
-    const policy = await stores.getPolicy(req.policy_hash);
-    if (policy === null) throw new AppError('NOT_FOUND', 'no policy with that hash', { reason: 'unknown_policy' });
+    const policy = await stores.getPolicy(req.policy_hash, caller.tenant);
+    if (policy === null) throw noSuchPolicy();
     if (policy.id !== req.policy_id) {
       throw new AppError('POLICY_MISMATCH', 'policy_id does not match the stored policy', { reason: 'policy_id_mismatch', stored_policy_id: policy.id });
     }
+    if (req.inputs_cid !== undefined && !(await stores.owns('inputs', req.inputs_cid, caller.tenant))) throw noSuchInputs();
     const cached = cache.get(inputsCid);
-    const inputs = cached ?? (await stores.getInputs(inputsCid))?.bytes;
-    if (inputs === undefined) throw new AppError('NOT_FOUND', 'no inputs with that CID', { reason: 'unknown_inputs' });
+    const inputs = cached ?? (await stores.getInputs(inputsCid, req.inputs_cid === undefined ? rec.tenant : caller.tenant))?.bytes;
+    if (inputs === undefined) throw noSuchInputs();
     const stop = AbortSignal.any([signal, deadline.signal()]);
     const bound = await epochs.manifestOf(rec, stop, tenant);
     const t0 = performance.now();

@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import type { EpochRecord, OutboxPart, PartState, Stores } from './types.js';
+import type { AppError } from '../errors.js';
+import type { EpochRecord, OutboxPart, PartState, Sealer, StoredInputs, Stores } from './types.js';
 
 const LIVE: readonly PartState[] = ['pending', 'held'];
 const ALL: readonly PartState[] = ['pending', 'held', 'accepted', 'dup', 'conflict', 'failed'];
@@ -13,7 +14,15 @@ const ALL: readonly PartState[] = ['pending', 'held', 'accepted', 'dup', 'confli
 const EVERY_BYTE = Uint8Array.from({ length: 256 }, (_, i) => i);
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
+let windows = 0;
+
+/**
+ * A record of `epochId` in the `default` program, with a window of its own (one day after the
+ * previous record's), so records made without a window never overlap.
+ */
 export function record(epochId: string, over: Partial<EpochRecord> = {}): EpochRecord {
+  const day = 86_400_000;
+  const start = 1_700_000_000_000 + windows++ * day;
   return {
     epochId,
     inputsCid: `cid-${epochId}`,
@@ -23,8 +32,22 @@ export function record(epochId: string, over: Partial<EpochRecord> = {}): EpochR
     commitment: `c-${epochId}`,
     manifest: utf8(`{"epoch":"${epochId}"}`),
     attestation: null,
+    program: 'default',
+    window: { startMs: start, endMs: start + day },
+    tenant: 'acme',
+    corrId: `corr-${epochId}`,
+    boundAt: 1_700_000_000_000,
+    payees: 3,
+    payoutMinor: '927',
     ...over,
   };
+}
+
+const ACME: Sealer = { tenant: 'acme', quotaBytes: null };
+const GLOBEX: Sealer = { tenant: 'globex', quotaBytes: null };
+
+function inputsDoc(cid: string, bytes: Uint8Array, over: Partial<StoredInputs> = {}): StoredInputs {
+  return { cid, bytes, actors: 3, events: 5_000_000_000, window: { startMs: 0, endMs: 10 }, poolMinor: '340282366920938463463374607431768211455', ...over };
 }
 
 /** `count` parts of an epoch, in index order, each with a distinct body. */
@@ -75,19 +98,91 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
     after(cleanup);
 
     scenario('stores inputs once and returns their exact bytes', async (s) => {
-      assert.equal(await s.getInputs('cid-1'), null);
-      assert.equal(await s.putInputs({ cid: 'cid-1', bytes: EVERY_BYTE, actors: 3, events: 5_000_000_000 }), true);
-      assert.equal(await s.putInputs({ cid: 'cid-1', bytes: utf8('other'), actors: 1, events: 1 }), false);
-      assert.deepEqual(await s.getInputs('cid-1'), { cid: 'cid-1', bytes: EVERY_BYTE, actors: 3, events: 5_000_000_000 });
-      assert.equal(await s.putInputs({ cid: 'cid-empty', bytes: new Uint8Array(0), actors: 0, events: 0 }), true);
-      assert.deepEqual((await s.getInputs('cid-empty'))?.bytes, new Uint8Array(0));
+      assert.equal(await s.getInputs('cid-1', 'acme'), null);
+      assert.equal(await s.putInputs(inputsDoc('cid-1', EVERY_BYTE), ACME), true);
+      assert.equal(await s.putInputs(inputsDoc('cid-1', utf8('other'), { actors: 1, events: 1 }), ACME), false);
+      assert.deepEqual(await s.getInputs('cid-1', 'acme'), inputsDoc('cid-1', EVERY_BYTE));
+      assert.equal(await s.putInputs(inputsDoc('cid-empty', new Uint8Array(0), { window: null, poolMinor: null }), ACME), true);
+      assert.deepEqual(await s.getInputs('cid-empty', 'acme'), inputsDoc('cid-empty', new Uint8Array(0), { window: null, poolMinor: null }));
     });
 
     scenario('stores a policy once and returns its exact bytes', async (s) => {
-      assert.equal(await s.getPolicy('ph-1'), null);
-      assert.equal(await s.putPolicy({ hash: 'ph-1', id: 'pol-a', bytes: EVERY_BYTE }), true);
-      assert.equal(await s.putPolicy({ hash: 'ph-1', id: 'pol-b', bytes: utf8('other') }), false);
-      assert.deepEqual(await s.getPolicy('ph-1'), { hash: 'ph-1', id: 'pol-a', bytes: EVERY_BYTE });
+      assert.equal(await s.getPolicy('ph-1', 'acme'), null);
+      assert.equal(await s.putPolicy({ hash: 'ph-1', id: 'pol-a', bytes: EVERY_BYTE }, ACME), true);
+      assert.equal(await s.putPolicy({ hash: 'ph-1', id: 'pol-b', bytes: utf8('other') }, ACME), false);
+      assert.deepEqual(await s.getPolicy('ph-1', 'acme'), { hash: 'ph-1', id: 'pol-a', bytes: EVERY_BYTE });
+    });
+
+    scenario('a document is read only by the tenants that sealed it; its bytes are stored once', async (s) => {
+      assert.equal(await s.putInputs(inputsDoc('cid-1', EVERY_BYTE), ACME), true);
+      assert.equal(await s.putPolicy({ hash: 'ph-1', id: 'pol', bytes: utf8('{}') }, ACME), true);
+      assert.equal(await s.getInputs('cid-1', 'globex'), null);
+      assert.equal(await s.getPolicy('ph-1', 'globex'), null);
+      assert.equal(await s.owns('inputs', 'cid-1', 'globex'), false);
+      assert.equal(await s.owns('inputs', 'cid-1', 'acme'), true);
+      assert.equal(await s.owns('policy', 'cid-1', 'acme'), false, 'kinds are apart');
+      // Globex sealing the same bytes is a first sealing for globex: true, as for new bytes.
+      assert.equal(await s.putInputs(inputsDoc('cid-1', EVERY_BYTE), GLOBEX), true);
+      assert.equal(await s.putInputs(inputsDoc('cid-1', EVERY_BYTE), GLOBEX), false);
+      assert.deepEqual((await s.getInputs('cid-1', 'globex'))?.bytes, EVERY_BYTE);
+      // Each owner is charged the whole document.
+      assert.deepEqual(await s.tenantUsage(), new Map([['acme', 258], ['globex', 256]]));
+    });
+
+    scenario('a tenant quota refuses the document that would pass it, and nothing of it is kept', async (s) => {
+      const small: Sealer = { tenant: 'acme', quotaBytes: 300 };
+      assert.equal(await s.putInputs(inputsDoc('cid-1', EVERY_BYTE), small), true);
+      await assert.rejects(s.putPolicy({ hash: 'ph-1', id: 'pol', bytes: new Uint8Array(45) }, small), (e: AppError) => {
+        assert.equal(e.code, 'QUOTA_EXCEEDED');
+        assert.deepEqual(e.details, { reason: 'tenant_quota', limit_bytes: 300, used_bytes: 256, document_bytes: 45 });
+        return true;
+      });
+      assert.equal(await s.getPolicy('ph-1', 'acme'), null);
+      assert.equal(await s.putPolicy({ hash: 'ph-1', id: 'pol', bytes: new Uint8Array(44) }, small), true);
+      // Already owned: no new bytes, no refusal, even at the limit.
+      assert.equal(await s.putInputs(inputsDoc('cid-1', EVERY_BYTE), small), false);
+      // Another tenant's quota is its own.
+      assert.equal(await s.putInputs(inputsDoc('cid-1', EVERY_BYTE), { tenant: 'globex', quotaBytes: 256 }), true);
+      assert.deepEqual(await s.tenantUsage(), new Map([['acme', 300], ['globex', 256]]));
+    });
+
+    scenario('a window overlapping another binding of the program is refused, naming it; other programs and touching windows bind', async (s) => {
+      const w = (startMs: number, endMs: number) => ({ startMs, endMs });
+      const first = record('acme:e1', { program: 'acme', window: w(100, 200) });
+      assert.equal((await s.publish(first, partsFor(first, 1), 'pending')).created, true);
+      for (const [id, win] of [['acme:e2', w(150, 160)], ['acme:e3', w(0, 101)], ['acme:e4', w(199, 300)], ['acme:e5', w(0, 1000)]] as const) {
+        await assert.rejects(s.publish(record(id, { program: 'acme', window: win }), [], 'pending'), (e: AppError) => {
+          assert.equal(e.code, 'WINDOW_OVERLAP', id);
+          assert.deepEqual(e.details, { reason: 'window_overlap', epoch_id: 'acme:e1' });
+          return true;
+        });
+        assert.equal(await s.getEpoch(id), null);
+      }
+      assert.equal(await s.overlapping('acme', w(150, 160)), 'acme:e1');
+      assert.equal(await s.overlapping('acme', w(200, 300)), null);
+      assert.equal(await s.overlapping('globex', w(150, 160)), null);
+      assert.equal((await s.publish(record('acme:e6', { program: 'acme', window: w(200, 300) }), [], 'pending')).created, true);
+      assert.equal((await s.publish(record('acme:e7', { program: 'acme', window: w(0, 100) }), [], 'pending')).created, true);
+      assert.equal((await s.publish(record('globex:e1', { program: 'globex', window: w(100, 200) }), [], 'pending')).created, true);
+      // The same epoch again is the bound record (replay or conflict), never an overlap with itself.
+      assert.deepEqual(await s.publish(record('acme:e1', { program: 'acme', window: w(100, 200) }), [], 'pending'), { created: false, record: first });
+      assert.equal(await s.countParts(ALL), 1);
+    });
+
+    scenario('listEpochs pages a program in window order and records who bound each epoch', async (s) => {
+      const w = (startMs: number) => ({ startMs, endMs: startMs + 10 });
+      for (const [id, start] of [['p:c', 30], ['p:a', 10], ['p:b', 20], ['p:d', 40]] as const) {
+        await s.publish(record(id, { program: 'p', window: w(start), tenant: `t-${id}`, corrId: `corr-${id}`, boundAt: 1_700_000_000_000 + start }), [], 'pending');
+      }
+      await s.publish(record('q:z', { program: 'q', window: w(0) }), [], 'pending');
+      const page1 = await s.listEpochs('p', null, 3);
+      assert.deepEqual(page1?.map((e) => e.epochId), ['p:a', 'p:b', 'p:c']);
+      const { manifest: _m, attestation: _a, ...expected } = record('p:a', { program: 'p', window: w(10), tenant: 't-p:a', corrId: 'corr-p:a', boundAt: 1_700_000_000_010 });
+      assert.deepEqual(page1?.[0], expected);
+      assert.deepEqual((await s.listEpochs('p', 'p:c', 3))?.map((e) => e.epochId), ['p:d']);
+      assert.deepEqual(await s.listEpochs('p', 'p:d', 3), []);
+      assert.equal(await s.listEpochs('p', 'q:z', 3), null, 'a cursor from another program');
+      assert.deepEqual(await s.listEpochs('nobody', null, 3), []);
     });
 
     scenario('getEpoch returns null for an unbound epoch and the exact record once published', async (s) => {

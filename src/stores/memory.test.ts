@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runStoreContract } from './contract.js';
+import { record as recordOf, runStoreContract } from './contract.js';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,27 +11,22 @@ runStoreContract('memory', async (now) => new MemoryStores(64 * 1024 * 1024, now
 
 test('a settled part gives its body back to the byte budget, and only unsettled parts are claimed', async () => {
   const part = (i: number) => ({ partId: `p${i}`, epochId: 'e1', runKey: 'k', index: i, count: 2, body: new Uint8Array(600) });
-  const record = { epochId: 'e1', inputsCid: 'c', policyHash: 'h', policyId: 'p', runKey: 'k', commitment: 'm', manifest: new Uint8Array(100), attestation: null };
+  const record = recordOf('e1', { manifest: new Uint8Array(100) });
   // Room for the manifest and both bodies, not for a second copy of one body.
   const s = new MemoryStores(100 + 1200 + 500);
   await s.publish(record, [part(0), part(1)], 'pending');
-  await assert.rejects(s.putPolicy({ hash: 'x', id: 'x', bytes: new Uint8Array(600) }), /full/);
+  const by = { tenant: 'acme', quotaBytes: null };
+  await assert.rejects(s.putPolicy({ hash: 'x', id: 'x', bytes: new Uint8Array(600) }, by), /full/);
   await s.settlePart('p0', 'me', 'accepted', 1, null);
-  await s.putPolicy({ hash: 'x', id: 'x', bytes: new Uint8Array(600) });
+  await s.putPolicy({ hash: 'x', id: 'x', bytes: new Uint8Array(600) }, by);
   assert.deepEqual((await s.claimParts('me', 10, 1000, ['pending'])).map((p) => p.partId), ['p1']);
   assert.deepEqual((await s.partsOf('e1')).map((p) => [p.partId, p.state]), [['p0', 'accepted'], ['p1', 'pending']]);
 });
 
-const rec = (epochId: string, size: number, inputsCid = 'c', policyHash = 'h') => ({
-  epochId,
-  inputsCid,
-  policyHash,
-  policyId: 'p',
-  runKey: `k-${epochId}`,
-  commitment: `m-${epochId}`,
-  manifest: new Uint8Array(size),
-  attestation: null,
-});
+const rec = (epochId: string, size: number, inputsCid = 'c', policyHash = 'h') =>
+  recordOf(epochId, { inputsCid, policyHash, policyId: 'p', runKey: `k-${epochId}`, commitment: `m-${epochId}`, manifest: new Uint8Array(size) });
+const ACME = { tenant: 'acme', quotaBytes: null };
+const doc = (cid: string, size: number) => ({ cid, bytes: new Uint8Array(size), actors: 1, events: 1, window: null, poolMinor: null });
 const partOf = (epochId: string) => ({ partId: `p-${epochId}`, epochId, runKey: 'k', index: 0, count: 1, body: new Uint8Array(10) });
 
 test('over its budget the store evicts settled manifests oldest first, keeps every binding, and never an unsettled run', async () => {
@@ -56,18 +51,24 @@ test('documents go only when no unsettled run needs them, and a store full of un
   const s = new MemoryStores(1000);
   let full = 0;
   s.onFull = () => full++;
-  await s.putInputs({ cid: 'needed', bytes: new Uint8Array(300), actors: 1, events: 1 });
-  await s.putInputs({ cid: 'free', bytes: new Uint8Array(300), actors: 1, events: 1 });
+  await s.putInputs(doc('needed', 300), ACME);
+  await s.putInputs(doc('free', 300), { tenant: 'globex', quotaBytes: null });
+  await s.putInputs(doc('free', 300), ACME);
   await s.publish(rec('e1', 300, 'needed'), [partOf('e1')], 'pending');
-  await s.putPolicy({ hash: 'x', id: 'x', bytes: new Uint8Array(200) });
-  assert.equal(await s.getInputs('free'), null, 'the unneeded document made room');
-  assert.notEqual(await s.getInputs('needed'), null);
-  await assert.rejects(s.putPolicy({ hash: 'y', id: 'y', bytes: new Uint8Array(400) }), /full/);
+  await s.putPolicy({ hash: 'x', id: 'x', bytes: new Uint8Array(200) }, ACME);
+  assert.equal(await s.getInputs('free', 'acme'), null, 'the unneeded document made room');
+  assert.notEqual(await s.getInputs('needed', 'acme'), null);
+  // An evicted document has no owners left: its bytes no longer count against their quotas.
+  assert.equal(await s.owns('inputs', 'free', 'globex'), false);
+  assert.deepEqual(await s.tenantUsage(), new Map([['acme', 500]]));
+  await assert.rejects(s.putPolicy({ hash: 'y', id: 'y', bytes: new Uint8Array(400) }, ACME), /full/);
   assert.equal(full, 1);
   await s.settlePart('p-e1', 'me', 'accepted', 1, null);
   // Settled: its manifest (and then its documents) may go.
-  await s.putPolicy({ hash: 'z', id: 'z', bytes: new Uint8Array(500) });
+  await s.putPolicy({ hash: 'z', id: 'z', bytes: new Uint8Array(500) }, ACME);
   assert.equal((await s.getEpoch('e1'))?.evicted, true);
+  // Sealing evicted bytes again stores and owns them anew.
+  assert.equal(await s.putInputs(doc('free', 300), { tenant: 'globex', quotaBytes: null }), true);
 });
 
 test('with a spill, an evicted manifest is read back byte for byte; pushed out of the spill, it is evicted for real', async (t) => {

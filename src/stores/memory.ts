@@ -13,15 +13,21 @@ import { AppError } from '../errors.js';
 import type { ManifestSpill } from './spill.js';
 import {
   type EpochRecord,
+  type EpochSummary,
   FINAL_STATES,
   type OutboxPart,
   type PartState,
   type PartStatus,
   type PublishLease,
   type PublishOutcome,
+  type Sealer,
   type StoredInputs,
   type StoredPolicy,
   type Stores,
+  type Window,
+  overlaps,
+  quotaExceeded,
+  windowOverlap,
 } from './types.js';
 
 interface Row extends PartStatus {
@@ -35,6 +41,11 @@ export class MemoryStores implements Stores {
   private readonly inputs = new Map<string, StoredInputs>();
   private readonly policies = new Map<string, StoredPolicy>();
   private readonly epochs = new Map<string, EpochRecord>();
+  /** Owners of each document, by `inputs|cid` or `policy|hash`, and the bytes each tenant owns. */
+  private readonly owners = new Map<string, Set<string>>();
+  private readonly usage = new Map<string, number>();
+  /** Each program's bound epochs in window order (start, then epoch id). */
+  private readonly programs = new Map<string, EpochSummary[]>();
   /**
    * Parts not yet settled; insertion order is publication order, which is the drain order. A part
    * leaves when it settles, so claims never walk the history, and its body (~234 KB at 4096
@@ -93,6 +104,7 @@ export class MemoryStores implements Stores {
       if (freed >= need) return;
       if (this.needs.has(`i:${cid}`)) continue;
       this.inputs.delete(cid);
+      this.disown(`inputs|${cid}`, doc.bytes.length);
       this.bytes -= doc.bytes.length;
       freed += doc.bytes.length;
       this.onEvict('inputs');
@@ -101,6 +113,7 @@ export class MemoryStores implements Stores {
       if (freed >= need) return;
       if (this.needs.has(`p:${hash}`)) continue;
       this.policies.delete(hash);
+      this.disown(`policy|${hash}`, doc.bytes.length);
       this.bytes -= doc.bytes.length;
       freed += doc.bytes.length;
       this.onEvict('policy');
@@ -124,26 +137,60 @@ export class MemoryStores implements Stores {
     }
   }
 
-  async putInputs(doc: StoredInputs): Promise<boolean> {
-    if (this.inputs.has(doc.cid)) return false;
-    this.reserve(doc.bytes.length);
-    this.inputs.set(doc.cid, doc);
+  async putInputs(doc: StoredInputs, by: Sealer): Promise<boolean> {
+    const known = this.inputs.has(doc.cid);
+    const created = this.own(`inputs|${doc.cid}`, doc.bytes.length, by, !known);
+    if (!known) this.inputs.set(doc.cid, doc);
+    return created;
+  }
+
+  async getInputs(cid: string, tenant: string): Promise<StoredInputs | null> {
+    return this.owners.get(`inputs|${cid}`)?.has(tenant) === true ? (this.inputs.get(cid) ?? null) : null;
+  }
+
+  async putPolicy(doc: StoredPolicy, by: Sealer): Promise<boolean> {
+    const known = this.policies.has(doc.hash);
+    const created = this.own(`policy|${doc.hash}`, doc.bytes.length, by, !known);
+    if (!known) this.policies.set(doc.hash, doc);
+    return created;
+  }
+
+  async getPolicy(hash: string, tenant: string): Promise<StoredPolicy | null> {
+    return this.owners.get(`policy|${hash}`)?.has(tenant) === true ? (this.policies.get(hash) ?? null) : null;
+  }
+
+  async owns(kind: 'inputs' | 'policy', id: string, tenant: string): Promise<boolean> {
+    return this.owners.get(`${kind}|${id}`)?.has(tenant) === true;
+  }
+
+  async tenantUsage(): Promise<Map<string, number>> {
+    return new Map(this.usage);
+  }
+
+  /**
+   * Makes `by.tenant` an owner: its quota first, then, when the bytes are new, the store's own
+   * budget (which may evict documents, other owners' and this tenant's, before it refuses).
+   */
+  private own(key: string, size: number, by: Sealer, storeBytes: boolean): boolean {
+    if (this.owners.get(key)?.has(by.tenant) === true) return false;
+    const used = this.usage.get(by.tenant) ?? 0;
+    if (by.quotaBytes !== null && used + size > by.quotaBytes) throw quotaExceeded(by.quotaBytes, used, size);
+    if (storeBytes) this.reserve(size);
+    let set = this.owners.get(key);
+    if (set === undefined) this.owners.set(key, (set = new Set()));
+    set.add(by.tenant);
+    this.usage.set(by.tenant, (this.usage.get(by.tenant) ?? 0) + size);
     return true;
   }
 
-  async getInputs(cid: string): Promise<StoredInputs | null> {
-    return this.inputs.get(cid) ?? null;
-  }
-
-  async putPolicy(doc: StoredPolicy): Promise<boolean> {
-    if (this.policies.has(doc.hash)) return false;
-    this.reserve(doc.bytes.length);
-    this.policies.set(doc.hash, doc);
-    return true;
-  }
-
-  async getPolicy(hash: string): Promise<StoredPolicy | null> {
-    return this.policies.get(hash) ?? null;
+  /** An evicted document has no owners any more: their usage gives its bytes back. */
+  private disown(key: string, size: number): void {
+    for (const tenant of this.owners.get(key) ?? []) {
+      const left = (this.usage.get(tenant) ?? 0) - size;
+      if (left > 0) this.usage.set(tenant, left);
+      else this.usage.delete(tenant);
+    }
+    this.owners.delete(key);
   }
 
   async getEpoch(epochId: string): Promise<EpochRecord | null> {
@@ -157,9 +204,26 @@ export class MemoryStores implements Stores {
     return rec;
   }
 
+  async overlapping(program: string, window: Window): Promise<string | null> {
+    return (this.programs.get(program) ?? []).find((r) => overlaps(r.window, window))?.epochId ?? null;
+  }
+
+  async listEpochs(program: string, after: string | null, limit: number): Promise<EpochSummary[] | null> {
+    const list = this.programs.get(program) ?? [];
+    let from = 0;
+    if (after !== null) {
+      from = list.findIndex((r) => r.epochId === after) + 1;
+      if (from === 0) return null;
+    }
+    return list.slice(from, from + limit).map((summary) => ({ ...summary }));
+  }
+
   async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {
     const existing = this.epochs.get(record.epochId);
     if (existing !== undefined) return { created: false, record: existing };
+    const bound = this.programs.get(record.program) ?? [];
+    const clash = bound.find((r) => overlaps(r.window, record.window));
+    if (clash !== undefined) throw windowOverlap(clash.epochId);
     this.reserve(record.manifest.length + (record.attestation?.length ?? 0) + parts.reduce((n, p) => n + p.body.length, 0));
     this.epochs.set(record.epochId, record);
     this.resident.add(record.epochId);
@@ -167,6 +231,12 @@ export class MemoryStores implements Stores {
       this.openParts.set(record.epochId, parts.length);
       this.need(record, 1);
     }
+    // The listing keeps the binding without its bytes (an evicted manifest is then really freed).
+    // Disjoint windows: ordering by start alone is total except for empty-range ties, broken by id.
+    const { manifest: _m, attestation: _a, evicted: _e, ...summary } = record;
+    const at = bound.findIndex((r) => r.window.startMs > record.window.startMs || (r.window.startMs === record.window.startMs && r.epochId > record.epochId));
+    bound.splice(at === -1 ? bound.length : at, 0, summary);
+    this.programs.set(record.program, bound);
     const rows = parts.map(
       (part): Row => ({
         part,

@@ -203,10 +203,83 @@ describe('postgres stores', () => {
       assert.deepEqual(await second.getEpoch('kept'), rec);
       assert.equal(await second.countParts(['held']), 2);
       const versions = await sql.unsafe(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-      assert.deepEqual(versions.map((r) => r.version), [1]);
+      assert.deepEqual(versions.map((r) => r.version), [1, 2]);
     } finally {
       await second.close();
       await sql.end({ timeout: 0 });
+    }
+  });
+
+  test('a database from before tenancy migrates in place: the legacy owner holds its documents and bindings, old overlaps stay, new ones are refused', async () => {
+    const schema = freshSchema();
+    const old = await openPostgresStores(URL, { schema, max: 2, migrateTo: 1 });
+    const sql = admin();
+    const manifest = (start: number, end: number) =>
+      Buffer.from(JSON.stringify({ window: { start_ms: start, end_ms: end }, counts: { payees: 3 }, totals: { payout_minor: '927' } }));
+    try {
+      const s = `"${schema}"`;
+      await sql.unsafe(`INSERT INTO ${s}.inputs (cid, bytes, actors, events) VALUES ('cid-old', '\\x0102', 1, 1)`);
+      await sql.unsafe(`INSERT INTO ${s}.policies (hash, id, bytes) VALUES ('ph-old', 'pol', '\\x03')`);
+      // The same window paid twice under two ids, and once in another program, as before §10.
+      for (const [id, start, end] of [['2026-03-01', 0, 100], ['2026-03-01-bis', 0, 100], ['acme-poc:x', 50, 150]] as const) {
+        await sql`INSERT INTO ${sql(`${schema}.epochs`)} (epoch_id, inputs_cid, policy_hash, policy_id, run_key, commitment, manifest)
+          VALUES (${id}, 'cid-old', 'ph-old', 'pol', ${`rk-${id}`}, ${`c-${id}`}, ${manifest(start, end)})`;
+      }
+    } finally {
+      await old.close();
+    }
+    const now = await openPostgresStores(URL, { schema, max: 2, legacyOwner: 'old-co' });
+    try {
+      assert.deepEqual((await now.getInputs('cid-old', 'old-co'))?.bytes, Uint8Array.from([1, 2]));
+      assert.equal((await now.getInputs('cid-old', 'old-co'))?.poolMinor, null);
+      assert.equal(await now.getPolicy('ph-old', 'acme'), null);
+      assert.deepEqual(await now.tenantUsage(), new Map([['old-co', 3]]));
+      const bis = await now.getEpoch('2026-03-01-bis');
+      assert.deepEqual([bis?.program, bis?.window, bis?.tenant, bis?.corrId, bis?.payees, bis?.payoutMinor], ['default', { startMs: 0, endMs: 100 }, 'old-co', '', 3, '927']);
+      assert.equal((await now.getEpoch('acme-poc:x'))?.program, 'acme-poc');
+      // New bindings overlapping either old one are refused, naming one of them; others bind.
+      for (const win of [{ startMs: 99, endMs: 120 }, { startMs: 10, endMs: 20 }]) {
+        await assert.rejects(now.publish(record('2026-03-02', { window: win }), [], 'pending'), (e: AppError) => {
+          assert.equal(e.code, 'WINDOW_OVERLAP');
+          assert.match(String(e.details.epoch_id), /^2026-03-01(-bis)?$/);
+          return true;
+        });
+      }
+      assert.equal((await now.publish(record('2026-03-02', { window: { startMs: 100, endMs: 200 } }), [], 'pending')).created, true);
+      assert.deepEqual((await now.listEpochs('default', null, 10))?.map((e) => e.epochId), ['2026-03-01', '2026-03-01-bis', '2026-03-02']);
+      // Sealing the legacy bytes again (by anyone) records their window and pool.
+      const again = { cid: 'cid-old', bytes: Uint8Array.from([1, 2]), actors: 1, events: 1, window: { startMs: 0, endMs: 100 }, poolMinor: '5' };
+      assert.equal(await now.putInputs(again, { tenant: 'acme', quotaBytes: null }), true);
+      assert.deepEqual(await now.getInputs('cid-old', 'old-co'), again);
+    } finally {
+      await now.close();
+      await sql.end({ timeout: 0 });
+    }
+  });
+
+  test('many concurrent binds of overlapping windows from two replicas: exactly one wins, every refusal names it', async () => {
+    const schema = freshSchema();
+    const a = await open(schema);
+    const b = await open(schema);
+    try {
+      // 40 epochs, all overlapping [1000, 2000) in program `race`; one in `other` overlapping too.
+      const recs = Array.from({ length: 40 }, (_, i) => record(`race:e${i}`, { program: 'race', window: { startMs: 1000 + i * 10, endMs: 2000 - i * 5 } }));
+      const outcomes = await Promise.allSettled([
+        ...recs.map((r, i) => (i % 2 === 0 ? a : b).publish(r, partsFor(r, 2), 'pending')),
+        a.publish(record('other:e', { program: 'other', window: { startMs: 1000, endMs: 2000 } }), [], 'pending'),
+      ]);
+      const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' && o.value.created ? [i] : []));
+      assert.equal(won.length, 2, 'one in `race`, and the one in `other`');
+      const winner = recs[won[0] as number] as (typeof recs)[number];
+      for (const o of outcomes.slice(0, 40)) {
+        if (o.status === 'fulfilled') continue;
+        assert.ok(o.reason instanceof AppError && o.reason.code === 'WINDOW_OVERLAP', String(o.reason));
+        assert.equal(o.reason.details.epoch_id, winner.epochId);
+      }
+      assert.deepEqual((await b.listEpochs('race', null, 100))?.map((e) => e.epochId), [winner.epochId]);
+      assert.equal(await a.countParts(['pending']), 2, 'no parts of a refused binding');
+    } finally {
+      await closeAll([a, b]);
     }
   });
 

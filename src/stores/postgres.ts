@@ -13,15 +13,20 @@ import postgres from 'postgres';
 import { AppError } from '../errors.js';
 import {
   type EpochRecord,
+  type EpochSummary,
   FINAL_STATES,
   type OutboxPart,
   type PartState,
   type PartStatus,
   type PublishLease,
   type PublishOutcome,
+  type Sealer,
   type StoredInputs,
   type StoredPolicy,
   type Stores,
+  type Window,
+  quotaExceeded,
+  windowOverlap,
 } from './types.js';
 
 export interface PostgresStoresOptions {
@@ -37,7 +42,17 @@ export interface PostgresStoresOptions {
    * server-side statement_timeout cannot fire for a query that never reached the server.
    */
   timeoutMs?: number;
+  /**
+   * The tenant that owns what a database holds from before tenancy (migration 2): its documents
+   * and bindings. Used once, when that migration runs. Default `legacy`.
+   */
+  legacyOwner?: string;
+  /** @internal tests: stop migrating after this version (to build a database as an older release left it). */
+  migrateTo?: number;
 }
+
+export const DEFAULT_LEGACY_OWNER = 'legacy';
+const TENANT_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
 const CONNECT_TIMEOUT_S = 5;
 /** Bounds any one statement so a wedged database turns into a 503, not a hung request. */
@@ -60,7 +75,7 @@ const LIVE_STATES = ALL_STATES.filter((s) => !FINAL_STATES.includes(s));
 if (LIVE_STATES.join() !== 'pending,held') throw new Error('postgres stores: SQL state literals are out of date');
 
 /** Ordered, append-only; each entry runs once per schema, in one transaction with its version. */
-const MIGRATIONS: readonly { version: number; statements: (s: string) => string[] }[] = [
+const MIGRATIONS: readonly { version: number; statements: (s: string, legacyOwner: string) => string[] }[] = [
   {
     version: 1,
     statements: (s) => [
@@ -113,6 +128,50 @@ const MIGRATIONS: readonly { version: number; statements: (s: string) => string[
       END $$`,
     ],
   },
+  {
+    // SPEC §10, in place: documents gain owners, bindings their program, window, tenant, corr id
+    // and totals. What existed before belongs to the configured legacy owner. Windows already
+    // overlapping in a program (paid twice before this rule) stay as they are: every binding that
+    // overlaps an earlier one is marked `window_legacy` and left out of the exclusion constraint,
+    // whose remaining rows are then pairwise disjoint; publish also checks new windows against the
+    // marked rows (a fixed set, so that check cannot race).
+    version: 2,
+    statements: (s, owner) => [
+      `CREATE EXTENSION IF NOT EXISTS btree_gist`,
+      `CREATE TABLE ${s}.doc_owners (
+        kind text NOT NULL CHECK (kind IN ('inputs', 'policy')),
+        id text NOT NULL,
+        tenant text NOT NULL,
+        bytes bigint NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (kind, id, tenant))`,
+      `CREATE INDEX doc_owners_tenant_idx ON ${s}.doc_owners (tenant)`,
+      `INSERT INTO ${s}.doc_owners (kind, id, tenant, bytes) SELECT 'inputs', cid, '${owner}', length(bytes) FROM ${s}.inputs`,
+      `INSERT INTO ${s}.doc_owners (kind, id, tenant, bytes) SELECT 'policy', hash, '${owner}', length(bytes) FROM ${s}.policies`,
+      `ALTER TABLE ${s}.inputs ADD COLUMN start_ms bigint, ADD COLUMN end_ms bigint, ADD COLUMN pool_minor text`,
+      `ALTER TABLE ${s}.epochs ADD COLUMN program text, ADD COLUMN start_ms bigint, ADD COLUMN end_ms bigint,
+        ADD COLUMN tenant text, ADD COLUMN corr_id text NOT NULL DEFAULT '', ADD COLUMN payees bigint,
+        ADD COLUMN payout_minor text, ADD COLUMN window_legacy boolean NOT NULL DEFAULT false`,
+      `UPDATE ${s}.epochs e SET
+        program = CASE WHEN strpos(e.epoch_id, ':') > 0 THEN split_part(e.epoch_id, ':', 1) ELSE 'default' END,
+        start_ms = (m.j -> 'window' ->> 'start_ms')::bigint,
+        end_ms = (m.j -> 'window' ->> 'end_ms')::bigint,
+        payees = (m.j -> 'counts' ->> 'payees')::bigint,
+        payout_minor = m.j -> 'totals' ->> 'payout_minor',
+        tenant = '${owner}'
+        FROM (SELECT epoch_id, convert_from(manifest, 'UTF8')::jsonb AS j FROM ${s}.epochs) m
+        WHERE m.epoch_id = e.epoch_id`,
+      `UPDATE ${s}.epochs e SET window_legacy = true WHERE EXISTS (
+        SELECT 1 FROM ${s}.epochs o WHERE o.program = e.program AND o.published_seq < e.published_seq
+          AND o.start_ms < e.end_ms AND e.start_ms < o.end_ms)`,
+      `ALTER TABLE ${s}.epochs ALTER COLUMN program SET NOT NULL, ALTER COLUMN start_ms SET NOT NULL,
+        ALTER COLUMN end_ms SET NOT NULL, ALTER COLUMN tenant SET NOT NULL, ALTER COLUMN payees SET NOT NULL,
+        ALTER COLUMN payout_minor SET NOT NULL`,
+      `ALTER TABLE ${s}.epochs ADD CONSTRAINT epochs_window_once EXCLUDE USING gist
+        (program WITH =, int8range(start_ms, end_ms) WITH &&) WHERE (NOT window_legacy)`,
+      `CREATE INDEX epochs_program_idx ON ${s}.epochs (program, start_ms, epoch_id)`,
+    ],
+  },
 ];
 
 // Network errors, postgres.js's own connection codes, and SQLSTATEs meaning "not now": connection
@@ -147,6 +206,14 @@ interface EpochRow {
   commitment: string;
   manifest: Uint8Array;
   attestation: Uint8Array | null;
+  program: string;
+  start_ms: string;
+  end_ms: string;
+  tenant: string;
+  corr_id: string;
+  created_at: Date;
+  payees: string;
+  payout_minor: string;
 }
 
 interface PartRow {
@@ -159,7 +226,7 @@ interface PartRow {
   epoch_seq: string;
 }
 
-function toRecord(r: EpochRow): EpochRecord {
+function toSummary(r: Omit<EpochRow, 'manifest' | 'attestation'>): EpochSummary {
   return {
     epochId: r.epoch_id,
     inputsCid: r.inputs_cid,
@@ -167,10 +234,23 @@ function toRecord(r: EpochRow): EpochRecord {
     policyId: r.policy_id,
     runKey: r.run_key,
     commitment: r.commitment,
-    manifest: bytesOf(r.manifest),
-    attestation: r.attestation === null ? null : bytesOf(r.attestation),
+    program: r.program,
+    window: { startMs: Number(r.start_ms), endMs: Number(r.end_ms) },
+    tenant: r.tenant,
+    corrId: r.corr_id,
+    boundAt: r.created_at.getTime(),
+    payees: Number(r.payees),
+    payoutMinor: r.payout_minor,
   };
 }
+
+function toRecord(r: EpochRow): EpochRecord {
+  return { ...toSummary(r), manifest: bytesOf(r.manifest), attestation: r.attestation === null ? null : bytesOf(r.attestation) };
+}
+
+const SUMMARY_COLUMNS = [
+  'epoch_id', 'inputs_cid', 'policy_hash', 'policy_id', 'run_key', 'commitment', 'program', 'start_ms', 'end_ms', 'tenant', 'corr_id', 'created_at', 'payees', 'payout_minor',
+] as const;
 
 function toPart(r: PartRow): OutboxPart {
   return { partId: r.part_id, epochId: r.epoch_id, runKey: r.run_key, index: r.idx, count: r.count, body: bytesOf(r.body) };
@@ -221,6 +301,7 @@ export class PostgresStores implements Stores {
   private inflight = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly t: {
+    owners: postgres.Helper<string>;
     inputs: postgres.Helper<string>;
     policies: postgres.Helper<string>;
     epochs: postgres.Helper<string>;
@@ -232,8 +313,10 @@ export class PostgresStores implements Stores {
     readonly schema: string,
     private readonly now: () => number,
     private readonly timeoutMs: number,
+    private readonly legacyOwner: string,
   ) {
     this.t = {
+      owners: sql(`${schema}.doc_owners`),
       inputs: sql(`${schema}.inputs`),
       policies: sql(`${schema}.policies`),
       epochs: sql(`${schema}.epochs`),
@@ -256,9 +339,12 @@ export class PostgresStores implements Stores {
       onnotice: () => {},
       connection: { application_name: 'svc-rewarder', statement_timeout: STATEMENT_TIMEOUT_MS },
     });
-    const stores = new PostgresStores(sql, schema, opts.now ?? Date.now, opts.timeoutMs ?? OPERATION_TIMEOUT_MS);
+    const legacyOwner = opts.legacyOwner ?? DEFAULT_LEGACY_OWNER;
+    // Interpolated into the migration's SQL: only the tokens file's tenant characters.
+    if (!TENANT_RE.test(legacyOwner)) throw new RangeError(`invalid legacy owner: ${JSON.stringify(legacyOwner)}`);
+    const stores = new PostgresStores(sql, schema, opts.now ?? Date.now, opts.timeoutMs ?? OPERATION_TIMEOUT_MS, legacyOwner);
     try {
-      await stores.guard(() => stores.migrate());
+      await stores.guard(() => stores.migrate(opts.migrateTo ?? Number.POSITIVE_INFINITY));
     } catch (err) {
       await sql.end({ timeout: 0 }).catch(() => {});
       throw err;
@@ -270,7 +356,7 @@ export class PostgresStores implements Stores {
    * Idempotent, and safe when several replicas start at once: the advisory lock (per schema)
    * serialises them, the first one migrates and the others find the version already recorded.
    */
-  private async migrate(): Promise<void> {
+  private async migrate(upTo: number): Promise<void> {
     const s = `"${this.schema}"`;
     await this.sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(hashtext(${'svc-rewarder.migrate.' + this.schema}))`;
@@ -281,8 +367,8 @@ export class PostgresStores implements Stores {
       // A newer replica may already have migrated further; its changes are additive by rule.
       const current = row?.v ?? 0;
       for (const m of MIGRATIONS) {
-        if (m.version <= current) continue;
-        for (const stmt of m.statements(s)) await tx.unsafe(stmt);
+        if (m.version <= current || m.version > upTo) continue;
+        for (const stmt of m.statements(s, this.legacyOwner)) await tx.unsafe(stmt);
         await tx`INSERT INTO ${tx(`${this.schema}.schema_migrations`)} (version) VALUES (${m.version})`;
       }
     });
@@ -309,35 +395,109 @@ export class PostgresStores implements Stores {
     }
   }
 
-  putInputs(doc: StoredInputs): Promise<boolean> {
+  /** Sealing bytes stored before their window and pool were recorded fills those in. */
+  putInputs(doc: StoredInputs, by: Sealer): Promise<boolean> {
+    return this.own('inputs', doc.cid, doc.bytes.length, by, (tx) => tx`
+      INSERT INTO ${this.t.inputs} (cid, bytes, actors, events, start_ms, end_ms, pool_minor)
+      VALUES (${doc.cid}, ${doc.bytes}, ${doc.actors}, ${doc.events}, ${doc.window?.startMs ?? null}, ${doc.window?.endMs ?? null}, ${doc.poolMinor})
+      ON CONFLICT (cid) DO UPDATE SET start_ms = EXCLUDED.start_ms, end_ms = EXCLUDED.end_ms, pool_minor = EXCLUDED.pool_minor
+        WHERE ${this.t.inputs}.pool_minor IS NULL AND EXCLUDED.pool_minor IS NOT NULL`);
+  }
+
+  getInputs(cid: string, tenant: string): Promise<StoredInputs | null> {
     return this.guard(async () => {
-      const r = await this.sql`INSERT INTO ${this.t.inputs} (cid, bytes, actors, events)
-        VALUES (${doc.cid}, ${doc.bytes}, ${doc.actors}, ${doc.events}) ON CONFLICT (cid) DO NOTHING`;
-      return r.count === 1;
+      // One statement whether or not another tenant owns the CID: the same work as a missing one.
+      const [r] = await this.sql<{ cid: string; bytes: Uint8Array; actors: string; events: string; start_ms: string | null; end_ms: string | null; pool_minor: string | null }[]>`
+        SELECT i.cid, i.bytes, i.actors, i.events, i.start_ms, i.end_ms, i.pool_minor FROM ${this.t.inputs} i
+        JOIN ${this.t.owners} o ON o.kind = 'inputs' AND o.id = i.cid AND o.tenant = ${tenant}
+        WHERE i.cid = ${cid}`;
+      if (r === undefined) return null;
+      return {
+        cid: r.cid,
+        bytes: bytesOf(r.bytes),
+        actors: Number(r.actors),
+        events: Number(r.events),
+        window: r.start_ms === null || r.end_ms === null ? null : { startMs: Number(r.start_ms), endMs: Number(r.end_ms) },
+        poolMinor: r.pool_minor,
+      };
     });
   }
 
-  getInputs(cid: string): Promise<StoredInputs | null> {
-    return this.guard(async () => {
-      const [r] = await this.sql<{ cid: string; bytes: Uint8Array; actors: string; events: string }[]>`
-        SELECT cid, bytes, actors, events FROM ${this.t.inputs} WHERE cid = ${cid}`;
-      return r === undefined ? null : { cid: r.cid, bytes: bytesOf(r.bytes), actors: Number(r.actors), events: Number(r.events) };
-    });
+  putPolicy(doc: StoredPolicy, by: Sealer): Promise<boolean> {
+    return this.own('policy', doc.hash, doc.bytes.length, by, (tx) => tx`
+      INSERT INTO ${this.t.policies} (hash, id, bytes) VALUES (${doc.hash}, ${doc.id}, ${doc.bytes}) ON CONFLICT (hash) DO NOTHING`);
   }
 
-  putPolicy(doc: StoredPolicy): Promise<boolean> {
-    return this.guard(async () => {
-      const r = await this.sql`INSERT INTO ${this.t.policies} (hash, id, bytes)
-        VALUES (${doc.hash}, ${doc.id}, ${doc.bytes}) ON CONFLICT (hash) DO NOTHING`;
-      return r.count === 1;
-    });
-  }
-
-  getPolicy(hash: string): Promise<StoredPolicy | null> {
+  getPolicy(hash: string, tenant: string): Promise<StoredPolicy | null> {
     return this.guard(async () => {
       const [r] = await this.sql<{ hash: string; id: string; bytes: Uint8Array }[]>`
-        SELECT hash, id, bytes FROM ${this.t.policies} WHERE hash = ${hash}`;
+        SELECT p.hash, p.id, p.bytes FROM ${this.t.policies} p
+        JOIN ${this.t.owners} o ON o.kind = 'policy' AND o.id = p.hash AND o.tenant = ${tenant}
+        WHERE p.hash = ${hash}`;
       return r === undefined ? null : { hash: r.hash, id: r.id, bytes: bytesOf(r.bytes) };
+    });
+  }
+
+  owns(kind: 'inputs' | 'policy', id: string, tenant: string): Promise<boolean> {
+    return this.guard(async () => {
+      const [r] = await this.sql`SELECT 1 FROM ${this.t.owners} WHERE kind = ${kind} AND id = ${id} AND tenant = ${tenant}`;
+      return r !== undefined;
+    });
+  }
+
+  tenantUsage(): Promise<Map<string, number>> {
+    return this.guard(async () => {
+      const rows = await this.sql<{ tenant: string; bytes: string }[]>`SELECT tenant, sum(bytes)::bigint AS bytes FROM ${this.t.owners} GROUP BY tenant`;
+      return new Map(rows.map((r) => [r.tenant, Number(r.bytes)]));
+    });
+  }
+
+  /**
+   * Stores a document (once) and its ownership by `by.tenant`, in one transaction. A per-tenant
+   * advisory lock serialises one tenant's uploads across replicas, so two of them cannot both
+   * pass the quota check on the same remaining bytes.
+   */
+  private own(kind: 'inputs' | 'policy', id: string, size: number, by: Sealer, insertDoc: (tx: postgres.TransactionSql) => Promise<unknown>): Promise<boolean> {
+    return this.guard(() =>
+      this.sql.begin(async (tx): Promise<boolean> => {
+        if (by.quotaBytes !== null) {
+          await tx`SELECT pg_advisory_xact_lock(hashtext(${`svc-rewarder.quota.${this.schema}.${by.tenant}`}))`;
+          const [mine] = await tx`SELECT 1 FROM ${this.t.owners} WHERE kind = ${kind} AND id = ${id} AND tenant = ${by.tenant}`;
+          if (mine !== undefined) return false;
+          const [u] = await tx<{ used: string }[]>`SELECT coalesce(sum(bytes), 0)::bigint AS used FROM ${this.t.owners} WHERE tenant = ${by.tenant}`;
+          const used = Number(u?.used ?? 0);
+          if (used + size > by.quotaBytes) throw quotaExceeded(by.quotaBytes, used, size);
+        }
+        await insertDoc(tx);
+        const r = await tx`INSERT INTO ${this.t.owners} (kind, id, tenant, bytes) VALUES (${kind}, ${id}, ${by.tenant}, ${size}) ON CONFLICT DO NOTHING`;
+        return r.count === 1;
+      }),
+    );
+  }
+
+  overlapping(program: string, window: Window): Promise<string | null> {
+    return this.guard(async () => {
+      const [r] = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${this.t.epochs}
+        WHERE program = ${program} AND start_ms < ${window.endMs}::bigint AND ${window.startMs}::bigint < end_ms
+        ORDER BY start_ms, epoch_id LIMIT 1`;
+      return r?.epoch_id ?? null;
+    });
+  }
+
+  listEpochs(program: string, after: string | null, limit: number): Promise<EpochSummary[] | null> {
+    return this.guard(async () => {
+      const { epochs } = this.t;
+      const cols = this.sql(SUMMARY_COLUMNS as unknown as string[]);
+      if (after === null) {
+        const rows = await this.sql<EpochRow[]>`SELECT ${cols} FROM ${epochs} WHERE program = ${program} ORDER BY start_ms, epoch_id LIMIT ${limit}`;
+        return rows.map(toSummary);
+      }
+      const [from] = await this.sql<{ start_ms: string }[]>`SELECT start_ms FROM ${epochs} WHERE program = ${program} AND epoch_id = ${after}`;
+      if (from === undefined) return null;
+      const rows = await this.sql<EpochRow[]>`SELECT ${cols} FROM ${epochs}
+        WHERE program = ${program} AND (start_ms, epoch_id) > (${from.start_ms}::bigint, ${after})
+        ORDER BY start_ms, epoch_id LIMIT ${limit}`;
+      return rows.map(toSummary);
     });
   }
 
@@ -351,27 +511,58 @@ export class PostgresStores implements Stores {
   async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {
     const stray = parts.find((p) => p.epochId !== record.epochId);
     if (stray !== undefined) throw new Error(`part ${stray.partId} belongs to epoch ${stray.epochId}, not ${record.epochId}`);
+    const { epochs } = this.t;
+    const { startMs, endMs } = record.window;
+    return this.guard(async () => {
+      try {
+        return await this.publishIn(record, parts, initial, lease);
+      } catch (err) {
+        // 23P01: the exclusion constraint refused the window. The binding it clashed with has
+        // committed (the constraint waits for an in-flight one to end), so it can be read now; it
+        // may be this very epoch, bound by a racing replica with the same window.
+        if ((err as { code?: unknown } | null)?.code !== '23P01') throw err;
+        const [same] = await this.sql<EpochRow[]>`SELECT * FROM ${epochs} WHERE epoch_id = ${record.epochId}`;
+        if (same !== undefined) return { created: false, record: toRecord(same) };
+        const [clash] = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${epochs}
+          WHERE program = ${record.program} AND start_ms < ${endMs}::bigint AND ${startMs}::bigint < end_ms
+          ORDER BY start_ms, epoch_id LIMIT 1`;
+        if (clash === undefined) throw err;
+        throw windowOverlap(clash.epoch_id);
+      }
+    });
+  }
+
+  private publishIn(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {
     const { epochs, outbox } = this.t;
-    return this.guard(() =>
-      this.sql.begin(async (tx): Promise<PublishOutcome> => {
-        // A racing publisher of the same epoch waits here for ours to commit or roll back.
-        const [bound] = await tx<{ published_seq: string }[]>`
-          INSERT INTO ${epochs} (epoch_id, inputs_cid, policy_hash, policy_id, run_key, commitment, manifest, attestation)
-          VALUES (${record.epochId}, ${record.inputsCid}, ${record.policyHash}, ${record.policyId}, ${record.runKey},
-                  ${record.commitment}, ${record.manifest}, ${record.attestation})
-          ON CONFLICT (epoch_id) DO NOTHING
-          RETURNING published_seq`;
-        if (bound === undefined) {
-          const [existing] = await tx<EpochRow[]>`SELECT * FROM ${epochs} WHERE epoch_id = ${record.epochId}`;
-          if (existing === undefined) throw new Error(`epoch ${record.epochId} conflicted but cannot be read`);
-          return { created: false, record: toRecord(existing) };
-        }
-        // Pipelined on the transaction's connection; the first failure aborts the transaction.
-        const leased = lease === undefined ? undefined : { owner: lease.owner, until: this.now() + lease.ms };
-        await Promise.all(chunks(parts).map((chunk) => tx`INSERT INTO ${outbox} ${tx(outboxRows(chunk, bound.published_seq, initial, leased), OUTBOX_COLUMNS)}`));
-        return { created: true, record };
-      }),
-    );
+    const { startMs, endMs } = record.window;
+    return this.sql.begin(async (tx): Promise<PublishOutcome> => {
+      // Bindings kept from before the window rule are outside the constraint; they never change.
+      const [legacy] = await tx<{ epoch_id: string }[]>`SELECT epoch_id FROM ${epochs}
+        WHERE window_legacy AND program = ${record.program} AND start_ms < ${endMs}::bigint AND ${startMs}::bigint < end_ms
+          AND epoch_id <> ${record.epochId}
+        LIMIT 1`;
+      if (legacy !== undefined) throw windowOverlap(legacy.epoch_id);
+      // A racing publisher of the same epoch waits here for ours to commit or roll back; one of
+      // an overlapping window in the same program waits too, then fails the constraint (23P01).
+      const [bound] = await tx<{ published_seq: string }[]>`
+        INSERT INTO ${epochs} (epoch_id, inputs_cid, policy_hash, policy_id, run_key, commitment, manifest, attestation,
+                               program, start_ms, end_ms, tenant, corr_id, created_at, payees, payout_minor)
+        VALUES (${record.epochId}, ${record.inputsCid}, ${record.policyHash}, ${record.policyId}, ${record.runKey},
+                ${record.commitment}, ${record.manifest}, ${record.attestation},
+                ${record.program}, ${startMs}::bigint, ${endMs}::bigint, ${record.tenant}, ${record.corrId},
+                ${new Date(record.boundAt)}, ${record.payees}, ${record.payoutMinor})
+        ON CONFLICT (epoch_id) DO NOTHING
+        RETURNING published_seq`;
+      if (bound === undefined) {
+        const [existing] = await tx<EpochRow[]>`SELECT * FROM ${epochs} WHERE epoch_id = ${record.epochId}`;
+        if (existing === undefined) throw new Error(`epoch ${record.epochId} conflicted but cannot be read`);
+        return { created: false, record: toRecord(existing) };
+      }
+      // Pipelined on the transaction's connection; the first failure aborts the transaction.
+      const leased = lease === undefined ? undefined : { owner: lease.owner, until: this.now() + lease.ms };
+      await Promise.all(chunks(parts).map((chunk) => tx`INSERT INTO ${outbox} ${tx(outboxRows(chunk, bound.published_seq, initial, leased), OUTBOX_COLUMNS)}`));
+      return { created: true, record };
+    });
   }
 
   claimParts(owner: string, limit: number, leaseMs: number, states: readonly PartState[]): Promise<OutboxPart[]> {

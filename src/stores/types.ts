@@ -1,12 +1,37 @@
 // The storage seam. Micronode keeps everything in memory; macronode uses PostgreSQL behind the
 // same interface. Sealed documents are immutable and keyed by their CID; an epoch is bound once;
 // its ledger parts live in an outbox written in the same transaction as the binding.
+//
+// Tenancy (SPEC §10): a document's bytes are stored once, but each tenant that seals them owns
+// them, and only an owner reads them (a get for anyone else answers null, exactly as for a missing
+// CID). An owner's documents count against its byte quota whether or not another tenant stored the
+// same bytes first, so nothing in an answer reveals what other tenants stored. Epochs bind per
+// program, and a program's bound windows never overlap.
+
+import { AppError } from '../errors.js';
 
 export interface StoredInputs {
   cid: string;
   bytes: Uint8Array;
   actors: number;
   events: number;
+  /**
+   * The document's window and pool_minor, recorded when sealed (for budgets before any work);
+   * null for documents sealed before they were recorded (PostgreSQL databases migrated in place).
+   */
+  window: Window | null;
+  poolMinor: string | null;
+}
+
+export interface Window {
+  startMs: number;
+  endMs: number;
+}
+
+/** Who seals a document, and how many bytes that tenant may own in all (null: no quota). */
+export interface Sealer {
+  tenant: string;
+  quotaBytes: number | null;
 }
 
 export interface StoredPolicy {
@@ -26,12 +51,48 @@ export interface EpochRecord {
   manifest: Uint8Array;
   /** Attestation JSON bytes when signing is on, else null. */
   attestation: Uint8Array | null;
+  /** SPEC §10: the epoch id's program, the inputs window, who bound it, with which corr id, when. */
+  program: string;
+  window: Window;
+  tenant: string;
+  /** Empty for bindings made before corr ids were recorded. */
+  corrId: string;
+  /** Epoch milliseconds. */
+  boundAt: number;
+  payees: number;
+  payoutMinor: string;
   /**
    * True when the manifest bytes were evicted under the store's retention budget (memory store):
    * `manifest` is then empty; the binding (this record's other members) is kept for ever, and the
    * manifest is recomputed from its documents while those are held (service/epochs.ts).
    */
   evicted?: boolean;
+}
+
+/** A bound epoch as the program listing shows it (no manifest bytes). */
+export type EpochSummary = Omit<EpochRecord, 'manifest' | 'attestation'>;
+
+/** The refusal of a binding whose window overlaps `bound`'s in the same program (SPEC §10). */
+export function windowOverlap(bound: string): AppError {
+  return new AppError('WINDOW_OVERLAP', `the inputs window overlaps that of epoch ${bound}, already bound in this program`, {
+    reason: 'window_overlap',
+    epoch_id: bound,
+  });
+}
+
+/** Whether two half-open windows share a millisecond. */
+export function overlaps(a: Window, b: Window): boolean {
+  return a.startMs < b.endMs && b.startMs < a.endMs;
+}
+
+/** The refusal of a document that would take its tenant past its byte quota. */
+export function quotaExceeded(quotaBytes: number, usedBytes: number, documentBytes: number): AppError {
+  return new AppError('QUOTA_EXCEEDED', 'storing this document would exceed the tenant\'s storage quota', {
+    reason: 'tenant_quota',
+    limit_bytes: quotaBytes,
+    used_bytes: usedBytes,
+    document_bytes: documentBytes,
+  });
 }
 
 /**
@@ -74,16 +135,37 @@ export type PublishOutcome = { created: true; record: EpochRecord } | { created:
 
 export interface Stores {
   readonly kind: 'memory' | 'postgres';
-  /** true when newly stored, false when the same CID was already there. */
-  putInputs(doc: StoredInputs): Promise<boolean>;
-  getInputs(cid: string): Promise<StoredInputs | null>;
-  putPolicy(doc: StoredPolicy): Promise<boolean>;
-  getPolicy(hash: string): Promise<StoredPolicy | null>;
+  /**
+   * Stores the bytes (once) and makes `by.tenant` an owner. true when the tenant newly owns the
+   * document, false when it already did. Throws QUOTA_EXCEEDED (nothing written) when a new
+   * ownership would take the tenant past `by.quotaBytes`.
+   */
+  putInputs(doc: StoredInputs, by: Sealer): Promise<boolean>;
+  /** The document if `tenant` owns it, else null (also when another tenant does). */
+  getInputs(cid: string, tenant: string): Promise<StoredInputs | null>;
+  putPolicy(doc: StoredPolicy, by: Sealer): Promise<boolean>;
+  getPolicy(hash: string, tenant: string): Promise<StoredPolicy | null>;
+  /** Whether `tenant` owns the document (without reading its bytes). */
+  owns(kind: 'inputs' | 'policy', id: string, tenant: string): Promise<boolean>;
+  /** Bytes owned per tenant (each owner counts a shared document's bytes in full). */
+  tenantUsage(): Promise<Map<string, number>>;
   getEpoch(epochId: string): Promise<EpochRecord | null>;
+  /**
+   * An epoch bound in `program` whose window overlaps `window`, if any: a hint that lets a doomed
+   * compute be refused before any work. publish() alone decides.
+   */
+  overlapping(program: string, window: Window): Promise<string | null>;
+  /**
+   * Bound epochs of `program` in window order (start, then epoch id), after the epoch `after`
+   * (null: from the first), at most `limit`. `after` not bound in the program → null.
+   */
+  listEpochs(program: string, after: string | null, limit: number): Promise<EpochSummary[] | null>;
   /**
    * Binds the epoch, stores its manifest and enqueues its ledger parts (in `initial` state) in one
    * transaction. If the epoch is already bound, nothing is written and the existing record is
-   * returned: the caller decides between replay and conflict.
+   * returned: the caller decides between replay and conflict. If the record's window overlaps that
+   * of an epoch already bound in its program, nothing is written and WINDOW_OVERLAP is thrown
+   * naming that epoch; this holds between replicas too.
    * With `lease`, the parts are enqueued already leased to `lease.owner` for `lease.ms`: the
    * publishing request emits them itself, and no drainer can take them between the commit and its
    * claimPartsById (if the publisher dies, they pass to the drainers once the lease expires).

@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { EXAMPLE, get, runServeToExit, spawnServer, tempDir, writeTokensFile } from '../harness.js';
 import { type AttestationDoc, type KeyEntry, computeExample, fetchOk, independentlyVerify } from './kit.js';
 
-const LIMIT = { timeout: 30_000 };
+const LIMIT = { timeout: 60_000 };
 const tmp = tempDir('rewarder-refusal-');
 after(() => tmp.remove());
 const tokens = writeTokensFile(tmp.dir, [{ tenant: 'ops', scopes: ['rewarder.run', 'rewarder.seal', 'rewarder.inspect'], token: 'tok-refusal-test-0123456789' }]);

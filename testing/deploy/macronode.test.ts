@@ -161,7 +161,7 @@ describe('a 3-replica macronode behind HAProxy', () => {
         if (due > at()) await sleep(due - at());
         while (inflight.size >= MAX_INFLIGHT && !stop) await Promise.race(inflight);
         if (stop) break;
-        const p: Promise<void> = send(`mn-${i}`).finally(() => inflight.delete(p));
+        const p: Promise<void> = send(`mn-${i}:e`).finally(() => inflight.delete(p));
         inflight.add(p);
       }
       await Promise.all(inflight);

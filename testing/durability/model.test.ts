@@ -73,7 +73,8 @@ async function timed(r: Real, kind: string, fn: () => Promise<void>): Promise<vo
   }
 }
 
-const epochName = (e: number) => `model-${e}`;
+// Each epoch its own program: epochs of one program may not pay overlapping windows (SPEC §10).
+const epochName = (e: number) => `model-${e}:e`;
 
 /** Checks one compute answer against the model and updates it. null: the call was cut by a kill. */
 function apply(m: Model, r: Real, epoch: number, doc: number, a: Answer | null, what: string): void {

@@ -73,7 +73,8 @@ test('three replicas racing on the same epochs bind each epoch once, replay or 4
 
   const asks: Ask[] = [];
   for (let e = 0; e < EPOCHS; e++) {
-    const epochId = `replicas-${String(e).padStart(2, '0')}`;
+    // Each epoch its own program: epochs of one program may not pay overlapping windows (SPEC §10).
+    const epochId = `e${String(e).padStart(2, '0')}:replicas-${String(e).padStart(2, '0')}`;
     // Every replica once, one replica twice (single flight inside a process), and on every other
     // epoch one ask with the other policy on a random replica.
     for (let r = 0; r < REPLICAS; r++) asks.push({ epochId, replica: r, triple: main(e), main: true });
@@ -107,7 +108,7 @@ test('three replicas racing on the same epochs bind each epoch once, replay or 4
   let replays = 0;
   let mainLost = 0;
   for (let e = 0; e < EPOCHS; e++) {
-    const epochId = `replicas-${String(e).padStart(2, '0')}`;
+    const epochId = `e${String(e).padStart(2, '0')}:replicas-${String(e).padStart(2, '0')}`;
     const mine = [...answers].filter(([q]) => q.epochId === epochId) as [Ask, Answer][];
     const binding = bound.get(epochId);
     assert.ok(binding !== undefined);

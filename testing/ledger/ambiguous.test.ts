@@ -12,7 +12,7 @@ test('a part committed but never acknowledged is resent, counted dup by the ledg
   const svc = await startService(t, { LEDGER_URL: stub.url });
   const triple = await seal(svc.url, generate({ scale: 'S', seed: 6, form: 'columnar' }));
 
-  const epochs = ['ambiguous-1', 'ambiguous-2', 'ambiguous-3'];
+  const epochs = ['ambiguous-1:e', 'ambiguous-2:e', 'ambiguous-3:e'];
   for (const epoch of epochs) {
     const r = await compute(svc.url, epoch, triple);
     assert.equal(r.status, 200, `${epoch}: ${r.text}`);

@@ -46,9 +46,10 @@ test('a part the ledger refused (JSON 422) stays failed until an operator re-dri
   const svc = await startService(t, { LEDGER_URL: stub.url });
   const triple = await seal(svc.url, generate({ scale: 'S', seed: 8, form: 'columnar' }));
 
-  await compute(svc.url, 'refused-1', triple);
-  await compute(svc.url, 'refused-2', triple);
-  for (const epoch of ['refused-1', 'refused-2']) {
+  // Each epoch its own program: one program may not pay the same window twice (SPEC §10).
+  await compute(svc.url, 'refused-1:e', triple);
+  await compute(svc.url, 'refused-2:e', triple);
+  for (const epoch of ['refused-1:e', 'refused-2:e']) {
     const view = await ledgerOf(svc.url, epoch);
     assert.equal(view.state, 'failed');
     assert.equal(view.parts[0]?.attempts, 1, 'a permanent refusal is not retried');
@@ -56,22 +57,22 @@ test('a part the ledger refused (JSON 422) stays failed until an operator re-dri
   await stub.admin.clearFaults();
   // The drainer does not touch failed parts by itself.
   await new Promise((resolve) => setTimeout(resolve, 600));
-  assert.equal((await ledgerOf(svc.url, 'refused-1')).state, 'failed');
+  assert.equal((await ledgerOf(svc.url, 'refused-1:e')).state, 'failed');
   assert.equal((await stub.admin.stats()).parts, 0);
 
   const bad = await call(svc.url, 'POST', '/admin/ledger/redrive?epoch_id=%3Cscript%3E');
   assert.equal(bad.status, 400);
   assert.doesNotMatch(bad.text, /script/);
 
-  const one = await call(svc.url, 'POST', '/admin/ledger/redrive?epoch_id=refused-1');
+  const one = await call(svc.url, 'POST', '/admin/ledger/redrive?epoch_id=refused-1:e');
   assert.equal(one.status, 200, one.text);
-  assert.deepEqual(one.json, { redriven: 1, epoch_id: 'refused-1' });
-  await until('the re-driven part settles', 20_000, async () => (await ledgerOf(svc.url, 'refused-1')).state === 'accepted');
-  assert.equal((await ledgerOf(svc.url, 'refused-2')).state, 'failed', 'only the named epoch was re-driven');
+  assert.deepEqual(one.json, { redriven: 1, epoch_id: 'refused-1:e' });
+  await until('the re-driven part settles', 20_000, async () => (await ledgerOf(svc.url, 'refused-1:e')).state === 'accepted');
+  assert.equal((await ledgerOf(svc.url, 'refused-2:e')).state, 'failed', 'only the named epoch was re-driven');
 
   const rest = await call(svc.url, 'POST', '/rewarder/admin/ledger/redrive');
   assert.deepEqual(rest.json, { redriven: 1 });
-  await until('every re-driven part settles', 20_000, async () => (await ledgerOf(svc.url, 'refused-2')).state === 'accepted');
+  await until('every re-driven part settles', 20_000, async () => (await ledgerOf(svc.url, 'refused-2:e')).state === 'accepted');
   const stats = await stub.admin.stats();
   assert.equal(stats.parts, 2);
   assert.equal(stats.accepted, 2);

@@ -18,7 +18,7 @@ test('a ledger outage turns computes into 202 held runs that settle exactly once
   const big = await seal(svc.url, generate({ scale: 'M', seed: 4, form: 'columnar' }));
   const small = await seal(svc.url, generate({ scale: 'S', seed: 5, form: 'columnar' }));
 
-  const epochs = ['brownout-m', 'brownout-s1', 'brownout-s2'];
+  const epochs = ['brownout-m:e', 'brownout-s1:e', 'brownout-s2:e'];
   const triples = [big, small, small];
   const payees: number[] = [];
   for (const [i, epoch] of epochs.entries()) {
@@ -39,7 +39,7 @@ test('a ledger outage turns computes into 202 held runs that settle exactly once
     assert.ok(view.parts.every((p) => p.state === 'held'));
     expected.push(...view.parts.map((p) => p.part_id));
   }
-  const bigParts = (await ledgerOf(svc.url, 'brownout-m')).parts.length;
+  const bigParts = (await ledgerOf(svc.url, 'brownout-m:e')).parts.length;
   assert.ok(bigParts >= 2, `the M run has several parts (${bigParts})`);
   assert.equal(await metric(svc.url, 'ledger_egress_degraded'), 1);
   assert.equal(await metric(svc.url, 'ledger_held_intents'), expected.length);
@@ -73,7 +73,7 @@ test('a ledger outage turns computes into 202 held runs that settle exactly once
     assert.equal(view.state, 'accepted', epoch);
     assert.ok(view.parts.every((p) => p.state === 'accepted' || p.state === 'dup'), epoch);
   }
-  const replay = await compute(svc.url, 'brownout-m', big);
+  const replay = await compute(svc.url, 'brownout-m:e', big);
   assert.equal(replay.status, 200, replay.text);
   assert.equal(replay.headers.get('idempotent-replayed'), 'true');
   assert.deepEqual(replay.json.ledger, { state: 'accepted' });
@@ -85,7 +85,7 @@ test('a ledger outage turns computes into 202 held runs that settle exactly once
   assert.equal(await metric(svc.url, 'ledger_held_intents'), 0);
   assert.equal((await stub.admin.stats()).accepted, expected.length);
   // A fresh run now settles on the request path: 200, accepted.
-  const fresh = await compute(svc.url, 'brownout-after', small);
+  const fresh = await compute(svc.url, 'brownout-after:e', small);
   assert.equal(fresh.status, 200, fresh.text);
   assert.deepEqual(fresh.json.ledger, { state: 'accepted' });
 });

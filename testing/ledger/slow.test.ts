@@ -24,7 +24,7 @@ test('under 50–500 ms ledger jitter, forty computes answer without a 5xx and s
   const triples: Triple[] = [];
   for (const seed of [11, 12, 13, 14]) triples.push(await seal(svc.url, generate({ scale: 'S', seed, form: 'columnar' })));
 
-  const jobs = Array.from({ length: RUNS }, (_, i) => ({ epoch: `slow-${String(i).padStart(2, '0')}`, triple: triples[i % triples.length] as Triple }));
+  const jobs = Array.from({ length: RUNS }, (_, i) => ({ epoch: `slow-${String(i).padStart(2, '0')}:e`, triple: triples[i % triples.length] as Triple }));
   const answers = new Map<string, Reply>();
   const t0 = performance.now();
   let next = 0;

@@ -109,12 +109,12 @@ test('every route of the example is also served under /rewarder', LIMIT, async (
 test('a repeated compute of the same triple replays a byte-identical body with Idempotent-Replayed', LIMIT, async () => {
   const p = await sealPolicy(policyDoc('replay-1'));
   const req = { inputs_cid: EXAMPLE.inputsCid, policy_id: p.policy_id, policy_hash: p.policy_hash };
-  const first = await post(url, '/epochs/replay-epoch/compute', req);
+  const first = await post(url, '/epochs/replay-epoch:e/compute', req);
   assert.equal(first.status, 200, first.text);
   assert.equal(first.headers['idempotent-replayed'], undefined);
   assert.match(String(first.headers['server-timing']), /queue_and_compute;dur=/);
   for (const prefix of ['', '/rewarder', '']) {
-    const again = await post(url, `${prefix}/epochs/replay-epoch/compute`, { ...req, notes: 'notes do not change the run' });
+    const again = await post(url, `${prefix}/epochs/replay-epoch:e/compute`, { ...req, notes: 'notes do not change the run' });
     assert.equal(again.status, 200, again.text);
     assert.equal(again.headers['idempotent-replayed'], 'true');
     assert.ok(again.body.equals(first.body), 'the replay is byte-identical');
@@ -127,7 +127,7 @@ test('a different policy or inputs for a bound epoch is a 409 CONFLICT naming wh
   const other = await put(url, '/inputs', inputsBytes.toString().replace('"pool_minor":"1000"', '"pool_minor":"2000"'));
   assert.equal(other.status, 201, other.text);
   const otherCid = other.json<{ inputs_cid: string }>().inputs_cid;
-  const bound = await post(url, '/epochs/conflict-epoch/compute', { inputs_cid: EXAMPLE.inputsCid, policy_id: p1.policy_id, policy_hash: p1.policy_hash });
+  const bound = await post(url, '/epochs/conflict-epoch:e/compute', { inputs_cid: EXAMPLE.inputsCid, policy_id: p1.policy_id, policy_hash: p1.policy_hash });
   assert.equal(bound.status, 200, bound.text);
 
   const cases: [Record<string, string>, string[]][] = [
@@ -136,7 +136,7 @@ test('a different policy or inputs for a bound epoch is a 409 CONFLICT naming wh
     [{ inputs_cid: otherCid, policy_id: p2.policy_id, policy_hash: p2.policy_hash }, ['inputs_cid', 'policy_hash']],
   ];
   for (const [req, differs] of cases) {
-    const res = await post(url, '/epochs/conflict-epoch/compute', req);
+    const res = await post(url, '/epochs/conflict-epoch:e/compute', req);
     assert.equal(res.status, 409, res.text);
     const e = res.json<{ error: { code: string; details: Record<string, unknown> } }>().error;
     assert.equal(e.code, 'CONFLICT');
@@ -145,7 +145,7 @@ test('a different policy or inputs for a bound epoch is a 409 CONFLICT naming wh
     assert.deepEqual(e.details.bound, { inputs_cid: EXAMPLE.inputsCid, policy_hash: p1.policy_hash });
   }
   // The binding did not move: the manifest is still the first run's.
-  const m = await get(url, '/epochs/conflict-epoch');
+  const m = await get(url, '/epochs/conflict-epoch:e');
   assert.equal(m.headers.etag, `"${bound.json<{ commitment: string }>().commitment}"`);
 });
 
@@ -177,7 +177,7 @@ test('concurrent identical computes of a fresh epoch run once and all get the sa
   const replies = await Promise.all(
     Array.from({ length: N }, async () => {
       sentAt.push(performance.now());
-      const r = await post(url, '/epochs/single-flight/compute', req);
+      const r = await post(url, '/epochs/single-flight:e/compute', req);
       doneAt.push(performance.now());
       return r;
     }),
@@ -200,7 +200,7 @@ test('a deadline too short for an M compute is a 504 before the pool is used, an
   assert.ok(mRequest !== undefined, 'the M document was sealed by an earlier test');
   const before = await metrics(url);
   // 3 ms: more than reading the request takes, less than any estimate of an M run (10k actors).
-  const res = await post(url, '/epochs/m-too-late/compute', { ...mRequest, deadline_ms: 3 }, { 'x-corr-id': 'm-too-late' });
+  const res = await post(url, '/epochs/m-too-late:e/compute', { ...mRequest, deadline_ms: 3 }, { 'x-corr-id': 'm-too-late' });
   const d = assertErrorEnvelope(res, { status: 504, code: 'DEADLINE_EXCEEDED', reason: 'deadline_estimate', corrId: 'm-too-late' });
   assert.equal(d.deadline_ms, 3);
   assert.equal(typeof d.elapsed_ms, 'number');
@@ -211,9 +211,9 @@ test('a deadline too short for an M compute is a 504 before the pool is used, an
   assert.equal(delta('reward_compute_latency_seconds_count'), 0, 'refused before it was queued');
   assert.equal(delta('rejected_total', { reason: 'deadline_estimate' }), 1);
   assert.equal(delta('deadline_enforced_total', { stage: 'estimate' }), 1);
-  assert.equal((await get(url, '/epochs/m-too-late')).status, 404);
+  assert.equal((await get(url, '/epochs/m-too-late:e')).status, 404);
   // With the default deadline the same request runs.
-  const ok = await post(url, '/epochs/m-too-late/compute', mRequest);
+  const ok = await post(url, '/epochs/m-too-late:e/compute', mRequest);
   assert.equal(ok.status, 200, ok.text);
 });
 
@@ -221,20 +221,20 @@ test('a dry run computes without binding the epoch', LIMIT, async () => {
   const p1 = await sealPolicy(policyDoc('dry-1'));
   const p2 = await sealPolicy(policyDoc('dry-2', 2));
   const req1 = { inputs_cid: EXAMPLE.inputsCid, policy_id: p1.policy_id, policy_hash: p1.policy_hash };
-  const dry = await post(url, '/epochs/dry-epoch/compute', { ...req1, dry_run: true });
+  const dry = await post(url, '/epochs/dry-epoch:e/compute', { ...req1, dry_run: true });
   assert.equal(dry.status, 200, dry.text);
   assert.equal(dry.headers['idempotent-replayed'], undefined);
   const body = dry.json<{ dry_run: boolean; ledger: { state: string }; epoch_id: string }>();
   assert.equal(body.dry_run, true);
-  assert.equal(body.epoch_id, 'dry-epoch');
-  assert.equal((await get(url, '/epochs/dry-epoch')).status, 404, 'nothing was published');
+  assert.equal(body.epoch_id, 'dry-epoch:e');
+  assert.equal((await get(url, '/epochs/dry-epoch:e')).status, 404, 'nothing was published');
 
   // The epoch is still free: a real compute with another policy binds it.
-  const real = await post(url, '/epochs/dry-epoch/compute', { inputs_cid: EXAMPLE.inputsCid, policy_id: p2.policy_id, policy_hash: p2.policy_hash });
+  const real = await post(url, '/epochs/dry-epoch:e/compute', { inputs_cid: EXAMPLE.inputsCid, policy_id: p2.policy_id, policy_hash: p2.policy_hash });
   assert.equal(real.status, 200, real.text);
   assert.equal(real.json<{ dry_run: boolean }>().dry_run, false);
-  assert.equal((await get(url, '/epochs/dry-epoch')).status, 200);
+  assert.equal((await get(url, '/epochs/dry-epoch:e')).status, 200);
   // … and from then on the dry run's policy conflicts like any other.
-  const late = await post(url, '/epochs/dry-epoch/compute', req1);
+  const late = await post(url, '/epochs/dry-epoch:e/compute', req1);
   assert.equal(late.status, 409, late.text);
 });

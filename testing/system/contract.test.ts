@@ -453,7 +453,8 @@ test('a tenant over its rate gets a 429 with Retry-After and X-RateLimit-* on ev
  */
 function holdSlot(base: string): Promise<Socket> {
   const { port, hostname } = new URL(base);
-  const body = JSON.stringify({ ...triple, deadline_ms: 60_000 });
+  // A dry run: it hangs all the same, and binds no window (the example's is bound as 2026-01-01).
+  const body = JSON.stringify({ ...triple, deadline_ms: 60_000, dry_run: true });
   return new Promise((resolve, reject) => {
     const s = connect({ port: Number(port), host: hostname }, () => {
       s.write(
@@ -481,6 +482,9 @@ async function holdOn(B: string): Promise<void> {
   assert.equal((await put(B, '/inputs', inputsBytes, H)).status, 201);
   assert.equal((await put(B, '/policies', policyBytes, H)).status, 201);
   assert.equal((await post(B, '/epochs/2026-01-01/compute', triple, H)).status, 200);
+  // The holder computes with documents it sealed itself (SPEC §10).
+  assert.equal((await put(B, '/inputs', inputsBytes, bearer(T.holder))).status, 201);
+  assert.equal((await put(B, '/policies', policyBytes, bearer(T.holder))).status, 201);
   const holder = await holdSlot(B);
   try {
     await until(async () => metricValue(await metrics(B), 'inflight_requests') === 1, 5_000, 'the held request to be in flight');

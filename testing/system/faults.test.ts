@@ -41,7 +41,7 @@ async function faultyServer(env: Record<string, string | undefined> = {}): Promi
 let seq = 0;
 /** A compute that must succeed: the pool is healthy again. */
 async function expectHealthy(url: string, label: string): Promise<void> {
-  const res = await post(url, `/epochs/ok-${++seq}/compute`, triple);
+  const res = await post(url, `/epochs/ok-${++seq}:e/compute`, triple);
   assert.equal(res.status, 200, `${label}: the next request succeeds (${res.status} ${res.text})`);
   assert.equal(res.json<{ commitment: string }>().commitment.length, 67);
 }

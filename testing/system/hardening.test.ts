@@ -39,7 +39,7 @@ let url = '';
 before(async () => {
   const tokens = writeTokensFile(tmp.dir, [
     { tenant: 'everyday', scopes: ['rewarder.seal', 'rewarder.run', 'rewarder.inspect'], token: T.everyday },
-    { tenant: 'ops', scopes: ['rewarder.admin'], token: T.admin },
+    { tenant: 'ops', scopes: ['rewarder.admin'], token: T.admin, programs: ['*'] },
   ]);
   // The smallest store the configuration allows (1 MiB): an M document fills it.
   server = await startInProcess({ AUTH: 'on', TOKENS_FILE: tokens, MEMORY_STORE_MAX_BYTES: String(1024 * 1024) });

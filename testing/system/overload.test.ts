@@ -101,7 +101,8 @@ test('a slow-body flood holding many sockets cannot stop a normal client: its co
     await new Promise((r) => setTimeout(r, 700));
     assert.ok(flood.open >= 60, `the flood holds many sockets (${flood.open})`);
     for (let i = 0; i < 12; i++) {
-      const res = await post(s.url, `/epochs/normal-${i}/compute`, { ...triple, dry_run: i % 2 === 0 });
+      // Each epoch its own program: one program may not pay the same window twice (SPEC §10).
+      const res = await post(s.url, `/epochs/normal-${i}:e/compute`, { ...triple, dry_run: i % 2 === 0 });
       assert.equal(res.status, 200, `normal compute ${i} during the flood: ${res.status} ${res.text}`);
       assert.equal(res.json<{ commitment: string }>().commitment.length, 67);
     }
@@ -178,13 +179,16 @@ async function twoTenantServer(env: Record<string, string>): Promise<{ s: InProc
   const tmp = tempDir();
   const tokens = writeTokensFile(tmp.dir, [
     { tenant: 'flood', scopes: ['rewarder.seal', 'rewarder.run', 'rewarder.inspect'], token: FLOOD },
-    { tenant: 'quiet', scopes: ['rewarder.run', 'rewarder.inspect'], token: QUIET },
+    { tenant: 'quiet', scopes: ['rewarder.seal', 'rewarder.run', 'rewarder.inspect'], token: QUIET },
   ]);
   try {
     const s = await startInProcess({ AUTH: 'on', TOKENS_FILE: tokens, TENANT_RPS_MAX: '100000', CONCURRENCY_COMPUTE_WORKERS: '1', ...env }, { workerFile: FAULT_WORKER });
     try {
-      assert.equal((await put(s.url, '/inputs', readFileSync(EXAMPLE.inputs), bearer(FLOOD))).status, 201);
-      assert.equal((await put(s.url, '/policies', readFileSync(EXAMPLE.policy), bearer(FLOOD))).status, 201);
+      // Each tenant computes with documents it sealed itself (SPEC §10).
+      for (const token of [FLOOD, QUIET]) {
+        assert.equal((await put(s.url, '/inputs', readFileSync(EXAMPLE.inputs), bearer(token))).status, 201);
+        assert.equal((await put(s.url, '/policies', readFileSync(EXAMPLE.policy), bearer(token))).status, 201);
+      }
     } catch (e) {
       await s.close();
       throw e;

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { generate } from '../../src/gen/generate.js';
+import { record } from '../../src/stores/contract.js';
 import { assertErrorEnvelope, get, metricValue, metrics, post, put, startInProcess, tempDir } from '../harness.js';
 
 const LIMIT = { timeout: 120_000 };
@@ -26,12 +27,13 @@ test('settled manifests are evicted oldest first and recomputed byte-identical; 
     const otherPol = (await put(s.url, '/policies', JSON.stringify(other))).json<{ policy_id: string; policy_hash: string }>();
     const triple = { inputs_cid: inputsCid, ...pol };
 
-    // Far more runs than the budget holds: none is refused.
+    // Far more runs than the budget holds: none is refused. Each epoch its own program: one
+    // program may not pay the same window twice (SPEC §10).
     for (let i = 0; i < 20; i++) {
-      const r = await post(s.url, `/epochs/ret-${i}/compute`, triple);
+      const r = await post(s.url, `/epochs/ret-${i}:e/compute`, triple);
       assert.equal(r.status, 200, `epoch ${i}: ${r.text}`);
       if (i === 0) {
-        const first = await get(s.url, '/epochs/ret-0');
+        const first = await get(s.url, '/epochs/ret-0:e');
         assert.equal(first.status, 200);
         (s as unknown as { first: Buffer }).first = first.body;
       }
@@ -44,16 +46,16 @@ test('settled manifests are evicted oldest first and recomputed byte-identical; 
     assert.equal(metricValue(m, 'rejected_total', { reason: 'store_full' }), 0);
 
     // The oldest run was evicted: read again, it is recomputed to the same bytes.
-    const again = await get(s.url, '/epochs/ret-0');
+    const again = await get(s.url, '/epochs/ret-0:e');
     assert.equal(again.status, 200, again.text);
     assert.ok(Buffer.compare(again.body, firstBytes) === 0, 'byte-identical after eviction');
-    const proof = await get(s.url, `/epochs/ret-0/payouts/${encodeURIComponent(JSON.parse(firstBytes.toString()).payouts[0].actor)}`);
+    const proof = await get(s.url, `/epochs/ret-0:e/payouts/${encodeURIComponent(JSON.parse(firstBytes.toString()).payouts[0].actor)}`);
     assert.equal(proof.status, 200, proof.text);
     // The binding is kept: the same triple replays, another is a conflict.
-    const replay = await post(s.url, '/epochs/ret-0/compute', triple);
+    const replay = await post(s.url, '/epochs/ret-0:e/compute', triple);
     assert.equal(replay.status, 200, replay.text);
     assert.equal(replay.headers['idempotent-replayed'], 'true');
-    const conflict = await post(s.url, '/epochs/ret-0/compute', { inputs_cid: inputsCid, ...otherPol });
+    const conflict = await post(s.url, '/epochs/ret-0:e/compute', { inputs_cid: inputsCid, ...otherPol });
     assertErrorEnvelope(conflict, { status: 409, code: 'CONFLICT', reason: 'epoch_bound' });
 
     // New documents push out the old ones once no manifest is left to evict.
@@ -64,10 +66,10 @@ test('settled manifests are evicted oldest first and recomputed byte-identical; 
     m = await metrics(s.url);
     assert.ok(metricValue(m, 'store_evictions_total', { kind: 'inputs' }) > 0, 'documents were evicted');
     assert.equal((await get(s.url, `/inputs/${inputsCid}`)).status, 404);
-    const gone = await get(s.url, '/epochs/ret-1');
+    const gone = await get(s.url, '/epochs/ret-1:e');
     const d = assertErrorEnvelope(gone, { status: 410, code: 'GONE', reason: 'evicted' });
     assert.deepEqual(d.missing, ['inputs']);
-    const stillBound = await post(s.url, '/epochs/ret-1/compute', { inputs_cid: inputsCid, ...otherPol });
+    const stillBound = await post(s.url, '/epochs/ret-1:e/compute', { inputs_cid: inputsCid, ...otherPol });
     assertErrorEnvelope(stillBound, { status: 409, code: 'CONFLICT', reason: 'epoch_bound' });
     assert.equal((await get(s.url, '/readyz')).status, 200, 'nothing pinned: ready');
   } finally {
@@ -82,7 +84,7 @@ test('/readyz is degraded (store_nearly_full) once unsettled runs pin most of th
     // A run whose ledger parts are held pins its manifest (published straight into the store).
     const part = { partId: 'p-pin', epochId: 'pinned', runKey: 'k', index: 0, count: 1, body: new Uint8Array(10) };
     await s.rt.stores.publish(
-      { epochId: 'pinned', inputsCid: 'c', policyHash: 'h', policyId: 'p', runKey: 'k', commitment: 'm', manifest: new Uint8Array(960 * 1024), attestation: null },
+      record('pinned', { inputsCid: 'c', policyHash: 'h', policyId: 'p', runKey: 'k', commitment: 'm', manifest: new Uint8Array(960 * 1024) }),
       [part],
       'held',
     );
@@ -108,14 +110,15 @@ test('a micronode spills evicted manifests to its amnesia tmpfs and serves them 
     const inputsCid = (await put(s.url, '/inputs', g.inputs)).json<{ inputs_cid: string }>().inputs_cid;
     const pol = (await put(s.url, '/policies', g.policy)).json<{ policy_id: string; policy_hash: string }>();
     let first: Buffer | undefined;
+    // One program per epoch: the same usage window is paid at most once per program (SPEC §10).
     for (let i = 0; i < 20; i++) {
-      assert.equal((await post(s.url, `/epochs/sp-${i}/compute`, { inputs_cid: inputsCid, ...pol })).status, 200);
-      if (i === 0) first = (await get(s.url, '/epochs/sp-0')).body;
+      assert.equal((await post(s.url, `/epochs/sp-${i}:e/compute`, { inputs_cid: inputsCid, ...pol })).status, 200);
+      if (i === 0) first = (await get(s.url, '/epochs/sp-0:e')).body;
     }
     const before = await metrics(s.url);
     assert.ok(metricValue(before, 'store_evictions_total', { kind: 'manifest' }) > 0);
     assert.ok(metricValue(before, 'store_spilled_bytes') > 0);
-    const again = await get(s.url, '/epochs/sp-0');
+    const again = await get(s.url, '/epochs/sp-0:e');
     assert.equal(again.status, 200);
     assert.ok(first !== undefined && Buffer.compare(again.body, first) === 0, 'byte-identical from the spill');
     const after = await metrics(s.url);
