@@ -168,13 +168,9 @@ export function compare(a: ComparedManifest, b: ComparedManifest, top = 10): Com
     else if (d.b === 0n) removed++;
     else if (d.delta !== 0n) changed++;
   }
-  const byDelta = (sign: 1n | -1n) => (x: Delta, y: Delta) => {
-    const dx = x.delta * sign;
-    const dy = y.delta * sign;
-    return dx === dy ? compareUtf8(x.actor, y.actor) : dx > dy ? -1 : 1;
-  };
-  const gainers = deltas.filter((d) => d.delta > 0n).sort(byDelta(1n)).slice(0, top);
-  const losers = deltas.filter((d) => d.delta < 0n).sort(byDelta(-1n)).slice(0, top);
+  // Deltas are in actor order already, and the sort is stable: equal deltas keep it.
+  const gainers = top === 0 ? [] : deltas.filter((d) => d.delta > 0n).sort((x, y) => (x.delta === y.delta ? 0 : x.delta > y.delta ? -1 : 1)).slice(0, top);
+  const losers = top === 0 ? [] : deltas.filter((d) => d.delta < 0n).sort((x, y) => (x.delta === y.delta ? 0 : x.delta < y.delta ? -1 : 1)).slice(0, top);
   const totals = {} as Comparison['totals'];
   for (const k of TOTALS) totals[k] = { a_minor: a.totals[k].toString(), b_minor: b.totals[k].toString(), delta_minor: (b.totals[k] - a.totals[k]).toString() };
   const id = (m: ComparedManifest) => ({ epoch_id: m.epoch_id, commitment: m.commitment, inputs_cid: m.inputs_cid, policy_hash: m.policy_hash });

@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { caseArb, inputsDoc, policyDoc } from '../../testing/arbitraries.js';
-import { type Explanation, explainManifest, explanationBytes, offlineExplainer } from './explain.js';
+import { prepare } from '../compute/protocol.js';
+import { type Explanation, actorIndex, explainActor, explainBasis, explainManifest, explanationBytes, offlineExplainer, proofPart, textIndex } from './explain.js';
+import { buildProofIndex, proveFromIndex } from './proof-index.js';
+import { encodeEach } from './utf8.js';
 import { decodeInputs, type Inputs } from './inputs.js';
 import { decodePolicy, type Policy } from './policy.js';
 import { checkProof } from './proof.js';
@@ -187,4 +190,42 @@ test('a manifest not computed from the documents is refused, not explained', () 
   assert.ok(typeof m !== 'string');
   const r = offlineExplainer(inputs, policy, m)('did:ron:alice');
   assert.equal(r.ok, false);
+});
+
+test('the service path (prepared inputs, ids as UTF-8, a cloned basis) gives the offline bytes', () => {
+  fc.assert(
+    fc.property(fc.oneof(caseArb(), caseArb({ token: true })), (c) => {
+      const { inputs, policy } = docs(enc(inputsDoc(c, 'columnar')), enc(policyDoc(c)));
+      const r = computeRun({ epochId: 'e1', inputs, inputsCid: `b3:${'1'.repeat(64)}`, policy, policyHash: `b3:${'2'.repeat(64)}` });
+      if (!r.ok) return;
+      const manifest = explainManifest(JSON.parse(Buffer.from(r.value.manifest.bytes).toString()));
+      assert.ok(typeof manifest !== 'string');
+      const offline = offlineExplainer(inputs, policy, manifest);
+      const p = prepare('b3:x', inputs);
+      // What crosses from the worker: a structured clone.
+      const basis = structuredClone(explainBasis(p.tally, inputs.actors.length, inputs.actors, policy));
+      const index = buildProofIndex(manifest);
+      for (const actor of [...inputs.actors, 'did:ron:a', 'did:ron:zzz', '']) {
+        const proof = proveFromIndex(index, actor);
+        const served = explainActor(basis, { kinds: p.tally.kinds, q: p.tally.q, seen: p.seen }, { epochId: 'e1', commitment: manifest.commitment }, actor, textIndex(p.ids, actor), proof === null ? null : proofPart(proof));
+        const want = offline(actor);
+        assert.ok(want.ok);
+        assert.equal(canonicalize(served), canonicalize(want.value));
+      }
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test('actor lookup over UTF-8 ids finds every id and nothing else', () => {
+  const ids = ['a', 'ab', 'b', 'é', '\uffff', '😀'];
+  const texts = encodeEach(ids);
+  ids.forEach((id, i) => {
+    assert.equal(textIndex(texts, id), i);
+    assert.equal(actorIndex(ids, id), i);
+  });
+  for (const other of ['', 'aa', 'c', 'e', '😁', 'é\u0000']) {
+    assert.equal(textIndex(texts, other), -1);
+    assert.equal(actorIndex(ids, other), -1);
+  }
 });

@@ -32,9 +32,8 @@ export interface PreviewDeps {
 export class Previews {
   constructor(private readonly deps: PreviewDeps) {}
 
-  /** The comparison's canonical bytes: the bound run as `a`, the candidate as `b`. */
   /**
-   * `rec` is a bound run the caller may read (the route checked its program). The candidate policy,
+   * The comparison's canonical bytes: the bound run as `a`, the candidate as `b`. `rec` is a bound run the caller may read (the route checked its program). The candidate policy,
    * and candidate inputs when given, must be documents the caller sealed itself (SPEC §10: another
    * tenant's document is the missing-document 404); the bound run's own inputs are read as its
    * binder sealed them.

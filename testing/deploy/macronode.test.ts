@@ -222,7 +222,13 @@ describe('a 3-replica macronode behind HAProxy', () => {
       assert.equal(back.code, 0, `macronode-up --restart r1: ${back.stderr}`);
       marks.r1Up = at();
       await watch();
-      await sleep(3_000); // both take load again
+      // Both take load again: until each has served a request sent after r1's restart, at most 20 s
+      // (a loaded machine may route the first few seconds elsewhere).
+      for (const t1 = at() + 20_000; at() < t1; ) {
+        await sleep(250);
+        const again = new Set(outcomes.filter((o) => o.t0 > marks.r1Up).map((o) => o.servedBy));
+        if (again.has('r1') && again.has('r3')) break;
+      }
     };
     try {
       await control();
