@@ -4,7 +4,7 @@
 //
 // Kept off the hot path: POST /v1/intents only copies an accepted body (the intent scanner never
 // builds actor strings, PERFORMANCE.md, Settlement); the copies are parsed and folded in when
-// balances are read, once each. A correction body is parsed at arrival anyway, to refuse bad entries.
+// balances are read (or when 64 MiB of them wait), once each. A correction body is parsed at arrival anyway, to refuse bad entries.
 
 const MONEY = /^(0|[1-9][0-9]*)$/;
 const MAX_MONEY = 2n ** 128n - 1n;
@@ -58,25 +58,44 @@ export interface Balance {
   net_minor: string;
 }
 
+/**
+ * Unread bodies kept at most: past it, each accepted part folds the oldest one in, so a long soak or
+ * benchmark that never reads balances keeps bounded memory and pays one parse per part, spread out.
+ */
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+
 export class Balances {
   #pending: Buffer[] = [];
+  #pendingBytes = 0;
   readonly #net = new Map<string, bigint>();
 
   /** An accepted part's exact bytes (copied: the caller's buffer is reused). */
   record(body: Buffer): void {
     this.#pending.push(Buffer.from(body));
+    this.#pendingBytes += body.length;
+    if (this.#pendingBytes > MAX_PENDING_BYTES) {
+      const oldest = this.#pending.shift() as Buffer;
+      this.#pendingBytes -= oldest.length;
+      this.#fold(oldest);
+    }
+  }
+
+  #fold(body: Buffer): void {
+    for (const m of moves(body)) this.#net.set(m.actor, (this.#net.get(m.actor) ?? 0n) + m.amount);
   }
 
   /** Every actor with a part, sorted by actor (UTF-8 bytes); an actor whose net is 0 stays listed. */
   list(actor?: string): Balance[] {
-    for (const body of this.#pending) for (const m of moves(body)) this.#net.set(m.actor, (this.#net.get(m.actor) ?? 0n) + m.amount);
+    for (const body of this.#pending) this.#fold(body);
     this.#pending = [];
+    this.#pendingBytes = 0;
     const actors = actor === undefined ? [...this.#net.keys()] : this.#net.has(actor) ? [actor] : [];
     return actors.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).map((a) => ({ actor: a, net_minor: `${this.#net.get(a) ?? 0n}` }));
   }
 
   clear(): void {
     this.#pending = [];
+    this.#pendingBytes = 0;
     this.#net.clear();
   }
 }
