@@ -6,6 +6,7 @@ import { type ChainManifest, type CorrectionDocument, buildCorrection, chainMani
 import { intentParts } from '../../src/core/intents.js';
 import type { ManifestHead } from '../../src/core/manifest.js';
 import { testManifest } from '../corrections.js';
+import { Balances } from './balances.js';
 import { startLedgerStub } from './server.js';
 
 function chain(epochId: string, payouts: readonly (readonly [string, number])[]): { m: ChainManifest; bodies: { id: string; body: Uint8Array }[] } {
@@ -66,4 +67,21 @@ test('after an epoch and two corrections, each actor nets the latest amounts; ba
 
   stub.reset();
   assert.deepEqual(await balances(), []);
+});
+
+test('balances folded early (past the pending-bytes bound) equal balances folded when read', () => {
+  const bodies = [
+    { part_id: 'p1', credits: [{ actor: 'a', amount_minor: '5' }, { actor: 'b', amount_minor: '7' }] },
+    { part_id: 'p2', kind: 'correction', entries: [{ actor: 'a', op: 'debit', amount_minor: '5' }, { actor: 'c', op: 'credit', amount_minor: '1' }] },
+  ].map((b) => Buffer.from(JSON.stringify(b)));
+  const lazy = new Balances();
+  const eager = new Balances(1);
+  for (const b of bodies) {
+    lazy.record(b);
+    eager.record(b);
+    // The caller reuses its buffer: what was recorded must not change with it.
+    b.fill(0x20);
+  }
+  assert.deepEqual(eager.list(), [{ actor: 'a', net_minor: '0' }, { actor: 'b', net_minor: '7' }, { actor: 'c', net_minor: '1' }]);
+  assert.deepEqual(lazy.list(), eager.list());
 });

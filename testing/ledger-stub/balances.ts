@@ -69,11 +69,13 @@ export class Balances {
   #pendingBytes = 0;
   readonly #net = new Map<string, bigint>();
 
+  constructor(private readonly maxPendingBytes = MAX_PENDING_BYTES) {}
+
   /** An accepted part's exact bytes (copied: the caller's buffer is reused). */
   record(body: Buffer): void {
     this.#pending.push(Buffer.from(body));
     this.#pendingBytes += body.length;
-    if (this.#pendingBytes > MAX_PENDING_BYTES) {
+    if (this.#pendingBytes > this.maxPendingBytes) {
       const oldest = this.#pending.shift() as Buffer;
       this.#pendingBytes -= oldest.length;
       this.#fold(oldest);
