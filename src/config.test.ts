@@ -40,3 +40,11 @@ test('isLoopback accepts only loopback literals and localhost', () => {
     [true, true, true, true, true, false, false, false, false, false, false],
   );
 });
+
+test('a body budget smaller than the largest body a route accepts is refused at start', () => {
+  assert.throws(
+    () => loadConfig({ AUTH: 'off', BODY_BYTES_BUDGET: String(32 * 1024 * 1024) }),
+    (e: unknown) => e instanceof ConfigError && /^invalid configuration: BODY_BYTES_BUDGET: must be at least the largest body a route accepts \(67108864 bytes/.test(e.message),
+  );
+  assert.equal(loadConfig({ AUTH: 'off', BODY_BYTES_BUDGET: String(64 * 1024 * 1024) }).BODY_BYTES_BUDGET, 64 * 1024 * 1024);
+});

@@ -139,6 +139,11 @@ export const configSchema = z
     };
   })
   .superRefine((c, ctx) => {
+    // A body the route allows but the intake budget can never hold would be told to retry for ever.
+    const largest = Math.max(c.INPUTS_MAX_BYTES, c.REQ_BODY_MAX_BYTES);
+    if (c.BODY_BYTES_BUDGET < largest) {
+      ctx.addIssue({ code: 'custom', path: ['BODY_BYTES_BUDGET'], message: `must be at least the largest body a route accepts (${largest} bytes: INPUTS_MAX_BYTES, REQ_BODY_MAX_BYTES)` });
+    }
     // Development mode accepts every request without a token: only a micronode on loopback may
     // run it, never a fleet member or an address the network reaches (issue 15).
     if (c.AUTH === 'off' && !(c.PROFILE === 'micronode' && isLoopback(c.HOST))) {

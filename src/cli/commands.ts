@@ -309,6 +309,7 @@ export const commands: Record<string, Command> = {
   'ledger-redrive': async (argv) => (await import('./redrive.js')).redriveCmd(argv),
   explain: async (argv) => (await import('./explain.js')).explainCmd(argv),
   diff: async (argv) => (await import('./diff.js')).diffCmd(argv),
+  'verify-correction': async (argv) => (await import('./verify-correction.js')).verifyCorrectionCmd(argv),
   preview: async (argv) => (await import('./preview.js')).previewCmd(argv),
   tenancy: async (argv) => (await import('./tenancy.js')).tenancyCmd(argv),
 };

@@ -17,6 +17,9 @@ const USAGE = `usage: rewarder <command> [options]
                                               gainers/losers, distribution (median, p90, p99, top shares, Gini)
   verify-proof PROOF (--root b3:… | --manifest FILE [--attestation FILE --keys FILE])
                                               check an inclusion proof (against a signed root)
+  verify-correction CORRECTION --chain MANIFEST… [--corrections DOC…]
+                                              recompute a correction (SPEC §13) from the chain's manifests,
+                                              its basis part ids and the 4096 slicing; print its part ids
   gen --scale S|M|L|XL --seed N --form row|columnar|arrow [--profile gen|token] [--out DIR]
                                               generate inputs and a policy (token: 18-decimal pools, long ids)
   convert FILE --to row|columnar|arrow [--out FILE]

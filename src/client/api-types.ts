@@ -1133,7 +1133,7 @@ export interface components {
                         details?: {
                             /** @enum {string} */
                             reason: "deadline_arrival" | "deadline_estimate" | "deadline_aborted" | "deadline_ledger";
-                            /** @description the budget the request had (negative when X-Deadline was already past) */
+                            /** @description the budget the request had (0 when X-Deadline was already past) */
                             deadline_ms: number;
                             elapsed_ms: number;
                             exceeded_by_ms: number;

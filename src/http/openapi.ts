@@ -138,7 +138,7 @@ const ERRORS: Record<number, { description: string; required?: HeaderName[]; opt
       required: ['reason', 'deadline_ms', 'elapsed_ms', 'exceeded_by_ms'],
       properties: {
         reason: { type: 'string', enum: ['deadline_arrival', 'deadline_estimate', 'deadline_aborted', 'deadline_ledger'] },
-        deadline_ms: { type: 'integer', description: 'the budget the request had (negative when X-Deadline was already past)' },
+        deadline_ms: { type: 'integer', minimum: 0, description: 'the budget the request had (0 when X-Deadline was already past)' },
         elapsed_ms: { type: 'integer', minimum: 0 },
         exceeded_by_ms: { type: 'integer', minimum: 0 },
         run_key: { type: 'string', pattern: '^b3:[0-9a-f]{64}$' },

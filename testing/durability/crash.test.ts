@@ -32,7 +32,7 @@ const KILLS = 20;
 const CLIENTS = 3;
 const SEED = 0x5eed_0001;
 
-test('twenty seeded SIGKILLs under load lose no acknowledged run: each one\'s parts are accepted exactly once and its manifest is served', { timeout: 120_000 }, async (t) => {
+test('twenty seeded SIGKILLs under load lose no acknowledged run: each one\'s parts are accepted exactly once and its manifest is served', { timeout: 240_000 }, async (t) => {
   const rng = createRng(SEED);
   // A little ledger latency (10–60 ms a part) widens the window between a part's commit at the
   // ledger and its outbox update, where a kill leaves a leased, unsettled part to the next process.

@@ -6,6 +6,7 @@
 //   DELETE /admin/faults                → all faults off
 //   GET    /admin/stats                 → counters
 //   GET    /admin/parts[?epoch_id=&run_key=] → records, in commit order
+//   GET    /admin/balances[?actor=]     → per-actor net balances (credits − debits), by actor
 //   POST   /admin/reset                 → forget records and counters, restart the PRNG
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -34,6 +35,8 @@ export async function handleAdmin(ledger: Ledger, req: IncomingMessage, res: Ser
           run_key: url.searchParams.get('run_key') ?? undefined,
         }),
       );
+    case 'GET /admin/balances':
+      return sendJson(res, 200, ledger.balances(url.searchParams.get('actor') ?? undefined));
     case 'POST /admin/reset':
       ledger.reset();
       return sendJson(res, 200, ledger.stats());
@@ -58,5 +61,5 @@ async function putFaults(ledger: Ledger, req: IncomingMessage, res: ServerRespon
 }
 
 function isAdminPath(path: string): boolean {
-  return ['/admin/faults', '/admin/stats', '/admin/parts', '/admin/reset'].includes(path);
+  return ['/admin/faults', '/admin/stats', '/admin/parts', '/admin/balances', '/admin/reset'].includes(path);
 }

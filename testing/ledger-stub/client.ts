@@ -6,6 +6,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Balance } from './balances.js';
 import type { FaultsPatch } from './faults.js';
 import type { FaultsView, Stats } from './ledger.js';
 import type { PartFilter, PartRecord } from './store.js';
@@ -38,6 +39,8 @@ export interface LedgerStubAdmin {
   clearFaults(): Promise<FaultsView>;
   stats(): Promise<Stats>;
   parts(filter?: PartFilter): Promise<PartRecord[]>;
+  /** Per-actor net balances (credits − debits) over every accepted part, sorted by actor. */
+  balances(actor?: string): Promise<Balance[]>;
   reset(): Promise<Stats>;
 }
 
@@ -172,6 +175,7 @@ function adminClient(url: string): LedgerStubAdmin {
       const qs = query.toString();
       return call('GET', `/admin/parts${qs ? `?${qs}` : ''}`);
     },
+    balances: (actor) => call('GET', `/admin/balances${actor === undefined ? '' : `?actor=${encodeURIComponent(actor)}`}`),
     reset: () => call('POST', '/admin/reset'),
   };
 }

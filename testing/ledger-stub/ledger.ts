@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { applyPatch, createRng, decide, drawFate, noFaults, parseFaultsPatch, type CannedAnswer, type Faults, type Rng, type Verdict } from './faults.js';
 import { BodyPool, BodyTooLarge, header, pause, readBody, sendJson, sendTooLarge } from './http.js';
+import { type Balance, Balances, readKind } from './balances.js';
 import { readIntent } from './intent.js';
 import { PartStore, zeroCounters, type Counters, type PartFilter, type PartRecord } from './store.js';
 
@@ -38,6 +39,7 @@ export class Ledger {
   readonly #startedAt = performance.now();
   readonly #store = new PartStore();
   readonly #bodies = new BodyPool();
+  readonly #balances = new Balances();
   #counters = zeroCounters();
   #rng: Rng;
   #faults: Faults;
@@ -81,9 +83,15 @@ export class Ledger {
     return this.#store.list(filter);
   }
 
+  /** Per-actor net balances over every accepted part (credits, and correction entries ±). */
+  balances(actor?: string): Balance[] {
+    return this.#balances.list(actor);
+  }
+
   /** Forgets records and counters and restarts the PRNG, so a reset run replays like a fresh process. */
   reset(): void {
     this.#store.clear();
+    this.#balances.clear();
     this.#counters = zeroCounters();
     this.#rng = createRng(this.#seed);
   }
@@ -152,13 +160,25 @@ export class Ledger {
       sendJson(res, 400, { result: 'error', reason: reading.reason });
       return;
     }
+    const kind = readKind(body);
+    if (kind.kind === 'error') {
+      counters.bad_request += 1;
+      sendJson(res, 400, { result: 'error', reason: kind.reason });
+      return;
+    }
 
     const outcome = this.#store.commit(
       reading.intent,
-      { x_deadline: header(req, 'x-deadline') ?? null, x_corr_id: header(req, 'x-corr-id') ?? null },
+      {
+        kind: kind.kind,
+        entries: kind.kind === 'correction' ? kind.entries : 0,
+        x_deadline: header(req, 'x-deadline') ?? null,
+        x_corr_id: header(req, 'x-corr-id') ?? null,
+      },
       new Date(),
     );
     counters[outcome] += 1;
+    if (outcome === 'accepted') this.#balances.record(body);
     if (outcome === 'accepted' && verdict.resetAfterCommit) {
       // The ambiguous acknowledgement: committed here, yet the client only sees a TCP reset.
       counters.reset_after_commit += 1;

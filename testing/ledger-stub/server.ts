@@ -6,6 +6,7 @@ import { randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.js';
+import type { Balance } from './balances.js';
 import { applyPatch, noFaults, parseFaultsPatch, type FaultsPatch } from './faults.js';
 import { sendJson } from './http.js';
 import { Ledger, type FaultsView, type Stats } from './ledger.js';
@@ -42,6 +43,8 @@ export interface LedgerStub {
   clearFaults(): FaultsView;
   stats(): Stats;
   parts(filter?: PartFilter): PartRecord[];
+  /** Per-actor net balances (credits − debits) over every accepted part, sorted by actor. */
+  balances(actor?: string): Balance[];
   reset(): void;
 }
 
@@ -85,6 +88,7 @@ export async function startLedgerStub(opts: LedgerStubOptions = {}): Promise<Led
     clearFaults: () => ledger.clearFaults(),
     stats: () => ledger.stats(),
     parts: (filter) => ledger.parts(filter),
+    balances: (actor) => ledger.balances(actor),
     reset: () => ledger.reset(),
   };
 }

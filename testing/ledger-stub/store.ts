@@ -6,6 +6,10 @@
 import type { Intent } from './intent.js';
 
 export interface PartRecord extends Intent {
+  /** `correction` for a SPEC §13 correction part (its `entries`, no credits), else `intent`. */
+  kind: 'intent' | 'correction';
+  /** A correction part's entries (0 for an intent). */
+  entries: number;
   x_deadline: string | null;
   x_corr_id: string | null;
   /** Wall-clock time of the first (committing) request, RFC 3339 UTC with milliseconds. */
@@ -68,7 +72,7 @@ export class PartStore {
   }
 
   /** Records a part the first time its id is seen; afterwards compares the body digest only. */
-  commit(intent: Intent, headers: { x_deadline: string | null; x_corr_id: string | null }, now: Date): Outcome {
+  commit(intent: Intent, headers: Pick<PartRecord, 'kind' | 'entries' | 'x_deadline' | 'x_corr_id'>, now: Date): Outcome {
     const known = this.#parts.get(intent.part_id);
     if (known === undefined) {
       this.#parts.set(intent.part_id, { ...intent, ...headers, received_at: now.toISOString(), dups: 0, conflicts: 0 });

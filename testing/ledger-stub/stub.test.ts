@@ -140,6 +140,8 @@ test('accepts a new part with 201 and records its ids, credit count, BigInt sum 
       credits: 3,
       sum_minor: (2n * BigInt(BIG)).toString(),
       body_b3: b3Text(body),
+      kind: 'intent',
+      entries: 0,
       x_deadline: '2026-01-01T00:00:05.000Z',
       x_corr_id: 'corr-1',
       received_at: undefined,

@@ -97,8 +97,10 @@ test('a slow-body flood holding many sockets cannot stop a normal client: its co
   const addresses = ['127.0.0.2', '127.0.0.2', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
   const flood = slowBodyFlood(s.url, addresses, 120);
   try {
-    // Let the flood fill every place it can get before the normal client starts.
+    // Let the flood fill every place it can get before the normal client starts (at least 700 ms;
+    // a loaded machine opens its sockets more slowly, so up to 10 s for 60 of them).
     await new Promise((r) => setTimeout(r, 700));
+    for (const t1 = Date.now() + 10_000; flood.open < 60 && Date.now() < t1; ) await new Promise((r) => setTimeout(r, 100));
     assert.ok(flood.open >= 60, `the flood holds many sockets (${flood.open})`);
     for (let i = 0; i < 12; i++) {
       // Each epoch its own program: one program may not pay the same window twice (SPEC §10).
@@ -141,7 +143,7 @@ function rawRequest(url: string, head: string, localAddress: string): { socket: 
 }
 
 test('a body that declares more than the byte budget has left is refused before buffering with 503 and Retry-After; over the cap is 413', LIMIT, async () => {
-  const s = await seeded({ BODY_BYTES_BUDGET: String(256 * 1024), INPUTS_MAX_BYTES: String(200 * 1024), BODY_RATE_GRACE_MS: '30000' });
+  const s = await seeded({ BODY_BYTES_BUDGET: String(256 * 1024), INPUTS_MAX_BYTES: String(200 * 1024), REQ_BODY_MAX_BYTES: '65536', BODY_RATE_GRACE_MS: '30000' });
   // One upload declares 150 KiB and sends a little: its declared bytes are reserved.
   const holder = rawRequest(s.url, 'PUT /inputs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 153600\r\n\r\n{"sch', '127.0.0.2');
   try {
@@ -162,6 +164,24 @@ test('a body that declares more than the byte budget has left is refused before 
     // A small compute that arrives whole is never refused by the budget.
     assert.equal((await post(s.url, '/epochs/budget-ok/compute', triple)).status, 200);
     assert.equal(metricValue(await metrics(s.url), 'rejected_total', { reason: 'body_budget' }), 1);
+  } finally {
+    holder.socket.destroy();
+    await s.close();
+  }
+});
+
+// Refused before a byte is read, the body is still dropped by Node once the answer is sent
+// (the server dumps an unread request), so a client sending at full speed reads the 503.
+test('a client sending at full speed a body the byte budget refuses reads the 503, not a connection reset', LIMIT, async () => {
+  const MiB = 1024 * 1024;
+  const s = await seeded({ BODY_BYTES_BUDGET: String(8 * MiB), INPUTS_MAX_BYTES: String(6 * MiB), BODY_RATE_GRACE_MS: '30000' });
+  const holder = rawRequest(s.url, `PUT /inputs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${5 * MiB}\r\n\r\n{"sch`, '127.0.0.2');
+  try {
+    await until(async () => metricValue(await metrics(s.url), 'body_intake_bytes') >= 5 * MiB, 5_000, 'the held upload to reserve its bytes');
+    for (let i = 0; i < 3; i++) {
+      const fast = await put(s.url, '/inputs', Buffer.alloc(4 * MiB, 0x20));
+      assertErrorEnvelope(fast, { status: 503, code: 'OVERLOADED', reason: 'body_budget' });
+    }
   } finally {
     holder.socket.destroy();
     await s.close();
