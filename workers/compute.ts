@@ -79,28 +79,17 @@ function sealDoc(t: SealTask): SealResult {
 
 function compute(t: ComputeTask): ComputeResult {
   const t0 = performance.now();
-  let inputs: Prepared;
-  let decoded: Prepared | null = null;
-  let actors: string[];
-  if (t.inputs instanceof Uint8Array) {
-    const r = decodeInputs(t.inputs, t.limits.inputs, NAME_KEY);
-    if (!r.ok) return { ok: false, kind: 'inputs', error: r.error };
-    inputs = decoded = prepare(t.inputsCid, r.value);
-    actors = remember(t.inputsCid, r.value.actors);
-  } else {
-    inputs = t.inputs;
-    actors = knownActors.get(inputs.cid) ?? remember(inputs.cid, actorIds(inputs));
-  }
-  const policy = decodePolicy(t.policy, t.limits.policyMaxBytes);
-  if (!policy.ok) return { ok: false, kind: 'policy', error: policy.error };
+  const l = load(t);
+  if (!l.ok) return l;
+  const { inputs, decoded, actors, policy } = l;
   const t1 = performance.now();
-  const calc = calculate({ ...inputs.tally, actors }, policy.value);
+  const calc = calculate({ ...inputs.tally, actors }, policy);
   if (!calc.ok) return { ok: false, kind: 'quarantined', breaches: calc.error };
   const t2 = performance.now();
   const ref = {
     epochId: t.epochId,
     inputsCid: t.inputsCid,
-    policyId: policy.value.id,
+    policyId: policy.id,
     policyHash: t.policyHash,
     window: inputs.tally.window,
   };

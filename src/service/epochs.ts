@@ -28,7 +28,7 @@ import type { InputsCache } from '../inputs-cache.js';
 import type { Metrics } from '../metrics.js';
 import type { ComputePool } from '../pool.js';
 import type { LedgerState, Settlement } from '../ledger/settlement.js';
-import { type EpochRecord, type OutboxPart, type Stores, type Window, windowOverlap } from '../stores/types.js';
+import { type EpochRecord, type OutboxPart, type StoredPolicy, type Stores, type Window, windowOverlap } from '../stores/types.js';
 import { noSuchInputs, noSuchPolicy } from '../http/tenancy.js';
 
 /** Who asks for a compute, and the program of the epoch (already checked against its token). */
@@ -362,19 +362,7 @@ export class EpochService {
 
   private async recompute(rec: EpochRecord, signal: AbortSignal, tenant: string): Promise<Uint8Array> {
     const { stores, cache, pool } = this.deps;
-    // The binding's tenant sealed both documents (it could not have bound the epoch otherwise).
-    const policy = await stores.getPolicy(rec.policyHash, rec.tenant);
-    const inputs = cache.get(rec.inputsCid) ?? (await stores.getInputs(rec.inputsCid, rec.tenant))?.bytes;
-    if (policy === null || inputs === undefined) {
-      throw new AppError('GONE', 'the run was evicted under the retention budget and its documents are no longer held', {
-        reason: 'evicted',
-        run_key: rec.runKey,
-        commitment: rec.commitment,
-        inputs_cid: rec.inputsCid,
-        policy_hash: rec.policyHash,
-        missing: [...(inputs === undefined ? ['inputs'] : []), ...(policy === null ? ['policy'] : [])],
-      });
-    }
+    const { policy, inputs } = await boundDocuments(stores, cache, rec);
     const r = await pool.compute(
       { op: 'compute', epochId: rec.epochId, inputsCid: rec.inputsCid, policyHash: rec.policyHash, policy: policy.bytes, inputs, limits: this.deps.limits(), ledger: false },
       signal,
@@ -514,4 +502,24 @@ async function waitWithin(work: Promise<unknown>, deadline: Deadline, signal: Ab
       },
     );
   });
+}
+
+/**
+ * The documents a bound run was computed from, as its binder sealed them (it could not have bound
+ * the epoch otherwise), the inputs from the cache when there; 410 GONE naming what retention evicted.
+ */
+export async function boundDocuments(stores: Stores, cache: InputsCache, rec: EpochRecord): Promise<{ policy: StoredPolicy; inputs: Uint8Array | Prepared }> {
+  const policy = await stores.getPolicy(rec.policyHash, rec.tenant);
+  const inputs = cache.get(rec.inputsCid) ?? (await stores.getInputs(rec.inputsCid, rec.tenant))?.bytes;
+  if (policy === null || inputs === undefined) {
+    throw new AppError('GONE', 'the run was evicted under the retention budget and its documents are no longer held', {
+      reason: 'evicted',
+      run_key: rec.runKey,
+      commitment: rec.commitment,
+      inputs_cid: rec.inputsCid,
+      policy_hash: rec.policyHash,
+      missing: [...(inputs === undefined ? ['inputs'] : []), ...(policy === null ? ['policy'] : [])],
+    });
+  }
+  return { policy, inputs };
 }

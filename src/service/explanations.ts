@@ -8,10 +8,11 @@ import type { Logger } from 'pino';
 import type { DocLimits, Prepared } from '../compute/protocol.js';
 import { type ExplainBasis, explainActor, explanationBytes, proofPart, textIndex } from '../core/explain.js';
 import { type ProofIndex, proveFromIndex } from '../core/proof-index.js';
-import { AppError, internalError } from '../errors.js';
+import { internalError } from '../errors.js';
 import { type InputsCache, estimateBytes } from '../inputs-cache.js';
 import type { ComputePool } from '../pool.js';
 import type { EpochRecord, Stores } from '../stores/types.js';
+import { boundDocuments } from './epochs.js';
 
 interface Explainer {
   basis: ExplainBasis;
@@ -80,20 +81,7 @@ export class Explanations {
 
   private async build(rec: EpochRecord, signal: AbortSignal, tenant: string): Promise<Explainer> {
     const { stores, cache, pool } = this.deps;
-    // The binding's tenant sealed both documents (it could not have bound the epoch otherwise).
-    const policy = await stores.getPolicy(rec.policyHash, rec.tenant);
-    const cached = cache.get(rec.inputsCid);
-    const inputs = cached ?? (await stores.getInputs(rec.inputsCid, rec.tenant))?.bytes;
-    if (policy === null || inputs === undefined) {
-      throw new AppError('GONE', 'the run was evicted under the retention budget and its documents are no longer held', {
-        reason: 'evicted',
-        run_key: rec.runKey,
-        commitment: rec.commitment,
-        inputs_cid: rec.inputsCid,
-        policy_hash: rec.policyHash,
-        missing: [...(inputs === undefined ? ['inputs'] : []), ...(policy === null ? ['policy'] : [])],
-      });
-    }
+    const { policy, inputs } = await boundDocuments(stores, cache, rec);
     const r = await pool.explainBasis({ op: 'explain-basis', inputsCid: rec.inputsCid, policy: policy.bytes, inputs, limits: this.deps.limits() }, signal, tenant);
     if (!r.ok) {
       // The documents were sealed and computed with: they cannot fail to decode now.
@@ -101,7 +89,7 @@ export class Explanations {
       throw internalError();
     }
     if (r.decoded !== null) cache.set(rec.inputsCid, r.decoded);
-    const prepared = cached ?? r.decoded;
+    const prepared = inputs instanceof Uint8Array ? r.decoded : inputs;
     if (prepared === null) throw internalError();
     return { basis: r.basis, inputs: prepared };
   }

@@ -62,9 +62,8 @@ export class MemoryStores implements Stores {
   private readonly openParts = new Map<string, number>();
   /** Unsettled runs that need each document ('i:' + inputs CID, 'p:' + policy hash). */
   private readonly needs = new Map<string, number>();
-  /** Called for each eviction and each refusal (metrics). */
+  /** Called for each eviction (metrics; a refusal is counted by the app, which sees its error). */
   onEvict: (kind: 'manifest' | 'inputs' | 'policy') => void = () => {};
-  onFull: () => void = () => {};
 
   constructor(
     private readonly maxBytes: number,
@@ -80,7 +79,6 @@ export class MemoryStores implements Stores {
   private reserve(n: number): void {
     if (this.bytes + n > this.maxBytes) this.makeRoom(this.bytes + n - this.maxBytes);
     if (this.bytes + n > this.maxBytes) {
-      this.onFull();
       throw new AppError('UNAVAILABLE', 'the in-memory store is full of unsettled runs', { reason: 'store_full', limit_bytes: this.maxBytes }, { 'Retry-After': '60' });
     }
     this.bytes += n;
