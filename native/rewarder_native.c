@@ -396,9 +396,31 @@ static napi_value digest(napi_env env, napi_callback_info info) {
   return new_bytes(env, out, DIGEST_LEN);
 }
 
+/**
+ * blake3Concat(first, second): the BLAKE3-256 digest of first ‖ second (two Uint8Array views), so a
+ * message split around a gap (the manifest around its commitment member) is hashed in place.
+ */
+static napi_value digest_concat(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  void *first = NULL, *second = NULL;
+  size_t first_len = 0, second_len = 0;
+  if (!typed_array(env, argv[0], napi_uint8_array, "first must be a Uint8Array", &first, &first_len)) return NULL;
+  if (!typed_array(env, argv[1], napi_uint8_array, "second must be a Uint8Array", &second, &second_len)) return NULL;
+  blake3_hasher hasher;
+  blake3_hasher_init(&hasher);
+  if (first_len > 0) blake3_hasher_update(&hasher, first, first_len);
+  if (second_len > 0) blake3_hasher_update(&hasher, second, second_len);
+  uint8_t out[DIGEST_LEN];
+  blake3_hasher_finalize(&hasher, out, DIGEST_LEN);
+  return new_bytes(env, out, DIGEST_LEN);
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor properties[] = {
       {"blake3", NULL, digest, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"blake3Concat", NULL, digest_concat, NULL, NULL, NULL, napi_enumerable, NULL},
       {"root", NULL, root, NULL, NULL, NULL, napi_enumerable, NULL},
       {"auditPath", NULL, audit_path, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mldsa65Sign", NULL, rewarder_mldsa65_sign, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -183,6 +183,22 @@ export function blake3PrefixedInto(
   }
 }
 
+/** BLAKE3-256 digest (32 bytes) of `first ‖ second`, without joining them when the addon can hash both in turn. */
+export function blake3Concat(first: Uint8Array, second: Uint8Array): Uint8Array {
+  const len = first.length + second.length;
+  const addon = len > CHUNK_LEN ? nativeAddon() : null;
+  if (addon?.blake3Concat !== undefined) return addon.blake3Concat(first, second);
+  if (addon === null && len > CHUNK_LEN) {
+    const hasher = packageHasher();
+    for (const part of [first, second]) for (let p = 0; p < part.length; p += PIECE) hasher.update(part.subarray(p, Math.min(p + PIECE, part.length)));
+    return hasher.digest();
+  }
+  const joined = new Uint8Array(len);
+  joined.set(first, 0);
+  joined.set(second, first.length);
+  return blake3(joined);
+}
+
 /** BLAKE3-256 digest (32 bytes) of `data`. */
 export function blake3(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(32);

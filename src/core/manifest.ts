@@ -6,7 +6,7 @@
 import type { Calculation, Payee } from './calculus.js';
 import { CALCULUS } from './calculus.js';
 import type { PayeeColumns } from './shares.js';
-import { b3, formatDigest } from './hash.js';
+import { blake3Concat, formatDigest } from './hash.js';
 import { merkleRootOfRanges } from './merkle.js';
 import { runKey } from './keys.js';
 import { encodeEach } from './utf8.js';
@@ -52,6 +52,8 @@ export function quotedNames(actors: readonly string[]): Texts {
 }
 
 const encoder = new TextEncoder();
+/** `"commitment":"b3:<64 hex>",` */
+const COMMITMENT_MEMBER_LEN = '"commitment":"'.length + 3 + 64 + 2;
 
 const LEAF_OPEN = encoder.encode('{"actor":');
 const LEAF_AMOUNT = encoder.encode(',"amount_minor":"');
@@ -125,19 +127,18 @@ export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts, hea
       `"rounding_dust_minor":"${t.roundingDust}"},` +
       `"window":{"end_ms":${ref.window.endMs},"start_ms":${ref.window.startMs}}}`,
   );
-  // The commitment covers the manifest without its own member; both byte strings share every
-  // other byte, so the large part is written once and copied.
-  const unsigned = new Uint8Array(head.length + before.length + entryBytes + after.length);
-  unsigned.set(head, 0);
-  unsigned.set(before, head.length);
-  const end = writeEntries(unsigned, head.length + before.length);
-  unsigned.set(after, end);
-  const commitment = b3(unsigned);
+  // The commitment covers the manifest without its own member, which has a fixed length: the
+  // manifest is written once around a gap for it, the two sides hashed in turn, the gap filled.
+  const body = head.length + COMMITMENT_MEMBER_LEN;
+  const bytes = new Uint8Array(body + before.length + entryBytes + after.length);
+  bytes.set(head, 0);
+  bytes.set(before, body);
+  const end = writeEntries(bytes, body + before.length);
+  bytes.set(after, end);
+  const commitment = formatDigest(blake3Concat(bytes.subarray(0, head.length), bytes.subarray(body)));
   const member = encoder.encode(`"commitment":"${commitment}",`);
-  const bytes = new Uint8Array(unsigned.length + member.length);
-  bytes.set(unsigned.subarray(0, head.length), 0);
+  if (member.length !== COMMITMENT_MEMBER_LEN) throw new Error('buildManifest: unexpected commitment member length');
   bytes.set(member, head.length);
-  bytes.set(unsigned.subarray(head.length), head.length + member.length);
   return { bytes, commitment, payoutsRoot: root, runKey: key, leaves };
 }
 

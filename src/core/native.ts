@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 export interface NativeAddon {
   /** BLAKE3-256 of the bytes of the view. */
   blake3(bytes: Uint8Array): Uint8Array;
+  /** BLAKE3-256 of first ‖ second; absent in addons built before it (hash.ts then concatenates). */
+  blake3Concat?(first: Uint8Array, second: Uint8Array): Uint8Array;
   /** MTH over the leaves bytes[offsets[i] .. offsets[i+1] − separator), i < count (offsets has count + 1 entries). */
   root(bytes: Uint8Array, offsets: Uint32Array, count: number, separator?: number): Uint8Array;
   /** PATH(index) over the same leaves: its digests back to back, from the leaf level up. */
