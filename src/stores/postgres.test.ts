@@ -7,7 +7,7 @@ import net from 'node:net';
 import { after, describe, test } from 'node:test';
 import postgres from 'postgres';
 import { AppError } from '../errors.js';
-import { partsFor, record, runStoreContract } from './contract.js';
+import { bind, partsFor, record, runStoreContract, sealDocumentsOf } from './contract.js';
 import { openPostgresStores, type PostgresStores } from './postgres.js';
 import type { OutboxPart, PartState } from './types.js';
 
@@ -132,6 +132,7 @@ describe('postgres stores', () => {
         const epochId = `race-${round}`;
         const recA = record(epochId, { runKey: `rk-a-${round}` });
         const recB = record(epochId, { runKey: `rk-b-${round}` });
+        await sealDocumentsOf(a, recA);
         const [outA, outB] = await Promise.all([a.publish(recA, partsFor(recA, 5), 'pending'), b.publish(recB, partsFor(recB, 5), 'held')]);
         assert.equal(Number(outA.created) + Number(outB.created), 1, `round ${round}: one winner`);
         const winner = outA.created ? recA : recB;
@@ -154,7 +155,7 @@ describe('postgres stores', () => {
       for (let round = 0; round < 20; round++) {
         const rec = record(`claim-${round}`);
         const parts = partsFor(rec, 30);
-        await a.publish(rec, parts, round % 2 === 0 ? 'pending' : 'held');
+        await bind(a, rec, parts, round % 2 === 0 ? 'pending' : 'held');
         const seen: string[] = [];
         // Bounded: a store that ignored leases would hand out parts forever.
         for (let i = 0; i < 10; i++) {
@@ -180,7 +181,7 @@ describe('postgres stores', () => {
     try {
       const rec = record('orphan');
       const parts = partsFor(rec, 2);
-      await a.publish(rec, parts, 'pending');
+      await bind(a, rec, parts, 'pending');
       assert.deepEqual(ids(await a.claimParts('a', 10, 30_000, LIVE)), ids(parts));
       await a.close();
       assert.deepEqual(await b.claimParts('b', 10, 30_000, LIVE), []);
@@ -195,7 +196,7 @@ describe('postgres stores', () => {
     const schema = freshSchema();
     const first = await open(schema);
     const rec = record('kept');
-    await first.publish(rec, partsFor(rec, 2), 'held');
+    await bind(first, rec, partsFor(rec, 2), 'held');
     await first.close();
     const second = await open(schema);
     const sql = admin();
@@ -203,7 +204,7 @@ describe('postgres stores', () => {
       assert.deepEqual(await second.getEpoch('kept'), rec);
       assert.equal(await second.countParts(['held']), 2);
       const versions = await sql.unsafe(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-      assert.deepEqual(versions.map((r) => r.version), [1, 2]);
+      assert.deepEqual(versions.map((r) => r.version), [1, 2, 3]);
     } finally {
       await second.close();
       await sql.end({ timeout: 0 });
@@ -239,13 +240,13 @@ describe('postgres stores', () => {
       assert.equal((await now.getEpoch('acme-poc:x'))?.program, 'acme-poc');
       // New bindings overlapping either old one are refused, naming one of them; others bind.
       for (const win of [{ startMs: 99, endMs: 120 }, { startMs: 10, endMs: 20 }]) {
-        await assert.rejects(now.publish(record('2026-03-02', { window: win }), [], 'pending'), (e: AppError) => {
+        await assert.rejects(bind(now, record('2026-03-02', { window: win }), [], 'pending'), (e: AppError) => {
           assert.equal(e.code, 'WINDOW_OVERLAP');
           assert.match(String(e.details.epoch_id), /^2026-03-01(-bis)?$/);
           return true;
         });
       }
-      assert.equal((await now.publish(record('2026-03-02', { window: { startMs: 100, endMs: 200 } }), [], 'pending')).created, true);
+      assert.equal((await bind(now, record('2026-03-02', { window: { startMs: 100, endMs: 200 } }), [], 'pending')).created, true);
       assert.deepEqual((await now.listEpochs('default', null, 10))?.map((e) => e.epochId), ['2026-03-01', '2026-03-01-bis', '2026-03-02']);
       // Sealing the legacy bytes again (by anyone) records their window and pool.
       const again = { cid: 'cid-old', bytes: Uint8Array.from([1, 2]), actors: 1, events: 1, window: { startMs: 0, endMs: 100 }, poolMinor: '5' };
@@ -264,9 +265,11 @@ describe('postgres stores', () => {
     try {
       // 40 epochs, all overlapping [1000, 2000) in program `race`; one in `other` overlapping too.
       const recs = Array.from({ length: 40 }, (_, i) => record(`race:e${i}`, { program: 'race', window: { startMs: 1000 + i * 10, endMs: 2000 - i * 5 } }));
+      const other = record('other:e', { program: 'other', window: { startMs: 1000, endMs: 2000 } });
+      for (const r of [...recs, other]) await sealDocumentsOf(a, r);
       const outcomes = await Promise.allSettled([
         ...recs.map((r, i) => (i % 2 === 0 ? a : b).publish(r, partsFor(r, 2), 'pending')),
-        a.publish(record('other:e', { program: 'other', window: { startMs: 1000, endMs: 2000 } }), [], 'pending'),
+        a.publish(other, [], 'pending'),
       ]);
       const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' && o.value.created ? [i] : []));
       assert.equal(won.length, 2, 'one in `race`, and the one in `other`');
@@ -291,7 +294,7 @@ describe('postgres stores', () => {
       assert.deepEqual(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok')), ['ok', 'ok', 'ok']);
       const [x, y, z] = stores as [PostgresStores, PostgresStores, PostgresStores];
       const rec = record('shared');
-      assert.equal((await x.publish(rec, partsFor(rec, 1), 'pending')).created, true);
+      assert.equal((await bind(x, rec, partsFor(rec, 1), 'pending')).created, true);
       assert.deepEqual(await y.getEpoch('shared'), rec);
       assert.equal((await z.publish(rec, [], 'pending')).created, false);
     } finally {
@@ -308,7 +311,7 @@ describe('postgres stores', () => {
       const s = await open(freshSchema(), Date.now, link.url);
       try {
         const rec = record('before');
-        await s.publish(rec, partsFor(rec, 1), 'pending');
+        await bind(s, rec, partsFor(rec, 1), 'pending');
         await link.cut();
         const started = Date.now();
         assert.equal(await s.healthy(), false);
@@ -336,7 +339,7 @@ describe('postgres stores', () => {
       const s = await openPostgresStores(link.url, { schema: freshSchema(), max: 2, timeoutMs: 800 });
       try {
         const rec = record('stalled');
-        await s.publish(rec, partsFor(rec, 1), 'pending');
+        await bind(s, rec, partsFor(rec, 1), 'pending');
         link.stall();
         let started = Date.now();
         assert.equal(await s.healthy(), false);
@@ -370,6 +373,7 @@ describe('postgres stores', () => {
       const rec = record('atomic');
       const [p0, p1] = partsFor(rec, 2) as [OutboxPart, OutboxPart];
       const clash = { ...p1, partId: p0.partId };
+      await sealDocumentsOf(s, rec);
       await assert.rejects(s.publish(rec, [p0, clash], 'pending'), (err: unknown) => {
         assert.ok(!(err instanceof AppError));
         assert.equal((err as { code?: unknown }).code, '23505');
@@ -387,6 +391,7 @@ describe('postgres stores', () => {
     const schema = freshSchema();
     const s = await open(schema);
     const rec = record('closing');
+    await sealDocumentsOf(s, rec);
     const publishing = s.publish(rec, partsFor(rec, 500), 'pending');
     await s.close();
     assert.equal((await publishing).created, true);
@@ -405,7 +410,7 @@ describe('postgres stores', () => {
       const rec = record('big');
       const parts = partsFor(rec, 2500).map((p) => ({ ...p, body: new Uint8Array(2048).fill(p.index % 251) }));
       let started = performance.now();
-      assert.equal((await s.publish(rec, parts, 'held')).created, true);
+      assert.equal((await bind(s, rec, parts, 'held')).created, true);
       t.diagnostic(`publish 2500 parts × 2 KiB: ${(performance.now() - started).toFixed(0)} ms`);
       started = performance.now();
       const claimed = await s.claimParts('a', 3000, 60_000, ['held']);

@@ -28,6 +28,7 @@ import {
   quotaExceeded,
   windowOverlap,
 } from './types.js';
+import { checkSplit, grantRuntime, roleOf } from './postgres-roles.js';
 
 export interface PostgresStoresOptions {
   /** Schema holding every table, created if missing. Default `rewarder`. */
@@ -47,6 +48,13 @@ export interface PostgresStoresOptions {
    * and bindings. Used once, when that migration runs. Default `legacy`.
    */
   legacyOwner?: string;
+  /**
+   * A connection as the migration role, when it is not the runtime role of `url` (issue 15). The
+   * schema is migrated over it (then it is closed), and the runtime role is granted only the DML
+   * the service runs: it can neither change nor delete a binding or a published part, nor run DDL.
+   * Absent: the runtime role migrates, as before; the append-only triggers still hold.
+   */
+  migrationUrl?: string;
   /** @internal tests: stop migrating after this version (to build a database as an older release left it). */
   migrateTo?: number;
 }
@@ -74,7 +82,12 @@ const ALL_STATES: readonly PartState[] = ['pending', 'held', 'accepted', 'dup', 
 const LIVE_STATES = ALL_STATES.filter((s) => !FINAL_STATES.includes(s));
 if (LIVE_STATES.join() !== 'pending,held') throw new Error('postgres stores: SQL state literals are out of date');
 
-/** Ordered, append-only; each entry runs once per schema, in one transaction with its version. */
+/**
+ * Ordered, append-only; each entry runs once per schema, in one transaction with its version.
+ * From version 3 on, `epochs` rows and the published columns of `outbox` rows refuse UPDATE,
+ * DELETE and TRUNCATE by trigger: a later migration that must rewrite them disables the trigger
+ * around its statement (`ALTER TABLE … DISABLE TRIGGER …`, then ENABLE), in the same transaction.
+ */
 const MIGRATIONS: readonly { version: number; statements: (s: string, legacyOwner: string) => string[] }[] = [
   {
     version: 1,
@@ -172,7 +185,125 @@ const MIGRATIONS: readonly { version: number; statements: (s: string, legacyOwne
       `CREATE INDEX epochs_program_idx ON ${s}.epochs (program, start_ms, epoch_id)`,
     ],
   },
+  {
+    // Issue 15: what was bound and published is append-only, and a binding names stored documents.
+    // The triggers hold whoever connects (also one role doing everything, the micronode-to-fleet
+    // path); the separate runtime role (`migrationUrl`) is further held by its privileges. A
+    // binding's documents cannot be deleted (RESTRICT): PostgreSQL has no retention budget and
+    // evicts nothing; the memory store's eviction is in the process, not here. Keys never change.
+    // The keys are added NOT VALID, then validated unless bindings already name missing documents
+    // (only a hand-edited database has them): those stay as they are, new bindings are checked,
+    // and the service warns at every start (`unvalidatedConstraints`) until someone resolves them.
+    version: 3,
+    statements: (s) => [
+      `CREATE FUNCTION ${s}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+        BEGIN
+          RAISE EXCEPTION 'svc-rewarder: % on %.% refused: bindings and published parts are append-only', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
+            USING ERRCODE = 'integrity_constraint_violation',
+                  HINT = 'see RUNBOOK "PostgreSQL roles and append-only tables"';
+        END $fn$`,
+      `CREATE TRIGGER epochs_append_only BEFORE UPDATE OR DELETE ON ${s}.epochs FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_change()`,
+      `CREATE TRIGGER epochs_no_truncate BEFORE TRUNCATE ON ${s}.epochs FOR EACH STATEMENT EXECUTE FUNCTION ${s}.refuse_change()`,
+      // Settlement moves a part's state, attempts and lease; what it pays and to whom never changes.
+      `CREATE TRIGGER outbox_append_only BEFORE UPDATE OF part_id, epoch_id, epoch_seq, run_key, idx, count, body OR DELETE
+        ON ${s}.outbox FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_change()`,
+      `CREATE TRIGGER outbox_no_truncate BEFORE TRUNCATE ON ${s}.outbox FOR EACH STATEMENT EXECUTE FUNCTION ${s}.refuse_change()`,
+      `ALTER TABLE ${s}.epochs ADD CONSTRAINT epochs_inputs_fk FOREIGN KEY (inputs_cid) REFERENCES ${s}.inputs (cid)
+        ON UPDATE RESTRICT ON DELETE RESTRICT NOT VALID`,
+      `ALTER TABLE ${s}.epochs ADD CONSTRAINT epochs_policy_fk FOREIGN KEY (policy_hash) REFERENCES ${s}.policies (hash)
+        ON UPDATE RESTRICT ON DELETE RESTRICT NOT VALID`,
+      `DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM ${s}.epochs e WHERE NOT EXISTS (SELECT 1 FROM ${s}.inputs i WHERE i.cid = e.inputs_cid)) THEN
+          ALTER TABLE ${s}.epochs VALIDATE CONSTRAINT epochs_inputs_fk;
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM ${s}.epochs e WHERE NOT EXISTS (SELECT 1 FROM ${s}.policies p WHERE p.hash = e.policy_hash)) THEN
+          ALTER TABLE ${s}.epochs VALIDATE CONSTRAINT epochs_policy_fk;
+        END IF;
+      END $$`,
+    ],
+  },
 ];
+
+/** The latest migration: what a schema must be at for this release to serve it. */
+export const SCHEMA_VERSION = MIGRATIONS.reduce((v, m) => Math.max(v, m.version), 0);
+
+function pool(url: string, max: number): postgres.Sql {
+  return postgres(url, {
+    max,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    // Lists travel as JSON (jsonb_array_elements_text), never as array parameters: those need
+    // this per-connection type fetch, and when the pool is ended while a connection is still
+    // starting, the fetch's rejection goes unhandled and takes the process down.
+    fetch_types: false,
+    onnotice: () => {},
+    connection: { application_name: 'svc-rewarder', statement_timeout: STATEMENT_TIMEOUT_MS },
+  });
+}
+
+/** The schema's recorded version, 0 when it has none; needs no privilege beyond reading it. */
+async function schemaVersion(sql: postgres.Sql, schema: string): Promise<number> {
+  const [present] = await sql<{ t: string | null }[]>`SELECT to_regclass(${`"${schema}".schema_migrations`})::text AS t`;
+  if (present?.t === null || present === undefined) return 0;
+  const [row] = await sql<{ v: number }[]>`SELECT coalesce(max(version), 0)::int AS v FROM ${sql(`${schema}.schema_migrations`)}`;
+  return row?.v ?? 0;
+}
+
+async function unvalidatedConstraints(sql: postgres.Sql, schema: string): Promise<string[]> {
+  const rows = await sql<{ name: string }[]>`
+    SELECT conname AS name FROM pg_constraint WHERE conrelid = to_regclass(${`"${schema}".epochs`}) AND NOT convalidated ORDER BY conname`;
+  return rows.map((r) => r.name);
+}
+
+/**
+ * Idempotent, and safe when several replicas start at once: the advisory lock (per schema)
+ * serialises them, the first one migrates and the others find the version already recorded.
+ * A schema already at `upTo` is left untouched without any DDL, so a role holding only the
+ * runtime grants opens a schema someone else migrated.
+ */
+async function migrateSchema(sql: postgres.Sql, schema: string, legacyOwner: string, upTo: number): Promise<void> {
+  const s = `"${schema}"`;
+  try {
+    if ((await schemaVersion(sql, schema)) >= upTo) return;
+    await sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(hashtext(${'svc-rewarder.migrate.' + schema}))`;
+      await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+      await tx.unsafe(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
+        version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+      const [row] = await tx<{ v: number }[]>`SELECT coalesce(max(version), 0)::int AS v FROM ${tx(`${schema}.schema_migrations`)}`;
+      // A newer replica may already have migrated further; its changes are additive by rule.
+      const current = row?.v ?? 0;
+      for (const m of MIGRATIONS) {
+        if (m.version <= current || m.version > upTo) continue;
+        for (const stmt of m.statements(s, legacyOwner)) await tx.unsafe(stmt);
+        await tx`INSERT INTO ${tx(`${schema}.schema_migrations`)} (version) VALUES (${m.version})`;
+      }
+    });
+  } catch (err) {
+    // A role without the rights to migrate (42501): the same error, with what to do about it.
+    if ((err as { code?: unknown } | null)?.code !== '42501') throw err;
+    const role = await roleOf(sql).catch(() => '?');
+    throw Object.assign(
+      new Error(`role "${role}" may not migrate schema "${schema}" (${(err as Error).message}): set DATABASE_MIGRATION_URL to a role that owns it (RUNBOOK, "PostgreSQL roles")`),
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * Migrates over a connection as the migration role, then grants the runtime role (whoever `runtime`
+ * connects as) exactly its DML. The migration connection lives only for this.
+ */
+async function migrateAs(migrationUrl: string, runtime: postgres.Sql, schema: string, legacyOwner: string, upTo: number): Promise<void> {
+  const role = await roleOf(runtime);
+  const mig = pool(migrationUrl, 1);
+  try {
+    await checkSplit(mig, schema, role);
+    await migrateSchema(mig, schema, legacyOwner, upTo);
+    await grantRuntime(mig, schema, role);
+  } finally {
+    await mig.end({ timeout: 0 }).catch(() => {});
+  }
+}
 
 // Network errors, postgres.js's own connection codes, and SQLSTATEs meaning "not now": connection
 // exceptions (class 08), shutdown or startup (57P0x), too many connections, statement timeout.
@@ -298,6 +429,12 @@ function outboxRows(parts: readonly OutboxPart[], epochSeq: string, state: PartS
 
 export class PostgresStores implements Stores {
   readonly kind = 'postgres' as const;
+  /**
+   * Foreign keys of `epochs` that migration 3 could not validate because bindings already named
+   * missing documents (a hand-edited database): new bindings are checked, those are not. The
+   * service logs them at every start; empty on any database this service alone has written.
+   */
+  unvalidatedConstraints: readonly string[] = [];
   private inflight = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly t: {
@@ -313,7 +450,6 @@ export class PostgresStores implements Stores {
     readonly schema: string,
     private readonly now: () => number,
     private readonly timeoutMs: number,
-    private readonly legacyOwner: string,
   ) {
     this.t = {
       owners: sql(`${schema}.doc_owners`),
@@ -329,49 +465,25 @@ export class PostgresStores implements Stores {
     const schema = opts.schema ?? 'rewarder';
     // Interpolated into DDL below: only plain lower-case identifiers are accepted.
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new RangeError(`invalid schema name: ${JSON.stringify(schema)}`);
-    const sql = postgres(url, {
-      max: opts.max ?? 10,
-      connect_timeout: CONNECT_TIMEOUT_S,
-      // Lists travel as JSON (jsonb_array_elements_text), never as array parameters: those need
-      // this per-connection type fetch, and when the pool is ended while a connection is still
-      // starting, the fetch's rejection goes unhandled and takes the process down.
-      fetch_types: false,
-      onnotice: () => {},
-      connection: { application_name: 'svc-rewarder', statement_timeout: STATEMENT_TIMEOUT_MS },
-    });
     const legacyOwner = opts.legacyOwner ?? DEFAULT_LEGACY_OWNER;
     // Interpolated into the migration's SQL: only the tokens file's tenant characters.
     if (!TENANT_RE.test(legacyOwner)) throw new RangeError(`invalid legacy owner: ${JSON.stringify(legacyOwner)}`);
-    const stores = new PostgresStores(sql, schema, opts.now ?? Date.now, opts.timeoutMs ?? OPERATION_TIMEOUT_MS, legacyOwner);
+    const sql = pool(url, opts.max ?? 10);
+    const stores = new PostgresStores(sql, schema, opts.now ?? Date.now, opts.timeoutMs ?? OPERATION_TIMEOUT_MS);
+    const upTo = Math.min(opts.migrateTo ?? SCHEMA_VERSION, SCHEMA_VERSION);
     try {
-      await stores.guard(() => stores.migrate(opts.migrateTo ?? Number.POSITIVE_INFINITY));
+      const { migrationUrl } = opts;
+      if (migrationUrl === undefined) await stores.guard(() => migrateSchema(sql, schema, legacyOwner, upTo));
+      else await stores.guard(() => migrateAs(migrationUrl, sql, schema, legacyOwner, upTo));
+      // What the runtime role sees, whoever migrated: a schema behind this release cannot be served.
+      const version = await stores.guard(() => schemaVersion(sql, schema));
+      if (version < upTo) throw new Error(`schema "${schema}" is at version ${version}, this release needs ${upTo}`);
+      stores.unvalidatedConstraints = await stores.guard(() => unvalidatedConstraints(sql, schema));
     } catch (err) {
       await sql.end({ timeout: 0 }).catch(() => {});
       throw err;
     }
     return stores;
-  }
-
-  /**
-   * Idempotent, and safe when several replicas start at once: the advisory lock (per schema)
-   * serialises them, the first one migrates and the others find the version already recorded.
-   */
-  private async migrate(upTo: number): Promise<void> {
-    const s = `"${this.schema}"`;
-    await this.sql.begin(async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(hashtext(${'svc-rewarder.migrate.' + this.schema}))`;
-      await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-      await tx.unsafe(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
-        version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-      const [row] = await tx<{ v: number }[]>`SELECT coalesce(max(version), 0)::int AS v FROM ${tx(`${this.schema}.schema_migrations`)}`;
-      // A newer replica may already have migrated further; its changes are additive by rule.
-      const current = row?.v ?? 0;
-      for (const m of MIGRATIONS) {
-        if (m.version <= current || m.version > upTo) continue;
-        for (const stmt of m.statements(s, this.legacyOwner)) await tx.unsafe(stmt);
-        await tx`INSERT INTO ${tx(`${this.schema}.schema_migrations`)} (version) VALUES (${m.version})`;
-      }
-    });
   }
 
   /**
