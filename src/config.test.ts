@@ -48,3 +48,18 @@ test('a body budget smaller than the largest body a route accepts is refused at 
   );
   assert.equal(loadConfig({ AUTH: 'off', BODY_BYTES_BUDGET: String(64 * 1024 * 1024) }).BODY_BYTES_BUDGET, 64 * 1024 * 1024);
 });
+
+test('DATABASE_MIGRATION_URL is read beside DATABASE_URL and refused without it', () => {
+  const base = { PROFILE: 'macronode', TOKENS_FILE: '/run/secrets/tokens.json' };
+  const split = loadConfig({ ...base, DATABASE_URL: 'postgres://rewarder@db/x', DATABASE_MIGRATION_URL: 'postgres://rewarder_migrator@db/x' });
+  assert.equal(split.DATABASE_MIGRATION_URL, 'postgres://rewarder_migrator@db/x');
+  assert.equal(loadConfig({ ...base, DATABASE_URL: 'postgres://rewarder@db/x' }).DATABASE_MIGRATION_URL, undefined);
+  assert.throws(
+    () => loadConfig({ ...base, DATABASE_MIGRATION_URL: 'postgres://rewarder_migrator@db/x' }),
+    (e: unknown) => e instanceof ConfigError && e.message === 'invalid configuration: DATABASE_MIGRATION_URL: needs DATABASE_URL (the runtime role it migrates for)',
+  );
+  assert.throws(
+    () => loadConfig({ ...base, DATABASE_URL: 'postgres://rewarder@db/x', DATABASE_MIGRATION_URL: 'mysql://db/x' }),
+    (e: unknown) => e instanceof ConfigError && /^invalid configuration: DATABASE_MIGRATION_URL: expected a postgres:\/\/ URL/.test(e.message),
+  );
+});

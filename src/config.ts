@@ -103,6 +103,12 @@ export const configSchema = z
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
     DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('rewarder'),
     /**
+     * PostgreSQL as the migration role (owner of the schema), when the runtime role of DATABASE_URL
+     * is another one: migrations run over it at start, and the runtime role is granted only the DML
+     * the service runs (issue 15). Absent: DATABASE_URL's role migrates, as before.
+     */
+    DATABASE_MIGRATION_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+    /**
      * The tenant that owns the documents and bindings of a PostgreSQL database created before
      * tenancy (SPEC §10); applied once, by the migration that adds ownership.
      */
@@ -162,6 +168,9 @@ export const configSchema = z
         path: ['SIGNING_KEY_DIR'],
         message: 'required when REQUIRE_PQ_ON=true (run rewarder keygen --out DIR); only AUTH=off may use ephemeral keys',
       });
+    }
+    if (c.DATABASE_MIGRATION_URL !== undefined && c.DATABASE_URL === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_MIGRATION_URL'], message: 'needs DATABASE_URL (the runtime role it migrates for)' });
     }
     if (c.AUDIT_MODE === 'local' && c.AUDIT_DIR === undefined) {
       ctx.addIssue({ code: 'custom', path: ['AUDIT_DIR'], message: 'required when AUDIT_MODE=local (micronode: defaults to AMNESIA_DIR/audit)' });

@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import postgres from 'postgres';
 import { AppError } from '../errors.js';
 import { bind, partsFor, record, runStoreContract, sealDocumentsOf } from './contract.js';
+import { createLoginRole } from '../../testing/pg-roles.js';
 import { openPostgresStores, type PostgresStores } from './postgres.js';
 import type { OutboxPart, PartState } from './types.js';
 
@@ -418,6 +419,206 @@ describe('postgres stores', () => {
       assert.deepEqual(claimed, parts);
     } finally {
       await s.close();
+    }
+  });
+});
+
+// Issue 15: the runtime role apart from the migration role, append-only bindings and parts, and
+// foreign keys from bindings to their documents. Real roles, made for this file and dropped after.
+const migrator = await createLoginRole(URL, 'migrator', { canCreate: true });
+const runtime = await createLoginRole(URL, 'runtime');
+after(async () => {
+  await dropSchemas();
+  await migrator.drop();
+  await runtime.drop();
+});
+
+const openSplit = (schema: string, now: () => number = Date.now): Promise<PostgresStores> =>
+  openPostgresStores(runtime.url, { schema, now, max: 4, migrationUrl: migrator.url });
+
+// Every operation the service runs, with only the privileges the runtime role is granted.
+runStoreContract('postgres, runtime role apart from the migration role', (now) => openSplit(freshSchema(), now), dropSchemas);
+
+/** Rejects with this SQLSTATE (42501 insufficient privilege, 23000 the append-only trigger, …). */
+async function refused(query: Promise<unknown>, code: string, what: string): Promise<void> {
+  await assert.rejects(query, (err: unknown) => {
+    assert.equal((err as { code?: unknown }).code, code, `${what}: ${String(err)}`);
+    return true;
+  }, what);
+}
+
+describe('postgres roles and append-only tables', () => {
+  after(dropSchemas);
+
+  test('the runtime role binds and settles, but cannot change or delete a binding or a published part, nor run DDL', async () => {
+    const schema = freshSchema();
+    const s = await openSplit(schema);
+    const q = runtime.sql;
+    const t = (table: string) => q(`${schema}.${table}`);
+    try {
+      const rec = record('split');
+      const parts = partsFor(rec, 2);
+      assert.equal((await bind(s, rec, parts, 'pending')).created, true);
+      const [first] = await s.claimParts('me', 1, 60_000, LIVE);
+      await s.settlePart(first?.partId ?? '', 'me', 'accepted', 1, null);
+      assert.deepEqual((await s.partsOf('split')).map((p) => p.state), ['accepted', 'pending']);
+
+      await refused(q`UPDATE ${t('epochs')} SET manifest = '\\x00' WHERE epoch_id = 'split'`, '42501', 'UPDATE a manifest');
+      await refused(q`UPDATE ${t('epochs')} SET tenant = 'mallory'`, '42501', 'UPDATE a binding');
+      await refused(q`DELETE FROM ${t('epochs')}`, '42501', 'DELETE a binding');
+      await refused(q`TRUNCATE ${t('epochs')} CASCADE`, '42501', 'TRUNCATE the bindings');
+      await refused(q`UPDATE ${t('outbox')} SET body = '\\x00'`, '42501', 'UPDATE a part body');
+      await refused(q`DELETE FROM ${t('outbox')}`, '42501', 'DELETE a part');
+      await refused(q`UPDATE ${t('inputs')} SET bytes = '\\x00'`, '42501', 'UPDATE document bytes');
+      await refused(q`DELETE FROM ${t('inputs')}`, '42501', 'DELETE a document');
+      await refused(q`DELETE FROM ${t('doc_owners')}`, '42501', 'DELETE an ownership');
+      await refused(q`DELETE FROM ${t('schema_migrations')}`, '42501', 'DELETE a migration record');
+      await refused(q`ALTER TABLE ${t('epochs')} DISABLE TRIGGER ALL`, '42501', 'ALTER TABLE');
+      await refused(q`DROP TABLE ${t('outbox')}`, '42501', 'DROP TABLE');
+      await refused(q`CREATE TABLE ${t('mine')} (x int)`, '42501', 'CREATE TABLE');
+      await refused(q`CREATE SCHEMA ${q(`${schema}_mine`)}`, '42501', 'CREATE SCHEMA');
+
+      // What it did bind is intact, and the owner meets the trigger: the same refusal for anyone.
+      assert.deepEqual(await s.getEpoch('split'), rec);
+      assert.deepEqual((await s.claimParts('me', 10, 60_000, LIVE)).map((p) => p.body), parts.slice(1).map((p) => p.body));
+      await refused(migrator.sql`DELETE FROM ${migrator.sql(`${schema}.epochs`)}`, '23000', 'the owner deleting a binding');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('with one role for everything the triggers still refuse to change, delete or truncate a binding or a published part', async () => {
+    const schema = freshSchema();
+    const s = await open(schema);
+    const sql = admin();
+    const t = (table: string) => sql(`${schema}.${table}`);
+    try {
+      const rec = record('single');
+      const parts = partsFor(rec, 2);
+      await bind(s, rec, parts, 'pending');
+      await refused(sql`UPDATE ${t('epochs')} SET manifest = '\\x00' WHERE epoch_id = 'single'`, '23000', 'UPDATE a manifest');
+      await refused(sql`UPDATE ${t('epochs')} SET window_legacy = true`, '23000', 'UPDATE a binding');
+      await refused(sql`DELETE FROM ${t('epochs')} WHERE epoch_id = 'single'`, '23000', 'DELETE a binding');
+      await refused(sql`TRUNCATE ${t('epochs')} CASCADE`, '23000', 'TRUNCATE the bindings');
+      await refused(sql`UPDATE ${t('outbox')} SET body = '\\x00'`, '23000', 'UPDATE a part body');
+      await refused(sql`UPDATE ${t('outbox')} SET idx = idx`, '23000', 'UPDATE a part index, even to itself');
+      await refused(sql`DELETE FROM ${t('outbox')}`, '23000', 'DELETE a part');
+      await refused(sql`TRUNCATE ${t('outbox')}`, '23000', 'TRUNCATE the parts');
+      // Settlement's own columns move as before.
+      await sql`UPDATE ${t('outbox')} SET state = 'held', attempts = attempts + 1 WHERE idx = 0`;
+      assert.deepEqual((await s.partsOf('single')).map((p) => [p.state, p.attempts]), [['held', 1], ['pending', 0]]);
+      assert.deepEqual(await s.getEpoch('single'), rec);
+      assert.deepEqual((await s.claimParts('me', 10, 60_000, LIVE)).map((p) => p.body), parts.map((p) => p.body));
+    } finally {
+      await s.close();
+      await sql.end({ timeout: 0 });
+    }
+  });
+
+  test('a binding must name stored documents, and a bound document cannot be deleted', async () => {
+    const schema = freshSchema();
+    const s = await open(schema);
+    const sql = admin();
+    try {
+      const orphan = record('orphan');
+      await refused(s.publish(orphan, partsFor(orphan, 2), 'pending'), '23503', 'a binding without its documents');
+      assert.equal(await s.getEpoch('orphan'), null);
+      assert.equal(await s.countParts(LIVE), 0, 'nothing of it is kept');
+      // Inputs stored but not the policy: still refused.
+      await s.putInputs({ cid: orphan.inputsCid, bytes: Uint8Array.of(1), actors: 1, events: 1, window: null, poolMinor: null }, { tenant: 'acme', quotaBytes: null });
+      await refused(s.publish(orphan, [], 'pending'), '23503', 'a binding without its policy');
+      assert.equal((await bind(s, orphan, partsFor(orphan, 2), 'pending')).created, true);
+
+      await refused(sql`DELETE FROM ${sql(`${schema}.inputs`)} WHERE cid = ${orphan.inputsCid}`, '23503', 'deleting bound inputs');
+      await refused(sql`DELETE FROM ${sql(`${schema}.policies`)} WHERE hash = ${orphan.policyHash}`, '23503', 'deleting a bound policy');
+      await refused(sql`UPDATE ${sql(`${schema}.inputs`)} SET cid = 'other' WHERE cid = ${orphan.inputsCid}`, '23503', 'renaming bound inputs');
+      // Documents no binding names are not held by the keys.
+      const spare = record('spare');
+      await sealDocumentsOf(s, spare);
+      const gone = await sql`DELETE FROM ${sql(`${schema}.inputs`)} WHERE cid = ${spare.inputsCid}`;
+      assert.equal(gone.count, 1);
+    } finally {
+      await s.close();
+      await sql.end({ timeout: 0 });
+    }
+  });
+
+  test('a database whose bindings already name missing documents migrates: those keys check new bindings only, and say so', async () => {
+    const schema = freshSchema();
+    const old = await openPostgresStores(URL, { schema, max: 2, migrateTo: 2 });
+    const sql = admin();
+    try {
+      const rec = record('lost-docs');
+      await sealDocumentsOf(old, rec);
+      await old.publish(rec, [], 'pending');
+      await sql`DELETE FROM ${sql(`${schema}.inputs`)} WHERE cid = ${rec.inputsCid}`;
+    } finally {
+      await old.close();
+    }
+    const now = await open(schema);
+    try {
+      assert.deepEqual(now.unvalidatedConstraints, ['epochs_inputs_fk']);
+      assert.equal((await now.getEpoch('lost-docs'))?.inputsCid, 'cid-lost-docs');
+      await refused(now.publish(record('new-orphan'), [], 'pending'), '23503', 'a new binding without its documents');
+      const fresh = await open(freshSchema());
+      assert.deepEqual(fresh.unvalidatedConstraints, []);
+      await fresh.close();
+    } finally {
+      await now.close();
+      await sql.end({ timeout: 0 });
+    }
+  });
+
+  test('the runtime role alone cannot migrate and says what to set; once migrated it opens the schema without DDL', async () => {
+    const schema = freshSchema();
+    await assert.rejects(open(schema, Date.now, runtime.url), (err: Error) => {
+      assert.match(err.message, new RegExp(`role "${runtime.name}" may not migrate schema "${schema}" .*DATABASE_MIGRATION_URL`));
+      return true;
+    });
+    await (await openSplit(schema)).close();
+    const s = await open(schema, Date.now, runtime.url);
+    try {
+      const rec = record('runtime-only');
+      assert.equal((await bind(s, rec, partsFor(rec, 1), 'pending')).created, true);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('every start resets the runtime role to its grants: a privilege added by hand is taken back', async () => {
+    const schema = freshSchema();
+    await (await openSplit(schema)).close();
+    const sql = admin();
+    try {
+      await sql.unsafe(`GRANT DELETE, UPDATE ON "${schema}".epochs, "${schema}".outbox TO "${runtime.name}"`);
+      await sql.unsafe(`GRANT CREATE ON SCHEMA "${schema}" TO "${runtime.name}"`);
+      await (await openSplit(schema)).close();
+      await refused(runtime.sql`DELETE FROM ${runtime.sql(`${schema}.outbox`)}`, '42501', 'DELETE after the restart');
+      await refused(runtime.sql`CREATE TABLE ${runtime.sql(`${schema}.mine`)} (x int)`, '42501', 'CREATE after the restart');
+    } finally {
+      await sql.end({ timeout: 0 });
+    }
+  });
+
+  test('a split that would not bind the runtime role is refused at open, naming the fix', async () => {
+    const cases: [string, () => Promise<PostgresStores>, RegExp][] = [
+      ['the same role twice', () => openPostgresStores(migrator.url, { schema: freshSchema(), max: 1, migrationUrl: migrator.url }), /both connect as role/],
+      ['a superuser runtime role', () => openPostgresStores(URL, { schema: freshSchema(), max: 1, migrationUrl: migrator.url }), /is a superuser/],
+    ];
+    for (const [what, opening, message] of cases) {
+      await assert.rejects(opening(), (err: Error) => {
+        assert.match(err.message, message, what);
+        return true;
+      }, what);
+    }
+    // A schema the runtime role owns (as when it migrated it itself before the split).
+    const schema = freshSchema();
+    const sql = admin();
+    try {
+      await sql.unsafe(`CREATE SCHEMA "${schema}" AUTHORIZATION "${runtime.name}"`);
+      await assert.rejects(openSplit(schema), /owns 1 object\(s\) of schema .*Moving to a separate migration role/);
+    } finally {
+      await sql.end({ timeout: 0 });
     }
   });
 });
