@@ -283,7 +283,7 @@ async function migrateSchema(sql: postgres.Sql, schema: string, legacyOwner: str
     if ((err as { code?: unknown } | null)?.code !== '42501') throw err;
     const role = await roleOf(sql).catch(() => '?');
     throw Object.assign(
-      new Error(`role "${role}" may not migrate schema "${schema}" (${(err as Error).message}): set DATABASE_MIGRATION_URL to a role that owns it (RUNBOOK, "PostgreSQL roles")`),
+      new Error(`role "${role}" may not migrate schema "${schema}" (${(err as Error).message}): set DATABASE_MIGRATION_URL to a role that owns it (RUNBOOK, "PostgreSQL roles and append-only tables")`),
       { cause: err },
     );
   }
