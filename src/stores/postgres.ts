@@ -87,6 +87,9 @@ if (LIVE_STATES.join() !== 'pending,held') throw new Error('postgres stores: SQL
  * From version 3 on, `epochs` rows and the published columns of `outbox` rows refuse UPDATE,
  * DELETE and TRUNCATE by trigger: a later migration that must rewrite them disables the trigger
  * around its statement (`ALTER TABLE … DISABLE TRIGGER …`, then ENABLE), in the same transaction.
+ * A table or column the runtime writes needs its grant in `RUNTIME_GRANTS` (postgres-roles.ts):
+ * every start with a migration role resets the runtime role to exactly those, and the store
+ * contract run under the split roles (postgres.test.ts) fails on a missing one.
  */
 const MIGRATIONS: readonly { version: number; statements: (s: string, legacyOwner: string) => string[] }[] = [
   {
