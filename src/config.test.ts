@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, isLoopback, loadConfig } from './config.js';
+import { ConfigError, isLoopback, loadConfig, loadDatabaseConfig } from './config.js';
 
 test('AUTH=off is refused off loopback or on a macronode, with one line naming the fix', () => {
   for (const env of [
@@ -62,4 +62,8 @@ test('DATABASE_MIGRATION_URL is read beside DATABASE_URL and refused without it'
     () => loadConfig({ ...base, DATABASE_URL: 'postgres://rewarder@db/x', DATABASE_MIGRATION_URL: 'mysql://db/x' }),
     (e: unknown) => e instanceof ConfigError && /^invalid configuration: DATABASE_MIGRATION_URL: expected a postgres:\/\/ URL/.test(e.message),
   );
+  // `rewarder migrate` reads only these: no tokens file needed, the same refusals.
+  const db = loadDatabaseConfig({ DATABASE_URL: 'postgres://rewarder@db/x', DATABASE_MIGRATION_URL: 'postgres://m@db/x', DATABASE_SCHEMA: 'pay' });
+  assert.deepEqual([db.DATABASE_URL, db.DATABASE_MIGRATION_URL, db.DATABASE_SCHEMA, db.TENANCY_LEGACY_OWNER], ['postgres://rewarder@db/x', 'postgres://m@db/x', 'pay', 'legacy']);
+  assert.throws(() => loadDatabaseConfig({ DATABASE_MIGRATION_URL: 'postgres://m@db/x' }), /^Error: invalid configuration: DATABASE_MIGRATION_URL: needs DATABASE_URL/);
 });

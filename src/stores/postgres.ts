@@ -225,6 +225,8 @@ export class PostgresStores implements Stores {
    * service logs them at every start; empty on any database this service alone has written.
    */
   unvalidatedConstraints: readonly string[] = [];
+  /** The schema's version when it was opened (a newer release may have migrated it further). */
+  schemaVersion = 0;
   private inflight = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly t: {
@@ -276,6 +278,7 @@ export class PostgresStores implements Stores {
       // What the runtime role sees, whoever migrated: a schema behind this release cannot be served.
       const version = await stores.guard(() => schemaVersion(sql, schema));
       if (version < upTo) throw new Error(`schema "${schema}" is at version ${version}, this release needs ${upTo}`);
+      stores.schemaVersion = version;
       stores.unvalidatedConstraints = await stores.guard(() => unvalidatedConstraints(sql, schema));
     } catch (err) {
       await sql.end({ timeout: 0 }).catch(() => {});
