@@ -124,7 +124,7 @@ const MIGRATIONS: readonly { version: number; statements: (s: string, legacyOwne
     statements: (s) => [
       `CREATE FUNCTION ${s}.refuse_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
         BEGIN
-          RAISE EXCEPTION 'svc-rewarder: % on %.% refused: bindings and published parts are append-only', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
+          RAISE EXCEPTION 'svc-rewarder: % on %.% refused: bindings, published parts and sealed documents never change', TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
             USING ERRCODE = 'integrity_constraint_violation',
                   HINT = 'see RUNBOOK "PostgreSQL roles and append-only tables"';
         END $fn$`,
@@ -134,6 +134,10 @@ const MIGRATIONS: readonly { version: number; statements: (s: string, legacyOwne
       `CREATE TRIGGER outbox_append_only BEFORE UPDATE OF part_id, epoch_id, epoch_seq, run_key, idx, count, body OR DELETE
         ON ${s}.outbox FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_change()`,
       `CREATE TRIGGER outbox_no_truncate BEFORE TRUNCATE ON ${s}.outbox FOR EACH STATEMENT EXECUTE FUNCTION ${s}.refuse_change()`,
+      // A sealed document is its bytes (content-addressed): only a pre-tenancy document's window
+      // and pool are ever filled in. Unbound documents may still be deleted (the keys keep bound ones).
+      `CREATE TRIGGER inputs_sealed BEFORE UPDATE OF cid, bytes, actors, events ON ${s}.inputs FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_change()`,
+      `CREATE TRIGGER policies_sealed BEFORE UPDATE OF hash, id, bytes ON ${s}.policies FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_change()`,
       `ALTER TABLE ${s}.epochs ADD CONSTRAINT epochs_inputs_fk FOREIGN KEY (inputs_cid) REFERENCES ${s}.inputs (cid)
         ON UPDATE RESTRICT ON DELETE RESTRICT NOT VALID`,
       `ALTER TABLE ${s}.epochs ADD CONSTRAINT epochs_policy_fk FOREIGN KEY (policy_hash) REFERENCES ${s}.policies (hash)

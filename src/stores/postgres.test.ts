@@ -487,7 +487,7 @@ describe('postgres roles and append-only tables', () => {
     }
   });
 
-  test('with one role for everything the triggers still refuse to change, delete or truncate a binding or a published part', async () => {
+  test('with one role for everything the triggers still refuse to change, delete or truncate a binding or a published part, or to change sealed bytes', async () => {
     const schema = freshSchema();
     const s = await open(schema);
     const sql = admin();
@@ -504,6 +504,8 @@ describe('postgres roles and append-only tables', () => {
       await refused(sql`UPDATE ${t('outbox')} SET idx = idx`, '23000', 'UPDATE a part index, even to itself');
       await refused(sql`DELETE FROM ${t('outbox')}`, '23000', 'DELETE a part');
       await refused(sql`TRUNCATE ${t('outbox')}`, '23000', 'TRUNCATE the parts');
+      await refused(sql`UPDATE ${t('inputs')} SET bytes = '\\x00'`, '23000', 'UPDATE sealed inputs');
+      await refused(sql`UPDATE ${t('policies')} SET bytes = '\\x00'`, '23000', 'UPDATE a sealed policy');
       // Settlement's own columns move as before.
       await sql`UPDATE ${t('outbox')} SET state = 'held', attempts = attempts + 1 WHERE idx = 0`;
       assert.deepEqual((await s.partsOf('single')).map((p) => [p.state, p.attempts]), [['held', 1], ['pending', 0]]);
@@ -531,7 +533,7 @@ describe('postgres roles and append-only tables', () => {
 
       await refused(sql`DELETE FROM ${sql(`${schema}.inputs`)} WHERE cid = ${orphan.inputsCid}`, '23503', 'deleting bound inputs');
       await refused(sql`DELETE FROM ${sql(`${schema}.policies`)} WHERE hash = ${orphan.policyHash}`, '23503', 'deleting a bound policy');
-      await refused(sql`UPDATE ${sql(`${schema}.inputs`)} SET cid = 'other' WHERE cid = ${orphan.inputsCid}`, '23503', 'renaming bound inputs');
+      await refused(sql`UPDATE ${sql(`${schema}.inputs`)} SET cid = 'other' WHERE cid = ${orphan.inputsCid}`, '23000', 'renaming inputs (sealed bytes never change)');
       // Documents no binding names are not held by the keys.
       const spare = record('spare');
       await sealDocumentsOf(s, spare);
