@@ -229,8 +229,8 @@ export function comparePacked(a: CompareBasis, bHead: ComparedHead, b: PackedPay
   };
 }
 
-/** Σ x[from..to) exactly: Number partial sums, carried into a BigInt before they would pass 2^53−1. */
-function exactSum(x: Float64Array, from: number, to: number): bigint {
+/** Σ x[from..to) exactly: Number partial sums, carried into a BigInt before they would pass 2^53−1 (exported for its tests). */
+export function exactSum(x: Float64Array, from: number, to: number): bigint {
   let big = 0n;
   let acc = 0;
   for (let i = from; i < to; i++) {
@@ -245,8 +245,8 @@ function exactSum(x: Float64Array, from: number, to: number): bigint {
   return big + BigInt(acc);
 }
 
-/** Σ (i+1)·x[i] exactly, x safe integers: each split as h·2^26 + l so every product stays safe. */
-function rankWeightedSum(x: Float64Array): bigint {
+/** Σ (i+1)·x[i] exactly, x safe integers: each split as h·2^26 + l so every product stays safe (exported for its tests). */
+export function rankWeightedSum(x: Float64Array): bigint {
   const n = x.length;
   if (n >= L26) {
     let w = 0n;
