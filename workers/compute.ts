@@ -197,7 +197,8 @@ function preview(t: PreviewTask): PreviewResult {
     const m = comparedManifest(doc);
     if (typeof m === 'string') return { ok: false, kind: 'bound', reason: m };
     parsed = m;
-    basis = built = compareBasis(m, sharedMemory);
+    // Over the bound run's own inputs, the basis also records its payees' actor positions.
+    basis = built = compareBasis(m, sharedMemory, m.inputs_cid === t.inputsCid ? l.inputs.ids : undefined);
   } else basis = t.bound;
   const c = calc.value.totals;
   const candidateHead: ComparedHead = {

@@ -7,8 +7,9 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { type CaseData, caseArb, inputsDoc, policyDoc } from '../../testing/arbitraries.js';
 import { type ComparedManifest, compare, comparedManifest, distribution } from './compare.js';
-import { basisManifest, candidatePayees, compareBasis, comparePacked, exactSum, rankWeightedSum, safeDistribution } from './compare-packed.js';
+import { type CompareBasis, basisManifest, candidatePayees, compareBasis, comparePacked, exactSum, rankWeightedSum, safeDistribution } from './compare-packed.js';
 import type { Calculation } from './calculus.js';
+import { b3 } from './hash.js';
 import { canonicalize } from './jcs.js';
 import { decodeInputs } from './inputs.js';
 import { decodePolicy } from './policy.js';
@@ -29,7 +30,9 @@ function run(inputsOf: CaseData, policyOf: CaseData, epochId: string, opts: { fo
   const inputs = decodeInputs(enc(inputsDoc(inputsOf, 'columnar')));
   const policy = decodePolicy(enc(policyDoc(policyOf)));
   if (!inputs.ok || !policy.ok) assert.fail('generated documents do not decode');
-  const r = computeRun({ epochId, inputs: inputs.value, inputsCid: `b3:${'1'.repeat(64)}`, policy: policy.value, policyHash: `b3:${'2'.repeat(64)}` }, opts);
+  // The inputs' own CID: the packed merge compares actor positions only over the same inputs.
+  const bytes = enc(inputsDoc(inputsOf, 'columnar'));
+  const r = computeRun({ epochId, inputs: inputs.value, inputsCid: b3(bytes), policy: policy.value, policyHash: `b3:${'2'.repeat(64)}` }, opts);
   if (!r.ok) assert.fail(`run failed: ${r.error.kind}`);
   const m = comparedManifest(JSON.parse(Buffer.from(r.value.manifest.bytes).toString()));
   if (typeof m === 'string') assert.fail(m);
@@ -43,6 +46,10 @@ function assertSameAnswer(a: Ran, b: Ran, top: number): void {
   const expected = canonicalize(compare(a.manifest, b.manifest, top));
   const basis = compareBasis(a.manifest);
   assert.equal(basis === null, !safe(a.manifest));
+  // Built with its inputs' actor ids at hand, the basis merges by actor position over the same inputs.
+  const positioned = compareBasis(a.manifest, undefined, encodeEach(a.actors));
+  assert.equal(positioned === null, basis === null);
+  if (positioned !== null) assert.notEqual(positioned.actorIndex, null);
   const packed = candidatePayees(b.calc, encodeEach(b.actors));
   assert.equal(packed === null, !safe(b.manifest));
   if (basis === null) return;
@@ -51,6 +58,7 @@ function assertSameAnswer(a: Ran, b: Ran, top: number): void {
   if (packed === null) return;
   const { payouts: _, ...head } = b.manifest;
   assert.equal(canonicalize(comparePacked(basis, head, packed, top)), expected);
+  assert.equal(canonicalize(comparePacked(positioned as CompareBasis, head, packed, top)), expected);
 }
 
 test('the packed comparison is compare() to the byte for two policies over the same inputs', () => {

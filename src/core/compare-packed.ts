@@ -43,6 +43,12 @@ export interface CompareBasis {
   policy_hash: string;
   totals: Record<TotalName, string>;
   payees: PackedPayees;
+  /**
+   * Each payee's position in the actor list of the inputs `inputs_cid` (when the basis was built
+   * with them at hand), else null: against a candidate over the same inputs the merge then
+   * compares positions instead of UTF-8 bytes.
+   */
+  actorIndex: Uint32Array | null;
   distribution: Distribution;
 }
 
@@ -52,9 +58,10 @@ export type ComparedHead = Omit<ComparedManifest, 'payouts'>;
 /**
  * The basis of a parsed manifest, or null when the packed path cannot answer for it exactly (an
  * amount above 2^53−1, or payees not strictly ascending by UTF-8 bytes): compare() then does.
- * `alloc` makes the typed arrays' memory (SharedArrayBuffers, so the basis crosses threads uncopied).
+ * `alloc` makes the typed arrays' memory (SharedArrayBuffers, so the basis crosses threads uncopied);
+ * `inputsIds` are the actor ids of the inputs `m.inputs_cid`, in actor order, when at hand.
  */
-export function compareBasis(m: ComparedManifest, alloc: (bytes: number) => ArrayBufferLike = (n) => new ArrayBuffer(n)): CompareBasis | null {
+export function compareBasis(m: ComparedManifest, alloc: (bytes: number) => ArrayBufferLike = (n) => new ArrayBuffer(n), inputsIds?: Texts): CompareBasis | null {
   const n = m.payouts.length;
   const amounts = new Float64Array(alloc(n * 8));
   for (let i = 0; i < n; i++) {
@@ -77,13 +84,28 @@ export function compareBasis(m: ComparedManifest, alloc: (bytes: number) => Arra
     policy_hash: m.policy_hash,
     totals,
     payees: { count: n, ids: { bytes, offsets }, index: null, amounts },
+    actorIndex: inputsIds === undefined ? null : positions(packed, inputsIds, alloc),
     distribution: distribution(m.payouts.map((p) => p.amount)),
   };
 }
 
+/** Where each of `ids` (ascending) is in `list` (ascending), or null if one is not there. */
+function positions(ids: Texts, list: Texts, alloc: (bytes: number) => ArrayBufferLike): Uint32Array | null {
+  const n = ids.offsets.length - 1;
+  const m = list.offsets.length - 1;
+  const out = new Uint32Array(alloc(n * 4));
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    while (j < m && compareEntries(list, j, ids, i) < 0) j++;
+    if (j === m || compareEntries(list, j, ids, i) !== 0) return null;
+    out[i] = j;
+  }
+  return out;
+}
+
 /** Bytes a basis holds (for a cache bounded by bytes). */
 export function compareBasisBytes(b: CompareBasis): number {
-  return b.payees.ids.bytes.byteLength + b.payees.ids.offsets.byteLength + b.payees.amounts.byteLength;
+  return b.payees.ids.bytes.byteLength + b.payees.ids.offsets.byteLength + b.payees.amounts.byteLength + (b.actorIndex?.byteLength ?? 0);
 }
 
 /** The manifest members of a basis, for compare() (when the candidate cannot take the packed path). */
@@ -161,22 +183,24 @@ interface Kept {
   at: number;
 }
 
+/** Whether `delta` enters a list of at most `top` kept entries ordered by `before`. */
+function enters(list: Kept[], top: number, delta: number, before: (x: number, y: number) => boolean): boolean {
+  return list.length < top || before(delta, (list[list.length - 1] as Kept).delta);
+}
+
 /**
- * Keeps the `top` entries first by `before` (strictly), in the order they were offered among
- * equals: offered in actor order, that is compare()'s stable sort with ties by actor id.
+ * Inserts an entry that enters (above) after every kept entry it does not come strictly before:
+ * offered in actor order, equal deltas keep actor order, as compare()'s stable sort does.
  */
-function offer(list: Kept[], top: number, delta: number, make: () => Kept, before: (x: number, y: number) => boolean): void {
-  const n = list.length;
-  if (n === top && !before(delta, (list[n - 1] as Kept).delta)) return;
-  // The first kept entry the new one comes before: after every entry with an equal delta.
+function insert(list: Kept[], top: number, item: Kept, before: (x: number, y: number) => boolean): void {
   let lo = 0;
-  let hi = n;
+  let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (before(delta, (list[mid] as Kept).delta)) hi = mid;
+    if (before(item.delta, (list[mid] as Kept).delta)) hi = mid;
     else lo = mid + 1;
   }
-  list.splice(lo, 0, make());
+  list.splice(lo, 0, item);
   if (list.length > top) list.pop();
 }
 
@@ -192,10 +216,14 @@ export function comparePacked(a: CompareBasis, bHead: ComparedHead, b: PackedPay
   let union = 0;
   const gainers: Kept[] = [];
   const losers: Kept[] = [];
+  // Over the same inputs both sides are positions in one actor list, whose order is UTF-8 order.
+  const ai = a.inputs_cid === bHead.inputs_cid ? a.actorIndex : null;
+  const bi = b.index;
   let i = 0;
   let j = 0;
   while (i < pa.count || j < b.count) {
-    const c = i === pa.count ? 1 : j === b.count ? -1 : compareEntries(pa.ids, i, b.ids, entryOf(b, j));
+    const c =
+      i === pa.count ? 1 : j === b.count ? -1 : ai !== null && bi !== null ? (ai[i] as number) - (bi[j] as number) : compareEntries(pa.ids, i, b.ids, entryOf(b, j));
     const x = c <= 0 ? (pa.amounts[i] as number) : 0;
     const y = c >= 0 ? (b.amounts[j] as number) : 0;
     const delta = y - x;
@@ -208,7 +236,11 @@ export function comparePacked(a: CompareBasis, bHead: ComparedHead, b: PackedPay
     if (x === 0) added++;
     else if (y === 0) removed++;
     else if (delta !== 0) changed++;
-    if (top > 0 && delta !== 0) offer(delta > 0 ? gainers : losers, top, delta, () => ({ a: x, b: y, delta, side, at }), delta > 0 ? gains : loses);
+    if (top > 0 && delta !== 0) {
+      const list = delta > 0 ? gainers : losers;
+      const before = delta > 0 ? gains : loses;
+      if (enters(list, top, delta, before)) insert(list, top, { a: x, b: y, delta, side, at }, before);
+    }
   }
   const row = (k: Kept) => ({ actor: actorOf(k.side === 'a' ? pa : b, k.at), a_minor: String(k.a), b_minor: String(k.b), delta_minor: String(k.delta) });
   const totals = {} as Comparison['totals'];
