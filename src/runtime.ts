@@ -95,6 +95,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   const metrics = createMetrics({
     intake: () => intake.fill,
     proofIndexBytes: () => proofs.bytes,
+    previewBasisBytes: () => previewBases.bytes,
     storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
     spilledBytes: () => (stores instanceof MemoryStores ? stores.spilledBytes : 0),
     queueDepth: () => pool.saturation().queueDepth,

@@ -16,7 +16,7 @@ import { decodePolicy } from '../../src/core/policy.js';
 import { computeRun } from '../../src/core/run.js';
 import { generate } from '../../src/gen/generate.js';
 import { policyVariant } from '../../scripts/bench-kit.js';
-import { BIN, EXAMPLE, ROOT, type SpawnedServer, get, post, put, spawnServer } from '../harness.js';
+import { BIN, EXAMPLE, ROOT, type SpawnedServer, get, metricValue, metrics, post, put, spawnServer } from '../harness.js';
 
 const LIMIT = { timeout: 120_000 };
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -120,6 +120,8 @@ test('on the M vector, previews after the first (served from the kept basis) ans
   const manifest = comparedManifest(JSON.parse((await get(url, '/epochs/m-bound')).text));
   assert.ok(typeof manifest !== 'string');
 
+  const basisBefore = metricValue(await metrics(url), 'preview_basis_cache_bytes');
+  let kept = 0;
   const cases: { policy: Uint8Array; inputs: 'same' | 'other'; top: number }[] = [
     { policy: m.policy, inputs: 'same', top: 10 },
     { policy: enc(policyVariant(m.policy, 1)), inputs: 'same', top: 10 },
@@ -141,5 +143,9 @@ test('on the M vector, previews after the first (served from the kept basis) ans
     const res = await post(url, '/epochs/m-bound/preview', body);
     assert.equal(res.status, 200, `case ${i}: ${res.text}`);
     assert.equal(res.text, canonicalize(compare(manifest, after, k.top)), `case ${i}`);
+    // The first preview of the run kept its basis; the later ones were served from it.
+    const held = metricValue(await metrics(url), 'preview_basis_cache_bytes');
+    if (i === 0) kept = held;
+    assert.ok(held > basisBefore && held === kept, `case ${i}: ${held} bytes kept (${basisBefore} before, ${kept} after the first)`);
   }
 });
