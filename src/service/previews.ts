@@ -63,7 +63,9 @@ export class Previews {
     const inputs = cached ?? (await stores.getInputs(inputsCid, req.inputs_cid === undefined ? rec.tenant : caller.tenant))?.bytes;
     if (inputs === undefined) throw noSuchInputs();
     const stop = AbortSignal.any([signal, deadline.signal()]);
-    // The kept basis, else a copy of the manifest (its buffer is transferred to the task).
+    // The kept basis, else a copy of the manifest (its buffer is transferred to the task). With a
+    // basis kept, a run whose manifest retention evicted is not recomputed for its previews (the
+    // basis holds all a comparison reads of it), so they answer even once its policy is gone.
     const bound = this.deps.bases.get(rec.commitment) ?? (await epochs.manifestOf(rec, stop, tenant)).slice();
     const t0 = performance.now();
     const r = await pool.preview(
