@@ -86,6 +86,8 @@ export const configSchema = z
     PROOF_INDEX_CACHE_MAX_BYTES: int(0).optional(),
     /** Explanation bases of published runs kept in memory (bytes, their prepared inputs included; LRU). */
     EXPLAIN_CACHE_MAX_BYTES: int(0).default(64 * MiB),
+    /** Comparison bases of bound runs kept for previews (bytes, ~16 B per payee plus its id; LRU). */
+    PREVIEW_CACHE_MAX_BYTES: int(0).default(32 * MiB),
     MEMORY_STORE_MAX_BYTES: int(MiB).default(1024 * MiB),
     /** Micronode: evicted manifests spilled to AMNESIA_DIR/spill first (bytes; 0 = no spill). */
     SPILL_MAX_BYTES: int(0).default(256 * MiB),
