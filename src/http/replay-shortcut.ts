@@ -39,7 +39,7 @@ import type { AuditSink } from './audit.js';
 import type { TokenVerifier } from './auth.js';
 import type { ComputeBodies } from './compute-body.js';
 import type { TenantRateLimiter } from './rate-limit.js';
-import { ANONYMOUS_ACCESS, type Access, programOf, grants } from './tenancy.js';
+import { ANONYMOUS_ACCESS, type Access, epochProgram } from './tenancy.js';
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -68,6 +68,8 @@ const VALID_HOST = /^[a-z0-9._-]+(?::([0-9]{1,5}))?$/;
 export class ReplayShortcut {
   /** Requests answered here (for tests and benchmarks). */
   answered = 0;
+  /** Candidates looked at a tick after their headers and handed on to the app (for tests). */
+  handedOn = 0;
 
   constructor(private readonly deps: ReplayShortcutDeps) {}
 
@@ -83,7 +85,9 @@ export class ReplayShortcut {
   }
 
   private settle(this: void, self: ReplayShortcut, req: IncomingMessage, res: ServerResponse, app: RequestListener, declared: number): void {
-    if (!self.answer(req, res, declared)) app(req, res);
+    if (self.answer(req, res, declared)) return;
+    self.handedOn++;
+    app(req, res);
   }
 
   /** The declared body length if the request's line and headers allow a shortcut, else -1. */
@@ -135,8 +139,12 @@ export class ReplayShortcut {
         return false; // the app refuses it, with its metrics and audit line
       }
     }
-    const program = programOf(epochId);
-    if (program === null || !grants(access, program) || !ID_RE.test(epochId)) return false;
+    if (!ID_RE.test(epochId)) return false;
+    try {
+      epochProgram(access, epochId); // SPEC §10's one rule: another program's epoch is the app's 404
+    } catch {
+      return false;
+    }
     const state = deps.state;
     if (state.shuttingDown || state.inflight >= deps.settings().maxInflight) return false;
     const tenant = access.tenant;
