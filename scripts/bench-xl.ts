@@ -6,8 +6,8 @@ import { parseArgs } from 'node:util';
 import type { Scale } from '../src/gen/generate.js';
 import { xlRun } from './xl-run.js';
 
-const { values } = parseArgs({ options: { scale: { type: 'string', default: 'XL' }, seed: { type: 'string', default: '1' } } });
-const r = await xlRun(values.scale as Scale, Number(values.seed));
+const { values } = parseArgs({ options: { scale: { type: 'string', default: 'XL' }, seed: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' } } });
+const r = await xlRun(values.scale as Scale, Number(values.seed), values['cpu-prof'] === undefined ? {} : { cpuProfDir: values['cpu-prof'] });
 const mib = (b: number) => (b / 1024 ** 2).toFixed(0);
 const out = (s: string) => process.stdout.write(`${s}\n`);
 out(`scale ${r.scale}: ${r.manifest.counts.actors} actors, ${r.manifest.counts.events} events, ${r.manifest.counts.payees} payees; stream ${mib(r.streamBytes)} MiB`);

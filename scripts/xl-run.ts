@@ -26,7 +26,7 @@ function peakRss(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
-export async function xlRun(scale: Scale, seed = 1): Promise<XlRun> {
+export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string } = {}): Promise<XlRun> {
   const g = generate({ scale, seed, form: 'arrow' });
   const big = String(2 ** 31 - 1);
   const server = await spawnServer({
@@ -36,7 +36,9 @@ export async function xlRun(scale: Scale, seed = 1): Promise<XlRun> {
     MAX_ACTORS: '2000000',
     MAX_EVENTS: '20000000',
     MEMORY_STORE_MAX_BYTES: String(2 * 1024 ** 3),
-  });
+  },
+  // `bench:xl -- --cpu-prof DIR`: the service's threads (main and workers) write V8 CPU profiles there.
+  opts.cpuProfDir === undefined ? {} : { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] });
   const healthz = { probes: 0, ok: 0, maxMs: 0 };
   let probing = true;
   const probe = (async () => {

@@ -34,7 +34,10 @@ import {
   type Task,
   actorIds,
   prepare,
+  prepareArrow,
 } from '../src/compute/protocol.js';
+import { isArrowStream } from '../src/core/arrow/format.js';
+import { b3 } from '../src/core/hash.js';
 
 // Actor id strings of recently used inputs, by CID. Prepared inputs carry the ids as shared
 // UTF-8 bytes; decoding 10k of them costs ~1 ms, so each worker does it once per CID, not per
@@ -64,17 +67,31 @@ const NAME_KEY: NameKey = (() => {
 })();
 
 function sealDoc(t: SealTask): SealResult {
-  const r = seal(t.bytes, t.limits, NAME_KEY);
+  if (t.expect === 'rewarder.inputs/v1' && isArrowStream(t.bytes)) {
+    // Arrow inputs: tallied from the stream in one pass, straight into shared memory.
+    const cid = t.cid ?? b3(t.bytes);
+    const a = prepareArrow(cid, t.bytes, t.limits.inputs);
+    if (!a.ok) return a;
+    if (a.value !== null) {
+      remember(cid, a.value.actors);
+      return sealedInputs(t, cid, a.value.prepared);
+    }
+  }
+  const r = seal(t.bytes, t.limits, NAME_KEY, t.cid);
   if (!r.ok) return r;
   if (r.value.schema !== t.expect) return { ok: false, error: { path: '$.schema', reason: `expected "${t.expect}"` } };
   if (r.value.schema === 'rewarder.inputs/v1') {
     const prepared = prepare(r.value.cid, r.value.inputs);
     remember(r.value.cid, r.value.inputs.actors);
-    // Decoding keeps no view into the bytes (strings and columns are new), so they can go back.
-    if (t.giveBack === true) return moved<SealResult>({ ok: true, schema: r.value.schema, cid: r.value.cid, prepared, bytes: t.bytes }, [t.bytes.buffer as ArrayBuffer]);
-    return { ok: true, schema: r.value.schema, cid: r.value.cid, prepared };
+    return sealedInputs(t, r.value.cid, prepared);
   }
   return { ok: true, schema: r.value.schema, cid: r.value.cid, policyId: r.value.policy.id };
+}
+
+function sealedInputs(t: SealTask, cid: string, prepared: Prepared): SealResult {
+  // Preparing keeps no view into the bytes (strings, columns and texts are new), so they can go back.
+  if (t.giveBack === true) return moved<SealResult>({ ok: true, schema: 'rewarder.inputs/v1', cid, prepared, bytes: t.bytes }, [t.bytes.buffer as ArrayBuffer]);
+  return { ok: true, schema: 'rewarder.inputs/v1', cid, prepared };
 }
 
 function compute(t: ComputeTask): ComputeResult {
