@@ -16,7 +16,8 @@
 // internal header: the BLAKE3 sources are pinned with @c4312/blake3-native (BLAKE3 1.3.1), so
 // they cannot change under us without a lockfile change, which the tests would catch.
 //
-// Everything here is synchronous and keeps no state between calls, so the module is safe to load
+// Everything here is synchronous and keeps no state between calls (an incremental hasher's state
+// is a buffer its caller holds), so the module is safe to load
 // in any number of worker threads (NAPI_MODULE_INIT registers it per context). The one shared
 // write is BLAKE3's own CPU-feature cache, which every thread sets to the same value.
 
@@ -336,9 +337,67 @@ static napi_value digest(napi_env env, napi_callback_info info) {
   return new_bytes(env, out, DIGEST_LEN);
 }
 
+// ---- incremental hashing: a body hashed as it arrives, chunk by chunk (src/core/hash.ts, Blake3Stream)
+//
+// The hasher's state lives in a Uint8Array the caller holds (so nothing here outlives a call and
+// no finaliser is needed); it is copied in and out of a properly aligned hasher on the stack,
+// ~2 KB per call, nothing next to hashing a 64 KiB socket chunk.
+
+/** blake3Init(): a fresh hasher state (opaque bytes). */
+static napi_value hasher_init(napi_env env, napi_callback_info info) {
+  (void)info;
+  blake3_hasher hasher;
+  blake3_hasher_init(&hasher);
+  return new_bytes(env, (const uint8_t *)&hasher, sizeof hasher);
+}
+
+/** The state argument copied into `hasher`, or false with a pending exception. */
+static bool state_in(napi_env env, napi_value value, blake3_hasher *hasher, void **state) {
+  size_t len = 0;
+  if (!typed_array(env, value, napi_uint8_array, "state must be a Uint8Array from blake3Init", state, &len)) return false;
+  if (len != sizeof *hasher) {
+    napi_throw_range_error(env, NULL, "state must be a Uint8Array from blake3Init");
+    return false;
+  }
+  memcpy(hasher, *state, sizeof *hasher);
+  return true;
+}
+
+/** blake3Update(state, bytes): adds the bytes to the state. */
+static napi_value hasher_update(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  blake3_hasher hasher;
+  void *state = NULL;
+  if (!state_in(env, argv[0], &hasher, &state)) return NULL;
+  void *bytes = NULL;
+  size_t len = 0;
+  if (!typed_array(env, argv[1], napi_uint8_array, "bytes must be a Uint8Array", &bytes, &len)) return NULL;
+  if (len > 0) blake3_hasher_update(&hasher, bytes, len);
+  memcpy(state, &hasher, sizeof hasher);
+  return NULL;
+}
+
+/** blake3Final(state): the 32-byte digest of everything added (the state may go on growing). */
+static napi_value hasher_final(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  blake3_hasher hasher;
+  void *state = NULL;
+  if (!state_in(env, argv[0], &hasher, &state)) return NULL;
+  uint8_t out[DIGEST_LEN];
+  blake3_hasher_finalize(&hasher, out, DIGEST_LEN);
+  return new_bytes(env, out, DIGEST_LEN);
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor properties[] = {
       {"blake3", NULL, digest, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"blake3Init", NULL, hasher_init, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"blake3Update", NULL, hasher_update, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"blake3Final", NULL, hasher_final, NULL, NULL, NULL, napi_enumerable, NULL},
       {"root", NULL, root, NULL, NULL, NULL, napi_enumerable, NULL},
       {"auditPath", NULL, audit_path, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mldsa65Sign", NULL, rewarder_mldsa65_sign, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -9,6 +9,12 @@ import { createRequire } from 'node:module';
 export interface NativeAddon {
   /** BLAKE3-256 of the bytes of the view. */
   blake3(bytes: Uint8Array): Uint8Array;
+  /** A fresh incremental BLAKE3 state (opaque bytes, held by the caller). */
+  blake3Init(): Uint8Array;
+  /** Adds `bytes` to `state`. */
+  blake3Update(state: Uint8Array, bytes: Uint8Array): void;
+  /** BLAKE3-256 of everything added to `state`. */
+  blake3Final(state: Uint8Array): Uint8Array;
   /** MTH over the leaves bytes[offsets[i] .. offsets[i+1] − separator), i < count (offsets has count + 1 entries). */
   root(bytes: Uint8Array, offsets: Uint32Array, count: number, separator?: number): Uint8Array;
   /** PATH(index) over the same leaves: its digests back to back, from the leaf level up. */

@@ -10,7 +10,7 @@ import { type DocLimits, actorCount } from '../compute/protocol.js';
 import { type ProofIndex, proveFromIndex } from '../core/proof-index.js';
 import { formatDocError } from '../core/result.js';
 import { ARROW_MEDIA_TYPE, isArrowStream } from '../core/arrow/format.js';
-import { isDigest } from '../core/hash.js';
+import { Blake3Stream, isDigest } from '../core/hash.js';
 import { ID_RE, actorIdProblem } from '../core/rules.js';
 import { type PublicKeySet, keysDocument } from '../attest/keys.js';
 import { resolveDeadline } from '../deadline.js';
@@ -102,7 +102,7 @@ export interface AppDeps {
 /** Served by @hono/node-server: `c.env` holds Node's request and response. */
 type Env = {
   Bindings: HttpBindings;
-  Variables: { corrId: string; route: string; tenant: string; access: Access; trail: Trail; arrival: Arrival; body: Uint8Array };
+  Variables: { corrId: string; route: string; tenant: string; access: Access; trail: Trail; arrival: Arrival; body: Uint8Array; bodyCid: string };
 };
 
 /** When a body route started receiving: deadlines count from here, body upload included. */
@@ -209,12 +209,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
    * `admit`): a client sending slowly holds only its place in the intake, never a compute slot.
    */
   const receive =
-    (maxBytes: (s: AppSettings, arrow: boolean) => number, acceptsArrow = false): MiddlewareHandler<Env> =>
+    (maxBytes: (s: AppSettings, arrow: boolean) => number, opts: { arrow?: boolean; hash?: boolean } = {}): MiddlewareHandler<Env> =>
     async (c, next) => {
       // Deadlines count from here (after authentication, as they always did), body upload included.
       c.set('arrival', { wallMs: Date.now(), perfMs: performance.now() });
       refuseIfDraining();
-      const arrow = mediaType(c, acceptsArrow) === ARROW_MEDIA_TYPE;
+      const arrow = mediaType(c, opts.arrow === true) === ARROW_MEDIA_TYPE;
       const incoming = c.env.incoming;
       const s = deps.settings();
       const cap = maxBytes(s, arrow);
@@ -224,7 +224,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
       if (declared !== undefined && declared > cap) await body(c, cap);
       const ticket = intake.begin(incoming.socket?.remoteAddress ?? 'unknown', declared, incoming.complete);
       try {
-        c.set('body', await body(c, cap, ticket));
+        // A document's CID is computed as its body arrives (SPEC §1: the digest of its exact bytes),
+        // piece by piece on this thread, overlapping the upload instead of following it.
+        const hasher = opts.hash === true ? new Blake3Stream() : undefined;
+        c.set('body', await body(c, cap, ticket, hasher));
+        if (hasher !== undefined) c.set('bodyCid', hasher.digest());
         ticket.arrived();
         await next();
       } finally {
@@ -306,7 +310,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', `the body must be ${valid}`, { reason: 'unsupported_media_type' });
   };
 
-  const body = async (c: Context<Env>, maxBytes: number, ticket?: IntakeTicket): Promise<Uint8Array> => {
+  const body = async (c: Context<Env>, maxBytes: number, ticket?: IntakeTicket, hasher?: Blake3Stream): Promise<Uint8Array> => {
     const s = deps.settings();
     try {
       // Only a client whose Expect reached us waits (server.ts takes over Node's automatic 100).
@@ -318,6 +322,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
         maxDecodedBytes: maxBytes,
         ...(onContinue === undefined ? {} : { onContinue }),
         ...(ticket ? { intake: ticket } : {}),
+        ...(hasher ? { onData: (piece: Uint8Array) => hasher.update(piece) } : {}),
       });
     } catch (e) {
       if (e instanceof AppError && e.status === 413) metrics.rejected.inc({ reason: 'body_too_large' });
@@ -362,7 +367,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const computeBodies = new ComputeBodies();
 
   const inputsCap = (s: AppSettings, arrow: boolean): number => (arrow ? (s.inputsArrowMaxBytes ?? DEFAULT_ARROW_MAX_BYTES_HTTP) : s.inputsMaxBytes);
-  api.put('/inputs', route('/inputs'), guard('rewarder.seal'), trail('seal'), receive(inputsCap, true), admit, async (c) => {
+  api.put('/inputs', route('/inputs'), guard('rewarder.seal'), trail('seal'), receive(inputsCap, { arrow: true, hash: true }), admit, async (c) => {
     const body = c.get('body');
     // The media type says which form the body is; the core would take either by its first bytes.
     const declaredArrow = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() === ARROW_MEDIA_TYPE;
@@ -372,7 +377,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     // A body with its own whole ArrayBuffer (any multi-chunk or inflated body) goes to the worker
     // and comes back, moved both ways; one sharing its buffer (a single socket chunk) is copied.
     const giveBack = ownsBuffer(body);
-    const task = { op: 'seal', bytes: giveBack ? body : ownCopy(body), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1', giveBack } as const;
+    const task = { op: 'seal', bytes: giveBack ? body : ownCopy(body), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1', giveBack, cid: c.get('bodyCid') } as const;
     const r = await pool.seal(task, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
