@@ -17,6 +17,8 @@ export interface XlRun {
   peakRssBytes: number;
   /** /healthz probed every 100 ms during the seal and the compute: how many answered 200, the slowest. */
   healthz: { probes: number; ok: number; maxMs: number };
+  /** The service's own phase timings (Server-Timing) of the seal and of the compute, in ms. */
+  phases: { seal: Record<string, number>; compute: Record<string, number> };
   manifest: { payouts_root: string; counts: Record<string, number>; totals: Record<string, string> };
   policy: Uint8Array;
 }
@@ -24,6 +26,13 @@ export interface XlRun {
 function peakRss(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** `a;dur=1.5, b;dur=2` → { a: 1.5, b: 2 }. */
+function serverTiming(header: string | string[] | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of String(header ?? '').matchAll(/([\w-]+);dur=([\d.]+)/g)) out[m[1] as string] = Number(m[2]);
+  return out;
 }
 
 export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string } = {}): Promise<XlRun> {
@@ -71,7 +80,8 @@ export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string 
     probing = false;
     await probe;
     const m = await request(server.url, 'GET', '/epochs/xl-1', { timeoutMs: 300_000 });
-    return { scale, streamBytes: g.inputs.length, inputsCid, sealMs: t1 - t0, computeMs: t3 - t2, peakRssBytes: peak, healthz, manifest: m.json(), policy: g.policy };
+    const phases = { seal: serverTiming(sealed.headers['server-timing']), compute: serverTiming(run.headers['server-timing']) };
+    return { scale, streamBytes: g.inputs.length, inputsCid, sealMs: t1 - t0, computeMs: t3 - t2, peakRssBytes: peak, healthz, phases, manifest: m.json(), policy: g.policy };
   } finally {
     probing = false;
     await probe;

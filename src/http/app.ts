@@ -102,7 +102,7 @@ export interface AppDeps {
 /** Served by @hono/node-server: `c.env` holds Node's request and response. */
 type Env = {
   Bindings: HttpBindings;
-  Variables: { corrId: string; route: string; tenant: string; access: Access; trail: Trail; arrival: Arrival; body: Uint8Array; bodyCid: string };
+  Variables: { corrId: string; route: string; tenant: string; access: Access; trail: Trail; arrival: Arrival; body: Uint8Array; bodyCid: string; receivedMs: number };
 };
 
 /** When a body route started receiving: deadlines count from here, body upload included. */
@@ -229,6 +229,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
         const hasher = opts.hash === true ? new Blake3Stream() : undefined;
         c.set('body', await body(c, cap, ticket, hasher));
         if (hasher !== undefined) c.set('bodyCid', hasher.digest());
+        c.set('receivedMs', performance.now() - c.get('arrival').perfMs);
         ticket.arrived();
         await next();
       } finally {
@@ -378,7 +379,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
     // and comes back, moved both ways; one sharing its buffer (a single socket chunk) is copied.
     const giveBack = ownsBuffer(body);
     const task = { op: 'seal', bytes: giveBack ? body : ownCopy(body), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1', giveBack, cid: c.get('bodyCid') } as const;
+    const t0 = performance.now();
     const r = await pool.seal(task, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
+    const t1 = performance.now();
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
     const bytes = giveBack ? r.bytes : body;
@@ -391,6 +394,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
       sealer(c),
     );
     deps.cache.set(r.cid, r.prepared);
+    // Where a seal's time went (receive: the body's upload, hashed and copied as it came; seal: the
+    // pool task that validates and prepares it; store): what bench:xl reports per phase.
+    c.header('Server-Timing', `receive;dur=${c.get('receivedMs').toFixed(1)}, seal;dur=${(t1 - t0).toFixed(1)}, store;dur=${(performance.now() - t1).toFixed(1)}`);
     return c.json({ inputs_cid: r.cid, bytes: bytes.length, actors, events: tally.events }, created ? 201 : 200);
   });
 
