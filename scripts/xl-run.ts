@@ -17,6 +17,8 @@ export interface XlRun {
   peakRssBytes: number;
   /** /healthz probed every 100 ms during the seal and the compute: how many answered 200, the slowest. */
   healthz: { probes: number; ok: number; maxMs: number };
+  /** With `exports`: GET export.csv and claims of the epoch, timed from the client, and their sizes. */
+  exports?: { csvMs: number; csvBytes: number; csvCid: string; claimsMs: number; claimsBytes: number; claimsCid: string; peakRssBytes: number };
   /** The service's own phase timings (Server-Timing) of the seal and of the compute, in ms. */
   phases: { seal: Record<string, number>; compute: Record<string, number> };
   manifest: { payouts_root: string; counts: Record<string, number>; totals: Record<string, string> };
@@ -35,7 +37,7 @@ function serverTiming(header: string | string[] | undefined): Record<string, num
   return out;
 }
 
-export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string } = {}): Promise<XlRun> {
+export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string; exports?: boolean } = {}): Promise<XlRun> {
   const g = generate({ scale, seed, form: 'arrow' });
   const big = String(2 ** 31 - 1);
   const server = await spawnServer({
@@ -80,8 +82,26 @@ export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string 
     probing = false;
     await probe;
     const m = await request(server.url, 'GET', '/epochs/xl-1', { timeoutMs: 300_000 });
+    let exports: XlRun['exports'];
+    if (opts.exports === true) {
+      const e0 = performance.now();
+      const csv = await request(server.url, 'GET', '/epochs/xl-1/export.csv', { timeoutMs: 300_000 });
+      const e1 = performance.now();
+      const claims = await request(server.url, 'GET', '/epochs/xl-1/claims', { timeoutMs: 300_000 });
+      const e2 = performance.now();
+      if (csv.status !== 200 || claims.status !== 200) throw new Error(`exports → ${csv.status} ${claims.status}`);
+      exports = {
+        csvMs: e1 - e0,
+        csvBytes: csv.body.length,
+        csvCid: b3(csv.body),
+        claimsMs: e2 - e1,
+        claimsBytes: claims.body.length,
+        claimsCid: b3(claims.body),
+        peakRssBytes: peakRss(server.pid),
+      };
+    }
     const phases = { seal: serverTiming(sealed.headers['server-timing']), compute: serverTiming(run.headers['server-timing']) };
-    return { scale, streamBytes: g.inputs.length, inputsCid, sealMs: t1 - t0, computeMs: t3 - t2, peakRssBytes: peak, healthz, phases, manifest: m.json(), policy: g.policy };
+    return { scale, streamBytes: g.inputs.length, inputsCid, sealMs: t1 - t0, computeMs: t3 - t2, peakRssBytes: peak, healthz, phases, ...(exports === undefined ? {} : { exports }), manifest: m.json(), policy: g.policy };
   } finally {
     probing = false;
     await probe;

@@ -6,7 +6,7 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { calculate } from '../src/core/calculus.js';
 import { decodeInputs } from '../src/core/inputs.js';
 import type { NameKey } from '../src/core/json/names.js';
-import { buildClaimTree, claimDumpChunks, csvChunks, exportPayees } from '../src/core/exports.js';
+import { buildClaimTree, claimDumpPieces, csvPieces, exportPayees } from '../src/core/exports.js';
 import { intentParts } from '../src/core/intents.js';
 import { buildManifest, manifestHead } from '../src/core/manifest.js';
 import { seal } from '../src/core/run.js';
@@ -148,16 +148,8 @@ function exportManifest(t: ExportTask): ExportResult {
   const payees = exportPayees(doc);
   if (typeof payees === 'string') return { ok: false, reason: 'malformed', detail: payees };
   if (t.format === 'oz-tree' && payees.length === 0) return { ok: false, reason: 'no_payees', detail: 'an epoch without payees has no claim tree' };
-  const pieces = t.format === 'csv' ? csvChunks(payees) : claimDumpChunks(payees, buildClaimTree(payees));
-  const encoder = new TextEncoder();
-  const chunks = [...pieces].map((s) => encoder.encode(s));
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return moved<ExportResult>({ ok: true, bytes }, [bytes.buffer as ArrayBuffer]);
+  const pieces = t.format === 'csv' ? csvPieces(payees) : claimDumpPieces(payees, buildClaimTree(payees));
+  return moved<ExportResult>({ ok: true, pieces }, pieces.map((p) => p.buffer as ArrayBuffer));
 }
 
 /** Prepared inputs (decoded here when the edge had none cached), their actor ids and the policy. */

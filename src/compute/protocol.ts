@@ -80,7 +80,8 @@ export interface ExportTask {
   manifest: Uint8Array;
 }
 
-export type ExportResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: 'no_payees' | 'malformed'; detail: string };
+/** The export in pieces of ~1 MiB, each its own transferred buffer: streamed out as they are, never joined. */
+export type ExportResult = { ok: true; pieces: Uint8Array[] } | { ok: false; reason: 'no_payees' | 'malformed'; detail: string };
 
 /** Builds the per-run part of explanations (src/core/explain.ts) of a published run. */
 export interface ExplainBasisTask {

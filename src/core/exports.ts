@@ -11,6 +11,8 @@
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { isObject } from './json/parse.js';
 import { canonicalString } from './jcs.js';
+import { nativeAddon } from './native.js';
+import { encodeEach } from './utf8.js';
 
 export interface ExportPayee {
   actor: string;
@@ -97,8 +99,59 @@ function compareNodes(a: Uint8Array, ai: number, b: Uint8Array, bi: number): num
   return 0;
 }
 
-/** Builds the tree exactly as `StandardMerkleTree.of(values, ["string","uint256"])` does; needs ≥ 1 payee. */
+/**
+ * Builds the tree exactly as `StandardMerkleTree.of(values, ["string","uint256"])` does; needs ≥ 1
+ * payee. In the native addon when it is built (keccak there is ~10× @noble's here, and nothing is
+ * allocated per payee), else `buildClaimTreeJs`, the reference it is tested against.
+ */
 export function buildClaimTree(payees: readonly { actor: string; amount_minor: string }[]): ClaimTree {
+  const n = payees.length;
+  if (n === 0) throw new RangeError('a claim tree needs at least one payee');
+  const addon = nativeAddon();
+  if (addon === null || typeof addon.claimTree !== 'function') return buildClaimTreeJs(payees);
+  const { bytes, offsets } = abiEncodeClaims(payees);
+  const nodes = new Uint8Array(32 * (2 * n - 1));
+  const treeIndex = new Uint32Array(n);
+  addon.claimTree(bytes, offsets, n, nodes, treeIndex);
+  return { nodes, count: n, treeIndex };
+}
+
+/** Every payee's `abi.encode(string actor, uint256 amount)` back to back (see abiEncodeClaim). */
+export function abiEncodeClaims(payees: readonly { actor: string; amount_minor: string }[]): { bytes: Uint8Array; offsets: Uint32Array } {
+  const n = payees.length;
+  const ids = encodeEach(payees.map((p) => p.actor));
+  const offsets = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const len = (ids.offsets[i + 1] as number) - (ids.offsets[i] as number);
+    offsets[i + 1] = (offsets[i] as number) + 96 + 32 * Math.ceil(len / 32);
+  }
+  const bytes = new Uint8Array(offsets[n] as number);
+  for (let i = 0; i < n; i++) {
+    const at = offsets[i] as number;
+    const a = ids.offsets[i] as number;
+    const len = (ids.offsets[i + 1] as number) - a;
+    bytes[at + 31] = 0x40;
+    writeUint256(bytes, at + 32, (payees[i] as { amount_minor: string }).amount_minor);
+    for (let k = 95, m = len; k >= 64 && m > 0; k--, m = Math.floor(m / 256)) bytes[at + k] = m & 0xff;
+    bytes.set(ids.bytes.subarray(a, a + len), at + 96);
+  }
+  return { bytes, offsets };
+}
+
+/** Writes the decimal `amount` as a big-endian uint256 at out[at .. at+32) (zeros already there). */
+function writeUint256(out: Uint8Array, at: number, amount: string): void {
+  if (amount.length <= 15) {
+    // Below 2^53: Number arithmetic, no BigInt per payee.
+    for (let k = at + 31, v = Number(amount); v > 0; k--, v = Math.floor(v / 256)) out[k] = v % 256;
+    return;
+  }
+  let v = BigInt(amount);
+  if (v > UINT256_MAX) throw new RangeError('amount exceeds uint256');
+  for (let k = at + 31; k >= at && v > 0n; k--, v >>= 8n) out[k] = Number(v & 0xffn);
+}
+
+/** The claim tree in TypeScript with @noble/hashes' keccak: the reference, and the fallback without the addon. */
+export function buildClaimTreeJs(payees: readonly { actor: string; amount_minor: string }[]): ClaimTree {
   const n = payees.length;
   if (n === 0) throw new RangeError('a claim tree needs at least one payee');
   const leaves = new Uint8Array(32 * n);
@@ -162,4 +215,108 @@ export function* claimDumpChunks(payees: readonly { actor: string; amount_minor:
   }
   buf += ']}';
   yield buf;
+}
+
+// ---- the same texts as bytes, in pieces (the service's export task) -----------------------------
+
+/** Appends UTF-8 to fixed-size pieces; a full piece is handed out and a fresh one started. */
+class PieceWriter {
+  private buf: Uint8Array;
+  private at = 0;
+  readonly done: Uint8Array[] = [];
+
+  constructor(private readonly size: number) {
+    this.buf = new Uint8Array(size);
+  }
+
+  /** Room for `n` more bytes in the current piece (n ≤ size). */
+  room(n: number): Uint8Array {
+    if (this.at + n > this.size) this.flush();
+    return this.buf;
+  }
+
+  get pos(): number {
+    return this.at;
+  }
+
+  advance(n: number): void {
+    this.at += n;
+  }
+
+  text(s: string): void {
+    // A UTF-16 unit is at most 3 UTF-8 bytes.
+    if (3 * s.length > this.size) {
+      this.bytes(encoder.encode(s));
+      return;
+    }
+    const b = this.room(3 * s.length);
+    this.at += encoder.encodeInto(s, b.subarray(this.at)).written;
+  }
+
+  bytes(b: Uint8Array): void {
+    for (let p = 0; p < b.length; ) {
+      const n = Math.min(this.size - this.at, b.length - p);
+      if (n === 0) {
+        this.flush();
+        continue;
+      }
+      this.buf.set(b.subarray(p, p + n), this.at);
+      this.at += n;
+      p += n;
+    }
+  }
+
+  flush(): void {
+    if (this.at === 0) return;
+    // Each piece its own ArrayBuffer, trimmed: transferable one by one.
+    this.done.push(this.at === this.size ? this.buf : this.buf.slice(0, this.at));
+    this.buf = new Uint8Array(this.size);
+    this.at = 0;
+  }
+
+  end(): Uint8Array[] {
+    this.flush();
+    return this.done;
+  }
+}
+
+const HEX_CODES = Uint8Array.from(Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0')).join(''), (ch) => ch.charCodeAt(0));
+
+/** The `standard-v1` dump, byte for byte `claimDumpChunks`'s text, in pieces of `piece` bytes (≥ 1 KiB). */
+export function claimDumpPieces(payees: readonly { actor: string; amount_minor: string }[], t: ClaimTree, piece = 1 << 20): Uint8Array[] {
+  const w = new PieceWriter(piece);
+  w.text('{"format":"standard-v1","leafEncoding":["string","uint256"],"tree":[');
+  const size = 2 * t.count - 1;
+  const nodes = t.nodes;
+  for (let i = 0; i < size; i++) {
+    // ,"0x<64 hex>"
+    const b = w.room(68);
+    let at = w.pos;
+    if (i > 0) b[at++] = 0x2c;
+    b[at++] = 0x22;
+    b[at++] = 0x30;
+    b[at++] = 0x78;
+    for (let k = 32 * i, end = k + 32; k < end; k++) {
+      const x = nodes[k] as number;
+      b[at++] = HEX_CODES[2 * x] as number;
+      b[at++] = HEX_CODES[2 * x + 1] as number;
+    }
+    b[at++] = 0x22;
+    w.advance(at - w.pos);
+  }
+  w.text('],"values":[');
+  for (let i = 0; i < payees.length; i++) {
+    const p = payees[i] as { actor: string; amount_minor: string };
+    w.text(`${i === 0 ? '' : ','}{"value":[${canonicalString(p.actor)},"${p.amount_minor}"],"treeIndex":${t.treeIndex[i]}}`);
+  }
+  w.text(']}');
+  return w.end();
+}
+
+/** The CSV, byte for byte `csvChunks`'s text, in pieces of `piece` bytes (≥ 1 KiB). */
+export function csvPieces(payees: readonly ExportPayee[], piece = 1 << 20): Uint8Array[] {
+  const w = new PieceWriter(piece);
+  w.text(CSV_HEADER);
+  for (const p of payees) w.text(`${csvField(p.actor)},${p.amount_minor},${p.score}\n`);
+  return w.end();
 }

@@ -19,6 +19,11 @@ export interface NativeAddon {
   root(bytes: Uint8Array, offsets: Uint32Array, count: number, separator?: number): Uint8Array;
   /** PATH(index) over the same leaves: its digests back to back, from the leaf level up. */
   auditPath(bytes: Uint8Array, offsets: Uint32Array, count: number, index: number): Uint8Array;
+  /**
+   * The SPEC §12 claim tree over the leaves' abi encodings bytes[offsets[i] .. offsets[i+1]):
+   * fills `nodes` ((2·count − 1)·32 bytes) and `treeIndex` (count), as exports.ts's buildClaimTreeJs.
+   */
+  claimTree(bytes: Uint8Array, offsets: Uint32Array, count: number, nodes: Uint8Array, treeIndex: Uint32Array): void;
   /** FIPS 204 ML-DSA-65 hedged signature of `message` under `context` (≤ 255 bytes). */
   mldsa65Sign(secretKey: Uint8Array, message: Uint8Array, context: Uint8Array): Uint8Array;
 }

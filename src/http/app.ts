@@ -570,26 +570,22 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   // SPEC §12 exports, derived from the manifest in a pool worker (a million payees' claim tree is
   // seconds of keccak): epoch reads like the others, under the same scope and guard.
-  const exportOf = async (c: Context<Env>, format: 'csv' | 'oz-tree'): Promise<Uint8Array> => {
+  const exportOf = async (c: Context<Env>, format: 'csv' | 'oz-tree'): Promise<Uint8Array[]> => {
     // The program check first (SPEC §10): another program's epoch is a 404 like a missing one.
     const rec = await epochOf(c);
     const manifest = await epochs.manifestOf(rec, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     const r = await pool.exportManifest({ op: 'export', format, manifest: ownCopy(manifest) }, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
-    if (r.ok) return r.bytes;
+    if (r.ok) return r.pieces;
     if (r.reason === 'no_payees') throw new AppError('NOT_FOUND', 'an epoch without payees has no claim tree', { reason: 'no_payees' });
     throw internalError();
   };
 
   api.get('/epochs/:epoch/export.csv', route('/epochs/:epoch/export.csv'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
-    const bytes = await exportOf(c, 'csv');
-    c.header('Content-Type', CSV_TYPE);
-    return c.body(bytes as Uint8Array<ArrayBuffer>);
+    return streamed(c, await exportOf(c, 'csv'), CSV_TYPE);
   });
 
   api.get('/epochs/:epoch/claims', route('/epochs/:epoch/claims'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
-    const bytes = await exportOf(c, 'oz-tree');
-    c.header('Content-Type', JSON_TYPE);
-    return c.body(bytes as Uint8Array<ArrayBuffer>);
+    return streamed(c, await exportOf(c, 'oz-tree'), JSON_TYPE);
   });
 
   api.get('/programs/:program/epochs', route('/programs/:program/epochs'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
@@ -691,6 +687,33 @@ function exact(c: Context<Env>, bytes: Uint8Array, tag: string, type = JSON_TYPE
   c.header('Content-Type', type);
   return c.body(bytes as Uint8Array<ArrayBuffer>);
 }
+
+/**
+ * An answer made of pieces (an export: ~1 MiB each, built in a worker and moved here), streamed
+ * out one piece at a time as the socket drains, never joined into one body; each piece is let go
+ * once written. Content-Length is known up front.
+ */
+function streamed(c: Context<Env>, pieces: Uint8Array[], type: string): Response {
+  let length = 0;
+  for (const p of pieces) length += p.byteLength;
+  c.header('Content-Type', type);
+  c.header('Content-Length', String(length));
+  let next = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(ctl) {
+      const p = pieces[next];
+      if (p === undefined) {
+        ctl.close();
+        return;
+      }
+      pieces[next++] = EMPTY;
+      ctl.enqueue(p);
+    },
+  });
+  return c.body(body);
+}
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * A copy with its own ArrayBuffer, for transferring to a worker while the original is stored.
