@@ -6,7 +6,7 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { calculate } from '../src/core/calculus.js';
 import { decodeInputs } from '../src/core/inputs.js';
 import type { NameKey } from '../src/core/json/names.js';
-import { buildClaimTree, claimDumpPieces, csvPieces, exportPayees } from '../src/core/exports.js';
+import { buildClaimTree, claimDumpPieces, csvPieces, manifestExportPayees } from '../src/core/exports.js';
 import { intentParts } from '../src/core/intents.js';
 import { buildManifest, manifestHead } from '../src/core/manifest.js';
 import { seal } from '../src/core/run.js';
@@ -139,13 +139,7 @@ function proofIndex(t: ProofIndexTask): ProofIndexResult {
 }
 
 function exportManifest(t: ExportTask): ExportResult {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(new TextDecoder().decode(t.manifest));
-  } catch {
-    return { ok: false, reason: 'malformed', detail: 'manifest is not JSON' };
-  }
-  const payees = exportPayees(doc);
+  const payees = manifestExportPayees(t.manifest);
   if (typeof payees === 'string') return { ok: false, reason: 'malformed', detail: payees };
   if (t.format === 'oz-tree' && payees.length === 0) return { ok: false, reason: 'no_payees', detail: 'an epoch without payees has no claim tree' };
   const pieces = t.format === 'csv' ? csvPieces(payees) : claimDumpPieces(payees, buildClaimTree(payees));

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import fc from 'fast-check';
-import { type ExportPayee, abiEncodeClaim, abiEncodeClaims, buildClaimTree, buildClaimTreeJs, claimDumpChunks, claimDumpPieces, csvPieces, claimProof, csvChunks, exportPayees, nodeHex } from './exports.js';
+import { type ExportPayee, abiEncodeClaim, abiEncodeClaims, buildClaimTree, buildClaimTreeJs, claimDumpChunks, claimDumpPieces, csvPieces, manifestExportPayees, claimProof, csvChunks, exportPayees, nodeHex } from './exports.js';
 import { nativeAddon } from './native.js';
 
 const TYPES = ['string', 'uint256'];
@@ -145,5 +145,29 @@ test('the export pieces as bytes are the texts of csvChunks and claimDumpChunks,
       assert.equal(join(dump), [...claimDumpChunks(payees, tree)].join(''));
       assert.equal(join(csvPieces(payees, piece)), [...csvChunks(payees)].join(''));
     }
+  }
+});
+
+test('the payees read from a manifest\'s bytes are exportPayees of the parsed manifest, and the same refusals', () => {
+  for (const file of ['vectors/example/manifest-2026-01-01.json', 'vectors/S/manifest-row.json']) {
+    const bytes = readFileSync(file);
+    assert.deepEqual(manifestExportPayees(bytes), exportPayees(JSON.parse(bytes.toString('utf8'))));
+  }
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const escaped = '{"a":1,"payouts":[{"actor":"q\\"\\u00e9\\\\","amount_minor":"3","extra":{"x":[1]},"score":"4"}],"z":"y"}';
+  assert.deepEqual(manifestExportPayees(enc(escaped)), [{ actor: 'q"é\\', amount_minor: '3', score: '4' }]);
+  assert.deepEqual(manifestExportPayees(enc('{"payouts":[]}')), []);
+  for (const [doc, why] of [
+    ['[1]', 'manifest has no payouts array'],
+    ['{"payouts":{}}', 'manifest has no payouts array'],
+    ['{"x":1}', 'manifest has no payouts array'],
+    ['{"payouts":[1]}', 'manifest payouts are malformed'],
+    ['{"payouts":[{"actor":"a","amount_minor":"01","score":"1"}]}', 'manifest payouts are malformed'],
+    ['{"payouts":[{"actor":"a","amount_minor":"1"}]}', 'manifest payouts are malformed'],
+    ['{"payouts":[{"actor":"a","amount_minor":1,"score":"1"}]}', 'manifest payouts are malformed'],
+    ['{"payouts":[{"actor":"a","amount_minor":"1","score":"1"}]', 'manifest is not JSON'],
+    ['{"payouts":[]} x', 'manifest is not JSON'],
+  ] as const) {
+    assert.equal(manifestExportPayees(enc(doc)), why, doc);
   }
 });
