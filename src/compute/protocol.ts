@@ -2,6 +2,7 @@
 // structured-cloneable; large byte arrays are transferred, not copied (see workers/compute.ts).
 
 import { type InvariantBreach, type Tally, tally } from '../core/calculus.js';
+import type { CompareBasis } from '../core/compare-packed.js';
 import { type ExplainBasis, countedCells } from '../core/explain.js';
 import type { InputLimits, Inputs } from '../core/inputs.js';
 import type { IntentPart } from '../core/intents.js';
@@ -108,13 +109,23 @@ export interface PreviewTask {
   policy: Uint8Array;
   inputs: Prepared | Uint8Array;
   limits: DocLimits;
-  /** The bound run's manifest bytes (a copy: its buffer is transferred). */
-  bound: Uint8Array;
+  /**
+   * The bound run's comparison basis when the edge keeps one (src/core/compare-packed.ts: shared
+   * memory, nothing copied), else its manifest bytes (a copy: its buffer is transferred).
+   */
+  bound: Uint8Array | CompareBasis;
   top: number;
 }
 
 export type PreviewResult =
-  | { ok: true; comparison: Uint8Array; decoded: Prepared | null; ms: { compute: number; compare: number } }
+  | {
+      ok: true;
+      comparison: Uint8Array;
+      decoded: Prepared | null;
+      /** The basis built from the manifest bytes the task was given (for the edge to keep), else null. */
+      basis: CompareBasis | null;
+      ms: { compute: number; compare: number };
+    }
   | { ok: false; kind: 'inputs' | 'policy'; error: DocError }
   | { ok: false; kind: 'quarantined'; breaches: InvariantBreach[] }
   | { ok: false; kind: 'bound'; reason: string };
@@ -172,12 +183,17 @@ export function actorIds(p: Prepared): string[] {
  * worker's cache; null when the tally needs BigInt cells (then decode and `prepare`).
  */
 export function prepareArrow(cid: string, bytes: Uint8Array, limits: InputLimits): Result<{ prepared: Prepared; actors: string[] } | null, DocError> {
-  const r = tallyArrow(bytes, limits, (n) => new SharedArrayBuffer(n));
+  const r = tallyArrow(bytes, limits, sharedMemory);
   if (!r.ok) return r;
   if (r.value === null) return ok(null);
   const { tally: t, seen, ids } = r.value;
   const { actors, ...rest } = t;
-  return ok({ prepared: { cid, tally: rest, ids, seen, names: quoteEach(ids, (n) => new SharedArrayBuffer(n)) }, actors });
+  return ok({ prepared: { cid, tally: rest, ids, seen, names: quoteEach(ids, sharedMemory) }, actors });
+}
+
+/** Memory for a comparison basis (compareBasis's `alloc`): shared, so the basis crosses threads uncopied. */
+export function sharedMemory(bytes: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(bytes);
 }
 
 function shared<T extends Float64Array | Uint8Array | Uint32Array>(a: T): T {
