@@ -35,10 +35,26 @@ export function exportPayees(doc: unknown): ExportPayee[] | string {
   return out;
 }
 
+const encoder = new TextEncoder();
+const KEY_ACTOR = encoder.encode('"actor":');
+const KEY_AMOUNT = encoder.encode('"amount_minor":');
+const KEY_SCORE = encoder.encode('"score":');
+
+/** Consumes `lit` if the cursor's next bytes (after whitespace) are exactly it. */
+function literal(c: Cursor, lit: Uint8Array): boolean {
+  c.ws();
+  const b = c.buf;
+  const p = c.pos;
+  if (p + lit.length > b.length) return false;
+  for (let i = 0; i < lit.length; i++) if (b[p + i] !== lit[i]) return false;
+  c.pos = p + lit.length;
+  return true;
+}
+
 /**
  * `exportPayees` of a manifest's bytes, read with the strict cursor: the payees' three strings
- * without parsing the whole document into objects (JSON.parse of a million payees' 64 MB manifest,
- * and its decoding to one string first, were most of an XL export's time and memory).
+ * without decoding the document to one string (64 MB at a million payees) and parsing it into
+ * objects that are then copied out; about as fast as that, and half the memory at its peak.
  */
 export function manifestExportPayees(bytes: Uint8Array): ExportPayee[] | string {
   const malformed = 'manifest payouts are malformed';
@@ -60,7 +76,8 @@ export function manifestExportPayees(bytes: Uint8Array): ExportPayee[] | string 
           const p: Partial<ExportPayee> = {};
           if (c.openObject()) {
             do {
-              const k = c.key();
+              // Our writer's member names matched as bytes (no string per name); anything else, read.
+              const k = literal(c, KEY_ACTOR) ? 'actor' : literal(c, KEY_AMOUNT) ? 'amount_minor' : literal(c, KEY_SCORE) ? 'score' : c.key();
               if (k === 'actor' || k === 'amount_minor' || k === 'score') {
                 if (c.peek() !== 0x22 || p[k] !== undefined) return malformed;
                 p[k] = c.string();
@@ -108,7 +125,6 @@ export function* csvChunks(payees: readonly ExportPayee[], chunk = 1 << 20): Gen
 
 export const CLAIM_LEAF_ENCODING = ['string', 'uint256'] as const;
 const UINT256_MAX = (1n << 256n) - 1n;
-const encoder = new TextEncoder();
 
 /** `abi.encode(string actor, uint256 amount)`: offset, amount, length, bytes padded to 32. */
 export function abiEncodeClaim(actor: string, amount: string): Uint8Array {
