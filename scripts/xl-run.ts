@@ -19,7 +19,7 @@ export interface XlRun {
   /** /healthz probed every 100 ms during the seal and the compute: how many answered 200, the slowest. */
   healthz: { probes: number; ok: number; maxMs: number };
   /** With `exports`: GET export.csv and claims of the epoch, timed from the client, and their sizes. */
-  exports?: { csvMs: number; csvBytes: number; csvCid: string; claimsMs: number; claimsBytes: number; claimsCid: string; peakRssBytes: number };
+  exports?: { csvMs: number; csvBytes: number; csvCid: string; claimsMs: number; claimsBytes: number; claimsCid: string; peakRssBytes: number; declaredBytes: [number, number] };
   /** The service's own phase timings (Server-Timing) of the seal and of the compute, in ms. */
   phases: { seal: Record<string, number>; compute: Record<string, number> };
   manifest: { payouts_root: string; counts: Record<string, number>; totals: Record<string, string> };
@@ -36,7 +36,7 @@ function peakRss(pid: number): number {
  * through the harness's request(), which buffers the answer and checks it against the OpenAPI
  * document: parsing and validating a 174 MB claims dump on the client would be most of the figure.
  */
-function download(url: string, path: string): Promise<{ ms: number; bytes: number; cid: string }> {
+function download(url: string, path: string): Promise<{ ms: number; bytes: number; cid: string; declared: number }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const req = httpGet(new URL(path, url), { agent: false, signal: AbortSignal.timeout(300_000) }, (res) => {
@@ -47,7 +47,7 @@ function download(url: string, path: string): Promise<{ ms: number; bytes: numbe
         hasher.update(c);
         bytes += c.length;
       });
-      res.on('end', () => resolve({ ms: performance.now() - t0, bytes, cid: hasher.digest() }));
+      res.on('end', () => resolve({ ms: performance.now() - t0, bytes, cid: hasher.digest(), declared: Number(res.headers['content-length'] ?? -1) }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -118,6 +118,8 @@ export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string;
         claimsBytes: claims.bytes,
         claimsCid: claims.cid,
         peakRssBytes: peakRss(server.pid),
+        // What Content-Length said: a streamed answer still declares its length up front.
+        declaredBytes: [csv.declared, claims.declared],
       };
     }
     const phases = { seal: serverTiming(sealed.headers['server-timing']), compute: serverTiming(run.headers['server-timing']) };

@@ -36,6 +36,7 @@ test('the XL path at scale M: Arrow sealed over HTTP and computed pays what the 
   assert.ok(claims.length > 1024 * 1024); // more than one piece
   assert.deepEqual({ bytes: r.exports?.csvBytes, cid: r.exports?.csvCid }, { bytes: csv.length, cid: b3(csv) });
   assert.deepEqual({ bytes: r.exports?.claimsBytes, cid: r.exports?.claimsCid }, { bytes: claims.length, cid: b3(claims) });
+  assert.deepEqual(r.exports?.declaredBytes, [csv.length, claims.length]);
   // The service kept answering its liveness probe while it sealed and computed.
   assert.ok(r.healthz.probes > 0);
   assert.equal(r.healthz.ok, r.healthz.probes);
