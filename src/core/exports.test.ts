@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import fc from 'fast-check';
-import { type ExportPayee, abiEncodeClaim, abiEncodeClaims, buildClaimTree, buildClaimTreeJs, claimDumpChunks, claimDumpPieces, csvPieces, manifestExportPayees, claimProof, csvChunks, exportPayees, nodeHex } from './exports.js';
+import { type ExportPayee, abiEncodeClaim, abiEncodeClaims, buildClaimTree, buildClaimTreeJs, claimDumpChunks, manifestExportPayees, claimProof, csvChunks, exportPayees, nodeHex } from './exports.js';
+import { claimDumpPieces, csvPieces } from './export-pieces.js';
 import { nativeAddon } from './native.js';
 
 const TYPES = ['string', 'uint256'];

@@ -28,6 +28,7 @@ import type { EpochRecord, Stores } from '../stores/types.js';
 import type { AuditEvent, AuditSink } from './audit.js';
 import type { Scope, TokenVerifier } from './auth.js';
 import { readBody } from './body.js';
+import { streamed } from './streamed.js';
 import { answerHeaders, cachePrivately } from './headers.js';
 import { BodyIntake, type IntakeSettings, type IntakeTicket } from './intake.js';
 import { openApiDocument } from './openapi.js';
@@ -690,33 +691,6 @@ function exact(c: Context<Env>, bytes: Uint8Array, tag: string, type = JSON_TYPE
   c.header('Content-Type', type);
   return c.body(bytes as Uint8Array<ArrayBuffer>);
 }
-
-/**
- * An answer made of pieces (an export: ~1 MiB each, built in a worker and moved here), streamed
- * out one piece at a time as the socket drains, never joined into one body; each piece is let go
- * once written. Content-Length is known up front.
- */
-function streamed(c: Context<Env>, pieces: Uint8Array[], type: string): Response {
-  let length = 0;
-  for (const p of pieces) length += p.byteLength;
-  c.header('Content-Type', type);
-  c.header('Content-Length', String(length));
-  let next = 0;
-  const body = new ReadableStream<Uint8Array>({
-    pull(ctl) {
-      const p = pieces[next];
-      if (p === undefined) {
-        ctl.close();
-        return;
-      }
-      pieces[next++] = EMPTY;
-      ctl.enqueue(p);
-    },
-  });
-  return c.body(body);
-}
-
-const EMPTY = new Uint8Array(0);
 
 /**
  * A copy with its own ArrayBuffer, for transferring to a worker while the original is stored.
