@@ -47,14 +47,22 @@ function tallyOf(reader: ArrowReader, alloc: Alloc): ArrowTally | null {
   const nActors = p.actors.length;
   const q = new Float64Array(alloc(8 * nActors * K));
   const seen = new Uint8Array(alloc(nActors * K));
+  // Every cell starts at −0: −0 + 0 is +0 and −0 + x is x, so a cell still −0 after the tally had
+  // no counted event, and one at +0 had only zero quantities. That marks the counted cells without
+  // a second random write per event (Q is the big random-access array; `seen` would be another).
+  q.fill(-0);
   const sum = new Float64Array(2); // counted quantity, ignored events
   for (const b of p.batches) {
     const v = reader.rows(b, p);
-    if (!addBatch(v, p.window, nActors, K, q, seen, sum)) {
+    if (!addBatch(v, p.window, nActors, K, q, sum)) {
       // The strict reader names the refusal (and its row) exactly as decodeArrowInputs does.
       reader.columns(p);
       throw new ArrowFail('an event the strict reader accepts was refused', '$.events');
     }
+  }
+  for (let c = 0; c < q.length; c++) {
+    if (Object.is(q[c], -0)) q[c] = 0;
+    else seen[c] = 1;
   }
   const total = sum[0] as number;
   const ignored = sum[1] as number;
@@ -64,12 +72,12 @@ function tallyOf(reader: ArrowReader, alloc: Alloc): ArrowTally | null {
 }
 
 /**
- * Adds one batch's counted events into `q` and `seen`, and its quantity and ignored events into
+ * Adds one batch's counted events into `q`, and its quantity and ignored events into
  * `sum`; false at the first index out of range or value past 2^53−1. A function of its own so the
  * hot loop is optimised once with stable types (inlined in its caller, it was deoptimised and
  * reoptimised around the per-batch code).
  */
-function addBatch(v: RowViews, w: { startMs: number; endMs: number }, nActors: number, K: number, q: Float64Array, seen: Uint8Array, sum: Float64Array): boolean {
+function addBatch(v: RowViews, w: { startMs: number; endMs: number }, nActors: number, K: number, q: Float64Array, sum: Float64Array): boolean {
   const { n, actor, kind, qty, ts } = v;
   const { startMs, endMs } = w;
   let total = sum[0] as number;
@@ -88,7 +96,6 @@ function addBatch(v: RowViews, w: { startMs: number; endMs: number }, nActors: n
     const x = qHi * TWO32 + (qty[2 * i] as number);
     const cell = a * K + k;
     q[cell] = (q[cell] as number) + x;
-    seen[cell] = 1;
     total += x;
   }
   sum[0] = total;
