@@ -133,3 +133,21 @@ const cols = (actor: number[], kind: number[], qty: number[], ts: number[]): Inp
   qty: Float64Array.from(qty),
   ts: Float64Array.from(ts),
 });
+
+test('a counted event of quantity 0 marks its cell, an event outside the window does not, and Q holds no −0', () => {
+  const inputs: Inputs = {
+    form: 'columnar',
+    window: { startMs: 10, endMs: 20 },
+    poolMinor: 100n,
+    kinds: ['a', 'b'],
+    actors: ['x', 'y', 'z'],
+    events: cols([0, 1, 2, 2], [0, 1, 0, 1], [0, 0, 5, 7], [10, 25, 19, 9]),
+  };
+  const r = tallyArrow(encodeArrowInputs(inputs, 2), DEFAULT_INPUT_LIMITS);
+  assert.ok(r.ok && r.value !== null);
+  assert.deepEqual([...r.value.seen], [1, 0, 0, 0, 1, 0]);
+  assert.deepEqual([...r.value.tally.q], [0, 0, 0, 0, 5, 0]);
+  assert.ok([...r.value.tally.q].every((v) => !Object.is(v, -0)));
+  assert.equal(r.value.tally.ignored, 2);
+  agrees(encodeArrowInputs(inputs, 2));
+});
