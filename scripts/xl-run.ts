@@ -3,7 +3,7 @@
 // with the service's peak RSS (VmHWM of the whole process, worker threads included). The XL
 // benchmark (scripts/bench-xl.ts) runs it at XL; testing/system/xl.test.ts runs the same code at
 // a reduced scale in CI and checks the payouts against the offline computation.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { Blake3Stream, b3 } from '../src/core/hash.js';
 import { type Scale, generate } from '../src/gen/generate.js';
@@ -20,11 +20,38 @@ export interface XlRun {
   healthz: { probes: number; ok: number; maxMs: number };
   /** With `exports`: GET export.csv and claims of the epoch, timed from the client, and their sizes. */
   exports?: { csvMs: number; csvBytes: number; csvCid: string; claimsMs: number; claimsBytes: number; claimsCid: string; peakRssBytes: number; declaredBytes: [number, number] };
+  /**
+   * CPU time the service spent (ms, from /proc: 10 ms ticks) during the seal and during the
+   * compute, on its main thread and on all its other threads (the pool worker, GC and libuv
+   * helpers): unlike the wall clock, nearly independent of what else the machine runs.
+   */
+  cpu: { seal: { main: number; others: number }; compute: { main: number; others: number } };
   /** The service's own phase timings (Server-Timing) of the seal and of the compute, in ms. */
   phases: { seal: Record<string, number>; compute: Record<string, number> };
   manifest: { payouts_root: string; counts: Record<string, number>; totals: Record<string, string> };
   policy: Uint8Array;
 }
+
+/** CPU ms used so far by the process's main thread and by its other threads. */
+function cpuMs(pid: number): { main: number; others: number } {
+  const out = { main: 0, others: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // a thread that ended meanwhile
+    }
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ms = (Number(f[11]) + Number(f[12])) * 10;
+    if (Number(tid) === pid) out.main += ms;
+    else out.others += ms;
+  }
+  return out;
+}
+
+const minus = (a: { main: number; others: number }, b: { main: number; others: number }) => ({ main: a.main - b.main, others: a.others - b.others });
 
 function peakRss(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -86,14 +113,17 @@ export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string;
     }
   })();
   try {
+    const c0 = cpuMs(server.pid);
     const t0 = performance.now();
     const sealed = await request(server.url, 'PUT', '/inputs', { body: g.inputs, headers: { 'content-type': 'application/vnd.apache.arrow.stream' }, timeoutMs: 300_000 });
     const t1 = performance.now();
+    const c1 = cpuMs(server.pid);
     if (sealed.status !== 201) throw new Error(`PUT /inputs → ${sealed.status} ${sealed.text.slice(0, 300)}`);
     const pol = await request(server.url, 'PUT', '/policies', { body: g.policy, headers: { 'content-type': 'application/json' } });
     if (pol.status !== 201) throw new Error(`PUT /policies → ${pol.status} ${pol.text.slice(0, 300)}`);
     const { policy_id, policy_hash } = pol.json<{ policy_id: string; policy_hash: string }>();
     const inputsCid = b3(g.inputs);
+    const c2 = cpuMs(server.pid);
     const t2 = performance.now();
     const run = await request(server.url, 'POST', '/epochs/xl-1/compute', {
       body: JSON.stringify({ inputs_cid: inputsCid, policy_id, policy_hash, deadline_ms: 280_000 }),
@@ -101,6 +131,7 @@ export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string;
       timeoutMs: 300_000,
     });
     const t3 = performance.now();
+    const c3 = cpuMs(server.pid);
     if (run.status !== 200) throw new Error(`compute → ${run.status} ${run.text.slice(0, 300)}`);
     const peak = peakRss(server.pid);
     probing = false;
@@ -123,7 +154,7 @@ export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string;
       };
     }
     const phases = { seal: serverTiming(sealed.headers['server-timing']), compute: serverTiming(run.headers['server-timing']) };
-    return { scale, streamBytes: g.inputs.length, inputsCid, sealMs: t1 - t0, computeMs: t3 - t2, peakRssBytes: peak, healthz, phases, ...(exports === undefined ? {} : { exports }), manifest: m.json(), policy: g.policy };
+    return { scale, streamBytes: g.inputs.length, inputsCid, sealMs: t1 - t0, computeMs: t3 - t2, peakRssBytes: peak, healthz, phases, cpu: { seal: minus(c1, c0), compute: minus(c3, c2) }, ...(exports === undefined ? {} : { exports }), manifest: m.json(), policy: g.policy };
   } finally {
     probing = false;
     await probe;
