@@ -183,22 +183,6 @@ export function blake3PrefixedInto(
   }
 }
 
-/** BLAKE3-256 digest (32 bytes) of `first ‖ second`, without joining them when the addon can hash both in turn. */
-export function blake3Concat(first: Uint8Array, second: Uint8Array): Uint8Array {
-  const len = first.length + second.length;
-  const addon = len > CHUNK_LEN ? nativeAddon() : null;
-  if (addon?.blake3Concat !== undefined) return addon.blake3Concat(first, second);
-  if (addon === null && len > CHUNK_LEN) {
-    const hasher = packageHasher();
-    for (const part of [first, second]) for (let p = 0; p < part.length; p += PIECE) hasher.update(part.subarray(p, Math.min(p + PIECE, part.length)));
-    return hasher.digest();
-  }
-  const joined = new Uint8Array(len);
-  joined.set(first, 0);
-  joined.set(second, first.length);
-  return blake3(joined);
-}
-
 /** BLAKE3-256 digest (32 bytes) of `data`. */
 export function blake3(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(32);
@@ -262,4 +246,37 @@ export function b3Text(s: string): string {
     return 'b3:' + bytesToHex(digestScratch);
   }
   return b3(encoder.encode(s));
+}
+
+/**
+ * BLAKE3-256 of a message given in pieces (a request body hashed as it arrives): the addon's
+ * hasher (native/), else the `blake3` package's, fed in pieces its wasm build accepts.
+ */
+export class Blake3Stream {
+  private readonly state: Uint8Array | null;
+  private readonly fallback: PackageHasher | null;
+  private done = false;
+
+  constructor() {
+    const addon = nativeAddon();
+    // An addon built before the incremental functions existed has only the one-shot digest.
+    this.state = addon !== null && typeof addon.blake3Init === 'function' ? addon.blake3Init() : null;
+    this.fallback = this.state === null ? packageHasher() : null;
+  }
+
+  update(piece: Uint8Array): void {
+    if (this.done) throw new Error('Blake3Stream: update after digest');
+    if (this.state !== null) {
+      (nativeAddon() as NonNullable<ReturnType<typeof nativeAddon>>).blake3Update(this.state, piece);
+      return;
+    }
+    for (let p = 0; p < piece.length; p += PIECE) this.fallback?.update(piece.subarray(p, Math.min(p + PIECE, piece.length)));
+  }
+
+  /** The `b3:` text of everything given; the stream takes no more pieces after it. */
+  digest(): string {
+    this.done = true;
+    if (this.state !== null) return formatDigest((nativeAddon() as NonNullable<ReturnType<typeof nativeAddon>>).blake3Final(this.state));
+    return formatDigest((this.fallback as PackageHasher).digest());
+  }
 }

@@ -6,7 +6,7 @@
 import type { Calculation, Payee } from './calculus.js';
 import { CALCULUS } from './calculus.js';
 import type { PayeeColumns } from './shares.js';
-import { blake3Concat, formatDigest } from './hash.js';
+import { Blake3Stream, formatDigest } from './hash.js';
 import { merkleRootOfRanges } from './merkle.js';
 import { runKey } from './keys.js';
 import { encodeEach } from './utf8.js';
@@ -52,13 +52,13 @@ export function quotedNames(actors: readonly string[]): Texts {
 }
 
 const encoder = new TextEncoder();
-/** `"commitment":"b3:<64 hex>",` */
-const COMMITMENT_MEMBER_LEN = '"commitment":"'.length + 3 + 64 + 2;
 
 const LEAF_OPEN = encoder.encode('{"actor":');
 const LEAF_AMOUNT = encoder.encode(',"amount_minor":"');
 const ENTRY_SCORE = encoder.encode('","score":"');
 // Bytes of a leaf and of an entry besides the quoted name and the digits (see writeLeaves/writeEntries).
+/** `"commitment":"b3:<64 hex>",` */
+const MEMBER_BYTES = '"commitment":"b3:",'.length + 64;
 const LEAF_FIXED = LEAF_OPEN.length + LEAF_AMOUNT.length + 3;
 const ENTRY_FIXED = LEAF_OPEN.length + LEAF_AMOUNT.length + ENTRY_SCORE.length + 2;
 
@@ -127,17 +127,21 @@ export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts, hea
       `"rounding_dust_minor":"${t.roundingDust}"},` +
       `"window":{"end_ms":${ref.window.endMs},"start_ms":${ref.window.startMs}}}`,
   );
-  // The commitment covers the manifest without its own member, which has a fixed length: the
-  // manifest is written once around a gap for it, the two sides hashed in turn, the gap filled.
-  const body = head.length + COMMITMENT_MEMBER_LEN;
-  const bytes = new Uint8Array(body + before.length + entryBytes + after.length);
+  // The commitment covers the manifest without its own member, which sorts right after the head
+  // and has a fixed length: the manifest is written once with a gap for it, the commitment hashed
+  // over the two parts around the gap, and the gap filled (no second 64 MB buffer at 1M payees).
+  const gap = MEMBER_BYTES;
+  const bytes = new Uint8Array(head.length + gap + before.length + entryBytes + after.length);
   bytes.set(head, 0);
-  bytes.set(before, body);
-  const end = writeEntries(bytes, body + before.length);
+  bytes.set(before, head.length + gap);
+  const end = writeEntries(bytes, head.length + gap + before.length);
   bytes.set(after, end);
-  const commitment = formatDigest(blake3Concat(bytes.subarray(0, head.length), bytes.subarray(body)));
+  const hasher = new Blake3Stream();
+  hasher.update(bytes.subarray(0, head.length));
+  hasher.update(bytes.subarray(head.length + gap));
+  const commitment = hasher.digest();
   const member = encoder.encode(`"commitment":"${commitment}",`);
-  if (member.length !== COMMITMENT_MEMBER_LEN) throw new Error('buildManifest: unexpected commitment member length');
+  if (member.length !== gap) throw new Error('commitment member of unexpected length');
   bytes.set(member, head.length);
   return { bytes, commitment, payoutsRoot: root, runKey: key, leaves };
 }

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { hash as packageHash } from 'blake3';
 import fc from 'fast-check';
-import { b3, blake3Concat, formatDigest } from './hash.js';
+import { b3, formatDigest } from './hash.js';
 import { auditPathOfRangesJs, merkleRootJs, merkleRootOfRangesJs } from './merkle-js.js';
 import { nativeAddon } from './native.js';
 import { auditPath, auditPathOfRanges, leafData, merkleBackend, merkleRoot, merkleRootOfRanges, verifyInclusion } from './merkle.js';
@@ -310,26 +310,6 @@ test('the addon digests any view as the blake3 package does, across chunk and SI
   );
   assert.equal(formatDigest(addon.blake3(detached(16))), b3(new Uint8Array(0)), 'a detached view has no bytes');
   assert.equal(b3(big), formatDigest(addon.blake3(big)), 'hash.ts uses the addon for long messages');
-});
-
-test('the addon and hash.ts digest two views as their concatenation, on either side of a chunk boundary', { skip: needsAddon }, () => {
-  const addon = native!;
-  assert.ok(addon.blake3Concat !== undefined, 'this build of the addon has blake3Concat');
-  const big = new Uint8Array(6_000).map((_, i) => (i * 197 + 3) & 0xff);
-  for (const a of [0, 1, 40, 64, 1023, 1024, 1025, 3000]) {
-    for (const b of [0, 1, 63, 983, 984, 985, 2999]) {
-      const first = big.subarray(0, a);
-      const second = big.subarray(a + 83, a + 83 + b);
-      const joined = new Uint8Array([...first, ...second]);
-      const want = `b3:${packageHash(joined).toString('hex')}`;
-      assert.equal(formatDigest(addon.blake3Concat(first, second)), want, `native ${a} + ${b}`);
-      assert.equal(formatDigest(blake3Concat(first, second)), want, `hash.ts ${a} + ${b}`);
-    }
-  }
-  const concat = addon.blake3Concat as (...a: unknown[]) => unknown;
-  for (const args of [[], [new Uint8Array(1)], [new Uint8Array(1), 'x'], [new Uint16Array(1), new Uint8Array(1)]]) {
-    assert.throws(() => concat(...args), TypeError);
-  }
 });
 
 test('the addon digest refuses anything but a Uint8Array with a TypeError', { skip: needsAddon }, () => {
