@@ -18,7 +18,7 @@
 
 import { type ComparedManifest, type Comparison, type Distribution, type TotalName, COMPARISON_SCHEMA, TOTALS, distribution } from './compare.js';
 import type { Calculation } from './calculus.js';
-import { limbDistribution, limbsString } from './limb-stats.js';
+import { limbDistribution, limbsString, topLimb } from './limb-stats.js';
 import type { Texts } from './manifest.js';
 import { encodeEach } from './utf8.js';
 import { LIMBS, compareLimbs, fromDecimalLimbs, toDecimalLimbs } from './wide.js';
@@ -173,12 +173,22 @@ interface Kept {
   side: 'a' | 'b';
 }
 
+/** Compares limbs a[i..i+w) with b[j..j+w) (limbs from w on are 0 in both): negative, 0 or positive. */
+function compareTo(w: number, a: Float64Array, i: number, b: Float64Array, j: number): number {
+  for (let k = w - 1; k >= 0; k--) {
+    const x = a[i + k] as number;
+    const y = b[j + k] as number;
+    if (x !== y) return x - y;
+  }
+  return 0;
+}
+
 /**
- * Whether a |delta| (limbs at d[0..6)) enters a list of at most `top` kept entries ordered by
+ * Whether a |delta| (limbs at d[0..w)) enters a list of at most `top` kept entries ordered by
  * |delta| descending (gainers by delta descending, losers by delta ascending).
  */
-function enters(list: Kept[], top: number, d: Float64Array): boolean {
-  return list.length < top || compareLimbs(d, 0, (list[list.length - 1] as Kept).delta, 0) > 0;
+function enters(list: Kept[], top: number, d: Float64Array, w: number): boolean {
+  return list.length < top || compareTo(w, d, 0, (list[list.length - 1] as Kept).delta, 0) > 0;
 }
 
 /**
@@ -197,10 +207,10 @@ function insert(list: Kept[], top: number, item: Kept): void {
   if (list.length > top) list.pop();
 }
 
-/** d[0..6) = x[xi..xi+6) − y[yi..yi+6), x ≥ y. */
-function subtract(x: Float64Array, xi: number, y: Float64Array, yi: number, d: Float64Array): void {
+/** d[0..w) = x[xi..xi+w) − y[yi..yi+w), x ≥ y (limbs from w on are 0 in both). */
+function subtract(w: number, x: Float64Array, xi: number, y: Float64Array, yi: number, d: Float64Array): void {
   let borrow = 0;
-  for (let k = 0; k < LIMBS; k++) {
+  for (let k = 0; k < w; k++) {
     let v = (x[xi + k] as number) - (y[yi + k] as number) - borrow;
     borrow = v < 0 ? 1 : 0;
     if (borrow === 1) v += 10_000_000;
@@ -210,8 +220,8 @@ function subtract(x: Float64Array, xi: number, y: Float64Array, yi: number, d: F
 
 const ZERO = new Float64Array(LIMBS);
 
-function isZero(x: Float64Array, at: number): boolean {
-  for (let k = 0; k < LIMBS; k++) if (x[at + k] !== 0) return false;
+function isZero(w: number, x: Float64Array, at: number): boolean {
+  for (let k = 0; k < w; k++) if (x[at + k] !== 0) return false;
   return true;
 }
 
@@ -227,6 +237,9 @@ export function comparePacked(a: CompareBasis, bHead: ComparedHead, b: PackedPay
   const gainers: Kept[] = [];
   const losers: Kept[] = [];
   const d = new Float64Array(LIMBS);
+  // Limbs any amount of either side uses: every loop below stops there (2 or 3 of the 6 at M).
+  const bTop = topLimb(ys, b.count);
+  const w = Math.max(1, topLimb(xs, pa.count) + 1, bTop + 1);
   // Over the same inputs both sides are positions in one actor list, whose order is UTF-8 order.
   const ax = a.inputs_cid === bHead.inputs_cid ? a.actorIndex : null;
   const bx = b.index;
@@ -244,16 +257,16 @@ export function comparePacked(a: CompareBasis, bHead: ComparedHead, b: PackedPay
     const xi = ai < 0 ? 0 : ai * LIMBS;
     const y = bj < 0 ? ZERO : ys;
     const yi = bj < 0 ? 0 : bj * LIMBS;
-    const order = compareLimbs(y, yi, x, xi);
+    const order = compareTo(w, y, yi, x, xi);
     // compare()'s classification, by amounts (not by which side lists the actor).
-    if (ai < 0 || isZero(x, xi)) added++;
-    else if (bj < 0 || isZero(y, yi)) removed++;
+    if (ai < 0 || isZero(w, x, xi)) added++;
+    else if (bj < 0 || isZero(w, y, yi)) removed++;
     else if (order !== 0) changed++;
     if (top > 0 && order !== 0) {
       const list = order > 0 ? gainers : losers;
-      if (order > 0) subtract(y, yi, x, xi, d);
-      else subtract(x, xi, y, yi, d);
-      if (enters(list, top, d)) insert(list, top, { delta: Float64Array.from(d), ai, bj, side: ai < 0 ? 'b' : 'a' });
+      if (order > 0) subtract(w, y, yi, x, xi, d);
+      else subtract(w, x, xi, y, yi, d);
+      if (enters(list, top, d, w)) insert(list, top, { delta: Float64Array.from(d), ai, bj, side: ai < 0 ? 'b' : 'a' });
     }
   }
   const amount = (p: PackedPayees, at: number) => (at < 0 ? '0' : limbsString(p.amounts, at * LIMBS));
@@ -277,6 +290,6 @@ export function comparePacked(a: CompareBasis, bHead: ComparedHead, b: PackedPay
     payees: { a: pa.count, b: b.count, added, removed, changed, unchanged: union - added - removed - changed },
     gainers: gainers.map((k) => row(k, '')),
     losers: losers.map((k) => row(k, '-')),
-    distribution: { a: a.distribution, b: limbDistribution(ys, b.count) },
+    distribution: { a: a.distribution, b: limbDistribution(ys, b.count, bTop) },
   };
 }

@@ -3,11 +3,11 @@
 // money value (up to 2^128−1 and beyond, below 10^42) without a BigInt per amount.
 //
 // Why every step is exact:
-// - Order: each amount gets a Float64 sort key `g·2^b + i` (i its position, b bits for positions)
-//   where g = ⌊v / 2^s⌋ and v is the integer of the amount's top two or three limbs of the run
-//   (the same limbs for every amount, chosen by the largest). g is a floor of a floor of the exact
-//   value, so x < y implies g(x) ≤ g(y); keys are distinct integers below 2^53, sorted natively.
-//   Amounts with equal g (ties, or values that agree in their leading ~40 bits) are then checked
+// - Order: each amount gets a key g = ⌊v / 2^s⌋ below 2^32, where v is the integer of the
+//   amount's top two or three limbs of the run (the same limbs for every amount, chosen by the
+//   largest) and s the least shift that brings the largest v below 2^32. g is a floor of a floor
+//   of the exact value, so x < y implies g(x) ≤ g(y); a radix sort orders the keys. Amounts with
+//   equal g (equal amounts, or amounts that agree in their leading ~32 bits) are then checked
 //   limb by limb and, only where out of order, sorted by an exact comparator. Equal amounts are
 //   interchangeable for every figure, so no tie-break is needed.
 // - Sums: a column sum of limbs below 10^7 over fewer than 2^26 amounts stays below 2^50.
@@ -22,6 +22,10 @@ import { LIMBS, compareLimbs, fromDecimalLimbs } from './wide.js';
 const DEC = 10_000_000;
 const L26 = 67_108_864; // 2^26
 const CARRY_AT = 4_503_599_627_370_496; // 2^52
+const KEY_RANGE = 4_294_967_296; // 2^32
+const RADIX_BITS = 11;
+const RADIX = 1 << RADIX_BITS;
+const RADIX_MASK = RADIX - 1;
 /** Columns of Σ rank·amount: up to 2^26 · 2^26 · 10^42 < 10^58, nine limbs of 10^7. */
 const RANKED_COLUMNS = 9;
 const NONE: Distribution = { payees: 0, median_minor: '0', p90_minor: '0', p99_minor: '0', top_1pct_share_bp: 0, top_10pct_share_bp: 0, gini_bp: 0 };
@@ -42,20 +46,20 @@ function columnsBig(cols: Float64Array): bigint {
   return v;
 }
 
-/** The highest limb any of the n amounts uses (−1 when all are 0). */
-function topLimb(x: Float64Array, n: number): number {
+/** The highest limb any of the n amounts uses (−1 when all are 0): loops over limbs stop above it. */
+export function topLimb(x: Float64Array, n: number): number {
   for (let k = LIMBS - 1; k >= 0; k--) for (let i = 0; i < n; i++) if (x[i * LIMBS + k] !== 0) return k;
   return -1;
 }
 
-/** The n amounts' positions in ascending order of amount, exactly (exported for its tests). */
-export function sortedOrder(x: Float64Array, n: number): Uint32Array {
-  const order = new Uint32Array(n);
-  const top = topLimb(x, n);
-  if (n < 2 || top < 0) {
-    for (let i = 0; i < n; i++) order[i] = i;
-    return order;
-  }
+/**
+ * The n amounts' positions in ascending order of amount, exactly; `top` is topLimb(x, n) (exported
+ * for its tests).
+ */
+export function sortedOrder(x: Float64Array, n: number, top = topLimb(x, n)): Uint32Array {
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (n < 2 || top < 0) return order;
   // v: the integer of limbs top, top−1 (and top−2 when the largest v leaves room), for every amount.
   const v = new Float64Array(n);
   let vmax = 0;
@@ -73,25 +77,44 @@ export function sortedOrder(x: Float64Array, n: number): Uint32Array {
       if (w > vmax) vmax = w;
     }
   }
-  let b = 1;
-  while (2 ** b < n) b++;
-  const room = 2 ** (53 - b);
+  // g = ⌊v / 2^s⌋ below 2^32, radix-sorted (three stable passes of 11 bits; a pass whose digit
+  // is the same for every amount is skipped).
   let scale = 1;
-  while (Math.floor(vmax / scale) >= room) scale *= 2;
-  const pos = 2 ** b;
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = Math.floor((v[i] as number) / scale) * pos + i;
-  keys.sort();
-  for (let r = 0; r < n; r++) order[r] = (keys[r] as number) % pos;
+  while (Math.floor(vmax / scale) >= KEY_RANGE) scale *= 2;
+  let g = new Uint32Array(n);
+  for (let i = 0; i < n; i++) g[i] = Math.floor((v[i] as number) / scale);
+  let order2 = new Uint32Array(n);
+  let g2 = new Uint32Array(n);
+  const counts = new Uint32Array(RADIX);
+  for (let shift = 0; shift < 32; shift += RADIX_BITS) {
+    counts.fill(0);
+    for (let r = 0; r < n; r++) {
+      const d = ((g[r] as number) >>> shift) & RADIX_MASK;
+      counts[d] = (counts[d] as number) + 1;
+    }
+    if (counts[((g[0] as number) >>> shift) & RADIX_MASK] === n) continue;
+    let at = 0;
+    for (let d = 0; d < RADIX; d++) {
+      const c = counts[d] as number;
+      counts[d] = at;
+      at += c;
+    }
+    for (let r = 0; r < n; r++) {
+      const key = g[r] as number;
+      const to = counts[(key >>> shift) & RADIX_MASK] as number;
+      counts[(key >>> shift) & RADIX_MASK] = to + 1;
+      order2[to] = order[r] as number;
+      g2[to] = key;
+    }
+    [order, order2] = [order2, order];
+    [g, g2] = [g2, g];
+  }
   // Runs of equal g: exact order by limbs where the key could not tell.
   let from = 0;
-  let g = Math.floor((keys[0] as number) / pos);
   for (let r = 1; r <= n; r++) {
-    const h = r < n ? Math.floor((keys[r] as number) / pos) : -1;
-    if (h === g) continue;
+    if (r < n && g[r] === g[from]) continue;
     if (r - from > 1) orderRun(x, order, from, r);
     from = r;
-    g = h;
   }
   return order;
 }
@@ -106,21 +129,21 @@ function orderRun(x: Float64Array, order: Uint32Array, from: number, to: number)
   }
 }
 
-/** Σ of the amounts at order[from..to) (exported for its tests). */
-export function orderedSum(x: Float64Array, order: Uint32Array, from: number, to: number): bigint {
+/** Σ of the amounts at order[from..to), `width` limbs in use (exported for its tests). */
+export function orderedSum(x: Float64Array, order: Uint32Array, from: number, to: number, width = topLimb(x, order.length) + 1): bigint {
   const cols = new Float64Array(LIMBS);
   for (let r = from; r < to; r++) {
     const at = (order[r] as number) * LIMBS;
-    for (let k = 0; k < LIMBS; k++) cols[k] = (cols[k] as number) + (x[at + k] as number);
+    for (let k = 0; k < width; k++) cols[k] = (cols[k] as number) + (x[at + k] as number);
   }
   return columnsBig(cols);
 }
 
-/** Σ (r+1)·x[order[r]] over r = 0…n−1, n < 2^26 (exported for its tests). */
-export function rankWeightedSum(x: Float64Array, order: Uint32Array): bigint {
+/** Σ (r+1)·x[order[r]] over r = 0…n−1, n < 2^26, `width` limbs in use (exported for its tests). */
+export function rankWeightedSum(x: Float64Array, order: Uint32Array, width = topLimb(x, order.length) + 1): bigint {
   const n = order.length;
   const cols = new Float64Array(RANKED_COLUMNS);
-  const top = topLimb(x, n) + 1;
+  const top = width;
   for (let r = 0; r < n; r++) {
     const at = (order[r] as number) * LIMBS;
     const rank = r + 1;
@@ -146,25 +169,26 @@ function carry(cols: Float64Array, k: number, c: number): void {
   cols[from] = value;
 }
 
-/** compare.ts's `distribution` of n amounts held as decimal limbs, by the same formulas. */
-export function limbDistribution(x: Float64Array, n: number): Distribution {
+/** compare.ts's `distribution` of n amounts held as decimal limbs, by the same formulas; `top` is topLimb(x, n). */
+export function limbDistribution(x: Float64Array, n: number, top = topLimb(x, n)): Distribution {
   if (n === 0) return { ...NONE };
   // Beyond the column bounds above: compare.ts's own BigInt figures (far past the service's limits).
   if (n >= L26) return distribution(Array.from({ length: n }, (_, i) => fromDecimalLimbs(x, i * LIMBS)));
-  const order = sortedOrder(x, n);
-  const sum = orderedSum(x, order, 0, n);
+  const order = sortedOrder(x, n, top);
+  const width = top + 1;
+  const sum = orderedSum(x, order, 0, n, width);
   const pct = (p: number): string => limbsString(x, (order[Math.ceil((p * n) / 100) - 1] as number) * LIMBS);
-  const top = (count: number): number => (sum === 0n ? 0 : Number((10000n * orderedSum(x, order, n - count, n)) / sum));
+  const share = (count: number): number => (sum === 0n ? 0 : Number((10000n * orderedSum(x, order, n - count, n, width)) / sum));
   // Σ (2i − n − 1)·x_i over i = 1…n is 2·Σ i·x_i − (n + 1)·S (non-negative: x ascends).
-  const weighted = 2n * rankWeightedSum(x, order) - BigInt(n + 1) * sum;
+  const weighted = 2n * rankWeightedSum(x, order, width) - BigInt(n + 1) * sum;
   const gini = sum === 0n ? 0 : Number((10000n * weighted) / (BigInt(n) * sum));
   return {
     payees: n,
     median_minor: pct(50),
     p90_minor: pct(90),
     p99_minor: pct(99),
-    top_1pct_share_bp: top(Math.ceil(n / 100)),
-    top_10pct_share_bp: top(Math.ceil(n / 10)),
+    top_1pct_share_bp: share(Math.ceil(n / 100)),
+    top_10pct_share_bp: share(Math.ceil(n / 10)),
     gini_bp: gini,
   };
 }
