@@ -119,6 +119,7 @@ try {
     out(
       `  preview  median ${n('preview_median_ms').toFixed(1)} ms vs dry run ${n('dry_run_median_ms').toFixed(1)} ms = ${n('preview_over_dry_run').toFixed(2)}×, paired rounds' median ${n('preview_over_dry_run_paired_median').toFixed(2)}×   (target ≤ 1.2×)`,
     );
+    out(`  paired rounds, in order: ${r.paired.map((x) => x.toFixed(2)).join(' ')}`);
   }
   out(JSON.stringify(summary));
 } finally {
