@@ -46,7 +46,16 @@ interface Run {
   dry: number[];
   prev: number[];
   paired: number[];
+  /** The preview's pool task parts (its Server-Timing): the candidate's compute and the comparison. */
+  taskCompute: number[];
+  taskCompare: number[];
   figures: Record<string, number>;
+}
+
+/** A Server-Timing entry's duration (ms, 0.1 ms resolution), NaN when absent. */
+function serverTiming(header: string | string[] | undefined, name: string): number {
+  const m = new RegExp(`(?:^|,\\s*)${name};dur=([0-9.]+)`).exec(String(header ?? ''));
+  return m === null ? Number.NaN : Number(m[1]);
 }
 
 const server = await spawnServer({ AUTH: 'off', TENANT_RPS_MAX: '1000000' });
@@ -87,6 +96,8 @@ try {
       dry: [],
       prev: [],
       paired: [],
+      taskCompute: [],
+      taskCompare: [],
       figures: { actors: actors.length, payees, changed, explain_first_ms: first.ms, explain_p50_ms: percentile(ms, 50), explain_p99_ms: percentile(ms, 99), preview_first_ms: firstPreview.ms },
     });
   }
@@ -100,6 +111,8 @@ try {
       if (p.status !== 200) throw new Error(`preview: ${p.status} ${p.text}`);
       r.prev.push(p.ms);
       r.paired.push(p.ms / d.ms);
+      r.taskCompute.push(serverTiming(p.headers['server-timing'], 'compute'));
+      r.taskCompare.push(serverTiming(p.headers['server-timing'], 'compare'));
     }
   }
 
@@ -110,6 +123,8 @@ try {
     f.preview_median_ms = percentile(r.prev, 50);
     f.preview_over_dry_run = f.preview_median_ms / f.dry_run_median_ms;
     f.preview_over_dry_run_paired_median = percentile(r.paired, 50);
+    f.preview_task_compute_median_ms = percentile(r.taskCompute, 50);
+    f.preview_task_compare_median_ms = percentile(r.taskCompare, 50);
     summary[r.profile] = f;
     const n = (k: string) => f[k] as number;
     out(`${r.profile} M epoch (${n('actors')} actors, ${n('payees')} payees; the candidate changes ${n('changed')}), ${requests} explanations, ${previews} previews and dry runs`);
@@ -119,6 +134,7 @@ try {
     out(
       `  preview  median ${n('preview_median_ms').toFixed(1)} ms vs dry run ${n('dry_run_median_ms').toFixed(1)} ms = ${n('preview_over_dry_run').toFixed(2)}×, paired rounds' median ${n('preview_over_dry_run_paired_median').toFixed(2)}×   (target ≤ 1.2×)`,
     );
+    out(`  preview  in its pool task: the candidate's compute ${n('preview_task_compute_median_ms').toFixed(1)} ms, the comparison ${n('preview_task_compare_median_ms').toFixed(1)} ms (medians)`);
     out(`  paired rounds, in order: ${r.paired.map((x) => x.toFixed(2)).join(' ')}`);
   }
   out(JSON.stringify(summary));
