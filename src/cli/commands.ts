@@ -74,7 +74,7 @@ function runFiles(epochId: string, inputsFile: string, policyFile: string): Run 
   throw new CliError(`quarantined: invariant ${first?.invariant} failed (${first?.detail})`, 3);
 }
 
-function computeCmd(argv: string[]): number {
+export function computeCmd(argv: string[]): number {
   const { values } = args(argv, { epoch: { type: 'string' }, inputs: { type: 'string' }, policy: { type: 'string' } }, 0);
   const run = runFiles(required(values, 'epoch'), required(values, 'inputs'), required(values, 'policy'));
   writeStdout(run.manifest.bytes);

@@ -91,3 +91,26 @@ export function writeStdout(bytes: Uint8Array): void {
     process.stdout.write(bytes.subarray(off));
   }
 }
+
+/**
+ * Ends the process the way every command ends: its exit code, or a CliError's one line on stderr,
+ * or one line for a bug (exit 70). Shared by main.ts and the bundled `compute` entry (compute-main.ts).
+ */
+export function finish(run: Promise<number>): void {
+  run.then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      if (e instanceof CliError) {
+        process.stderr.write(`rewarder: ${e.message}\n`);
+        process.exitCode = e.exitCode;
+        return;
+      }
+      // A bug, not a user error: say so in one line and keep the detail for whoever debugs it.
+      process.stderr.write(`rewarder: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+      if (process.env.REWARDER_DEBUG === '1') console.error(e);
+      process.exitCode = 70;
+    },
+  );
+}

@@ -2,7 +2,7 @@
 // on stderr and exit code 2 (bad usage or an invalid document) or 1 (a check that did not pass).
 
 import { commands } from './commands.js';
-import { CliError, closest } from './io.js';
+import { CliError, closest, finish } from './io.js';
 
 const USAGE = `usage: rewarder <command> [options]
   seal FILE                                   validate an inputs (JSON or .arrows) or policy document, print its CID
@@ -55,19 +55,4 @@ async function main(argv: string[]): Promise<number> {
   return command(rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    if (e instanceof CliError) {
-      process.stderr.write(`rewarder: ${e.message}\n`);
-      process.exitCode = e.exitCode;
-      return;
-    }
-    // A bug, not a user error: say so in one line and keep the detail for whoever debugs it.
-    process.stderr.write(`rewarder: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
-    if (process.env.REWARDER_DEBUG === '1') console.error(e);
-    process.exitCode = 70;
-  },
-);
+finish(main(process.argv.slice(2)));
