@@ -99,6 +99,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     inflight: () => state.inflight,
     cacheBytes: () => cache.bytes,
     heldIntents: () => stores.countParts(['held']),
+    waitingParts: async () => ({ onHold: await stores.countParts(['on_hold']), awaitingBasis: await stores.countParts(['awaiting_basis']) }),
     ledgerDegraded: () => settlement?.degraded ?? false,
     queueMax: () => pool.saturation().queueMax,
     tenants: () => (verifier === null ? [ANONYMOUS] : verifier.tenants()),
@@ -135,7 +136,9 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     signer,
     logger,
     budget: (program) => programs.get(program)?.maxPoolMinor ?? null,
+    holdMs: (program) => programs.get(program)?.holdMs ?? 0,
   });
+  if (settlement !== null) settlement.beforeDrain = () => epochs.corrections.resolveAll();
   const version = {
     service: 'svc-rewarder',
     version: VERSION,

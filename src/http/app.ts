@@ -24,6 +24,7 @@ import { Explanations } from '../service/explanations.js';
 import { Previews } from '../service/previews.js';
 import type { EpochService } from '../service/epochs.js';
 import type { EpochRecord, Stores } from '../stores/types.js';
+import { parseCorrection } from '../service/corrections.js';
 import type { AuditEvent, AuditSink } from './audit.js';
 import type { Scope, TokenVerifier } from './auth.js';
 import { readBody } from './body.js';
@@ -429,6 +430,15 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const req = computeBodies.parse(c.get('body'));
     t.inputs_cid = req.inputs_cid;
     t.policy_hash = req.policy_hash;
+    // SPEC §13: superseding an epoch also needs rewarder.correct (rewarder.run does not imply it).
+    if (req.supersedes !== undefined && deps.verifier !== null) {
+      try {
+        deps.verifier.verify(c.req.header('authorization'), 'rewarder.correct');
+      } catch (e) {
+        if (e instanceof AppError) metrics.authFailures.inc({ code: e.code });
+        throw e;
+      }
+    }
     // Named fields: a spread followed by another member takes V8's slow path (~0.8 µs, 1-2 % of
     // a replayed compute's server time).
     const deadline = resolveDeadline(
@@ -497,14 +507,39 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return exact(c, rec.attestation, rec.commitment);
   });
 
+  // SPEC §13: a superseding epoch's correction document, once its basis is fixed (ETag: its commitment).
+  const correctionOf = (rec: EpochRecord): { doc: Uint8Array; commitment: string } => {
+    const doc = rec.correction ?? null;
+    if (doc === null) {
+      const reason = (rec.supersedes ?? null) === null ? 'not_superseding' : rec.basis === 'awaiting' ? 'basis_awaited' : 'settled_plainly';
+      throw new AppError('NOT_FOUND', 'this epoch has no correction document', { reason });
+    }
+    return { doc, commitment: parseCorrection(doc).correction_commitment };
+  };
+  api.get('/epochs/:epoch/correction', route('/epochs/:epoch/correction'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const { doc, commitment } = correctionOf(await epochOf(c));
+    return exact(c, doc, commitment);
+  });
+  api.get('/epochs/:epoch/correction/attestation', route('/epochs/:epoch/correction/attestation'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const rec = await epochOf(c);
+    const { commitment } = correctionOf(rec);
+    const signed = rec.correctionAttestation ?? null;
+    if (signed === null) throw new AppError('NOT_FOUND', 'signing is off: no attestation', { reason: 'signing_off' });
+    return exact(c, signed, commitment);
+  });
+
   api.get('/epochs/:epoch/ledger', route('/epochs/:epoch/ledger'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
     const rec = await epochOf(c);
     const epochId = rec.epochId;
     const parts = await stores.partsOf(epochId);
+    const awaiting = rec.basis === 'awaiting' && (rec.supersededBy ?? null) === null;
     return c.json({
       epoch_id: epochId,
       run_key: rec.runKey,
-      state: summarise(parts.map((p) => p.state)),
+      state: awaiting ? 'awaiting_basis' : summarise(parts.map((p) => p.state)),
+      hold_until: (rec.holdUntil ?? 0) > 0 ? new Date(rec.holdUntil as number).toISOString() : null,
+      supersedes: rec.supersedes ?? null,
+      superseded_by: rec.supersededBy ?? null,
       degraded: deps.ledgerDegraded(),
       parts: parts.map((p) => ({
         part_id: p.partId,

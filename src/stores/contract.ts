@@ -39,6 +39,12 @@ export function record(epochId: string, over: Partial<EpochRecord> = {}): EpochR
     boundAt: 1_700_000_000_000,
     payees: 3,
     payoutMinor: '927',
+    holdUntil: 0,
+    supersedes: null,
+    supersededBy: null,
+    basis: null,
+    correction: null,
+    correctionAttestation: null,
     ...over,
   };
 }
@@ -177,7 +183,7 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       await s.publish(record('q:z', { program: 'q', window: w(0) }), [], 'pending');
       const page1 = await s.listEpochs('p', null, 3);
       assert.deepEqual(page1?.map((e) => e.epochId), ['p:a', 'p:b', 'p:c']);
-      const { manifest: _m, attestation: _a, ...expected } = record('p:a', { program: 'p', window: w(10), tenant: 't-p:a', corrId: 'corr-p:a', boundAt: 1_700_000_000_010 });
+      const { manifest: _m, attestation: _a, correction: _c, correctionAttestation: _ca, ...expected } = record('p:a', { program: 'p', window: w(10), tenant: 't-p:a', corrId: 'corr-p:a', boundAt: 1_700_000_000_010 });
       assert.deepEqual(page1?.[0], expected);
       assert.deepEqual((await s.listEpochs('p', 'p:c', 3))?.map((e) => e.epochId), ['p:d']);
       assert.deepEqual(await s.listEpochs('p', 'p:d', 3), []);
@@ -392,6 +398,101 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       assert.equal(await s.countParts(['accepted', 'conflict']), 0);
       assert.equal(await s.countParts(ALL), 7);
       assert.equal(await s.countParts([]), 0);
+    });
+
+    // SPEC §13: holds and supersession.
+
+    scenario('an on_hold part is claimed only once its hold has ended, as pending', async (s, clock) => {
+      const rec = record('p:h', { program: 'p', holdUntil: clock.now() + 1000 });
+      const parts = partsFor(rec, 2);
+      assert.equal((await s.publish(rec, parts, 'on_hold')).created, true);
+      assert.equal((await s.getEpoch('p:h'))?.holdUntil, clock.now() + 1000);
+      assert.deepEqual((await s.partsOf('p:h')).map((p) => p.state), ['on_hold', 'on_hold']);
+      assert.equal(await s.countParts(['on_hold']), 2);
+      assert.deepEqual(await s.claimParts('a', 10, 500, ['held', 'pending']), []);
+      assert.deepEqual(await s.claimPartsById('a', ids(parts), 500), [], 'a hold is not jumped by id either');
+      assert.equal(await s.holdPending(), 0, 'quarantine leaves on_hold parts on hold');
+      clock.advance(999);
+      assert.deepEqual(await s.claimParts('a', 10, 500, ['held']), [], 'only a claim of pending parts takes them');
+      assert.deepEqual(await s.claimParts('a', 10, 500, ['pending']), []);
+      clock.advance(1);
+      assert.deepEqual(ids(await s.claimParts('a', 10, 500, ['held', 'pending'])), ids(parts));
+      assert.deepEqual((await s.partsOf('p:h')).map((p) => p.state), ['pending', 'pending']);
+    });
+
+    scenario('supersession marks the old epoch, takes its window over and cancels exactly its never-claimed parts', async (s) => {
+      const window = { startMs: 0, endMs: 100 };
+      const old = record('p:old', { program: 'p', window });
+      const parts = partsFor(old, 4);
+      await s.publish(old, parts, 'pending');
+      // Part 0 claimed and answered, part 1 claimed (in flight), parts 2 and 3 never claimed.
+      assert.deepEqual(ids(await s.claimPartsById('a', [parts[0]?.partId ?? '', parts[1]?.partId ?? ''], 500)), ids(parts.slice(0, 2)));
+      await s.settlePart(parts[0]?.partId ?? '', 'a', 'accepted', 1, null);
+      const next = record('p:new', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' });
+      const nextParts = partsFor(next, 1);
+      assert.equal((await s.publish(next, nextParts, 'awaiting_basis')).created, true);
+      assert.equal((await s.getEpoch('p:old'))?.supersededBy, 'p:new');
+      assert.deepEqual((await s.partsOf('p:old')).map((p) => p.state), ['accepted', 'pending', 'cancelled', 'cancelled']);
+      assert.deepEqual((await s.partsOf('p:new')).map((p) => p.state), ['awaiting_basis']);
+      assert.deepEqual(await s.awaitingBasis(), ['p:new']);
+      // Cancelled parts are never claimed again; the in-flight one is, once its lease ends.
+      assert.deepEqual(ids(await s.claimPartsById('b', ids(parts), 500)), [], 'leased by a, cancelled or final');
+      assert.equal(await s.overlapping('p', window), 'p:new', 'the window belongs to the successor');
+      // A third epoch over the window is refused; a second successor too.
+      await assert.rejects(s.publish(record('p:other', { program: 'p', window }), [], 'pending'), (e: AppError) => e.code === 'WINDOW_OVERLAP' && e.details.epoch_id === 'p:new');
+      await assert.rejects(s.publish(record('p:again', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' }), [], 'awaiting_basis'), (e: AppError) => {
+        assert.equal(e.code, 'ALREADY_SUPERSEDED');
+        assert.equal(e.details.superseded_by, 'p:new');
+        return true;
+      });
+      await assert.rejects(s.publish(record('p:x', { program: 'p', window: { startMs: 500, endMs: 600 }, supersedes: 'q:none', basis: 'awaiting' }), [], 'awaiting_basis'), (e: AppError) => e.code === 'NOT_FOUND');
+      // The new epoch superseded in turn: its awaiting parts are cancelled, and it awaits no more.
+      await s.publish(record('p:third', { program: 'p', window, supersedes: 'p:new', basis: 'awaiting' }), [], 'awaiting_basis');
+      assert.deepEqual((await s.partsOf('p:new')).map((p) => p.state), ['cancelled']);
+      assert.deepEqual(await s.awaitingBasis(), ['p:third']);
+      assert.equal(await s.fixBasis('p:new', null), false, 'a superseded epoch never fixes its basis');
+    });
+
+    scenario('a part is either claimed or cancelled, whichever comes first, for every interleaving', async (s) => {
+      const window = { startMs: 0, endMs: 100 };
+      const old = record('p:old', { program: 'p', window });
+      const parts = partsFor(old, 40);
+      await s.publish(old, parts, 'pending');
+      // Claims and the supersession race; every claimed part must stay uncancelled.
+      const claims = Array.from({ length: 8 }, (_, i) => s.claimParts(`r${i}`, 3, 60_000, ['pending', 'held']));
+      const superseding = s.publish(record('p:new', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' }), [], 'awaiting_basis');
+      const claimed = new Set((await Promise.all(claims)).flat().map((p) => p.partId));
+      await superseding;
+      for (const p of await s.partsOf('p:old')) {
+        assert.equal(p.state === 'cancelled', !claimed.has(p.partId), `${p.partId}: cancelled exactly when never claimed`);
+      }
+      assert.deepEqual(await s.claimParts('late', 100, 60_000, ['pending', 'held']), [], 'nothing is claimable after: claimed ones are leased, the rest cancelled');
+    });
+
+    scenario('fixBasis with a correction replaces the awaiting parts; with none it releases them, on hold while the hold lasts', async (s, clock) => {
+      const w1 = { startMs: 0, endMs: 100 };
+      await s.publish(record('p:a', { program: 'p', window: w1 }), [], 'pending');
+      const b = record('p:b', { program: 'p', window: w1, supersedes: 'p:a', basis: 'awaiting' });
+      await s.publish(b, partsFor(b, 2), 'awaiting_basis');
+      const corr = partsFor(record('p:b', { runKey: 'rk-corr' }), 3);
+      assert.equal(await s.fixBasis('p:b', { document: utf8('{"doc":1}'), attestation: null, parts: corr }), true);
+      assert.equal(await s.fixBasis('p:b', { document: utf8('{"doc":2}'), attestation: null, parts: corr }), false, 'once');
+      const fixedB = await s.getEpoch('p:b');
+      assert.equal(fixedB?.basis, 'fixed');
+      assert.deepEqual(fixedB?.correction, utf8('{"doc":1}'));
+      assert.deepEqual((await s.partsOf('p:b')).map((p) => [p.partId, p.state]), corr.map((p) => [p.partId, 'pending']));
+      assert.deepEqual(await s.awaitingBasis(), []);
+      assert.deepEqual(ids(await s.claimParts('a', 10, 500, ['pending'])), ids(corr));
+
+      const w2 = { startMs: 100, endMs: 200 };
+      await s.publish(record('p:c', { program: 'p', window: w2 }), [], 'pending');
+      const d = record('p:d', { program: 'p', window: w2, supersedes: 'p:c', basis: 'awaiting', holdUntil: clock.now() + 50 });
+      await s.publish(d, partsFor(d, 2), 'awaiting_basis');
+      assert.equal(await s.fixBasis('p:d', null), true);
+      assert.deepEqual((await s.partsOf('p:d')).map((p) => p.state), ['on_hold', 'on_hold']);
+      assert.equal((await s.getEpoch('p:d'))?.correction, null);
+      clock.advance(50);
+      assert.equal((await s.claimParts('a', 10, 500, ['pending'])).length, 2);
     });
 
     scenario('reports itself healthy', async (s) => {

@@ -14,7 +14,9 @@ import type { ManifestSpill } from './spill.js';
 import {
   type EpochRecord,
   type EpochSummary,
+  CANCELLABLE_STATES,
   FINAL_STATES,
+  type InitialState,
   type OutboxPart,
   type PartState,
   type PartStatus,
@@ -25,6 +27,8 @@ import {
   type StoredPolicy,
   type Stores,
   type Window,
+  alreadySuperseded,
+  noSuchSuperseded,
   overlaps,
   quotaExceeded,
   windowOverlap,
@@ -34,7 +38,14 @@ interface Row extends PartStatus {
   part: OutboxPart;
   leaseOwner: string | null;
   leaseUntil: number;
+  /** Its epoch's hold (SPEC §13): an `on_hold` part is claimable from then on. */
+  holdUntil: number;
+  /** Ever leased: it may have been sent, so it is never cancelled (SPEC §13 "never attempted"). */
+  claimed: boolean;
 }
+
+/** States a claim may lease (an `on_hold` part first becomes `pending` once its hold ends). */
+const CLAIMABLE: readonly PartState[] = ['pending', 'held'];
 
 export class MemoryStores implements Stores {
   readonly kind = 'memory' as const;
@@ -203,7 +214,12 @@ export class MemoryStores implements Stores {
   }
 
   async overlapping(program: string, window: Window): Promise<string | null> {
-    return (this.programs.get(program) ?? []).find((r) => overlaps(r.window, window))?.epochId ?? null;
+    return (this.programs.get(program) ?? []).find((r) => !this.superseded(r.epochId) && overlaps(r.window, window))?.epochId ?? null;
+  }
+
+  /** Whether the epoch has passed its window to a successor (SPEC §13). */
+  private superseded(epochId: string): boolean {
+    return (this.epochs.get(epochId)?.supersededBy ?? null) !== null;
   }
 
   async listEpochs(program: string, after: string | null, limit: number): Promise<EpochSummary[] | null> {
@@ -216,13 +232,25 @@ export class MemoryStores implements Stores {
     return list.slice(from, from + limit).map((summary) => ({ ...summary }));
   }
 
-  async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {
+  async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: InitialState, lease?: PublishLease): Promise<PublishOutcome> {
     const existing = this.epochs.get(record.epochId);
     if (existing !== undefined) return { created: false, record: existing };
     const bound = this.programs.get(record.program) ?? [];
-    const clash = bound.find((r) => overlaps(r.window, record.window));
+    const old = record.supersedes ?? null;
+    if (old !== null) {
+      const rec = this.epochs.get(old);
+      if (rec === undefined || rec.program !== record.program) throw noSuchSuperseded(old);
+      if ((rec.supersededBy ?? null) !== null) throw alreadySuperseded(old, rec.supersededBy as string);
+    }
+    // The superseded epoch's window passes to this one (SPEC §13); superseded epochs hold none.
+    const clash = bound.find((r) => r.epochId !== old && !this.superseded(r.epochId) && overlaps(r.window, record.window));
     if (clash !== undefined) throw windowOverlap(clash.epochId);
     this.reserve(record.manifest.length + (record.attestation?.length ?? 0) + parts.reduce((n, p) => n + p.body.length, 0));
+    // Everything below is synchronous: no claim can run between the mark and the cancellation.
+    if (old !== null) {
+      this.epochs.set(old, { ...(this.epochs.get(old) as EpochRecord), supersededBy: record.epochId });
+      this.cancelUnclaimed(old);
+    }
     this.epochs.set(record.epochId, record);
     this.resident.add(record.epochId);
     if (parts.length > 0) {
@@ -231,7 +259,7 @@ export class MemoryStores implements Stores {
     }
     // The listing keeps the binding without its bytes (an evicted manifest is then really freed).
     // Disjoint windows: ordering by start alone is total except for empty-range ties, broken by id.
-    const { manifest: _m, attestation: _a, evicted: _e, ...summary } = record;
+    const { manifest: _m, attestation: _a, evicted: _e, correction: _c, correctionAttestation: _ca, ...summary } = record;
     const at = bound.findIndex((r) => r.window.startMs > record.window.startMs || (r.window.startMs === record.window.startMs && r.epochId > record.epochId));
     bound.splice(at === -1 ? bound.length : at, 0, summary);
     this.programs.set(record.program, bound);
@@ -247,6 +275,8 @@ export class MemoryStores implements Stores {
         lastError: null,
         leaseOwner: lease?.owner ?? null,
         leaseUntil: lease === undefined ? 0 : this.now() + lease.ms,
+        holdUntil: record.holdUntil ?? 0,
+        claimed: lease !== undefined,
       }),
     );
     for (const row of rows) {
@@ -260,11 +290,16 @@ export class MemoryStores implements Stores {
   async claimParts(owner: string, limit: number, leaseMs: number, states: readonly PartState[]): Promise<OutboxPart[]> {
     const now = this.now();
     const out: OutboxPart[] = [];
+    // An `on_hold` part whose hold has ended is claimable as `pending`.
+    const afterHold = states.includes('pending');
     for (const row of this.outbox.values()) {
       if (out.length >= limit) break;
-      if (!states.includes(row.state) || row.leaseUntil > now) continue;
+      if (row.leaseUntil > now) continue;
+      if (row.state === 'on_hold' && afterHold && row.holdUntil <= now) row.state = 'pending';
+      if (!states.includes(row.state) || !CLAIMABLE.includes(row.state)) continue;
       row.leaseOwner = owner;
       row.leaseUntil = now + leaseMs;
+      row.claimed = true;
       out.push(row.part);
     }
     return out;
@@ -275,9 +310,10 @@ export class MemoryStores implements Stores {
     const out: OutboxPart[] = [];
     for (const id of partIds) {
       const row = this.outbox.get(id);
-      if (row === undefined || (row.leaseUntil > now && row.leaseOwner !== owner)) continue;
+      if (row === undefined || !CLAIMABLE.includes(row.state) || (row.leaseUntil > now && row.leaseOwner !== owner)) continue;
       row.leaseOwner = owner;
       row.leaseUntil = now + leaseMs;
+      row.claimed = true;
       out.push(row.part);
     }
     return out;
@@ -306,22 +342,79 @@ export class MemoryStores implements Stores {
       row.leaseOwner = null;
       row.leaseUntil = 0;
     }
-    if (FINAL_STATES.includes(state)) {
-      this.outbox.delete(partId);
-      // A `failed` part keeps its body and pins its run: an operator may re-drive it (redriveFailed).
-      if (state !== 'failed') {
-        this.bytes -= row.part.body.length;
-        row.part = { ...row.part, body: new Uint8Array(0) };
-        const open = (this.openParts.get(row.epochId) ?? 1) - 1;
-        if (open > 0) this.openParts.set(row.epochId, open);
-        else {
-          // Settled: its manifest and documents become evictable.
-          this.openParts.delete(row.epochId);
-          const rec = this.epochs.get(row.epochId);
-          if (rec !== undefined) this.need(rec, -1);
-        }
-      }
+    if (FINAL_STATES.includes(state)) this.finish(row);
+  }
+
+  /** A part that reached a final state leaves the outbox (and, unless `failed`, gives its body back). */
+  private finish(row: Row): void {
+    this.outbox.delete(row.partId);
+    // A `failed` part keeps its body and pins its run: an operator may re-drive it (redriveFailed).
+    if (row.state === 'failed') return;
+    this.bytes -= row.part.body.length;
+    row.part = { ...row.part, body: new Uint8Array(0) };
+    const open = (this.openParts.get(row.epochId) ?? 1) - 1;
+    if (open > 0) this.openParts.set(row.epochId, open);
+    else {
+      // Settled: its manifest and documents become evictable.
+      this.openParts.delete(row.epochId);
+      const rec = this.epochs.get(row.epochId);
+      if (rec !== undefined) this.need(rec, -1);
     }
+  }
+
+  /** SPEC §13: every part of `epochId` nobody ever claimed is cancelled (never sent). */
+  private cancelUnclaimed(epochId: string): void {
+    for (const row of this.byEpoch.get(epochId) ?? []) {
+      if (row.claimed || !this.outbox.has(row.partId) || !CANCELLABLE_STATES.includes(row.state)) continue;
+      row.state = 'cancelled';
+      this.finish(row);
+    }
+  }
+
+  async awaitingBasis(): Promise<string[]> {
+    const out: string[] = [];
+    for (const rec of this.epochs.values()) if (rec.basis === 'awaiting' && (rec.supersededBy ?? null) === null) out.push(rec.epochId);
+    return out;
+  }
+
+  async fixBasis(epochId: string, correction: { document: Uint8Array; attestation: Uint8Array | null; parts: readonly OutboxPart[] } | null): Promise<boolean> {
+    const rec = this.epochs.get(epochId);
+    if (rec === undefined || rec.basis !== 'awaiting' || (rec.supersededBy ?? null) !== null) return false;
+    const holdUntil = rec.holdUntil ?? 0;
+    const released: PartState = holdUntil > this.now() ? 'on_hold' : 'pending';
+    const all = this.byEpoch.get(epochId) ?? [];
+    const own = all.filter((r) => r.state === 'awaiting_basis');
+    if (correction === null) {
+      for (const row of own) row.state = released;
+      this.epochs.set(epochId, { ...rec, basis: 'fixed' });
+      return true;
+    }
+    const size = correction.document.length + (correction.attestation?.length ?? 0) + correction.parts.reduce((n, p) => n + p.body.length, 0);
+    // The plain parts give their bytes back first: they are replaced, never sent.
+    for (const row of own) {
+      this.outbox.delete(row.partId);
+      this.parts.delete(row.partId);
+      this.bytes -= row.part.body.length;
+    }
+    this.reserve(size);
+    const rows = correction.parts.map(
+      (part): Row => ({ part, partId: part.partId, epochId, index: part.index, count: part.count, state: released, attempts: 0, lastError: null, leaseOwner: null, leaseUntil: 0, holdUntil, claimed: false }),
+    );
+    for (const row of rows) {
+      this.outbox.set(row.partId, row);
+      this.parts.set(row.partId, row);
+    }
+    const kept = all.filter((r) => r.state !== 'awaiting_basis');
+    if (kept.length + rows.length > 0) this.byEpoch.set(epochId, [...kept, ...rows]);
+    else this.byEpoch.delete(epochId);
+    // The run's open parts are now the correction's: none left means settled (documents evictable).
+    const wasOpen = this.openParts.has(epochId);
+    if (rows.length > 0) this.openParts.set(epochId, rows.length);
+    else this.openParts.delete(epochId);
+    if (wasOpen && rows.length === 0) this.need(rec, -1);
+    if (!wasOpen && rows.length > 0) this.need(rec, 1);
+    this.epochs.set(epochId, { ...rec, basis: 'fixed', correction: correction.document, correctionAttestation: correction.attestation });
+    return true;
   }
 
   async redriveFailed(epochId?: string): Promise<number> {

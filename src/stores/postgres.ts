@@ -14,7 +14,9 @@ import { AppError } from '../errors.js';
 import {
   type EpochRecord,
   type EpochSummary,
+  CANCELLABLE_STATES,
   FINAL_STATES,
+  type InitialState,
   type OutboxPart,
   type PartState,
   type PartStatus,
@@ -25,6 +27,8 @@ import {
   type StoredPolicy,
   type Stores,
   type Window,
+  alreadySuperseded,
+  noSuchSuperseded,
   quotaExceeded,
   windowOverlap,
 } from './types.js';
@@ -70,9 +74,11 @@ const INSERT_BYTES = 128 * 1024;
 
 // The SQL below spells out the live (non-final) states as literals so the partial index on them
 // can serve the claim query; this check keeps the literals honest if PartState ever grows.
-const ALL_STATES: readonly PartState[] = ['pending', 'held', 'accepted', 'dup', 'conflict', 'failed'];
+const ALL_STATES: readonly PartState[] = ['pending', 'held', 'on_hold', 'awaiting_basis', 'accepted', 'dup', 'conflict', 'failed', 'cancelled'];
 const LIVE_STATES = ALL_STATES.filter((s) => !FINAL_STATES.includes(s));
-if (LIVE_STATES.join() !== 'pending,held') throw new Error('postgres stores: SQL state literals are out of date');
+if (LIVE_STATES.join() !== 'pending,held,on_hold,awaiting_basis' || CANCELLABLE_STATES.join() !== LIVE_STATES.join()) {
+  throw new Error('postgres stores: SQL state literals are out of date');
+}
 
 /** Ordered, append-only; each entry runs once per schema, in one transaction with its version. */
 const MIGRATIONS: readonly { version: number; statements: (s: string, legacyOwner: string) => string[] }[] = [
@@ -172,6 +178,32 @@ const MIGRATIONS: readonly { version: number; statements: (s: string, legacyOwne
       `CREATE INDEX epochs_program_idx ON ${s}.epochs (program, start_ms, epoch_id)`,
     ],
   },
+  {
+    // SPEC §13, holds and corrections. Parts gain their epoch's hold and a `claimed` mark (set by
+    // the row update that leases a part, never cleared: a claimed part may have been sent, so it
+    // is never cancelled); rows from before count as claimed. Epochs gain their hold, the
+    // supersession links (one successor per epoch: a unique index), the basis state and the
+    // correction document. A superseded epoch passes its window on, so the window constraint
+    // leaves superseded rows out.
+    version: 3,
+    statements: (s) => [
+      `ALTER TABLE ${s}.outbox DROP CONSTRAINT outbox_state_check`,
+      `ALTER TABLE ${s}.outbox ADD CONSTRAINT outbox_state_check CHECK (state IN
+        ('pending', 'held', 'on_hold', 'awaiting_basis', 'accepted', 'dup', 'conflict', 'failed', 'cancelled'))`,
+      `ALTER TABLE ${s}.outbox ADD COLUMN hold_until bigint NOT NULL DEFAULT 0, ADD COLUMN claimed boolean NOT NULL DEFAULT true`,
+      `ALTER TABLE ${s}.outbox ALTER COLUMN claimed SET DEFAULT false`,
+      `DROP INDEX ${s}.outbox_claim_idx`,
+      `CREATE INDEX outbox_claim_idx ON ${s}.outbox (epoch_seq, idx) WHERE state IN ('pending', 'held', 'on_hold')`,
+      `ALTER TABLE ${s}.epochs ADD COLUMN hold_until bigint NOT NULL DEFAULT 0, ADD COLUMN supersedes text,
+        ADD COLUMN superseded_by text, ADD COLUMN basis text CHECK (basis IN ('awaiting', 'fixed')),
+        ADD COLUMN correction bytea, ADD COLUMN correction_attestation bytea`,
+      `CREATE UNIQUE INDEX epochs_supersedes_once ON ${s}.epochs (supersedes) WHERE supersedes IS NOT NULL`,
+      `CREATE INDEX epochs_awaiting_idx ON ${s}.epochs (published_seq) WHERE basis = 'awaiting'`,
+      `ALTER TABLE ${s}.epochs DROP CONSTRAINT epochs_window_once`,
+      `ALTER TABLE ${s}.epochs ADD CONSTRAINT epochs_window_once EXCLUDE USING gist
+        (program WITH =, int8range(start_ms, end_ms) WITH &&) WHERE (NOT window_legacy AND superseded_by IS NULL)`,
+    ],
+  },
 ];
 
 // Network errors, postgres.js's own connection codes, and SQLSTATEs meaning "not now": connection
@@ -214,6 +246,12 @@ interface EpochRow {
   created_at: Date;
   payees: string;
   payout_minor: string;
+  hold_until: string;
+  supersedes: string | null;
+  superseded_by: string | null;
+  basis: 'awaiting' | 'fixed' | null;
+  correction?: Uint8Array | null;
+  correction_attestation?: Uint8Array | null;
 }
 
 interface PartRow {
@@ -241,15 +279,26 @@ function toSummary(r: Omit<EpochRow, 'manifest' | 'attestation'>): EpochSummary 
     boundAt: r.created_at.getTime(),
     payees: Number(r.payees),
     payoutMinor: r.payout_minor,
+    holdUntil: Number(r.hold_until),
+    supersedes: r.supersedes,
+    supersededBy: r.superseded_by,
+    basis: r.basis,
   };
 }
 
 function toRecord(r: EpochRow): EpochRecord {
-  return { ...toSummary(r), manifest: bytesOf(r.manifest), attestation: r.attestation === null ? null : bytesOf(r.attestation) };
+  return {
+    ...toSummary(r),
+    manifest: bytesOf(r.manifest),
+    attestation: r.attestation === null ? null : bytesOf(r.attestation),
+    correction: (r.correction ?? null) === null ? null : bytesOf(r.correction as Uint8Array),
+    correctionAttestation: (r.correction_attestation ?? null) === null ? null : bytesOf(r.correction_attestation as Uint8Array),
+  };
 }
 
 const SUMMARY_COLUMNS = [
   'epoch_id', 'inputs_cid', 'policy_hash', 'policy_id', 'run_key', 'commitment', 'program', 'start_ms', 'end_ms', 'tenant', 'corr_id', 'created_at', 'payees', 'payout_minor',
+  'hold_until', 'supersedes', 'superseded_by', 'basis',
 ] as const;
 
 function toPart(r: PartRow): OutboxPart {
@@ -279,9 +328,9 @@ function chunks(parts: readonly OutboxPart[]): OutboxPart[][] {
 }
 
 
-const OUTBOX_COLUMNS = ['part_id', 'epoch_id', 'epoch_seq', 'run_key', 'idx', 'count', 'body', 'state', 'lease_owner', 'lease_until'] as const;
+const OUTBOX_COLUMNS = ['part_id', 'epoch_id', 'epoch_seq', 'run_key', 'idx', 'count', 'body', 'state', 'lease_owner', 'lease_until', 'hold_until', 'claimed'] as const;
 
-function outboxRows(parts: readonly OutboxPart[], epochSeq: string, state: PartState, lease?: { owner: string; until: number }) {
+function outboxRows(parts: readonly OutboxPart[], epochSeq: string, state: PartState, holdUntil: number, lease?: { owner: string; until: number }) {
   return parts.map((p) => ({
     part_id: p.partId,
     epoch_id: p.epochId,
@@ -293,6 +342,9 @@ function outboxRows(parts: readonly OutboxPart[], epochSeq: string, state: PartS
     state,
     lease_owner: lease?.owner ?? null,
     lease_until: lease?.until ?? 0,
+    hold_until: holdUntil,
+    // Published leased to its publisher, which emits it at once: claimed from the start.
+    claimed: lease !== undefined,
   }));
 }
 
@@ -508,7 +560,7 @@ export class PostgresStores implements Stores {
     });
   }
 
-  async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {
+  async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: InitialState, lease?: PublishLease): Promise<PublishOutcome> {
     const stray = parts.find((p) => p.epochId !== record.epochId);
     if (stray !== undefined) throw new Error(`part ${stray.partId} belongs to epoch ${stray.epochId}, not ${record.epochId}`);
     const { epochs } = this.t;
@@ -532,25 +584,49 @@ export class PostgresStores implements Stores {
     });
   }
 
-  private publishIn(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {
+  private publishIn(record: EpochRecord, parts: readonly OutboxPart[], initial: InitialState, lease?: PublishLease): Promise<PublishOutcome> {
     const { epochs, outbox } = this.t;
     const { startMs, endMs } = record.window;
+    const old = record.supersedes ?? null;
     return this.sql.begin(async (tx): Promise<PublishOutcome> => {
+      if (old !== null) {
+        // The superseded row is locked first: a racing supersession of it, or its own basis being
+        // fixed (fixBasis), waits for this transaction and then sees the mark.
+        const [o] = await tx<{ program: string; superseded_by: string | null }[]>`
+          SELECT program, superseded_by FROM ${epochs} WHERE epoch_id = ${old} FOR UPDATE`;
+        if (o === undefined || o.program !== record.program) throw noSuchSuperseded(old);
+        if (o.superseded_by !== null) {
+          const [same] = await tx<EpochRow[]>`SELECT * FROM ${epochs} WHERE epoch_id = ${record.epochId}`;
+          if (same !== undefined) return { created: false, record: toRecord(same) };
+          throw alreadySuperseded(old, o.superseded_by);
+        }
+      }
       // Bindings kept from before the window rule are outside the constraint; they never change.
       const [legacy] = await tx<{ epoch_id: string }[]>`SELECT epoch_id FROM ${epochs}
-        WHERE window_legacy AND program = ${record.program} AND start_ms < ${endMs}::bigint AND ${startMs}::bigint < end_ms
-          AND epoch_id <> ${record.epochId}
+        WHERE window_legacy AND superseded_by IS NULL AND program = ${record.program} AND start_ms < ${endMs}::bigint AND ${startMs}::bigint < end_ms
+          AND epoch_id <> ${record.epochId} AND epoch_id IS DISTINCT FROM ${old}
         LIMIT 1`;
       if (legacy !== undefined) throw windowOverlap(legacy.epoch_id);
+      if (old !== null) {
+        // The window passes to the new binding (the constraint leaves superseded rows out), and
+        // every part of `old` nobody ever claimed is cancelled. A claim marks its rows `claimed`
+        // in the same update that leases them, under the row lock: whichever comes first wins,
+        // and a claimed part is never cancelled (the new epoch waits for its answer instead).
+        await tx`UPDATE ${epochs} SET superseded_by = ${record.epochId} WHERE epoch_id = ${old}`;
+        await tx`UPDATE ${outbox} SET state = 'cancelled', lease_owner = NULL, lease_until = 0
+          WHERE epoch_id = ${old} AND NOT claimed AND state IN ('pending', 'held', 'on_hold', 'awaiting_basis')`;
+      }
       // A racing publisher of the same epoch waits here for ours to commit or roll back; one of
       // an overlapping window in the same program waits too, then fails the constraint (23P01).
       const [bound] = await tx<{ published_seq: string }[]>`
         INSERT INTO ${epochs} (epoch_id, inputs_cid, policy_hash, policy_id, run_key, commitment, manifest, attestation,
-                               program, start_ms, end_ms, tenant, corr_id, created_at, payees, payout_minor)
+                               program, start_ms, end_ms, tenant, corr_id, created_at, payees, payout_minor,
+                               hold_until, supersedes, basis)
         VALUES (${record.epochId}, ${record.inputsCid}, ${record.policyHash}, ${record.policyId}, ${record.runKey},
                 ${record.commitment}, ${record.manifest}, ${record.attestation},
                 ${record.program}, ${startMs}::bigint, ${endMs}::bigint, ${record.tenant}, ${record.corrId},
-                ${new Date(record.boundAt)}, ${record.payees}, ${record.payoutMinor})
+                ${new Date(record.boundAt)}, ${record.payees}, ${record.payoutMinor},
+                ${record.holdUntil ?? 0}::bigint, ${old}, ${record.basis ?? null})
         ON CONFLICT (epoch_id) DO NOTHING
         RETURNING published_seq`;
       if (bound === undefined) {
@@ -560,9 +636,45 @@ export class PostgresStores implements Stores {
       }
       // Pipelined on the transaction's connection; the first failure aborts the transaction.
       const leased = lease === undefined ? undefined : { owner: lease.owner, until: this.now() + lease.ms };
-      await Promise.all(chunks(parts).map((chunk) => tx`INSERT INTO ${outbox} ${tx(outboxRows(chunk, bound.published_seq, initial, leased), OUTBOX_COLUMNS)}`));
+      await Promise.all(chunks(parts).map((chunk) => tx`INSERT INTO ${outbox} ${tx(outboxRows(chunk, bound.published_seq, initial, record.holdUntil ?? 0, leased), OUTBOX_COLUMNS)}`));
       return { created: true, record };
     });
+  }
+
+  awaitingBasis(): Promise<string[]> {
+    return this.guard(async () => {
+      const rows = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${this.t.epochs}
+        WHERE basis = 'awaiting' AND superseded_by IS NULL ORDER BY published_seq`;
+      return rows.map((r) => r.epoch_id);
+    });
+  }
+
+  fixBasis(epochId: string, correction: { document: Uint8Array; attestation: Uint8Array | null; parts: readonly OutboxPart[] } | null): Promise<boolean> {
+    const { epochs, outbox } = this.t;
+    const now = this.now();
+    return this.guard(() =>
+      this.sql.begin(async (tx): Promise<boolean> => {
+        // Under the epoch's row lock: a supersession of this epoch either came first (nothing is
+        // fixed) or waits and then cancels what this enqueues, none of it claimed yet.
+        const [r] = await tx<{ hold_until: string; published_seq: string }[]>`
+          UPDATE ${epochs} SET basis = 'fixed', correction = ${correction?.document ?? null},
+            correction_attestation = ${correction?.attestation ?? null}
+          WHERE epoch_id = ${epochId} AND basis = 'awaiting' AND superseded_by IS NULL
+          RETURNING hold_until, published_seq`;
+        if (r === undefined) return false;
+        const holdUntil = Number(r.hold_until);
+        const released: PartState = holdUntil > now ? 'on_hold' : 'pending';
+        if (correction === null) {
+          await tx`UPDATE ${outbox} SET state = ${released} WHERE epoch_id = ${epochId} AND state = 'awaiting_basis'`;
+          return true;
+        }
+        await tx`DELETE FROM ${outbox} WHERE epoch_id = ${epochId} AND state = 'awaiting_basis'`;
+        for (const chunk of chunks(correction.parts)) {
+          await tx`INSERT INTO ${outbox} ${tx(outboxRows(chunk, r.published_seq, released, holdUntil), OUTBOX_COLUMNS)}`;
+        }
+        return true;
+      }),
+    );
   }
 
   claimParts(owner: string, limit: number, leaseMs: number, states: readonly PartState[]): Promise<OutboxPart[]> {
@@ -575,12 +687,14 @@ export class PostgresStores implements Stores {
       const rows = await this.sql<PartRow[]>`
         WITH picked AS MATERIALIZED (
           SELECT part_id FROM ${outbox}
-          WHERE state IN ('pending', 'held') AND state IN (SELECT jsonb_array_elements_text(${this.sql.json([...states])}))
+          WHERE ((state IN ('pending', 'held') AND state IN (SELECT jsonb_array_elements_text(${this.sql.json([...states])})))
+              OR (${states.includes('pending')} AND state = 'on_hold' AND hold_until <= ${now}::bigint))
             AND lease_until <= ${now}::bigint
           ORDER BY epoch_seq, idx
           LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
-        UPDATE ${outbox} o SET lease_owner = ${owner}, lease_until = ${now + leaseMs}::bigint
+        UPDATE ${outbox} o SET lease_owner = ${owner}, lease_until = ${now + leaseMs}::bigint, claimed = true,
+          state = CASE WHEN o.state = 'on_hold' THEN 'pending' ELSE o.state END
         FROM picked WHERE o.part_id = picked.part_id
         RETURNING o.part_id, o.epoch_id, o.run_key, o.idx, o.count, o.body, o.epoch_seq`;
       return rows.sort(byPublication).map(toPart);
@@ -599,7 +713,7 @@ export class PostgresStores implements Stores {
           WHERE part_id IN (SELECT jsonb_array_elements_text(${this.sql.json(ids)})) AND state IN ('pending', 'held')
             AND (lease_until <= ${now}::bigint OR lease_owner = ${owner})
           FOR UPDATE SKIP LOCKED)
-        UPDATE ${outbox} o SET lease_owner = ${owner}, lease_until = ${now + leaseMs}::bigint
+        UPDATE ${outbox} o SET lease_owner = ${owner}, lease_until = ${now + leaseMs}::bigint, claimed = true
         FROM picked WHERE o.part_id = picked.part_id
         RETURNING o.part_id, o.epoch_id, o.run_key, o.idx, o.count, o.body, o.epoch_seq`;
       // In the order asked for, as the memory store does.
