@@ -378,15 +378,21 @@ export class EpochService {
     if (old !== null) {
       // The basis is fixed now when nothing of the superseded chain can still be acknowledged
       // (e.g. superseded within its hold: every part cancelled), else by the drainer later.
-      const fixed = await this.corrections.resolve(epochId);
+      let fixed: OutboxPart[] | null = null;
+      try {
+        fixed = await this.corrections.resolve(epochId);
+      } catch (e) {
+        // Published and safe: the drainer tries again on its next tick.
+        this.deps.logger?.error({ err: e, epoch_id: epochId }, 'fixing the correction basis failed; the drainer will retry');
+      }
       toEmit = fixed ?? [];
       emitState = holdMs > 0 ? 'on_hold' : settlement?.degraded ? 'held' : 'pending';
       if (fixed === null) state = 'awaiting_basis';
     } else if (initial === 'on_hold') {
       state = parts.length > 0 ? 'on_hold' : 'none';
     }
-    if (settlement !== null && toEmit.length > 0 && emitState !== 'on_hold') {
-      const emitted = emitState === 'held' ? 'held' : await settlement.emitRun(toEmit, corrId, deadline.atMs);
+    if (settlement !== null && toEmit.length > 0 && emitState === 'pending') {
+      const emitted = await settlement.emitRun(toEmit, corrId, deadline.atMs);
       if (emitted === 'deadline') {
         // Published and safe: the parts stay pending for the drainer. The client can read the
         // epoch (and its ledger state) later with the run_key.
@@ -398,6 +404,8 @@ export class EpochService {
         }, e.headers as Record<string, string>);
       }
       state = emitted;
+    } else if (initial === 'held') {
+      state = parts.length > 0 ? 'held' : 'none';
     } else if (old !== null && state !== 'awaiting_basis' && settlement !== null) {
       state = await settlement.stateOf(epochId);
     }

@@ -453,6 +453,22 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       assert.equal(await s.fixBasis('p:new', null), false, 'a superseded epoch never fixes its basis');
     });
 
+    scenario('a failed part of a superseded epoch is never re-driven: its successor counted it unpaid', async (s) => {
+      const window = { startMs: 0, endMs: 100 };
+      const old = record('p:old', { program: 'p', window });
+      const parts = partsFor(old, 2);
+      await s.publish(old, parts, 'pending');
+      await s.claimParts('a', 2, 500, ['pending']);
+      for (const p of parts) await s.settlePart(p.partId, 'a', 'failed', 1, 'HTTP 422');
+      assert.equal(await s.redriveFailed('p:old'), 2, 'before supersession a re-drive is allowed');
+      await s.claimParts('a', 2, 500, ['pending']);
+      for (const p of parts) await s.settlePart(p.partId, 'a', 'failed', 1, 'HTTP 422');
+      await s.publish(record('p:new', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' }), [], 'awaiting_basis');
+      assert.equal(await s.redriveFailed('p:old'), 0);
+      assert.equal(await s.redriveFailed(), 0);
+      assert.deepEqual((await s.partsOf('p:old')).map((p) => p.state), ['failed', 'failed']);
+    });
+
     scenario('a part is either claimed or cancelled, whichever comes first, for every interleaving', async (s) => {
       const window = { startMs: 0, endMs: 100 };
       const old = record('p:old', { program: 'p', window });

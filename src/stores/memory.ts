@@ -421,7 +421,8 @@ export class MemoryStores implements Stores {
     const rows = epochId === undefined ? this.parts.values() : (this.byEpoch.get(epochId) ?? []);
     let n = 0;
     for (const row of rows) {
-      if (row.state !== 'failed') continue;
+      // A superseded epoch's parts are never sent again: its successor's basis counts them unpaid.
+      if (row.state !== 'failed' || this.superseded(row.epochId)) continue;
       row.state = 'pending';
       row.leaseOwner = null;
       row.leaseUntil = 0;

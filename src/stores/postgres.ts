@@ -750,9 +750,17 @@ export class PostgresStores implements Stores {
 
   redriveFailed(epochId?: string): Promise<number> {
     return this.guard(async () => {
+      // A superseded epoch's parts are never sent again: its successor's basis counts them unpaid.
+      // FOR SHARE on the epoch rows: a supersession (FOR UPDATE of the same row) racing the
+      // re-drive either waits for it (and then waits for the re-driven, claimed part's answer) or
+      // commits first (and the re-checked row is left out here).
+      const { outbox, epochs } = this.t;
       const r = epochId === undefined
-        ? await this.sql`UPDATE ${this.t.outbox} SET state = 'pending', lease_owner = NULL, lease_until = 0 WHERE state = 'failed'`
-        : await this.sql`UPDATE ${this.t.outbox} SET state = 'pending', lease_owner = NULL, lease_until = 0 WHERE state = 'failed' AND epoch_id = ${epochId}`;
+        ? await this.sql`UPDATE ${outbox} SET state = 'pending', lease_owner = NULL, lease_until = 0
+            WHERE state = 'failed' AND epoch_id IN (
+              SELECT epoch_id FROM ${epochs} WHERE superseded_by IS NULL AND epoch_id IN (SELECT epoch_id FROM ${outbox} WHERE state = 'failed') FOR SHARE)`
+        : await this.sql`UPDATE ${outbox} SET state = 'pending', lease_owner = NULL, lease_until = 0
+            WHERE state = 'failed' AND epoch_id IN (SELECT epoch_id FROM ${epochs} WHERE epoch_id = ${epochId} AND superseded_by IS NULL FOR SHARE)`;
       return r.count;
     });
   }

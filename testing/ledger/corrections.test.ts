@@ -11,7 +11,9 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { type ChainManifest, type CorrectionDocument, chainManifest, correctionShape, verifyCorrection } from '../../src/core/correction.js';
+import { type PublicKey, verifyAttestation } from '../../src/attest/attestation.js';
+import { type ChainManifest, type CorrectionDocument, chainManifest, correctionParts, correctionShape, verifyCorrection } from '../../src/core/correction.js';
+import { b3 } from '../../src/core/hash.js';
 import type { SpawnedLedgerStub } from '../ledger-stub/client.js';
 import { type Reply, type Triple, call, compute, ledgerOf, seal, startService, startStub, until } from './service.js';
 
@@ -179,6 +181,7 @@ test('after settlement a correction pays only the difference, credits and debits
   assert.deepEqual(await balances(stub, ACTORS), amounts(v2.chain));
   const corrParts = await stub.admin.parts({ epoch_id: 'chain:v2' });
   assert.deepEqual(corrParts.map((p) => [p.kind, p.entries]), [['correction', 4]]);
+  assert.deepEqual(corrParts.map((p) => p.body_b3), correctionParts(doc2, v2.chain.run_key).map((p) => b3(p.body)), 'the bodies are correctionParts\' bytes');
 
   // A repeat replays; another successor, another window or an unknown epoch are refused.
   const again = await supersede(svc.url, 'chain:v2', b, 'chain:v1');
@@ -238,4 +241,29 @@ test('a correction whose chain was only partly acknowledged pays from what the l
   // The failed correction part of v2 is final and superseded: it never reaches the ledger.
   assert.deepEqual(await stub.admin.parts({ epoch_id: 'part:v2' }), []);
   await eachPartOnce(stub);
+});
+
+test('with signing on, a correction is signed over rewarder.correction.v1 and the ledger gets correctionParts\' bytes with that attestation', LIMIT, async (t) => {
+  const stub = await startStub(t, { seed: 1904 });
+  const svc = await startService(t, { LEDGER_URL: stub.url, REQUIRE_PQ_ON: 'true' });
+  const [a, b] = [await seal(svc.url, { inputs: A, policy: POLICY }), await seal(svc.url, { inputs: B, policy: POLICY })];
+  assert.equal((await compute(svc.url, 'signed:v1', a)).status, 200);
+  await settled(svc.url, 'signed:v1');
+  assert.ok((await supersede(svc.url, 'signed:v2', b, 'signed:v1')).status < 300);
+  await settled(svc.url, 'signed:v2');
+  const doc = await correctionOf(svc.url, 'signed:v2');
+  const att = await call(svc.url, 'GET', '/epochs/signed:v2/correction/attestation');
+  assert.equal(att.status, 200, att.text);
+  const keys = (await call(svc.url, 'GET', '/keys')).json.keys.map(
+    (k: { alg: string; key_id: string; public_key: string }): PublicKey => ({ alg: k.alg, keyId: k.key_id, publicKey: new Uint8Array(Buffer.from(k.public_key, 'base64')) }) as PublicKey,
+  );
+  assert.equal(verifyAttestation(att.json, doc.correction_commitment, keys, 'rewarder.correction.v1').ok, true);
+  assert.equal(verifyAttestation(att.json, doc.correction_commitment, keys).ok, false, 'not valid as a manifest attestation: the domains are apart');
+  // The ledger received exactly correctionParts' bytes with that attestation.
+  const v2 = await manifestOf(svc.url, 'signed:v2');
+  const sent = await stub.admin.parts({ epoch_id: 'signed:v2' });
+  assert.deepEqual(sent.map((p) => p.body_b3), correctionParts(doc, v2.chain.run_key, att.json).map((p) => b3(p.body)));
+  const plain = await call(svc.url, 'GET', '/epochs/signed:v1/correction/attestation');
+  assert.equal(plain.status, 404);
+  assert.deepEqual(await balances(stub, ACTORS), amounts((await manifestOf(svc.url, 'signed:v2')).chain));
 });
