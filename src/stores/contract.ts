@@ -450,6 +450,7 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       await s.publish(record('p:third', { program: 'p', window, supersedes: 'p:new', basis: 'awaiting' }), [], 'awaiting_basis');
       assert.deepEqual((await s.partsOf('p:new')).map((p) => p.state), ['cancelled']);
       assert.deepEqual(await s.awaitingBasis(), ['p:third']);
+      assert.equal(await s.overlapping('p', window), 'p:third', 'superseded epochs (p:new, p:old sort first) hold no window');
       assert.equal(await s.fixBasis('p:new', null), false, 'a superseded epoch never fixes its basis');
     });
 

@@ -529,8 +529,10 @@ export class PostgresStores implements Stores {
 
   overlapping(program: string, window: Window): Promise<string | null> {
     return this.guard(async () => {
+      // A superseded epoch has passed its window on (SPEC §13).
       const [r] = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${this.t.epochs}
         WHERE program = ${program} AND start_ms < ${window.endMs}::bigint AND ${window.startMs}::bigint < end_ms
+          AND superseded_by IS NULL
         ORDER BY start_ms, epoch_id LIMIT 1`;
       return r?.epoch_id ?? null;
     });
@@ -577,6 +579,7 @@ export class PostgresStores implements Stores {
         if (same !== undefined) return { created: false, record: toRecord(same) };
         const [clash] = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${epochs}
           WHERE program = ${record.program} AND start_ms < ${endMs}::bigint AND ${startMs}::bigint < end_ms
+            AND superseded_by IS NULL
           ORDER BY start_ms, epoch_id LIMIT 1`;
         if (clash === undefined) throw err;
         throw windowOverlap(clash.epoch_id);
