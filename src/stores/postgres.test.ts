@@ -210,6 +210,35 @@ describe('postgres stores', () => {
     }
   });
 
+  test('parts enqueued before holds and corrections (migration 3) count as claimed: a supersession waits for them, never cancels them', async () => {
+    const schema = freshSchema();
+    const v2 = await openPostgresStores(URL, { schema, max: 2, migrateTo: 2 });
+    const sql = admin();
+    try {
+      await sql`INSERT INTO ${sql(`${schema}.epochs`)} (epoch_id, inputs_cid, policy_hash, policy_id, run_key, commitment, manifest,
+          program, start_ms, end_ms, tenant, payees, payout_minor)
+        VALUES ('p:old', 'cid', 'ph', 'pol', 'rk-old', 'c-old', '\\x7b7d', 'p', 0, 100, 'acme', 3, '927')`;
+      const [e] = await sql<{ published_seq: string }[]>`SELECT published_seq FROM ${sql(`${schema}.epochs`)} WHERE epoch_id = 'p:old'`;
+      for (const idx of [0, 1]) {
+        await sql`INSERT INTO ${sql(`${schema}.outbox`)} (part_id, epoch_id, epoch_seq, run_key, idx, count, body, state)
+          VALUES (${`rk-old/${idx}`}, 'p:old', ${e?.published_seq ?? '0'}, 'rk-old', ${idx}, 2, '\\x7b7d', 'pending')`;
+      }
+    } finally {
+      await v2.close();
+    }
+    const now = await openPostgresStores(URL, { schema, max: 2 });
+    try {
+      // A release before the claimed flag may have sent them: they are not cancelled.
+      await now.publish(record('p:new', { program: 'p', window: { startMs: 0, endMs: 100 }, supersedes: 'p:old', basis: 'awaiting' }), [], 'awaiting_basis');
+      assert.deepEqual((await now.partsOf('p:old')).map((p) => p.state), ['pending', 'pending']);
+      assert.equal((await now.getEpoch('p:old'))?.supersededBy, 'p:new');
+      assert.equal((await now.getEpoch('p:old'))?.holdUntil, 0);
+    } finally {
+      await now.close();
+      await sql.end({ timeout: 0 });
+    }
+  });
+
   test('a database from before tenancy migrates in place: the legacy owner holds its documents and bindings, old overlaps stay, new ones are refused', async () => {
     const schema = freshSchema();
     const old = await openPostgresStores(URL, { schema, max: 2, migrateTo: 1 });
