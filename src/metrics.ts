@@ -9,7 +9,7 @@ export interface GaugeSources {
   inflight: () => number;
   cacheBytes: () => number;
   heldIntents: () => Promise<number>;
-  /** SPEC §13: parts waiting for their epoch's hold to end, and for a superseding epoch's basis. */
+  /** SPEC §13: parts waiting for their epoch's hold to end, and superseding epochs waiting for their basis. */
   waitingParts?: () => Promise<{ onHold: number; awaitingBasis: number }>;
   ledgerDegraded: () => boolean;
   /** WORK_QUEUE_MAX now (reloadable), so alerts can use queue_depth / max. */
@@ -23,6 +23,8 @@ export interface GaugeSources {
   /** Bodies being received and the bytes they hold against the budget (http/intake.ts). */
   intake?: () => { bodies: number; bytes: number; budgetBytes: number };
   proofIndexBytes?: () => number;
+  /** Bytes of the comparison bases kept for previews (src/preview-bases.ts). */
+  previewBasisBytes?: () => number;
   /** The memory store's fill (null for PostgreSQL). */
   storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
   /** Micronode: bytes of evicted manifests spilled to the amnesia tmpfs. */
@@ -191,7 +193,7 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
   });
   new Gauge({
     name: 'ledger_waiting_parts',
-    help: 'Ledger parts not yet sendable (SPEC §13): on_hold until their epoch\'s hold ends, awaiting_basis until the superseded chain is answered',
+    help: 'Not yet sendable (SPEC §13): on_hold parts until their epoch\'s hold ends; awaiting_basis superseding epochs until the chain they replace is answered',
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {
@@ -272,6 +274,14 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
     registers: [registry],
     collect() {
       this.set(sources.proofIndexBytes?.() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'preview_basis_cache_bytes',
+    help: 'Bytes held by the comparison bases of bound runs kept for previews (PREVIEW_CACHE_MAX_BYTES)',
+    registers: [registry],
+    collect() {
+      this.set(sources.previewBasisBytes?.() ?? 0);
     },
   });
   new Gauge({

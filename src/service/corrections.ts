@@ -25,7 +25,9 @@ import {
   paidFrom,
   plainParts,
 } from '../core/correction.js';
+import { intentParts } from '../core/intents.js';
 import { canonicalBytes } from '../core/jcs.js';
+import { headFromManifest } from '../core/manifest.js';
 import { AppError } from '../errors.js';
 import { type EpochRecord, FINAL_STATES, type OutboxPart, type Stores } from '../stores/types.js';
 
@@ -34,6 +36,8 @@ export interface CorrectionsDeps {
   signer: Signer | null;
   /** The manifest bytes of a bound epoch (recomputed when the store evicted them). */
   manifestOf: (rec: EpochRecord) => Promise<Uint8Array>;
+  /** Whether runs are settled to a ledger (LEDGER_URL): without one, no parts are enqueued. */
+  ledger: boolean;
   logger?: Logger;
 }
 
@@ -92,19 +96,23 @@ export class Corrections {
     if (rec === null || rec.basis !== 'awaiting' || (rec.supersededBy ?? null) !== null) return null;
     const chain = await this.chain(rec.epochId, rec.supersedes ?? null);
     if (!chain.complete) return null;
-    const next = await this.manifest(rec);
+    const bytes = await this.deps.manifestOf(rec);
+    const next = parseManifest(bytes);
     const old = chain.epochs[0] as EpochRecord;
     const doc = buildCorrection(next, { epoch_id: old.epochId, commitment: old.commitment }, chain.basis);
+    const asOutbox = (p: { partId: string; index: number; count: number; body: Uint8Array }): OutboxPart => ({ partId: p.partId, epochId, runKey: rec.runKey, index: p.index, count: p.count, body: p.body });
     if (doc === null) {
-      // Nothing of the chain reached the ledger: the epoch settles as a plain §7 intent.
-      if (!(await stores.fixBasis(epochId, null))) return null;
+      // Nothing of the chain reached the ledger: the epoch settles as a plain §7 intent, its parts
+      // exactly those a plain compute of it would have published (with its manifest's attestation).
+      const signed = rec.attestation === null ? undefined : (JSON.parse(decoder.decode(rec.attestation)) as unknown);
+      const credits = next.payouts.map((p) => ({ actor: p.actor, amount_minor: String(p.amount) }));
+      const plain = this.deps.ledger ? intentParts(headFromManifest(bytes), credits, signed).map(asOutbox) : [];
+      if (!(await stores.fixBasis(epochId, { document: null, attestation: null, parts: plain }))) return null;
       this.deps.logger?.info({ epoch_id: epochId, supersedes: old.epochId }, 'correction basis fixed: empty, the epoch settles plainly');
-      return (await stores.partsOf(epochId)).map((p) => ({ partId: p.partId, epochId, runKey: rec.runKey, index: p.index, count: p.count, body: new Uint8Array(0) }));
+      return plain;
     }
     const attestation = this.deps.signer === null ? undefined : await this.deps.signer.signCorrection(doc.correction_commitment);
-    const parts = correctionParts(doc, rec.runKey, attestation).map(
-      (p): OutboxPart => ({ partId: p.partId, epochId, runKey: rec.runKey, index: p.index, count: p.count, body: p.body }),
-    );
+    const parts = this.deps.ledger ? correctionParts(doc, rec.runKey, attestation).map(asOutbox) : [];
     const fixed = await stores.fixBasis(epochId, {
       document: canonicalBytes(doc),
       attestation: attestation === undefined ? null : canonicalBytes(attestation),

@@ -19,7 +19,7 @@
 // bound_at + hold_ms (202 with `hold_until`; the drainer sends them after). `supersedes` binds a
 // new epoch over the same window as a bound one of the program; the store marks the old one
 // superseded and cancels its never-claimed parts in the publishing transaction, and the new
-// epoch's own parts wait `awaiting_basis` until `corrections.ts` fixes its basis.
+// epoch binds without parts (state awaiting_basis) until `corrections.ts` fixes its basis.
 
 import type { Logger } from 'pino';
 import { type ComputeResult, type DocLimits, type Prepared, actorCount } from '../compute/protocol.js';
@@ -176,6 +176,7 @@ export class EpochService {
       stores: deps.stores,
       signer: deps.signer ?? null,
       manifestOf: (rec) => this.manifestOf(rec, AbortSignal.timeout(120_000), rec.tenant),
+      ledger: deps.settlement !== null,
       ...(deps.logger === undefined ? {} : { logger: deps.logger }),
     });
   }
@@ -363,7 +364,8 @@ export class EpochService {
     const initial: InitialState = old !== null ? 'awaiting_basis' : holdMs > 0 ? 'on_hold' : settlement?.degraded ? 'held' : 'pending';
     let published;
     try {
-      published = await stores.publish(record, parts, initial, initial === 'pending' ? settlement?.publishLease() : undefined);
+      // A superseding epoch binds without parts: what it sends is known once its basis is fixed.
+      published = await stores.publish(record, old !== null ? [] : parts, initial, initial === 'pending' ? settlement?.publishLease() : undefined);
     } catch (e) {
       if (e instanceof AppError && e.code === 'WINDOW_OVERLAP') metrics.runs.inc({ status: 'window_overlap' });
       throw e;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { AppError } from '../errors.js';
-import type { EpochRecord, OutboxPart, PartState, Sealer, StoredInputs, Stores } from './types.js';
+import type { EpochRecord, InitialState, OutboxPart, PartState, PublishLease, PublishOutcome, Sealer, StoredInputs, Stores } from './types.js';
 
 const LIVE: readonly PartState[] = ['pending', 'held'];
 const ALL: readonly PartState[] = ['pending', 'held', 'accepted', 'dup', 'conflict', 'failed'];
@@ -68,6 +68,22 @@ export function partsFor(rec: EpochRecord, count: number): OutboxPart[] {
   }));
 }
 
+/**
+ * Seals a record's documents as its tenant, as the service always has before it binds an epoch
+ * (PostgreSQL refuses a binding whose documents are not stored: issue 15's foreign keys).
+ */
+export async function sealDocumentsOf(s: Stores, rec: EpochRecord): Promise<void> {
+  const by: Sealer = { tenant: rec.tenant, quotaBytes: null };
+  await s.putInputs(inputsDoc(rec.inputsCid, utf8(rec.inputsCid)), by);
+  await s.putPolicy({ hash: rec.policyHash, id: rec.policyId, bytes: utf8(rec.policyHash) }, by);
+}
+
+/** Seals the record's documents, then publishes it: a binding the way the service makes one. */
+export async function bind(s: Stores, rec: EpochRecord, parts: readonly OutboxPart[], initial: InitialState, lease?: PublishLease): Promise<PublishOutcome> {
+  await sealDocumentsOf(s, rec);
+  return s.publish(rec, parts, initial, lease);
+}
+
 const ids = (parts: readonly OutboxPart[]): string[] => parts.map((p) => p.partId);
 
 interface Clock {
@@ -91,7 +107,7 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
   async function published(s: Stores, epochId: string, n: number, initial: 'pending' | 'held' = 'pending'): Promise<OutboxPart[]> {
     const rec = record(epochId);
     const parts = partsFor(rec, n);
-    assert.equal((await s.publish(rec, parts, initial)).created, true);
+    assert.equal((await bind(s, rec, parts, initial)).created, true);
     return parts;
   }
 
@@ -155,9 +171,9 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
     scenario('a window overlapping another binding of the program is refused, naming it; other programs and touching windows bind', async (s) => {
       const w = (startMs: number, endMs: number) => ({ startMs, endMs });
       const first = record('acme:e1', { program: 'acme', window: w(100, 200) });
-      assert.equal((await s.publish(first, partsFor(first, 1), 'pending')).created, true);
+      assert.equal((await bind(s, first, partsFor(first, 1), 'pending')).created, true);
       for (const [id, win] of [['acme:e2', w(150, 160)], ['acme:e3', w(0, 101)], ['acme:e4', w(199, 300)], ['acme:e5', w(0, 1000)]] as const) {
-        await assert.rejects(s.publish(record(id, { program: 'acme', window: win }), [], 'pending'), (e: AppError) => {
+        await assert.rejects(bind(s, record(id, { program: 'acme', window: win }), [], 'pending'), (e: AppError) => {
           assert.equal(e.code, 'WINDOW_OVERLAP', id);
           assert.deepEqual(e.details, { reason: 'window_overlap', epoch_id: 'acme:e1' });
           return true;
@@ -167,20 +183,20 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       assert.equal(await s.overlapping('acme', w(150, 160)), 'acme:e1');
       assert.equal(await s.overlapping('acme', w(200, 300)), null);
       assert.equal(await s.overlapping('globex', w(150, 160)), null);
-      assert.equal((await s.publish(record('acme:e6', { program: 'acme', window: w(200, 300) }), [], 'pending')).created, true);
-      assert.equal((await s.publish(record('acme:e7', { program: 'acme', window: w(0, 100) }), [], 'pending')).created, true);
-      assert.equal((await s.publish(record('globex:e1', { program: 'globex', window: w(100, 200) }), [], 'pending')).created, true);
+      assert.equal((await bind(s, record('acme:e6', { program: 'acme', window: w(200, 300) }), [], 'pending')).created, true);
+      assert.equal((await bind(s, record('acme:e7', { program: 'acme', window: w(0, 100) }), [], 'pending')).created, true);
+      assert.equal((await bind(s, record('globex:e1', { program: 'globex', window: w(100, 200) }), [], 'pending')).created, true);
       // The same epoch again is the bound record (replay or conflict), never an overlap with itself.
-      assert.deepEqual(await s.publish(record('acme:e1', { program: 'acme', window: w(100, 200) }), [], 'pending'), { created: false, record: first });
+      assert.deepEqual(await bind(s, record('acme:e1', { program: 'acme', window: w(100, 200) }), [], 'pending'), { created: false, record: first });
       assert.equal(await s.countParts(ALL), 1);
     });
 
     scenario('listEpochs pages a program in window order and records who bound each epoch', async (s) => {
       const w = (startMs: number) => ({ startMs, endMs: startMs + 10 });
       for (const [id, start] of [['p:c', 30], ['p:a', 10], ['p:b', 20], ['p:d', 40]] as const) {
-        await s.publish(record(id, { program: 'p', window: w(start), tenant: `t-${id}`, corrId: `corr-${id}`, boundAt: 1_700_000_000_000 + start }), [], 'pending');
+        await bind(s, record(id, { program: 'p', window: w(start), tenant: `t-${id}`, corrId: `corr-${id}`, boundAt: 1_700_000_000_000 + start }), [], 'pending');
       }
-      await s.publish(record('q:z', { program: 'q', window: w(0) }), [], 'pending');
+      await bind(s, record('q:z', { program: 'q', window: w(0) }), [], 'pending');
       const page1 = await s.listEpochs('p', null, 3);
       assert.deepEqual(page1?.map((e) => e.epochId), ['p:a', 'p:b', 'p:c']);
       const { manifest: _m, attestation: _a, correction: _c, correctionAttestation: _ca, ...expected } = record('p:a', { program: 'p', window: w(10), tenant: 't-p:a', corrId: 'corr-p:a', boundAt: 1_700_000_000_010 });
@@ -194,19 +210,19 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
     scenario('getEpoch returns null for an unbound epoch and the exact record once published', async (s) => {
       assert.equal(await s.getEpoch('e1'), null);
       const signed = record('e1', { manifest: EVERY_BYTE, attestation: utf8('{"sig":"x"}') });
-      await s.publish(signed, [], 'pending');
+      await bind(s, signed, [], 'pending');
       assert.deepEqual(await s.getEpoch('e1'), signed);
       const unsigned = record('e2');
-      await s.publish(unsigned, [], 'pending');
+      await bind(s, unsigned, [], 'pending');
       assert.deepEqual(await s.getEpoch('e2'), unsigned);
     });
 
     scenario('publish binds an epoch once: a second publish gets the first record back and writes no parts', async (s) => {
       const first = record('e1');
       const firstParts = partsFor(first, 3);
-      assert.deepEqual(await s.publish(first, firstParts, 'pending'), { created: true, record: first });
+      assert.deepEqual(await bind(s, first, firstParts, 'pending'), { created: true, record: first });
       const second = record('e1', { runKey: 'rk-other', commitment: 'c-other', manifest: utf8('other') });
-      const outcome = await s.publish(second, partsFor(second, 5), 'held');
+      const outcome = await bind(s, second, partsFor(second, 5), 'held');
       assert.deepEqual(outcome, { created: false, record: first });
       assert.deepEqual(await s.getEpoch('e1'), first);
       assert.deepEqual((await s.partsOf('e1')).map((p) => p.partId), ids(firstParts));
@@ -228,7 +244,7 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
     scenario('claimed parts carry the exact fields and body bytes they were published with', async (s) => {
       const rec = record('e1');
       const parts = partsFor(rec, 2).map((p, i) => (i === 0 ? { ...p, body: EVERY_BYTE } : p));
-      await s.publish(rec, parts, 'pending');
+      await bind(s, rec, parts, 'pending');
       assert.deepEqual(await s.claimParts('a', 10, 1000, LIVE), parts);
     });
 
@@ -277,8 +293,8 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       const emitted = record('e-emitted');
       const orphaned = record('e-orphaned');
       const [mine, lost] = [partsFor(emitted, 2), partsFor(orphaned, 1)];
-      await s.publish(emitted, mine, 'pending', { owner: 'publisher', ms: 1000 });
-      await s.publish(orphaned, lost, 'pending', { owner: 'dead', ms: 1000 });
+      await bind(s, emitted, mine, 'pending', { owner: 'publisher', ms: 1000 });
+      await bind(s, orphaned, lost, 'pending', { owner: 'dead', ms: 1000 });
       assert.deepEqual(await s.claimParts('drainer', 10, 1000, LIVE), [], 'no drainer takes a part its publisher is about to emit');
       assert.deepEqual(await s.claimPartsById('other', ids(mine), 1000), []);
       clock.advance(500);
@@ -405,7 +421,7 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
     scenario('an on_hold part is claimed only once its hold has ended, as pending', async (s, clock) => {
       const rec = record('p:h', { program: 'p', holdUntil: clock.now() + 1000 });
       const parts = partsFor(rec, 2);
-      assert.equal((await s.publish(rec, parts, 'on_hold')).created, true);
+      assert.equal((await bind(s, rec, parts, 'on_hold')).created, true);
       assert.equal((await s.getEpoch('p:h'))?.holdUntil, clock.now() + 1000);
       assert.deepEqual((await s.partsOf('p:h')).map((p) => p.state), ['on_hold', 'on_hold']);
       assert.equal(await s.countParts(['on_hold']), 2);
@@ -424,60 +440,63 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       const window = { startMs: 0, endMs: 100 };
       const old = record('p:old', { program: 'p', window });
       const parts = partsFor(old, 4);
-      await s.publish(old, parts, 'pending');
+      await bind(s, old, parts, 'pending');
       // Part 0 claimed and answered, part 1 claimed (in flight), parts 2 and 3 never claimed.
       assert.deepEqual(ids(await s.claimPartsById('a', [parts[0]?.partId ?? '', parts[1]?.partId ?? ''], 500)), ids(parts.slice(0, 2)));
       await s.settlePart(parts[0]?.partId ?? '', 'a', 'accepted', 1, null);
       const next = record('p:new', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' });
-      const nextParts = partsFor(next, 1);
-      assert.equal((await s.publish(next, nextParts, 'awaiting_basis')).created, true);
-      assert.equal((await s.getEpoch('p:old'))?.supersededBy, 'p:new');
+      assert.equal((await bind(s, next, [], 'awaiting_basis')).created, true);
+      const marked = await s.getEpoch('p:old');
+      assert.equal(marked?.supersededBy, 'p:new');
+      assert.deepEqual(marked?.manifest, old.manifest, 'the superseded binding itself is unchanged');
+      const bound = await s.getEpoch('p:new');
+      assert.deepEqual([bound?.supersedes, bound?.basis, bound?.supersededBy], ['p:old', 'awaiting', null]);
       assert.deepEqual((await s.partsOf('p:old')).map((p) => p.state), ['accepted', 'pending', 'cancelled', 'cancelled']);
-      assert.deepEqual((await s.partsOf('p:new')).map((p) => p.state), ['awaiting_basis']);
+      assert.deepEqual(await s.partsOf('p:new'), [], 'bound without parts until its basis is fixed');
       assert.deepEqual(await s.awaitingBasis(), ['p:new']);
       // Cancelled parts are never claimed again; the in-flight one is, once its lease ends.
       assert.deepEqual(ids(await s.claimPartsById('b', ids(parts), 500)), [], 'leased by a, cancelled or final');
       assert.equal(await s.overlapping('p', window), 'p:new', 'the window belongs to the successor');
       // A third epoch over the window is refused; a second successor too.
-      await assert.rejects(s.publish(record('p:other', { program: 'p', window }), [], 'pending'), (e: AppError) => e.code === 'WINDOW_OVERLAP' && e.details.epoch_id === 'p:new');
-      await assert.rejects(s.publish(record('p:again', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' }), [], 'awaiting_basis'), (e: AppError) => {
+      await assert.rejects(bind(s, record('p:other', { program: 'p', window }), [], 'pending'), (e: AppError) => e.code === 'WINDOW_OVERLAP' && e.details.epoch_id === 'p:new');
+      await assert.rejects(bind(s, record('p:again', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' }), [], 'awaiting_basis'), (e: AppError) => {
         assert.equal(e.code, 'ALREADY_SUPERSEDED');
         assert.equal(e.details.superseded_by, 'p:new');
         return true;
       });
-      await assert.rejects(s.publish(record('p:x', { program: 'p', window: { startMs: 500, endMs: 600 }, supersedes: 'q:none', basis: 'awaiting' }), [], 'awaiting_basis'), (e: AppError) => e.code === 'NOT_FOUND');
-      // The new epoch superseded in turn: its awaiting parts are cancelled, and it awaits no more.
-      await s.publish(record('p:third', { program: 'p', window, supersedes: 'p:new', basis: 'awaiting' }), [], 'awaiting_basis');
-      assert.deepEqual((await s.partsOf('p:new')).map((p) => p.state), ['cancelled']);
+      await assert.rejects(bind(s, record('p:x', { program: 'p', window: { startMs: 500, endMs: 600 }, supersedes: 'q:none', basis: 'awaiting' }), [], 'awaiting_basis'), (e: AppError) => e.code === 'NOT_FOUND');
+      // The new epoch superseded in turn: it awaits no more, and never fixes its basis.
+      await bind(s, record('p:third', { program: 'p', window, supersedes: 'p:new', basis: 'awaiting' }), [], 'awaiting_basis');
       assert.deepEqual(await s.awaitingBasis(), ['p:third']);
       assert.equal(await s.overlapping('p', window), 'p:third', 'superseded epochs (p:new, p:old sort first) hold no window');
-      assert.equal(await s.fixBasis('p:new', null), false, 'a superseded epoch never fixes its basis');
+      assert.equal(await s.fixBasis('p:new', { document: null, attestation: null, parts: [] }), false, 'a superseded epoch never fixes its basis');
     });
 
     scenario('a failed part of a superseded epoch is never re-driven: its successor counted it unpaid', async (s) => {
       const window = { startMs: 0, endMs: 100 };
       const old = record('p:old', { program: 'p', window });
       const parts = partsFor(old, 2);
-      await s.publish(old, parts, 'pending');
+      await bind(s, old, parts, 'pending');
       await s.claimParts('a', 2, 500, ['pending']);
       for (const p of parts) await s.settlePart(p.partId, 'a', 'failed', 1, 'HTTP 422');
       assert.equal(await s.redriveFailed('p:old'), 2, 'before supersession a re-drive is allowed');
       await s.claimParts('a', 2, 500, ['pending']);
       for (const p of parts) await s.settlePart(p.partId, 'a', 'failed', 1, 'HTTP 422');
-      await s.publish(record('p:new', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' }), [], 'awaiting_basis');
+      await bind(s, record('p:new', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' }), [], 'awaiting_basis');
       assert.equal(await s.redriveFailed('p:old'), 0);
       assert.equal(await s.redriveFailed(), 0);
       assert.deepEqual((await s.partsOf('p:old')).map((p) => p.state), ['failed', 'failed']);
     });
 
     scenario('a part is either claimed or cancelled, whichever comes first, for every interleaving', async (s) => {
+      // (Racing claims from several callers against one supersession; PostgreSQL runs them on separate connections.)
       const window = { startMs: 0, endMs: 100 };
       const old = record('p:old', { program: 'p', window });
       const parts = partsFor(old, 40);
-      await s.publish(old, parts, 'pending');
+      await bind(s, old, parts, 'pending');
       // Claims and the supersession race; every claimed part must stay uncancelled.
       const claims = Array.from({ length: 8 }, (_, i) => s.claimParts(`r${i}`, 3, 60_000, ['pending', 'held']));
-      const superseding = s.publish(record('p:new', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' }), [], 'awaiting_basis');
+      const superseding = bind(s, record('p:new', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' }), [], 'awaiting_basis');
       const claimed = new Set((await Promise.all(claims)).flat().map((p) => p.partId));
       await superseding;
       for (const p of await s.partsOf('p:old')) {
@@ -486,11 +505,12 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       assert.deepEqual(await s.claimParts('late', 100, 60_000, ['pending', 'held']), [], 'nothing is claimable after: claimed ones are leased, the rest cancelled');
     });
 
-    scenario('fixBasis with a correction replaces the awaiting parts; with none it releases them, on hold while the hold lasts', async (s, clock) => {
+    scenario('fixBasis stores the correction and enqueues its parts once; an empty basis enqueues plain parts, on hold while the hold lasts', async (s, clock) => {
       const w1 = { startMs: 0, endMs: 100 };
-      await s.publish(record('p:a', { program: 'p', window: w1 }), [], 'pending');
+      await bind(s, record('p:a', { program: 'p', window: w1 }), [], 'pending');
       const b = record('p:b', { program: 'p', window: w1, supersedes: 'p:a', basis: 'awaiting' });
-      await s.publish(b, partsFor(b, 2), 'awaiting_basis');
+      await bind(s, b, [], 'awaiting_basis');
+      assert.equal(await s.fixBasis('p:a', { document: null, attestation: null, parts: [] }), false, 'only a superseding epoch has a basis');
       const corr = partsFor(record('p:b', { runKey: 'rk-corr' }), 3);
       assert.equal(await s.fixBasis('p:b', { document: utf8('{"doc":1}'), attestation: null, parts: corr }), true);
       assert.equal(await s.fixBasis('p:b', { document: utf8('{"doc":2}'), attestation: null, parts: corr }), false, 'once');
@@ -502,10 +522,10 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       assert.deepEqual(ids(await s.claimParts('a', 10, 500, ['pending'])), ids(corr));
 
       const w2 = { startMs: 100, endMs: 200 };
-      await s.publish(record('p:c', { program: 'p', window: w2 }), [], 'pending');
+      await bind(s, record('p:c', { program: 'p', window: w2 }), [], 'pending');
       const d = record('p:d', { program: 'p', window: w2, supersedes: 'p:c', basis: 'awaiting', holdUntil: clock.now() + 50 });
-      await s.publish(d, partsFor(d, 2), 'awaiting_basis');
-      assert.equal(await s.fixBasis('p:d', null), true);
+      await bind(s, d, [], 'awaiting_basis');
+      assert.equal(await s.fixBasis('p:d', { document: null, attestation: null, parts: partsFor(d, 2) }), true);
       assert.deepEqual((await s.partsOf('p:d')).map((p) => p.state), ['on_hold', 'on_hold']);
       assert.equal((await s.getEpoch('p:d'))?.correction, null);
       clock.advance(50);

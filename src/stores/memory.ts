@@ -16,6 +16,7 @@ import {
   type EpochSummary,
   CANCELLABLE_STATES,
   FINAL_STATES,
+  type FixedBasis,
   type InitialState,
   type OutboxPart,
   type PartState,
@@ -377,45 +378,29 @@ export class MemoryStores implements Stores {
     return out;
   }
 
-  async fixBasis(epochId: string, correction: { document: Uint8Array; attestation: Uint8Array | null; parts: readonly OutboxPart[] } | null): Promise<boolean> {
+  async fixBasis(epochId: string, fixed: FixedBasis): Promise<boolean> {
     const rec = this.epochs.get(epochId);
     if (rec === undefined || rec.basis !== 'awaiting' || (rec.supersededBy ?? null) !== null) return false;
     const holdUntil = rec.holdUntil ?? 0;
     const released: PartState = holdUntil > this.now() ? 'on_hold' : 'pending';
-    const all = this.byEpoch.get(epochId) ?? [];
-    const own = all.filter((r) => r.state === 'awaiting_basis');
-    if (correction === null) {
-      for (const row of own) row.state = released;
-      this.epochs.set(epochId, { ...rec, basis: 'fixed' });
-      return true;
-    }
-    const size = correction.document.length + (correction.attestation?.length ?? 0) + correction.parts.reduce((n, p) => n + p.body.length, 0);
-    // The plain parts give their bytes back first: they are replaced, never sent.
-    for (const row of own) {
-      this.outbox.delete(row.partId);
-      this.parts.delete(row.partId);
-      this.bytes -= row.part.body.length;
-    }
-    this.reserve(size);
-    const rows = correction.parts.map(
+    this.reserve((fixed.document?.length ?? 0) + (fixed.attestation?.length ?? 0) + fixed.parts.reduce((n, p) => n + p.body.length, 0));
+    const rows = fixed.parts.map(
       (part): Row => ({ part, partId: part.partId, epochId, index: part.index, count: part.count, state: released, attempts: 0, lastError: null, leaseOwner: null, leaseUntil: 0, holdUntil, claimed: false }),
     );
     for (const row of rows) {
       this.outbox.set(row.partId, row);
       this.parts.set(row.partId, row);
     }
-    const kept = all.filter((r) => r.state !== 'awaiting_basis');
-    if (kept.length + rows.length > 0) this.byEpoch.set(epochId, [...kept, ...rows]);
-    else this.byEpoch.delete(epochId);
-    // The run's open parts are now the correction's: none left means settled (documents evictable).
-    const wasOpen = this.openParts.has(epochId);
-    if (rows.length > 0) this.openParts.set(epochId, rows.length);
-    else this.openParts.delete(epochId);
-    if (wasOpen && rows.length === 0) this.need(rec, -1);
-    if (!wasOpen && rows.length > 0) this.need(rec, 1);
-    this.epochs.set(epochId, { ...rec, basis: 'fixed', correction: correction.document, correctionAttestation: correction.attestation });
+    if (rows.length > 0) {
+      // A superseding epoch is bound without parts: these are its first (its documents are pinned until they settle).
+      this.byEpoch.set(epochId, rows);
+      this.openParts.set(epochId, rows.length);
+      this.need(rec, 1);
+    }
+    this.epochs.set(epochId, { ...rec, basis: 'fixed', correction: fixed.document, correctionAttestation: fixed.attestation });
     return true;
   }
+
 
   async redriveFailed(epochId?: string): Promise<number> {
     const rows = epochId === undefined ? this.parts.values() : (this.byEpoch.get(epochId) ?? []);

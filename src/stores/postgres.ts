@@ -16,6 +16,7 @@ import {
   type EpochSummary,
   CANCELLABLE_STATES,
   FINAL_STATES,
+  type FixedBasis,
   type InitialState,
   type OutboxPart,
   type PartState,
@@ -32,6 +33,7 @@ import {
   quotaExceeded,
   windowOverlap,
 } from './types.js';
+import { SCHEMA_VERSION, migrateAs, migrateSchema, schemaVersion, unvalidatedConstraints } from './postgres-schema.js';
 
 export interface PostgresStoresOptions {
   /** Schema holding every table, created if missing. Default `rewarder`. */
@@ -51,6 +53,13 @@ export interface PostgresStoresOptions {
    * and bindings. Used once, when that migration runs. Default `legacy`.
    */
   legacyOwner?: string;
+  /**
+   * A connection as the migration role, when it is not the runtime role of `url` (issue 15). The
+   * schema is migrated over it (then it is closed), and the runtime role is granted only the DML
+   * the service runs: it can neither change nor delete a binding or a published part, nor run DDL.
+   * Absent: the runtime role migrates, as before; the append-only triggers still hold.
+   */
+  migrationUrl?: string;
   /** @internal tests: stop migrating after this version (to build a database as an older release left it). */
   migrateTo?: number;
 }
@@ -80,131 +89,18 @@ if (LIVE_STATES.join() !== 'pending,held,on_hold,awaiting_basis' || CANCELLABLE_
   throw new Error('postgres stores: SQL state literals are out of date');
 }
 
-/** Ordered, append-only; each entry runs once per schema, in one transaction with its version. */
-const MIGRATIONS: readonly { version: number; statements: (s: string, legacyOwner: string) => string[] }[] = [
-  {
-    version: 1,
-    statements: (s) => [
-      `CREATE TABLE IF NOT EXISTS ${s}.inputs (
-        cid text PRIMARY KEY,
-        bytes bytea NOT NULL,
-        actors bigint NOT NULL,
-        events bigint NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now())`,
-      `CREATE TABLE IF NOT EXISTS ${s}.policies (
-        hash text PRIMARY KEY,
-        id text NOT NULL,
-        bytes bytea NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now())`,
-      `CREATE TABLE IF NOT EXISTS ${s}.epochs (
-        epoch_id text PRIMARY KEY,
-        inputs_cid text NOT NULL,
-        policy_hash text NOT NULL,
-        policy_id text NOT NULL,
-        run_key text NOT NULL,
-        commitment text NOT NULL,
-        manifest bytea NOT NULL,
-        attestation bytea,
-        published_seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
-        created_at timestamptz NOT NULL DEFAULT now())`,
-      `CREATE TABLE IF NOT EXISTS ${s}.outbox (
-        part_id text PRIMARY KEY,
-        epoch_id text NOT NULL REFERENCES ${s}.epochs (epoch_id),
-        epoch_seq bigint NOT NULL,
-        run_key text NOT NULL,
-        idx integer NOT NULL CHECK (idx >= 0),
-        count integer NOT NULL CHECK (count > idx),
-        body bytea NOT NULL,
-        state text NOT NULL CHECK (state IN ('pending', 'held', 'accepted', 'dup', 'conflict', 'failed')),
-        attempts integer NOT NULL DEFAULT 0,
-        last_error text,
-        lease_owner text,
-        lease_until bigint NOT NULL DEFAULT 0,
-        UNIQUE (epoch_id, idx))`,
-      `CREATE INDEX IF NOT EXISTS outbox_claim_idx ON ${s}.outbox (epoch_seq, idx) WHERE state IN ('pending', 'held')`,
-      `CREATE INDEX IF NOT EXISTS outbox_state_idx ON ${s}.outbox (state)`,
-      // Large values are compressed as they are stored, on the publish path: lz4 (PostgreSQL 14+,
-      // when built with it) stores a 25-part run about 30 % faster than the default pglz.
-      `DO $$ BEGIN
-        IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
-          EXECUTE 'ALTER TABLE ${s}.outbox ALTER COLUMN body SET COMPRESSION lz4';
-          EXECUTE 'ALTER TABLE ${s}.epochs ALTER COLUMN manifest SET COMPRESSION lz4';
-          EXECUTE 'ALTER TABLE ${s}.inputs ALTER COLUMN bytes SET COMPRESSION lz4';
-        END IF;
-      END $$`,
-    ],
-  },
-  {
-    // SPEC §10, in place: documents gain owners, bindings their program, window, tenant, corr id
-    // and totals. What existed before belongs to the configured legacy owner. Windows already
-    // overlapping in a program (paid twice before this rule) stay as they are: every binding that
-    // overlaps an earlier one is marked `window_legacy` and left out of the exclusion constraint,
-    // whose remaining rows are then pairwise disjoint; publish also checks new windows against the
-    // marked rows (a fixed set, so that check cannot race).
-    version: 2,
-    statements: (s, owner) => [
-      `CREATE EXTENSION IF NOT EXISTS btree_gist`,
-      `CREATE TABLE ${s}.doc_owners (
-        kind text NOT NULL CHECK (kind IN ('inputs', 'policy')),
-        id text NOT NULL,
-        tenant text NOT NULL,
-        bytes bigint NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (kind, id, tenant))`,
-      `CREATE INDEX doc_owners_tenant_idx ON ${s}.doc_owners (tenant)`,
-      `INSERT INTO ${s}.doc_owners (kind, id, tenant, bytes) SELECT 'inputs', cid, '${owner}', length(bytes) FROM ${s}.inputs`,
-      `INSERT INTO ${s}.doc_owners (kind, id, tenant, bytes) SELECT 'policy', hash, '${owner}', length(bytes) FROM ${s}.policies`,
-      `ALTER TABLE ${s}.inputs ADD COLUMN start_ms bigint, ADD COLUMN end_ms bigint, ADD COLUMN pool_minor text`,
-      `ALTER TABLE ${s}.epochs ADD COLUMN program text, ADD COLUMN start_ms bigint, ADD COLUMN end_ms bigint,
-        ADD COLUMN tenant text, ADD COLUMN corr_id text NOT NULL DEFAULT '', ADD COLUMN payees bigint,
-        ADD COLUMN payout_minor text, ADD COLUMN window_legacy boolean NOT NULL DEFAULT false`,
-      `UPDATE ${s}.epochs e SET
-        program = CASE WHEN strpos(e.epoch_id, ':') > 0 THEN split_part(e.epoch_id, ':', 1) ELSE 'default' END,
-        start_ms = (m.j -> 'window' ->> 'start_ms')::bigint,
-        end_ms = (m.j -> 'window' ->> 'end_ms')::bigint,
-        payees = (m.j -> 'counts' ->> 'payees')::bigint,
-        payout_minor = m.j -> 'totals' ->> 'payout_minor',
-        tenant = '${owner}'
-        FROM (SELECT epoch_id, convert_from(manifest, 'UTF8')::jsonb AS j FROM ${s}.epochs) m
-        WHERE m.epoch_id = e.epoch_id`,
-      `UPDATE ${s}.epochs e SET window_legacy = true WHERE EXISTS (
-        SELECT 1 FROM ${s}.epochs o WHERE o.program = e.program AND o.published_seq < e.published_seq
-          AND o.start_ms < e.end_ms AND e.start_ms < o.end_ms)`,
-      `ALTER TABLE ${s}.epochs ALTER COLUMN program SET NOT NULL, ALTER COLUMN start_ms SET NOT NULL,
-        ALTER COLUMN end_ms SET NOT NULL, ALTER COLUMN tenant SET NOT NULL, ALTER COLUMN payees SET NOT NULL,
-        ALTER COLUMN payout_minor SET NOT NULL`,
-      `ALTER TABLE ${s}.epochs ADD CONSTRAINT epochs_window_once EXCLUDE USING gist
-        (program WITH =, int8range(start_ms, end_ms) WITH &&) WHERE (NOT window_legacy)`,
-      `CREATE INDEX epochs_program_idx ON ${s}.epochs (program, start_ms, epoch_id)`,
-    ],
-  },
-  {
-    // SPEC §13, holds and corrections. Parts gain their epoch's hold and a `claimed` mark (set by
-    // the row update that leases a part, never cleared: a claimed part may have been sent, so it
-    // is never cancelled); rows from before count as claimed. Epochs gain their hold, the
-    // supersession links (one successor per epoch: a unique index), the basis state and the
-    // correction document. A superseded epoch passes its window on, so the window constraint
-    // leaves superseded rows out.
-    version: 3,
-    statements: (s) => [
-      `ALTER TABLE ${s}.outbox DROP CONSTRAINT outbox_state_check`,
-      `ALTER TABLE ${s}.outbox ADD CONSTRAINT outbox_state_check CHECK (state IN
-        ('pending', 'held', 'on_hold', 'awaiting_basis', 'accepted', 'dup', 'conflict', 'failed', 'cancelled'))`,
-      `ALTER TABLE ${s}.outbox ADD COLUMN hold_until bigint NOT NULL DEFAULT 0, ADD COLUMN claimed boolean NOT NULL DEFAULT true`,
-      `ALTER TABLE ${s}.outbox ALTER COLUMN claimed SET DEFAULT false`,
-      `DROP INDEX ${s}.outbox_claim_idx`,
-      `CREATE INDEX outbox_claim_idx ON ${s}.outbox (epoch_seq, idx) WHERE state IN ('pending', 'held', 'on_hold')`,
-      `ALTER TABLE ${s}.epochs ADD COLUMN hold_until bigint NOT NULL DEFAULT 0, ADD COLUMN supersedes text,
-        ADD COLUMN superseded_by text, ADD COLUMN basis text CHECK (basis IN ('awaiting', 'fixed')),
-        ADD COLUMN correction bytea, ADD COLUMN correction_attestation bytea`,
-      `CREATE UNIQUE INDEX epochs_supersedes_once ON ${s}.epochs (supersedes) WHERE supersedes IS NOT NULL`,
-      `CREATE INDEX epochs_awaiting_idx ON ${s}.epochs (published_seq) WHERE basis = 'awaiting'`,
-      `ALTER TABLE ${s}.epochs DROP CONSTRAINT epochs_window_once`,
-      `ALTER TABLE ${s}.epochs ADD CONSTRAINT epochs_window_once EXCLUDE USING gist
-        (program WITH =, int8range(start_ms, end_ms) WITH &&) WHERE (NOT window_legacy AND superseded_by IS NULL)`,
-    ],
-  },
-];
+function pool(url: string, max: number): postgres.Sql {
+  return postgres(url, {
+    max,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    // Lists travel as JSON (jsonb_array_elements_text), never as array parameters: those need
+    // this per-connection type fetch, and when the pool is ended while a connection is still
+    // starting, the fetch's rejection goes unhandled and takes the process down.
+    fetch_types: false,
+    onnotice: () => {},
+    connection: { application_name: 'svc-rewarder', statement_timeout: STATEMENT_TIMEOUT_MS },
+  });
+}
 
 // Network errors, postgres.js's own connection codes, and SQLSTATEs meaning "not now": connection
 // exceptions (class 08), shutdown or startup (57P0x), too many connections, statement timeout.
@@ -249,7 +145,7 @@ interface EpochRow {
   hold_until: string;
   supersedes: string | null;
   superseded_by: string | null;
-  basis: 'awaiting' | 'fixed' | null;
+  basis_fixed: boolean;
   correction?: Uint8Array | null;
   correction_attestation?: Uint8Array | null;
 }
@@ -282,7 +178,7 @@ function toSummary(r: Omit<EpochRow, 'manifest' | 'attestation'>): EpochSummary 
     holdUntil: Number(r.hold_until),
     supersedes: r.supersedes,
     supersededBy: r.superseded_by,
-    basis: r.basis,
+    basis: r.supersedes === null ? null : r.basis_fixed ? 'fixed' : 'awaiting',
   };
 }
 
@@ -298,8 +194,13 @@ function toRecord(r: EpochRow): EpochRecord {
 
 const SUMMARY_COLUMNS = [
   'epoch_id', 'inputs_cid', 'policy_hash', 'policy_id', 'run_key', 'commitment', 'program', 'start_ms', 'end_ms', 'tenant', 'corr_id', 'created_at', 'payees', 'payout_minor',
-  'hold_until', 'supersedes', 'superseded_by', 'basis',
+  'hold_until', 'supersedes', 'superseded_by', 'basis_fixed',
 ] as const;
+
+/** The advisory lock serialising, per epoch, its supersession, the fixing of its basis and re-drives of its parts. */
+function epochLock(schema: string, epochId: string): string {
+  return `svc-rewarder.epoch.${schema}.${epochId}`;
+}
 
 function toPart(r: PartRow): OutboxPart {
   return { partId: r.part_id, epochId: r.epoch_id, runKey: r.run_key, index: r.idx, count: r.count, body: bytesOf(r.body) };
@@ -350,6 +251,14 @@ function outboxRows(parts: readonly OutboxPart[], epochSeq: string, state: PartS
 
 export class PostgresStores implements Stores {
   readonly kind = 'postgres' as const;
+  /**
+   * Foreign keys of `epochs` that migration 3 could not validate because bindings already named
+   * missing documents (a hand-edited database): new bindings are checked, those are not. The
+   * service logs them at every start; empty on any database this service alone has written.
+   */
+  unvalidatedConstraints: readonly string[] = [];
+  /** The schema's version when it was opened (a newer release may have migrated it further). */
+  schemaVersion = 0;
   private inflight = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly t: {
@@ -357,6 +266,9 @@ export class PostgresStores implements Stores {
     inputs: postgres.Helper<string>;
     policies: postgres.Helper<string>;
     epochs: postgres.Helper<string>;
+    epochsV: postgres.Helper<string>;
+    supersessions: postgres.Helper<string>;
+    corrections: postgres.Helper<string>;
     outbox: postgres.Helper<string>;
   };
 
@@ -365,13 +277,15 @@ export class PostgresStores implements Stores {
     readonly schema: string,
     private readonly now: () => number,
     private readonly timeoutMs: number,
-    private readonly legacyOwner: string,
   ) {
     this.t = {
       owners: sql(`${schema}.doc_owners`),
       inputs: sql(`${schema}.inputs`),
       policies: sql(`${schema}.policies`),
       epochs: sql(`${schema}.epochs`),
+      epochsV: sql(`${schema}.epochs_v`),
+      supersessions: sql(`${schema}.supersessions`),
+      corrections: sql(`${schema}.corrections`),
       outbox: sql(`${schema}.outbox`),
     };
   }
@@ -381,49 +295,34 @@ export class PostgresStores implements Stores {
     const schema = opts.schema ?? 'rewarder';
     // Interpolated into DDL below: only plain lower-case identifiers are accepted.
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new RangeError(`invalid schema name: ${JSON.stringify(schema)}`);
-    const sql = postgres(url, {
-      max: opts.max ?? 10,
-      connect_timeout: CONNECT_TIMEOUT_S,
-      // Lists travel as JSON (jsonb_array_elements_text), never as array parameters: those need
-      // this per-connection type fetch, and when the pool is ended while a connection is still
-      // starting, the fetch's rejection goes unhandled and takes the process down.
-      fetch_types: false,
-      onnotice: () => {},
-      connection: { application_name: 'svc-rewarder', statement_timeout: STATEMENT_TIMEOUT_MS },
-    });
     const legacyOwner = opts.legacyOwner ?? DEFAULT_LEGACY_OWNER;
     // Interpolated into the migration's SQL: only the tokens file's tenant characters.
     if (!TENANT_RE.test(legacyOwner)) throw new RangeError(`invalid legacy owner: ${JSON.stringify(legacyOwner)}`);
-    const stores = new PostgresStores(sql, schema, opts.now ?? Date.now, opts.timeoutMs ?? OPERATION_TIMEOUT_MS, legacyOwner);
+    const sql = pool(url, opts.max ?? 10);
+    const stores = new PostgresStores(sql, schema, opts.now ?? Date.now, opts.timeoutMs ?? OPERATION_TIMEOUT_MS);
+    const upTo = Math.min(opts.migrateTo ?? SCHEMA_VERSION, SCHEMA_VERSION);
     try {
-      await stores.guard(() => stores.migrate(opts.migrateTo ?? Number.POSITIVE_INFINITY));
+      const { migrationUrl } = opts;
+      if (migrationUrl === undefined) await stores.guard(() => migrateSchema(sql, schema, legacyOwner, upTo));
+      else {
+        // The migration role's connection lives only for this.
+        const mig = pool(migrationUrl, 1);
+        try {
+          await stores.guard(() => migrateAs(mig, sql, schema, legacyOwner, upTo));
+        } finally {
+          await mig.end({ timeout: 0 }).catch(() => {});
+        }
+      }
+      // What the runtime role sees, whoever migrated: a schema behind this release cannot be served.
+      const version = await stores.guard(() => schemaVersion(sql, schema));
+      if (version < upTo) throw new Error(`schema "${schema}" is at version ${version}, this release needs ${upTo}`);
+      stores.schemaVersion = version;
+      stores.unvalidatedConstraints = await stores.guard(() => unvalidatedConstraints(sql, schema));
     } catch (err) {
       await sql.end({ timeout: 0 }).catch(() => {});
       throw err;
     }
     return stores;
-  }
-
-  /**
-   * Idempotent, and safe when several replicas start at once: the advisory lock (per schema)
-   * serialises them, the first one migrates and the others find the version already recorded.
-   */
-  private async migrate(upTo: number): Promise<void> {
-    const s = `"${this.schema}"`;
-    await this.sql.begin(async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(hashtext(${'svc-rewarder.migrate.' + this.schema}))`;
-      await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-      await tx.unsafe(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
-        version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-      const [row] = await tx<{ v: number }[]>`SELECT coalesce(max(version), 0)::int AS v FROM ${tx(`${this.schema}.schema_migrations`)}`;
-      // A newer replica may already have migrated further; its changes are additive by rule.
-      const current = row?.v ?? 0;
-      for (const m of MIGRATIONS) {
-        if (m.version <= current || m.version > upTo) continue;
-        for (const stmt of m.statements(s, this.legacyOwner)) await tx.unsafe(stmt);
-        await tx`INSERT INTO ${tx(`${this.schema}.schema_migrations`)} (version) VALUES (${m.version})`;
-      }
-    });
   }
 
   /**
@@ -530,7 +429,7 @@ export class PostgresStores implements Stores {
   overlapping(program: string, window: Window): Promise<string | null> {
     return this.guard(async () => {
       // A superseded epoch has passed its window on (SPEC §13).
-      const [r] = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${this.t.epochs}
+      const [r] = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${this.t.epochsV}
         WHERE program = ${program} AND start_ms < ${window.endMs}::bigint AND ${window.startMs}::bigint < end_ms
           AND superseded_by IS NULL
         ORDER BY start_ms, epoch_id LIMIT 1`;
@@ -540,7 +439,7 @@ export class PostgresStores implements Stores {
 
   listEpochs(program: string, after: string | null, limit: number): Promise<EpochSummary[] | null> {
     return this.guard(async () => {
-      const { epochs } = this.t;
+      const epochs = this.t.epochsV;
       const cols = this.sql(SUMMARY_COLUMNS as unknown as string[]);
       if (after === null) {
         const rows = await this.sql<EpochRow[]>`SELECT ${cols} FROM ${epochs} WHERE program = ${program} ORDER BY start_ms, epoch_id LIMIT ${limit}`;
@@ -557,7 +456,7 @@ export class PostgresStores implements Stores {
 
   getEpoch(epochId: string): Promise<EpochRecord | null> {
     return this.guard(async () => {
-      const [r] = await this.sql<EpochRow[]>`SELECT * FROM ${this.t.epochs} WHERE epoch_id = ${epochId}`;
+      const [r] = await this.sql<EpochRow[]>`SELECT * FROM ${this.t.epochsV} WHERE epoch_id = ${epochId}`;
       return r === undefined ? null : toRecord(r);
     });
   }
@@ -565,7 +464,6 @@ export class PostgresStores implements Stores {
   async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: InitialState, lease?: PublishLease): Promise<PublishOutcome> {
     const stray = parts.find((p) => p.epochId !== record.epochId);
     if (stray !== undefined) throw new Error(`part ${stray.partId} belongs to epoch ${stray.epochId}, not ${record.epochId}`);
-    const { epochs } = this.t;
     const { startMs, endMs } = record.window;
     return this.guard(async () => {
       try {
@@ -575,9 +473,9 @@ export class PostgresStores implements Stores {
         // committed (the constraint waits for an in-flight one to end), so it can be read now; it
         // may be this very epoch, bound by a racing replica with the same window.
         if ((err as { code?: unknown } | null)?.code !== '23P01') throw err;
-        const [same] = await this.sql<EpochRow[]>`SELECT * FROM ${epochs} WHERE epoch_id = ${record.epochId}`;
+        const [same] = await this.sql<EpochRow[]>`SELECT * FROM ${this.t.epochsV} WHERE epoch_id = ${record.epochId}`;
         if (same !== undefined) return { created: false, record: toRecord(same) };
-        const [clash] = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${epochs}
+        const [clash] = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${this.t.epochsV}
           WHERE program = ${record.program} AND start_ms < ${endMs}::bigint AND ${startMs}::bigint < end_ms
             AND superseded_by IS NULL
           ORDER BY start_ms, epoch_id LIMIT 1`;
@@ -588,92 +486,95 @@ export class PostgresStores implements Stores {
   }
 
   private publishIn(record: EpochRecord, parts: readonly OutboxPart[], initial: InitialState, lease?: PublishLease): Promise<PublishOutcome> {
-    const { epochs, outbox } = this.t;
+    const { epochs, epochsV, outbox, supersessions } = this.t;
     const { startMs, endMs } = record.window;
     const old = record.supersedes ?? null;
     return this.sql.begin(async (tx): Promise<PublishOutcome> => {
+      // SPEC §13: the chain a superseding epoch joins (its window is the chain's), checked under
+      // the superseded epoch's lock, which its own basis being fixed (fixBasis) and a racing
+      // supersession of it take too.
+      let chain: string | null = null;
       if (old !== null) {
-        // The superseded row is locked first: a racing supersession of it, or its own basis being
-        // fixed (fixBasis), waits for this transaction and then sees the mark.
-        const [o] = await tx<{ program: string; superseded_by: string | null }[]>`
-          SELECT program, superseded_by FROM ${epochs} WHERE epoch_id = ${old} FOR UPDATE`;
+        await tx`SELECT pg_advisory_xact_lock(hashtext(${epochLock(this.schema, old)}))`;
+        const [o] = await tx<{ program: string; chain: string | null; superseded_by: string | null }[]>`
+          SELECT program, chain, superseded_by FROM ${epochsV} WHERE epoch_id = ${old}`;
         if (o === undefined || o.program !== record.program) throw noSuchSuperseded(old);
         if (o.superseded_by !== null) {
-          const [same] = await tx<EpochRow[]>`SELECT * FROM ${epochs} WHERE epoch_id = ${record.epochId}`;
+          const [same] = await tx<EpochRow[]>`SELECT * FROM ${epochsV} WHERE epoch_id = ${record.epochId}`;
           if (same !== undefined) return { created: false, record: toRecord(same) };
           throw alreadySuperseded(old, o.superseded_by);
         }
+        chain = o.chain ?? old;
       }
       // Bindings kept from before the window rule are outside the constraint; they never change.
-      const [legacy] = await tx<{ epoch_id: string }[]>`SELECT epoch_id FROM ${epochs}
+      const [legacy] = await tx<{ epoch_id: string }[]>`SELECT epoch_id FROM ${epochsV}
         WHERE window_legacy AND superseded_by IS NULL AND program = ${record.program} AND start_ms < ${endMs}::bigint AND ${startMs}::bigint < end_ms
-          AND epoch_id <> ${record.epochId} AND epoch_id IS DISTINCT FROM ${old}
+          AND epoch_id <> ${record.epochId} AND coalesce(chain, epoch_id) IS DISTINCT FROM ${chain}
         LIMIT 1`;
       if (legacy !== undefined) throw windowOverlap(legacy.epoch_id);
-      if (old !== null) {
-        // The window passes to the new binding (the constraint leaves superseded rows out), and
-        // every part of `old` nobody ever claimed is cancelled. A claim marks its rows `claimed`
-        // in the same update that leases them, under the row lock: whichever comes first wins,
-        // and a claimed part is never cancelled (the new epoch waits for its answer instead).
-        await tx`UPDATE ${epochs} SET superseded_by = ${record.epochId} WHERE epoch_id = ${old}`;
-        await tx`UPDATE ${outbox} SET state = 'cancelled', lease_owner = NULL, lease_until = 0
-          WHERE epoch_id = ${old} AND NOT claimed AND state IN ('pending', 'held', 'on_hold', 'awaiting_basis')`;
-      }
       // A racing publisher of the same epoch waits here for ours to commit or roll back; one of
-      // an overlapping window in the same program waits too, then fails the constraint (23P01).
+      // an overlapping window in the same program (and another chain) waits too, then fails the
+      // constraint (23P01).
       const [bound] = await tx<{ published_seq: string }[]>`
         INSERT INTO ${epochs} (epoch_id, inputs_cid, policy_hash, policy_id, run_key, commitment, manifest, attestation,
                                program, start_ms, end_ms, tenant, corr_id, created_at, payees, payout_minor,
-                               hold_until, supersedes, basis)
+                               hold_until, supersedes, chain)
         VALUES (${record.epochId}, ${record.inputsCid}, ${record.policyHash}, ${record.policyId}, ${record.runKey},
                 ${record.commitment}, ${record.manifest}, ${record.attestation},
                 ${record.program}, ${startMs}::bigint, ${endMs}::bigint, ${record.tenant}, ${record.corrId},
                 ${new Date(record.boundAt)}, ${record.payees}, ${record.payoutMinor},
-                ${record.holdUntil ?? 0}::bigint, ${old}, ${record.basis ?? null})
+                ${record.holdUntil ?? 0}::bigint, ${old}, ${chain})
         ON CONFLICT (epoch_id) DO NOTHING
         RETURNING published_seq`;
       if (bound === undefined) {
-        const [existing] = await tx<EpochRow[]>`SELECT * FROM ${epochs} WHERE epoch_id = ${record.epochId}`;
+        const [existing] = await tx<EpochRow[]>`SELECT * FROM ${epochsV} WHERE epoch_id = ${record.epochId}`;
         if (existing === undefined) throw new Error(`epoch ${record.epochId} conflicted but cannot be read`);
         return { created: false, record: toRecord(existing) };
+      }
+      if (old !== null) {
+        // `old` is superseded (once: the key), and every part of it nobody ever claimed is
+        // cancelled. A claim marks its rows `claimed` in the same update that leases them, under
+        // the row lock: whichever comes first wins, and a claimed part is never cancelled (the new
+        // epoch waits for its answer instead).
+        await tx`INSERT INTO ${supersessions} (epoch_id, superseded_by) VALUES (${old}, ${record.epochId})`;
+        await tx`UPDATE ${outbox} SET state = 'cancelled', lease_owner = NULL, lease_until = 0
+          WHERE epoch_id = ${old} AND NOT claimed AND state IN ('pending', 'held', 'on_hold', 'awaiting_basis')`;
       }
       // Pipelined on the transaction's connection; the first failure aborts the transaction.
       const leased = lease === undefined ? undefined : { owner: lease.owner, until: this.now() + lease.ms };
       await Promise.all(chunks(parts).map((chunk) => tx`INSERT INTO ${outbox} ${tx(outboxRows(chunk, bound.published_seq, initial, record.holdUntil ?? 0, leased), OUTBOX_COLUMNS)}`));
-      return { created: true, record };
+      return { created: true, record: { ...record, supersedes: old, supersededBy: null, basis: old === null ? null : 'awaiting' } };
     });
   }
 
   awaitingBasis(): Promise<string[]> {
     return this.guard(async () => {
-      const rows = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${this.t.epochs}
-        WHERE basis = 'awaiting' AND superseded_by IS NULL ORDER BY published_seq`;
+      const rows = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${this.t.epochsV}
+        WHERE supersedes IS NOT NULL AND NOT basis_fixed AND superseded_by IS NULL ORDER BY published_seq`;
       return rows.map((r) => r.epoch_id);
     });
   }
 
-  fixBasis(epochId: string, correction: { document: Uint8Array; attestation: Uint8Array | null; parts: readonly OutboxPart[] } | null): Promise<boolean> {
-    const { epochs, outbox } = this.t;
+  fixBasis(epochId: string, fixed: FixedBasis): Promise<boolean> {
+    const { epochs, outbox, supersessions, corrections } = this.t;
     const now = this.now();
     return this.guard(() =>
       this.sql.begin(async (tx): Promise<boolean> => {
-        // Under the epoch's row lock: a supersession of this epoch either came first (nothing is
-        // fixed) or waits and then cancels what this enqueues, none of it claimed yet.
-        const [r] = await tx<{ hold_until: string; published_seq: string }[]>`
-          UPDATE ${epochs} SET basis = 'fixed', correction = ${correction?.document ?? null},
-            correction_attestation = ${correction?.attestation ?? null}
-          WHERE epoch_id = ${epochId} AND basis = 'awaiting' AND superseded_by IS NULL
-          RETURNING hold_until, published_seq`;
+        // Under the epoch's lock: a supersession of this epoch either came first (nothing is
+        // fixed) or comes after and cancels what this enqueues, none of it claimed yet.
+        await tx`SELECT pg_advisory_xact_lock(hashtext(${epochLock(this.schema, epochId)}))`;
+        const [gone] = await tx`SELECT 1 FROM ${supersessions} WHERE epoch_id = ${epochId}`;
+        if (gone !== undefined) return false;
+        const [e] = await tx<{ hold_until: string; published_seq: string; supersedes: string | null }[]>`
+          SELECT hold_until, published_seq, supersedes FROM ${epochs} WHERE epoch_id = ${epochId}`;
+        if (e === undefined || e.supersedes === null) return false;
+        const [r] = await tx`INSERT INTO ${corrections} (epoch_id, document, attestation)
+          VALUES (${epochId}, ${fixed.document}, ${fixed.attestation}) ON CONFLICT (epoch_id) DO NOTHING RETURNING epoch_id`;
         if (r === undefined) return false;
-        const holdUntil = Number(r.hold_until);
+        const holdUntil = Number(e.hold_until);
         const released: PartState = holdUntil > now ? 'on_hold' : 'pending';
-        if (correction === null) {
-          await tx`UPDATE ${outbox} SET state = ${released} WHERE epoch_id = ${epochId} AND state = 'awaiting_basis'`;
-          return true;
-        }
-        await tx`DELETE FROM ${outbox} WHERE epoch_id = ${epochId} AND state = 'awaiting_basis'`;
-        for (const chunk of chunks(correction.parts)) {
-          await tx`INSERT INTO ${outbox} ${tx(outboxRows(chunk, r.published_seq, released, holdUntil), OUTBOX_COLUMNS)}`;
+        for (const chunk of chunks(fixed.parts)) {
+          await tx`INSERT INTO ${outbox} ${tx(outboxRows(chunk, e.published_seq, released, holdUntil), OUTBOX_COLUMNS)}`;
         }
         return true;
       }),
@@ -754,17 +655,20 @@ export class PostgresStores implements Stores {
   redriveFailed(epochId?: string): Promise<number> {
     return this.guard(async () => {
       // A superseded epoch's parts are never sent again: its successor's basis counts them unpaid.
-      // FOR SHARE on the epoch rows: a supersession (FOR UPDATE of the same row) racing the
-      // re-drive either waits for it (and then waits for the re-driven, claimed part's answer) or
-      // commits first (and the re-checked row is left out here).
-      const { outbox, epochs } = this.t;
-      const r = epochId === undefined
-        ? await this.sql`UPDATE ${outbox} SET state = 'pending', lease_owner = NULL, lease_until = 0
-            WHERE state = 'failed' AND epoch_id IN (
-              SELECT epoch_id FROM ${epochs} WHERE superseded_by IS NULL AND epoch_id IN (SELECT epoch_id FROM ${outbox} WHERE state = 'failed') FOR SHARE)`
-        : await this.sql`UPDATE ${outbox} SET state = 'pending', lease_owner = NULL, lease_until = 0
-            WHERE state = 'failed' AND epoch_id IN (SELECT epoch_id FROM ${epochs} WHERE epoch_id = ${epochId} AND superseded_by IS NULL FOR SHARE)`;
-      return r.count;
+      // Each epoch's lock (sorted, so two re-drives cannot deadlock) serialises this with a
+      // supersession of it: either the supersession comes after and waits for the re-driven
+      // (claimed) parts' answers, or it came first and the epoch is left out here.
+      const { outbox, supersessions } = this.t;
+      return await this.sql.begin(async (tx) => {
+        const ids = epochId !== undefined
+          ? [epochId]
+          : (await tx<{ epoch_id: string }[]>`SELECT DISTINCT epoch_id FROM ${outbox} WHERE state = 'failed' ORDER BY epoch_id`).map((x) => x.epoch_id);
+        for (const id of ids) await tx`SELECT pg_advisory_xact_lock(hashtext(${epochLock(this.schema, id)}))`;
+        const r = await tx`UPDATE ${outbox} o SET state = 'pending', lease_owner = NULL, lease_until = 0
+          WHERE o.state = 'failed' AND o.epoch_id IN (SELECT jsonb_array_elements_text(${tx.json(ids)}))
+            AND NOT EXISTS (SELECT 1 FROM ${supersessions} x WHERE x.epoch_id = o.epoch_id)`;
+        return r.count;
+      });
     });
   }
 

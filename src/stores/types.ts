@@ -142,6 +142,14 @@ export type PartState = 'pending' | 'held' | 'on_hold' | 'awaiting_basis' | 'acc
 export const FINAL_STATES: readonly PartState[] = ['accepted', 'dup', 'conflict', 'failed', 'cancelled'];
 /** States a part may be cancelled from, if it was never claimed (SPEC §13 "never attempted"). */
 export const CANCELLABLE_STATES: readonly PartState[] = ['pending', 'held', 'on_hold', 'awaiting_basis'];
+/** What fixes a superseding epoch's basis (SPEC §13). */
+export interface FixedBasis {
+  /** The correction document's JCS bytes; null when the basis was empty (a plain §7 intent). */
+  document: Uint8Array | null;
+  attestation: Uint8Array | null;
+  parts: readonly OutboxPart[];
+}
+
 /** A publication's initial part state. */
 export type InitialState = 'pending' | 'held' | 'on_hold' | 'awaiting_basis';
 
@@ -222,12 +230,13 @@ export interface Stores {
   /** Superseding epochs whose basis is still awaited (and which are not superseded themselves). */
   awaitingBasis(): Promise<string[]>;
   /**
-   * Fixes a superseding epoch's basis, once: with `correction`, its `awaiting_basis` parts are
-   * replaced by `parts` (the correction's) and the document stored; with null (empty basis), its
-   * own parts are released. Released parts are `on_hold` until the epoch's hold ends, else
-   * `pending`. false (nothing written) when the epoch is not awaiting, or was superseded meanwhile.
+   * Fixes a superseding epoch's basis, once: stores the correction document (null for an empty
+   * basis, when the epoch settles as a plain intent) and enqueues `parts` (the correction's, or
+   * the epoch's own §7 parts), `on_hold` until the epoch's hold ends, else `pending`. A superseding
+   * epoch is bound without parts; these are its first. false (nothing written) when the epoch is
+   * not awaiting its basis, or was superseded meanwhile.
    */
-  fixBasis(epochId: string, correction: { document: Uint8Array; attestation: Uint8Array | null; parts: readonly OutboxPart[] } | null): Promise<boolean>;
+  fixBasis(epochId: string, fixed: FixedBasis): Promise<boolean>;
   /**
    * Leases up to `limit` non-final parts (in epoch publication order, then part index) whose lease
    * has expired, for `leaseMs`, to `owner`. `states` narrows which (e.g. only `held`). Replicas
