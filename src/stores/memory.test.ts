@@ -87,3 +87,19 @@ test('with a spill, an evicted manifest is read back byte for byte; pushed out o
   assert.equal(s.spilledBytes, 600);
   assert.equal(readdirSync(join(dir, 'spill')).length, 2, 'files named by hash, the pushed-out one removed');
 });
+
+test('a superseding epoch awaiting its basis is pinned like an unsettled run until its parts settle (SPEC §13)', async () => {
+  const s = new MemoryStores(1000);
+  const w = { startMs: 0, endMs: 10 };
+  await s.publish({ ...rec('p:a', 300), program: 'p', window: w }, [], 'pending'); // settled: evictable
+  await s.publish({ ...rec('p:b', 300), program: 'p', window: w, supersedes: 'p:a', basis: 'awaiting' }, [], 'awaiting_basis');
+  assert.equal(s.fill().pinnedBytes, 300, 'p:b awaits its basis: pinned');
+  await s.publish(rec('e3', 300), [], 'pending');
+  await s.publish(rec('e4', 300), [], 'pending'); // does not fit: p:a goes, never p:b
+  assert.equal((await s.getEpoch('p:a'))?.evicted, true);
+  assert.equal((await s.getEpoch('p:b'))?.evicted, undefined);
+  assert.equal(await s.fixBasis('p:b', { document: null, attestation: null, parts: [partOf('p:b')] }), true);
+  await s.claimParts('o', 1, 1000, ['pending']);
+  await s.settlePart('p-p:b', 'o', 'accepted', 1, null);
+  assert.equal(s.fill().pinnedBytes, 0, 'settled: p:b is evictable like any settled run');
+});

@@ -249,12 +249,20 @@ export class MemoryStores implements Stores {
     this.reserve(record.manifest.length + (record.attestation?.length ?? 0) + parts.reduce((n, p) => n + p.body.length, 0));
     // Everything below is synchronous: no claim can run between the mark and the cancellation.
     if (old !== null) {
-      this.epochs.set(old, { ...(this.epochs.get(old) as EpochRecord), supersededBy: record.epochId });
+      const superseded = this.epochs.get(old) as EpochRecord;
+      this.epochs.set(old, { ...superseded, supersededBy: record.epochId });
       this.cancelUnclaimed(old);
+      // An epoch superseded while awaiting its basis will never fix it: it stops pinning.
+      if (superseded.basis === 'awaiting' && this.openParts.get(old) === 0) {
+        this.openParts.delete(old);
+        this.need(superseded, -1);
+      }
     }
     this.epochs.set(record.epochId, record);
     this.resident.add(record.epochId);
-    if (parts.length > 0) {
+    // A superseding epoch awaiting its basis is unsettled (0 open parts so far): its manifest and
+    // documents are pinned until its parts settle, as a pending run's are.
+    if (parts.length > 0 || old !== null) {
       this.openParts.set(record.epochId, parts.length);
       this.need(record, 1);
     }
@@ -391,11 +399,13 @@ export class MemoryStores implements Stores {
       this.outbox.set(row.partId, row);
       this.parts.set(row.partId, row);
     }
+    // A superseding epoch is bound without parts (pinned with 0 open): these are its first.
     if (rows.length > 0) {
-      // A superseding epoch is bound without parts: these are its first (its documents are pinned until they settle).
       this.byEpoch.set(epochId, rows);
       this.openParts.set(epochId, rows.length);
-      this.need(rec, 1);
+    } else if (this.openParts.has(epochId)) {
+      this.openParts.delete(epochId);
+      this.need(rec, -1);
     }
     this.epochs.set(epochId, { ...rec, basis: 'fixed', correction: fixed.document, correctionAttestation: fixed.attestation });
     return true;
