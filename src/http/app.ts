@@ -643,7 +643,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
           commitment: e.commitment,
           payees: e.payees,
           payout_minor: e.payoutMinor,
-          ledger: { state: summarise(parts.map((p) => p.state)), parts: parts.length },
+          ledger: { state: e.basis === 'awaiting' && (e.supersededBy ?? null) === null ? 'awaiting_basis' : summarise(parts.map((p) => p.state)), parts: parts.length },
           bound: { tenant: e.tenant, corr_id: e.corrId === '' ? null : e.corrId, at: new Date(e.boundAt).toISOString() },
         };
       }),

@@ -38,6 +38,8 @@ export interface CorrectionsDeps {
   manifestOf: (rec: EpochRecord) => Promise<Uint8Array>;
   /** Whether runs are settled to a ledger (LEDGER_URL): without one, no parts are enqueued. */
   ledger: boolean;
+  /** Quarantine-only mode (egress degraded): parts enqueued now are held like any pending part. */
+  degraded?: () => boolean;
   logger?: Logger;
 }
 
@@ -108,6 +110,7 @@ export class Corrections {
       const credits = next.payouts.map((p) => ({ actor: p.actor, amount_minor: String(p.amount) }));
       const plain = this.deps.ledger ? intentParts(headFromManifest(bytes), credits, signed).map(asOutbox) : [];
       if (!(await stores.fixBasis(epochId, { document: null, attestation: null, parts: plain }))) return null;
+      await this.holdIfDegraded(plain);
       this.deps.logger?.info({ epoch_id: epochId, supersedes: old.epochId }, 'correction basis fixed: empty, the epoch settles plainly');
       return plain;
     }
@@ -119,11 +122,17 @@ export class Corrections {
       parts,
     });
     if (!fixed) return null;
+    await this.holdIfDegraded(parts);
     this.deps.logger?.info(
       { epoch_id: epochId, supersedes: old.epochId, basis: doc.basis.length, entries: doc.entries.length, correction_commitment: doc.correction_commitment },
       'correction basis fixed',
     );
     return parts;
+  }
+
+  /** In quarantine-only mode pending parts are held (as entering it holds them): the probe sends them once the ledger answers. */
+  private async holdIfDegraded(parts: readonly OutboxPart[]): Promise<void> {
+    if (parts.length > 0 && this.deps.degraded?.() === true) await this.deps.stores.holdPending();
   }
 
   /** A dry run's view of the correction `next` would make if it superseded `old` now. */

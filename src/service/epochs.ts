@@ -177,6 +177,7 @@ export class EpochService {
       signer: deps.signer ?? null,
       manifestOf: (rec) => this.manifestOf(rec, AbortSignal.timeout(120_000), rec.tenant),
       ledger: deps.settlement !== null,
+      degraded: () => deps.settlement?.degraded ?? false,
       ...(deps.logger === undefined ? {} : { logger: deps.logger }),
     });
   }

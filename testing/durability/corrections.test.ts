@@ -9,7 +9,8 @@
 // Two chains, in programs of their own (same window, different programs): `claimed` is computed
 // while the ledger is down but before egress is degraded, so its request claims (leases) every
 // part and the successor must wait for their answers (awaiting_basis); `unclaimed` is computed once
-// degraded, so its parts are published held and nobody claims them: the successor cancels them.
+// degraded, so its parts are published held, unleased: the successor cancels every one the
+// drainers' probes had not claimed, and its basis is what the ledger acknowledged of the others.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -59,8 +60,10 @@ test('supersessions during a ledger outage with SIGKILLs of the lease holders en
   const docs = {
     claimedOld: inputs('c', 5000, 1),
     claimedNew: inputs('c', 5000, 2),
-    unclaimedOld: inputs('u', 5000, 3),
-    unclaimedNew: inputs('u', 5000, 4),
+    // Five parts: the drainers' probes (one part at a time each, oldest first) may claim one or
+    // two of them before the supersession; the rest must be cancelled.
+    unclaimedOld: inputs('u', 20000, 3),
+    unclaimedNew: inputs('u', 20000, 4),
   };
   const triples: Record<keyof typeof docs, Triple> = {
     claimedOld: await seal(u1, { inputs: docs.claimedOld, policy: POLICY }),
@@ -85,10 +88,15 @@ test('supersessions during a ledger outage with SIGKILLs of the lease holders en
   const c2 = await mustCall(u2, 'POST', '/epochs/claimed:v2/compute', { ...triples.claimedNew, supersedes: 'claimed:v1' });
   assert.equal(c2.status, 202, c2.text);
   assert.equal(c2.json.ledger.state, 'awaiting_basis', 'claimed parts of the old epoch may have been sent: the correction waits');
+  const listed = await mustCall(u2, 'GET', '/programs/claimed/epochs');
+  assert.equal(listed.json.epochs.find((e: { epoch_id: string }) => e.epoch_id === 'claimed:v2')?.ledger.state, 'awaiting_basis');
   const u2v2 = await mustCall(u2, 'POST', '/epochs/unclaimed:v2/compute', { ...triples.unclaimedNew, supersedes: 'unclaimed:v1' });
   assert.equal(u2v2.status, 202, u2v2.text);
-  const cancelled = (await outboxRows(schema)).filter((r) => r.epoch_id === 'unclaimed:v1');
-  assert.deepEqual(cancelled.map((r) => r.state), ['cancelled', 'cancelled'], 'never-claimed parts are cancelled by the supersession');
+  const oldRows = await schema.sql<{ state: string; claimed: boolean }[]>`
+    SELECT state, claimed FROM ${schema.sql(`${schema.name}.outbox`)} WHERE epoch_id = 'unclaimed:v1' ORDER BY idx`;
+  assert.equal(oldRows.length, 5);
+  for (const r of oldRows) assert.equal(r.state === 'cancelled', !r.claimed, `cancelled exactly when never claimed: ${JSON.stringify(r)}`);
+  assert.ok(oldRows.filter((r) => r.state === 'cancelled').length >= 3, 'most parts were never claimed, and are cancelled');
 
   // Kills while down, then recovery with more kills (each replica in turn holds the leases).
   for (let k = 0; k < 4; k++) {
@@ -136,12 +144,22 @@ test('supersessions during a ledger outage with SIGKILLs of the lease holders en
   assert.deepEqual(records.filter((r) => !published.has(r.part_id)).map((r) => r.part_id), [], 'nothing unpublished was sent');
   assert.deepEqual([...r1.conflictAlerts(), ...r2.conflictAlerts()], []);
 
-  // The claimed chain settled by a correction that recomputes offline; the unclaimed one plainly.
+  // The claimed chain settled by a correction that recomputes offline.
   const doc = await mustCall(url, 'GET', '/epochs/claimed:v2/correction');
   assert.equal(doc.status, 200, doc.text);
   const [old, next] = [await manifest(url, 'claimed:v1'), await manifest(url, 'claimed:v2')];
   assert.equal(verifyCorrection(doc.json as CorrectionDocument, [old, next], []), null);
   assert.equal((doc.json as CorrectionDocument).basis.length, 2, 'both parts of the old epoch were acknowledged before the correction was fixed');
-  assert.equal((await mustCall(url, 'GET', '/epochs/unclaimed:v2/correction')).status, 404);
+  // The other chain: a correction over the parts a probe had claimed (all acknowledged since), or
+  // a plain intent when none had been.
+  const claimedOld = oldRows.filter((r) => r.claimed).length;
+  const other = await mustCall(url, 'GET', '/epochs/unclaimed:v2/correction');
+  if (claimedOld === 0) assert.equal(other.status, 404);
+  else {
+    assert.equal(other.status, 200, other.text);
+    assert.equal((other.json as CorrectionDocument).basis.length, claimedOld);
+    const [uOld, uNext] = [await manifest(url, 'unclaimed:v1'), await manifest(url, 'unclaimed:v2')];
+    assert.equal(verifyCorrection(other.json as CorrectionDocument, [uOld, uNext], []), null);
+  }
   t.diagnostic(`${records.length} parts at the ledger, ${stats.dup} dup answers, ${cancelledIds.size} cancelled`);
 });
