@@ -1286,6 +1286,8 @@ export interface operations {
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
                     "X-RateLimit-Remaining": string;
+                    /** @description the stages in ms (a run: queue, compute, publish, ledger, …; a seal: receive, seal, store); never in the body */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1305,6 +1307,8 @@ export interface operations {
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
                     "X-RateLimit-Remaining": string;
+                    /** @description the stages in ms (a run: queue, compute, publish, ledger, …; a seal: receive, seal, store); never in the body */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1576,7 +1580,7 @@ export interface operations {
                     "X-RateLimit-Remaining": string;
                     /** @description present on a repeat of a bound triple: the same bytes as the first answer */
                     "Idempotent-Replayed"?: "true";
-                    /** @description the run's stages (queue, compute, publish, ledger, …) in ms; never in the body */
+                    /** @description the stages in ms (a run: queue, compute, publish, ledger, …; a seal: receive, seal, store); never in the body */
                     "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
@@ -1599,7 +1603,7 @@ export interface operations {
                     "X-RateLimit-Remaining": string;
                     /** @description present on a repeat of a bound triple: the same bytes as the first answer */
                     "Idempotent-Replayed"?: "true";
-                    /** @description the run's stages (queue, compute, publish, ledger, …) in ms; never in the body */
+                    /** @description the stages in ms (a run: queue, compute, publish, ledger, …; a seal: receive, seal, store); never in the body */
                     "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
@@ -1662,7 +1666,7 @@ export interface operations {
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
                     "X-RateLimit-Remaining": string;
-                    /** @description the run's stages (queue, compute, publish, ledger, …) in ms; never in the body */
+                    /** @description the stages in ms (a run: queue, compute, publish, ledger, …; a seal: receive, seal, store); never in the body */
                     "Server-Timing": string;
                     [name: string]: unknown;
                 };
