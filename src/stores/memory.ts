@@ -74,6 +74,13 @@ export class MemoryStores implements Stores {
   private readonly openParts = new Map<string, number>();
   /** Unsettled runs that need each document ('i:' + inputs CID, 'p:' + policy hash). */
   private readonly needs = new Map<string, number>();
+  /**
+   * SPEC §13: while a superseding epoch awaits its basis, the chain it replaces is read to fix it
+   * (manifests, documents to recompute an evicted one): the chain's epochs are pinned, by count
+   * (an epoch is in at most one awaiting chain, but a chain's pins pass to its successor's).
+   */
+  private readonly chainPinned = new Map<string, number>();
+  private readonly chainPins = new Map<string, EpochRecord[]>();
   /** Called for each eviction (metrics; a refusal is counted by the app, which sees its error). */
   onEvict: (kind: 'manifest' | 'inputs' | 'policy') => void = () => {};
 
@@ -101,7 +108,7 @@ export class MemoryStores implements Stores {
     let freed = 0;
     for (const epochId of this.resident) {
       if (freed >= need) return;
-      if (this.openParts.has(epochId)) continue;
+      if (this.openParts.has(epochId) || this.chainPinned.has(epochId)) continue;
       const rec = this.epochs.get(epochId) as EpochRecord;
       this.resident.delete(epochId);
       this.spill?.put(epochId, rec.manifest);
@@ -133,7 +140,7 @@ export class MemoryStores implements Stores {
   /** Bytes held, the budget, and the bytes nothing may evict (unsettled runs and what they need). */
   fill(): { bytes: number; maxBytes: number; pinnedBytes: number } {
     let evictable = 0;
-    for (const epochId of this.resident) if (!this.openParts.has(epochId)) evictable += this.epochs.get(epochId)?.manifest.length ?? 0;
+    for (const epochId of this.resident) if (!this.openParts.has(epochId) && !this.chainPinned.has(epochId)) evictable += this.epochs.get(epochId)?.manifest.length ?? 0;
     for (const [cid, doc] of this.inputs) if (!this.needs.has(`i:${cid}`)) evictable += doc.bytes.length;
     for (const [hash, doc] of this.policies) if (!this.needs.has(`p:${hash}`)) evictable += doc.bytes.length;
     return { bytes: this.bytes, maxBytes: this.maxBytes, pinnedBytes: this.bytes - evictable };
@@ -252,6 +259,8 @@ export class MemoryStores implements Stores {
       const superseded = this.epochs.get(old) as EpochRecord;
       this.epochs.set(old, { ...superseded, supersededBy: record.epochId });
       this.cancelUnclaimed(old);
+      this.pinChain(record.epochId, old);
+      this.unpinChain(old);
       // An epoch superseded while awaiting its basis will never fix it: it stops pinning.
       if (superseded.basis === 'awaiting' && this.openParts.get(old) === 0) {
         this.openParts.delete(old);
@@ -371,6 +380,31 @@ export class MemoryStores implements Stores {
     }
   }
 
+  /** Pins the chain `epochId` replaces, from `from` back to its first epoch. */
+  private pinChain(epochId: string, from: string): void {
+    const chain: EpochRecord[] = [];
+    for (let ref: string | null = from; ref !== null && chain.length < 10_000; ) {
+      const rec = this.epochs.get(ref);
+      if (rec === undefined) break;
+      chain.push(rec);
+      this.chainPinned.set(ref, (this.chainPinned.get(ref) ?? 0) + 1);
+      this.need(rec, 1);
+      ref = rec.supersedes ?? null;
+    }
+    this.chainPins.set(epochId, chain);
+  }
+
+  /** Releases what `epochId`'s wait for its basis pinned (fixed, or superseded in turn). */
+  private unpinChain(epochId: string): void {
+    for (const rec of this.chainPins.get(epochId) ?? []) {
+      const n = (this.chainPinned.get(rec.epochId) ?? 1) - 1;
+      if (n > 0) this.chainPinned.set(rec.epochId, n);
+      else this.chainPinned.delete(rec.epochId);
+      this.need(rec, -1);
+    }
+    this.chainPins.delete(epochId);
+  }
+
   /** SPEC §13: every part of `epochId` nobody ever claimed is cancelled (never sent). */
   private cancelUnclaimed(epochId: string): void {
     for (const row of this.byEpoch.get(epochId) ?? []) {
@@ -408,6 +442,7 @@ export class MemoryStores implements Stores {
       this.need(rec, -1);
     }
     this.epochs.set(epochId, { ...rec, basis: 'fixed', correction: fixed.document, correctionAttestation: fixed.attestation });
+    this.unpinChain(epochId);
     return true;
   }
 
