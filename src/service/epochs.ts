@@ -191,6 +191,9 @@ export class EpochService {
    * answers with it.
    */
   settledReplay(epochId: string, req: ComputeRequest, tenant: string): ComputeOutcome | undefined {
+    // A request naming `supersedes` is decided by the full path (its scope, and whether it names
+    // the epoch the binding superseded: SPEC §13), never by a memo of the triple alone.
+    if (req.supersedes !== undefined) return undefined;
     const settled = this.settled.get(epochId);
     if (settled === undefined || !this.sameTriple(epochId, req)) return undefined;
     if (!this.owned.has(ownedKey(tenant, 'policy', req.policy_hash)) || !this.owned.has(ownedKey(tenant, 'inputs', req.inputs_cid))) return undefined;

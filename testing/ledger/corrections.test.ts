@@ -187,6 +187,14 @@ test('after settlement a correction pays only the difference, credits and debits
   const again = await supersede(svc.url, 'chain:v2', b, 'chain:v1');
   assert.equal(again.status, 200);
   assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  // Naming another superseded epoch than the binding did is a different request, settled or not.
+  const otherOld = await supersede(svc.url, 'chain:v2', b, 'chain:v0');
+  assert.equal(otherOld.status, 409, otherOld.text);
+  assert.equal(otherOld.json.error.code, 'CONFLICT');
+  assert.deepEqual(otherOld.json.error.details.differs, ['supersedes']);
+  const plainRepeat = await compute(svc.url, 'chain:v2', b);
+  assert.equal(plainRepeat.status, 200, 'a plain repeat reads the superseding epoch');
+  assert.equal(plainRepeat.json.supersedes, 'chain:v1');
   const twice = await supersede(svc.url, 'chain:other', b, 'chain:v1');
   assert.equal(twice.status, 409);
   assert.equal(twice.json.error.code, 'ALREADY_SUPERSEDED');
