@@ -13,6 +13,11 @@
 //   fair      two tenants on M dry runs: the quiet one at c = 1 alone, then beside a flood at
 //             c = 10; target: quiet p95 with the flood ≤ 1.5× alone
 //
+// Each shed level also prints where the CPU went (% of one core over the window): the server's
+// compute worker on a CPU and runnable but waiting, its main thread, its other threads, and this
+// load generator; and the refusals by reason (rejected_total). BENCH_SERVER_NODE_FLAGS (space
+// separated) are given to the server's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+//
 // On a loaded 2-core machine figures move a lot; the lead measures them (PERFORMANCE.md).
 
 import { readFileSync } from 'node:fs';
@@ -21,12 +26,13 @@ import { type Socket, connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { generate } from '../src/gen/generate.js';
 import { EXAMPLE, type SpawnedServer, bearer, put, spawnServer, tempDir, writeTokensFile } from '../testing/harness.js';
-import { percentile } from './bench-kit.js';
+import { percentile, threadSched, threadShares } from './bench-kit.js';
 
-const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'slowbody,shed,fair' }, duration: { type: 'string', default: '10' } } });
+const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'slowbody,shed,fair' }, duration: { type: 'string', default: '10' }, levels: { type: 'string', default: '16,128,256' } } });
 const scenarios = String(values.scenario).split(',');
 const durationS = Number(values.duration);
 const summary: Record<string, unknown> = {};
+const serverFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 
 interface Hit {
   status: number;
@@ -134,16 +140,47 @@ async function slowbody(): Promise<void> {
   }
 }
 
+/** rejected_total by reason, from the server's /metrics. */
+async function rejections(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(new URL('/metrics', url))).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^rejected_total\{reason="([^"]+)"\} (\S+)$/gm)) if (Number(m[2]) > 0) out[m[1] as string] = Number(m[2]);
+  return out;
+}
+
+function minus(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(a)) if (v - (b[k] ?? 0) > 0) out[k] = v - (b[k] ?? 0);
+  return out;
+}
+
+/** Runs `f` and reports where the server's threads and this process spent the window. */
+async function measured<T>(pid: number, url: string, f: () => Promise<T>) {
+  const [sched0, rej0, cpu0, t0] = [threadSched(pid), await rejections(url), process.cpuUsage(), performance.now()];
+  const out = await f();
+  const wallS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const shares = threadShares(pid, sched0, threadSched(pid), wallS);
+  const client = (cpu.user + cpu.system) / 1e4 / wallS;
+  return { out, cpu: { ...shares, client }, rejected: minus(await rejections(url), rej0) };
+}
+
+const pct = (x: number) => x.toFixed(0);
+
 async function shed(): Promise<void> {
-  const s = await spawnServer({ AUTH: 'off', TENANT_RPS_MAX: '1000000', MAX_INFLIGHT: '512' });
+  const s = await spawnServer({ AUTH: 'off', TENANT_RPS_MAX: '1000000', MAX_INFLIGHT: '512', ...JSON.parse(process.env.BENCH_SERVER_ENV ?? '{}') }, { nodeFlags: serverFlags });
   try {
     const body = await sealM(s);
-    const rows: Record<string, ReturnType<typeof describe>> = {};
-    for (const c of [16, 128, 256]) {
-      rows[c] = describe(await load(s.url, c, durationS, body, `shed-${c}`), durationS);
-      const r = rows[c];
+    const rows: Record<string, ReturnType<typeof describe> & { cpu: Record<string, number>; rejected: Record<string, number> }> = {};
+    for (const c of String(values.levels).split(',').map(Number)) {
+      const m = await measured(s.pid, s.url, () => load(s.url, c, durationS, body, `shed-${c}`));
+      const r = { ...describe(m.out, durationS), cpu: m.cpu, rejected: m.rejected };
+      rows[c] = r;
       console.log(
         `shed c=${c}: goodput ${r.goodput.toFixed(1)}/s, p99 ${r.p99_ms.toFixed(0)} ms, statuses ${JSON.stringify(r.statuses)}, refusals without Retry-After ${r.refusals_without_retry_after}, not 429/503 ${r.refusals_not_429_503}`,
+      );
+      console.log(
+        `  cpu % of a core: worker ${pct(m.cpu.workerRun)} (waiting ${pct(m.cpu.workerWait)}), main ${pct(m.cpu.main)}, other threads ${pct(m.cpu.others)}, load generator ${pct(m.cpu.client)}; rejected ${JSON.stringify(m.rejected)}`,
       );
     }
     const base = rows[16]?.goodput ?? NaN;
