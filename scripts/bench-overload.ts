@@ -143,6 +143,10 @@ async function slowbody(): Promise<void> {
 /** rejected_total by reason, from the server's /metrics. */
 async function rejections(url: string): Promise<Record<string, number>> {
   const text = await (await fetch(new URL('/metrics', url))).text();
+  return parseRejected(text);
+}
+
+function parseRejected(text: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^rejected_total\{reason="([^"]+)"\} (\S+)$/gm)) if (Number(m[2]) > 0) out[m[1] as string] = Number(m[2]);
   return out;
@@ -157,12 +161,34 @@ function minus(a: Record<string, number>, b: Record<string, number>): Record<str
 /** Runs `f` and reports where the server's threads and this process spent the window. */
 async function measured<T>(pid: number, url: string, f: () => Promise<T>) {
   const [sched0, rej0, cpu0, t0] = [threadSched(pid), await rejections(url), process.cpuUsage(), performance.now()];
+  // The compute queue's depth, sampled: an empty queue while clients wait is a worker left idle.
+  const depths: number[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    while (sampling) {
+      const text = await new Promise<string>((resolve) => {
+        httpRequest(new URL('/metrics', url), { agent }, (res) => {
+          let t = '';
+          res.setEncoding('utf8').on('data', (d: string) => (t += d));
+          res.on('end', () => resolve(t));
+        }).on('error', () => resolve('')).end();
+      });
+      const m = /^queue_depth (\S+)$/m.exec(text);
+      if (m !== null) depths.push(Number(m[1]));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    agent.destroy();
+  })();
   const out = await f();
+  sampling = false;
+  await sampler;
   const wallS = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const shares = threadShares(pid, sched0, threadSched(pid), wallS);
   const client = (cpu.user + cpu.system) / 1e4 / wallS;
-  return { out, cpu: { ...shares, client }, rejected: minus(await rejections(url), rej0) };
+  const queue = { mean: depths.reduce((a, b) => a + b, 0) / Math.max(1, depths.length), empty_pct: (100 * depths.filter((d) => d === 0).length) / Math.max(1, depths.length) };
+  return { out, cpu: { ...shares, client }, rejected: minus(await rejections(url), rej0), queue };
 }
 
 const pct = (x: number) => x.toFixed(0);
@@ -171,16 +197,16 @@ async function shed(): Promise<void> {
   const s = await spawnServer({ AUTH: 'off', TENANT_RPS_MAX: '1000000', MAX_INFLIGHT: '512', ...JSON.parse(process.env.BENCH_SERVER_ENV ?? '{}') }, { nodeFlags: serverFlags });
   try {
     const body = await sealM(s);
-    const rows: Record<string, ReturnType<typeof describe> & { cpu: Record<string, number>; rejected: Record<string, number> }> = {};
+    const rows: Record<string, ReturnType<typeof describe> & { cpu: Record<string, number>; rejected: Record<string, number>; queue: Record<string, number> }> = {};
     for (const c of String(values.levels).split(',').map(Number)) {
       const m = await measured(s.pid, s.url, () => load(s.url, c, durationS, body, `shed-${c}`));
-      const r = { ...describe(m.out, durationS), cpu: m.cpu, rejected: m.rejected };
+      const r = { ...describe(m.out, durationS), cpu: m.cpu, rejected: m.rejected, queue: m.queue };
       rows[c] = r;
       console.log(
         `shed c=${c}: goodput ${r.goodput.toFixed(1)}/s, p99 ${r.p99_ms.toFixed(0)} ms, statuses ${JSON.stringify(r.statuses)}, refusals without Retry-After ${r.refusals_without_retry_after}, not 429/503 ${r.refusals_not_429_503}`,
       );
       console.log(
-        `  cpu % of a core: worker ${pct(m.cpu.workerRun)} (waiting ${pct(m.cpu.workerWait)}), main ${pct(m.cpu.main)}, other threads ${pct(m.cpu.others)}, load generator ${pct(m.cpu.client)}; rejected ${JSON.stringify(m.rejected)}`,
+        `  cpu % of a core: worker ${pct(m.cpu.workerRun)} (waiting ${pct(m.cpu.workerWait)}), main ${pct(m.cpu.main)}, other threads ${pct(m.cpu.others)}, load generator ${pct(m.cpu.client)}; queue depth mean ${m.queue.mean.toFixed(1)}, empty ${pct(m.queue.empty_pct)} % of samples; rejected ${JSON.stringify(m.rejected)}`,
       );
     }
     const base = rows[16]?.goodput ?? NaN;

@@ -1,17 +1,20 @@
 // Who may wait for a compute worker, in which queue, and what is shed: a policy of its own,
 // testable without threads. The pool (pool.ts) only runs what this hands it.
 //
-//   - Tenants' tasks wait in per-tenant FIFO queues served in turn (deficit round robin with a
-//     quantum of one task: every task costs one turn), so a flood from one tenant costs another
-//     only its turn, not the flood's length.
+//   - Tenants' tasks wait in per-tenant FIFO queues served by start-time fair queueing weighted
+//     by each task's estimated compute time (TenantQueues), so a flood from one tenant costs
+//     another at most the task running when it arrives, not the flood's length, and a tenant of
+//     big tasks gets fewer turns rather than more of the workers' time.
 //   - A tenant over its share is refused with 429: with the queue full, any tenant holding more
 //     than queueMax ÷ (tenants waiting) of it; at any time, one holding TENANT_QUEUE_MAX. A
 //     tenant under its share that finds the queue full pushes out the newest task of the tenant
 //     most over its share (that task is answered 429), so a flood that filled the queue before
 //     anyone else came cannot keep others out. A full queue otherwise is 503. Both carry
 //     Retry-After from the measured drain rate.
-//   - The drain rate is measured: how long a task holds a worker (dispatch to completion, EWMA),
-//     times the threads, which is how fast a busy queue drains. Not completions per second (which
+//   - The drain rate is measured: how long a task holds a worker, timed inside the worker
+//     (src/compute/clock.ts, EWMA), times the threads, which is how fast a busy queue drains.
+//     Timed from the edge (dispatch to the completion event) it also counted the edge's event-loop
+//     lag, which a storm of refusals multiplies: the queue was then priced out and the worker idled. Not completions per second (which
 //     only follows the arrival rate while the pool is not saturated, and after refusals would
 //     price every task out: a collapse of its own), and never from how long tasks waited (queue
 //     wait × queue depth counts the wait twice and refuses everything under load).
@@ -26,7 +29,7 @@ export class DrainMeter {
 
   constructor(private readonly threads: number) {}
 
-  /** A task held a worker for `ms` (dispatch to completion). */
+  /** A task held a worker for `ms` (as the worker timed it). */
   record(ms: number): void {
     this.meanMs = this.meanMs === undefined ? ms : 0.8 * this.meanMs + 0.2 * ms;
   }
@@ -35,13 +38,37 @@ export class DrainMeter {
   perSecond(): number | null {
     return this.meanMs === undefined ? null : (this.threads * 1000) / Math.max(0.01, this.meanMs);
   }
+
+  /** Mean milliseconds a task holds a worker, or null before any task finished. */
+  taskMs(): number | null {
+    return this.meanMs ?? null;
+  }
 }
 
-/** Per-tenant FIFO queues, served one task per tenant in turn. */
+interface Tagged<T> {
+  item: T;
+  /** Virtual start tag: the tenant's previous finish tag, or the virtual time if it was idle. */
+  start: number;
+  cost: number;
+  /** Arrival order, to break ties between equal tags. */
+  seq: number;
+}
+
+/**
+ * Per-tenant FIFO queues served by start-time fair queueing, weighted by each task's cost (its
+ * estimated compute milliseconds): a task's start tag is its tenant's previous finish tag, or the
+ * virtual time (the start tag of the task last handed out) if that tenant had nothing pending, and
+ * the task with the smallest start tag goes next. A tenant that was idle therefore comes next
+ * after the running task however long a flood's backlog is, tenants that keep queues share the
+ * workers in proportion to cost (a tenant of big tasks gets fewer turns, not more time), and an idle
+ * tenant banks no credit. With equal costs this is round robin, one task per tenant in turn.
+ */
 export class TenantQueues<T> {
-  private readonly queues = new Map<string, T[]>();
-  /** Tenants with waiting tasks, in the order of their next turn. */
-  private readonly turn: string[] = [];
+  private readonly queues = new Map<string, Tagged<T>[]>();
+  /** Finish tag of each tenant's newest task (kept while it may still be ahead of the virtual time). */
+  private readonly finish = new Map<string, number>();
+  private vtime = 0;
+  private seq = 0;
   private count = 0;
 
   get size(): number {
@@ -49,34 +76,72 @@ export class TenantQueues<T> {
   }
 
   get tenants(): number {
-    return this.turn.length;
+    return this.queues.size;
   }
 
   sizeOf(tenant: string): number {
     return this.queues.get(tenant)?.length ?? 0;
   }
 
-  push(tenant: string, item: T): void {
+  /** Start tag a new task of `tenant` would get now. */
+  private startOf(tenant: string): number {
+    return Math.max(this.vtime, this.finish.get(tenant) ?? 0);
+  }
+
+  push(tenant: string, item: T, cost = 1): void {
     let q = this.queues.get(tenant);
     if (q === undefined) {
       q = [];
       this.queues.set(tenant, q);
-      this.turn.push(tenant);
     }
-    q.push(item);
+    const start = this.startOf(tenant);
+    const c = Math.max(0, cost);
+    q.push({ item, start, cost: c, seq: this.seq++ });
+    this.finish.set(tenant, start + c);
     this.count++;
   }
 
-  /** The oldest task of the tenant whose turn it is; that tenant goes to the back. */
-  shift(): T | undefined {
-    const tenant = this.turn.shift();
-    if (tenant === undefined) return undefined;
-    const q = this.queues.get(tenant) as T[];
-    const item = q.shift() as T;
+  /**
+   * Hands out the task with the smallest start tag. `busy(tenant)`: whether that tenant already
+   * has a task running; while any tenant with nothing running waits, a busy tenant's task is
+   * passed over (at most one running per tenant while others wait, when there are threads to spare).
+   */
+  shift(busy?: (tenant: string) => boolean): T | undefined {
+    let best: { tenant: string; t: Tagged<T> } | undefined;
+    let bestIdle: { tenant: string; t: Tagged<T> } | undefined;
+    for (const [tenant, q] of this.queues) {
+      const t = q[0] as Tagged<T>;
+      if (best === undefined || before(t, best.t)) best = { tenant, t };
+      if (busy !== undefined && !busy(tenant) && (bestIdle === undefined || before(t, bestIdle.t))) bestIdle = { tenant, t };
+    }
+    const pick = bestIdle ?? best;
+    if (pick === undefined) return undefined;
+    const q = this.queues.get(pick.tenant) as Tagged<T>[];
+    q.shift();
     this.count--;
-    if (q.length > 0) this.turn.push(tenant);
-    else this.queues.delete(tenant);
-    return item;
+    if (q.length === 0) this.queues.delete(pick.tenant);
+    this.vtime = Math.max(this.vtime, pick.t.start);
+    this.forgetIdle();
+    return pick.t.item;
+  }
+
+  /** Drops finish tags the virtual time has passed: those tenants start afresh at the virtual time. */
+  private forgetIdle(): void {
+    if (this.finish.size <= 2 * this.queues.size + 16) return;
+    for (const [tenant, f] of this.finish) if (!this.queues.has(tenant) && f <= this.vtime) this.finish.delete(tenant);
+  }
+
+  /** Tasks that would be handed out before a new task of `tenant` queued now (its place in line). */
+  aheadOf(tenant: string): number {
+    const start = this.startOf(tenant);
+    let n = 0;
+    for (const q of this.queues.values()) {
+      for (const t of q) {
+        if (t.start > start) break;
+        n++;
+      }
+    }
+    return n;
   }
 
   /** The tenant with the most tasks waiting, and how many. */
@@ -89,21 +154,24 @@ export class TenantQueues<T> {
   /** The newest task of `tenant` (the one to push out). */
   newest(tenant: string): T | undefined {
     const q = this.queues.get(tenant);
-    return q?.[q.length - 1];
+    return q?.[q.length - 1]?.item;
   }
 
   remove(tenant: string, item: T): boolean {
     const q = this.queues.get(tenant);
-    const i = q?.indexOf(item) ?? -1;
+    const i = q?.findIndex((t) => t.item === item) ?? -1;
     if (q === undefined || i < 0) return false;
-    q.splice(i, 1);
+    const [t] = q.splice(i, 1);
     this.count--;
-    if (q.length === 0) {
-      this.queues.delete(tenant);
-      this.turn.splice(this.turn.indexOf(tenant), 1);
-    }
+    // The tenant's newest task leaves: its reserved share of virtual time goes back.
+    if (t !== undefined && i === q.length) this.finish.set(tenant, t.start);
+    if (q.length === 0) this.queues.delete(tenant);
     return true;
   }
+}
+
+function before<T>(a: Tagged<T>, b: Tagged<T>): boolean {
+  return a.start < b.start || (a.start === b.start && a.seq < b.seq);
 }
 
 export interface ShedLimits {

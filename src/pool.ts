@@ -13,6 +13,7 @@ import { Piscina } from 'piscina';
 import type { ComputeResult, ComputeTask, ExplainBasisResult, ExplainBasisTask, ExportResult, ExportTask, PreviewResult, PreviewTask, ProofIndexResult, ProofIndexTask, SealResult, SealTask, Task } from './compute/protocol.js';
 import { DrainMeter, TenantQueues, checkQueue, pushedOut } from './admission.js';
 import { AppError } from './errors.js';
+import { newClock, readClock } from './compute/clock.js';
 
 export interface PoolOptions {
   threads: number;
@@ -49,7 +50,7 @@ export interface Saturation {
 
 interface Waiting {
   tenant: string;
-  task: Task;
+  task: Task & { clock: SharedArrayBuffer };
   signal: AbortSignal;
   transferList: ArrayBuffer[];
   resolve: (v: unknown) => void;
@@ -76,6 +77,9 @@ export class ComputePool {
   private backoffMs = 1000;
   private running = 0;
   private readonly waiting = new TenantQueues<Waiting>();
+  /** Running tasks per tenant (see TenantQueues.shift: one per tenant while others wait). */
+  private readonly runningOf = new Map<string, number>();
+  private readonly busy = (tenant: string): boolean => (this.runningOf.get(tenant) ?? 0) > 0;
   /** Running tasks whose request was aborted and whose grace period is still running. */
   private readonly graces = new Set<AbortController>();
   private started = false;
@@ -141,9 +145,21 @@ export class ComputePool {
     this.tenantQueueMax = tenantQueueMax;
   }
 
-  /** Tasks `tenant` has waiting now (its own share of the wait ahead of a new task). */
+  /** Tasks `tenant` has waiting now. */
   queuedFor(tenant: string): number {
     return this.waiting.sizeOf(tenant);
+  }
+
+  /**
+   * What a new task of `tenant` would wait now: the tasks handed out before it (fair queueing,
+   * see admission.ts), one more if every thread is busy, and their expected time from the
+   * measured time per task (null before any task finished).
+   */
+  expectedWait(tenant: string): { ahead: number; ms: number | null; drainPerSec: number | null; threads: number } {
+    const queued = this.waiting.aheadOf(tenant);
+    const ahead = this.running >= this.threads ? queued + 1 : queued;
+    const per = this.drain.taskMs();
+    return { ahead, ms: per === null ? null : (ahead * per) / this.threads, drainPerSec: this.drain.perSecond(), threads: this.threads };
   }
 
   saturation(): Saturation {
@@ -163,8 +179,9 @@ export class ComputePool {
     return this.run(task, signal, [task.bytes.buffer as ArrayBuffer], tenant);
   }
 
-  compute(task: ComputeTask, signal: AbortSignal, tenant = 'anonymous'): Promise<ComputeResult> {
-    return this.run(task, signal, [], tenant);
+  /** `costMs`: the task's estimated compute time, its weight in the tenants' fair queueing. */
+  compute(task: ComputeTask, signal: AbortSignal, tenant = 'anonymous', costMs?: number): Promise<ComputeResult> {
+    return this.run(task, signal, [], tenant, costMs);
   }
 
   /** Builds a published manifest's proof index; the manifest's buffer is transferred. */
@@ -186,7 +203,7 @@ export class ComputePool {
     return this.run(task, signal, [task.bound.buffer as ArrayBuffer], tenant);
   }
 
-  private async run<T>(task: Task, signal: AbortSignal, transferList: ArrayBuffer[], tenant: string): Promise<T> {
+  private async run<T>(task: Task, signal: AbortSignal, transferList: ArrayBuffer[], tenant: string, costMs?: number): Promise<T> {
     const openFor = this.openUntil - this.now();
     if (openFor > 0) {
       this.onReject('breaker_open');
@@ -215,13 +232,14 @@ export class ComputePool {
     }
     if (signal.aborted) throw signal.reason;
     const done = new Promise<unknown>((resolve, reject) => {
-      const entry: Waiting = { tenant, task, signal, transferList, resolve, reject, onAbort: () => {} };
+      const entry: Waiting = { tenant, task: { ...task, clock: newClock() }, signal, transferList, resolve, reject, onAbort: () => {} };
       // Aborted while still waiting: leave the queue; nothing ever reached a worker.
       entry.onAbort = () => {
         if (this.waiting.remove(tenant, entry)) reject(signal.reason);
       };
       signal.addEventListener('abort', entry.onAbort, { once: true });
-      this.waiting.push(tenant, entry);
+      // Unpriced tasks (seals, indexes…) weigh what an average task takes.
+      this.waiting.push(tenant, entry, costMs ?? this.drain.taskMs() ?? 1);
       this.pump();
     });
     return (await done) as T;
@@ -235,13 +253,13 @@ export class ComputePool {
    */
   private pump(): void {
     while (this.running < this.threads && this.waiting.size > 0) {
-      const e = this.waiting.shift() as Waiting;
+      const e = this.waiting.shift(this.busy) as Waiting;
       e.signal.removeEventListener('abort', e.onAbort);
       this.running++;
+      this.runningOf.set(e.tenant, (this.runningOf.get(e.tenant) ?? 0) + 1);
       // The caller's abort answers the caller at once; Piscina's own signal fires only when the
       // grace period ends with the task still running (its result, if it comes, is dropped).
       const stop = new AbortController();
-      const started = performance.now();
       let grace: NodeJS.Timeout | undefined;
       const onAbort = (): void => {
         e.reject(e.signal.reason);
@@ -259,7 +277,11 @@ export class ComputePool {
           (err: unknown) => e.reject(this.translate(err, stop.signal)),
         )
         .finally(() => {
-          this.drain.record(performance.now() - started);
+          const ms = readClock(e.task.clock);
+          if (ms !== null) this.drain.record(ms);
+          const mine = (this.runningOf.get(e.tenant) ?? 1) - 1;
+          if (mine <= 0) this.runningOf.delete(e.tenant);
+          else this.runningOf.set(e.tenant, mine);
           clearTimeout(grace);
           this.graces.delete(stop);
           e.signal.removeEventListener('abort', onAbort);

@@ -415,7 +415,19 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return exact(c, doc.bytes, doc.hash);
   });
 
-  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), guard('rewarder.run'), trail('compute'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
+  /**
+   * Refuses a compute whose task could not be admitted (503 queue_wait) before its body is read and
+   * parsed: under a storm of re-sends that ignore Retry-After, the refusals' own cost took the CPU
+   * the compute worker needed. A compute for an epoch this replica knows as published is a replay
+   * (no task) and goes through.
+   */
+  const shedBeforeBody: MiddlewareHandler<Env> = async (c, next) => {
+    const id = c.req.param('epoch');
+    if (id === undefined || !epochs.knownPublished(id)) epochs.refuseLongWait(schedulingTenantOf(c.get('tenant')));
+    await next();
+  };
+
+  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), guard('rewarder.run'), trail('compute'), shedBeforeBody, receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
     const s = deps.settings();
     // The deadline starts at arrival, before the body is read: a slow upload spends its budget.
     const header = c.req.header('x-deadline');
