@@ -84,7 +84,7 @@ export class TenantQueues<T> {
   }
 
   /** Start tag a new task of `tenant` would get now. */
-  private startOf(tenant: string): number {
+  startOf(tenant: string): number {
     return Math.max(this.vtime, this.finish.get(tenant) ?? 0);
   }
 
@@ -107,6 +107,11 @@ export class TenantQueues<T> {
    * passed over (at most one running per tenant while others wait, when there are threads to spare).
    */
   shift(busy?: (tenant: string) => boolean): T | undefined {
+    return this.shiftTagged(busy)?.item;
+  }
+
+  /** shift(), with the task's start tag and cost (to requeue it in its place, see requeue()). */
+  shiftTagged(busy?: (tenant: string) => boolean): { item: T; start: number; cost: number } | undefined {
     let best: { tenant: string; t: Tagged<T> } | undefined;
     let bestIdle: { tenant: string; t: Tagged<T> } | undefined;
     for (const [tenant, q] of this.queues) {
@@ -122,7 +127,24 @@ export class TenantQueues<T> {
     if (q.length === 0) this.queues.delete(pick.tenant);
     this.vtime = Math.max(this.vtime, pick.t.start);
     this.forgetIdle();
-    return pick.t.item;
+    return { item: pick.t.item, start: pick.t.start, cost: pick.t.cost };
+  }
+
+  /**
+   * Puts back a task handed out but never started (withdrawn from a worker, or its worker died
+   * before reaching it), in its place by its original start tag.
+   */
+  requeue(tenant: string, item: T, start: number, cost: number): void {
+    let q = this.queues.get(tenant);
+    if (q === undefined) {
+      q = [];
+      this.queues.set(tenant, q);
+    }
+    let i = 0;
+    while (i < q.length && (q[i] as Tagged<T>).start <= start) i++;
+    q.splice(i, 0, { item, start, cost, seq: -1 - this.seq++ });
+    this.finish.set(tenant, Math.max(this.finish.get(tenant) ?? 0, start + cost));
+    this.count++;
   }
 
   /** Drops finish tags the virtual time has passed: those tenants start afresh at the virtual time. */
@@ -191,12 +213,14 @@ export function retryAfterSec(ahead: number, drainPerSec: number | null, threads
 }
 
 /**
- * Throws 429 tenant_share or 503 queue_full when `tenant` may not queue one more task now;
+ * Throws 429 tenant_share or 503 queue_full when `tenant` may not queue one more task now
+ * (`handedOver`: tasks handed to workers ahead of time, not started);
  * returns the tenant whose newest task must be pushed out to make room, if any.
  */
-export function checkQueue<T>(queues: TenantQueues<T>, tenant: string, limits: ShedLimits, drainPerSec: number | null): string | undefined {
+export function checkQueue<T>(queues: TenantQueues<T>, tenant: string, limits: ShedLimits, drainPerSec: number | null, handedOver = 0): string | undefined {
   const mine = queues.sizeOf(tenant);
-  const full = queues.size >= limits.queueMax;
+  // Tasks handed to a worker ahead of time (not started) still count as waiting.
+  const full = queues.size + handedOver >= limits.queueMax;
   const waiting = queues.tenants + (mine === 0 ? 1 : 0);
   const share = Math.max(1, Math.floor(limits.queueMax / waiting));
   // A tenant alone in a full queue is not over its share: that is a full service (503).

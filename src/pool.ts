@@ -13,7 +13,7 @@ import { Piscina } from 'piscina';
 import type { ComputeResult, ComputeTask, ExplainBasisResult, ExplainBasisTask, ExportResult, ExportTask, PreviewResult, PreviewTask, ProofIndexResult, ProofIndexTask, SealResult, SealTask, Task } from './compute/protocol.js';
 import { DrainMeter, TenantQueues, checkQueue, pushedOut } from './admission.js';
 import { AppError } from './errors.js';
-import { newClock, readClock } from './compute/clock.js';
+import { newClock, readClock, started, withdraw } from './compute/clock.js';
 
 export interface PoolOptions {
   threads: number;
@@ -56,7 +56,23 @@ interface Waiting {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   onAbort: () => void;
+  /** Its start tag and cost in the tenants' fair queueing, once handed out (to requeue it). */
+  start: number;
+  cost: number;
+  /** While handed out: stops listening for the caller's abort as a handed-out task. */
+  detach: () => void;
+  /** Handed out again once already (its worker died before reaching it): not a second time. */
+  requeued: boolean;
 }
+
+/**
+ * Tasks handed to Piscina per thread: the running one and the next, so that a worker finishing
+ * a task starts the next at once instead of waiting for the edge's event loop to notice (under a
+ * storm of requests that wait left the worker idle half the time with tasks queued). A third
+ * place lets a withdrawn task (skipped by the worker when it reaches it) be replaced at once.
+ */
+const HANDED_PER_THREAD = 2;
+const PISCINA_PER_THREAD = 3;
 
 export type FailureKind = 'crash' | 'abort' | 'error';
 
@@ -75,9 +91,12 @@ export class ComputePool {
   private failures: number[] = [];
   private openUntil = 0;
   private backoffMs = 1000;
-  private running = 0;
+  /** Tasks handed to Piscina and not withdrawn, until they end (running, or next in line on a worker). */
+  private readonly handed = new Set<Waiting>();
+  /** Tasks in Piscina, withdrawn ones included until the worker skips them. */
+  private inPiscina = 0;
   private readonly waiting = new TenantQueues<Waiting>();
-  /** Running tasks per tenant (see TenantQueues.shift: one per tenant while others wait). */
+  /** Handed-out tasks per tenant (see TenantQueues.shift: one per tenant while others wait). */
   private readonly runningOf = new Map<string, number>();
   private readonly busy = (tenant: string): boolean => (this.runningOf.get(tenant) ?? 0) > 0;
   /** Running tasks whose request was aborted and whose grace period is still running. */
@@ -104,7 +123,7 @@ export class ComputePool {
       minThreads: opts.threads,
       maxThreads: opts.threads,
       idleTimeout: Number.POSITIVE_INFINITY,
-      concurrentTasksPerWorker: 1,
+      concurrentTasksPerWorker: PISCINA_PER_THREAD,
       recordTiming: false,
     });
     // An uncaught error in an idle worker: Piscina replaces the worker; count it, don't crash.
@@ -156,8 +175,9 @@ export class ComputePool {
    * measured time per task (null before any task finished).
    */
   expectedWait(tenant: string): { ahead: number; ms: number | null; drainPerSec: number | null; threads: number } {
-    const queued = this.waiting.aheadOf(tenant);
-    const ahead = this.running >= this.threads ? queued + 1 : queued;
+    // Every task handed to a worker ends before this one starts (a conservative count: a
+    // next-in-line task may yet be withdrawn for it).
+    const ahead = this.waiting.aheadOf(tenant) + (this.handed.size >= this.threads ? this.handed.size - this.threads + 1 : 0);
     const per = this.drain.taskMs();
     return { ahead, ms: per === null ? null : (ahead * per) / this.threads, drainPerSec: this.drain.perSecond(), threads: this.threads };
   }
@@ -165,9 +185,9 @@ export class ComputePool {
   saturation(): Saturation {
     return {
       threads: this.threads,
-      queueDepth: this.waiting.size,
+      queueDepth: this.waiting.size + this.nextInLine(),
       queueMax: this.queueMax,
-      running: this.running,
+      running: Math.min(this.handed.size, this.threads),
       breakerOpenForMs: Math.max(0, this.openUntil - this.now()),
       drainPerSec: this.drain.perSecond(),
       tenants: this.waiting.tenants,
@@ -217,7 +237,7 @@ export class ComputePool {
     let evict: string | undefined;
     const drain = this.drain.perSecond();
     try {
-      evict = checkQueue(this.waiting, tenant, { queueMax: this.queueMax, tenantQueueMax: this.tenantQueueMax ?? this.queueMax, threads: this.threads }, drain);
+      evict = checkQueue(this.waiting, tenant, { queueMax: this.queueMax, tenantQueueMax: this.tenantQueueMax ?? this.queueMax, threads: this.threads }, drain, this.nextInLine());
     } catch (e) {
       if (e instanceof AppError) this.onReject(e.details.reason === 'tenant_share' ? 'tenant_share' : 'queue_full');
       throw e;
@@ -232,7 +252,7 @@ export class ComputePool {
     }
     if (signal.aborted) throw signal.reason;
     const done = new Promise<unknown>((resolve, reject) => {
-      const entry: Waiting = { tenant, task: { ...task, clock: newClock() }, signal, transferList, resolve, reject, onAbort: () => {} };
+      const entry: Waiting = { tenant, task: { ...task, clock: newClock() }, signal, transferList, resolve, reject, onAbort: () => {}, start: 0, cost: 0, detach: () => {}, requeued: false };
       // Aborted while still waiting: leave the queue; nothing ever reached a worker.
       entry.onAbort = () => {
         if (this.waiting.remove(tenant, entry)) reject(signal.reason);
@@ -240,52 +260,119 @@ export class ComputePool {
       signal.addEventListener('abort', entry.onAbort, { once: true });
       // Unpriced tasks (seals, indexes…) weigh what an average task takes.
       this.waiting.push(tenant, entry, costMs ?? this.drain.taskMs() ?? 1);
+      this.makeWayFor(tenant);
       this.pump();
     });
     return (await done) as T;
   }
 
+  /** Handed-out tasks beyond one per thread: next in line on a worker, not started. */
+  private nextInLine(): number {
+    return Math.max(0, this.handed.size - this.threads);
+  }
+
   /**
-   * Hands waiting tasks to Piscina (each tenant's oldest, tenants in turn), only while a thread is free. Piscina's own queue
-   * is not FIFO for tasks that carry an AbortSignal (it re-queues them behind newer ones), which
-   * under load left some requests waiting until their deadline; keeping the queue here makes
-   * order and queue_depth exact.
+   * A tenant with nothing handed out just queued a task: a task of another tenant handed to a
+   * worker as its next (not started) and not ahead of it in fair queueing is withdrawn and
+   * requeued in its place, so the newcomer waits for the running task only. Only tasks that moved
+   * no buffers to the worker can be handed out again.
+   */
+  private makeWayFor(tenant: string): void {
+    if (this.busy(tenant) || this.inPiscina >= this.threads * PISCINA_PER_THREAD) return;
+    const start = this.waiting.startOf(tenant);
+    let victim: Waiting | undefined;
+    for (const h of this.handed) {
+      if (h.tenant === tenant || h.transferList.length > 0 || h.start < start || started(h.task.clock)) continue;
+      if (victim === undefined || h.start > victim.start) victim = h;
+    }
+    if (victim === undefined || !withdraw(victim.task.clock)) return;
+    victim.detach();
+    this.release(victim);
+    this.waiting.requeue(victim.tenant, victim, victim.start, victim.cost);
+    victim.signal.addEventListener('abort', victim.onAbort, { once: true });
+  }
+
+  /** `e` no longer counts as handed out (ended, withdrawn, or given back). */
+  private release(e: Waiting): void {
+    if (!this.handed.delete(e)) return;
+    const mine = (this.runningOf.get(e.tenant) ?? 1) - 1;
+    if (mine <= 0) this.runningOf.delete(e.tenant);
+    else this.runningOf.set(e.tenant, mine);
+  }
+
+  /**
+   * Hands waiting tasks to Piscina (by fair queueing, see admission.ts) while a thread has room:
+   * the running task and the next one per thread. Piscina's own queue is not FIFO for tasks that
+   * carry an AbortSignal (it re-queues them behind newer ones), which under load left some
+   * requests waiting until their deadline; keeping the queue here makes order and queue_depth exact.
    */
   private pump(): void {
-    while (this.running < this.threads && this.waiting.size > 0) {
-      const e = this.waiting.shift(this.busy) as Waiting;
+    while (this.handed.size < this.threads * HANDED_PER_THREAD && this.inPiscina < this.threads * PISCINA_PER_THREAD && this.waiting.size > 0) {
+      const next = this.waiting.shiftTagged(this.busy) as { item: Waiting; start: number; cost: number };
+      const e = next.item;
+      e.start = next.start;
+      e.cost = next.cost;
       e.signal.removeEventListener('abort', e.onAbort);
-      this.running++;
+      this.handed.add(e);
+      this.inPiscina++;
       this.runningOf.set(e.tenant, (this.runningOf.get(e.tenant) ?? 0) + 1);
-      // The caller's abort answers the caller at once; Piscina's own signal fires only when the
-      // grace period ends with the task still running (its result, if it comes, is dropped).
+      // A fresh clock per hand-over: a withdrawn task's old clock stays withdrawn for the copy
+      // the worker will skip.
+      const task = { ...e.task, clock: newClock() };
+      e.task = task;
+      // The caller's abort answers the caller at once. A task not yet started is withdrawn (the
+      // worker skips it); a running one keeps its worker for the grace period, and Piscina's own
+      // signal fires only if it is still running then (its result, if it comes, is dropped).
       const stop = new AbortController();
       let grace: NodeJS.Timeout | undefined;
       const onAbort = (): void => {
         e.reject(e.signal.reason);
+        if (withdraw(task.clock)) {
+          this.release(e);
+          this.pump();
+          return;
+        }
         this.graces.add(stop);
         grace = setTimeout(() => stop.abort(e.signal.reason), this.abortGraceMs);
       };
       e.signal.addEventListener('abort', onAbort, { once: true });
+      e.detach = () => e.signal.removeEventListener('abort', onAbort);
       void this.piscina
-        .run(e.task, { signal: stop.signal, transferList: e.transferList })
+        .run(task, { signal: stop.signal, transferList: e.transferList })
         .then(
           (result: unknown) => {
+            if (!started(task.clock)) return; // withdrawn: skipped by the worker, requeued or answered already
             this.backoffMs = 1000;
             e.resolve(result);
           },
-          (err: unknown) => e.reject(this.translate(err, stop.signal)),
+          (err: unknown) => {
+            if (started(task.clock) || stop.signal.aborted) {
+              e.reject(this.translate(err, stop.signal));
+              return;
+            }
+            // Never started: withdrawn (answered or requeued already), or its worker died (or was
+            // stopped for another task) before reaching it, which is not this task's fault.
+            if (!this.handed.has(e) || !withdraw(task.clock)) return;
+            e.detach();
+            this.release(e);
+            if (e.transferList.length === 0 && !e.signal.aborted && !e.requeued) {
+              // Nothing was moved to the dead worker: handed out again, in its place.
+              e.requeued = true;
+              this.waiting.requeue(e.tenant, e, e.start, e.cost);
+              e.signal.addEventListener('abort', e.onAbort, { once: true });
+            } else {
+              e.reject(new AppError('UNAVAILABLE', 'the compute worker failed; retry', { reason: 'worker_failed' }, { 'Retry-After': '1' }));
+            }
+          },
         )
         .finally(() => {
-          const ms = readClock(e.task.clock);
+          const ms = readClock(task.clock);
           if (ms !== null) this.drain.record(ms);
-          const mine = (this.runningOf.get(e.tenant) ?? 1) - 1;
-          if (mine <= 0) this.runningOf.delete(e.tenant);
-          else this.runningOf.set(e.tenant, mine);
           clearTimeout(grace);
           this.graces.delete(stop);
           e.signal.removeEventListener('abort', onAbort);
-          this.running--;
+          if (this.handed.has(e) && started(task.clock)) this.release(e);
+          this.inPiscina--;
           this.pump();
         });
     }
