@@ -11,10 +11,11 @@
 //     most over its share (that task is answered 429), so a flood that filled the queue before
 //     anyone else came cannot keep others out. A full queue otherwise is 503. Both carry
 //     Retry-After from the measured drain rate.
-//   - The drain rate is measured: how long a task holds a worker, timed inside the worker
-//     (src/compute/clock.ts, EWMA), times the threads, which is how fast a busy queue drains.
-//     Timed from the edge (dispatch to the completion event) it also counted the edge's event-loop
-//     lag, which a storm of refusals multiplies: the queue was then priced out and the worker idled. Not completions per second (which
+//   - The drain rate is measured (EWMA of the time per task, pool.ts timeTask): while the workers
+//     are kept busy, the interval between completions × threads; otherwise the task's time inside
+//     the worker (src/compute/clock.ts). Timed from the edge (dispatch to the completion event),
+//     every task also counted the edge's event-loop lag, which a storm of refusals multiplies: the
+//     queue was then priced out and the worker idled. Not completions per second (which
 //     only follows the arrival rate while the pool is not saturated, and after refusals would
 //     price every task out: a collapse of its own), and never from how long tasks waited (queue
 //     wait × queue depth counts the wait twice and refuses everything under load).
@@ -29,7 +30,7 @@ export class DrainMeter {
 
   constructor(private readonly threads: number) {}
 
-  /** A task held a worker for `ms` (as the worker timed it). */
+  /** A task cost the queue `ms` (see pool.ts timeTask). */
   record(ms: number): void {
     this.meanMs = this.meanMs === undefined ? ms : 0.8 * this.meanMs + 0.2 * ms;
   }

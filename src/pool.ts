@@ -20,6 +20,8 @@ export interface PoolOptions {
   queueMax: number;
   /** Most tasks one tenant may have waiting (default: queueMax); beyond: 429 tenant_share. */
   tenantQueueMax?: number;
+  /** Hand each worker its next task before the current one ends (default true; see HANDED_PER_THREAD). */
+  handover?: boolean;
   /** Compiled worker module; tests pass a fault-injecting one. */
   filename?: string;
   /** Worker crashes within `breakerWindowMs` that open the breaker. */
@@ -93,8 +95,13 @@ export class ComputePool {
   private backoffMs = 1000;
   /** Tasks handed to Piscina and not withdrawn, until they end (running, or next in line on a worker). */
   private readonly handed = new Set<Waiting>();
+  /** When the last task ended, and whether every thread had work then (see timeTask). */
+  private lastDoneMs: number | undefined;
+  private backlogged = false;
   /** Tasks in Piscina, withdrawn ones included until the worker skips them. */
   private inPiscina = 0;
+  /** Tasks handed to Piscina per thread: HANDED_PER_THREAD, or 1 without hand-over. */
+  private readonly perThread: number;
   private readonly waiting = new TenantQueues<Waiting>();
   /** Handed-out tasks per tenant (see TenantQueues.shift: one per tenant while others wait). */
   private readonly runningOf = new Map<string, number>();
@@ -114,6 +121,7 @@ export class ComputePool {
     this.queueMax = opts.queueMax;
     this.tenantQueueMax = opts.tenantQueueMax;
     this.drain = new DrainMeter(opts.threads);
+    this.perThread = opts.handover === false ? 1 : HANDED_PER_THREAD;
     this.now = opts.now ?? Date.now;
     this.breakerThreshold = opts.breakerThreshold ?? 5;
     this.breakerWindowMs = opts.breakerWindowMs ?? 30_000;
@@ -266,6 +274,20 @@ export class ComputePool {
     return (await done) as T;
   }
 
+  /**
+   * Learns the time per task from a task that ran (`ms`: as the worker timed it). While the
+   * workers are kept busy (at the previous completion there was already work for every thread),
+   * the interval between completions × threads is what each task really cost the queue: the run
+   * plus what the worker time leaves out (cloning the task in and the result out, a few ms at M).
+   * Otherwise, the worker's own time.
+   */
+  private timeTask(ms: number): void {
+    const now = performance.now();
+    this.drain.record(this.backlogged && this.lastDoneMs !== undefined ? (now - this.lastDoneMs) * this.threads : ms);
+    this.lastDoneMs = now;
+    this.backlogged = this.handed.size + this.waiting.size >= this.threads;
+  }
+
   /** Handed-out tasks beyond one per thread: next in line on a worker, not started. */
   private nextInLine(): number {
     return Math.max(0, this.handed.size - this.threads);
@@ -307,7 +329,7 @@ export class ComputePool {
    * requests waiting until their deadline; keeping the queue here makes order and queue_depth exact.
    */
   private pump(): void {
-    while (this.handed.size < this.threads * HANDED_PER_THREAD && this.inPiscina < this.threads * PISCINA_PER_THREAD && this.waiting.size > 0) {
+    while (this.handed.size < this.threads * this.perThread && this.inPiscina < this.threads * PISCINA_PER_THREAD && this.waiting.size > 0) {
       const next = this.waiting.shiftTagged(this.busy) as { item: Waiting; start: number; cost: number };
       const e = next.item;
       e.start = next.start;
@@ -367,11 +389,11 @@ export class ComputePool {
         )
         .finally(() => {
           const ms = readClock(task.clock);
-          if (ms !== null) this.drain.record(ms);
           clearTimeout(grace);
           this.graces.delete(stop);
           e.signal.removeEventListener('abort', onAbort);
           if (this.handed.has(e) && started(task.clock)) this.release(e);
+          if (ms !== null) this.timeTask(ms);
           this.inPiscina--;
           this.pump();
         });

@@ -62,6 +62,8 @@ export interface AppSettings {
   intake: IntakeSettings;
   /** Bytes a tenant may own in sealed documents (TENANT_STORE_MAX_BYTES); null: no quota. */
   tenantStoreMaxBytes: number | null;
+  /** Pause before answering a compute refused for load (SHED_HOLD_MS; absent or 0: none). */
+  shedHoldMs?: number;
 }
 
 export interface AppDeps {
@@ -110,6 +112,9 @@ interface Arrival {
   wallMs: number;
   perfMs: number;
 }
+
+/** Compute refusals for load answered after SHED_HOLD_MS (at most their Retry-After). */
+const HELD = new Set<string>(['queue_wait', 'queue_full', 'tenant_share']);
 
 /** Refusals of load (not faults): summarised in the log, counted in rejected_total. */
 const SHED = new Set<string>(['OVERLOADED', 'RATE_LIMITED', 'DEADLINE_EXCEEDED', 'REQUEST_TIMEOUT']);
@@ -171,6 +176,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     else if (SHED.has(e.code)) refusals.note(e.status, e.details.reason, corrId);
     else if (e.status >= 500) deps.logger.warn({ corr_id: corrId, code: e.code, reason: e.details.reason }, e.message);
     c.header('X-Corr-ID', corrId);
+    const hold = Math.min(deps.settings().shedHoldMs ?? 0, Number(e.headers['Retry-After'] ?? 0) * 1000);
+    if (hold > 0 && HELD.has(e.details.reason)) {
+      return new Promise<Response>((resolve) => setTimeout(() => resolve(c.json(envelope(e, corrId), e.status, { ...e.headers })), hold));
+    }
     return c.json(envelope(e, corrId), e.status, { ...e.headers });
   });
 
