@@ -267,8 +267,9 @@ export class ComputePool {
       };
       signal.addEventListener('abort', entry.onAbort, { once: true });
       // Unpriced tasks (seals, indexes…) weigh what an average task takes.
+      const start = this.waiting.startOf(tenant);
       this.waiting.push(tenant, entry, costMs ?? this.drain.taskMs() ?? 1);
-      this.makeWayFor(tenant);
+      this.makeWayFor(tenant, start);
       this.pump();
     });
     return (await done) as T;
@@ -294,14 +295,13 @@ export class ComputePool {
   }
 
   /**
-   * A tenant with nothing handed out just queued a task: a task of another tenant handed to a
+   * A tenant with nothing handed out just queued a task (start tag `start`): a task of another tenant handed to a
    * worker as its next (not started) and not ahead of it in fair queueing is withdrawn and
    * requeued in its place, so the newcomer waits for the running task only. Only tasks that moved
    * no buffers to the worker can be handed out again.
    */
-  private makeWayFor(tenant: string): void {
+  private makeWayFor(tenant: string, start: number): void {
     if (this.busy(tenant) || this.inPiscina >= this.threads * PISCINA_PER_THREAD) return;
-    const start = this.waiting.startOf(tenant);
     let victim: Waiting | undefined;
     for (const h of this.handed) {
       if (h.tenant === tenant || h.transferList.length > 0 || h.start < start || started(h.task.clock)) continue;
