@@ -16,7 +16,8 @@
 // Each shed level also prints where the CPU went (% of one core over the window): the server's
 // compute worker on a CPU and runnable but waiting, its main thread, its other threads, and this
 // load generator; and the refusals by reason (rejected_total). BENCH_SERVER_NODE_FLAGS (space
-// separated) are given to the server's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+// separated) are given to the server's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), and
+// BENCH_SERVER_ENV (a JSON object) adds settings to the shed and fair servers, for paired runs.
 //
 // On a loaded 2-core machine figures move a lot; the lead measures them (PERFORMANCE.md).
 
@@ -33,11 +34,31 @@ const scenarios = String(values.scenario).split(',');
 const durationS = Number(values.duration);
 const summary: Record<string, unknown> = {};
 const serverFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+/** BENCH_SERVER_ENV: a JSON object of extra server settings for shed and fair (e.g. {"SHED_HOLD_MS":"1000"}). */
+const serverEnv = JSON.parse(process.env.BENCH_SERVER_ENV ?? '{}') as Record<string, string>;
 
 interface Hit {
   status: number;
   ms: number;
   retryAfter: string | undefined;
+  /** The server's Server-Timing figures (ms): load, queue_and_compute, decode, calculus, manifest. */
+  timing?: Record<string, number>;
+}
+
+function serverTiming(h: string | undefined): Record<string, number> | undefined {
+  if (h === undefined) return undefined;
+  const out: Record<string, number> = {};
+  for (const m of h.matchAll(/([a-z_]+);dur=([\d.]+)/g)) out[m[1] as string] = Number(m[2]);
+  return out;
+}
+
+/** Where a 200's time went, means in ms: waiting for the worker, computing, the rest (edge, network, client). */
+function breakdown(hits: Hit[]) {
+  const ok = hits.filter((h) => h.status === 200 && h.timing !== undefined);
+  const mean = (f: (h: Hit) => number) => ok.reduce((a, h) => a + f(h), 0) / Math.max(1, ok.length);
+  const compute = (h: Hit) => (h.timing?.decode ?? 0) + (h.timing?.calculus ?? 0) + (h.timing?.manifest ?? 0);
+  const queue = (h: Hit) => (h.timing?.queue_and_compute ?? 0) - compute(h);
+  return { queue_ms: mean(queue), compute_ms: mean(compute), rest_ms: mean((h) => h.ms - queue(h) - compute(h)), p95_queue_ms: ok.length ? percentile(ok.map(queue), 95) : NaN };
 }
 
 function postJson(agent: Agent, url: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Hit> {
@@ -46,7 +67,8 @@ function postJson(agent: Agent, url: string, path: string, body: unknown, header
   return new Promise((resolve) => {
     const req = httpRequest(new URL(path, url), { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers } }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, retryAfter: res.headers['retry-after'] }));
+      const timing = serverTiming(res.headers['server-timing'] as string | undefined);
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, retryAfter: res.headers['retry-after'], ...(timing ? { timing } : {}) }));
     });
     req.on('error', () => resolve({ status: 0, ms: performance.now() - t0, retryAfter: undefined }));
     req.end(text);
@@ -194,7 +216,7 @@ async function measured<T>(pid: number, url: string, f: () => Promise<T>) {
 const pct = (x: number) => x.toFixed(0);
 
 async function shed(): Promise<void> {
-  const s = await spawnServer({ AUTH: 'off', TENANT_RPS_MAX: '1000000', MAX_INFLIGHT: '512', ...JSON.parse(process.env.BENCH_SERVER_ENV ?? '{}') }, { nodeFlags: serverFlags });
+  const s = await spawnServer({ AUTH: 'off', TENANT_RPS_MAX: '1000000', MAX_INFLIGHT: '512', ...serverEnv }, { nodeFlags: serverFlags });
   try {
     const body = await sealM(s);
     const rows: Record<string, ReturnType<typeof describe> & { cpu: Record<string, number>; rejected: Record<string, number>; queue: Record<string, number> }> = {};
@@ -223,18 +245,19 @@ async function fair(): Promise<void> {
     { tenant: 'flood', scopes: ['rewarder.seal', 'rewarder.run', 'rewarder.inspect'], token: 'bench-flood-token-0123456789' },
     { tenant: 'quiet', scopes: ['rewarder.seal', 'rewarder.run'], token: 'bench-quiet-token-0123456789' },
   ]);
-  const s = await spawnServer({ AUTH: 'on', TOKENS_FILE: tokens, TENANT_RPS_MAX: '1000000' });
+  const s = await spawnServer({ AUTH: 'on', TOKENS_FILE: tokens, TENANT_RPS_MAX: '1000000', ...serverEnv }, { nodeFlags: serverFlags });
   try {
     const body = await sealM(s, bearer('bench-flood-token-0123456789'));
     const quietH = bearer('bench-quiet-token-0123456789');
     // Each tenant computes with documents it sealed itself (SPEC §10): the same bytes, sealed twice.
     await sealM(s, quietH);
-    const alone = describe(await load(s.url, 1, durationS, body, 'alone', quietH), durationS);
-    const [withFlood] = await Promise.all([
-      load(s.url, 1, durationS, body, 'quiet', quietH).then((h) => describe(h, durationS)),
-      load(s.url, 10, durationS, body, 'flood', bearer('bench-flood-token-0123456789')),
-    ]);
+    const aloneHits = await load(s.url, 1, durationS, body, 'alone', quietH);
+    const alone = describe(aloneHits, durationS);
+    const [quietHits] = await Promise.all([load(s.url, 1, durationS, body, 'quiet', quietH), load(s.url, 10, durationS, body, 'flood', bearer('bench-flood-token-0123456789'))]);
+    const withFlood = describe(quietHits, durationS);
     console.log(`fair: quiet p95 alone ${alone.p95_ms.toFixed(1)} ms, beside a flood ${withFlood.p95_ms.toFixed(1)} ms = ${(withFlood.p95_ms / alone.p95_ms).toFixed(2)}× (target ≤ 1.5)`);
+    const fmt = (b: ReturnType<typeof breakdown>) => `queue ${b.queue_ms.toFixed(1)} (p95 ${b.p95_queue_ms.toFixed(1)}), compute ${b.compute_ms.toFixed(1)}, rest ${b.rest_ms.toFixed(1)}`;
+    console.log(`  quiet means (ms): alone ${fmt(breakdown(aloneHits))}; beside the flood ${fmt(breakdown(quietHits))}`);
     summary.fair = { alone, with_flood: withFlood };
   } finally {
     await s.stop();

@@ -11,7 +11,7 @@
 //     most over its share (that task is answered 429), so a flood that filled the queue before
 //     anyone else came cannot keep others out. A full queue otherwise is 503. Both carry
 //     Retry-After from the measured drain rate.
-//   - The drain rate is measured (EWMA of the time per task, pool.ts timeTask): while the workers
+//   - The drain rate is measured (mean time per task over the last 32, pool.ts timeTask): while the workers
 //     are kept busy, the interval between completions × threads; otherwise the task's time inside
 //     the worker (src/compute/clock.ts). Timed from the edge (dispatch to the completion event),
 //     every task also counted the edge's event-loop lag, which a storm of refusals multiplies: the
@@ -24,25 +24,39 @@ import { AppError } from './errors.js';
 
 export type ShedReason = 'queue_full' | 'tenant_share';
 
-/** How fast a busy pool drains its queue: threads ÷ the mean time a task holds a worker. */
+/**
+ * How fast a busy pool drains its queue: threads ÷ the mean time per task, over the last WINDOW
+ * tasks. A window, not an exponential average: under CPU contention single samples spike (an
+ * event loop descheduled for 100 ms sees one long interval, then a short one), and an EWMA that
+ * jumps by a fifth of every spike refused clients the queue could serve.
+ */
+const WINDOW = 32;
+
 export class DrainMeter {
-  private meanMs: number | undefined;
+  private readonly samples = new Float64Array(WINDOW);
+  private n = 0;
+  private sum = 0;
 
   constructor(private readonly threads: number) {}
 
   /** A task cost the queue `ms` (see pool.ts timeTask). */
   record(ms: number): void {
-    this.meanMs = this.meanMs === undefined ? ms : 0.8 * this.meanMs + 0.2 * ms;
+    const i = this.n % WINDOW;
+    if (this.n >= WINDOW) this.sum -= this.samples[i] as number;
+    this.samples[i] = ms;
+    this.sum += ms;
+    this.n++;
   }
 
   /** Tasks per second the pool finishes while busy, or null before any task finished. */
   perSecond(): number | null {
-    return this.meanMs === undefined ? null : (this.threads * 1000) / Math.max(0.01, this.meanMs);
+    const ms = this.taskMs();
+    return ms === null ? null : (this.threads * 1000) / Math.max(0.01, ms);
   }
 
-  /** Mean milliseconds a task holds a worker, or null before any task finished. */
+  /** Mean milliseconds per task over the window, or null before any task finished. */
   taskMs(): number | null {
-    return this.meanMs ?? null;
+    return this.n === 0 ? null : this.sum / Math.min(this.n, WINDOW);
   }
 }
 

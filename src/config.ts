@@ -48,7 +48,7 @@ export const configSchema = z
      * pause (at most its Retry-After): clients that re-send at once, ignoring Retry-After, then cost
      * a timer each instead of a refusal loop that takes the CPU the compute worker needs. 0: at once.
      */
-    SHED_HOLD_MS: int(0, 10_000).default(0),
+    SHED_HOLD_MS: int(0, 10_000).default(1_000),
     /** Most compute tasks one tenant may have waiting (default: WORK_QUEUE_MAX); beyond: 429 tenant_share. */
     TENANT_QUEUE_MAX: int(1).optional(),
     MAX_INFLIGHT: int(1).optional(),
