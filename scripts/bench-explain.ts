@@ -2,8 +2,10 @@
 // warm M epoch of a real server (AUTH=off, memory stores): explanation latency (p50/p99 over N
 // sequential GET /epochs/{id}/explain/{actor} for actors drawn across the inputs, after one call
 // that builds the run's basis and proof index) and preview time against a dry run of the same
-// candidate (medians of N each, alternating). A benchmark, not a test: it prints the figures beside
-// the targets and a final JSON line; it fails only if the harness itself cannot run.
+// candidate (medians of N each, alternating, after one preview that reads the bound manifest and
+// builds the run's comparison basis; also the median of the N paired ratios, steadier than the
+// ratio of medians when the machine's load drifts). A benchmark, not a test: it prints the figures
+// beside the targets and a final JSON line; it fails only if the harness itself cannot run.
 
 import { parseArgs } from 'node:util';
 import { b3 } from '../src/core/hash.js';
@@ -44,8 +46,11 @@ try {
 
   const candidate = new TextEncoder().encode(policyVariant(m.policy, 1));
   const cand = (await put(url, '/policies', candidate)).json<{ policy_id: string; policy_hash: string }>();
+  const firstPreview = await post(url, '/epochs/bench-m/preview', cand);
+  if (firstPreview.status !== 200) throw new Error(`preview: ${firstPreview.status} ${firstPreview.text}`);
   const dry: number[] = [];
   const prev: number[] = [];
+  const paired: number[] = [];
   for (let i = 0; i < previews; i++) {
     const d = await post(url, `/epochs/bench-dry-${i}/compute`, { inputs_cid: b3(m.inputs), ...cand, dry_run: true });
     if (d.status !== 200) throw new Error(`dry run: ${d.status} ${d.text}`);
@@ -53,6 +58,7 @@ try {
     const p = await post(url, '/epochs/bench-m/preview', cand);
     if (p.status !== 200) throw new Error(`preview: ${p.status} ${p.text}`);
     prev.push(p.ms);
+    paired.push(p.ms / d.ms);
   }
   const figures = {
     actors: actors.length,
@@ -62,11 +68,14 @@ try {
     dry_run_median_ms: percentile(dry, 50),
     preview_median_ms: percentile(prev, 50),
     preview_over_dry_run: percentile(prev, 50) / percentile(dry, 50),
+    preview_over_dry_run_paired_median: percentile(paired, 50),
+    preview_first_ms: firstPreview.ms,
   };
   out(`M epoch (${actors.length} actors), ${requests} explanations, ${previews} previews and dry runs`);
   out(`explain  first ${figures.explain_first_ms.toFixed(1)} ms (builds the basis and proof index)`);
   out(`explain  p50 ${figures.explain_p50_ms.toFixed(2)} ms, p99 ${figures.explain_p99_ms.toFixed(2)} ms   (target p99 ≤ 5 ms)`);
-  out(`preview  median ${figures.preview_median_ms.toFixed(1)} ms vs dry run ${figures.dry_run_median_ms.toFixed(1)} ms = ${figures.preview_over_dry_run.toFixed(2)}×   (target ≤ 1.2×)`);
+  out(`preview  first ${figures.preview_first_ms.toFixed(1)} ms (reads the bound manifest, builds the comparison basis)`);
+  out(`preview  median ${figures.preview_median_ms.toFixed(1)} ms vs dry run ${figures.dry_run_median_ms.toFixed(1)} ms = ${figures.preview_over_dry_run.toFixed(2)}×, paired rounds' median ${figures.preview_over_dry_run_paired_median.toFixed(2)}×   (target ≤ 1.2×)`);
   out(JSON.stringify(figures));
 } finally {
   await server.stop();

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, isLoopback, loadConfig } from './config.js';
+import { ConfigError, isLoopback, loadConfig, loadDatabaseConfig } from './config.js';
 
 test('AUTH=off is refused off loopback or on a macronode, with one line naming the fix', () => {
   for (const env of [
@@ -47,4 +47,23 @@ test('a body budget smaller than the largest body a route accepts is refused at 
     (e: unknown) => e instanceof ConfigError && /^invalid configuration: BODY_BYTES_BUDGET: must be at least the largest body a route accepts \(67108864 bytes/.test(e.message),
   );
   assert.equal(loadConfig({ AUTH: 'off', BODY_BYTES_BUDGET: String(64 * 1024 * 1024) }).BODY_BYTES_BUDGET, 64 * 1024 * 1024);
+});
+
+test('DATABASE_MIGRATION_URL is read beside DATABASE_URL and refused without it', () => {
+  const base = { PROFILE: 'macronode', TOKENS_FILE: '/run/secrets/tokens.json' };
+  const split = loadConfig({ ...base, DATABASE_URL: 'postgres://rewarder@db/x', DATABASE_MIGRATION_URL: 'postgres://rewarder_migrator@db/x' });
+  assert.equal(split.DATABASE_MIGRATION_URL, 'postgres://rewarder_migrator@db/x');
+  assert.equal(loadConfig({ ...base, DATABASE_URL: 'postgres://rewarder@db/x' }).DATABASE_MIGRATION_URL, undefined);
+  assert.throws(
+    () => loadConfig({ ...base, DATABASE_MIGRATION_URL: 'postgres://rewarder_migrator@db/x' }),
+    (e: unknown) => e instanceof ConfigError && e.message === 'invalid configuration: DATABASE_MIGRATION_URL: needs DATABASE_URL (the runtime role it migrates for)',
+  );
+  assert.throws(
+    () => loadConfig({ ...base, DATABASE_URL: 'postgres://rewarder@db/x', DATABASE_MIGRATION_URL: 'mysql://db/x' }),
+    (e: unknown) => e instanceof ConfigError && /^invalid configuration: DATABASE_MIGRATION_URL: expected a postgres:\/\/ URL/.test(e.message),
+  );
+  // `rewarder migrate` reads only these: no tokens file needed, the same refusals.
+  const db = loadDatabaseConfig({ DATABASE_URL: 'postgres://rewarder@db/x', DATABASE_MIGRATION_URL: 'postgres://m@db/x', DATABASE_SCHEMA: 'pay' });
+  assert.deepEqual([db.DATABASE_URL, db.DATABASE_MIGRATION_URL, db.DATABASE_SCHEMA, db.TENANCY_LEGACY_OWNER], ['postgres://rewarder@db/x', 'postgres://m@db/x', 'pay', 'legacy']);
+  assert.throws(() => loadDatabaseConfig({ DATABASE_MIGRATION_URL: 'postgres://m@db/x' }), /^Error: invalid configuration: DATABASE_MIGRATION_URL: needs DATABASE_URL/);
 });

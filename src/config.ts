@@ -17,6 +17,27 @@ const PROFILE_DEFAULTS = {
   macronode: { WORK_QUEUE_MAX: 4096, MAX_INFLIGHT: 512, INPUTS_CACHE_MAX_BYTES: 512 * MiB, BODY_INTAKE_MAX: 256, BODY_INTAKE_PER_CLIENT_MAX: 256, BODY_BYTES_BUDGET: 1024 * MiB, PROOF_INDEX_CACHE_MAX_BYTES: 512 * MiB },
 } as const;
 
+/**
+ * PostgreSQL settings: part of the service's configuration, and all of `rewarder migrate`'s, which
+ * needs no tokens, port or pool.
+ */
+const DATABASE_SHAPE = {
+  /** PostgreSQL for durable stores (macronode); absent: memory stores. */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('rewarder'),
+  /**
+   * PostgreSQL as the migration role (owner of the schema), when the runtime role of DATABASE_URL
+   * is another one: migrations run over it at start, and the runtime role is granted only the DML
+   * the service runs (issue 15). Absent: DATABASE_URL's role migrates, as before.
+   */
+  DATABASE_MIGRATION_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+  /**
+   * The tenant that owns the documents and bindings of a PostgreSQL database created before
+   * tenancy (SPEC §10); applied once, by the migration that adds ownership.
+   */
+  TENANCY_LEGACY_OWNER: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a tenant name (1–64 of A-Z a-z 0-9 . _ -)').default('legacy'),
+};
+
 export const configSchema = z
   .object({
     PROFILE: z.enum(['micronode', 'macronode']).default('micronode'),
@@ -76,6 +97,8 @@ export const configSchema = z
     PROOF_INDEX_CACHE_MAX_BYTES: int(0).optional(),
     /** Explanation bases of published runs kept in memory (bytes, their prepared inputs included; LRU). */
     EXPLAIN_CACHE_MAX_BYTES: int(0).default(64 * MiB),
+    /** Comparison bases of bound runs kept for previews (bytes, ~16 B per payee plus its id; LRU). */
+    PREVIEW_CACHE_MAX_BYTES: int(0).default(32 * MiB),
     MEMORY_STORE_MAX_BYTES: int(MiB).default(1024 * MiB),
     /** Micronode: evicted manifests spilled to AMNESIA_DIR/spill first (bytes; 0 = no spill). */
     SPILL_MAX_BYTES: int(0).default(256 * MiB),
@@ -110,14 +133,7 @@ export const configSchema = z
     LEDGER_PROBE_INTERVAL_MS: int(10).default(1000),
     LEDGER_RECOVERY_WINDOW_MS: int(0).default(600_000),
     LEDGER_LEASE_MS: int(100).default(30_000),
-    /** PostgreSQL for durable stores (macronode); absent: memory stores. */
-    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
-    DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('rewarder'),
-    /**
-     * The tenant that owns the documents and bindings of a PostgreSQL database created before
-     * tenancy (SPEC §10); applied once, by the migration that adds ownership.
-     */
-    TENANCY_LEGACY_OWNER: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a tenant name (1–64 of A-Z a-z 0-9 . _ -)').default('legacy'),
+    ...DATABASE_SHAPE,
     /** Bytes of sealed documents one tenant may own (a token's `store_max_bytes` overrides it); absent: no quota. */
     TENANT_STORE_MAX_BYTES: int(0).optional(),
     /** JSON `{"<program>": {"max_pool_minor": "<money>"}}`; reloaded with SIGHUP. Absent: no budgets. */
@@ -174,12 +190,22 @@ export const configSchema = z
         message: 'required when REQUIRE_PQ_ON=true (run rewarder keygen --out DIR); only AUTH=off may use ephemeral keys',
       });
     }
+    checkDatabase(c, ctx);
     if (c.AUDIT_MODE === 'local' && c.AUDIT_DIR === undefined) {
       ctx.addIssue({ code: 'custom', path: ['AUDIT_DIR'], message: 'required when AUDIT_MODE=local (micronode: defaults to AMNESIA_DIR/audit)' });
     }
   });
 
 export type Config = Readonly<z.output<typeof configSchema>>;
+
+function checkDatabase(c: { DATABASE_URL?: string | undefined; DATABASE_MIGRATION_URL?: string | undefined }, ctx: z.RefinementCtx): void {
+  if (c.DATABASE_MIGRATION_URL !== undefined && c.DATABASE_URL === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['DATABASE_MIGRATION_URL'], message: 'needs DATABASE_URL (the runtime role it migrates for)' });
+  }
+}
+
+const databaseSchema = z.object(DATABASE_SHAPE).superRefine(checkDatabase);
+export type DatabaseConfig = Readonly<z.output<typeof databaseSchema>>;
 
 /** Loopback literals only: a name other than localhost could resolve anywhere. */
 export function isLoopback(host: string): boolean {
@@ -196,6 +222,16 @@ export class ConfigError extends Error {}
 
 /** Parses env (+ the REWARDER_CONFIG file, if named); throws ConfigError with a one-line reason. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return parse(configSchema, gather(env));
+}
+
+/** Only the PostgreSQL settings, from the same sources, checked the same way (`rewarder migrate`). */
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  return parse(databaseSchema, gather(env));
+}
+
+/** Every known setting from the REWARDER_CONFIG file (which wins) or the environment. */
+function gather(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
   const file = env.REWARDER_CONFIG;
   let fromFile: Record<string, unknown> = {};
   if (file !== undefined && file !== '') {
@@ -222,7 +258,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const v = fromFile[k] ?? env[k];
     merged[k] = v === undefined || v === '' ? undefined : String(v);
   }
-  const r = configSchema.safeParse(merged);
+  return merged;
+}
+
+function parse<S extends z.ZodType>(schema: S, merged: Record<string, string | undefined>): Readonly<z.output<S>> {
+  const r = schema.safeParse(merged);
   if (!r.success) {
     const issue = r.error.issues[0];
     throw new ConfigError(`invalid configuration: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);

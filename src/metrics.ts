@@ -21,6 +21,8 @@ export interface GaugeSources {
   /** Bodies being received and the bytes they hold against the budget (http/intake.ts). */
   intake?: () => { bodies: number; bytes: number; budgetBytes: number };
   proofIndexBytes?: () => number;
+  /** Bytes of the comparison bases kept for previews (src/preview-bases.ts). */
+  previewBasisBytes?: () => number;
   /** The memory store's fill (null for PostgreSQL). */
   storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
   /** Micronode: bytes of evicted manifests spilled to the amnesia tmpfs. */
@@ -259,6 +261,14 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
     registers: [registry],
     collect() {
       this.set(sources.proofIndexBytes?.() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'preview_basis_cache_bytes',
+    help: 'Bytes held by the comparison bases of bound runs kept for previews (PREVIEW_CACHE_MAX_BYTES)',
+    registers: [registry],
+    collect() {
+      this.set(sources.previewBasisBytes?.() ?? 0);
     },
   });
   new Gauge({

@@ -226,9 +226,9 @@ export class ComputePool {
     return this.run(task, signal, [], tenant);
   }
 
-  /** Computes a candidate without binding and compares it with the bound manifest (transferred). */
+  /** Computes a candidate without binding and compares it with the bound run (manifest bytes transferred, a basis shared). */
   preview(task: PreviewTask, signal: AbortSignal, tenant = 'anonymous'): Promise<PreviewResult> {
-    return this.run(task, signal, [task.bound.buffer as ArrayBuffer], tenant);
+    return this.run(task, signal, task.bound instanceof Uint8Array ? [task.bound.buffer as ArrayBuffer] : [], tenant);
   }
 
   private async run<T>(task: Task, signal: AbortSignal, transferList: ArrayBuffer[], tenant: string, costMs?: number): Promise<T> {

@@ -29,6 +29,7 @@ import { createMetrics, statusClass } from './metrics.js';
 import { type ProgramSettings, parseProgramsFile } from './programs.js';
 import { ComputePool } from './pool.js';
 import { EpochService } from './service/epochs.js';
+import { PreviewBases } from './preview-bases.js';
 import { Explanations } from './service/explanations.js';
 import { MemoryStores } from './stores/memory.js';
 import type { Stores } from './stores/types.js';
@@ -91,10 +92,12 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   const storeWatch = new StoreWatch(stores, config.READINESS_PING_MS);
   const proofs = new ProofIndexes(config.PROOF_INDEX_CACHE_MAX_BYTES);
   const explanations = new Explanations({ stores, pool, cache, limits: () => settings.docLimits, logger }, config.EXPLAIN_CACHE_MAX_BYTES);
+  const previewBases = new PreviewBases(config.PREVIEW_CACHE_MAX_BYTES);
   storeWatch.start();
   const metrics = createMetrics({
     intake: () => intake.fill,
     proofIndexBytes: () => proofs.bytes,
+    previewBasisBytes: () => previewBases.bytes,
     storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
     spilledBytes: () => (stores instanceof MemoryStores ? stores.spilledBytes : 0),
     queueDepth: () => pool.saturation().queueDepth,
@@ -185,6 +188,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
     proofs,
     explanations,
+    previewBases,
     ledgerDegraded: () => settlement?.degraded ?? false,
     keys,
   });

@@ -13,7 +13,8 @@ import { seal } from '../src/core/run.js';
 import { manifestPayouts } from '../src/core/proof.js';
 import { buildProofIndex, proofIndexBuffers } from '../src/core/proof-index.js';
 import { explainBasis } from '../src/core/explain.js';
-import { type ComparedManifest, compare, comparedManifest } from '../src/core/compare.js';
+import { type ComparedManifest, type Comparison, compare, comparedManifest } from '../src/core/compare.js';
+import { type CompareBasis, type ComparedHead, basisManifest, candidatePayees, compareBasis, comparePacked } from '../src/core/compare-packed.js';
 import { canonicalBytes } from '../src/core/jcs.js';
 import type { DocError } from '../src/core/result.js';
 import { type Policy, decodePolicy } from '../src/core/policy.js';
@@ -35,6 +36,7 @@ import {
   type Task,
   actorIds,
   prepare,
+  sharedMemory,
 } from '../src/compute/protocol.js';
 
 // Actor id strings of recently used inputs, by CID. Prepared inputs carry the ids as shared
@@ -181,25 +183,41 @@ function preview(t: PreviewTask): PreviewResult {
   const ref = { epochId: t.epochId, inputsCid: t.inputsCid, policyId: l.policy.id, policyHash: t.policyHash, window: l.inputs.tally.window };
   const head = manifestHead(ref, buildManifest(ref, calc.value, l.inputs.names), calc.value);
   const t1 = performance.now();
-  let doc: unknown;
-  try {
-    doc = JSON.parse(new TextDecoder().decode(t.bound));
-  } catch {
-    return { ok: false, kind: 'bound', reason: 'manifest is not JSON' };
-  }
-  const bound = comparedManifest(doc);
-  if (typeof bound === 'string') return { ok: false, kind: 'bound', reason: bound };
+  // The bound side: the basis the edge keeps, else built here from the manifest (and handed back
+  // to be kept); compare() of the parsed manifests when the packed path cannot answer exactly.
+  let basis: CompareBasis | null;
+  let built: CompareBasis | null = null;
+  let parsed: ComparedManifest | null = null;
+  if (t.bound instanceof Uint8Array) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(new TextDecoder().decode(t.bound));
+    } catch {
+      return { ok: false, kind: 'bound', reason: 'manifest is not JSON' };
+    }
+    const m = comparedManifest(doc);
+    if (typeof m === 'string') return { ok: false, kind: 'bound', reason: m };
+    parsed = m;
+    // Over the bound run's own inputs, the basis also records its payees' actor positions.
+    basis = built = compareBasis(m, sharedMemory, m.inputs_cid === t.inputsCid ? l.inputs.ids : undefined);
+  } else basis = t.bound;
   const c = calc.value.totals;
-  const candidate: ComparedManifest = {
+  const candidateHead: ComparedHead = {
     epoch_id: t.epochId,
     commitment: head.commitment,
     inputs_cid: t.inputsCid,
     policy_hash: t.policyHash,
     totals: { pool_input_minor: c.poolInput, pool_minor: c.pool, payout_minor: c.payout, residual_minor: c.residual, capped_minor: c.capped, below_min_minor: c.belowMin, rounding_dust_minor: c.roundingDust },
-    payouts: calc.value.payees.map((p) => ({ actor: p.actor, amount: p.amount })),
   };
-  const comparison = canonicalBytes(compare(bound, candidate, t.top));
-  const result: PreviewResult = { ok: true, comparison, decoded: l.decoded, ms: { compute: t1 - t0, compare: performance.now() - t1 } };
+  const packed = basis === null ? null : candidatePayees(calc.value, l.inputs.ids);
+  let answer: Comparison;
+  if (basis !== null && packed !== null) answer = comparePacked(basis, candidateHead, packed, t.top);
+  else {
+    const bound = parsed ?? basisManifest(basis as CompareBasis);
+    answer = compare(bound, { ...candidateHead, payouts: calc.value.payees.map((p) => ({ actor: p.actor, amount: p.amount })) }, t.top);
+  }
+  const comparison = canonicalBytes(answer);
+  const result: PreviewResult = { ok: true, comparison, decoded: l.decoded, basis: built, ms: { compute: t1 - t0, compare: performance.now() - t1 } };
   return moved(result, [comparison.buffer as ArrayBuffer]);
 }
 

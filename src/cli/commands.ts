@@ -307,6 +307,7 @@ export const commands: Record<string, Command> = {
   // Loaded on demand: the service's dependencies would add ~100 ms to every offline command.
   serve: async (argv) => (await import('./serve.js')).serveCmd(argv),
   'ledger-redrive': async (argv) => (await import('./redrive.js')).redriveCmd(argv),
+  migrate: async (argv) => (await import('./migrate.js')).migrateCmd(argv),
   explain: async (argv) => (await import('./explain.js')).explainCmd(argv),
   diff: async (argv) => (await import('./diff.js')).diffCmd(argv),
   'verify-correction': async (argv) => (await import('./verify-correction.js')).verifyCorrectionCmd(argv),

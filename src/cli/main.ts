@@ -33,6 +33,8 @@ const USAGE = `usage: rewarder <command> [options]
                                               what a candidate policy would pay for a bound epoch of a running
                                               service, compared with what it pays (token: REWARDER_TOKEN)
   ledger-redrive --url URL [--epoch ID]       re-drive ledger parts left failed (token: REWARDER_TOKEN, scope rewarder.admin)
+  migrate                                     bring DATABASE_URL's schema to this release (as DATABASE_MIGRATION_URL's role,
+                                              granting DATABASE_URL's role only its DML, when set), then exit
   tenancy TOKENS_FILE [--programs FILE]       check the tokens and programs files, print who holds which program`;
 
 /** No command is a usage error: one line on stderr, like every other. */

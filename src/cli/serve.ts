@@ -32,12 +32,17 @@ export async function serveCmd(argv: string[]): Promise<number> {
     }
   }
   let rt;
+  let stores;
   try {
     // The PostgreSQL client is loaded only when used: ~40 ms of a micronode's cold start.
-    const stores =
+    stores =
       config.DATABASE_URL === undefined
         ? undefined
-        : await (await import('../stores/postgres.js')).openPostgresStores(config.DATABASE_URL, { schema: config.DATABASE_SCHEMA, legacyOwner: config.TENANCY_LEGACY_OWNER });
+        : await (await import('../stores/postgres.js')).openPostgresStores(config.DATABASE_URL, {
+            schema: config.DATABASE_SCHEMA,
+            legacyOwner: config.TENANCY_LEGACY_OWNER,
+            ...(config.DATABASE_MIGRATION_URL === undefined ? {} : { migrationUrl: config.DATABASE_MIGRATION_URL }),
+          });
     rt = buildRuntime(config, stores === undefined ? {} : { stores });
   } catch (e) {
     throw new CliError(`cannot start: ${(e as Error).message.split('\n')[0]}`);
@@ -46,6 +51,12 @@ export async function serveCmd(argv: string[]): Promise<number> {
     rt.logger.info({ amnesia_dir: amnesia.dir }, 'micronode amnesia: every file this process writes is under this tmpfs directory, removed on exit');
     const audit = config.AUDIT_MODE === 'local' && config.AUDIT_DIR !== undefined ? relative(amnesia.dir, config.AUDIT_DIR) : '';
     if (audit.startsWith('..')) rt.logger.warn({ audit_dir: config.AUDIT_DIR }, 'AUDIT_DIR is outside AMNESIA_DIR: the audit log outlives this process');
+  }
+  if (stores !== undefined && stores.unvalidatedConstraints.length > 0) {
+    rt.logger.warn(
+      { constraints: stores.unvalidatedConstraints },
+      'PostgreSQL: bindings name documents the database does not hold, so these foreign keys check new bindings only (RUNBOOK, "Unvalidated foreign keys")',
+    );
   }
   if (config.AUTH === 'off') rt.logger.warn('AUTH=off: development mode, every request is accepted without a token');
   if (rt.stores.kind === 'memory') {

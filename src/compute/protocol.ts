@@ -2,6 +2,7 @@
 // structured-cloneable; large byte arrays are transferred, not copied (see workers/compute.ts).
 
 import { type InvariantBreach, type Tally, tally } from '../core/calculus.js';
+import type { CompareBasis } from '../core/compare-packed.js';
 import { type ExplainBasis, countedCells } from '../core/explain.js';
 import type { InputLimits, Inputs } from '../core/inputs.js';
 import type { IntentPart } from '../core/intents.js';
@@ -104,13 +105,23 @@ export interface PreviewTask {
   policy: Uint8Array;
   inputs: Prepared | Uint8Array;
   limits: DocLimits;
-  /** The bound run's manifest bytes (a copy: its buffer is transferred). */
-  bound: Uint8Array;
+  /**
+   * The bound run's comparison basis when the edge keeps one (src/core/compare-packed.ts: shared
+   * memory, nothing copied), else its manifest bytes (a copy: its buffer is transferred).
+   */
+  bound: Uint8Array | CompareBasis;
   top: number;
 }
 
 export type PreviewResult =
-  | { ok: true; comparison: Uint8Array; decoded: Prepared | null; ms: { compute: number; compare: number } }
+  | {
+      ok: true;
+      comparison: Uint8Array;
+      decoded: Prepared | null;
+      /** The basis built from the manifest bytes the task was given (for the edge to keep), else null. */
+      basis: CompareBasis | null;
+      ms: { compute: number; compare: number };
+    }
   | { ok: false; kind: 'inputs' | 'policy'; error: DocError }
   | { ok: false; kind: 'quarantined'; breaches: InvariantBreach[] }
   | { ok: false; kind: 'bound'; reason: string };
@@ -159,6 +170,11 @@ export function actorIds(p: Prepared): string[] {
   const out: string[] = new Array<string>(actorCount(p));
   for (let i = 0; i < out.length; i++) out[i] = buf.toString('utf8', offsets[i] as number, offsets[i + 1] as number);
   return out;
+}
+
+/** Memory for a comparison basis (compareBasis's `alloc`): shared, so the basis crosses threads uncopied. */
+export function sharedMemory(bytes: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(bytes);
 }
 
 function shared<T extends Float64Array | Uint8Array | Uint32Array>(a: T): T {

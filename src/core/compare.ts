@@ -15,8 +15,8 @@ import { isObject } from './json/parse.js';
 import { compareUtf8 } from './rules.js';
 
 export const COMPARISON_SCHEMA = 'rewarder.comparison/v1';
-const TOTALS = ['pool_input_minor', 'pool_minor', 'payout_minor', 'residual_minor', 'capped_minor', 'below_min_minor', 'rounding_dust_minor'] as const;
-type TotalName = (typeof TOTALS)[number];
+export const TOTALS = ['pool_input_minor', 'pool_minor', 'payout_minor', 'residual_minor', 'capped_minor', 'below_min_minor', 'rounding_dust_minor'] as const;
+export type TotalName = (typeof TOTALS)[number];
 
 /** The members of a manifest a comparison reads. */
 export interface ComparedManifest {

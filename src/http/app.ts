@@ -22,6 +22,7 @@ import type { ComputePool } from '../pool.js';
 import { ProofIndexes } from '../proof-indexes.js';
 import { Explanations } from '../service/explanations.js';
 import { Previews } from '../service/previews.js';
+import { PreviewBases } from '../preview-bases.js';
 import type { EpochService } from '../service/epochs.js';
 import type { EpochRecord, Stores } from '../stores/types.js';
 import type { AuditEvent, AuditSink } from './audit.js';
@@ -83,6 +84,8 @@ export interface AppDeps {
   proofs?: ProofIndexes;
   /** Explanations of published runs (SPEC §11), their per-run part kept under a byte budget. */
   explanations?: Explanations;
+  /** Comparison bases of bound runs for previews, kept under a byte budget. */
+  previewBases?: PreviewBases;
   /** The memory store's fill (null for PostgreSQL): /readyz degrades before it refuses. */
   storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
   /** Store health as last checked in the background (StoreWatch); absent: asked per call. */
@@ -191,7 +194,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const intake = deps.intake ?? new BodyIntake(() => deps.settings().intake);
   const proofs = deps.proofs ?? new ProofIndexes(64 * 1024 * 1024);
   const explanations = deps.explanations ?? new Explanations({ stores, pool, cache: deps.cache, limits: () => deps.settings().docLimits, logger: deps.logger });
-  const previews = new Previews({ stores, pool, cache: deps.cache, epochs, limits: () => deps.settings().docLimits, logger: deps.logger });
+  const previews = new Previews({ stores, pool, cache: deps.cache, epochs, bases: deps.previewBases ?? new PreviewBases(32 * 1024 * 1024), limits: () => deps.settings().docLimits, logger: deps.logger });
   intake.onRefuse = (reason) => metrics.rejected.inc({ reason });
 
   const reject = (reason: RejectReason, err: AppError): never => {

@@ -1,7 +1,9 @@
 // Previews (POST /epochs/{id}/preview): what a candidate policy (and optionally other inputs)
 // would pay for a bound epoch, computed like a dry run — nothing is bound, published or sent to
 // the ledger — and compared with the bound run in the same pool task (src/core/compare.ts), so
-// the event loop only moves bytes.
+// the event loop only moves bytes. The first preview of a run hands the task the bound manifest
+// and keeps the comparison basis the task builds from it (src/core/compare-packed.ts); later
+// previews hand the task that basis (shared memory) and cost about what their dry run costs.
 
 import type { DocLimits } from '../compute/protocol.js';
 import type { Deadline } from '../deadline.js';
@@ -12,6 +14,7 @@ import type { ComputePool } from '../pool.js';
 import type { EpochRecord, Stores } from '../stores/types.js';
 import { noSuchInputs, noSuchPolicy } from '../http/tenancy.js';
 import type { EpochService } from './epochs.js';
+import type { PreviewBases } from '../preview-bases.js';
 
 export interface PreviewRequest {
   inputs_cid?: string | undefined;
@@ -25,6 +28,7 @@ export interface PreviewDeps {
   pool: ComputePool;
   cache: InputsCache;
   epochs: EpochService;
+  bases: PreviewBases;
   limits: () => DocLimits;
   logger?: Logger;
 }
@@ -59,10 +63,13 @@ export class Previews {
     const inputs = cached ?? (await stores.getInputs(inputsCid, req.inputs_cid === undefined ? rec.tenant : caller.tenant))?.bytes;
     if (inputs === undefined) throw noSuchInputs();
     const stop = AbortSignal.any([signal, deadline.signal()]);
-    const bound = await epochs.manifestOf(rec, stop, tenant);
+    // The kept basis, else a copy of the manifest (its buffer is transferred to the task). With a
+    // basis kept, a run whose manifest retention evicted is not recomputed for its previews (the
+    // basis holds all a comparison reads of it), so they answer even once its policy is gone.
+    const bound = this.deps.bases.get(rec.commitment) ?? (await epochs.manifestOf(rec, stop, tenant)).slice();
     const t0 = performance.now();
     const r = await pool.preview(
-      { op: 'preview', epochId, inputsCid, policyHash: req.policy_hash, policy: policy.bytes, inputs, limits: this.deps.limits(), bound: bound.slice(), top: req.top ?? 10 },
+      { op: 'preview', epochId, inputsCid, policyHash: req.policy_hash, policy: policy.bytes, inputs, limits: this.deps.limits(), bound, top: req.top ?? 10 },
       stop,
       tenant,
     );
@@ -76,6 +83,7 @@ export class Previews {
       throw internalError();
     }
     if (r.decoded !== null) cache.set(inputsCid, r.decoded);
+    if (r.basis !== null) this.deps.bases.keep(rec.commitment, r.basis);
     return { body: r.comparison, timing: { queue_and_compute: ms, compute: r.ms.compute, compare: r.ms.compare } };
   }
 }

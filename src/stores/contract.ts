@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { AppError } from '../errors.js';
-import type { EpochRecord, OutboxPart, PartState, Sealer, StoredInputs, Stores } from './types.js';
+import type { EpochRecord, OutboxPart, PartState, PublishLease, PublishOutcome, Sealer, StoredInputs, Stores } from './types.js';
 
 const LIVE: readonly PartState[] = ['pending', 'held'];
 const ALL: readonly PartState[] = ['pending', 'held', 'accepted', 'dup', 'conflict', 'failed'];
@@ -62,6 +62,22 @@ export function partsFor(rec: EpochRecord, count: number): OutboxPart[] {
   }));
 }
 
+/**
+ * Seals a record's documents as its tenant, as the service always has before it binds an epoch
+ * (PostgreSQL refuses a binding whose documents are not stored: issue 15's foreign keys).
+ */
+export async function sealDocumentsOf(s: Stores, rec: EpochRecord): Promise<void> {
+  const by: Sealer = { tenant: rec.tenant, quotaBytes: null };
+  await s.putInputs(inputsDoc(rec.inputsCid, utf8(rec.inputsCid)), by);
+  await s.putPolicy({ hash: rec.policyHash, id: rec.policyId, bytes: utf8(rec.policyHash) }, by);
+}
+
+/** Seals the record's documents, then publishes it: a binding the way the service makes one. */
+export async function bind(s: Stores, rec: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {
+  await sealDocumentsOf(s, rec);
+  return s.publish(rec, parts, initial, lease);
+}
+
 const ids = (parts: readonly OutboxPart[]): string[] => parts.map((p) => p.partId);
 
 interface Clock {
@@ -85,7 +101,7 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
   async function published(s: Stores, epochId: string, n: number, initial: 'pending' | 'held' = 'pending'): Promise<OutboxPart[]> {
     const rec = record(epochId);
     const parts = partsFor(rec, n);
-    assert.equal((await s.publish(rec, parts, initial)).created, true);
+    assert.equal((await bind(s, rec, parts, initial)).created, true);
     return parts;
   }
 
@@ -149,9 +165,9 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
     scenario('a window overlapping another binding of the program is refused, naming it; other programs and touching windows bind', async (s) => {
       const w = (startMs: number, endMs: number) => ({ startMs, endMs });
       const first = record('acme:e1', { program: 'acme', window: w(100, 200) });
-      assert.equal((await s.publish(first, partsFor(first, 1), 'pending')).created, true);
+      assert.equal((await bind(s, first, partsFor(first, 1), 'pending')).created, true);
       for (const [id, win] of [['acme:e2', w(150, 160)], ['acme:e3', w(0, 101)], ['acme:e4', w(199, 300)], ['acme:e5', w(0, 1000)]] as const) {
-        await assert.rejects(s.publish(record(id, { program: 'acme', window: win }), [], 'pending'), (e: AppError) => {
+        await assert.rejects(bind(s, record(id, { program: 'acme', window: win }), [], 'pending'), (e: AppError) => {
           assert.equal(e.code, 'WINDOW_OVERLAP', id);
           assert.deepEqual(e.details, { reason: 'window_overlap', epoch_id: 'acme:e1' });
           return true;
@@ -161,20 +177,20 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       assert.equal(await s.overlapping('acme', w(150, 160)), 'acme:e1');
       assert.equal(await s.overlapping('acme', w(200, 300)), null);
       assert.equal(await s.overlapping('globex', w(150, 160)), null);
-      assert.equal((await s.publish(record('acme:e6', { program: 'acme', window: w(200, 300) }), [], 'pending')).created, true);
-      assert.equal((await s.publish(record('acme:e7', { program: 'acme', window: w(0, 100) }), [], 'pending')).created, true);
-      assert.equal((await s.publish(record('globex:e1', { program: 'globex', window: w(100, 200) }), [], 'pending')).created, true);
+      assert.equal((await bind(s, record('acme:e6', { program: 'acme', window: w(200, 300) }), [], 'pending')).created, true);
+      assert.equal((await bind(s, record('acme:e7', { program: 'acme', window: w(0, 100) }), [], 'pending')).created, true);
+      assert.equal((await bind(s, record('globex:e1', { program: 'globex', window: w(100, 200) }), [], 'pending')).created, true);
       // The same epoch again is the bound record (replay or conflict), never an overlap with itself.
-      assert.deepEqual(await s.publish(record('acme:e1', { program: 'acme', window: w(100, 200) }), [], 'pending'), { created: false, record: first });
+      assert.deepEqual(await bind(s, record('acme:e1', { program: 'acme', window: w(100, 200) }), [], 'pending'), { created: false, record: first });
       assert.equal(await s.countParts(ALL), 1);
     });
 
     scenario('listEpochs pages a program in window order and records who bound each epoch', async (s) => {
       const w = (startMs: number) => ({ startMs, endMs: startMs + 10 });
       for (const [id, start] of [['p:c', 30], ['p:a', 10], ['p:b', 20], ['p:d', 40]] as const) {
-        await s.publish(record(id, { program: 'p', window: w(start), tenant: `t-${id}`, corrId: `corr-${id}`, boundAt: 1_700_000_000_000 + start }), [], 'pending');
+        await bind(s, record(id, { program: 'p', window: w(start), tenant: `t-${id}`, corrId: `corr-${id}`, boundAt: 1_700_000_000_000 + start }), [], 'pending');
       }
-      await s.publish(record('q:z', { program: 'q', window: w(0) }), [], 'pending');
+      await bind(s, record('q:z', { program: 'q', window: w(0) }), [], 'pending');
       const page1 = await s.listEpochs('p', null, 3);
       assert.deepEqual(page1?.map((e) => e.epochId), ['p:a', 'p:b', 'p:c']);
       const { manifest: _m, attestation: _a, ...expected } = record('p:a', { program: 'p', window: w(10), tenant: 't-p:a', corrId: 'corr-p:a', boundAt: 1_700_000_000_010 });
@@ -188,19 +204,19 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
     scenario('getEpoch returns null for an unbound epoch and the exact record once published', async (s) => {
       assert.equal(await s.getEpoch('e1'), null);
       const signed = record('e1', { manifest: EVERY_BYTE, attestation: utf8('{"sig":"x"}') });
-      await s.publish(signed, [], 'pending');
+      await bind(s, signed, [], 'pending');
       assert.deepEqual(await s.getEpoch('e1'), signed);
       const unsigned = record('e2');
-      await s.publish(unsigned, [], 'pending');
+      await bind(s, unsigned, [], 'pending');
       assert.deepEqual(await s.getEpoch('e2'), unsigned);
     });
 
     scenario('publish binds an epoch once: a second publish gets the first record back and writes no parts', async (s) => {
       const first = record('e1');
       const firstParts = partsFor(first, 3);
-      assert.deepEqual(await s.publish(first, firstParts, 'pending'), { created: true, record: first });
+      assert.deepEqual(await bind(s, first, firstParts, 'pending'), { created: true, record: first });
       const second = record('e1', { runKey: 'rk-other', commitment: 'c-other', manifest: utf8('other') });
-      const outcome = await s.publish(second, partsFor(second, 5), 'held');
+      const outcome = await bind(s, second, partsFor(second, 5), 'held');
       assert.deepEqual(outcome, { created: false, record: first });
       assert.deepEqual(await s.getEpoch('e1'), first);
       assert.deepEqual((await s.partsOf('e1')).map((p) => p.partId), ids(firstParts));
@@ -222,7 +238,7 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
     scenario('claimed parts carry the exact fields and body bytes they were published with', async (s) => {
       const rec = record('e1');
       const parts = partsFor(rec, 2).map((p, i) => (i === 0 ? { ...p, body: EVERY_BYTE } : p));
-      await s.publish(rec, parts, 'pending');
+      await bind(s, rec, parts, 'pending');
       assert.deepEqual(await s.claimParts('a', 10, 1000, LIVE), parts);
     });
 
@@ -271,8 +287,8 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       const emitted = record('e-emitted');
       const orphaned = record('e-orphaned');
       const [mine, lost] = [partsFor(emitted, 2), partsFor(orphaned, 1)];
-      await s.publish(emitted, mine, 'pending', { owner: 'publisher', ms: 1000 });
-      await s.publish(orphaned, lost, 'pending', { owner: 'dead', ms: 1000 });
+      await bind(s, emitted, mine, 'pending', { owner: 'publisher', ms: 1000 });
+      await bind(s, orphaned, lost, 'pending', { owner: 'dead', ms: 1000 });
       assert.deepEqual(await s.claimParts('drainer', 10, 1000, LIVE), [], 'no drainer takes a part its publisher is about to emit');
       assert.deepEqual(await s.claimPartsById('other', ids(mine), 1000), []);
       clock.advance(500);

@@ -7,7 +7,8 @@ import net from 'node:net';
 import { after, describe, test } from 'node:test';
 import postgres from 'postgres';
 import { AppError } from '../errors.js';
-import { partsFor, record, runStoreContract } from './contract.js';
+import { bind, partsFor, record, runStoreContract, sealDocumentsOf } from './contract.js';
+import { createLoginRole } from '../../testing/pg-roles.js';
 import { openPostgresStores, type PostgresStores } from './postgres.js';
 import type { OutboxPart, PartState } from './types.js';
 
@@ -132,6 +133,7 @@ describe('postgres stores', () => {
         const epochId = `race-${round}`;
         const recA = record(epochId, { runKey: `rk-a-${round}` });
         const recB = record(epochId, { runKey: `rk-b-${round}` });
+        await sealDocumentsOf(a, recA);
         const [outA, outB] = await Promise.all([a.publish(recA, partsFor(recA, 5), 'pending'), b.publish(recB, partsFor(recB, 5), 'held')]);
         assert.equal(Number(outA.created) + Number(outB.created), 1, `round ${round}: one winner`);
         const winner = outA.created ? recA : recB;
@@ -154,7 +156,7 @@ describe('postgres stores', () => {
       for (let round = 0; round < 20; round++) {
         const rec = record(`claim-${round}`);
         const parts = partsFor(rec, 30);
-        await a.publish(rec, parts, round % 2 === 0 ? 'pending' : 'held');
+        await bind(a, rec, parts, round % 2 === 0 ? 'pending' : 'held');
         const seen: string[] = [];
         // Bounded: a store that ignored leases would hand out parts forever.
         for (let i = 0; i < 10; i++) {
@@ -180,7 +182,7 @@ describe('postgres stores', () => {
     try {
       const rec = record('orphan');
       const parts = partsFor(rec, 2);
-      await a.publish(rec, parts, 'pending');
+      await bind(a, rec, parts, 'pending');
       assert.deepEqual(ids(await a.claimParts('a', 10, 30_000, LIVE)), ids(parts));
       await a.close();
       assert.deepEqual(await b.claimParts('b', 10, 30_000, LIVE), []);
@@ -195,7 +197,7 @@ describe('postgres stores', () => {
     const schema = freshSchema();
     const first = await open(schema);
     const rec = record('kept');
-    await first.publish(rec, partsFor(rec, 2), 'held');
+    await bind(first, rec, partsFor(rec, 2), 'held');
     await first.close();
     const second = await open(schema);
     const sql = admin();
@@ -203,7 +205,7 @@ describe('postgres stores', () => {
       assert.deepEqual(await second.getEpoch('kept'), rec);
       assert.equal(await second.countParts(['held']), 2);
       const versions = await sql.unsafe(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-      assert.deepEqual(versions.map((r) => r.version), [1, 2]);
+      assert.deepEqual(versions.map((r) => r.version), [1, 2, 3]);
     } finally {
       await second.close();
       await sql.end({ timeout: 0 });
@@ -239,13 +241,13 @@ describe('postgres stores', () => {
       assert.equal((await now.getEpoch('acme-poc:x'))?.program, 'acme-poc');
       // New bindings overlapping either old one are refused, naming one of them; others bind.
       for (const win of [{ startMs: 99, endMs: 120 }, { startMs: 10, endMs: 20 }]) {
-        await assert.rejects(now.publish(record('2026-03-02', { window: win }), [], 'pending'), (e: AppError) => {
+        await assert.rejects(bind(now, record('2026-03-02', { window: win }), [], 'pending'), (e: AppError) => {
           assert.equal(e.code, 'WINDOW_OVERLAP');
           assert.match(String(e.details.epoch_id), /^2026-03-01(-bis)?$/);
           return true;
         });
       }
-      assert.equal((await now.publish(record('2026-03-02', { window: { startMs: 100, endMs: 200 } }), [], 'pending')).created, true);
+      assert.equal((await bind(now, record('2026-03-02', { window: { startMs: 100, endMs: 200 } }), [], 'pending')).created, true);
       assert.deepEqual((await now.listEpochs('default', null, 10))?.map((e) => e.epochId), ['2026-03-01', '2026-03-01-bis', '2026-03-02']);
       // Sealing the legacy bytes again (by anyone) records their window and pool.
       const again = { cid: 'cid-old', bytes: Uint8Array.from([1, 2]), actors: 1, events: 1, window: { startMs: 0, endMs: 100 }, poolMinor: '5' };
@@ -264,9 +266,11 @@ describe('postgres stores', () => {
     try {
       // 40 epochs, all overlapping [1000, 2000) in program `race`; one in `other` overlapping too.
       const recs = Array.from({ length: 40 }, (_, i) => record(`race:e${i}`, { program: 'race', window: { startMs: 1000 + i * 10, endMs: 2000 - i * 5 } }));
+      const other = record('other:e', { program: 'other', window: { startMs: 1000, endMs: 2000 } });
+      for (const r of [...recs, other]) await sealDocumentsOf(a, r);
       const outcomes = await Promise.allSettled([
         ...recs.map((r, i) => (i % 2 === 0 ? a : b).publish(r, partsFor(r, 2), 'pending')),
-        a.publish(record('other:e', { program: 'other', window: { startMs: 1000, endMs: 2000 } }), [], 'pending'),
+        a.publish(other, [], 'pending'),
       ]);
       const won = outcomes.flatMap((o, i) => (o.status === 'fulfilled' && o.value.created ? [i] : []));
       assert.equal(won.length, 2, 'one in `race`, and the one in `other`');
@@ -291,7 +295,7 @@ describe('postgres stores', () => {
       assert.deepEqual(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok')), ['ok', 'ok', 'ok']);
       const [x, y, z] = stores as [PostgresStores, PostgresStores, PostgresStores];
       const rec = record('shared');
-      assert.equal((await x.publish(rec, partsFor(rec, 1), 'pending')).created, true);
+      assert.equal((await bind(x, rec, partsFor(rec, 1), 'pending')).created, true);
       assert.deepEqual(await y.getEpoch('shared'), rec);
       assert.equal((await z.publish(rec, [], 'pending')).created, false);
     } finally {
@@ -308,7 +312,7 @@ describe('postgres stores', () => {
       const s = await open(freshSchema(), Date.now, link.url);
       try {
         const rec = record('before');
-        await s.publish(rec, partsFor(rec, 1), 'pending');
+        await bind(s, rec, partsFor(rec, 1), 'pending');
         await link.cut();
         const started = Date.now();
         assert.equal(await s.healthy(), false);
@@ -336,7 +340,7 @@ describe('postgres stores', () => {
       const s = await openPostgresStores(link.url, { schema: freshSchema(), max: 2, timeoutMs: 800 });
       try {
         const rec = record('stalled');
-        await s.publish(rec, partsFor(rec, 1), 'pending');
+        await bind(s, rec, partsFor(rec, 1), 'pending');
         link.stall();
         let started = Date.now();
         assert.equal(await s.healthy(), false);
@@ -370,6 +374,7 @@ describe('postgres stores', () => {
       const rec = record('atomic');
       const [p0, p1] = partsFor(rec, 2) as [OutboxPart, OutboxPart];
       const clash = { ...p1, partId: p0.partId };
+      await sealDocumentsOf(s, rec);
       await assert.rejects(s.publish(rec, [p0, clash], 'pending'), (err: unknown) => {
         assert.ok(!(err instanceof AppError));
         assert.equal((err as { code?: unknown }).code, '23505');
@@ -387,6 +392,7 @@ describe('postgres stores', () => {
     const schema = freshSchema();
     const s = await open(schema);
     const rec = record('closing');
+    await sealDocumentsOf(s, rec);
     const publishing = s.publish(rec, partsFor(rec, 500), 'pending');
     await s.close();
     assert.equal((await publishing).created, true);
@@ -405,7 +411,7 @@ describe('postgres stores', () => {
       const rec = record('big');
       const parts = partsFor(rec, 2500).map((p) => ({ ...p, body: new Uint8Array(2048).fill(p.index % 251) }));
       let started = performance.now();
-      assert.equal((await s.publish(rec, parts, 'held')).created, true);
+      assert.equal((await bind(s, rec, parts, 'held')).created, true);
       t.diagnostic(`publish 2500 parts × 2 KiB: ${(performance.now() - started).toFixed(0)} ms`);
       started = performance.now();
       const claimed = await s.claimParts('a', 3000, 60_000, ['held']);
@@ -413,6 +419,211 @@ describe('postgres stores', () => {
       assert.deepEqual(claimed, parts);
     } finally {
       await s.close();
+    }
+  });
+});
+
+// Issue 15: the runtime role apart from the migration role, append-only bindings and parts, and
+// foreign keys from bindings to their documents. Real roles, made for this file and dropped after.
+const migrator = await createLoginRole(URL, 'migrator', { canCreate: true });
+const runtime = await createLoginRole(URL, 'runtime');
+after(async () => {
+  await dropSchemas();
+  await migrator.drop();
+  await runtime.drop();
+});
+
+const openSplit = (schema: string, now: () => number = Date.now): Promise<PostgresStores> =>
+  openPostgresStores(runtime.url, { schema, now, max: 4, migrationUrl: migrator.url });
+
+// Every operation the service runs, with only the privileges the runtime role is granted.
+runStoreContract('postgres, runtime role apart from the migration role', (now) => openSplit(freshSchema(), now), dropSchemas);
+
+/** Rejects with this SQLSTATE (42501 insufficient privilege, 23000 the append-only trigger, …). */
+async function refused(query: Promise<unknown>, code: string, what: string): Promise<void> {
+  await assert.rejects(query, (err: unknown) => {
+    assert.equal((err as { code?: unknown }).code, code, `${what}: ${String(err)}`);
+    return true;
+  }, what);
+}
+
+describe('postgres roles and append-only tables', () => {
+  after(dropSchemas);
+
+  test('the runtime role binds and settles, but cannot change or delete a binding or a published part, nor run DDL', async () => {
+    const schema = freshSchema();
+    const s = await openSplit(schema);
+    const q = runtime.sql;
+    const t = (table: string) => q(`${schema}.${table}`);
+    try {
+      const rec = record('split');
+      const parts = partsFor(rec, 2);
+      assert.equal((await bind(s, rec, parts, 'pending')).created, true);
+      const [first] = await s.claimParts('me', 1, 60_000, LIVE);
+      await s.settlePart(first?.partId ?? '', 'me', 'accepted', 1, null);
+      assert.deepEqual((await s.partsOf('split')).map((p) => p.state), ['accepted', 'pending']);
+
+      await refused(q`UPDATE ${t('epochs')} SET manifest = '\\x00' WHERE epoch_id = 'split'`, '42501', 'UPDATE a manifest');
+      await refused(q`UPDATE ${t('epochs')} SET tenant = 'mallory'`, '42501', 'UPDATE a binding');
+      await refused(q`DELETE FROM ${t('epochs')}`, '42501', 'DELETE a binding');
+      await refused(q`TRUNCATE ${t('epochs')} CASCADE`, '42501', 'TRUNCATE the bindings');
+      await refused(q`UPDATE ${t('outbox')} SET body = '\\x00'`, '42501', 'UPDATE a part body');
+      await refused(q`DELETE FROM ${t('outbox')}`, '42501', 'DELETE a part');
+      await refused(q`UPDATE ${t('inputs')} SET bytes = '\\x00'`, '42501', 'UPDATE document bytes');
+      await refused(q`DELETE FROM ${t('inputs')}`, '42501', 'DELETE a document');
+      await refused(q`DELETE FROM ${t('doc_owners')}`, '42501', 'DELETE an ownership');
+      await refused(q`DELETE FROM ${t('schema_migrations')}`, '42501', 'DELETE a migration record');
+      await refused(q`ALTER TABLE ${t('epochs')} DISABLE TRIGGER ALL`, '42501', 'ALTER TABLE');
+      await refused(q`DROP TABLE ${t('outbox')}`, '42501', 'DROP TABLE');
+      await refused(q`CREATE TABLE ${t('mine')} (x int)`, '42501', 'CREATE TABLE');
+      await refused(q`CREATE SCHEMA ${q(`${schema}_mine`)}`, '42501', 'CREATE SCHEMA');
+
+      // What it did bind is intact, and the owner meets the trigger: the same refusal for anyone.
+      assert.deepEqual(await s.getEpoch('split'), rec);
+      assert.deepEqual((await s.claimParts('me', 10, 60_000, LIVE)).map((p) => p.body), parts.slice(1).map((p) => p.body));
+      await refused(migrator.sql`DELETE FROM ${migrator.sql(`${schema}.epochs`)}`, '23000', 'the owner deleting a binding');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('with one role for everything the triggers still refuse to change, delete or truncate a binding or a published part, or to change sealed bytes', async () => {
+    const schema = freshSchema();
+    const s = await open(schema);
+    const sql = admin();
+    const t = (table: string) => sql(`${schema}.${table}`);
+    try {
+      const rec = record('single');
+      const parts = partsFor(rec, 2);
+      await bind(s, rec, parts, 'pending');
+      await refused(sql`UPDATE ${t('epochs')} SET manifest = '\\x00' WHERE epoch_id = 'single'`, '23000', 'UPDATE a manifest');
+      await refused(sql`UPDATE ${t('epochs')} SET window_legacy = true`, '23000', 'UPDATE a binding');
+      await refused(sql`DELETE FROM ${t('epochs')} WHERE epoch_id = 'single'`, '23000', 'DELETE a binding');
+      await refused(sql`TRUNCATE ${t('epochs')} CASCADE`, '23000', 'TRUNCATE the bindings');
+      await refused(sql`UPDATE ${t('outbox')} SET body = '\\x00'`, '23000', 'UPDATE a part body');
+      await refused(sql`UPDATE ${t('outbox')} SET idx = idx`, '23000', 'UPDATE a part index, even to itself');
+      await refused(sql`DELETE FROM ${t('outbox')}`, '23000', 'DELETE a part');
+      await refused(sql`TRUNCATE ${t('outbox')}`, '23000', 'TRUNCATE the parts');
+      await refused(sql`UPDATE ${t('inputs')} SET bytes = '\\x00'`, '23000', 'UPDATE sealed inputs');
+      await refused(sql`UPDATE ${t('policies')} SET bytes = '\\x00'`, '23000', 'UPDATE a sealed policy');
+      // Settlement's own columns move as before.
+      await sql`UPDATE ${t('outbox')} SET state = 'held', attempts = attempts + 1 WHERE idx = 0`;
+      assert.deepEqual((await s.partsOf('single')).map((p) => [p.state, p.attempts]), [['held', 1], ['pending', 0]]);
+      assert.deepEqual(await s.getEpoch('single'), rec);
+      assert.deepEqual((await s.claimParts('me', 10, 60_000, LIVE)).map((p) => p.body), parts.map((p) => p.body));
+    } finally {
+      await s.close();
+      await sql.end({ timeout: 0 });
+    }
+  });
+
+  test('a binding must name stored documents, and a bound document cannot be deleted', async () => {
+    const schema = freshSchema();
+    const s = await open(schema);
+    const sql = admin();
+    try {
+      const orphan = record('orphan');
+      await refused(s.publish(orphan, partsFor(orphan, 2), 'pending'), '23503', 'a binding without its documents');
+      assert.equal(await s.getEpoch('orphan'), null);
+      assert.equal(await s.countParts(LIVE), 0, 'nothing of it is kept');
+      // Inputs stored but not the policy: still refused.
+      await s.putInputs({ cid: orphan.inputsCid, bytes: Uint8Array.of(1), actors: 1, events: 1, window: null, poolMinor: null }, { tenant: 'acme', quotaBytes: null });
+      await refused(s.publish(orphan, [], 'pending'), '23503', 'a binding without its policy');
+      assert.equal((await bind(s, orphan, partsFor(orphan, 2), 'pending')).created, true);
+
+      await refused(sql`DELETE FROM ${sql(`${schema}.inputs`)} WHERE cid = ${orphan.inputsCid}`, '23503', 'deleting bound inputs');
+      await refused(sql`DELETE FROM ${sql(`${schema}.policies`)} WHERE hash = ${orphan.policyHash}`, '23503', 'deleting a bound policy');
+      await refused(sql`UPDATE ${sql(`${schema}.inputs`)} SET cid = 'other' WHERE cid = ${orphan.inputsCid}`, '23000', 'renaming inputs (sealed bytes never change)');
+      // Documents no binding names are not held by the keys.
+      const spare = record('spare');
+      await sealDocumentsOf(s, spare);
+      const gone = await sql`DELETE FROM ${sql(`${schema}.inputs`)} WHERE cid = ${spare.inputsCid}`;
+      assert.equal(gone.count, 1);
+    } finally {
+      await s.close();
+      await sql.end({ timeout: 0 });
+    }
+  });
+
+  test('a database whose bindings already name missing documents migrates: those keys check new bindings only, and say so', async () => {
+    const schema = freshSchema();
+    const old = await openPostgresStores(URL, { schema, max: 2, migrateTo: 2 });
+    const sql = admin();
+    try {
+      const rec = record('lost-docs');
+      await sealDocumentsOf(old, rec);
+      await old.publish(rec, [], 'pending');
+      await sql`DELETE FROM ${sql(`${schema}.inputs`)} WHERE cid = ${rec.inputsCid}`;
+    } finally {
+      await old.close();
+    }
+    const now = await open(schema);
+    try {
+      assert.deepEqual(now.unvalidatedConstraints, ['epochs_inputs_fk']);
+      assert.equal((await now.getEpoch('lost-docs'))?.inputsCid, 'cid-lost-docs');
+      await refused(now.publish(record('new-orphan'), [], 'pending'), '23503', 'a new binding without its documents');
+      const fresh = await open(freshSchema());
+      assert.deepEqual(fresh.unvalidatedConstraints, []);
+      await fresh.close();
+    } finally {
+      await now.close();
+      await sql.end({ timeout: 0 });
+    }
+  });
+
+  test('the runtime role alone cannot migrate and says what to set; once migrated it opens the schema without DDL', async () => {
+    const schema = freshSchema();
+    await assert.rejects(open(schema, Date.now, runtime.url), (err: Error) => {
+      assert.match(err.message, new RegExp(`role "${runtime.name}" may not migrate schema "${schema}" .*DATABASE_MIGRATION_URL`));
+      return true;
+    });
+    await (await openSplit(schema)).close();
+    const s = await open(schema, Date.now, runtime.url);
+    try {
+      const rec = record('runtime-only');
+      assert.equal((await bind(s, rec, partsFor(rec, 1), 'pending')).created, true);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('every start resets the runtime role to its grants: a privilege added by hand is taken back', async () => {
+    const schema = freshSchema();
+    await (await openSplit(schema)).close();
+    const sql = admin();
+    try {
+      await sql.unsafe(`GRANT DELETE, UPDATE ON "${schema}".epochs, "${schema}".outbox TO "${runtime.name}"`);
+      await sql.unsafe(`GRANT CREATE ON SCHEMA "${schema}" TO "${runtime.name}"`);
+      await (await openSplit(schema)).close();
+      await refused(runtime.sql`DELETE FROM ${runtime.sql(`${schema}.outbox`)}`, '42501', 'DELETE after the restart');
+      await refused(runtime.sql`CREATE TABLE ${runtime.sql(`${schema}.mine`)} (x int)`, '42501', 'CREATE after the restart');
+    } finally {
+      await sql.end({ timeout: 0 });
+    }
+  });
+
+  test('a split that would not bind the runtime role is refused at open, naming the fix', async () => {
+    const cases: [string, () => Promise<PostgresStores>, RegExp][] = [
+      ['the same role twice', () => openPostgresStores(migrator.url, { schema: freshSchema(), max: 1, migrationUrl: migrator.url }), /both connect as role/],
+      ['a superuser runtime role', () => openPostgresStores(URL, { schema: freshSchema(), max: 1, migrationUrl: migrator.url }), /is a superuser/],
+    ];
+    for (const [what, opening, message] of cases) {
+      await assert.rejects(opening(), (err: Error) => {
+        assert.match(err.message, message, what);
+        return true;
+      }, what);
+    }
+    // A schema the runtime role owns (as when it migrated it itself before the split).
+    const schema = freshSchema();
+    const sql = admin();
+    try {
+      await sql.unsafe(`CREATE SCHEMA "${schema}" AUTHORIZATION "${runtime.name}"`);
+      await assert.rejects(openSplit(schema), /owns 1 object\(s\) of schema .*Moving to a separate migration role/);
+      // The RUNBOOK's fix: hand it to the migration role, then the split opens.
+      await sql.unsafe(`REASSIGN OWNED BY "${runtime.name}" TO "${migrator.name}"`);
+      await (await openSplit(schema)).close();
+    } finally {
+      await sql.end({ timeout: 0 });
     }
   });
 });

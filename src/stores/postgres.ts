@@ -28,6 +28,7 @@ import {
   quotaExceeded,
   windowOverlap,
 } from './types.js';
+import { SCHEMA_VERSION, migrateAs, migrateSchema, schemaVersion, unvalidatedConstraints } from './postgres-schema.js';
 
 export interface PostgresStoresOptions {
   /** Schema holding every table, created if missing. Default `rewarder`. */
@@ -47,6 +48,13 @@ export interface PostgresStoresOptions {
    * and bindings. Used once, when that migration runs. Default `legacy`.
    */
   legacyOwner?: string;
+  /**
+   * A connection as the migration role, when it is not the runtime role of `url` (issue 15). The
+   * schema is migrated over it (then it is closed), and the runtime role is granted only the DML
+   * the service runs: it can neither change nor delete a binding or a published part, nor run DDL.
+   * Absent: the runtime role migrates, as before; the append-only triggers still hold.
+   */
+  migrationUrl?: string;
   /** @internal tests: stop migrating after this version (to build a database as an older release left it). */
   migrateTo?: number;
 }
@@ -74,105 +82,18 @@ const ALL_STATES: readonly PartState[] = ['pending', 'held', 'accepted', 'dup', 
 const LIVE_STATES = ALL_STATES.filter((s) => !FINAL_STATES.includes(s));
 if (LIVE_STATES.join() !== 'pending,held') throw new Error('postgres stores: SQL state literals are out of date');
 
-/** Ordered, append-only; each entry runs once per schema, in one transaction with its version. */
-const MIGRATIONS: readonly { version: number; statements: (s: string, legacyOwner: string) => string[] }[] = [
-  {
-    version: 1,
-    statements: (s) => [
-      `CREATE TABLE IF NOT EXISTS ${s}.inputs (
-        cid text PRIMARY KEY,
-        bytes bytea NOT NULL,
-        actors bigint NOT NULL,
-        events bigint NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now())`,
-      `CREATE TABLE IF NOT EXISTS ${s}.policies (
-        hash text PRIMARY KEY,
-        id text NOT NULL,
-        bytes bytea NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now())`,
-      `CREATE TABLE IF NOT EXISTS ${s}.epochs (
-        epoch_id text PRIMARY KEY,
-        inputs_cid text NOT NULL,
-        policy_hash text NOT NULL,
-        policy_id text NOT NULL,
-        run_key text NOT NULL,
-        commitment text NOT NULL,
-        manifest bytea NOT NULL,
-        attestation bytea,
-        published_seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
-        created_at timestamptz NOT NULL DEFAULT now())`,
-      `CREATE TABLE IF NOT EXISTS ${s}.outbox (
-        part_id text PRIMARY KEY,
-        epoch_id text NOT NULL REFERENCES ${s}.epochs (epoch_id),
-        epoch_seq bigint NOT NULL,
-        run_key text NOT NULL,
-        idx integer NOT NULL CHECK (idx >= 0),
-        count integer NOT NULL CHECK (count > idx),
-        body bytea NOT NULL,
-        state text NOT NULL CHECK (state IN ('pending', 'held', 'accepted', 'dup', 'conflict', 'failed')),
-        attempts integer NOT NULL DEFAULT 0,
-        last_error text,
-        lease_owner text,
-        lease_until bigint NOT NULL DEFAULT 0,
-        UNIQUE (epoch_id, idx))`,
-      `CREATE INDEX IF NOT EXISTS outbox_claim_idx ON ${s}.outbox (epoch_seq, idx) WHERE state IN ('pending', 'held')`,
-      `CREATE INDEX IF NOT EXISTS outbox_state_idx ON ${s}.outbox (state)`,
-      // Large values are compressed as they are stored, on the publish path: lz4 (PostgreSQL 14+,
-      // when built with it) stores a 25-part run about 30 % faster than the default pglz.
-      `DO $$ BEGIN
-        IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
-          EXECUTE 'ALTER TABLE ${s}.outbox ALTER COLUMN body SET COMPRESSION lz4';
-          EXECUTE 'ALTER TABLE ${s}.epochs ALTER COLUMN manifest SET COMPRESSION lz4';
-          EXECUTE 'ALTER TABLE ${s}.inputs ALTER COLUMN bytes SET COMPRESSION lz4';
-        END IF;
-      END $$`,
-    ],
-  },
-  {
-    // SPEC §10, in place: documents gain owners, bindings their program, window, tenant, corr id
-    // and totals. What existed before belongs to the configured legacy owner. Windows already
-    // overlapping in a program (paid twice before this rule) stay as they are: every binding that
-    // overlaps an earlier one is marked `window_legacy` and left out of the exclusion constraint,
-    // whose remaining rows are then pairwise disjoint; publish also checks new windows against the
-    // marked rows (a fixed set, so that check cannot race).
-    version: 2,
-    statements: (s, owner) => [
-      `CREATE EXTENSION IF NOT EXISTS btree_gist`,
-      `CREATE TABLE ${s}.doc_owners (
-        kind text NOT NULL CHECK (kind IN ('inputs', 'policy')),
-        id text NOT NULL,
-        tenant text NOT NULL,
-        bytes bigint NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (kind, id, tenant))`,
-      `CREATE INDEX doc_owners_tenant_idx ON ${s}.doc_owners (tenant)`,
-      `INSERT INTO ${s}.doc_owners (kind, id, tenant, bytes) SELECT 'inputs', cid, '${owner}', length(bytes) FROM ${s}.inputs`,
-      `INSERT INTO ${s}.doc_owners (kind, id, tenant, bytes) SELECT 'policy', hash, '${owner}', length(bytes) FROM ${s}.policies`,
-      `ALTER TABLE ${s}.inputs ADD COLUMN start_ms bigint, ADD COLUMN end_ms bigint, ADD COLUMN pool_minor text`,
-      `ALTER TABLE ${s}.epochs ADD COLUMN program text, ADD COLUMN start_ms bigint, ADD COLUMN end_ms bigint,
-        ADD COLUMN tenant text, ADD COLUMN corr_id text NOT NULL DEFAULT '', ADD COLUMN payees bigint,
-        ADD COLUMN payout_minor text, ADD COLUMN window_legacy boolean NOT NULL DEFAULT false`,
-      `UPDATE ${s}.epochs e SET
-        program = CASE WHEN strpos(e.epoch_id, ':') > 0 THEN split_part(e.epoch_id, ':', 1) ELSE 'default' END,
-        start_ms = (m.j -> 'window' ->> 'start_ms')::bigint,
-        end_ms = (m.j -> 'window' ->> 'end_ms')::bigint,
-        payees = (m.j -> 'counts' ->> 'payees')::bigint,
-        payout_minor = m.j -> 'totals' ->> 'payout_minor',
-        tenant = '${owner}'
-        FROM (SELECT epoch_id, convert_from(manifest, 'UTF8')::jsonb AS j FROM ${s}.epochs) m
-        WHERE m.epoch_id = e.epoch_id`,
-      `UPDATE ${s}.epochs e SET window_legacy = true WHERE EXISTS (
-        SELECT 1 FROM ${s}.epochs o WHERE o.program = e.program AND o.published_seq < e.published_seq
-          AND o.start_ms < e.end_ms AND e.start_ms < o.end_ms)`,
-      `ALTER TABLE ${s}.epochs ALTER COLUMN program SET NOT NULL, ALTER COLUMN start_ms SET NOT NULL,
-        ALTER COLUMN end_ms SET NOT NULL, ALTER COLUMN tenant SET NOT NULL, ALTER COLUMN payees SET NOT NULL,
-        ALTER COLUMN payout_minor SET NOT NULL`,
-      `ALTER TABLE ${s}.epochs ADD CONSTRAINT epochs_window_once EXCLUDE USING gist
-        (program WITH =, int8range(start_ms, end_ms) WITH &&) WHERE (NOT window_legacy)`,
-      `CREATE INDEX epochs_program_idx ON ${s}.epochs (program, start_ms, epoch_id)`,
-    ],
-  },
-];
+function pool(url: string, max: number): postgres.Sql {
+  return postgres(url, {
+    max,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    // Lists travel as JSON (jsonb_array_elements_text), never as array parameters: those need
+    // this per-connection type fetch, and when the pool is ended while a connection is still
+    // starting, the fetch's rejection goes unhandled and takes the process down.
+    fetch_types: false,
+    onnotice: () => {},
+    connection: { application_name: 'svc-rewarder', statement_timeout: STATEMENT_TIMEOUT_MS },
+  });
+}
 
 // Network errors, postgres.js's own connection codes, and SQLSTATEs meaning "not now": connection
 // exceptions (class 08), shutdown or startup (57P0x), too many connections, statement timeout.
@@ -298,6 +219,14 @@ function outboxRows(parts: readonly OutboxPart[], epochSeq: string, state: PartS
 
 export class PostgresStores implements Stores {
   readonly kind = 'postgres' as const;
+  /**
+   * Foreign keys of `epochs` that migration 3 could not validate because bindings already named
+   * missing documents (a hand-edited database): new bindings are checked, those are not. The
+   * service logs them at every start; empty on any database this service alone has written.
+   */
+  unvalidatedConstraints: readonly string[] = [];
+  /** The schema's version when it was opened (a newer release may have migrated it further). */
+  schemaVersion = 0;
   private inflight = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly t: {
@@ -313,7 +242,6 @@ export class PostgresStores implements Stores {
     readonly schema: string,
     private readonly now: () => number,
     private readonly timeoutMs: number,
-    private readonly legacyOwner: string,
   ) {
     this.t = {
       owners: sql(`${schema}.doc_owners`),
@@ -329,49 +257,34 @@ export class PostgresStores implements Stores {
     const schema = opts.schema ?? 'rewarder';
     // Interpolated into DDL below: only plain lower-case identifiers are accepted.
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new RangeError(`invalid schema name: ${JSON.stringify(schema)}`);
-    const sql = postgres(url, {
-      max: opts.max ?? 10,
-      connect_timeout: CONNECT_TIMEOUT_S,
-      // Lists travel as JSON (jsonb_array_elements_text), never as array parameters: those need
-      // this per-connection type fetch, and when the pool is ended while a connection is still
-      // starting, the fetch's rejection goes unhandled and takes the process down.
-      fetch_types: false,
-      onnotice: () => {},
-      connection: { application_name: 'svc-rewarder', statement_timeout: STATEMENT_TIMEOUT_MS },
-    });
     const legacyOwner = opts.legacyOwner ?? DEFAULT_LEGACY_OWNER;
     // Interpolated into the migration's SQL: only the tokens file's tenant characters.
     if (!TENANT_RE.test(legacyOwner)) throw new RangeError(`invalid legacy owner: ${JSON.stringify(legacyOwner)}`);
-    const stores = new PostgresStores(sql, schema, opts.now ?? Date.now, opts.timeoutMs ?? OPERATION_TIMEOUT_MS, legacyOwner);
+    const sql = pool(url, opts.max ?? 10);
+    const stores = new PostgresStores(sql, schema, opts.now ?? Date.now, opts.timeoutMs ?? OPERATION_TIMEOUT_MS);
+    const upTo = Math.min(opts.migrateTo ?? SCHEMA_VERSION, SCHEMA_VERSION);
     try {
-      await stores.guard(() => stores.migrate(opts.migrateTo ?? Number.POSITIVE_INFINITY));
+      const { migrationUrl } = opts;
+      if (migrationUrl === undefined) await stores.guard(() => migrateSchema(sql, schema, legacyOwner, upTo));
+      else {
+        // The migration role's connection lives only for this.
+        const mig = pool(migrationUrl, 1);
+        try {
+          await stores.guard(() => migrateAs(mig, sql, schema, legacyOwner, upTo));
+        } finally {
+          await mig.end({ timeout: 0 }).catch(() => {});
+        }
+      }
+      // What the runtime role sees, whoever migrated: a schema behind this release cannot be served.
+      const version = await stores.guard(() => schemaVersion(sql, schema));
+      if (version < upTo) throw new Error(`schema "${schema}" is at version ${version}, this release needs ${upTo}`);
+      stores.schemaVersion = version;
+      stores.unvalidatedConstraints = await stores.guard(() => unvalidatedConstraints(sql, schema));
     } catch (err) {
       await sql.end({ timeout: 0 }).catch(() => {});
       throw err;
     }
     return stores;
-  }
-
-  /**
-   * Idempotent, and safe when several replicas start at once: the advisory lock (per schema)
-   * serialises them, the first one migrates and the others find the version already recorded.
-   */
-  private async migrate(upTo: number): Promise<void> {
-    const s = `"${this.schema}"`;
-    await this.sql.begin(async (tx) => {
-      await tx`SELECT pg_advisory_xact_lock(hashtext(${'svc-rewarder.migrate.' + this.schema}))`;
-      await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-      await tx.unsafe(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
-        version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-      const [row] = await tx<{ v: number }[]>`SELECT coalesce(max(version), 0)::int AS v FROM ${tx(`${this.schema}.schema_migrations`)}`;
-      // A newer replica may already have migrated further; its changes are additive by rule.
-      const current = row?.v ?? 0;
-      for (const m of MIGRATIONS) {
-        if (m.version <= current || m.version > upTo) continue;
-        for (const stmt of m.statements(s, this.legacyOwner)) await tx.unsafe(stmt);
-        await tx`INSERT INTO ${tx(`${this.schema}.schema_migrations`)} (version) VALUES (${m.version})`;
-      }
-    });
   }
 
   /**

@@ -14,9 +14,12 @@ import { decodeInputs } from '../../src/core/inputs.js';
 import { canonicalize } from '../../src/core/jcs.js';
 import { decodePolicy } from '../../src/core/policy.js';
 import { computeRun } from '../../src/core/run.js';
-import { BIN, EXAMPLE, ROOT, type SpawnedServer, get, post, put, spawnServer } from '../harness.js';
+import { generate } from '../../src/gen/generate.js';
+import { policyVariant } from '../../scripts/bench-kit.js';
+import { BIN, EXAMPLE, ROOT, type SpawnedServer, get, metricValue, metrics, post, put, spawnServer } from '../harness.js';
 
 const LIMIT = { timeout: 120_000 };
+const enc = (s: string) => new TextEncoder().encode(s);
 const inputsBytes = readFileSync(EXAMPLE.inputs);
 const policyBytes = readFileSync(EXAMPLE.policy);
 // The example's policy with bytes_served weighted twice: alice, bob and dave use it.
@@ -98,5 +101,51 @@ test('rewarder preview seals the candidate and prints the service\'s comparison'
     assert.match(missing.stderr, /answered 404 NOT_FOUND \(unknown_epoch\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('on the M vector, previews after the first (served from the kept basis) answer what the parsed manifests compare to', LIMIT, async () => {
+  // The first preview of a run reads its manifest and keeps a basis; the later ones compare from
+  // the basis. Every answer must be the comparison of the two manifests as anyone parses them.
+  const m = generate({ scale: 'M', seed: 1, form: 'columnar' });
+  const other = generate({ scale: 'M', seed: 2, form: 'columnar' });
+  const inputs = decodeInputs(m.inputs);
+  const otherInputs = decodeInputs(other.inputs);
+  const base = decodePolicy(m.policy);
+  assert.ok(inputs.ok && otherInputs.ok && base.ok);
+  assert.equal((await put(url, '/inputs', m.inputs)).status, 201);
+  assert.equal((await put(url, '/inputs', other.inputs)).status, 201);
+  const bound = (await put(url, '/policies', m.policy)).json<{ policy_id: string; policy_hash: string }>();
+  assert.equal((await post(url, '/epochs/m-bound/compute', { inputs_cid: b3(m.inputs), ...bound })).status, 200);
+  const manifest = comparedManifest(JSON.parse((await get(url, '/epochs/m-bound')).text));
+  assert.ok(typeof manifest !== 'string');
+
+  const basisBefore = metricValue(await metrics(url), 'preview_basis_cache_bytes');
+  let kept = 0;
+  const cases: { policy: Uint8Array; inputs: 'same' | 'other'; top: number }[] = [
+    { policy: m.policy, inputs: 'same', top: 10 },
+    { policy: enc(policyVariant(m.policy, 1)), inputs: 'same', top: 10 },
+    { policy: enc(policyVariant(m.policy, 2)), inputs: 'same', top: 1000 },
+    { policy: enc(policyVariant(m.policy, 3)), inputs: 'same', top: 0 },
+    { policy: m.policy, inputs: 'other', top: 25 },
+  ];
+  for (const [i, k] of cases.entries()) {
+    const p = decodePolicy(k.policy);
+    const cand = (await put(url, '/policies', k.policy)).json<{ policy_id: string; policy_hash: string }>();
+    const doc = k.inputs === 'same' ? inputs : otherInputs;
+    const cid = b3(k.inputs === 'same' ? m.inputs : other.inputs);
+    assert.ok(p.ok && doc.ok);
+    const r = computeRun({ epochId: 'm-bound', inputs: doc.value, inputsCid: cid, policy: p.value, policyHash: cand.policy_hash });
+    assert.ok(r.ok);
+    const after = comparedManifest(JSON.parse(Buffer.from(r.value.manifest.bytes).toString()));
+    assert.ok(typeof after !== 'string');
+    const body = { ...cand, top: k.top, ...(k.inputs === 'other' ? { inputs_cid: cid } : {}) };
+    const res = await post(url, '/epochs/m-bound/preview', body);
+    assert.equal(res.status, 200, `case ${i}: ${res.text}`);
+    assert.equal(res.text, canonicalize(compare(manifest, after, k.top)), `case ${i}`);
+    // The first preview of the run kept its basis; the later ones were served from it.
+    const held = metricValue(await metrics(url), 'preview_basis_cache_bytes');
+    if (i === 0) kept = held;
+    assert.ok(held > basisBefore && held === kept, `case ${i}: ${held} bytes kept (${basisBefore} before, ${kept} after the first)`);
   }
 });
