@@ -12,6 +12,14 @@
 //             503 with Retry-After, p99 of the 200s ≤ 2 s
 //   fair      two tenants on M dry runs: the quiet one at c = 1 alone, then beside a flood at
 //             c = 10; target: quiet p95 with the flood ≤ 1.5× alone
+//   uploads   32 clients each PUT one 64 MiB inputs document (the L vector in row form padded
+//             with trailing whitespace) at once, re-sending after Retry-After when refused;
+//             target: server RSS ≤ 1.5 GiB (peak, VmHWM); prints statuses and time to seal all
+//   store     published (non-dry) M runs, a fresh epoch and program each, at c = 4 for
+//             --store-seconds (default 60) on a 256 MiB memory store; target: no refusal, RSS
+//             ≤ 1.5 GiB, the first epoch still replays or answers 410, a conflicting triple for
+//             it is still 409
+//   (not in the default set: uploads and store; name them with --scenario)
 //
 // Each shed level also prints where the CPU went (% of one core over the window): the server's
 // compute worker on a CPU and runnable but waiting, its main thread, its other threads, and this
@@ -22,14 +30,15 @@
 // On a loaded 2-core machine figures move a lot; the lead measures them (PERFORMANCE.md).
 
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { type Socket, connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { generate } from '../src/gen/generate.js';
 import { EXAMPLE, type SpawnedServer, bearer, put, spawnServer, tempDir, writeTokensFile } from '../testing/harness.js';
-import { percentile, threadSched, threadShares } from './bench-kit.js';
+import { percentile, policyVariant, threadSched, threadShares } from './bench-kit.js';
 
-const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'slowbody,shed,fair' }, duration: { type: 'string', default: '10' }, levels: { type: 'string', default: '16,128,256' } } });
+const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'slowbody,shed,fair' }, duration: { type: 'string', default: '10' }, levels: { type: 'string', default: '16,128,256' }, 'store-seconds': { type: 'string', default: '60' } } });
 const scenarios = String(values.scenario).split(',');
 const durationS = Number(values.duration);
 const summary: Record<string, unknown> = {};
@@ -41,6 +50,8 @@ interface Hit {
   status: number;
   ms: number;
   retryAfter: string | undefined;
+  /** Status 0: the client's error code (ECONNRESET, EPIPE…). */
+  error?: string;
   /** The server's Server-Timing figures (ms): load, queue_and_compute, decode, calculus, manifest. */
   timing?: Record<string, number>;
 }
@@ -265,7 +276,126 @@ async function fair(): Promise<void> {
   }
 }
 
-const all: Record<string, () => Promise<void>> = { slowbody, shed, fair };
+/** Resident and peak resident memory of process `pid`, bytes (/proc/PID/status VmRSS, VmHWM). */
+function rss(pid: number): { rss: number; hwm: number } {
+  try {
+    const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(st)?.[1] ?? NaN) * 1024;
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  } catch {
+    return { rss: NaN, hwm: NaN };
+  }
+}
+
+const MiB = 1024 * 1024;
+
+function putBytes(url: string, path: string, body: Buffer, headers: Record<string, string> = {}): Promise<Hit> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const req = httpRequest(new URL(path, url), { method: 'PUT', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(body.length), ...headers } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, retryAfter: res.headers['retry-after'] }));
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => resolve({ status: 0, ms: performance.now() - t0, retryAfter: undefined, error: e.code ?? e.message }));
+    req.end(body);
+  });
+}
+
+async function uploads(): Promise<void> {
+  const s = await spawnServer({ AUTH: 'off', TENANT_RPS_MAX: '1000000', ...serverEnv }, { nodeFlags: serverFlags });
+  try {
+    const l = generate({ scale: 'L', seed: 14, form: 'row' }).inputs;
+    // 64 MiB exactly: the L vector (41 MB) and trailing whitespace, which JSON allows.
+    const body = Buffer.alloc(64 * MiB, 0x20);
+    body.set(l, 0);
+    const before = rss(s.pid);
+    let peak = before.rss;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        peak = Math.max(peak, rss(s.pid).rss);
+        await sleep(20);
+      }
+    })();
+    const statuses: Record<string, number> = {};
+    const t0 = performance.now();
+    // A refusal may reach a client still sending as a connection error instead of the 503 (counted
+    // as status 0 with its code); like a real client it retries after a second.
+    const done = await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        for (;;) {
+          const h = await putBytes(s.url, '/inputs', body);
+          const key = h.status === 0 ? `0 ${h.error ?? ''}` : String(h.status);
+          statuses[key] = (statuses[key] ?? 0) + 1;
+          if (h.status !== 503 && h.status !== 429 && h.status !== 0) return h.status;
+          await sleep(1000 * Number(h.retryAfter ?? 1));
+        }
+      }),
+    );
+    const allS = (performance.now() - t0) / 1000;
+    sampling = false;
+    await sampler;
+    const after = rss(s.pid);
+    const out = { statuses, final: done, seconds_to_seal_all: allS, rss_before_mib: before.rss / MiB, rss_peak_mib: Math.max(peak, after.hwm) / MiB, rss_after_mib: after.rss / MiB };
+    console.log(
+      `uploads: 32 × 64 MiB, answers ${JSON.stringify(statuses)} (final ${JSON.stringify(Object.fromEntries(done.map((x) => [x, done.filter((y) => y === x).length])))}), all done in ${allS.toFixed(1)} s; RSS ${out.rss_before_mib.toFixed(0)} MiB before, peak ${out.rss_peak_mib.toFixed(0)} MiB (target ≤ 1536), ${out.rss_after_mib.toFixed(0)} MiB after`,
+    );
+    summary.uploads = out;
+  } finally {
+    await s.stop();
+  }
+}
+
+async function store(): Promise<void> {
+  const seconds = Number(values['store-seconds']);
+  const s = await spawnServer({ AUTH: 'off', TENANT_RPS_MAX: '1000000', MEMORY_STORE_MAX_BYTES: String(256 * MiB), ...serverEnv }, { nodeFlags: serverFlags });
+  try {
+    const triple = await sealM(s);
+    const m = generate({ scale: 'M', seed: 14, form: 'columnar' });
+    const other = (await put(s.url, '/policies', policyVariant(m.policy, 1, 'conflict'))).json<{ policy_id: string; policy_hash: string }>();
+    let peak = rss(s.pid).rss;
+    const statuses: Record<string, number> = {};
+    const until = performance.now() + seconds * 1000;
+    let n = 0;
+    const lat: number[] = [];
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+        while (performance.now() < until) {
+          const i = n++;
+          const h = await postJson(agent, s.url, `/epochs/st-${i}:e/compute`, triple);
+          statuses[h.status] = (statuses[h.status] ?? 0) + 1;
+          if (h.status === 200) lat.push(h.ms);
+          if (i % 16 === 0) peak = Math.max(peak, rss(s.pid).rss);
+        }
+        agent.destroy();
+      }),
+    );
+    const end = rss(s.pid);
+    const agent = new Agent({ keepAlive: false });
+    const first = await postJson(agent, s.url, '/epochs/st-0:e/compute', triple);
+    const conflict = await postJson(agent, s.url, '/epochs/st-0:e/compute', { ...triple, ...other });
+    const text = await (await fetch(new URL('/metrics', s.url))).text();
+    const out = {
+      seconds,
+      published: statuses[200] ?? 0,
+      statuses,
+      p99_ms: percentile(lat, 99),
+      rejected: parseRejected(text),
+      rss_peak_mib: Math.max(peak, end.hwm) / MiB,
+      first_epoch_status: first.status,
+      conflict_status: conflict.status,
+    };
+    console.log(
+      `store: ${seconds} s of published M runs on a 256 MiB store: ${JSON.stringify(statuses)} (target: no refusal), p99 ${out.p99_ms.toFixed(0)} ms, rejected ${JSON.stringify(out.rejected)}, RSS peak ${out.rss_peak_mib.toFixed(0)} MiB (target ≤ 1536); first epoch ${first.status} (200 or 410), conflicting triple ${conflict.status} (409)`,
+    );
+    summary.store = out;
+  } finally {
+    await s.stop();
+  }
+}
+
+const all: Record<string, () => Promise<void>> = { slowbody, shed, fair, uploads, store };
 for (const name of scenarios) {
   const f = all[name];
   if (f === undefined) throw new Error(`unknown scenario ${name}`);
