@@ -52,7 +52,9 @@ export interface Saturation {
 
 interface Waiting {
   tenant: string;
-  task: Task & { clock: SharedArrayBuffer };
+  task: Task;
+  /** The clock of its current hand-over to a worker (a fresh one each time it is handed out). */
+  clock: SharedArrayBuffer;
   signal: AbortSignal;
   transferList: ArrayBuffer[];
   resolve: (v: unknown) => void;
@@ -74,6 +76,8 @@ interface Waiting {
  * place lets a withdrawn task (skipped by the worker when it reaches it) be replaced at once.
  */
 const HANDED_PER_THREAD = 2;
+/** The clock of a task not handed out yet. */
+const NO_CLOCK = new SharedArrayBuffer(16);
 const PISCINA_PER_THREAD = 3;
 
 export type FailureKind = 'crash' | 'abort' | 'error';
@@ -260,7 +264,7 @@ export class ComputePool {
     }
     if (signal.aborted) throw signal.reason;
     const done = new Promise<unknown>((resolve, reject) => {
-      const entry: Waiting = { tenant, task: { ...task, clock: newClock() }, signal, transferList, resolve, reject, onAbort: () => {}, start: 0, cost: 0, detach: () => {}, requeued: false };
+      const entry: Waiting = { tenant, task, clock: NO_CLOCK, signal, transferList, resolve, reject, onAbort: () => {}, start: 0, cost: 0, detach: () => {}, requeued: false };
       // Aborted while still waiting: leave the queue; nothing ever reached a worker.
       entry.onAbort = () => {
         if (this.waiting.remove(tenant, entry)) reject(signal.reason);
@@ -304,10 +308,10 @@ export class ComputePool {
     if (this.busy(tenant) || this.inPiscina >= this.threads * PISCINA_PER_THREAD) return;
     let victim: Waiting | undefined;
     for (const h of this.handed) {
-      if (h.tenant === tenant || h.transferList.length > 0 || h.start < start || started(h.task.clock)) continue;
+      if (h.tenant === tenant || h.transferList.length > 0 || h.start < start || started(h.clock)) continue;
       if (victim === undefined || h.start > victim.start) victim = h;
     }
-    if (victim === undefined || !withdraw(victim.task.clock)) return;
+    if (victim === undefined || !withdraw(victim.clock)) return;
     victim.detach();
     this.release(victim);
     this.waiting.requeue(victim.tenant, victim, victim.start, victim.cost);
@@ -339,9 +343,10 @@ export class ComputePool {
       this.inPiscina++;
       this.runningOf.set(e.tenant, (this.runningOf.get(e.tenant) ?? 0) + 1);
       // A fresh clock per hand-over: a withdrawn task's old clock stays withdrawn for the copy
-      // the worker will skip.
-      const task = { ...e.task, clock: newClock() };
-      e.task = task;
+      // the worker will skip, and everything below acts only for the current hand-over.
+      const clock = newClock();
+      e.clock = clock;
+      const task = { ...e.task, clock };
       // The caller's abort answers the caller at once. A task not yet started is withdrawn (the
       // worker skips it); a running one keeps its worker for the grace period, and Piscina's own
       // signal fires only if it is still running then (its result, if it comes, is dropped).
@@ -349,7 +354,7 @@ export class ComputePool {
       let grace: NodeJS.Timeout | undefined;
       const onAbort = (): void => {
         e.reject(e.signal.reason);
-        if (withdraw(task.clock)) {
+        if (withdraw(clock)) {
           this.release(e);
           this.pump();
           return;
@@ -363,18 +368,19 @@ export class ComputePool {
         .run(task, { signal: stop.signal, transferList: e.transferList })
         .then(
           (result: unknown) => {
-            if (!started(task.clock)) return; // withdrawn: skipped by the worker, requeued or answered already
+            if (!started(clock)) return; // withdrawn: skipped by the worker, requeued or answered already
             this.backoffMs = 1000;
             e.resolve(result);
           },
           (err: unknown) => {
-            if (started(task.clock) || stop.signal.aborted) {
+            if (started(clock) || stop.signal.aborted) {
               e.reject(this.translate(err, stop.signal));
               return;
             }
-            // Never started: withdrawn (answered or requeued already), or its worker died (or was
-            // stopped for another task) before reaching it, which is not this task's fault.
-            if (!this.handed.has(e) || !withdraw(task.clock)) return;
+            // Never started: withdrawn (answered or requeued already, maybe handed out again), or
+            // its worker died (or was stopped for another task) before reaching it, which is not
+            // this task's fault.
+            if (e.clock !== clock || !this.handed.has(e) || !withdraw(clock)) return;
             e.detach();
             this.release(e);
             if (e.transferList.length === 0 && !e.signal.aborted && !e.requeued) {
@@ -388,11 +394,11 @@ export class ComputePool {
           },
         )
         .finally(() => {
-          const ms = readClock(task.clock);
+          const ms = readClock(clock);
           clearTimeout(grace);
           this.graces.delete(stop);
           e.signal.removeEventListener('abort', onAbort);
-          if (this.handed.has(e) && started(task.clock)) this.release(e);
+          if (e.clock === clock && started(clock)) this.release(e);
           if (ms !== null) this.timeTask(ms);
           this.inPiscina--;
           this.pump();
