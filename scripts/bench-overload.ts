@@ -19,7 +19,11 @@
 //             --store-seconds (default 60) on a 256 MiB memory store; target: no refusal, RSS
 //             ≤ 1.5 GiB, the first epoch still replays or answers 410, a conflicting triple for
 //             it is still 409
-//   (not in the default set: uploads and store; name them with --scenario)
+//   proofs    a published epoch of --proof-scale (default XL: 1M actors, Arrow) then 16 clients
+//             fetching proofs of random actor ids (did:ron:n + 7 digits: ~1 in 10 a payee at XL)
+//             for --duration s, /healthz probed every 100 ms before and during; target: payee
+//             proof p99 ≤ 5 ms, /healthz unaffected
+//   (not in the default set: uploads, store and proofs; name them with --scenario)
 //
 // Each shed level also prints where the CPU went (% of one core over the window): the server's
 // compute worker on a CPU and runnable but waiting, its main thread, its other threads, and this
@@ -34,11 +38,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { type Socket, connect } from 'node:net';
 import { parseArgs } from 'node:util';
-import { generate } from '../src/gen/generate.js';
+import { type Scale, generate } from '../src/gen/generate.js';
+import { b3 } from '../src/core/hash.js';
 import { EXAMPLE, type SpawnedServer, bearer, put, spawnServer, tempDir, writeTokensFile } from '../testing/harness.js';
 import { percentile, policyVariant, threadSched, threadShares } from './bench-kit.js';
 
-const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'slowbody,shed,fair' }, duration: { type: 'string', default: '10' }, levels: { type: 'string', default: '16,128,256' }, 'store-seconds': { type: 'string', default: '60' } } });
+const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'slowbody,shed,fair' }, duration: { type: 'string', default: '10' }, levels: { type: 'string', default: '16,128,256' }, 'store-seconds': { type: 'string', default: '60' }, 'proof-scale': { type: 'string', default: 'XL' } } });
 const scenarios = String(values.scenario).split(',');
 const durationS = Number(values.duration);
 const summary: Record<string, unknown> = {};
@@ -395,7 +400,94 @@ async function store(): Promise<void> {
   }
 }
 
-const all: Record<string, () => Promise<void>> = { slowbody, shed, fair, uploads, store };
+function getJson(agent: Agent, url: string, path: string): Promise<Hit> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    httpRequest(new URL(path, url), { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, retryAfter: undefined }));
+    })
+      .on('error', () => resolve({ status: 0, ms: performance.now() - t0, retryAfter: undefined }))
+      .end();
+  });
+}
+
+/** /healthz every 100 ms until stop(): the answers' times. */
+function probeHealth(url: string) {
+  const times: number[] = [];
+  let on = true;
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const done = (async () => {
+    while (on) {
+      const h = await getJson(agent, url, '/healthz');
+      if (h.status === 200) times.push(h.ms);
+      await sleep(100);
+    }
+    agent.destroy();
+  })();
+  return {
+    async stop() {
+      on = false;
+      await done;
+      return { probes: times.length, p99_ms: percentile(times, 99), max_ms: Math.max(...times) };
+    },
+  };
+}
+
+async function proofs(): Promise<void> {
+  const scale = String(values['proof-scale']) as Scale;
+  const g = generate({ scale, seed: 1, form: 'arrow' });
+  const big = String(2 ** 31 - 1);
+  const s = await spawnServer(
+    { AUTH: 'off', TENANT_RPS_MAX: '1000000', INPUTS_ARROW_MAX_BYTES: big, BODY_BYTES_BUDGET: big, MAX_ACTORS: '2000000', MAX_EVENTS: '20000000', MEMORY_STORE_MAX_BYTES: String(2 * 1024 ** 3), ...serverEnv },
+    { nodeFlags: serverFlags },
+  );
+  try {
+    const sealed = await put(s.url, '/inputs', g.inputs, { 'content-type': 'application/vnd.apache.arrow.stream' });
+    if (sealed.status !== 201) throw new Error(`PUT /inputs → ${sealed.status} ${sealed.text.slice(0, 200)}`);
+    const pol = (await put(s.url, '/policies', g.policy)).json<{ policy_id: string; policy_hash: string }>();
+    const agent = new Agent({ keepAlive: true });
+    const run = await postJson(agent, s.url, '/epochs/pf-1/compute', { inputs_cid: b3(g.inputs), ...pol, deadline_ms: 280_000 });
+    if (run.status !== 200) throw new Error(`compute → ${run.status}`);
+    const quiet = probeHealth(s.url);
+    await sleep(2000);
+    const healthQuiet = await quiet.stop();
+    const id = () => `did:ron:n${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+    const first = await getJson(agent, s.url, `/epochs/pf-1/payouts/${id()}`);
+    const health = probeHealth(s.url);
+    const hits: Hit[] = [];
+    const until = performance.now() + durationS * 1000;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        const a = new Agent({ keepAlive: true, maxSockets: 1 });
+        while (performance.now() < until) hits.push(await getJson(a, s.url, `/epochs/pf-1/payouts/${id()}`));
+        a.destroy();
+      }),
+    );
+    const healthLoad = await health.stop();
+    agent.destroy();
+    const of = (st: number) => hits.filter((h) => h.status === st).map((h) => h.ms);
+    const payee = of(200);
+    const none = of(404);
+    const out = {
+      scale,
+      first_request_ms: first.ms,
+      payee: { n: payee.length, p50_ms: percentile(payee, 50), p99_ms: percentile(payee, 99) },
+      not_payee: { n: none.length, p99_ms: percentile(none, 99) },
+      other: hits.length - payee.length - none.length,
+      healthz_quiet: healthQuiet,
+      healthz_during: healthLoad,
+    };
+    console.log(
+      `proofs (${scale}): first request (builds the index) ${first.ms.toFixed(0)} ms; payee proofs ${payee.length}, p50 ${out.payee.p50_ms.toFixed(2)} ms, p99 ${out.payee.p99_ms.toFixed(2)} ms (target ≤ 5); 404s ${none.length}, p99 ${out.not_payee.p99_ms.toFixed(2)} ms; /healthz p99 ${healthQuiet.p99_ms.toFixed(1)} ms quiet, ${healthLoad.p99_ms.toFixed(1)} ms during (max ${healthLoad.max_ms.toFixed(1)})`,
+    );
+    summary.proofs = out;
+  } finally {
+    await s.stop();
+  }
+}
+
+const all: Record<string, () => Promise<void>> = { slowbody, shed, fair, uploads, store, proofs };
 for (const name of scenarios) {
   const f = all[name];
   if (f === undefined) throw new Error(`unknown scenario ${name}`);
