@@ -74,7 +74,15 @@ function breakdown(hits: Hit[]) {
   const mean = (f: (h: Hit) => number) => ok.reduce((a, h) => a + f(h), 0) / Math.max(1, ok.length);
   const compute = (h: Hit) => (h.timing?.decode ?? 0) + (h.timing?.calculus ?? 0) + (h.timing?.manifest ?? 0);
   const queue = (h: Hit) => (h.timing?.queue_and_compute ?? 0) - compute(h);
-  return { queue_ms: mean(queue), compute_ms: mean(compute), rest_ms: mean((h) => h.ms - queue(h) - compute(h)), p95_queue_ms: ok.length ? percentile(ok.map(queue), 95) : NaN };
+  const rest = (h: Hit) => h.ms - queue(h) - compute(h);
+  return {
+    queue_ms: mean(queue),
+    compute_ms: mean(compute),
+    rest_ms: mean(rest),
+    p95_queue_ms: ok.length ? percentile(ok.map(queue), 95) : NaN,
+    p99_queue_ms: ok.length ? percentile(ok.map(queue), 99) : NaN,
+    p99_rest_ms: ok.length ? percentile(ok.map(rest), 99) : NaN,
+  };
 }
 
 function postJson(agent: Agent, url: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<Hit> {
@@ -235,10 +243,10 @@ async function shed(): Promise<void> {
   const s = await spawnServer({ AUTH: 'off', TENANT_RPS_MAX: '1000000', MAX_INFLIGHT: '512', ...serverEnv }, { nodeFlags: serverFlags });
   try {
     const body = await sealM(s);
-    const rows: Record<string, ReturnType<typeof describe> & { cpu: Record<string, number>; rejected: Record<string, number>; queue: Record<string, number> }> = {};
+    const rows: Record<string, ReturnType<typeof describe> & { cpu: Record<string, number>; rejected: Record<string, number>; queue: Record<string, number>; time: ReturnType<typeof breakdown> }> = {};
     for (const c of String(values.levels).split(',').map(Number)) {
       const m = await measured(s.pid, s.url, () => load(s.url, c, durationS, body, `shed-${c}`));
-      const r = { ...describe(m.out, durationS), cpu: m.cpu, rejected: m.rejected, queue: m.queue };
+      const r = { ...describe(m.out, durationS), cpu: m.cpu, rejected: m.rejected, queue: m.queue, time: breakdown(m.out) };
       rows[c] = r;
       console.log(
         `shed c=${c}: goodput ${r.goodput.toFixed(1)}/s, p99 ${r.p99_ms.toFixed(0)} ms, statuses ${JSON.stringify(r.statuses)}, refusals without Retry-After ${r.refusals_without_retry_after}, not 429/503 ${r.refusals_not_429_503}`,
@@ -246,6 +254,9 @@ async function shed(): Promise<void> {
       console.log(
         `  cpu % of a core: worker ${pct(m.cpu.workerRun)} (waiting ${pct(m.cpu.workerWait)}), main ${pct(m.cpu.main)}, other threads ${pct(m.cpu.others)}, load generator ${pct(m.cpu.client)}; queue depth mean ${m.queue.mean.toFixed(1)}, empty ${pct(m.queue.empty_pct)} % of samples; rejected ${JSON.stringify(m.rejected)}`,
       );
+      // Of a 200's time: in the server between queueing and the worker (Server-Timing), and outside
+      // the queue and the worker (the edge before and after, the network, the load generator).
+      console.log(`  200s: queue ${r.time.queue_ms.toFixed(0)} ms mean, p99 ${r.time.p99_queue_ms.toFixed(0)}; outside the queue and the worker ${r.time.rest_ms.toFixed(0)} ms mean, p99 ${r.time.p99_rest_ms.toFixed(0)}`);
     }
     const base = rows[16]?.goodput ?? NaN;
     console.log(`shed: goodput ratio c=128 ${((rows[128]?.goodput ?? NaN) / base).toFixed(2)}, c=256 ${((rows[256]?.goodput ?? NaN) / base).toFixed(2)} (target ≥ 0.9)`);
