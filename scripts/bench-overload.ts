@@ -280,12 +280,14 @@ async function fair(): Promise<void> {
     await sealM(s, quietH);
     const aloneHits = await load(s.url, 1, durationS, body, 'alone', quietH);
     const alone = describe(aloneHits, durationS);
-    const [quietHits] = await Promise.all([load(s.url, 1, durationS, body, 'quiet', quietH), load(s.url, 10, durationS, body, 'flood', bearer('bench-flood-token-0123456789'))]);
+    const [quietHits, floodHits] = await Promise.all([load(s.url, 1, durationS, body, 'quiet', quietH), load(s.url, 10, durationS, body, 'flood', bearer('bench-flood-token-0123456789'))]);
     const withFlood = describe(quietHits, durationS);
+    const flood = describe(floodHits, durationS);
     console.log(`fair: quiet p95 alone ${alone.p95_ms.toFixed(1)} ms, beside a flood ${withFlood.p95_ms.toFixed(1)} ms = ${(withFlood.p95_ms / alone.p95_ms).toFixed(2)}× (target ≤ 1.5)`);
     const fmt = (b: ReturnType<typeof breakdown>) => `queue ${b.queue_ms.toFixed(1)} (p95 ${b.p95_queue_ms.toFixed(1)}), compute ${b.compute_ms.toFixed(1)}, rest ${b.rest_ms.toFixed(1)}`;
     console.log(`  quiet means (ms): alone ${fmt(breakdown(aloneHits))}; beside the flood ${fmt(breakdown(quietHits))}`);
-    summary.fair = { alone, with_flood: withFlood };
+    console.log(`  runs/s: quiet alone ${alone.goodput.toFixed(1)}, beside the flood ${withFlood.goodput.toFixed(1)}; flood ${flood.goodput.toFixed(1)}`);
+    summary.fair = { alone, with_flood: withFlood, flood };
   } finally {
     await s.stop();
     tmp.remove();

@@ -65,6 +65,12 @@ export const configSchema = z
      */
     COMPUTE_HANDOVER: bool.default(true),
     /**
+     * Keep the compute worker up to this long for a tenant whose task just ended and who usually
+     * sends its next within it, while other tenants wait (anticipatory scheduling, src/pool.ts):
+     * without it such a tenant always finds another's task just started. 0: off.
+     */
+    FAIR_ANTICIPATE_MS: int(0, 100).default(5),
+    /**
      * A compute refused for load (503 queue_wait/queue_full, 429 tenant_share) is answered after this
      * pause (at most its Retry-After): clients that re-send at once, ignoring Retry-After, then cost
      * a timer each instead of a refusal loop that takes the CPU the compute worker needs. 0: at once.

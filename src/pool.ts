@@ -22,6 +22,13 @@ export interface PoolOptions {
   tenantQueueMax?: number;
   /** Hand each worker its next task before the current one ends (default true; see HANDED_PER_THREAD). */
   handover?: boolean;
+  /**
+   * Anticipation for interactive tenants (default 0: off): when a tenant's last task ends with
+   * nothing more of its own waiting, while others wait, and that tenant's recent think time (its
+   * task ending → its next task arriving) was at most this many ms, the worker is kept for it up
+   * to this long instead of starting another tenant's task (see reserveFor).
+   */
+  anticipateMs?: number;
   /** Compiled worker module; tests pass a fault-injecting one. */
   filename?: string;
   /** Worker crashes within `breakerWindowMs` that open the breaker. */
@@ -99,6 +106,12 @@ export class ComputePool {
   private backoffMs = 1000;
   /** Tasks handed to Piscina and not withdrawn, until they end (running, or next in line on a worker). */
   private readonly handed = new Set<Waiting>();
+  private readonly anticipateMs: number;
+  /** Per tenant: when its last task ended with nothing of its own left, and its mean think time. */
+  private readonly doneAt = new Map<string, number>();
+  private readonly think = new Map<string, number>();
+  /** A worker kept for an interactive tenant's next task until `until` (see reserveFor). */
+  private reserved: { tenant: string; until: number; timer: NodeJS.Timeout } | undefined;
   /** When the last task ended, and whether every thread had work then (see timeTask). */
   private lastDoneMs: number | undefined;
   private backlogged = false;
@@ -126,6 +139,7 @@ export class ComputePool {
     this.tenantQueueMax = opts.tenantQueueMax;
     this.drain = new DrainMeter(opts.threads);
     this.perThread = opts.handover === false ? 1 : HANDED_PER_THREAD;
+    this.anticipateMs = opts.anticipateMs ?? 0;
     this.now = opts.now ?? Date.now;
     this.breakerThreshold = opts.breakerThreshold ?? 5;
     this.breakerWindowMs = opts.breakerWindowMs ?? 30_000;
@@ -272,6 +286,7 @@ export class ComputePool {
       signal.addEventListener('abort', entry.onAbort, { once: true });
       // Unpriced tasks (seals, indexes…) weigh what an average task takes.
       const start = this.waiting.startOf(tenant);
+      this.noteArrival(tenant);
       this.waiting.push(tenant, entry, costMs ?? this.drain.taskMs() ?? 1);
       this.makeWayFor(tenant, start);
       this.pump();
@@ -291,6 +306,51 @@ export class ComputePool {
     this.drain.record(this.backlogged && this.lastDoneMs !== undefined ? (now - this.lastDoneMs) * this.threads : ms);
     this.lastDoneMs = now;
     this.backlogged = this.handed.size + this.waiting.size >= this.threads;
+  }
+
+  /** Whether `tenant` re-sends quickly enough to be worth keeping a worker for (see anticipateMs). */
+  private interactive(tenant: string): boolean {
+    const t = this.think.get(tenant);
+    return this.anticipateMs > 0 && t !== undefined && t <= this.anticipateMs;
+  }
+
+  /** A task of `tenant` arrives: its think time, if its previous task ended with nothing left. */
+  private noteArrival(tenant: string): void {
+    if (this.anticipateMs <= 0) return;
+    const done = this.doneAt.get(tenant);
+    if (done !== undefined) {
+      this.doneAt.delete(tenant);
+      const ms = performance.now() - done;
+      const t = this.think.get(tenant);
+      this.think.set(tenant, t === undefined ? ms : 0.7 * t + 0.3 * ms);
+    }
+    // A reservation for this tenant stays until pump() hands its task out (first).
+  }
+
+  /**
+   * Anticipatory scheduling (as in disk schedulers): a tenant that re-sends its next task a moment
+   * after its last one ends would otherwise always find another tenant's task just started
+   * (non-preemptive workers) and wait a whole task each time. When an interactive tenant's task
+   * ends with nothing of its own left while others wait, the worker is kept for it up to
+   * anticipateMs; its next task, if it comes, goes first.
+   */
+  private reserveFor(tenant: string): void {
+    if (this.anticipateMs <= 0 || this.waiting.sizeOf(tenant) > 0 || this.busy(tenant)) return;
+    this.doneAt.set(tenant, performance.now());
+    if (this.doneAt.size > 4096) this.doneAt.delete(this.doneAt.keys().next().value as string);
+    if (this.waiting.size === 0 || !this.interactive(tenant) || this.reserved !== undefined) return;
+    const timer = setTimeout(() => {
+      this.reserved = undefined;
+      this.pump();
+    }, this.anticipateMs);
+    // Not unref'd: tasks wait on it (a few ms at most).
+    this.reserved = { tenant, until: performance.now() + this.anticipateMs, timer };
+  }
+
+  private unreserve(): void {
+    if (this.reserved === undefined) return;
+    clearTimeout(this.reserved.timer);
+    this.reserved = undefined;
   }
 
   /** Handed-out tasks beyond one per thread: next in line on a worker, not started. */
@@ -318,6 +378,13 @@ export class ComputePool {
     victim.signal.addEventListener('abort', victim.onAbort, { once: true });
   }
 
+  /** Whether a handed-out task belongs to an interactive tenant with nothing else waiting. */
+  private interactiveRunning(): boolean {
+    if (this.anticipateMs <= 0) return false;
+    for (const h of this.handed) if (this.waiting.sizeOf(h.tenant) === 0 && this.interactive(h.tenant)) return true;
+    return false;
+  }
+
   /** `e` no longer counts as handed out (ended, withdrawn, or given back). */
   private release(e: Waiting): void {
     if (!this.handed.delete(e)) return;
@@ -334,7 +401,13 @@ export class ComputePool {
    */
   private pump(): void {
     while (this.handed.size < this.threads * this.perThread && this.inPiscina < this.threads * PISCINA_PER_THREAD && this.waiting.size > 0) {
-      const next = this.waiting.shiftTagged(this.busy) as { item: Waiting; start: number; cost: number };
+      const r = this.reserved;
+      // A worker kept for an interactive tenant: only its task may go (first), or none till then.
+      if (r !== undefined && this.waiting.sizeOf(r.tenant) === 0 && this.handed.size >= this.threads - 1) return;
+      // No next-in-line behind an interactive tenant's running task: it may want the worker next.
+      if (this.handed.size >= this.threads && this.interactiveRunning()) return;
+      const next = (r !== undefined && this.waiting.sizeOf(r.tenant) > 0 ? this.waiting.shiftTagged((t) => t !== r.tenant) : this.waiting.shiftTagged(this.busy)) as { item: Waiting; start: number; cost: number };
+      if (r !== undefined) this.unreserve();
       const e = next.item;
       e.start = next.start;
       e.cost = next.cost;
@@ -399,7 +472,10 @@ export class ComputePool {
           this.graces.delete(stop);
           e.signal.removeEventListener('abort', onAbort);
           if (e.clock === clock && started(clock)) this.release(e);
-          if (ms !== null) this.timeTask(ms);
+          if (ms !== null) {
+            this.timeTask(ms);
+            this.reserveFor(e.tenant);
+          }
           this.inPiscina--;
           this.pump();
         });
@@ -443,6 +519,7 @@ export class ComputePool {
     // Piscina's close waits for running tasks: a task already given up on (its grace running)
     // would hold the shutdown until the grace ends, or for ever with a hung task whose timer
     // was not reached yet. Stop them now.
+    this.unreserve();
     for (const stop of this.graces) stop.abort(new Error('the pool is closing'));
     await this.piscina.close();
   }

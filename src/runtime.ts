@@ -76,6 +76,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     threads: config.COMPUTE_WORKERS,
     queueMax: config.WORK_QUEUE_MAX,
     handover: config.COMPUTE_HANDOVER,
+    anticipateMs: config.FAIR_ANTICIPATE_MS,
     ...(config.TENANT_QUEUE_MAX !== undefined ? { tenantQueueMax: config.TENANT_QUEUE_MAX } : {}),
     ...(opts.workerFile !== undefined ? { filename: opts.workerFile } : {}),
   });
