@@ -125,8 +125,12 @@ export class TenantQueues<T> {
     return this.shiftTagged(busy)?.item;
   }
 
-  /** shift(), with the task's start tag and cost (to requeue it in its place, see requeue()). */
-  shiftTagged(busy?: (tenant: string) => boolean): { item: T; start: number; cost: number } | undefined {
+  /**
+   * shift(), with the task's start tag and cost (to requeue it in its place, see requeue()).
+   * `starts`: whether it starts now (the virtual time moves to its tag); a task handed to a worker
+   * as its next one moves it only when it starts (advance()): until then it may be withdrawn.
+   */
+  shiftTagged(busy?: (tenant: string) => boolean, starts = true): { item: T; start: number; cost: number } | undefined {
     let best: { tenant: string; t: Tagged<T> } | undefined;
     let bestIdle: { tenant: string; t: Tagged<T> } | undefined;
     for (const [tenant, q] of this.queues) {
@@ -140,9 +144,14 @@ export class TenantQueues<T> {
     q.shift();
     this.count--;
     if (q.length === 0) this.queues.delete(pick.tenant);
-    this.vtime = Math.max(this.vtime, pick.t.start);
+    if (starts) this.vtime = Math.max(this.vtime, pick.t.start);
     this.forgetIdle();
     return { item: pick.t.item, start: pick.t.start, cost: pick.t.cost };
+  }
+
+  /** A task handed out earlier (tag `start`) has started: the virtual time moves to its tag. */
+  advance(start: number): void {
+    this.vtime = Math.max(this.vtime, start);
   }
 
   /**
@@ -166,6 +175,13 @@ export class TenantQueues<T> {
   private forgetIdle(): void {
     if (this.finish.size <= 2 * this.queues.size + 16) return;
     for (const [tenant, f] of this.finish) if (!this.queues.has(tenant) && f <= this.vtime) this.finish.delete(tenant);
+  }
+
+  /** Whether a task `tenant` queued now would go before every other tenant's waiting task. */
+  wouldLead(tenant: string): boolean {
+    const start = this.startOf(tenant);
+    for (const [other, q] of this.queues) if (other !== tenant && (q[0] as Tagged<T>).start < start) return false;
+    return true;
   }
 
   /** Tasks that would be handed out before a new task of `tenant` queued now (its place in line). */

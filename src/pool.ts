@@ -331,14 +331,17 @@ export class ComputePool {
    * Anticipatory scheduling (as in disk schedulers): a tenant that re-sends its next task a moment
    * after its last one ends would otherwise always find another tenant's task just started
    * (non-preemptive workers) and wait a whole task each time. When an interactive tenant's task
-   * ends with nothing of its own left while others wait, the worker is kept for it up to
-   * anticipateMs; its next task, if it comes, goes first.
+   * ends with nothing of its own left while others wait, and its next task would lead in fair
+   * queueing (it is within its share), the worker is kept for it up to anticipateMs; its next
+   * task, if it comes, goes first.
    */
   private reserveFor(tenant: string): void {
     if (this.anticipateMs <= 0 || this.waiting.sizeOf(tenant) > 0 || this.busy(tenant)) return;
     this.doneAt.set(tenant, performance.now());
     if (this.doneAt.size > 4096) this.doneAt.delete(this.doneAt.keys().next().value as string);
-    if (this.waiting.size === 0 || !this.interactive(tenant) || this.reserved !== undefined) return;
+    // Only within its share: a next task that fair queueing would put behind another tenant's
+    // waiting task gets no worker kept for it (else a tenant re-sending at once takes it all).
+    if (this.waiting.size === 0 || !this.interactive(tenant) || this.reserved !== undefined || !this.waiting.wouldLead(tenant)) return;
     const timer = setTimeout(() => {
       this.reserved = undefined;
       this.pump();
@@ -381,7 +384,7 @@ export class ComputePool {
   /** Whether a handed-out task belongs to an interactive tenant with nothing else waiting. */
   private interactiveRunning(): boolean {
     if (this.anticipateMs <= 0) return false;
-    for (const h of this.handed) if (this.waiting.sizeOf(h.tenant) === 0 && this.interactive(h.tenant)) return true;
+    for (const h of this.handed) if (this.waiting.sizeOf(h.tenant) === 0 && this.interactive(h.tenant) && this.waiting.wouldLead(h.tenant)) return true;
     return false;
   }
 
@@ -406,7 +409,9 @@ export class ComputePool {
       if (r !== undefined && this.waiting.sizeOf(r.tenant) === 0 && this.handed.size >= this.threads - 1) return;
       // No next-in-line behind an interactive tenant's running task: it may want the worker next.
       if (this.handed.size >= this.threads && this.interactiveRunning()) return;
-      const next = (r !== undefined && this.waiting.sizeOf(r.tenant) > 0 ? this.waiting.shiftTagged((t) => t !== r.tenant) : this.waiting.shiftTagged(this.busy)) as { item: Waiting; start: number; cost: number };
+      // A task for an idle thread starts now; a next-in-line one only when the current one ends.
+      const starts = this.handed.size < this.threads;
+      const next = (r !== undefined && this.waiting.sizeOf(r.tenant) > 0 ? this.waiting.shiftTagged((t) => t !== r.tenant, starts) : this.waiting.shiftTagged(this.busy, starts)) as { item: Waiting; start: number; cost: number };
       if (r !== undefined) this.unreserve();
       const e = next.item;
       e.start = next.start;
@@ -472,6 +477,8 @@ export class ComputePool {
           this.graces.delete(stop);
           e.signal.removeEventListener('abort', onAbort);
           if (e.clock === clock && started(clock)) this.release(e);
+          // The next-in-line tasks have started (or start now): the virtual time follows them.
+          for (const h of this.handed) this.waiting.advance(h.start);
           if (ms !== null) {
             this.timeTask(ms);
             this.reserveFor(e.tenant);

@@ -72,26 +72,27 @@ test('a task whose worker dies before reaching it is handed out again, and only 
   assert.deepEqual(failures, ['crash']);
 });
 
-test('anticipation: a tenant that re-sends at once keeps the worker for its next task instead of finding a flood task just started', LIMIT, async (t) => {
+test('anticipation: a tenant of small tasks that re-sends at once keeps the worker for its next one while within its share, instead of finding a big flood task just started', LIMIT, async (t) => {
   const orders: Record<string, string[]> = {};
   for (const anticipateMs of [0, 200]) {
     const pool = new ComputePool({ threads: 1, queueMax: 100, filename: FAULT_WORKER, anticipateMs });
     t.after(() => pool.close());
     await pool.start();
     const ended: string[] = [];
-    const run = (id: string, tenant: string) =>
-      pool.compute(task(`slow-60-${id}`), new AbortController().signal, tenant, 5).then((r) => {
+    const run = (id: string, tenant: string, ms: number) =>
+      pool.compute(task(`slow-${ms}-${id}`), new AbortController().signal, tenant, ms).then((r) => {
         assert.ok(r.ok, id);
         ended.push(id);
       });
-    const flood = ['f0', 'f1', 'f2', 'f3', 'f4'].map((id) => run(id, 'flood'));
+    // The flood's tasks cost 60, the quiet tenant's 10: it may have six for each of the flood's.
+    const flood = ['f0', 'f1', 'f2', 'f3', 'f4'].map((id) => run(id, 'flood', 60));
     // The quiet tenant sends its next task as soon as its last is answered.
-    for (const id of ['q1', 'q2', 'q3']) await run(id, 'quiet');
+    for (const id of ['q1', 'q2', 'q3', 'q4']) await run(id, 'quiet', 10);
     await Promise.all(flood);
     orders[anticipateMs] = ended;
   }
   // Without: after its first task it always finds the next flood task just started.
-  assert.deepEqual(orders[0], ['f0', 'q1', 'f1', 'q2', 'f2', 'q3', 'f3', 'f4']);
+  assert.deepEqual(orders[0], ['f0', 'q1', 'f1', 'q2', 'f2', 'q3', 'f3', 'q4', 'f4']);
   // With: once its think time is known to be short (after q1), the worker waits for it.
-  assert.deepEqual(orders[200], ['f0', 'q1', 'f1', 'q2', 'q3', 'f2', 'f3', 'f4']);
+  assert.deepEqual(orders[200], ['f0', 'q1', 'f1', 'q2', 'q3', 'q4', 'f2', 'f3', 'f4']);
 });
