@@ -6,13 +6,22 @@ import { parseArgs } from 'node:util';
 import type { Scale } from '../src/gen/generate.js';
 import { xlRun } from './xl-run.js';
 
-const { values } = parseArgs({ options: { scale: { type: 'string', default: 'XL' }, seed: { type: 'string', default: '1' } } });
-const r = await xlRun(values.scale as Scale, Number(values.seed));
+const { values } = parseArgs({ options: { scale: { type: 'string', default: 'XL' }, seed: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, exports: { type: 'boolean', default: false } } });
+const r = await xlRun(values.scale as Scale, Number(values.seed), { exports: values.exports, ...(values['cpu-prof'] === undefined ? {} : { cpuProfDir: values['cpu-prof'] }) });
 const mib = (b: number) => (b / 1024 ** 2).toFixed(0);
 const out = (s: string) => process.stdout.write(`${s}\n`);
+const phases = (p: Record<string, number>) => Object.entries(p).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ');
 out(`scale ${r.scale}: ${r.manifest.counts.actors} actors, ${r.manifest.counts.events} events, ${r.manifest.counts.payees} payees; stream ${mib(r.streamBytes)} MiB`);
 out(`seal (PUT /inputs)      ${r.sealMs.toFixed(0)} ms`);
+out(`  in the service: ${phases(r.phases.seal)}; CPU main thread ${r.cpu.seal.main} ms, other threads ${r.cpu.seal.others} ms`);
 out(`first compute           ${r.computeMs.toFixed(0)} ms`);
+out(`  in the service: ${phases(r.phases.compute)}; CPU main thread ${r.cpu.compute.main} ms, other threads ${r.cpu.compute.others} ms`);
 out(`seal + first compute    ${(r.sealMs + r.computeMs).toFixed(0)} ms   (target ≤ 3000 ms at XL)`);
 out(`/healthz during it     ${r.healthz.ok}/${r.healthz.probes} answered 200, slowest ${r.healthz.maxMs.toFixed(0)} ms`);
 out(`service peak RSS        ${mib(r.peakRssBytes)} MiB   (target ≤ 1536 MiB)`);
+if (r.exports !== undefined) {
+  const e = r.exports;
+  out(`export.csv              ${e.csvMs.toFixed(0)} ms, ${mib(e.csvBytes)} MiB`);
+  out(`claims (OZ tree dump)   ${e.claimsMs.toFixed(0)} ms, ${mib(e.claimsBytes)} MiB`);
+  out(`service peak RSS after the exports ${mib(e.peakRssBytes)} MiB`);
+}

@@ -2,7 +2,8 @@
 // recently used first out) so a preview after the first neither reads nor parses the bound
 // manifest: the first preview of a run builds its basis in the pool task and hands it back.
 // Keyed by commitment: a manifest never changes, so a basis never goes stale. A run whose basis
-// cannot be built (an amount above 2^53−1) has nothing kept and its previews read the manifest.
+// cannot be built (payees out of UTF-8 order, which no manifest of ours has) has nothing kept and its
+// previews read the manifest.
 
 import { type CompareBasis, compareBasisBytes } from './core/compare-packed.js';
 

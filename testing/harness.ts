@@ -126,7 +126,7 @@ function childEnv(env: Env): NodeJS.ProcessEnv {
   return out;
 }
 
-function startChild(env: Env, args: string[], nodeFlags: readonly string[] = []): { child: ChildProcess; logs: LogCollector; stderr: () => string; exited: Promise<Exit> } {
+function startChild(env: Env, args: string[], nodeFlags: string[] = []): { child: ChildProcess; logs: LogCollector; stderr: () => string; exited: Promise<Exit> } {
   const child = spawn(process.execPath, [...SERVE_NODE_FLAGS, ...nodeFlags, BIN, 'serve', ...args], { env: childEnv(env), cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs = new LogCollector();
   let err = '';
@@ -141,7 +141,7 @@ function startChild(env: Env, args: string[], nodeFlags: readonly string[] = [])
  * resolves once its "listening" line names the URL. Rejects, after killing the child, if it exits
  * or says nothing within `startTimeoutMs`.
  */
-export async function spawnServer(env: Env, opts: { args?: string[]; startTimeoutMs?: number; nodeFlags?: readonly string[] } = {}): Promise<SpawnedServer> {
+export async function spawnServer(env: Env, opts: { args?: string[]; startTimeoutMs?: number; nodeFlags?: string[] } = {}): Promise<SpawnedServer> {
   const { child, logs, stderr, exited } = startChild(env, opts.args ?? [], opts.nodeFlags);
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -6,7 +6,8 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { calculate } from '../src/core/calculus.js';
 import { decodeInputs } from '../src/core/inputs.js';
 import type { NameKey } from '../src/core/json/names.js';
-import { buildClaimTree, claimDumpChunks, csvChunks, exportPayees } from '../src/core/exports.js';
+import { buildClaimTree, manifestExportPayees } from '../src/core/exports.js';
+import { claimDumpPieces, csvPieces } from '../src/core/export-pieces.js';
 import { intentParts } from '../src/core/intents.js';
 import { buildManifest, manifestHead } from '../src/core/manifest.js';
 import { seal } from '../src/core/run.js';
@@ -36,8 +37,11 @@ import {
   type Task,
   actorIds,
   prepare,
+  prepareArrow,
   sharedMemory,
 } from '../src/compute/protocol.js';
+import { isArrowStream } from '../src/core/arrow/format.js';
+import { b3 } from '../src/core/hash.js';
 
 // Actor id strings of recently used inputs, by CID. Prepared inputs carry the ids as shared
 // UTF-8 bytes; decoding 10k of them costs ~1 ms, so each worker does it once per CID, not per
@@ -67,17 +71,31 @@ const NAME_KEY: NameKey = (() => {
 })();
 
 function sealDoc(t: SealTask): SealResult {
-  const r = seal(t.bytes, t.limits, NAME_KEY);
+  if (t.expect === 'rewarder.inputs/v1' && isArrowStream(t.bytes)) {
+    // Arrow inputs: tallied from the stream in one pass, straight into shared memory.
+    const cid = t.cid ?? b3(t.bytes);
+    const a = prepareArrow(cid, t.bytes, t.limits.inputs);
+    if (!a.ok) return a;
+    if (a.value !== null) {
+      remember(cid, a.value.actors);
+      return sealedInputs(t, cid, a.value.prepared);
+    }
+  }
+  const r = seal(t.bytes, t.limits, NAME_KEY, t.cid);
   if (!r.ok) return r;
   if (r.value.schema !== t.expect) return { ok: false, error: { path: '$.schema', reason: `expected "${t.expect}"` } };
   if (r.value.schema === 'rewarder.inputs/v1') {
     const prepared = prepare(r.value.cid, r.value.inputs);
     remember(r.value.cid, r.value.inputs.actors);
-    // Decoding keeps no view into the bytes (strings and columns are new), so they can go back.
-    if (t.giveBack === true) return moved<SealResult>({ ok: true, schema: r.value.schema, cid: r.value.cid, prepared, bytes: t.bytes }, [t.bytes.buffer as ArrayBuffer]);
-    return { ok: true, schema: r.value.schema, cid: r.value.cid, prepared };
+    return sealedInputs(t, r.value.cid, prepared);
   }
   return { ok: true, schema: r.value.schema, cid: r.value.cid, policyId: r.value.policy.id };
+}
+
+function sealedInputs(t: SealTask, cid: string, prepared: Prepared): SealResult {
+  // Preparing keeps no view into the bytes (strings, columns and texts are new), so they can go back.
+  if (t.giveBack === true) return moved<SealResult>({ ok: true, schema: 'rewarder.inputs/v1', cid, prepared, bytes: t.bytes }, [t.bytes.buffer as ArrayBuffer]);
+  return { ok: true, schema: 'rewarder.inputs/v1', cid, prepared };
 }
 
 function compute(t: ComputeTask): ComputeResult {
@@ -125,25 +143,11 @@ function proofIndex(t: ProofIndexTask): ProofIndexResult {
 }
 
 function exportManifest(t: ExportTask): ExportResult {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(new TextDecoder().decode(t.manifest));
-  } catch {
-    return { ok: false, reason: 'malformed', detail: 'manifest is not JSON' };
-  }
-  const payees = exportPayees(doc);
+  const payees = manifestExportPayees(t.manifest);
   if (typeof payees === 'string') return { ok: false, reason: 'malformed', detail: payees };
   if (t.format === 'oz-tree' && payees.length === 0) return { ok: false, reason: 'no_payees', detail: 'an epoch without payees has no claim tree' };
-  const pieces = t.format === 'csv' ? csvChunks(payees) : claimDumpChunks(payees, buildClaimTree(payees));
-  const encoder = new TextEncoder();
-  const chunks = [...pieces].map((s) => encoder.encode(s));
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return moved<ExportResult>({ ok: true, bytes }, [bytes.buffer as ArrayBuffer]);
+  const pieces = t.format === 'csv' ? csvPieces(payees) : claimDumpPieces(payees, buildClaimTree(payees));
+  return moved<ExportResult>({ ok: true, pieces }, pieces.map((p) => p.buffer as ArrayBuffer));
 }
 
 /** Prepared inputs (decoded here when the edge had none cached), their actor ids and the policy. */

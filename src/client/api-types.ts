@@ -1194,6 +1194,8 @@ export interface operations {
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
                     "X-RateLimit-Remaining": string;
+                    /** @description the stages in ms (a run: queue, compute, publish, ledger, …; a seal: receive, seal, store); never in the body */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1213,6 +1215,8 @@ export interface operations {
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
                     "X-RateLimit-Remaining": string;
+                    /** @description the stages in ms (a run: queue, compute, publish, ledger, …; a seal: receive, seal, store); never in the body */
+                    "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1484,7 +1488,7 @@ export interface operations {
                     "X-RateLimit-Remaining": string;
                     /** @description present on a repeat of a bound triple: the same bytes as the first answer */
                     "Idempotent-Replayed"?: "true";
-                    /** @description the run's stages (queue, compute, publish, ledger, …) in ms; never in the body */
+                    /** @description the stages in ms (a run: queue, compute, publish, ledger, …; a seal: receive, seal, store); never in the body */
                     "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
@@ -1507,7 +1511,7 @@ export interface operations {
                     "X-RateLimit-Remaining": string;
                     /** @description present on a repeat of a bound triple: the same bytes as the first answer */
                     "Idempotent-Replayed"?: "true";
-                    /** @description the run's stages (queue, compute, publish, ledger, …) in ms; never in the body */
+                    /** @description the stages in ms (a run: queue, compute, publish, ledger, …; a seal: receive, seal, store); never in the body */
                     "Server-Timing"?: string;
                     [name: string]: unknown;
                 };
@@ -1570,7 +1574,7 @@ export interface operations {
                     "X-RateLimit-Limit": string;
                     /** @description tokens left in the bucket after this request */
                     "X-RateLimit-Remaining": string;
-                    /** @description the run's stages (queue, compute, publish, ledger, …) in ms; never in the body */
+                    /** @description the stages in ms (a run: queue, compute, publish, ledger, …; a seal: receive, seal, store); never in the body */
                     "Server-Timing": string;
                     [name: string]: unknown;
                 };

@@ -7,8 +7,9 @@ import { type ExplainBasis, countedCells } from '../core/explain.js';
 import type { InputLimits, Inputs } from '../core/inputs.js';
 import type { IntentPart } from '../core/intents.js';
 import { type ManifestHead, type Texts, quotedNames } from '../core/manifest.js';
-import { encodeEach } from '../core/utf8.js';
-import type { DocError } from '../core/result.js';
+import { encodeEach, quoteEach } from '../core/utf8.js';
+import { tallyArrow } from '../core/arrow/tally.js';
+import { type DocError, type Result, ok } from '../core/result.js';
 import type { ProofIndex } from '../core/proof-index.js';
 
 export interface DocLimits {
@@ -27,6 +28,8 @@ export interface SealTask {
    * back (transferred again) with an inputs result, so a 64 MiB upload is never copied to be stored.
    */
   giveBack?: boolean;
+  /** The body's CID, when the edge hashed it while it was received (else the worker hashes it). */
+  cid?: string;
 }
 
 export type SealResult =
@@ -78,7 +81,8 @@ export interface ExportTask {
   manifest: Uint8Array;
 }
 
-export type ExportResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: 'no_payees' | 'malformed'; detail: string };
+/** The export in pieces of ~1 MiB, each its own transferred buffer: streamed out as they are, never joined. */
+export type ExportResult = { ok: true; pieces: Uint8Array[] } | { ok: false; reason: 'no_payees' | 'malformed'; detail: string };
 
 /** Builds the per-run part of explanations (src/core/explain.ts) of a published run. */
 export interface ExplainBasisTask {
@@ -170,6 +174,21 @@ export function actorIds(p: Prepared): string[] {
   const out: string[] = new Array<string>(actorCount(p));
   for (let i = 0; i < out.length; i++) out[i] = buf.toString('utf8', offsets[i] as number, offsets[i + 1] as number);
   return out;
+}
+
+/**
+ * Seals Arrow inputs for the cache in one pass over the stream (src/core/arrow/tally.ts): the
+ * tally, counted cells, ids and quoted names written straight into shared memory. The same
+ * Prepared as `prepare(cid, decodeArrowInputs(bytes))`, with the actor ids as strings for the
+ * worker's cache; null when the tally needs BigInt cells (then decode and `prepare`).
+ */
+export function prepareArrow(cid: string, bytes: Uint8Array, limits: InputLimits): Result<{ prepared: Prepared; actors: string[] } | null, DocError> {
+  const r = tallyArrow(bytes, limits, sharedMemory);
+  if (!r.ok) return r;
+  if (r.value === null) return ok(null);
+  const { tally: t, seen, ids } = r.value;
+  const { actors, ...rest } = t;
+  return ok({ prepared: { cid, tally: rest, ids, seen, names: quoteEach(ids, sharedMemory) }, actors });
 }
 
 /** Memory for a comparison basis (compareBasis's `alloc`): shared, so the basis crosses threads uncopied. */

@@ -4,34 +4,35 @@
 // compare() reads two parsed manifests: at M that is parsing ~1 MB of JSON, a BigInt per amount,
 // comparator sorts of BigInt deltas and amounts — about 2× the dry run it follows. Here the bound
 // side is a CompareBasis, built once per bound run (its distribution computed by compare.ts's own
-// `distribution`) and kept by the service; the candidate side is read from the calculus's payee
-// columns. One merge over the two actor-ordered lists (UTF-8 bytes, as compare.ts orders them)
+// `distribution`) and kept by the service; the candidate side is the calculus's payee columns as
+// they are. One merge over the two actor-ordered lists (UTF-8 bytes, as compare.ts orders them)
 // counts the payee changes and keeps the top N gainers and losers as it goes; the candidate's
-// distribution sorts a Float64Array.
+// distribution is limb-stats.ts's.
 //
-// Exactness: this path is taken only when every amount of both runs is a safe integer (a basis
-// or a candidate with a larger amount is null, and the caller uses compare()). Deltas of two safe
-// non-negative integers are exact in Numbers; every sum that may pass 2^53 (shares, the Gini
-// numerator) is carried into a BigInt before it would. The answer is the same object compare()
-// builds from the same manifests, so the same bytes (tested on random runs and the M vector).
+// Exactness: amounts on both sides are decimal limbs (wide.ts: base 10^7, six per amount, the
+// calculus's own columns), so every money value up to 2^128−1 (and below 10^42) is held exactly.
+// Equality, order and deltas are limb by limb with borrows; only the rows that enter the top N
+// and the final sums become strings or BigInts. The answer is the same object compare() builds
+// from the same manifests, so the same bytes (tested on random runs, token-sized runs whose
+// amounts pass 2^53, and the M vector).
 
 import { type ComparedManifest, type Comparison, type Distribution, type TotalName, COMPARISON_SCHEMA, TOTALS, distribution } from './compare.js';
 import type { Calculation } from './calculus.js';
+import { limbDistribution, limbsString, topLimb } from './limb-stats.js';
 import type { Texts } from './manifest.js';
 import { encodeEach } from './utf8.js';
-import { LIMBS } from './wide.js';
+import { LIMBS, compareLimbs, fromDecimalLimbs, toDecimalLimbs } from './wide.js';
 
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-const L26 = 67_108_864; // 2^26
+const BEYOND_LIMBS = 10n ** 42n;
 const decoder = new TextDecoder();
 
-/** Payees as columns: payee i is the id at ids entry `index[i]` (entry i without an index), with `amounts[i]`. */
+/** Payees as columns: payee i is the id at ids entry `index[i]` (entry i without an index), with the amount at `amounts[i·6 .. i·6+6)`. */
 export interface PackedPayees {
   count: number;
   /** Actor ids' UTF-8, entry e at bytes[offsets[e] .. offsets[e+1]); payees ascend by these bytes. */
   ids: Texts;
   index: Uint32Array | null;
-  /** Each amount, a safe integer. */
+  /** Decimal (base 10^7) limbs of each amount, least significant first (wide.ts, as the calculus's columns). */
   amounts: Float64Array;
 }
 
@@ -57,17 +58,18 @@ export type ComparedHead = Omit<ComparedManifest, 'payouts'>;
 
 /**
  * The basis of a parsed manifest, or null when the packed path cannot answer for it exactly (an
- * amount above 2^53−1, or payees not strictly ascending by UTF-8 bytes): compare() then does.
+ * amount of 10^42 or more, beyond any money value, or payees not strictly ascending by UTF-8
+ * bytes): compare() then does.
  * `alloc` makes the typed arrays' memory (SharedArrayBuffers, so the basis crosses threads uncopied);
  * `inputsIds` are the actor ids of the inputs `m.inputs_cid`, in actor order, when at hand.
  */
 export function compareBasis(m: ComparedManifest, alloc: (bytes: number) => ArrayBufferLike = (n) => new ArrayBuffer(n), inputsIds?: Texts): CompareBasis | null {
   const n = m.payouts.length;
-  const amounts = new Float64Array(alloc(n * 8));
+  const amounts = new Float64Array(alloc(n * LIMBS * 8));
   for (let i = 0; i < n; i++) {
     const a = (m.payouts[i] as { amount: bigint }).amount;
-    if (a > 9_007_199_254_740_991n) return null;
-    amounts[i] = Number(a);
+    if (a >= BEYOND_LIMBS) return null;
+    toDecimalLimbs(a, amounts, i * LIMBS);
   }
   const packed = encodeEach(m.payouts.map((p) => p.actor));
   for (let i = 1; i < n; i++) if (compareEntries(packed, i - 1, packed, i) >= 0) return null;
@@ -113,37 +115,26 @@ export function basisManifest(b: CompareBasis): ComparedManifest {
   const totals = {} as Record<TotalName, bigint>;
   for (const k of TOTALS) totals[k] = BigInt(b.totals[k]);
   const payouts: ComparedManifest['payouts'] = [];
-  for (let i = 0; i < b.payees.count; i++) payouts.push({ actor: actorOf(b.payees, i), amount: BigInt(b.payees.amounts[i] as number) });
+  for (let i = 0; i < b.payees.count; i++) payouts.push({ actor: actorOf(b.payees, i), amount: fromDecimalLimbs(b.payees.amounts, i * LIMBS) });
   return { epoch_id: b.epoch_id, commitment: b.commitment, inputs_cid: b.inputs_cid, policy_hash: b.policy_hash, totals, payouts };
 }
 
 /**
  * A calculation's payees over its inputs' actor ids (`ids`, in actor order), or null when an
- * amount is above 2^53−1. Payees are in actor order, and inputs list actors strictly ascending by
- * UTF-8 bytes (SPEC §2), so they ascend by these bytes.
+ * amount is 10^42 or more (beyond any money value). Payees are in actor order, and inputs list
+ * actors strictly ascending by UTF-8 bytes (SPEC §2), so they ascend by these bytes. From the
+ * calculus's columns nothing is copied: their amounts are already decimal limbs.
  */
 export function candidatePayees(calc: Calculation, ids: Texts): PackedPayees | null {
   const c = calc.columns;
-  if (c !== undefined) {
-    const amounts = new Float64Array(c.count);
-    for (let i = 0; i < c.count; i++) {
-      const at = i * LIMBS;
-      // Decimal limbs of 10^7, least significant first: a safe integer needs the top three at 0.
-      if (c.amount[at + 3] !== 0 || c.amount[at + 4] !== 0 || c.amount[at + 5] !== 0) return null;
-      // Rounding is monotone: a value above 2^53−1 cannot compute to one at or below it.
-      const v = (c.amount[at] as number) + (c.amount[at + 1] as number) * 1e7 + (c.amount[at + 2] as number) * 1e14;
-      if (v > MAX_SAFE) return null;
-      amounts[i] = v;
-    }
-    return { count: c.count, ids, index: c.index.subarray(0, c.count), amounts };
-  }
+  if (c !== undefined) return { count: c.count, ids, index: c.index.subarray(0, c.count), amounts: c.amount.subarray(0, c.count * LIMBS) };
   const n = calc.payees.length;
-  const amounts = new Float64Array(n);
+  const amounts = new Float64Array(n * LIMBS);
   const index = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     const p = calc.payees[i] as { index: number; amount: bigint };
-    if (p.amount > 9_007_199_254_740_991n) return null;
-    amounts[i] = Number(p.amount);
+    if (p.amount >= BEYOND_LIMBS) return null;
+    toDecimalLimbs(p.amount, amounts, i * LIMBS);
     index[i] = p.index;
   }
   return { count: n, ids, index, amounts };
@@ -174,75 +165,117 @@ function compareEntries(a: Texts, x: number, b: Texts, y: number): number {
   return aLen - bLen;
 }
 
-/** A gainer or loser kept while merging: amounts, and where its actor id is (side and payee). */
+/** A gainer or loser kept while merging: |delta| as limbs, the payees on each side (−1: none) and whose actor id it is. */
 interface Kept {
-  a: number;
-  b: number;
-  delta: number;
+  delta: Float64Array;
+  ai: number;
+  bj: number;
   side: 'a' | 'b';
-  at: number;
 }
 
-/** Whether `delta` enters a list of at most `top` kept entries ordered by `before`. */
-function enters(list: Kept[], top: number, delta: number, before: (x: number, y: number) => boolean): boolean {
-  return list.length < top || before(delta, (list[list.length - 1] as Kept).delta);
+/** Compares limbs a[i..i+w) with b[j..j+w) (limbs from w on are 0 in both): negative, 0 or positive. */
+function compareTo(w: number, a: Float64Array, i: number, b: Float64Array, j: number): number {
+  for (let k = w - 1; k >= 0; k--) {
+    const x = a[i + k] as number;
+    const y = b[j + k] as number;
+    if (x !== y) return x - y;
+  }
+  return 0;
 }
 
 /**
- * Inserts an entry that enters (above) after every kept entry it does not come strictly before:
+ * Whether a |delta| (limbs at d[0..w)) enters a list of at most `top` kept entries ordered by
+ * |delta| descending (gainers by delta descending, losers by delta ascending).
+ */
+function enters(list: Kept[], top: number, d: Float64Array, w: number): boolean {
+  return list.length < top || compareTo(w, d, 0, (list[list.length - 1] as Kept).delta, 0) > 0;
+}
+
+/**
+ * Inserts an entry that enters after every kept entry whose |delta| is not strictly smaller:
  * offered in actor order, equal deltas keep actor order, as compare()'s stable sort does.
  */
-function insert(list: Kept[], top: number, item: Kept, before: (x: number, y: number) => boolean): void {
+function insert(list: Kept[], top: number, item: Kept): void {
   let lo = 0;
   let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (before(item.delta, (list[mid] as Kept).delta)) hi = mid;
+    if (compareLimbs(item.delta, 0, (list[mid] as Kept).delta, 0) > 0) hi = mid;
     else lo = mid + 1;
   }
   list.splice(lo, 0, item);
   if (list.length > top) list.pop();
 }
 
-const gains = (x: number, y: number) => x > y;
-const loses = (x: number, y: number) => x < y;
+/** d[0..w) = x[xi..xi+w) − y[yi..yi+w), x ≥ y (limbs from w on are 0 in both). */
+function subtract(w: number, x: Float64Array, xi: number, y: Float64Array, yi: number, d: Float64Array): void {
+  let borrow = 0;
+  for (let k = 0; k < w; k++) {
+    let v = (x[xi + k] as number) - (y[yi + k] as number) - borrow;
+    borrow = v < 0 ? 1 : 0;
+    if (borrow === 1) v += 10_000_000;
+    d[k] = v;
+  }
+}
+
+const ZERO = new Float64Array(LIMBS);
+
+function isZero(w: number, x: Float64Array, at: number): boolean {
+  for (let k = 0; k < w; k++) if (x[at + k] !== 0) return false;
+  return true;
+}
 
 /** compare(a's manifest, b's manifest, top), from the bound run's basis and the candidate's payees. */
 export function comparePacked(a: CompareBasis, bHead: ComparedHead, b: PackedPayees, top = 10): Comparison {
   const pa = a.payees;
+  const xs = pa.amounts;
+  const ys = b.amounts;
   let added = 0;
   let removed = 0;
   let changed = 0;
   let union = 0;
   const gainers: Kept[] = [];
   const losers: Kept[] = [];
+  const d = new Float64Array(LIMBS);
+  // Limbs any amount of either side uses: every loop below stops there (2 or 3 of the 6 at M).
+  const bTop = topLimb(ys, b.count);
+  const w = Math.max(1, topLimb(xs, pa.count) + 1, bTop + 1);
   // Over the same inputs both sides are positions in one actor list, whose order is UTF-8 order.
-  const ai = a.inputs_cid === bHead.inputs_cid ? a.actorIndex : null;
-  const bi = b.index;
+  const ax = a.inputs_cid === bHead.inputs_cid ? a.actorIndex : null;
+  const bx = b.index;
   let i = 0;
   let j = 0;
   while (i < pa.count || j < b.count) {
     const c =
-      i === pa.count ? 1 : j === b.count ? -1 : ai !== null && bi !== null ? (ai[i] as number) - (bi[j] as number) : compareEntries(pa.ids, i, b.ids, entryOf(b, j));
-    const x = c <= 0 ? (pa.amounts[i] as number) : 0;
-    const y = c >= 0 ? (b.amounts[j] as number) : 0;
-    const delta = y - x;
-    const side = c <= 0 ? 'a' : 'b';
-    const at = c <= 0 ? i : j;
+      i === pa.count ? 1 : j === b.count ? -1 : ax !== null && bx !== null ? (ax[i] as number) - (bx[j] as number) : compareEntries(pa.ids, i, b.ids, entryOf(b, j));
+    const ai = c <= 0 ? i : -1;
+    const bj = c >= 0 ? j : -1;
     if (c <= 0) i++;
     if (c >= 0) j++;
     union++;
+    const x = ai < 0 ? ZERO : xs;
+    const xi = ai < 0 ? 0 : ai * LIMBS;
+    const y = bj < 0 ? ZERO : ys;
+    const yi = bj < 0 ? 0 : bj * LIMBS;
+    const order = compareTo(w, y, yi, x, xi);
     // compare()'s classification, by amounts (not by which side lists the actor).
-    if (x === 0) added++;
-    else if (y === 0) removed++;
-    else if (delta !== 0) changed++;
-    if (top > 0 && delta !== 0) {
-      const list = delta > 0 ? gainers : losers;
-      const before = delta > 0 ? gains : loses;
-      if (enters(list, top, delta, before)) insert(list, top, { a: x, b: y, delta, side, at }, before);
+    if (ai < 0 || isZero(w, x, xi)) added++;
+    else if (bj < 0 || isZero(w, y, yi)) removed++;
+    else if (order !== 0) changed++;
+    if (top > 0 && order !== 0) {
+      const list = order > 0 ? gainers : losers;
+      if (order > 0) subtract(w, y, yi, x, xi, d);
+      else subtract(w, x, xi, y, yi, d);
+      if (enters(list, top, d, w)) insert(list, top, { delta: Float64Array.from(d), ai, bj, side: ai < 0 ? 'b' : 'a' });
     }
   }
-  const row = (k: Kept) => ({ actor: actorOf(k.side === 'a' ? pa : b, k.at), a_minor: String(k.a), b_minor: String(k.b), delta_minor: String(k.delta) });
+  const amount = (p: PackedPayees, at: number) => (at < 0 ? '0' : limbsString(p.amounts, at * LIMBS));
+  const row = (k: Kept, sign: string) => ({
+    actor: k.side === 'a' ? actorOf(pa, k.ai) : actorOf(b, k.bj),
+    a_minor: amount(pa, k.ai),
+    b_minor: amount(b, k.bj),
+    delta_minor: sign + limbsString(k.delta, 0),
+  });
   const totals = {} as Comparison['totals'];
   for (const k of TOTALS) {
     const before = a.totals[k];
@@ -255,79 +288,8 @@ export function comparePacked(a: CompareBasis, bHead: ComparedHead, b: PackedPay
     b: { epoch_id: bHead.epoch_id, commitment: bHead.commitment, inputs_cid: bHead.inputs_cid, policy_hash: bHead.policy_hash },
     totals,
     payees: { a: pa.count, b: b.count, added, removed, changed, unchanged: union - added - removed - changed },
-    gainers: gainers.map(row),
-    losers: losers.map(row),
-    distribution: { a: a.distribution, b: safeDistribution(b.amounts) },
-  };
-}
-
-/** Σ x[from..to) exactly: Number partial sums, carried into a BigInt before they would pass 2^53−1 (exported for its tests). */
-export function exactSum(x: Float64Array, from: number, to: number): bigint {
-  let big = 0n;
-  let acc = 0;
-  for (let i = from; i < to; i++) {
-    const v = x[i] as number;
-    // Both are safe: a true sum above 2^53−1 cannot round to one at or below it.
-    const s = acc + v;
-    if (s > MAX_SAFE) {
-      big += BigInt(acc);
-      acc = v;
-    } else acc = s;
-  }
-  return big + BigInt(acc);
-}
-
-/** Σ (i+1)·x[i] exactly, x safe integers: each split as h·2^26 + l so every product stays safe (exported for its tests). */
-export function rankWeightedSum(x: Float64Array): bigint {
-  const n = x.length;
-  if (n >= L26) {
-    let w = 0n;
-    for (let i = 0; i < n; i++) w += BigInt(i + 1) * BigInt(x[i] as number);
-    return w;
-  }
-  let hiBig = 0n;
-  let hi = 0;
-  let loBig = 0n;
-  let lo = 0;
-  for (let i = 0; i < n; i++) {
-    const v = x[i] as number;
-    const h = Math.floor(v / L26);
-    const k = i + 1;
-    // k < 2^26 and h < 2^27, v − h·2^26 < 2^26: both products are below 2^53.
-    const ph = k * h;
-    const pl = k * (v - h * L26);
-    const sh = hi + ph;
-    if (sh > MAX_SAFE) {
-      hiBig += BigInt(hi);
-      hi = ph;
-    } else hi = sh;
-    const sl = lo + pl;
-    if (sl > MAX_SAFE) {
-      loBig += BigInt(lo);
-      lo = pl;
-    } else lo = sl;
-  }
-  return ((hiBig + BigInt(hi)) << 26n) + loBig + BigInt(lo);
-}
-
-/** compare.ts's `distribution` of safe-integer amounts, by the same formulas, without BigInt sorts. */
-export function safeDistribution(amounts: Float64Array): Distribution {
-  const x = Float64Array.from(amounts).sort();
-  const n = x.length;
-  if (n === 0) return { payees: 0, median_minor: '0', p90_minor: '0', p99_minor: '0', top_1pct_share_bp: 0, top_10pct_share_bp: 0, gini_bp: 0 };
-  const sum = exactSum(x, 0, n);
-  const pct = (p: number): string => String(x[Math.ceil((p * n) / 100) - 1] as number);
-  const top = (count: number): number => (sum === 0n ? 0 : Number((10000n * exactSum(x, n - count, n)) / sum));
-  // Σ (2i − n − 1)·x_i over i = 1…n is 2·Σ i·x_i − (n + 1)·S (non-negative: x ascends).
-  const weighted = 2n * rankWeightedSum(x) - BigInt(n + 1) * sum;
-  const gini = sum === 0n ? 0 : Number((10000n * weighted) / (BigInt(n) * sum));
-  return {
-    payees: n,
-    median_minor: pct(50),
-    p90_minor: pct(90),
-    p99_minor: pct(99),
-    top_1pct_share_bp: top(Math.ceil(n / 100)),
-    top_10pct_share_bp: top(Math.ceil(n / 10)),
-    gini_bp: gini,
+    gainers: gainers.map((k) => row(k, '')),
+    losers: losers.map((k) => row(k, '-')),
+    distribution: { a: a.distribution, b: limbDistribution(ys, b.count, bTop) },
   };
 }

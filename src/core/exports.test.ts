@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import fc from 'fast-check';
-import { type ExportPayee, buildClaimTree, claimDumpChunks, claimProof, csvChunks, exportPayees, nodeHex } from './exports.js';
+import { type ExportPayee, abiEncodeClaim, abiEncodeClaims, buildClaimTree, buildClaimTreeJs, claimDumpChunks, manifestExportPayees, claimProof, csvChunks, exportPayees, nodeHex } from './exports.js';
+import { claimDumpPieces, csvPieces } from './export-pieces.js';
+import { nativeAddon } from './native.js';
 
 const TYPES = ['string', 'uint256'];
 
@@ -102,4 +104,71 @@ test('the CSV is a header and one RFC 4180 line per payee, parsing back to the p
 test('a manifest without well-formed payouts is named, not exported', () => {
   assert.equal(exportPayees({}), 'manifest has no payouts array');
   assert.equal(exportPayees({ payouts: [{ actor: 'a', amount_minor: '01', score: '1' }] }), 'manifest payouts are malformed');
+});
+
+// The native claim tree (native/rewarder_native.c, keccak-256 in C) against the TypeScript one;
+// skipped only where the addon is not built (the merkle-native tests fail for that unless
+// REWARDER_ALLOW_NO_NATIVE=1).
+const addon = nativeAddon();
+const needsAddon = addon === null ? 'the native addon is not built or does not load' : false;
+
+test('the native claim tree equals the TypeScript one: nodes and tree indexes (property)', { skip: needsAddon }, () => {
+  // Actors across the 32-byte word and the 136-byte keccak block boundaries, amounts up to 2^256−1.
+  const payee = fc.record({
+    actor: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 70 }),
+    amount_minor: fc.oneof(fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }), fc.bigInt({ min: 0n, max: 2n ** 53n })).map(String),
+  });
+  fc.assert(
+    fc.property(fc.uniqueArray(payee, { minLength: 1, maxLength: 300, selector: (p) => p.actor }), (ps) => {
+      const mine = buildClaimTree(ps);
+      const ref = buildClaimTreeJs(ps);
+      assert.deepEqual(mine.nodes, ref.nodes);
+      assert.deepEqual(mine.treeIndex, ref.treeIndex);
+      assert.equal(mine.count, ref.count);
+    }),
+    { numRuns: 60 },
+  );
+  const { bytes, offsets } = abiEncodeClaims([{ actor: 'a', amount_minor: '1' }]);
+  assert.deepEqual(bytes, abiEncodeClaim('a', '1'));
+  assert.throws(() => addon?.claimTree(bytes, offsets, 1, new Uint8Array(64), new Uint32Array(1)), RangeError);
+  assert.throws(() => addon?.claimTree(bytes, Uint32Array.of(0, 999), 1, new Uint8Array(32), new Uint32Array(1)), RangeError);
+});
+
+test('the export pieces as bytes are the texts of csvChunks and claimDumpChunks, whatever the piece size', () => {
+  const join = (pieces: Uint8Array[]) => Buffer.concat(pieces).toString('utf8');
+  const s = payeesOf('vectors/S/manifest-row.json');
+  const odd = [...payeesOf('vectors/example/manifest-2026-01-01.json'), { actor: 'did:x,"quoted", y\\', amount_minor: '5', score: '7' }, { actor: 'ünï😀', amount_minor: '1', score: '0' }, { actor: 'x'.repeat(2000), amount_minor: '2', score: '3' }];
+  for (const payees of [s, odd]) {
+    const tree = buildClaimTree(payees);
+    for (const piece of [1024, 4096, 1 << 20]) {
+      const dump = claimDumpPieces(payees, tree, piece);
+      assert.ok(dump.every((p) => p.byteLength <= piece && p.byteOffset === 0 && p.buffer.byteLength === p.byteLength));
+      assert.equal(join(dump), [...claimDumpChunks(payees, tree)].join(''));
+      assert.equal(join(csvPieces(payees, piece)), [...csvChunks(payees)].join(''));
+    }
+  }
+});
+
+test('the payees read from a manifest\'s bytes are exportPayees of the parsed manifest, and the same refusals', () => {
+  for (const file of ['vectors/example/manifest-2026-01-01.json', 'vectors/S/manifest-row.json']) {
+    const bytes = readFileSync(file);
+    assert.deepEqual(manifestExportPayees(bytes), exportPayees(JSON.parse(bytes.toString('utf8'))));
+  }
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const escaped = '{"a":1,"payouts":[{"actor":"q\\"\\u00e9\\\\","amount_minor":"3","extra":{"x":[1]},"score":"4"}],"z":"y"}';
+  assert.deepEqual(manifestExportPayees(enc(escaped)), [{ actor: 'q"é\\', amount_minor: '3', score: '4' }]);
+  assert.deepEqual(manifestExportPayees(enc('{"payouts":[]}')), []);
+  for (const [doc, why] of [
+    ['[1]', 'manifest has no payouts array'],
+    ['{"payouts":{}}', 'manifest has no payouts array'],
+    ['{"x":1}', 'manifest has no payouts array'],
+    ['{"payouts":[1]}', 'manifest payouts are malformed'],
+    ['{"payouts":[{"actor":"a","amount_minor":"01","score":"1"}]}', 'manifest payouts are malformed'],
+    ['{"payouts":[{"actor":"a","amount_minor":"1"}]}', 'manifest payouts are malformed'],
+    ['{"payouts":[{"actor":"a","amount_minor":1,"score":"1"}]}', 'manifest payouts are malformed'],
+    ['{"payouts":[{"actor":"a","amount_minor":"1","score":"1"}]', 'manifest is not JSON'],
+    ['{"payouts":[]} x', 'manifest is not JSON'],
+  ] as const) {
+    assert.equal(manifestExportPayees(enc(doc)), why, doc);
+  }
 });

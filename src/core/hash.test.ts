@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { hash as nativeHash } from 'blake3';
 import fc from 'fast-check';
 import {
+  Blake3Stream,
   b3,
   b3Text,
   blake3,
@@ -135,4 +136,26 @@ test('the native addon loads and hashes inside a worker thread', async () => {
   } finally {
     await worker.terminate();
   }
+});
+
+test('Blake3Stream over any split of a message equals the one-shot digest', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 5000 }), fc.array(fc.nat(5000), { maxLength: 8 }), (bytes, cuts) => {
+      const s = new Blake3Stream();
+      let at = 0;
+      for (const c of [...cuts].sort((a, b) => a - b)) {
+        const to = Math.min(c, bytes.length);
+        s.update(bytes.subarray(at, Math.max(at, to)));
+        at = Math.max(at, to);
+      }
+      s.update(bytes.subarray(at));
+      assert.equal(s.digest(), b3(bytes));
+    }),
+  );
+  // Past BLAKE3's chunk and subtree boundaries, in socket-sized pieces.
+  const big = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 31) & 0xff);
+  const s = new Blake3Stream();
+  for (let p = 0; p < big.length; p += 65536) s.update(big.subarray(p, p + 65536));
+  assert.equal(s.digest(), b3(big));
+  assert.throws(() => s.update(big), /update after digest/);
 });

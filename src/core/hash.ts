@@ -247,3 +247,36 @@ export function b3Text(s: string): string {
   }
   return b3(encoder.encode(s));
 }
+
+/**
+ * BLAKE3-256 of a message given in pieces (a request body hashed as it arrives): the addon's
+ * hasher (native/), else the `blake3` package's, fed in pieces its wasm build accepts.
+ */
+export class Blake3Stream {
+  private readonly state: Uint8Array | null;
+  private readonly fallback: PackageHasher | null;
+  private done = false;
+
+  constructor() {
+    const addon = nativeAddon();
+    // An addon built before the incremental functions existed has only the one-shot digest.
+    this.state = addon !== null && typeof addon.blake3Init === 'function' ? addon.blake3Init() : null;
+    this.fallback = this.state === null ? packageHasher() : null;
+  }
+
+  update(piece: Uint8Array): void {
+    if (this.done) throw new Error('Blake3Stream: update after digest');
+    if (this.state !== null) {
+      (nativeAddon() as NonNullable<ReturnType<typeof nativeAddon>>).blake3Update(this.state, piece);
+      return;
+    }
+    for (let p = 0; p < piece.length; p += PIECE) this.fallback?.update(piece.subarray(p, Math.min(p + PIECE, piece.length)));
+  }
+
+  /** The `b3:` text of everything given; the stream takes no more pieces after it. */
+  digest(): string {
+    this.done = true;
+    if (this.state !== null) return formatDigest((nativeAddon() as NonNullable<ReturnType<typeof nativeAddon>>).blake3Final(this.state));
+    return formatDigest((this.fallback as PackageHasher).digest());
+  }
+}

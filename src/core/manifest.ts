@@ -6,7 +6,7 @@
 import type { Calculation, Payee } from './calculus.js';
 import { CALCULUS } from './calculus.js';
 import type { PayeeColumns } from './shares.js';
-import { b3, formatDigest } from './hash.js';
+import { Blake3Stream, formatDigest } from './hash.js';
 import { merkleRootOfRanges } from './merkle.js';
 import { runKey } from './keys.js';
 import { encodeEach } from './utf8.js';
@@ -57,6 +57,8 @@ const LEAF_OPEN = encoder.encode('{"actor":');
 const LEAF_AMOUNT = encoder.encode(',"amount_minor":"');
 const ENTRY_SCORE = encoder.encode('","score":"');
 // Bytes of a leaf and of an entry besides the quoted name and the digits (see writeLeaves/writeEntries).
+/** `"commitment":"b3:<64 hex>",` */
+const MEMBER_BYTES = '"commitment":"b3:",'.length + 64;
 const LEAF_FIXED = LEAF_OPEN.length + LEAF_AMOUNT.length + 3;
 const ENTRY_FIXED = LEAF_OPEN.length + LEAF_AMOUNT.length + ENTRY_SCORE.length + 2;
 
@@ -123,19 +125,22 @@ export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts): Ma
       `"rounding_dust_minor":"${t.roundingDust}"},` +
       `"window":{"end_ms":${ref.window.endMs},"start_ms":${ref.window.startMs}}}`,
   );
-  // The commitment covers the manifest without its own member; both byte strings share every
-  // other byte, so the large part is written once and copied.
-  const unsigned = new Uint8Array(head.length + before.length + entryBytes + after.length);
-  unsigned.set(head, 0);
-  unsigned.set(before, head.length);
-  const end = writeEntries(unsigned, head.length + before.length);
-  unsigned.set(after, end);
-  const commitment = b3(unsigned);
+  // The commitment covers the manifest without its own member, which sorts right after the head
+  // and has a fixed length: the manifest is written once with a gap for it, the commitment hashed
+  // over the two parts around the gap, and the gap filled (no second 64 MB buffer at 1M payees).
+  const gap = MEMBER_BYTES;
+  const bytes = new Uint8Array(head.length + gap + before.length + entryBytes + after.length);
+  bytes.set(head, 0);
+  bytes.set(before, head.length + gap);
+  const end = writeEntries(bytes, head.length + gap + before.length);
+  bytes.set(after, end);
+  const hasher = new Blake3Stream();
+  hasher.update(bytes.subarray(0, head.length));
+  hasher.update(bytes.subarray(head.length + gap));
+  const commitment = hasher.digest();
   const member = encoder.encode(`"commitment":"${commitment}",`);
-  const bytes = new Uint8Array(unsigned.length + member.length);
-  bytes.set(unsigned.subarray(0, head.length), 0);
+  if (member.length !== gap) throw new Error('commitment member of unexpected length');
   bytes.set(member, head.length);
-  bytes.set(unsigned.subarray(head.length), head.length + member.length);
   return { bytes, commitment, payoutsRoot: root, runKey: key, leaves };
 }
 

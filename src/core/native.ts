@@ -9,10 +9,21 @@ import { createRequire } from 'node:module';
 export interface NativeAddon {
   /** BLAKE3-256 of the bytes of the view. */
   blake3(bytes: Uint8Array): Uint8Array;
+  /** A fresh incremental BLAKE3 state (opaque bytes, held by the caller). */
+  blake3Init(): Uint8Array;
+  /** Adds `bytes` to `state`. */
+  blake3Update(state: Uint8Array, bytes: Uint8Array): void;
+  /** BLAKE3-256 of everything added to `state`. */
+  blake3Final(state: Uint8Array): Uint8Array;
   /** MTH over the leaves bytes[offsets[i] .. offsets[i+1] − separator), i < count (offsets has count + 1 entries). */
   root(bytes: Uint8Array, offsets: Uint32Array, count: number, separator?: number): Uint8Array;
   /** PATH(index) over the same leaves: its digests back to back, from the leaf level up. */
   auditPath(bytes: Uint8Array, offsets: Uint32Array, count: number, index: number): Uint8Array;
+  /**
+   * The SPEC §12 claim tree over the leaves' abi encodings bytes[offsets[i] .. offsets[i+1]):
+   * fills `nodes` ((2·count − 1)·32 bytes) and `treeIndex` (count), as exports.ts's buildClaimTreeJs.
+   */
+  claimTree(bytes: Uint8Array, offsets: Uint32Array, count: number, nodes: Uint8Array, treeIndex: Uint32Array): void;
   /** FIPS 204 ML-DSA-65 hedged signature of `message` under `context` (≤ 255 bytes). */
   mldsa65Sign(secretKey: Uint8Array, message: Uint8Array, context: Uint8Array): Uint8Array;
 }

@@ -26,22 +26,27 @@ export const DEFAULT_SEAL_LIMITS: Readonly<SealLimits> = Object.freeze({
   policyMaxBytes: DEFAULT_POLICY_MAX_BYTES,
 });
 
-/** Validates a document of either kind (chosen by its `schema` member) and names its CID; `nameKey` as in decodeInputs. */
-export function seal(bytes: Uint8Array, limits: SealLimits = DEFAULT_SEAL_LIMITS, nameKey?: NameKey): Result<Sealed, DocError> {
+/**
+ * Validates a document of either kind (chosen by its `schema` member) and names its CID; `nameKey`
+ * as in decodeInputs. `cid`: the bytes' digest when the caller already has it (hashed as they were
+ * received), so they are not hashed again.
+ */
+export function seal(bytes: Uint8Array, limits: SealLimits = DEFAULT_SEAL_LIMITS, nameKey?: NameKey, cid?: string): Result<Sealed, DocError> {
+  const cidOf = (): string => cid ?? b3(bytes);
   if (isArrowStream(bytes)) {
     // The Arrow form of the inputs (SPEC §2.1): the same kind of document, `inputs.form` says which.
     const r = decodeArrowInputs(bytes, limits.inputs);
-    return r.ok ? ok({ schema: INPUTS_SCHEMA, cid: b3(bytes), inputs: r.value }) : r;
+    return r.ok ? ok({ schema: INPUTS_SCHEMA, cid: cidOf(), inputs: r.value }) : r;
   }
   const schema = sniffSchema(bytes);
   if (!schema.ok) return schema;
   if (schema.value === INPUTS_SCHEMA) {
     const r = decodeInputs(bytes, limits.inputs, nameKey);
-    return r.ok ? ok({ schema: INPUTS_SCHEMA, cid: b3(bytes), inputs: r.value }) : r;
+    return r.ok ? ok({ schema: INPUTS_SCHEMA, cid: cidOf(), inputs: r.value }) : r;
   }
   if (schema.value === POLICY_SCHEMA) {
     const r = decodePolicy(bytes, limits.policyMaxBytes);
-    return r.ok ? ok({ schema: POLICY_SCHEMA, cid: b3(bytes), policy: r.value }) : r;
+    return r.ok ? ok({ schema: POLICY_SCHEMA, cid: cidOf(), policy: r.value }) : r;
   }
   return err({ path: '$.schema', reason: `expected "${INPUTS_SCHEMA}" or "${POLICY_SCHEMA}"` });
 }

@@ -10,7 +10,7 @@ import { type DocLimits, actorCount } from '../compute/protocol.js';
 import { type ProofIndex, proveFromIndex } from '../core/proof-index.js';
 import { formatDocError } from '../core/result.js';
 import { ARROW_MEDIA_TYPE, isArrowStream } from '../core/arrow/format.js';
-import { isDigest } from '../core/hash.js';
+import { Blake3Stream, isDigest } from '../core/hash.js';
 import { ID_RE, actorIdProblem } from '../core/rules.js';
 import { type PublicKeySet, keysDocument } from '../attest/keys.js';
 import { resolveDeadline } from '../deadline.js';
@@ -28,6 +28,7 @@ import type { EpochRecord, Stores } from '../stores/types.js';
 import type { AuditEvent, AuditSink } from './audit.js';
 import type { Scope, TokenVerifier } from './auth.js';
 import { readBody } from './body.js';
+import { streamed } from './streamed.js';
 import { answerHeaders, cachePrivately } from './headers.js';
 import { BodyIntake, type IntakeSettings, type IntakeTicket } from './intake.js';
 import { openApiDocument } from './openapi.js';
@@ -107,7 +108,7 @@ export interface AppDeps {
 /** Served by @hono/node-server: `c.env` holds Node's request and response. */
 type Env = {
   Bindings: HttpBindings;
-  Variables: { corrId: string; route: string; tenant: string; access: Access; trail: Trail; arrival: Arrival; body: Uint8Array };
+  Variables: { corrId: string; route: string; tenant: string; access: Access; trail: Trail; arrival: Arrival; body: Uint8Array; bodyCid: string; receivedMs: number };
 };
 
 /** When a body route started receiving: deadlines count from here, body upload included. */
@@ -221,12 +222,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
    * `admit`): a client sending slowly holds only its place in the intake, never a compute slot.
    */
   const receive =
-    (maxBytes: (s: AppSettings, arrow: boolean) => number, acceptsArrow = false): MiddlewareHandler<Env> =>
+    (maxBytes: (s: AppSettings, arrow: boolean) => number, opts: { arrow?: boolean; hash?: boolean } = {}): MiddlewareHandler<Env> =>
     async (c, next) => {
       // Deadlines count from here (after authentication, as they always did), body upload included.
       c.set('arrival', { wallMs: Date.now(), perfMs: performance.now() });
       refuseIfDraining();
-      const arrow = mediaType(c, acceptsArrow) === ARROW_MEDIA_TYPE;
+      const arrow = mediaType(c, opts.arrow === true) === ARROW_MEDIA_TYPE;
       const incoming = c.env.incoming;
       const s = deps.settings();
       const cap = maxBytes(s, arrow);
@@ -236,7 +237,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
       if (declared !== undefined && declared > cap) await body(c, cap);
       const ticket = intake.begin(incoming.socket?.remoteAddress ?? 'unknown', declared, incoming.complete);
       try {
-        c.set('body', await body(c, cap, ticket));
+        // A document's CID is computed as its body arrives (SPEC §1: the digest of its exact bytes),
+        // piece by piece on this thread, overlapping the upload instead of following it.
+        const hasher = opts.hash === true ? new Blake3Stream() : undefined;
+        c.set('body', await body(c, cap, ticket, hasher));
+        if (hasher !== undefined) c.set('bodyCid', hasher.digest());
+        c.set('receivedMs', performance.now() - c.get('arrival').perfMs);
         ticket.arrived();
         await next();
       } finally {
@@ -318,7 +324,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', `the body must be ${valid}`, { reason: 'unsupported_media_type' });
   };
 
-  const body = async (c: Context<Env>, maxBytes: number, ticket?: IntakeTicket): Promise<Uint8Array> => {
+  const body = async (c: Context<Env>, maxBytes: number, ticket?: IntakeTicket, hasher?: Blake3Stream): Promise<Uint8Array> => {
     const s = deps.settings();
     try {
       // Only a client whose Expect reached us waits (server.ts takes over Node's automatic 100).
@@ -330,6 +336,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
         maxDecodedBytes: maxBytes,
         ...(onContinue === undefined ? {} : { onContinue }),
         ...(ticket ? { intake: ticket } : {}),
+        ...(hasher ? { onData: (piece: Uint8Array) => hasher.update(piece) } : {}),
       });
     } catch (e) {
       if (e instanceof AppError && e.status === 413) metrics.rejected.inc({ reason: 'body_too_large' });
@@ -374,7 +381,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const computeBodies = new ComputeBodies();
 
   const inputsCap = (s: AppSettings, arrow: boolean): number => (arrow ? (s.inputsArrowMaxBytes ?? DEFAULT_ARROW_MAX_BYTES_HTTP) : s.inputsMaxBytes);
-  api.put('/inputs', route('/inputs'), guard('rewarder.seal'), trail('seal'), receive(inputsCap, true), admit, async (c) => {
+  api.put('/inputs', route('/inputs'), guard('rewarder.seal'), trail('seal'), receive(inputsCap, { arrow: true, hash: true }), admit, async (c) => {
     const body = c.get('body');
     // The media type says which form the body is; the core would take either by its first bytes.
     const declaredArrow = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() === ARROW_MEDIA_TYPE;
@@ -384,8 +391,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     // A body with its own whole ArrayBuffer (any multi-chunk or inflated body) goes to the worker
     // and comes back, moved both ways; one sharing its buffer (a single socket chunk) is copied.
     const giveBack = ownsBuffer(body);
-    const task = { op: 'seal', bytes: giveBack ? body : ownCopy(body), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1', giveBack } as const;
+    const task = { op: 'seal', bytes: giveBack ? body : ownCopy(body), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1', giveBack, cid: c.get('bodyCid') } as const;
+    const t0 = performance.now();
     const r = await pool.seal(task, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
+    const t1 = performance.now();
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
     const bytes = giveBack ? r.bytes : body;
@@ -398,6 +407,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
       sealer(c),
     );
     deps.cache.set(r.cid, r.prepared);
+    // Where a seal's time went (receive: the body's upload, hashed and copied as it came; seal: the
+    // pool task that validates and prepares it; store): what bench:xl reports per phase.
+    c.header('Server-Timing', `receive;dur=${c.get('receivedMs').toFixed(1)}, seal;dur=${(t1 - t0).toFixed(1)}, store;dur=${(performance.now() - t1).toFixed(1)}`);
     return c.json({ inputs_cid: r.cid, bytes: bytes.length, actors, events: tally.events }, created ? 201 : 200);
   });
 
@@ -583,26 +595,22 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   // SPEC §12 exports, derived from the manifest in a pool worker (a million payees' claim tree is
   // seconds of keccak): epoch reads like the others, under the same scope and guard.
-  const exportOf = async (c: Context<Env>, format: 'csv' | 'oz-tree'): Promise<Uint8Array> => {
+  const exportOf = async (c: Context<Env>, format: 'csv' | 'oz-tree'): Promise<Uint8Array[]> => {
     // The program check first (SPEC §10): another program's epoch is a 404 like a missing one.
     const rec = await epochOf(c);
     const manifest = await epochs.manifestOf(rec, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     const r = await pool.exportManifest({ op: 'export', format, manifest: ownCopy(manifest) }, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
-    if (r.ok) return r.bytes;
+    if (r.ok) return r.pieces;
     if (r.reason === 'no_payees') throw new AppError('NOT_FOUND', 'an epoch without payees has no claim tree', { reason: 'no_payees' });
     throw internalError();
   };
 
   api.get('/epochs/:epoch/export.csv', route('/epochs/:epoch/export.csv'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
-    const bytes = await exportOf(c, 'csv');
-    c.header('Content-Type', CSV_TYPE);
-    return c.body(bytes as Uint8Array<ArrayBuffer>);
+    return streamed(c, await exportOf(c, 'csv'), CSV_TYPE);
   });
 
   api.get('/epochs/:epoch/claims', route('/epochs/:epoch/claims'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
-    const bytes = await exportOf(c, 'oz-tree');
-    c.header('Content-Type', JSON_TYPE);
-    return c.body(bytes as Uint8Array<ArrayBuffer>);
+    return streamed(c, await exportOf(c, 'oz-tree'), JSON_TYPE);
   });
 
   api.get('/programs/:program/epochs', route('/programs/:program/epochs'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {

@@ -59,7 +59,7 @@ const HEADERS = {
   'X-Content-Type-Options': { description: 'on every answer', schema: { type: 'string', const: 'nosniff' } },
   Vary: { description: 'a cached copy is per token', schema: { type: 'string', const: 'Authorization' } },
   'Idempotent-Replayed': { description: 'present on a repeat of a bound triple: the same bytes as the first answer', schema: { type: 'string', const: 'true' } },
-  'Server-Timing': { description: "the run's stages (queue, compute, publish, ledger, …) in ms; never in the body", schema: { type: 'string' } },
+  'Server-Timing': { description: "the stages in ms (a run: queue, compute, publish, ledger, …; a seal: receive, seal, store); never in the body", schema: { type: 'string' } },
   'WWW-Authenticate': { description: 'the scheme expected', schema: { type: 'string', const: 'Bearer' } },
 } as const;
 type HeaderName = keyof typeof HEADERS;
@@ -263,7 +263,7 @@ const PATHS: Record<string, Record<string, Json>> = {
           'rewarder.inputs/v1 (row or columnar form, application/json) at most INPUTS_MAX_BYTES, or rewarder.inputs.arrow/v1 (SPEC §2.1, an Arrow IPC stream) at most INPUTS_ARROW_MAX_BYTES, on the wire and decoded; the media type must match the body',
         content: { ...json(ref('InputsDocument')), [ARROW_MEDIA_TYPE]: ARROW_CONTENT },
       },
-      responses: { 201: ok(SEALED_NEW, 'InputsSealed', RATE), 200: ok(SEALED_AGAIN, 'InputsSealed', RATE), ...errors(400, 408, 413, 415) },
+      responses: { 201: ok(SEALED_NEW, 'InputsSealed', RATE, ['Server-Timing']), 200: ok(SEALED_AGAIN, 'InputsSealed', RATE, ['Server-Timing']), ...errors(400, 408, 413, 415) },
     }),
   },
   '/inputs/{cid}': {

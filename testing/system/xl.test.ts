@@ -3,14 +3,16 @@
 // the payouts the offline core computes from the columnar JSON of the same (scale, seed).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { buildClaimTree, claimDumpChunks, csvChunks, exportPayees } from '../../src/core/exports.js';
+import { b3 } from '../../src/core/hash.js';
 import { decodeInputs } from '../../src/core/inputs.js';
 import { decodePolicy } from '../../src/core/policy.js';
 import { computeRun } from '../../src/core/run.js';
 import { generate } from '../../src/gen/generate.js';
 import { xlRun } from '../../scripts/xl-run.js';
 
-test('the XL path at scale M: Arrow sealed over HTTP and computed pays what the columnar JSON pays', { timeout: 240_000 }, async () => {
-  const r = await xlRun('M', 3);
+test('the XL path at scale M: Arrow sealed over HTTP and computed pays what the columnar JSON pays, and exports what the core writes', { timeout: 240_000 }, async () => {
+  const r = await xlRun('M', 3, { exports: true });
   const json = generate({ scale: 'M', seed: 3, form: 'columnar' });
   const inputs = decodeInputs(json.inputs);
   const policy = decodePolicy(json.policy);
@@ -25,9 +27,21 @@ test('the XL path at scale M: Arrow sealed over HTTP and computed pays what the 
   assert.equal(r.manifest.counts.actors, 10_000);
   assert.equal(r.manifest.counts.events, 100_000);
   assert.ok(r.peakRssBytes > 0);
+  // Its exports, streamed in pieces (the claims dump of 10k payees is several), are byte for byte
+  // what the offline core writes from the same manifest.
+  const payees = exportPayees(doc);
+  assert.ok(typeof payees !== 'string');
+  const csv = enc([...csvChunks(payees)].join(''));
+  const claims = enc([...claimDumpChunks(payees, buildClaimTree(payees))].join(''));
+  assert.ok(claims.length > 1024 * 1024); // more than one piece
+  assert.deepEqual({ bytes: r.exports?.csvBytes, cid: r.exports?.csvCid }, { bytes: csv.length, cid: b3(csv) });
+  assert.deepEqual({ bytes: r.exports?.claimsBytes, cid: r.exports?.claimsCid }, { bytes: claims.length, cid: b3(claims) });
+  assert.deepEqual(r.exports?.declaredBytes, [csv.length, claims.length]);
   // The service kept answering its liveness probe while it sealed and computed.
   assert.ok(r.healthz.probes > 0);
   assert.equal(r.healthz.ok, r.healthz.probes);
 });
+
+const enc = (s: string) => new TextEncoder().encode(s);
 
 type XlManifest = { payouts_root: string; counts: Record<string, number>; totals: Record<string, string> };

@@ -32,7 +32,7 @@ interface Buf {
   length: number;
 }
 
-interface Batch {
+export interface Batch {
   length: number;
   buffers: Buf[];
 }
@@ -49,8 +49,6 @@ const TWO32 = 2 ** 32;
 const FATAL_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function decodeArrowInputs(bytes: Uint8Array, limits: InputLimits): Result<Inputs, DocError> {
-  const max = limits.maxArrowBytes ?? DEFAULT_ARROW_MAX_BYTES;
-  if (bytes.length > max) return err({ path: '$', reason: `stream is ${bytes.length} bytes, limit is ${max}` });
   try {
     return ok(new ArrowReader(bytes, limits).read());
   } catch (e) {
@@ -59,13 +57,36 @@ export function decodeArrowInputs(bytes: Uint8Array, limits: InputLimits): Resul
   }
 }
 
-interface DictField {
+export interface DictField {
   id: number;
   /** Index width in bytes: 1, 2 or 4 (signed). */
   width: 1 | 2 | 4;
 }
 
-class ArrowReader {
+/** What pass 1 learnt: the document's head, both dictionaries, and where each batch's buffers lie. */
+export interface ArrowPlan {
+  window: Inputs['window'];
+  poolMinor: bigint;
+  actor: DictField;
+  kind: DictField;
+  actors: string[];
+  /** The actor dictionary as sent: entry i is data[offsets[i] .. offsets[i+1]) (checked UTF-8, ascending). */
+  actorTexts: { offsets: Int32Array; data: Uint8Array };
+  kinds: string[];
+  batches: Batch[];
+  total: number;
+}
+
+/** One record batch's columns as views over the stream (see ArrowReader.rows). */
+export interface RowViews {
+  n: number;
+  actor: Int8Array | Int16Array | Int32Array;
+  kind: Int8Array | Int16Array | Int32Array;
+  qty: Uint32Array;
+  ts: Uint32Array;
+}
+
+export class ArrowReader {
   private readonly dv: DataView;
   private pos = 0;
 
@@ -73,14 +94,26 @@ class ArrowReader {
     private readonly bytes: Uint8Array,
     private readonly limits: InputLimits,
   ) {
+    const max = limits.maxArrowBytes ?? DEFAULT_ARROW_MAX_BYTES;
+    if (bytes.length > max) throw new ArrowFail(`stream is ${bytes.length} bytes, limit is ${max}`);
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   read(): Inputs {
+    const p = this.plan();
+    return { form: 'arrow', window: p.window, poolMinor: p.poolMinor, kinds: p.kinds, actors: p.actors, events: this.columns(p) };
+  }
+
+  /**
+   * Pass 1: every message's metadata walked and checked, the dictionaries decoded and checked; no
+   * event column byte is read yet.
+   */
+  plan(): ArrowPlan {
     const first = this.next();
     if (first === null || first.type !== HEADER_SCHEMA) throw new ArrowFail('the stream must begin with a schema message');
     const { window, poolMinor, actor, kind } = this.schema(first);
     let actors: string[] | undefined;
+    let actorTexts: { offsets: Int32Array; data: Uint8Array } | undefined;
     let kinds: string[] | undefined;
     const batches: Batch[] = [];
     let total = 0;
@@ -97,7 +130,7 @@ class ArrowReader {
         const batch = this.batch(m, data, 1, 3);
         if (id === actor.id) {
           if (actors !== undefined) throw new ArrowFail('a second actor dictionary (replacement dictionaries are not accepted)');
-          actors = this.actorDictionary(batch);
+          ({ actors, texts: actorTexts } = this.actorDictionary(batch));
         } else if (id === kind.id) {
           if (kinds !== undefined) throw new ArrowFail('a second kind dictionary (replacement dictionaries are not accepted)');
           kinds = this.kindDictionary(batch);
@@ -115,10 +148,28 @@ class ArrowReader {
       } else throw new ArrowFail(`message type ${m.type} is not accepted (only schema, dictionary and record batches)`);
     }
     if (this.pos !== this.bytes.length) throw new ArrowFail('trailing bytes after the end-of-stream marker');
-    if (actors === undefined) throw new ArrowFail('missing actor dictionary');
+    if (actors === undefined || actorTexts === undefined) throw new ArrowFail('missing actor dictionary');
     if (kinds === undefined) throw new ArrowFail('missing kind dictionary');
-    const events = this.columns(batches, total, actor, kind, actors.length, kinds.length);
-    return { form: 'arrow', window, poolMinor, kinds, actors, events };
+    return { window, poolMinor, actor, kind, actors, actorTexts, kinds, batches, total };
+  }
+
+  /**
+   * The rows of batch `b` as typed views (copies only when misaligned): actor and kind indices,
+   * and qty and ts as little-endian (lo, hi) 32-bit word pairs. Sizes were checked by plan().
+   */
+  rows(b: Batch, p: ArrowPlan): RowViews {
+    const n = b.length;
+    return {
+      n,
+      actor: this.indexView(b.buffers[1] as Buf, n, p.actor.width),
+      kind: this.indexView(b.buffers[3] as Buf, n, p.kind.width),
+      qty: this.view((b.buffers[5] as Buf).at, 2 * n, 4, Uint32Array),
+      ts: this.view((b.buffers[7] as Buf).at, 2 * n, 4, Uint32Array),
+    };
+  }
+
+  private indexView(buf: Buf, n: number, width: 1 | 2 | 4): Int8Array | Int16Array | Int32Array {
+    return width === 4 ? this.view(buf.at, n, 4, Int32Array) : width === 2 ? this.view(buf.at, n, 2, Int16Array) : this.view(buf.at, n, 1, Int8Array);
   }
 
   /** The next message, or null at the end-of-stream marker. */
@@ -279,7 +330,7 @@ class ArrowReader {
     return { offsets, data };
   }
 
-  private actorDictionary(b: Batch): string[] {
+  private actorDictionary(b: Batch): { actors: string[]; texts: { offsets: Int32Array; data: Uint8Array } } {
     const n = b.length;
     if (n > this.limits.maxActors) throw new ArrowFail(`more than ${this.limits.maxActors} actors (configured limit)`, '$.actors');
     const { offsets, data } = this.strings(b, '$.actors');
@@ -303,7 +354,7 @@ class ArrowReader {
         if (c >= 0) throw new ArrowFail(c === 0 ? 'duplicate actor' : 'actors must be strictly ascending by UTF-8 bytes', `$.actors[${i}]`);
       }
     }
-    return splitStrings(text, data, offsets, n);
+    return { actors: splitStrings(text, data, offsets, n), texts: { offsets, data } };
   }
 
   private kindDictionary(b: Batch): string[] {
@@ -336,7 +387,11 @@ class ArrowReader {
     return copy;
   }
 
-  private columns(batches: Batch[], total: number, actor: DictField, kind: DictField, nActors: number, nKinds: number): EventColumns {
+  /** Pass 2 of decodeArrowInputs: the event columns, every index and u64 checked. */
+  columns(p: ArrowPlan): EventColumns {
+    const { batches, total, actor, kind } = p;
+    const nActors = p.actors.length;
+    const nKinds = p.kinds.length;
     const cols: EventColumns = {
       count: total,
       actor: new Float64Array(total),
