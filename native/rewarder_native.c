@@ -84,21 +84,81 @@ static void hash_prefixed(uint8_t prefix, const uint8_t *data, size_t len, uint8
 }
 
 /**
+ * The rest of b3(prefix ‖ data[0..len)) of a one-chunk message whose first block (the prefix and
+ * data[0..63)) is already compressed into `cv`: data[done..len) (at least one byte), every block but
+ * the last with no flags, the last with CHUNK_END | ROOT. Writes the digest to out.
+ */
+static void finish_prefixed(uint32_t cv[8], const uint8_t *data, size_t done, size_t len, uint8_t out[DIGEST_LEN]) {
+  while (len - done > BLAKE3_BLOCK_LEN) {
+    blake3_compress_in_place(cv, data + done, BLAKE3_BLOCK_LEN, 0, 0);
+    done += BLAKE3_BLOCK_LEN;
+  }
+  uint8_t block[BLAKE3_BLOCK_LEN] = {0};
+  size_t filled = len - done;
+  memcpy(block, data + done, filled);
+  blake3_compress_in_place(cv, block, (uint8_t)filled, 0, CHUNK_END | ROOT);
+  store_cv_words(out, cv);
+}
+
+/** Leaves queued for one blake3_hash_many call over their first blocks (hash_leaves). */
+struct leaf_batch {
+  uint8_t first[BATCH][BLAKE3_BLOCK_LEN];
+  const uint8_t *inputs[BATCH];
+  const uint8_t *data[BATCH];
+  size_t len[BATCH];
+  uint8_t *out[BATCH];
+  size_t n;
+};
+
+static void flush_leaves(struct leaf_batch *b) {
+  if (b->n == 0) return;
+  uint8_t cvs[BATCH * DIGEST_LEN];
+  // Block 1 of each leaf: 0x00 and its first 63 bytes, from the IV, flags CHUNK_START, counter 0.
+  blake3_hash_many(b->inputs, b->n, 1, IV, 0, false, 0, CHUNK_START, 0, cvs);
+  for (size_t k = 0; k < b->n; k++) {
+    uint32_t cv[8];
+    load_key_words(cvs + k * DIGEST_LEN, cv);
+    finish_prefixed(cv, b->data[k], BLAKE3_BLOCK_LEN - 1, b->len[k], b->out[k]);
+  }
+  b->n = 0;
+}
+
+/**
  * Hashes leaf i (bytes[offsets[i] .. offsets[i + 1])) into level[i], for i < count. Returns false,
  * having read nothing out of range, when an offset decreases or passes `len`. Each offset is read
  * exactly once (volatile), so offsets in a SharedArrayBuffer that another thread rewrites during
  * the call can change the digests but never move a range past the check that admitted it.
+ * Leaves of one chunk with more than one block (64 to 1023 bytes: payout leaves are ~60–120) have
+ * their first blocks hashed together through BLAKE3's SIMD code, as fold_level does for nodes.
  */
 static bool hash_leaves(const uint8_t *bytes, size_t len, const uint32_t *offsets, size_t count, size_t separator, uint8_t *level) {
   const volatile uint32_t *offs = offsets;
   size_t start = offs[0];
   if (start > len) return false;
+  struct leaf_batch batch;
+  batch.n = 0;
   for (size_t i = 0; i < count; i++) {
     size_t end = offs[i + 1];
-    if (end < start || end > len || end - start < separator) return false;
-    hash_prefixed(LEAF_PREFIX, bytes + start, end - start - separator, level + i * DIGEST_LEN);
+    if (end < start || end > len || end - start < separator) {
+      flush_leaves(&batch);
+      return false;
+    }
+    size_t data_len = end - start - separator;
+    if (data_len >= BLAKE3_BLOCK_LEN && data_len < BLAKE3_CHUNK_LEN) {
+      size_t k = batch.n++;
+      batch.first[k][0] = LEAF_PREFIX;
+      memcpy(batch.first[k] + 1, bytes + start, BLAKE3_BLOCK_LEN - 1);
+      batch.inputs[k] = batch.first[k];
+      batch.data[k] = bytes + start;
+      batch.len[k] = data_len;
+      batch.out[k] = level + i * DIGEST_LEN;
+      if (batch.n == BATCH) flush_leaves(&batch);
+    } else {
+      hash_prefixed(LEAF_PREFIX, bytes + start, data_len, level + i * DIGEST_LEN);
+    }
     start = end;
   }
+  flush_leaves(&batch);
   return true;
 }
 

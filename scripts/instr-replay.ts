@@ -57,12 +57,15 @@ function load(url: string, body: string, amount: number): Promise<AcResult> {
 }
 
 /** Ir of the requests between a zeroing and a dump of `child`'s counters. */
-async function measure(child: ChildProcess, name: string, url: string, body: string): Promise<number> {
+async function measure(child: ChildProcess, name: string, url: string, body: string, env: NodeJS.ProcessEnv): Promise<number> {
   await load(url, body, warmup);
-  execFileSync('callgrind_control', ['-z', String(child.pid)]);
+  // valgrind names its vgdb files after $HOST (here the server's bind address) and $USER:
+  // callgrind_control finds them only with the same environment.
+  const control = { env };
+  execFileSync('callgrind_control', ['-z', String(child.pid)], control);
   const r = await load(url, body, requests);
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-  execFileSync('callgrind_control', ['-d', String(child.pid)]);
+  execFileSync('callgrind_control', ['-d', String(child.pid)], control);
   // The dump is the file with a part suffix; every thread's events are summed in its summary line.
   const files = readdirSync(dir).filter((f) => f.startsWith(`${name}.`) && /\.\d+$/.test(f));
   let total = 0;
@@ -88,10 +91,10 @@ async function main(): Promise<void> {
   const body = JSON.stringify({ inputs_cid: i.inputs_cid, policy_id: p.policy_id, policy_hash: p.policy_hash });
   const first = await post('/epochs/replay-1/compute', body);
   if (first.status !== 200) throw new Error(`compute → ${first.status}`);
-  const replayIr = await measure(srv.child, 'server', `${srv.url}/epochs/replay-1/compute`, body);
+  const replayIr = await measure(srv.child, 'server', `${srv.url}/epochs/replay-1/compute`, body, env);
   srv.child.kill('SIGKILL');
   const triv = await startUnderCallgrind('trivial', [TRIVIAL, '--bytes', String(Buffer.byteLength(first.text))], env);
-  const trivialIr = await measure(triv.child, 'trivial', `${triv.url}/epochs/replay-1/compute`, body);
+  const trivialIr = await measure(triv.child, 'trivial', `${triv.url}/epochs/replay-1/compute`, body, env);
   triv.child.kill('SIGKILL');
   process.stdout.write(
     `${values.profile} S: replay ${Math.round(replayIr)} instructions per request, trivial Hono POST ${Math.round(trivialIr)}; ` +

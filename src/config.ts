@@ -116,6 +116,8 @@ export const configSchema = z
     KEEPALIVE_TIMEOUT_MS: int(100).default(5_000),
     MAX_HEADER_SIZE: int(1024).default(16 * 1024),
     CONNECTIONS_CHECK_MS: int(50).default(250),
+    /** Replays of settled bindings answered before the app (http/replay-shortcut.ts), same checks and bytes. */
+    REPLAY_SHORTCUT: bool.default(true),
     SHUTDOWN_GRACE_MS: int(0).default(10_000),
     /**
      * A load balancer agent (HAProxy `agent-check`) on this TCP port answers `ready` or, once

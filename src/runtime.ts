@@ -18,6 +18,8 @@ import { TokenVerifier, parseTokensFile } from './http/auth.js';
 import { ANONYMOUS } from './http/tenancy.js';
 import { TenantRateLimiter } from './http/rate-limit.js';
 import { BodyIntake } from './http/intake.js';
+import { ComputeBodies } from './http/compute-body.js';
+import { ReplayShortcut } from './http/replay-shortcut.js';
 import { InputsCache } from './inputs-cache.js';
 import { StoreWatch } from './store-watch.js';
 import { ManifestSpill } from './stores/spill.js';
@@ -171,7 +173,10 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
       tenant_store_max_bytes: config.TENANT_STORE_MAX_BYTES ?? null,
     },
   };
+  // One memo of validated compute bodies for the app and the replay shortcut in front of it.
+  const computeBodies = new ComputeBodies();
   const app = createApp({
+    computeBodies,
     settings: () => settings,
     stores,
     pool,
@@ -194,8 +199,14 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     keys,
   });
 
+  const replays = config.REPLAY_SHORTCUT
+    ? new ReplayShortcut({ settings: () => settings, epochs, metrics, verifier, rateLimiter, audit, computeBodies, state })
+    : null;
+
   return {
     app,
+    /** Answers replays of settled bindings before the app (server.ts wraps its listener); null when REPLAY_SHORTCUT=false. */
+    replays,
     pool,
     stores,
     metrics,

@@ -1,7 +1,7 @@
 // The server: binds the port with timeouts that fire on time, and owns the process signals.
 // SIGHUP/SIGUSR1 reload the configuration (all reloadable values or none), SIGTERM drains.
 
-import type { Server } from 'node:http';
+import { type RequestListener, type Server, type ServerOptions, createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, type Server as NetServer, createServer } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Config, ConfigError, loadConfig } from './config.js';
@@ -37,10 +37,16 @@ function startAgent(rt: Runtime, config: Config, port: number): Promise<NetServe
 }
 
 export function listen(rt: Runtime, config: Config): Promise<Listening> {
+  const replays = rt.replays;
+  // The adapter calls this with its options and its listener; only (options, listener) is used.
+  const withReplays = ((options: ServerOptions, listener: RequestListener) =>
+    createHttpServer(options, replays === null ? listener : replays.wrap(listener))) as typeof createHttpServer;
   return new Promise((resolve, reject) => {
     const server = serve(
       {
         fetch: rt.app.fetch,
+        // Replays of settled bindings are answered before the app (http/replay-shortcut.ts).
+        ...(replays === null ? {} : { createServer: withReplays }),
         port: config.PORT,
         hostname: config.HOST,
         serverOptions: {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { type CaseData, type EventData, caseArb, inputsDoc, policyDoc } from '../../testing/arbitraries.js';
 import { type CalcOptions, calculate, tally } from './calculus.js';
-import { buildManifest, quotedNames } from './manifest.js';
+import { buildManifest, leafHeads, quotedNames } from './manifest.js';
 import { decodeInputs } from './inputs.js';
 import { decodePolicy } from './policy.js';
 import { checkProof, manifestPayouts, proveActor } from './proof.js';
@@ -303,9 +303,9 @@ test('the calculus agrees with a literal BigInt reference of SPEC §4, remainder
   );
 });
 
-test('a manifest written from cached quoted names is byte-identical to one written from the payees', () => {
+test('a manifest written from cached quoted names, or from leaf heads, is byte-identical to one written from the payees', () => {
   fc.assert(
-    fc.property(caseArb(), (c) => {
+    fc.property(fc.oneof(caseArb(), caseArb({ token: true })), (c) => {
       const inputs = decodeInputs(enc(inputsDoc(c, 'columnar')));
       const policy = decodePolicy(enc(policyDoc(c)));
       if (!inputs.ok || !policy.ok) return assert.fail('generated documents invalid');
@@ -313,10 +313,14 @@ test('a manifest written from cached quoted names is byte-identical to one writt
       const calc = calculate(prepared, policy.value);
       if (!calc.ok) return assert.fail('quarantined');
       const ref = { epochId: 'e1', inputsCid: CID, policyId: 'prop', policyHash: HASH, window: inputs.value.window };
-      const cached = buildManifest(ref, calc.value, quotedNames(inputs.value.actors));
+      const names = quotedNames(inputs.value.actors);
+      const cached = buildManifest(ref, calc.value, names);
       const plain = buildManifest(ref, calc.value);
+      const headed = buildManifest(ref, calc.value, names, leafHeads(names));
       assert.equal(text(cached.bytes), text(plain.bytes));
       assert.deepEqual(cached.leaves, plain.leaves);
+      assert.equal(text(headed.bytes), text(plain.bytes));
+      assert.deepEqual(headed.leaves, plain.leaves);
     }),
     RUNS,
   );

@@ -97,6 +97,8 @@ export interface AppDeps {
   keys?: PublicKeySet | null;
   /** Bodies being received (built from settings when absent; runtime shares it with /metrics). */
   intake?: BodyIntake;
+  /** Validated compute bodies (built when absent; runtime shares it with the replay shortcut). */
+  computeBodies?: ComputeBodies;
   /**
    * Shared with the server: in-flight count (for /metrics); `leaving` from SIGTERM on (readiness
    * turns 503 so balancers stop routing here, requests are still served); `shuttingDown` once the
@@ -378,7 +380,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   };
 
   const api = new Hono<Env>();
-  const computeBodies = new ComputeBodies();
+  const computeBodies = deps.computeBodies ?? new ComputeBodies();
 
   const inputsCap = (s: AppSettings, arrow: boolean): number => (arrow ? (s.inputsArrowMaxBytes ?? DEFAULT_ARROW_MAX_BYTES_HTTP) : s.inputsMaxBytes);
   api.put('/inputs', route('/inputs'), guard('rewarder.seal'), trail('seal'), receive(inputsCap, { arrow: true, hash: true }), admit, async (c) => {

@@ -46,3 +46,14 @@ test('the memo stays bounded', () => {
   assert.deepEqual(again, first);
   assert.notEqual(again, first, 'the oldest entry was evicted');
 });
+
+test('known() answers only bytes validated before, without validating', () => {
+  const bodies = new ComputeBodies();
+  assert.equal(bodies.known(enc(valid)), undefined, 'not yet validated');
+  assert.equal(bodies.known(enc('{"inputs_cid":')), undefined);
+  const req = bodies.parse(enc(valid));
+  assert.equal(bodies.known(enc(valid)), req);
+  assert.equal(bodies.known(enc(` ${valid}`)), undefined, 'other bytes, even of the same request');
+  assert.throws(() => bodies.parse(enc('{"inputs_cid":')));
+  assert.equal(bodies.known(enc('{"inputs_cid":')), undefined, 'a refused body is never known');
+});

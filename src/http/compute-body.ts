@@ -19,7 +19,7 @@ export class ComputeBodies {
 
   /** The validated request of `bytes`, or a 400 AppError naming the first problem. */
   parse(bytes: Uint8Array): Readonly<ComputeRequest> {
-    const key = bytes.length <= MEMO_BODY_MAX ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1') : null;
+    const key = bytes.length <= MEMO_BODY_MAX ? keyOf(bytes) : null;
     if (key !== null) {
       const known = this.memo.get(key);
       if (known !== undefined) return known;
@@ -31,6 +31,15 @@ export class ComputeBodies {
     }
     return req;
   }
+
+  /** The request of `bytes` if these exact bytes were validated before (no parsing), else undefined. */
+  known(bytes: Uint8Array): Readonly<ComputeRequest> | undefined {
+    return bytes.length <= MEMO_BODY_MAX ? this.memo.get(keyOf(bytes)) : undefined;
+  }
+}
+
+function keyOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 function validate(bytes: Uint8Array): Readonly<ComputeRequest> {
