@@ -65,6 +65,8 @@ export interface AppSettings {
   intake: IntakeSettings;
   /** Bytes a tenant may own in sealed documents (TENANT_STORE_MAX_BYTES); null: no quota. */
   tenantStoreMaxBytes: number | null;
+  /** Pause before answering a compute refused for load (SHED_HOLD_MS; absent or 0: none). */
+  shedHoldMs?: number;
 }
 
 export interface AppDeps {
@@ -117,6 +119,9 @@ interface Arrival {
   wallMs: number;
   perfMs: number;
 }
+
+/** Compute refusals for load answered after SHED_HOLD_MS (at most their Retry-After). */
+const HELD = new Set<string>(['queue_wait', 'queue_full', 'tenant_share']);
 
 /** Refusals of load (not faults): summarised in the log, counted in rejected_total. */
 const SHED = new Set<string>(['OVERLOADED', 'RATE_LIMITED', 'DEADLINE_EXCEEDED', 'REQUEST_TIMEOUT']);
@@ -178,6 +183,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     else if (SHED.has(e.code)) refusals.note(e.status, e.details.reason, corrId);
     else if (e.status >= 500) deps.logger.warn({ corr_id: corrId, code: e.code, reason: e.details.reason }, e.message);
     c.header('X-Corr-ID', corrId);
+    const hold = Math.min(deps.settings().shedHoldMs ?? 0, Number(e.headers['Retry-After'] ?? 0) * 1000);
+    if (hold > 0 && HELD.has(e.details.reason)) {
+      return new Promise<Response>((resolve) => setTimeout(() => resolve(c.json(envelope(e, corrId), e.status, { ...e.headers })), hold));
+    }
     return c.json(envelope(e, corrId), e.status, { ...e.headers });
   });
 
@@ -433,7 +442,19 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return exact(c, doc.bytes, doc.hash);
   });
 
-  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), guard('rewarder.run'), trail('compute'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
+  /**
+   * Refuses a compute whose task could not be admitted (503 queue_wait) before its body is read and
+   * parsed: under a storm of re-sends that ignore Retry-After, the refusals' own cost took the CPU
+   * the compute worker needed. A compute for an epoch this replica knows as published is a replay
+   * (no task) and goes through.
+   */
+  const shedBeforeBody: MiddlewareHandler<Env> = async (c, next) => {
+    const id = c.req.param('epoch');
+    if (id === undefined || !epochs.knownPublished(id)) epochs.refuseLongWait(schedulingTenantOf(c.get('tenant')));
+    await next();
+  };
+
+  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), guard('rewarder.run'), trail('compute'), shedBeforeBody, receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
     const s = deps.settings();
     // The deadline starts at arrival, before the body is read: a slow upload spends its budget.
     const header = c.req.header('x-deadline');
