@@ -57,8 +57,25 @@ export const configSchema = z
     CONCURRENCY_COMPUTE_WORKERS: int(1, 256).optional(),
     REQUIRE_PQ_ON: bool.default(false),
     WORK_QUEUE_MAX: int(1).optional(),
-    /** A compute whose expected queue wait (tasks ahead ÷ measured drain rate) exceeds this is 503 queue_wait. */
-    QUEUE_WAIT_MAX_MS: int(1).default(2_000),
+    /** A compute whose expected queue wait (tasks ahead × the worker-timed mean task time ÷ threads) exceeds this is 503 queue_wait. */
+    QUEUE_WAIT_MAX_MS: int(1).default(1_000),
+    /**
+     * Hand each compute worker its next task before the current one ends (src/pool.ts), so it never
+     * waits for the event loop between tasks; off: one task per worker at a time.
+     */
+    COMPUTE_HANDOVER: bool.default(true),
+    /**
+     * Keep the compute worker up to this long for a tenant whose task just ended and who usually
+     * sends its next within it, while other tenants wait (anticipatory scheduling, src/pool.ts):
+     * without it such a tenant always finds another's task just started. 0: off.
+     */
+    FAIR_ANTICIPATE_MS: int(0, 100).default(5),
+    /**
+     * A compute refused for load (503 queue_wait/queue_full, 429 tenant_share) is answered after this
+     * pause (at most its Retry-After): clients that re-send at once, ignoring Retry-After, then cost
+     * a timer each instead of a refusal loop that takes the CPU the compute worker needs. 0: at once.
+     */
+    SHED_HOLD_MS: int(0, 10_000).default(1_000),
     /** Most compute tasks one tenant may have waiting (default: WORK_QUEUE_MAX); beyond: 429 tenant_share. */
     TENANT_QUEUE_MAX: int(1).optional(),
     MAX_INFLIGHT: int(1).optional(),

@@ -9,6 +9,8 @@ export interface GaugeSources {
   inflight: () => number;
   cacheBytes: () => number;
   heldIntents: () => Promise<number>;
+  /** SPEC §13: parts waiting for their epoch's hold to end, and superseding epochs waiting for their basis. */
+  waitingParts?: () => Promise<{ onHold: number; awaitingBasis: number }>;
   ledgerDegraded: () => boolean;
   /** WORK_QUEUE_MAX now (reloadable), so alerts can use queue_depth / max. */
   queueMax?: () => number;
@@ -190,6 +192,17 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
     },
   });
   new Gauge({
+    name: 'ledger_waiting_parts',
+    help: 'Not yet sendable (SPEC §13): on_hold parts until their epoch\'s hold ends; awaiting_basis superseding epochs until the chain they replace is answered',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    async collect() {
+      const w = await (sources.waitingParts?.() ?? Promise.resolve({ onHold: 0, awaitingBasis: 0 })).catch(() => ({ onHold: 0, awaitingBasis: 0 }));
+      this.set({ state: 'on_hold' }, w.onHold);
+      this.set({ state: 'awaiting_basis' }, w.awaitingBasis);
+    },
+  });
+  new Gauge({
     name: 'tenant_stored_bytes',
     help: 'Bytes of sealed documents each tenant owns (a document sealed by two tenants counts for both)',
     labelNames: ['tenant'] as const,
@@ -297,7 +310,7 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
   });
   // Labelled counters exist only after their first increment; create the known series at 0 so
   // rate()/increase() in alerts see the very first event.
-  for (const status of ['published', 'replayed', 'dry_run', 'conflict', 'quarantined', 'invalid', 'window_overlap', 'over_budget']) m.runs.inc({ status }, 0);
+  for (const status of ['published', 'replayed', 'dry_run', 'conflict', 'quarantined', 'invalid', 'window_overlap', 'over_budget', 'superseded', 'already_superseded']) m.runs.inc({ status }, 0);
   for (const result of ['accepted', 'dup', 'conflict', 'error']) m.ledgerIntents.inc({ result }, 0);
   for (const status of ['2xx', '3xx', '4xx', 'other']) m.ledgerUnexpected.inc({ status }, 0);
   for (const kind of ['crash', 'abort', 'error']) m.workerFailures.inc({ kind }, 0);

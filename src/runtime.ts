@@ -66,6 +66,7 @@ export function settingsOf(c: Config): AppSettings {
       policyMaxBytes: c.REQ_BODY_MAX_BYTES,
     },
     tenantStoreMaxBytes: c.TENANT_STORE_MAX_BYTES ?? null,
+    shedHoldMs: c.SHED_HOLD_MS,
   };
 }
 
@@ -76,6 +77,8 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   const pool = new ComputePool({
     threads: config.COMPUTE_WORKERS,
     queueMax: config.WORK_QUEUE_MAX,
+    handover: config.COMPUTE_HANDOVER,
+    anticipateMs: config.FAIR_ANTICIPATE_MS,
     ...(config.TENANT_QUEUE_MAX !== undefined ? { tenantQueueMax: config.TENANT_QUEUE_MAX } : {}),
     ...(opts.workerFile !== undefined ? { filename: opts.workerFile } : {}),
   });
@@ -104,6 +107,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     inflight: () => state.inflight,
     cacheBytes: () => cache.bytes,
     heldIntents: () => stores.countParts(['held']),
+    waitingParts: async () => ({ onHold: await stores.countParts(['on_hold']), awaitingBasis: (await stores.awaitingBasis()).length }),
     ledgerDegraded: () => settlement?.degraded ?? false,
     queueMax: () => pool.saturation().queueMax,
     tenants: () => (verifier === null ? [ANONYMOUS] : verifier.tenants()),
@@ -140,7 +144,9 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     signer,
     logger,
     budget: (program) => programs.get(program)?.maxPoolMinor ?? null,
+    holdMs: (program) => programs.get(program)?.holdMs ?? 0,
   });
+  if (settlement !== null) settlement.beforeDrain = () => epochs.corrections.resolveAll();
   const version = {
     service: 'svc-rewarder',
     version: VERSION,

@@ -8,11 +8,12 @@
 
 import type { ComputeResult, ExplainBasisResult, ExportResult, PreviewResult, ProofIndexResult, SealResult, Task } from '../src/compute/protocol.js';
 import run from '../workers/compute.js';
+import { type Clocked, timed } from '../src/compute/clock.js';
 
 /** Appears in the thrown error; a response that contains it leaked an internal error. */
 export const THROWN_SECRET = 'fault-worker-internal-detail-7f3a';
 
-export default function faultyRun(task: Task): SealResult | ComputeResult | ProofIndexResult | ExplainBasisResult | PreviewResult | ExportResult | Promise<never> {
+function faultyRun(task: Task & Clocked): SealResult | ComputeResult | ProofIndexResult | ExplainBasisResult | PreviewResult | ExportResult | Promise<never> {
   if (task.op === 'compute') {
     const id = task.epochId;
     if (id.startsWith('crash-')) process.exit(1);
@@ -38,3 +39,6 @@ export default function faultyRun(task: Task): SealResult | ComputeResult | Proo
   }
   return run(task);
 }
+
+/** Timed like the real worker, spins included: a slow task is slow for the pool's drain meter too. */
+export default timed(faultyRun);

@@ -19,6 +19,7 @@ import { type CompareBasis, type ComparedHead, basisManifest, candidatePayees, c
 import { canonicalBytes } from '../src/core/jcs.js';
 import type { DocError } from '../src/core/result.js';
 import { type Policy, decodePolicy } from '../src/core/policy.js';
+import { type Clocked, timed } from '../src/compute/clock.js';
 import {
   type ComputeResult,
   type ComputeTask,
@@ -241,7 +242,7 @@ function preview(t: PreviewTask): PreviewResult {
   return moved(result, [comparison.buffer as ArrayBuffer]);
 }
 
-export default function run(task: Task): SealResult | ComputeResult | ProofIndexResult | ExplainBasisResult | PreviewResult | ExportResult {
+function run(task: Task): SealResult | ComputeResult | ProofIndexResult | ExplainBasisResult | PreviewResult | ExportResult {
   if (task.op === 'seal') return sealDoc(task);
   if (task.op === 'proof-index') return proofIndex(task);
   if (task.op === 'explain-basis') return basis(task);
@@ -249,3 +250,6 @@ export default function run(task: Task): SealResult | ComputeResult | ProofIndex
   if (task.op === 'export') return exportManifest(task);
   return compute(task);
 }
+
+/** The pool reads each task's time in the worker from its clock (src/compute/clock.ts). */
+export default timed<Task & Clocked, ReturnType<typeof run>>(run);

@@ -27,11 +27,12 @@ function load(): { keys: KeyPair[]; published: PublicKey[] } | Error {
   return loaded;
 }
 
-export default function task(req: string | { describe: true }): Attestation | Described {
+/** A manifest commitment (string), a correction commitment (SPEC §13), or a request for the public halves. */
+export default function task(req: string | { correction: string } | { describe: true }): Attestation | Described {
   const l = load();
-  if (typeof req !== 'string') {
+  if (typeof req !== 'string' && 'describe' in req) {
     return l instanceof Error ? { ok: false, error: l.message } : { ok: true, signing: l.keys.map(publicHalf), published: l.published };
   }
   if (l instanceof Error) throw l;
-  return attest(req, l.keys);
+  return typeof req === 'string' ? attest(req, l.keys) : attest(req.correction, l.keys, 'rewarder.correction.v1');
 }

@@ -41,8 +41,11 @@ export interface PublicKey {
 
 export const keyIdOf = (publicKey: Uint8Array): string => b3(publicKey);
 
-export function attestationMessage(commitment: string): Uint8Array {
-  return new TextEncoder().encode(`rewarder.attestation.v1:${commitment}`);
+/** What a signature is over: a manifest's commitment (§6) or a correction's (§13, `rewarder.correction.v1`). */
+export type SignedDomain = 'rewarder.attestation.v1' | 'rewarder.correction.v1';
+
+export function attestationMessage(commitment: string, domain: SignedDomain = 'rewarder.attestation.v1'): Uint8Array {
+  return new TextEncoder().encode(`${domain}:${commitment}`);
 }
 
 const b64url = (b: Uint8Array) => Buffer.from(b).toString('base64url');
@@ -73,8 +76,8 @@ export function signingBackend(): 'native' | 'js' {
 }
 
 /** Signs a commitment with each key pair (one per algorithm, newest key set). */
-export function attest(commitment: string, keys: readonly KeyPair[]): Attestation {
-  const msg = attestationMessage(commitment);
+export function attest(commitment: string, keys: readonly KeyPair[], domain: SignedDomain = 'rewarder.attestation.v1'): Attestation {
+  const msg = attestationMessage(commitment, domain);
   const signatures = keys.map((k): Signature => {
     const sig = k.alg === ML_DSA ? mlDsaSign(msg, k.secretKey) : edSign(null, msg, edPrivateKey(k.secretKey, k.publicKey));
     return { alg: k.alg, key_id: k.keyId, sig: Buffer.from(sig).toString('base64') };
@@ -89,10 +92,10 @@ export type VerifyResult = { ok: true; verified: Signature[] } | { ok: false; re
  * must verify with a key of the set, and both algorithms must be present: a PQ-safe attestation
  * cannot be downgraded to Ed25519 alone by stripping the ML-DSA signature. Never throws.
  */
-export function verifyAttestation(doc: unknown, commitment: string, trusted: readonly PublicKey[]): VerifyResult {
+export function verifyAttestation(doc: unknown, commitment: string, trusted: readonly PublicKey[], domain: SignedDomain = 'rewarder.attestation.v1'): VerifyResult {
   if (!isObject(doc) || !Array.isArray(doc.signatures)) return { ok: false, reason: 'not an attestation' };
   if (!isDigest(commitment) || doc.commitment !== commitment) return { ok: false, reason: 'commitment does not match the manifest' };
-  const msg = attestationMessage(commitment);
+  const msg = attestationMessage(commitment, domain);
   const verified: Signature[] = [];
   for (const s of doc.signatures as unknown[]) {
     if (!isObject(s) || typeof s.alg !== 'string' || typeof s.key_id !== 'string' || typeof s.sig !== 'string') {

@@ -37,6 +37,11 @@ export class Signer {
     return this.pool.run(commitment) as Promise<Attestation>;
   }
 
+  /** SPEC §13: a correction document is signed as §6 over "rewarder.correction.v1:" + correction_commitment. */
+  signCorrection(correctionCommitment: string): Promise<Attestation> {
+    return this.pool.run({ correction: correctionCommitment }) as Promise<Attestation>;
+  }
+
   async close(): Promise<void> {
     await this.pool.close();
   }

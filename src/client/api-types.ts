@@ -217,6 +217,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/epochs/{epoch_id}/correction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** SPEC §13: the correction document of a superseding epoch (404 until its basis is fixed, or when it settled as a plain intent) */
+        get: operations["getCorrection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/epochs/{epoch_id}/correction/attestation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** SPEC §13: the correction's attestation, over "rewarder.correction.v1:" + correction_commitment (404 while signing is off or there is no correction) */
+        get: operations["getCorrectionAttestation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/epochs/{epoch_id}/ledger": {
         parameters: {
             query?: never;
@@ -447,6 +481,8 @@ export interface components {
             dry_run?: boolean;
             deadline_ms?: number;
             notes?: string;
+            /** @description SPEC §13: the bound epoch this one corrects (scope rewarder.correct); same program, same inputs window */
+            supersedes?: string;
         };
         ComputeResponse: {
             epoch_id: string;
@@ -483,6 +519,32 @@ export interface components {
                 state: string;
             };
             quarantine: boolean;
+            /** @description SPEC §13: the parts are not sent before this instant (RFC 3339 UTC, ms); present when the program holds */
+            hold_until?: string;
+            /** @description SPEC §13: the epoch this one supersedes */
+            supersedes?: string;
+            /** @description dry_run with supersedes: the correction on the basis acknowledged now (basis_complete false: parts of the chain may still be acknowledged) */
+            correction?: {
+                supersedes: {
+                    epoch_id: string;
+                    commitment: string;
+                };
+                basis_complete: boolean;
+                basis: string[];
+                plain: boolean;
+                entries: {
+                    actor: string;
+                    /** @enum {string} */
+                    op: "credit" | "debit";
+                    amount_minor: string;
+                }[];
+                totals: {
+                    credit_minor: string;
+                    debit_minor: string;
+                };
+            } & {
+                [key: string]: unknown;
+            };
         };
         /**
          * rewarder.manifest/v1
@@ -537,6 +599,32 @@ export interface components {
                 key_id: string;
                 sig: string;
             }[];
+        };
+        /**
+         * rewarder.correction/v1
+         * @description SPEC §13: JCS bytes; correction_commitment = b3(JCS(document without it))
+         */
+        Correction: {
+            /** @constant */
+            schema: "rewarder.correction/v1";
+            epoch_id: string;
+            commitment: string;
+            supersedes: {
+                epoch_id: string;
+                commitment: string;
+            };
+            basis: string[];
+            entries: {
+                actor: string;
+                /** @enum {string} */
+                op: "credit" | "debit";
+                amount_minor: string;
+            }[];
+            totals: {
+                credit_minor: string;
+                debit_minor: string;
+            };
+            correction_commitment: string;
         };
         PayoutProof: {
             actor: string;
@@ -684,7 +772,11 @@ export interface components {
             epoch_id: string;
             run_key: string;
             /** @enum {string} */
-            state: "none" | "pending" | "held" | "accepted" | "failed";
+            state: "none" | "pending" | "held" | "on_hold" | "awaiting_basis" | "accepted" | "failed" | "cancelled";
+            /** @description SPEC §13: parts wait until this instant (RFC 3339), null without a hold */
+            hold_until: string | null;
+            supersedes: string | null;
+            superseded_by: string | null;
             /** @description ledger egress degraded (quarantine-only mode) */
             degraded: boolean;
             parts: {
@@ -692,7 +784,7 @@ export interface components {
                 index: number;
                 count: number;
                 /** @enum {string} */
-                state: "pending" | "held" | "accepted" | "dup" | "conflict" | "failed";
+                state: "pending" | "held" | "on_hold" | "awaiting_basis" | "accepted" | "dup" | "conflict" | "failed" | "cancelled";
                 attempts: number;
                 last_error: string | null;
             }[];
@@ -910,7 +1002,7 @@ export interface components {
                 };
             };
         };
-        /** @description CONFLICT: the epoch is bound to another triple (details.differs; details.bound only to the tenant that bound it); WINDOW_OVERLAP: the inputs window overlaps that of an epoch bound in the same program (details.epoch_id); QUARANTINED: an invariant failed, nothing published */
+        /** @description CONFLICT: the epoch is bound to another triple (details.differs; details.bound only to the tenant that bound it); WINDOW_OVERLAP: the inputs window overlaps that of an epoch bound in the same program (details.epoch_id); QUARANTINED: an invariant failed, nothing published; ALREADY_SUPERSEDED: the epoch named by supersedes already has a successor (details.superseded_by); WINDOW_MISMATCH: the inputs window differs from that of the epoch superseded (details.window) */
         E409: {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
@@ -929,7 +1021,7 @@ export interface components {
                 "application/json": components["schemas"]["Error"] & {
                     error?: {
                         /** @enum {unknown} */
-                        code?: "CONFLICT" | "QUARANTINED" | "WINDOW_OVERLAP";
+                        code?: "CONFLICT" | "QUARANTINED" | "WINDOW_OVERLAP" | "ALREADY_SUPERSEDED" | "WINDOW_MISMATCH";
                     };
                 };
             };
@@ -1937,6 +2029,148 @@ export interface operations {
             403: components["responses"]["E403"];
             404: components["responses"]["E404"];
             410: components["responses"]["E410"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
+    getCorrection: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+                /** @description the ETag held: 304 when it matches */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description the epoch */
+                epoch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the correction document (ETag: its correction_commitment) */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
+                    /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
+                    ETag: string;
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Correction"];
+                };
+            };
+            /** @description not modified (If-None-Match matched) */
+            304: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
+                    /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
+                    ETag: string;
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
+            429: components["responses"]["E429"];
+            431: components["responses"]["E431"];
+            500: components["responses"]["E500"];
+            503: components["responses"]["E503"];
+        };
+    };
+    getCorrectionAttestation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description correlation id, echoed in the answer and logged; generated when absent or not of this form */
+                "X-Corr-ID"?: components["parameters"]["XCorrID"];
+                /** @description the ETag held: 304 when it matches */
+                "If-None-Match"?: string;
+            };
+            path: {
+                /** @description the epoch */
+                epoch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the correction's attestation */
+            200: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
+                    /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
+                    ETag: string;
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attestation"];
+                };
+            };
+            /** @description not modified (If-None-Match matched) */
+            304: {
+                headers: {
+                    /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */
+                    "X-Corr-ID": string;
+                    /** @description on every answer */
+                    "X-Content-Type-Options": "nosniff";
+                    /** @description sealed bytes never change, but are served behind a token: cacheable by the client only */
+                    "Cache-Control": "private, max-age=31536000, immutable";
+                    /** @description the strong tag "<digest>" of the exact bytes (the CID, policy hash or commitment) */
+                    ETag: string;
+                    /** @description a cached copy is per token */
+                    Vary: "Authorization";
+                    /** @description the tenant's token bucket rate (requests/s, burst = rate) */
+                    "X-RateLimit-Limit": string;
+                    /** @description tokens left in the bucket after this request */
+                    "X-RateLimit-Remaining": string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["E400"];
+            401: components["responses"]["E401"];
+            403: components["responses"]["E403"];
+            404: components["responses"]["E404"];
             429: components["responses"]["E429"];
             431: components["responses"]["E431"];
             500: components["responses"]["E500"];

@@ -25,6 +25,7 @@ import { Previews } from '../service/previews.js';
 import { PreviewBases } from '../preview-bases.js';
 import type { EpochService } from '../service/epochs.js';
 import type { EpochRecord, Stores } from '../stores/types.js';
+import { parseCorrection } from '../service/corrections.js';
 import type { AuditEvent, AuditSink } from './audit.js';
 import type { Scope, TokenVerifier } from './auth.js';
 import { readBody } from './body.js';
@@ -64,6 +65,8 @@ export interface AppSettings {
   intake: IntakeSettings;
   /** Bytes a tenant may own in sealed documents (TENANT_STORE_MAX_BYTES); null: no quota. */
   tenantStoreMaxBytes: number | null;
+  /** Pause before answering a compute refused for load (SHED_HOLD_MS; absent or 0: none). */
+  shedHoldMs?: number;
 }
 
 export interface AppDeps {
@@ -116,6 +119,9 @@ interface Arrival {
   wallMs: number;
   perfMs: number;
 }
+
+/** Compute refusals for load answered after SHED_HOLD_MS (at most their Retry-After). */
+const HELD = new Set<string>(['queue_wait', 'queue_full', 'tenant_share']);
 
 /** Refusals of load (not faults): summarised in the log, counted in rejected_total. */
 const SHED = new Set<string>(['OVERLOADED', 'RATE_LIMITED', 'DEADLINE_EXCEEDED', 'REQUEST_TIMEOUT']);
@@ -177,6 +183,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     else if (SHED.has(e.code)) refusals.note(e.status, e.details.reason, corrId);
     else if (e.status >= 500) deps.logger.warn({ corr_id: corrId, code: e.code, reason: e.details.reason }, e.message);
     c.header('X-Corr-ID', corrId);
+    const hold = Math.min(deps.settings().shedHoldMs ?? 0, Number(e.headers['Retry-After'] ?? 0) * 1000);
+    if (hold > 0 && HELD.has(e.details.reason)) {
+      return new Promise<Response>((resolve) => setTimeout(() => resolve(c.json(envelope(e, corrId), e.status, { ...e.headers })), hold));
+    }
     return c.json(envelope(e, corrId), e.status, { ...e.headers });
   });
 
@@ -432,7 +442,19 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return exact(c, doc.bytes, doc.hash);
   });
 
-  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), guard('rewarder.run'), trail('compute'), receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
+  /**
+   * Refuses a compute whose task could not be admitted (503 queue_wait) before its body is read and
+   * parsed: under a storm of re-sends that ignore Retry-After, the refusals' own cost took the CPU
+   * the compute worker needed. A compute for an epoch this replica knows as published is a replay
+   * (no task) and goes through.
+   */
+  const shedBeforeBody: MiddlewareHandler<Env> = async (c, next) => {
+    const id = c.req.param('epoch');
+    if (id === undefined || !epochs.knownPublished(id)) epochs.refuseLongWait(schedulingTenantOf(c.get('tenant')));
+    await next();
+  };
+
+  api.post('/epochs/:epoch/compute', route('/epochs/:epoch/compute'), guard('rewarder.run'), trail('compute'), shedBeforeBody, receive((s) => s.reqBodyMaxBytes), admit, async (c) => {
     const s = deps.settings();
     // The deadline starts at arrival, before the body is read: a slow upload spends its budget.
     const header = c.req.header('x-deadline');
@@ -446,6 +468,15 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const req = computeBodies.parse(c.get('body'));
     t.inputs_cid = req.inputs_cid;
     t.policy_hash = req.policy_hash;
+    // SPEC §13: superseding an epoch also needs rewarder.correct (rewarder.run does not imply it).
+    if (req.supersedes !== undefined && deps.verifier !== null) {
+      try {
+        deps.verifier.verify(c.req.header('authorization'), 'rewarder.correct');
+      } catch (e) {
+        if (e instanceof AppError) metrics.authFailures.inc({ code: e.code });
+        throw e;
+      }
+    }
     // Named fields: a spread followed by another member takes V8's slow path (~0.8 µs, 1-2 % of
     // a replayed compute's server time).
     const deadline = resolveDeadline(
@@ -514,14 +545,39 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return exact(c, rec.attestation, rec.commitment);
   });
 
+  // SPEC §13: a superseding epoch's correction document, once its basis is fixed (ETag: its commitment).
+  const correctionOf = (rec: EpochRecord): { doc: Uint8Array; commitment: string } => {
+    const doc = rec.correction ?? null;
+    if (doc === null) {
+      const reason = (rec.supersedes ?? null) === null ? 'not_superseding' : rec.basis === 'awaiting' ? 'basis_awaited' : 'settled_plainly';
+      throw new AppError('NOT_FOUND', 'this epoch has no correction document', { reason });
+    }
+    return { doc, commitment: parseCorrection(doc).correction_commitment };
+  };
+  api.get('/epochs/:epoch/correction', route('/epochs/:epoch/correction'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const { doc, commitment } = correctionOf(await epochOf(c));
+    return exact(c, doc, commitment);
+  });
+  api.get('/epochs/:epoch/correction/attestation', route('/epochs/:epoch/correction/attestation'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
+    const rec = await epochOf(c);
+    const { commitment } = correctionOf(rec);
+    const signed = rec.correctionAttestation ?? null;
+    if (signed === null) throw new AppError('NOT_FOUND', 'signing is off: no attestation', { reason: 'signing_off' });
+    return exact(c, signed, commitment);
+  });
+
   api.get('/epochs/:epoch/ledger', route('/epochs/:epoch/ledger'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
     const rec = await epochOf(c);
     const epochId = rec.epochId;
     const parts = await stores.partsOf(epochId);
+    const awaiting = rec.basis === 'awaiting' && (rec.supersededBy ?? null) === null;
     return c.json({
       epoch_id: epochId,
       run_key: rec.runKey,
-      state: summarise(parts.map((p) => p.state)),
+      state: awaiting ? 'awaiting_basis' : summarise(parts.map((p) => p.state)),
+      hold_until: (rec.holdUntil ?? 0) > 0 ? new Date(rec.holdUntil as number).toISOString() : null,
+      supersedes: rec.supersedes ?? null,
+      superseded_by: rec.supersededBy ?? null,
       degraded: deps.ledgerDegraded(),
       parts: parts.map((p) => ({
         part_id: p.partId,
@@ -618,7 +674,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
           commitment: e.commitment,
           payees: e.payees,
           payout_minor: e.payoutMinor,
-          ledger: { state: summarise(parts.map((p) => p.state)), parts: parts.length },
+          ledger: { state: e.basis === 'awaiting' && (e.supersededBy ?? null) === null ? 'awaiting_basis' : summarise(parts.map((p) => p.state)), parts: parts.length },
           bound: { tenant: e.tenant, corr_id: e.corrId === '' ? null : e.corrId, at: new Date(e.boundAt).toISOString() },
         };
       }),

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { ALL_PROGRAMS, type Access, DEFAULT_PROGRAM, PROGRAM_RE } from './tenancy.js';
 
-export const SCOPES = ['rewarder.seal', 'rewarder.run', 'rewarder.inspect', 'rewarder.admin'] as const;
+export const SCOPES = ['rewarder.seal', 'rewarder.run', 'rewarder.inspect', 'rewarder.admin', 'rewarder.correct'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface TokenEntry {

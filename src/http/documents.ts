@@ -96,16 +96,32 @@ export const attestation = z
   })
   .meta({ description: 'SPEC §6: signatures over "rewarder.attestation.v1:" + commitment' });
 
+export const correctionDocument = z
+  .strictObject({
+    schema: z.literal('rewarder.correction/v1'),
+    epoch_id: idText,
+    commitment: digest,
+    supersedes: z.strictObject({ epoch_id: idText, commitment: digest }),
+    basis: z.array(digest),
+    entries: z.array(z.strictObject({ actor: z.string(), op: z.enum(['credit', 'debit']), amount_minor: z.string().regex(/^(0|[1-9][0-9]*)$/) })),
+    totals: z.strictObject({ credit_minor: z.string().regex(/^(0|[1-9][0-9]*)$/), debit_minor: z.string().regex(/^(0|[1-9][0-9]*)$/) }),
+    correction_commitment: digest,
+  })
+  .meta({ title: 'rewarder.correction/v1', description: 'SPEC §13: JCS bytes; correction_commitment = b3(JCS(document without it))' });
+
 export const keySet = z.strictObject({
   keys: z.array(z.strictObject({ alg: signatureAlg, key_id: digest, public_key: base64, signing: z.boolean() })),
 });
 
-const partState = z.enum(['pending', 'held', 'accepted', 'dup', 'conflict', 'failed']);
+const partState = z.enum(['pending', 'held', 'on_hold', 'awaiting_basis', 'accepted', 'dup', 'conflict', 'failed', 'cancelled']);
 
 export const ledgerState = z.strictObject({
   epoch_id: idText,
   run_key: digest,
-  state: z.enum(['none', 'pending', 'held', 'accepted', 'failed']),
+  state: z.enum(['none', 'pending', 'held', 'on_hold', 'awaiting_basis', 'accepted', 'failed', 'cancelled']),
+  hold_until: z.string().nullable().meta({ description: 'SPEC §13: parts wait until this instant (RFC 3339), null without a hold' }),
+  supersedes: idText.nullable(),
+  superseded_by: idText.nullable(),
   degraded: z.boolean().meta({ description: 'ledger egress degraded (quarantine-only mode)' }),
   parts: z.array(
     z.strictObject({

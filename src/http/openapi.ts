@@ -6,11 +6,11 @@ import { z } from 'zod';
 import { ARROW_MEDIA_TYPE } from '../core/arrow/format.js';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { NO_STORE, PRIVATE_IMMUTABLE } from './headers.js';
-import { attestation, health, inputsDocument, keySet, ledgerState, manifest, policyDocument, version } from './documents.js';
+import { attestation, correctionDocument, health, inputsDocument, keySet, ledgerState, manifest, policyDocument, version } from './documents.js';
 import { comparison, computeRequest, computeResponse, errorEnvelope, explanation, previewRequest, inputsSealed, payoutProof, policySealed, programEpochs, readiness, redriveResult } from './schemas.js';
 
 type Json = Record<string, unknown>;
-type Scope = 'rewarder.seal' | 'rewarder.run' | 'rewarder.inspect' | 'rewarder.admin';
+type Scope = 'rewarder.seal' | 'rewarder.run' | 'rewarder.inspect' | 'rewarder.admin' | 'rewarder.correct';
 
 // ---- schemas: components.schemas, referenced by name
 
@@ -23,6 +23,7 @@ const SCHEMAS = {
   ComputeResponse: [computeResponse, 'output'],
   Manifest: [manifest, 'output'],
   Attestation: [attestation, 'output'],
+  Correction: [correctionDocument, 'output'],
   PayoutProof: [payoutProof, 'output'],
   Explanation: [explanation, 'output'],
   PreviewRequest: [previewRequest, 'input'],
@@ -107,7 +108,7 @@ const ERRORS: Record<number, { description: string; required?: HeaderName[]; opt
   408: { description: 'the request body arrived below BODY_MIN_RATE_BYTES_S after its grace (details.reason body_too_slow; the connection is closed)' },
   409: {
     description:
-      'CONFLICT: the epoch is bound to another triple (details.differs; details.bound only to the tenant that bound it); WINDOW_OVERLAP: the inputs window overlaps that of an epoch bound in the same program (details.epoch_id); QUARANTINED: an invariant failed, nothing published',
+      'CONFLICT: the epoch is bound to another triple (details.differs; details.bound only to the tenant that bound it); WINDOW_OVERLAP: the inputs window overlaps that of an epoch bound in the same program (details.epoch_id); QUARANTINED: an invariant failed, nothing published; ALREADY_SUPERSEDED: the epoch named by supersedes already has a successor (details.superseded_by); WINDOW_MISMATCH: the inputs window differs from that of the epoch superseded (details.window)',
     optional: RATE,
   },
   410: { description: 'the run was evicted under the memory store\'s retention budget and its documents are no longer held (details.reason evicted, details.missing); its binding remains', optional: RATE },
@@ -403,6 +404,26 @@ const PATHS: Record<string, Record<string, Json>> = {
       scope: 'rewarder.inspect',
       parameters: [epochParam, { name: 'actor', in: 'path', required: true, description: 'the actor id (percent-encoded); any id, listed in the inputs or not', schema: { type: 'string' } }],
       responses: { 200: ok('the canonical (JCS) explanation, byte-identical to `rewarder explain`', 'Explanation', RATE), ...errors(400, 404, 410) },
+    }),
+  },
+  '/epochs/{epoch_id}/correction': {
+    get: op({
+      operationId: 'getCorrection',
+      summary: 'SPEC §13: the correction document of a superseding epoch (404 until its basis is fixed, or when it settled as a plain intent)',
+      tag: 'epochs',
+      scope: 'rewarder.inspect',
+      parameters: [epochParam, ifNoneMatch],
+      responses: { ...exactBytes('the correction document (ETag: its correction_commitment)', 'Correction'), ...errors(400, 404) },
+    }),
+  },
+  '/epochs/{epoch_id}/correction/attestation': {
+    get: op({
+      operationId: 'getCorrectionAttestation',
+      summary: 'SPEC §13: the correction\'s attestation, over "rewarder.correction.v1:" + correction_commitment (404 while signing is off or there is no correction)',
+      tag: 'epochs',
+      scope: 'rewarder.inspect',
+      parameters: [epochParam, ifNoneMatch],
+      responses: { ...exactBytes('the correction\'s attestation', 'Attestation'), ...errors(400, 404) },
     }),
   },
   '/epochs/{epoch_id}/ledger': {

@@ -14,6 +14,9 @@ export const computeRequest = z.strictObject({
   dry_run: z.boolean().optional(),
   deadline_ms: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   notes: z.string().max(1024).optional(),
+  supersedes: idText
+    .optional()
+    .meta({ description: 'SPEC §13: the bound epoch this one corrects (scope rewarder.correct); same program, same inputs window' }),
 });
 
 /** POST /epochs/{id}/preview: a candidate for a bound epoch, computed without binding. */
@@ -70,6 +73,19 @@ export const computeResponse = z.object({
   dry_run: z.boolean(),
   ledger: z.object({ state: z.string() }),
   quarantine: z.boolean(),
+  hold_until: z.string().optional().meta({ description: 'SPEC §13: the parts are not sent before this instant (RFC 3339 UTC, ms); present when the program holds' }),
+  supersedes: idText.optional().meta({ description: 'SPEC §13: the epoch this one supersedes' }),
+  correction: z
+    .looseObject({
+      supersedes: z.object({ epoch_id: idText, commitment: digest }),
+      basis_complete: z.boolean(),
+      basis: z.array(digest),
+      plain: z.boolean(),
+      entries: z.array(z.object({ actor: z.string(), op: z.enum(['credit', 'debit']), amount_minor: money })),
+      totals: z.object({ credit_minor: money, debit_minor: money }),
+    })
+    .optional()
+    .meta({ description: 'dry_run with supersedes: the correction on the basis acknowledged now (basis_complete false: parts of the chain may still be acknowledged)' }),
 });
 
 export const payoutProof = z.object({

@@ -16,7 +16,7 @@ import { FINAL_STATES, type OutboxPart, type PartState, type PublishLease, type 
 import type { LedgerClient, SendResult } from './client.js';
 import type { EgressHealth } from './health.js';
 
-export type LedgerState = 'none' | 'pending' | 'held' | 'accepted' | 'failed';
+export type LedgerState = 'none' | 'pending' | 'held' | 'on_hold' | 'awaiting_basis' | 'accepted' | 'failed' | 'cancelled';
 
 export interface SettlementOptions {
   stores: Stores;
@@ -35,6 +35,11 @@ export class Settlement {
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   private stopped = false;
+  /**
+   * Run at the start of every drainer tick (SPEC §13: fixing the basis of superseding epochs whose
+   * superseded chain is now answered, so their parts join the outbox). Set by the composition root.
+   */
+  beforeDrain: (() => Promise<void>) | null = null;
 
   constructor(private readonly o: SettlementOptions) {}
 
@@ -114,8 +119,9 @@ export class Settlement {
     return 'held';
   }
 
-  /** The run's ledger state from its parts (none when it has none). */
-  async stateOf(epochId: string): Promise<LedgerState> {
+  /** The run's ledger state from its parts (none when it has none); `awaiting`: its basis is not fixed yet. */
+  async stateOf(epochId: string, awaiting = false): Promise<LedgerState> {
+    if (awaiting) return 'awaiting_basis';
     const parts = await this.o.stores.partsOf(epochId);
     return summarise(parts.map((p) => p.state));
   }
@@ -147,6 +153,7 @@ export class Settlement {
   /** One drainer step: a probe while degraded, else a drain of held and orphaned parts. */
   async drainOnce(): Promise<void> {
     const { stores, owner, leaseMs } = this.o;
+    if (this.beforeDrain !== null) await this.beforeDrain().catch((e: unknown) => this.o.logger.error({ err: e }, 'fixing correction bases failed'));
     if (this.degraded) {
       const [probe] = await stores.claimParts(owner, 1, leaseMs, ['held', 'pending']);
       if (probe === undefined) {
@@ -181,10 +188,16 @@ export class Settlement {
   }
 }
 
+/**
+ * A run's state from its parts: `failed` over `held` over `awaiting_basis` over `on_hold` over
+ * `pending`; once all are final, `cancelled` when none was ever sent (its epoch was superseded
+ * first), else `accepted` (a superseded run's sent parts were acknowledged, the rest cancelled).
+ */
 export function summarise(states: readonly PartState[]): LedgerState {
   if (states.length === 0) return 'none';
   if (states.some((s) => s === 'conflict' || s === 'failed')) return 'failed';
-  if (states.some((s) => s === 'held')) return 'held';
+  for (const s of ['held', 'awaiting_basis', 'on_hold'] as const) if (states.includes(s)) return s;
   if (states.some((s) => !FINAL_STATES.includes(s))) return 'pending';
+  if (states.every((s) => s === 'cancelled')) return 'cancelled';
   return 'accepted';
 }

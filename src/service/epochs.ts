@@ -14,6 +14,12 @@
 // a missing document, replays included; a new run's pool must fit its program's budget (422,
 // before any work); and the binding records program, window, tenant, corr id and time, the store
 // refusing a window that overlaps another binding of the program (409 WINDOW_OVERLAP).
+//
+// Holds and corrections (SPEC §13): a program's `hold_ms` publishes the parts `on_hold` until
+// bound_at + hold_ms (202 with `hold_until`; the drainer sends them after). `supersedes` binds a
+// new epoch over the same window as a bound one of the program; the store marks the old one
+// superseded and cancels its never-claimed parts in the publishing transaction, and the new
+// epoch binds without parts (state awaiting_basis) until `corrections.ts` fixes its basis.
 
 import type { Logger } from 'pino';
 import { type ComputeResult, type DocLimits, type Prepared, actorCount } from '../compute/protocol.js';
@@ -28,8 +34,19 @@ import type { InputsCache } from '../inputs-cache.js';
 import type { Metrics } from '../metrics.js';
 import type { ComputePool } from '../pool.js';
 import type { LedgerState, Settlement } from '../ledger/settlement.js';
-import { type EpochRecord, type OutboxPart, type StoredPolicy, type Stores, type Window, windowOverlap } from '../stores/types.js';
+import {
+  type EpochRecord,
+  type InitialState,
+  type OutboxPart,
+  type StoredPolicy,
+  type Stores,
+  type Window,
+  alreadySuperseded,
+  noSuchSuperseded,
+  windowOverlap,
+} from '../stores/types.js';
 import { noSuchInputs, noSuchPolicy } from '../http/tenancy.js';
+import { type CorrectionPreview, Corrections } from './corrections.js';
 
 /** Who asks for a compute, and the program of the epoch (already checked against its token). */
 export interface Caller {
@@ -44,6 +61,8 @@ export interface ComputeRequest {
   dry_run?: boolean | undefined;
   deadline_ms?: number | undefined;
   notes?: string | undefined;
+  /** SPEC §13: the bound epoch this one supersedes (the route has checked scope rewarder.correct). */
+  supersedes?: string | undefined;
 }
 
 export interface ComputeOutcome {
@@ -71,6 +90,19 @@ export interface EpochDeps {
   budget?: (program: string) => bigint | null;
   /** Epoch milliseconds, for `bound_at`. */
   now?: () => number;
+  /** The program's `hold_ms` (PROGRAMS_FILE, SPEC §13), 0 for none. */
+  holdMs?: (program: string) => number;
+}
+
+/** What an answer says beyond the manifest head and the ledger state (SPEC §13). */
+interface AnswerExtra {
+  holdUntil?: number | undefined;
+  supersedes?: string | null | undefined;
+  correction?: CorrectionPreview | undefined;
+}
+
+function extraOf(rec: EpochRecord): AnswerExtra {
+  return { holdUntil: rec.holdUntil, supersedes: rec.supersedes };
 }
 
 /** What a task will do: decode `decodeBytes` (0 when the inputs are cached), then run over `actors`. */
@@ -136,8 +168,19 @@ export class EpochService {
   private readonly owned = new Map<string, true>();
   /** Recomputations of evicted manifests in progress, by epoch (concurrent readers share one). */
   private readonly recomputing = new Map<string, Promise<Uint8Array>>();
+  /** SPEC §13: fixing superseding epochs' bases (also run by the drainer on every tick). */
+  readonly corrections: Corrections;
 
-  constructor(private readonly deps: EpochDeps) {}
+  constructor(private readonly deps: EpochDeps) {
+    this.corrections = new Corrections({
+      stores: deps.stores,
+      signer: deps.signer ?? null,
+      manifestOf: (rec) => this.manifestOf(rec, AbortSignal.timeout(120_000), rec.tenant),
+      ledger: deps.settlement !== null,
+      degraded: () => deps.settlement?.degraded ?? false,
+      ...(deps.logger === undefined ? {} : { logger: deps.logger }),
+    });
+  }
 
   /**
    * The stored answer to `req` when memory alone decides it is a replay: `tenant` is known to own
@@ -148,6 +191,9 @@ export class EpochService {
    * answers with it.
    */
   settledReplay(epochId: string, req: ComputeRequest, tenant: string): ComputeOutcome | undefined {
+    // A request naming `supersedes` is decided by the full path (its scope, and whether it names
+    // the epoch the binding superseded: SPEC §13), never by a memo of the triple alone.
+    if (req.supersedes !== undefined) return undefined;
     const settled = this.settled.get(epochId);
     if (settled === undefined || !this.sameTriple(epochId, req)) return undefined;
     if (!this.owned.has(ownedKey(tenant, 'policy', req.policy_hash)) || !this.owned.has(ownedKey(tenant, 'inputs', req.inputs_cid))) return undefined;
@@ -170,10 +216,10 @@ export class EpochService {
       if (bound === null || bound.tenant !== caller.tenant) throw missing;
     }
     // Dry runs never bind, so they share work only with identical dry runs.
-    const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}` : epochId;
+    const key = req.dry_run ? `dry|${epochId}|${req.inputs_cid}|${req.policy_hash}|${req.supersedes ?? ''}` : epochId;
     for (;;) {
       const settled = this.settled.get(epochId);
-      if (settled !== undefined && this.sameTriple(epochId, req)) {
+      if (settled !== undefined && req.supersedes === undefined && this.sameTriple(epochId, req)) {
         this.deps.metrics.runs.inc({ status: 'replayed' });
         return settled;
       }
@@ -192,6 +238,38 @@ export class EpochService {
     } finally {
       this.inflight.delete(key);
     }
+  }
+
+  /**
+   * Throws 503 queue_wait (Retry-After from the drain rate) when a new task of `tenant` would wait
+   * longer than QUEUE_WAIT_MAX_MS, or than the deadline's `remainingMs` leaves after the task's own
+   * compute time `ownMs`. Cheap (no await, no allocation when it passes): the compute route
+   * calls it before reading the body too, so a request that cannot be admitted is refused before
+   * its body is read and parsed.
+   */
+  refuseLongWait(tenant: string, remainingMs?: number, ownMs = 0): void {
+    const w = this.deps.pool.expectedWait(tenant);
+    if (w.ahead === 0) return;
+    const waitMs = w.ms ?? this.cost.waitMs(w.ahead, null, w.threads);
+    if ((remainingMs === undefined || waitMs + ownMs <= remainingMs) && waitMs <= (this.deps.queueWaitMaxMs?.() ?? Number.POSITIVE_INFINITY)) return;
+    this.deps.metrics.rejected.inc({ reason: 'queue_wait' });
+    const after = retryAfterSec(w.ahead, w.drainPerSec, w.threads);
+    throw new AppError(
+      'OVERLOADED',
+      'the compute queue is too long for this deadline; retry later or with a longer deadline',
+      {
+        reason: 'queue_wait',
+        expected_wait_ms: Math.ceil(waitMs),
+        ...(remainingMs === undefined ? {} : { deadline_remaining_ms: Math.max(0, Math.floor(remainingMs)) }),
+        retry_after_sec: after,
+      },
+      { 'Retry-After': String(after) },
+    );
+  }
+
+  /** Whether this replica knows `epochId` as published (a compute for it is a replay or a 409, no task). */
+  knownPublished(epochId: string): boolean {
+    return this.heads.has(epochId) || this.settled.has(epochId);
   }
 
   /** The 404 for the first of the request's documents the tenant has not sealed, or null. */
@@ -236,12 +314,16 @@ export class EpochService {
       poolMinor = stored.poolMinor === null ? null : BigInt(stored.poolMinor);
       storedWindow = stored.window;
     }
+    const knownWindow = cached !== undefined ? cached.tally.window : storedWindow;
+    // SPEC §13: the epoch superseded must be bound in this program, not superseded yet, and cover
+    // the same window (checked again on the run's own window below, and atomically by publish).
+    const old = req.supersedes === undefined ? null : await this.supersedable(req.supersedes, epochId, caller);
+    if (old !== null && knownWindow !== null) sameWindow(old, knownWindow);
     if (!req.dry_run) {
       // A window already paid in the program: refused now rather than after the run (publish still
       // decides, atomically, for binds racing this one).
-      const window = cached !== undefined ? cached.tally.window : storedWindow;
-      const clash = window === null ? null : await stores.overlapping(caller.program, window);
-      if (clash !== null && clash !== epochId) {
+      const clash = knownWindow === null ? null : await stores.overlapping(caller.program, knownWindow);
+      if (clash !== null && clash !== epochId && clash !== old?.epochId) {
         metrics.runs.inc({ status: 'window_overlap' });
         throw windowOverlap(clash);
       }
@@ -258,22 +340,7 @@ export class EpochService {
       metrics.deadlineEnforced.inc({ stage: 'estimate' });
       throw deadline.exceeded('estimate');
     }
-    const sat = pool.saturation();
-    // Tenants are served in turn: ahead of this task are about (its tenant's queued + 1) tasks
-    // of every tenant waiting, never more than the whole queue.
-    const ahead = Math.min(sat.queueDepth, (pool.queuedFor(caller.tenant) + 1) * Math.max(1, sat.tenants));
-    // With every thread busy, one more task must finish before this one starts.
-    const waitMs = this.cost.waitMs(sat.running >= sat.threads ? ahead + 1 : ahead, sat.drainPerSec, sat.threads);
-    if (deadline.remaining() < own + waitMs || waitMs > (this.deps.queueWaitMaxMs?.() ?? Number.POSITIVE_INFINITY)) {
-      metrics.rejected.inc({ reason: 'queue_wait' });
-      const after = retryAfterSec(ahead, sat.drainPerSec, sat.threads);
-      throw new AppError(
-        'OVERLOADED',
-        'the compute queue is too long for this deadline; retry later or with a longer deadline',
-        { reason: 'queue_wait', expected_wait_ms: Math.ceil(waitMs), deadline_remaining_ms: Math.max(0, Math.floor(deadline.remaining())), retry_after_sec: after },
-        { 'Retry-After': String(after) },
-      );
-    }
+    this.refuseLongWait(caller.tenant, deadline.remaining(), own);
     metrics.deadlineRemaining.observe(Math.max(0, deadline.remaining()) / 1000);
 
     const t1 = performance.now();
@@ -290,6 +357,7 @@ export class EpochService {
       },
       AbortSignal.any([signal, deadline.signal()]),
       caller.tenant,
+      own,
     );
     const t2 = performance.now();
     metrics.computeLatency.observe((t2 - t1) / 1000);
@@ -299,10 +367,15 @@ export class EpochService {
     if (budget !== null) this.withinBudget(BigInt(ok.head.totals.pool_minor), budget, caller.program);
 
     const timing = { load: t1 - t0, queue_and_compute: t2 - t1, decode: ok.ms.decode, calculus: ok.ms.calculus, manifest: ok.ms.manifest };
+    if (old !== null) sameWindow(old, { startMs: ok.head.window.start_ms, endMs: ok.head.window.end_ms });
     if (req.dry_run) {
       metrics.runs.inc({ status: 'dry_run' });
-      return { status: 200, body: answerBody(ok.head, true, 'none'), replayed: false, timing };
+      // With supersedes: the correction on the basis acknowledged now, nothing bound or cancelled.
+      const correction = old === null ? undefined : await this.corrections.preview(ok.manifest, old);
+      return { status: 200, body: answerBody(ok.head, true, 'none', { supersedes: old?.epochId, correction }), replayed: false, timing };
     }
+    const boundAt = (this.deps.now ?? Date.now)();
+    const holdMs = this.deps.holdMs?.(caller.program) ?? 0;
     const record: EpochRecord = {
       epochId,
       inputsCid: req.inputs_cid,
@@ -316,31 +389,55 @@ export class EpochService {
       window: { startMs: ok.head.window.start_ms, endMs: ok.head.window.end_ms },
       tenant: caller.tenant,
       corrId,
-      boundAt: (this.deps.now ?? Date.now)(),
+      boundAt,
       payees: ok.head.counts.payees,
       payoutMinor: ok.head.totals.payout_minor,
+      holdUntil: holdMs > 0 ? boundAt + holdMs : 0,
+      supersedes: old?.epochId ?? null,
+      supersededBy: null,
+      basis: old === null ? null : 'awaiting',
     };
     // Signed on the signing thread while the compute worker already runs the next task.
     const attestation = this.deps.signer ? await this.deps.signer.sign(ok.head.commitment) : undefined;
     if (attestation !== undefined) record.attestation = canonicalBytes(attestation);
     const settlement = this.deps.settlement;
     const parts = ok.parts.map((p) => outboxPart(attestation === undefined ? p : withAttestation(p, attestation), epochId, ok.head.run_key));
-    const initial = settlement?.degraded ? 'held' : 'pending';
-    // Pending parts are published leased to this replica, which emits them right below.
+    // A superseding epoch's parts wait for its basis; a held program's for the hold's end; else
+    // pending parts are published leased to this replica, which emits them right below.
+    const initial: InitialState = old !== null ? 'awaiting_basis' : holdMs > 0 ? 'on_hold' : settlement?.degraded ? 'held' : 'pending';
     let published;
     try {
-      published = await stores.publish(record, parts, initial, initial === 'pending' ? settlement?.publishLease() : undefined);
+      // A superseding epoch binds without parts: what it sends is known once its basis is fixed.
+      published = await stores.publish(record, old !== null ? [] : parts, initial, initial === 'pending' ? settlement?.publishLease() : undefined);
     } catch (e) {
       if (e instanceof AppError && e.code === 'WINDOW_OVERLAP') metrics.runs.inc({ status: 'window_overlap' });
       throw e;
     }
     if (!published.created) return this.replayOrConflict(published.record, req, caller);
     remember(this.heads, epochId, ok.head);
-    metrics.runs.inc({ status: 'published' });
+    metrics.runs.inc({ status: old === null ? 'published' : 'superseded' });
     const t3 = performance.now();
     let state: LedgerState = 'none';
-    if (settlement !== null && parts.length > 0) {
-      const emitted = initial === 'held' ? 'held' : await settlement.emitRun(parts, corrId, deadline.atMs);
+    let toEmit: readonly OutboxPart[] = initial === 'pending' || initial === 'held' ? parts : [];
+    let emitState: 'pending' | 'held' | 'on_hold' = initial === 'held' ? 'held' : 'pending';
+    if (old !== null) {
+      // The basis is fixed now when nothing of the superseded chain can still be acknowledged
+      // (e.g. superseded within its hold: every part cancelled), else by the drainer later.
+      let fixed: OutboxPart[] | null = null;
+      try {
+        fixed = await this.corrections.resolve(epochId);
+      } catch (e) {
+        // Published and safe: the drainer tries again on its next tick.
+        this.deps.logger?.error({ err: e, epoch_id: epochId }, 'fixing the correction basis failed; the drainer will retry');
+      }
+      toEmit = fixed ?? [];
+      emitState = holdMs > 0 ? 'on_hold' : settlement?.degraded ? 'held' : 'pending';
+      if (fixed === null) state = 'awaiting_basis';
+    } else if (initial === 'on_hold') {
+      state = parts.length > 0 ? 'on_hold' : 'none';
+    }
+    if (settlement !== null && toEmit.length > 0 && emitState === 'pending') {
+      const emitted = await settlement.emitRun(toEmit, corrId, deadline.atMs);
       if (emitted === 'deadline') {
         // Published and safe: the parts stay pending for the drainer. The client can read the
         // epoch (and its ledger state) later with the run_key.
@@ -352,14 +449,33 @@ export class EpochService {
         }, e.headers as Record<string, string>);
       }
       state = emitted;
+    } else if (initial === 'held') {
+      state = parts.length > 0 ? 'held' : 'none';
+    } else if (old !== null && state !== 'awaiting_basis' && settlement !== null) {
+      state = await settlement.stateOf(epochId);
     }
-    return this.outcome(ok.head, state, false, { ...timing, publish: t3 - t2, ledger: performance.now() - t3 });
+    return this.outcome(ok.head, state, false, { ...timing, publish: t3 - t2, ledger: performance.now() - t3 }, extraOf(record));
   }
 
-  /** 202 while the intent is held or pending (it will be emitted without any client call). */
-  private outcome(head: ManifestHead, state: LedgerState, replayed: boolean, timing: Record<string, number>): ComputeOutcome {
-    const waiting = state === 'held' || state === 'pending';
-    const out: ComputeOutcome = { status: waiting ? 202 : 200, body: answerBody(head, false, state), replayed, timing };
+  /**
+   * The epoch `old` a compute of `epochId` may supersede: bound in the caller's program (else the
+   * missing-epoch 404, whichever program has it) and not superseded yet (409 ALREADY_SUPERSEDED).
+   */
+  private async supersedable(oldId: string, epochId: string, caller: Caller): Promise<EpochRecord> {
+    const old = oldId === epochId ? null : await this.deps.stores.getEpoch(oldId);
+    if (old === null || old.program !== caller.program) throw noSuchSuperseded(oldId);
+    const by = old.supersededBy ?? null;
+    if (by !== null) {
+      this.deps.metrics.runs.inc({ status: 'already_superseded' });
+      throw alreadySuperseded(oldId, by);
+    }
+    return old;
+  }
+
+  /** 202 while the intent waits (held, pending, on hold, awaiting its basis): it will be emitted without any client call. */
+  private outcome(head: ManifestHead, state: LedgerState, replayed: boolean, timing: Record<string, number>, extra: AnswerExtra = {}): ComputeOutcome {
+    const waiting = state === 'held' || state === 'pending' || state === 'on_hold' || state === 'awaiting_basis';
+    const out: ComputeOutcome = { status: waiting ? 202 : 200, body: answerBody(head, false, state, extra), replayed, timing };
     if (!waiting) remember(this.settled, head.epoch_id, { ...out, replayed: true, timing: {} });
     return out;
   }
@@ -440,9 +556,12 @@ export class EpochService {
   }
 
   private async replayOrConflict(bound: EpochRecord, req: ComputeRequest, caller: Caller): Promise<ComputeOutcome> {
+    // A repeat naming no `supersedes` reads a superseding epoch's answer like any replay; one
+    // naming another epoch than the binding did is a different request.
     const differs = [
       ...(bound.inputsCid !== req.inputs_cid ? ['inputs_cid'] : []),
       ...(bound.policyHash !== req.policy_hash ? ['policy_hash'] : []),
+      ...(req.supersedes !== undefined && req.supersedes !== (bound.supersedes ?? null) ? ['supersedes'] : []),
     ];
     if (differs.length > 0) {
       this.deps.metrics.runs.inc({ status: 'conflict' });
@@ -465,8 +584,9 @@ export class EpochService {
       remember(this.heads, bound.epochId, head);
     }
     this.deps.metrics.runs.inc({ status: 'replayed' });
-    const state = this.deps.settlement === null ? 'none' : await this.deps.settlement.stateOf(bound.epochId);
-    return this.outcome(head, state, true, {});
+    const awaiting = bound.basis === 'awaiting' && (bound.supersededBy ?? null) === null;
+    const state = this.deps.settlement === null ? (awaiting ? 'awaiting_basis' : 'none') : await this.deps.settlement.stateOf(bound.epochId, awaiting);
+    return this.outcome(head, state, true, {}, extraOf(bound));
   }
 
 }
@@ -477,9 +597,27 @@ function effectivePool(poolMinor: bigint, policyBytes: Uint8Array): bigint {
   return cap === undefined ? poolMinor : poolMinor < BigInt(cap) ? poolMinor : BigInt(cap);
 }
 
+/** SPEC §13: a superseding epoch's inputs window must be the superseded one's. */
+function sameWindow(old: EpochRecord, window: Window): void {
+  if (old.window.startMs === window.startMs && old.window.endMs === window.endMs) return;
+  throw new AppError('WINDOW_MISMATCH', `the inputs window differs from that of epoch ${old.epochId}, which this epoch would supersede`, {
+    reason: 'window_mismatch',
+    epoch_id: old.epochId,
+    window: { start_ms: old.window.startMs, end_ms: old.window.endMs },
+  });
+}
+
+/** RFC 3339 UTC with milliseconds. */
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
 /** The compute response: a deterministic function of the run and its ledger state. */
-function answerBody(head: ManifestHead, dryRun: boolean, state: LedgerState): Uint8Array {
+function answerBody(head: ManifestHead, dryRun: boolean, state: LedgerState, extra: AnswerExtra = {}): Uint8Array {
   return canonicalBytes({
+    ...(extra.holdUntil !== undefined && extra.holdUntil > 0 ? { hold_until: rfc3339(extra.holdUntil) } : {}),
+    ...(extra.supersedes !== undefined && extra.supersedes !== null ? { supersedes: extra.supersedes } : {}),
+    ...(extra.correction !== undefined ? { correction: extra.correction } : {}),
     epoch_id: head.epoch_id,
     run_key: head.run_key,
     inputs_cid: head.inputs_cid,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { AppError } from '../errors.js';
-import type { EpochRecord, OutboxPart, PartState, PublishLease, PublishOutcome, Sealer, StoredInputs, Stores } from './types.js';
+import type { EpochRecord, InitialState, OutboxPart, PartState, PublishLease, PublishOutcome, Sealer, StoredInputs, Stores } from './types.js';
 
 const LIVE: readonly PartState[] = ['pending', 'held'];
 const ALL: readonly PartState[] = ['pending', 'held', 'accepted', 'dup', 'conflict', 'failed'];
@@ -39,6 +39,12 @@ export function record(epochId: string, over: Partial<EpochRecord> = {}): EpochR
     boundAt: 1_700_000_000_000,
     payees: 3,
     payoutMinor: '927',
+    holdUntil: 0,
+    supersedes: null,
+    supersededBy: null,
+    basis: null,
+    correction: null,
+    correctionAttestation: null,
     ...over,
   };
 }
@@ -73,7 +79,7 @@ export async function sealDocumentsOf(s: Stores, rec: EpochRecord): Promise<void
 }
 
 /** Seals the record's documents, then publishes it: a binding the way the service makes one. */
-export async function bind(s: Stores, rec: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {
+export async function bind(s: Stores, rec: EpochRecord, parts: readonly OutboxPart[], initial: InitialState, lease?: PublishLease): Promise<PublishOutcome> {
   await sealDocumentsOf(s, rec);
   return s.publish(rec, parts, initial, lease);
 }
@@ -193,7 +199,7 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       await bind(s, record('q:z', { program: 'q', window: w(0) }), [], 'pending');
       const page1 = await s.listEpochs('p', null, 3);
       assert.deepEqual(page1?.map((e) => e.epochId), ['p:a', 'p:b', 'p:c']);
-      const { manifest: _m, attestation: _a, ...expected } = record('p:a', { program: 'p', window: w(10), tenant: 't-p:a', corrId: 'corr-p:a', boundAt: 1_700_000_000_010 });
+      const { manifest: _m, attestation: _a, correction: _c, correctionAttestation: _ca, ...expected } = record('p:a', { program: 'p', window: w(10), tenant: 't-p:a', corrId: 'corr-p:a', boundAt: 1_700_000_000_010 });
       assert.deepEqual(page1?.[0], expected);
       assert.deepEqual((await s.listEpochs('p', 'p:c', 3))?.map((e) => e.epochId), ['p:d']);
       assert.deepEqual(await s.listEpochs('p', 'p:d', 3), []);
@@ -408,6 +414,122 @@ export function runStoreContract(name: string, open: (now: () => number) => Prom
       assert.equal(await s.countParts(['accepted', 'conflict']), 0);
       assert.equal(await s.countParts(ALL), 7);
       assert.equal(await s.countParts([]), 0);
+    });
+
+    // SPEC §13: holds and supersession.
+
+    scenario('an on_hold part is claimed only once its hold has ended, as pending', async (s, clock) => {
+      const rec = record('p:h', { program: 'p', holdUntil: clock.now() + 1000 });
+      const parts = partsFor(rec, 2);
+      assert.equal((await bind(s, rec, parts, 'on_hold')).created, true);
+      assert.equal((await s.getEpoch('p:h'))?.holdUntil, clock.now() + 1000);
+      assert.deepEqual((await s.partsOf('p:h')).map((p) => p.state), ['on_hold', 'on_hold']);
+      assert.equal(await s.countParts(['on_hold']), 2);
+      assert.deepEqual(await s.claimParts('a', 10, 500, ['held', 'pending']), []);
+      assert.deepEqual(await s.claimPartsById('a', ids(parts), 500), [], 'a hold is not jumped by id either');
+      assert.equal(await s.holdPending(), 0, 'quarantine leaves on_hold parts on hold');
+      clock.advance(999);
+      assert.deepEqual(await s.claimParts('a', 10, 500, ['held']), [], 'only a claim of pending parts takes them');
+      assert.deepEqual(await s.claimParts('a', 10, 500, ['pending']), []);
+      clock.advance(1);
+      assert.deepEqual(ids(await s.claimParts('a', 10, 500, ['held', 'pending'])), ids(parts));
+      assert.deepEqual((await s.partsOf('p:h')).map((p) => p.state), ['pending', 'pending']);
+    });
+
+    scenario('supersession marks the old epoch, takes its window over and cancels exactly its never-claimed parts', async (s) => {
+      const window = { startMs: 0, endMs: 100 };
+      const old = record('p:old', { program: 'p', window });
+      const parts = partsFor(old, 4);
+      await bind(s, old, parts, 'pending');
+      // Part 0 claimed and answered, part 1 claimed (in flight), parts 2 and 3 never claimed.
+      assert.deepEqual(ids(await s.claimPartsById('a', [parts[0]?.partId ?? '', parts[1]?.partId ?? ''], 500)), ids(parts.slice(0, 2)));
+      await s.settlePart(parts[0]?.partId ?? '', 'a', 'accepted', 1, null);
+      const next = record('p:new', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' });
+      assert.equal((await bind(s, next, [], 'awaiting_basis')).created, true);
+      const marked = await s.getEpoch('p:old');
+      assert.equal(marked?.supersededBy, 'p:new');
+      assert.deepEqual(marked?.manifest, old.manifest, 'the superseded binding itself is unchanged');
+      const bound = await s.getEpoch('p:new');
+      assert.deepEqual([bound?.supersedes, bound?.basis, bound?.supersededBy], ['p:old', 'awaiting', null]);
+      assert.deepEqual((await s.partsOf('p:old')).map((p) => p.state), ['accepted', 'pending', 'cancelled', 'cancelled']);
+      assert.deepEqual(await s.partsOf('p:new'), [], 'bound without parts until its basis is fixed');
+      assert.deepEqual(await s.awaitingBasis(), ['p:new']);
+      // Cancelled parts are never claimed again; the in-flight one is, once its lease ends.
+      assert.deepEqual(ids(await s.claimPartsById('b', ids(parts), 500)), [], 'leased by a, cancelled or final');
+      assert.equal(await s.overlapping('p', window), 'p:new', 'the window belongs to the successor');
+      // A third epoch over the window is refused; a second successor too.
+      await assert.rejects(bind(s, record('p:other', { program: 'p', window }), [], 'pending'), (e: AppError) => e.code === 'WINDOW_OVERLAP' && e.details.epoch_id === 'p:new');
+      await assert.rejects(bind(s, record('p:again', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' }), [], 'awaiting_basis'), (e: AppError) => {
+        assert.equal(e.code, 'ALREADY_SUPERSEDED');
+        assert.equal(e.details.superseded_by, 'p:new');
+        return true;
+      });
+      await assert.rejects(bind(s, record('p:x', { program: 'p', window: { startMs: 500, endMs: 600 }, supersedes: 'q:none', basis: 'awaiting' }), [], 'awaiting_basis'), (e: AppError) => e.code === 'NOT_FOUND');
+      // The new epoch superseded in turn: it awaits no more, and never fixes its basis.
+      await bind(s, record('p:third', { program: 'p', window, supersedes: 'p:new', basis: 'awaiting' }), [], 'awaiting_basis');
+      assert.deepEqual(await s.awaitingBasis(), ['p:third']);
+      assert.equal(await s.overlapping('p', window), 'p:third', 'superseded epochs (p:new, p:old sort first) hold no window');
+      assert.equal(await s.fixBasis('p:new', { document: null, attestation: null, parts: [] }), false, 'a superseded epoch never fixes its basis');
+    });
+
+    scenario('a failed part of a superseded epoch is never re-driven: its successor counted it unpaid', async (s) => {
+      const window = { startMs: 0, endMs: 100 };
+      const old = record('p:old', { program: 'p', window });
+      const parts = partsFor(old, 2);
+      await bind(s, old, parts, 'pending');
+      await s.claimParts('a', 2, 500, ['pending']);
+      for (const p of parts) await s.settlePart(p.partId, 'a', 'failed', 1, 'HTTP 422');
+      assert.equal(await s.redriveFailed('p:old'), 2, 'before supersession a re-drive is allowed');
+      await s.claimParts('a', 2, 500, ['pending']);
+      for (const p of parts) await s.settlePart(p.partId, 'a', 'failed', 1, 'HTTP 422');
+      await bind(s, record('p:new', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' }), [], 'awaiting_basis');
+      assert.equal(await s.redriveFailed('p:old'), 0);
+      assert.equal(await s.redriveFailed(), 0);
+      assert.deepEqual((await s.partsOf('p:old')).map((p) => p.state), ['failed', 'failed']);
+    });
+
+    scenario('a part is either claimed or cancelled, whichever comes first, for every interleaving', async (s) => {
+      // (Racing claims from several callers against one supersession; PostgreSQL runs them on separate connections.)
+      const window = { startMs: 0, endMs: 100 };
+      const old = record('p:old', { program: 'p', window });
+      const parts = partsFor(old, 40);
+      await bind(s, old, parts, 'pending');
+      // Claims and the supersession race; every claimed part must stay uncancelled.
+      const claims = Array.from({ length: 8 }, (_, i) => s.claimParts(`r${i}`, 3, 60_000, ['pending', 'held']));
+      const superseding = bind(s, record('p:new', { program: 'p', window, supersedes: 'p:old', basis: 'awaiting' }), [], 'awaiting_basis');
+      const claimed = new Set((await Promise.all(claims)).flat().map((p) => p.partId));
+      await superseding;
+      for (const p of await s.partsOf('p:old')) {
+        assert.equal(p.state === 'cancelled', !claimed.has(p.partId), `${p.partId}: cancelled exactly when never claimed`);
+      }
+      assert.deepEqual(await s.claimParts('late', 100, 60_000, ['pending', 'held']), [], 'nothing is claimable after: claimed ones are leased, the rest cancelled');
+    });
+
+    scenario('fixBasis stores the correction and enqueues its parts once; an empty basis enqueues plain parts, on hold while the hold lasts', async (s, clock) => {
+      const w1 = { startMs: 0, endMs: 100 };
+      await bind(s, record('p:a', { program: 'p', window: w1 }), [], 'pending');
+      const b = record('p:b', { program: 'p', window: w1, supersedes: 'p:a', basis: 'awaiting' });
+      await bind(s, b, [], 'awaiting_basis');
+      assert.equal(await s.fixBasis('p:a', { document: null, attestation: null, parts: [] }), false, 'only a superseding epoch has a basis');
+      const corr = partsFor(record('p:b', { runKey: 'rk-corr' }), 3);
+      assert.equal(await s.fixBasis('p:b', { document: utf8('{"doc":1}'), attestation: null, parts: corr }), true);
+      assert.equal(await s.fixBasis('p:b', { document: utf8('{"doc":2}'), attestation: null, parts: corr }), false, 'once');
+      const fixedB = await s.getEpoch('p:b');
+      assert.equal(fixedB?.basis, 'fixed');
+      assert.deepEqual(fixedB?.correction, utf8('{"doc":1}'));
+      assert.deepEqual((await s.partsOf('p:b')).map((p) => [p.partId, p.state]), corr.map((p) => [p.partId, 'pending']));
+      assert.deepEqual(await s.awaitingBasis(), []);
+      assert.deepEqual(ids(await s.claimParts('a', 10, 500, ['pending'])), ids(corr));
+
+      const w2 = { startMs: 100, endMs: 200 };
+      await bind(s, record('p:c', { program: 'p', window: w2 }), [], 'pending');
+      const d = record('p:d', { program: 'p', window: w2, supersedes: 'p:c', basis: 'awaiting', holdUntil: clock.now() + 50 });
+      await bind(s, d, [], 'awaiting_basis');
+      assert.equal(await s.fixBasis('p:d', { document: null, attestation: null, parts: partsFor(d, 2) }), true);
+      assert.deepEqual((await s.partsOf('p:d')).map((p) => p.state), ['on_hold', 'on_hold']);
+      assert.equal((await s.getEpoch('p:d'))?.correction, null);
+      clock.advance(50);
+      assert.equal((await s.claimParts('a', 10, 500, ['pending'])).length, 2);
     });
 
     scenario('reports itself healthy', async (s) => {

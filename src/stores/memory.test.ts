@@ -87,3 +87,32 @@ test('with a spill, an evicted manifest is read back byte for byte; pushed out o
   assert.equal(s.spilledBytes, 600);
   assert.equal(readdirSync(join(dir, 'spill')).length, 2, 'files named by hash, the pushed-out one removed');
 });
+
+test('a superseding epoch awaiting its basis, and the chain it replaces, are pinned until its basis is fixed and its parts settle (SPEC §13)', async () => {
+  const s = new MemoryStores(1000);
+  const w = { startMs: 0, endMs: 10 };
+  await s.publish({ ...rec('p:a', 300), program: 'p', window: w }, [], 'pending'); // settled, but the chain of p:b
+  await s.publish({ ...rec('p:b', 300), program: 'p', window: w, supersedes: 'p:a', basis: 'awaiting' }, [], 'awaiting_basis');
+  assert.equal(s.fill().pinnedBytes, 600, 'p:b awaits its basis, which reads p:a');
+  await s.publish(rec('e3', 300), [], 'pending');
+  await s.publish(rec('e4', 300), [], 'pending'); // does not fit: e3 goes, neither p:a nor p:b
+  assert.equal((await s.getEpoch('e3'))?.evicted, true);
+  assert.equal((await s.getEpoch('p:a'))?.evicted, undefined);
+  assert.equal((await s.getEpoch('p:b'))?.evicted, undefined);
+  assert.equal(await s.fixBasis('p:b', { document: null, attestation: null, parts: [partOf('p:b')] }), true);
+  assert.equal(s.fill().pinnedBytes, 310, 'fixed: p:a is free, p:b is pinned by its unsettled part');
+  await s.claimParts('o', 1, 1000, ['pending']);
+  await s.settlePart('p-p:b', 'o', 'accepted', 1, null);
+  assert.equal(s.fill().pinnedBytes, 0, 'settled: p:b is evictable like any settled run');
+});
+
+test('a chain superseded again passes its pins to the new successor', async () => {
+  const s = new MemoryStores(10_000);
+  const w = { startMs: 0, endMs: 10 };
+  await s.publish({ ...rec('p:a', 300), program: 'p', window: w }, [], 'pending');
+  await s.publish({ ...rec('p:b', 300), program: 'p', window: w, supersedes: 'p:a', basis: 'awaiting' }, [], 'awaiting_basis');
+  await s.publish({ ...rec('p:c', 300), program: 'p', window: w, supersedes: 'p:b', basis: 'awaiting' }, [], 'awaiting_basis');
+  assert.equal(s.fill().pinnedBytes, 900, 'p:c awaits, reading p:b and p:a');
+  assert.equal(await s.fixBasis('p:c', { document: null, attestation: null, parts: [] }), true);
+  assert.equal(s.fill().pinnedBytes, 0);
+});

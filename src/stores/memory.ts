@@ -14,7 +14,10 @@ import type { ManifestSpill } from './spill.js';
 import {
   type EpochRecord,
   type EpochSummary,
+  CANCELLABLE_STATES,
   FINAL_STATES,
+  type FixedBasis,
+  type InitialState,
   type OutboxPart,
   type PartState,
   type PartStatus,
@@ -25,6 +28,8 @@ import {
   type StoredPolicy,
   type Stores,
   type Window,
+  alreadySuperseded,
+  noSuchSuperseded,
   overlaps,
   quotaExceeded,
   windowOverlap,
@@ -34,7 +39,14 @@ interface Row extends PartStatus {
   part: OutboxPart;
   leaseOwner: string | null;
   leaseUntil: number;
+  /** Its epoch's hold (SPEC §13): an `on_hold` part is claimable from then on. */
+  holdUntil: number;
+  /** Ever leased: it may have been sent, so it is never cancelled (SPEC §13 "never attempted"). */
+  claimed: boolean;
 }
+
+/** States a claim may lease (an `on_hold` part first becomes `pending` once its hold ends). */
+const CLAIMABLE: readonly PartState[] = ['pending', 'held'];
 
 export class MemoryStores implements Stores {
   readonly kind = 'memory' as const;
@@ -62,6 +74,13 @@ export class MemoryStores implements Stores {
   private readonly openParts = new Map<string, number>();
   /** Unsettled runs that need each document ('i:' + inputs CID, 'p:' + policy hash). */
   private readonly needs = new Map<string, number>();
+  /**
+   * SPEC §13: while a superseding epoch awaits its basis, the chain it replaces is read to fix it
+   * (manifests, documents to recompute an evicted one): the chain's epochs are pinned, by count
+   * (an epoch is in at most one awaiting chain, but a chain's pins pass to its successor's).
+   */
+  private readonly chainPinned = new Map<string, number>();
+  private readonly chainPins = new Map<string, EpochRecord[]>();
   /** Called for each eviction (metrics; a refusal is counted by the app, which sees its error). */
   onEvict: (kind: 'manifest' | 'inputs' | 'policy') => void = () => {};
 
@@ -89,7 +108,7 @@ export class MemoryStores implements Stores {
     let freed = 0;
     for (const epochId of this.resident) {
       if (freed >= need) return;
-      if (this.openParts.has(epochId)) continue;
+      if (this.openParts.has(epochId) || this.chainPinned.has(epochId)) continue;
       const rec = this.epochs.get(epochId) as EpochRecord;
       this.resident.delete(epochId);
       this.spill?.put(epochId, rec.manifest);
@@ -121,7 +140,7 @@ export class MemoryStores implements Stores {
   /** Bytes held, the budget, and the bytes nothing may evict (unsettled runs and what they need). */
   fill(): { bytes: number; maxBytes: number; pinnedBytes: number } {
     let evictable = 0;
-    for (const epochId of this.resident) if (!this.openParts.has(epochId)) evictable += this.epochs.get(epochId)?.manifest.length ?? 0;
+    for (const epochId of this.resident) if (!this.openParts.has(epochId) && !this.chainPinned.has(epochId)) evictable += this.epochs.get(epochId)?.manifest.length ?? 0;
     for (const [cid, doc] of this.inputs) if (!this.needs.has(`i:${cid}`)) evictable += doc.bytes.length;
     for (const [hash, doc] of this.policies) if (!this.needs.has(`p:${hash}`)) evictable += doc.bytes.length;
     return { bytes: this.bytes, maxBytes: this.maxBytes, pinnedBytes: this.bytes - evictable };
@@ -203,7 +222,12 @@ export class MemoryStores implements Stores {
   }
 
   async overlapping(program: string, window: Window): Promise<string | null> {
-    return (this.programs.get(program) ?? []).find((r) => overlaps(r.window, window))?.epochId ?? null;
+    return (this.programs.get(program) ?? []).find((r) => !this.superseded(r.epochId) && overlaps(r.window, window))?.epochId ?? null;
+  }
+
+  /** Whether the epoch has passed its window to a successor (SPEC §13). */
+  private superseded(epochId: string): boolean {
+    return (this.epochs.get(epochId)?.supersededBy ?? null) !== null;
   }
 
   async listEpochs(program: string, after: string | null, limit: number): Promise<EpochSummary[] | null> {
@@ -216,22 +240,44 @@ export class MemoryStores implements Stores {
     return list.slice(from, from + limit).map((summary) => ({ ...summary }));
   }
 
-  async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {
+  async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: InitialState, lease?: PublishLease): Promise<PublishOutcome> {
     const existing = this.epochs.get(record.epochId);
     if (existing !== undefined) return { created: false, record: existing };
     const bound = this.programs.get(record.program) ?? [];
-    const clash = bound.find((r) => overlaps(r.window, record.window));
+    const old = record.supersedes ?? null;
+    if (old !== null) {
+      const rec = this.epochs.get(old);
+      if (rec === undefined || rec.program !== record.program) throw noSuchSuperseded(old);
+      if ((rec.supersededBy ?? null) !== null) throw alreadySuperseded(old, rec.supersededBy as string);
+    }
+    // The superseded epoch's window passes to this one (SPEC §13); superseded epochs hold none.
+    const clash = bound.find((r) => r.epochId !== old && !this.superseded(r.epochId) && overlaps(r.window, record.window));
     if (clash !== undefined) throw windowOverlap(clash.epochId);
     this.reserve(record.manifest.length + (record.attestation?.length ?? 0) + parts.reduce((n, p) => n + p.body.length, 0));
+    // Everything below is synchronous: no claim can run between the mark and the cancellation.
+    if (old !== null) {
+      const superseded = this.epochs.get(old) as EpochRecord;
+      this.epochs.set(old, { ...superseded, supersededBy: record.epochId });
+      this.cancelUnclaimed(old);
+      this.pinChain(record.epochId, old);
+      this.unpinChain(old);
+      // An epoch superseded while awaiting its basis will never fix it: it stops pinning.
+      if (superseded.basis === 'awaiting' && this.openParts.get(old) === 0) {
+        this.openParts.delete(old);
+        this.need(superseded, -1);
+      }
+    }
     this.epochs.set(record.epochId, record);
     this.resident.add(record.epochId);
-    if (parts.length > 0) {
+    // A superseding epoch awaiting its basis is unsettled (0 open parts so far): its manifest and
+    // documents are pinned until its parts settle, as a pending run's are.
+    if (parts.length > 0 || old !== null) {
       this.openParts.set(record.epochId, parts.length);
       this.need(record, 1);
     }
     // The listing keeps the binding without its bytes (an evicted manifest is then really freed).
     // Disjoint windows: ordering by start alone is total except for empty-range ties, broken by id.
-    const { manifest: _m, attestation: _a, evicted: _e, ...summary } = record;
+    const { manifest: _m, attestation: _a, evicted: _e, correction: _c, correctionAttestation: _ca, ...summary } = record;
     const at = bound.findIndex((r) => r.window.startMs > record.window.startMs || (r.window.startMs === record.window.startMs && r.epochId > record.epochId));
     bound.splice(at === -1 ? bound.length : at, 0, summary);
     this.programs.set(record.program, bound);
@@ -247,6 +293,8 @@ export class MemoryStores implements Stores {
         lastError: null,
         leaseOwner: lease?.owner ?? null,
         leaseUntil: lease === undefined ? 0 : this.now() + lease.ms,
+        holdUntil: record.holdUntil ?? 0,
+        claimed: lease !== undefined,
       }),
     );
     for (const row of rows) {
@@ -260,11 +308,16 @@ export class MemoryStores implements Stores {
   async claimParts(owner: string, limit: number, leaseMs: number, states: readonly PartState[]): Promise<OutboxPart[]> {
     const now = this.now();
     const out: OutboxPart[] = [];
+    // An `on_hold` part whose hold has ended is claimable as `pending`.
+    const afterHold = states.includes('pending');
     for (const row of this.outbox.values()) {
       if (out.length >= limit) break;
-      if (!states.includes(row.state) || row.leaseUntil > now) continue;
+      if (row.leaseUntil > now) continue;
+      if (row.state === 'on_hold' && afterHold && row.holdUntil <= now) row.state = 'pending';
+      if (!states.includes(row.state) || !CLAIMABLE.includes(row.state)) continue;
       row.leaseOwner = owner;
       row.leaseUntil = now + leaseMs;
+      row.claimed = true;
       out.push(row.part);
     }
     return out;
@@ -275,9 +328,10 @@ export class MemoryStores implements Stores {
     const out: OutboxPart[] = [];
     for (const id of partIds) {
       const row = this.outbox.get(id);
-      if (row === undefined || (row.leaseUntil > now && row.leaseOwner !== owner)) continue;
+      if (row === undefined || !CLAIMABLE.includes(row.state) || (row.leaseUntil > now && row.leaseOwner !== owner)) continue;
       row.leaseOwner = owner;
       row.leaseUntil = now + leaseMs;
+      row.claimed = true;
       out.push(row.part);
     }
     return out;
@@ -306,29 +360,99 @@ export class MemoryStores implements Stores {
       row.leaseOwner = null;
       row.leaseUntil = 0;
     }
-    if (FINAL_STATES.includes(state)) {
-      this.outbox.delete(partId);
-      // A `failed` part keeps its body and pins its run: an operator may re-drive it (redriveFailed).
-      if (state !== 'failed') {
-        this.bytes -= row.part.body.length;
-        row.part = { ...row.part, body: new Uint8Array(0) };
-        const open = (this.openParts.get(row.epochId) ?? 1) - 1;
-        if (open > 0) this.openParts.set(row.epochId, open);
-        else {
-          // Settled: its manifest and documents become evictable.
-          this.openParts.delete(row.epochId);
-          const rec = this.epochs.get(row.epochId);
-          if (rec !== undefined) this.need(rec, -1);
-        }
-      }
+    if (FINAL_STATES.includes(state)) this.finish(row);
+  }
+
+  /** A part that reached a final state leaves the outbox (and, unless `failed`, gives its body back). */
+  private finish(row: Row): void {
+    this.outbox.delete(row.partId);
+    // A `failed` part keeps its body and pins its run: an operator may re-drive it (redriveFailed).
+    if (row.state === 'failed') return;
+    this.bytes -= row.part.body.length;
+    row.part = { ...row.part, body: new Uint8Array(0) };
+    const open = (this.openParts.get(row.epochId) ?? 1) - 1;
+    if (open > 0) this.openParts.set(row.epochId, open);
+    else {
+      // Settled: its manifest and documents become evictable.
+      this.openParts.delete(row.epochId);
+      const rec = this.epochs.get(row.epochId);
+      if (rec !== undefined) this.need(rec, -1);
     }
   }
+
+  /** Pins the chain `epochId` replaces, from `from` back to its first epoch. */
+  private pinChain(epochId: string, from: string): void {
+    const chain: EpochRecord[] = [];
+    for (let ref: string | null = from; ref !== null && chain.length < 10_000; ) {
+      const rec = this.epochs.get(ref);
+      if (rec === undefined) break;
+      chain.push(rec);
+      this.chainPinned.set(ref, (this.chainPinned.get(ref) ?? 0) + 1);
+      this.need(rec, 1);
+      ref = rec.supersedes ?? null;
+    }
+    this.chainPins.set(epochId, chain);
+  }
+
+  /** Releases what `epochId`'s wait for its basis pinned (fixed, or superseded in turn). */
+  private unpinChain(epochId: string): void {
+    for (const rec of this.chainPins.get(epochId) ?? []) {
+      const n = (this.chainPinned.get(rec.epochId) ?? 1) - 1;
+      if (n > 0) this.chainPinned.set(rec.epochId, n);
+      else this.chainPinned.delete(rec.epochId);
+      this.need(rec, -1);
+    }
+    this.chainPins.delete(epochId);
+  }
+
+  /** SPEC §13: every part of `epochId` nobody ever claimed is cancelled (never sent). */
+  private cancelUnclaimed(epochId: string): void {
+    for (const row of this.byEpoch.get(epochId) ?? []) {
+      if (row.claimed || !this.outbox.has(row.partId) || !CANCELLABLE_STATES.includes(row.state)) continue;
+      row.state = 'cancelled';
+      this.finish(row);
+    }
+  }
+
+  async awaitingBasis(): Promise<string[]> {
+    const out: string[] = [];
+    for (const rec of this.epochs.values()) if (rec.basis === 'awaiting' && (rec.supersededBy ?? null) === null) out.push(rec.epochId);
+    return out;
+  }
+
+  async fixBasis(epochId: string, fixed: FixedBasis): Promise<boolean> {
+    const rec = this.epochs.get(epochId);
+    if (rec === undefined || rec.basis !== 'awaiting' || (rec.supersededBy ?? null) !== null) return false;
+    const holdUntil = rec.holdUntil ?? 0;
+    const released: PartState = holdUntil > this.now() ? 'on_hold' : 'pending';
+    this.reserve((fixed.document?.length ?? 0) + (fixed.attestation?.length ?? 0) + fixed.parts.reduce((n, p) => n + p.body.length, 0));
+    const rows = fixed.parts.map(
+      (part): Row => ({ part, partId: part.partId, epochId, index: part.index, count: part.count, state: released, attempts: 0, lastError: null, leaseOwner: null, leaseUntil: 0, holdUntil, claimed: false }),
+    );
+    for (const row of rows) {
+      this.outbox.set(row.partId, row);
+      this.parts.set(row.partId, row);
+    }
+    // A superseding epoch is bound without parts (pinned with 0 open): these are its first.
+    if (rows.length > 0) {
+      this.byEpoch.set(epochId, rows);
+      this.openParts.set(epochId, rows.length);
+    } else if (this.openParts.has(epochId)) {
+      this.openParts.delete(epochId);
+      this.need(rec, -1);
+    }
+    this.epochs.set(epochId, { ...rec, basis: 'fixed', correction: fixed.document, correctionAttestation: fixed.attestation });
+    this.unpinChain(epochId);
+    return true;
+  }
+
 
   async redriveFailed(epochId?: string): Promise<number> {
     const rows = epochId === undefined ? this.parts.values() : (this.byEpoch.get(epochId) ?? []);
     let n = 0;
     for (const row of rows) {
-      if (row.state !== 'failed') continue;
+      // A superseded epoch's parts are never sent again: its successor's basis counts them unpaid.
+      if (row.state !== 'failed' || this.superseded(row.epochId)) continue;
       row.state = 'pending';
       row.leaseOwner = null;
       row.leaseUntil = 0;

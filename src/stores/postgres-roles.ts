@@ -17,7 +17,10 @@ export const RUNTIME_GRANTS: readonly { table: string; privileges: string; updat
   { table: 'inputs', privileges: 'SELECT, INSERT', updatable: ['start_ms', 'end_ms', 'pool_minor'] },
   { table: 'policies', privileges: 'SELECT, INSERT' },
   { table: 'epochs', privileges: 'SELECT, INSERT' },
-  { table: 'outbox', privileges: 'SELECT, INSERT', updatable: ['state', 'attempts', 'last_error', 'lease_owner', 'lease_until'] },
+  { table: 'epochs_v', privileges: 'SELECT' },
+  { table: 'supersessions', privileges: 'SELECT, INSERT' },
+  { table: 'corrections', privileges: 'SELECT, INSERT' },
+  { table: 'outbox', privileges: 'SELECT, INSERT', updatable: ['state', 'attempts', 'last_error', 'lease_owner', 'lease_until', 'claimed'] },
 ];
 
 /** Thrown when the two roles cannot be kept apart; the message says what to change. */

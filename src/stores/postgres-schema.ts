@@ -152,6 +152,54 @@ const MIGRATIONS: readonly { version: number; statements: (s: string, legacyOwne
       END $$`,
     ],
   },
+  {
+    // SPEC §13, holds and corrections, keeping bindings and published parts append-only (3):
+    // - parts gain their epoch's hold and a `claimed` mark, set by the row update that leases a
+    //   part and never cleared (a claimed part may have been sent, so it is never cancelled); rows
+    //   from before count as claimed. `state` gains on_hold, awaiting_basis and cancelled;
+    // - a binding records, when inserted, its hold, the epoch it supersedes and its chain (the
+    //   first epoch of the supersession chain; null for an epoch that supersedes nothing);
+    // - who superseded an epoch, and a superseding epoch's fixed basis (its correction document,
+    //   or none when it settled plainly), are rows of their own, inserted once and never changed;
+    // - the window rule lets the epochs of one chain share the window (a supersession re-pays it
+    //   by design): overlapping windows in a program must belong to the same chain. Only the
+    //   chain's latest epoch can be superseded (one successor per epoch, the supersessions key).
+    version: 4,
+    statements: (s) => [
+      `ALTER TABLE ${s}.outbox DROP CONSTRAINT outbox_state_check`,
+      `ALTER TABLE ${s}.outbox ADD CONSTRAINT outbox_state_check CHECK (state IN
+        ('pending', 'held', 'on_hold', 'awaiting_basis', 'accepted', 'dup', 'conflict', 'failed', 'cancelled'))`,
+      `ALTER TABLE ${s}.outbox ADD COLUMN hold_until bigint NOT NULL DEFAULT 0, ADD COLUMN claimed boolean NOT NULL DEFAULT true`,
+      `ALTER TABLE ${s}.outbox ALTER COLUMN claimed SET DEFAULT false`,
+      `DROP INDEX ${s}.outbox_claim_idx`,
+      `CREATE INDEX outbox_claim_idx ON ${s}.outbox (epoch_seq, idx) WHERE state IN ('pending', 'held', 'on_hold')`,
+      `ALTER TABLE ${s}.epochs ADD COLUMN hold_until bigint NOT NULL DEFAULT 0,
+        ADD COLUMN supersedes text REFERENCES ${s}.epochs (epoch_id), ADD COLUMN chain text`,
+      `CREATE INDEX epochs_superseding_idx ON ${s}.epochs (published_seq) WHERE supersedes IS NOT NULL`,
+      `CREATE TABLE ${s}.supersessions (
+        epoch_id text PRIMARY KEY REFERENCES ${s}.epochs (epoch_id),
+        superseded_by text NOT NULL UNIQUE REFERENCES ${s}.epochs (epoch_id),
+        created_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE ${s}.corrections (
+        epoch_id text PRIMARY KEY REFERENCES ${s}.epochs (epoch_id),
+        document bytea,
+        attestation bytea,
+        created_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TRIGGER supersessions_append_only BEFORE UPDATE OR DELETE ON ${s}.supersessions FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_change()`,
+      `CREATE TRIGGER supersessions_no_truncate BEFORE TRUNCATE ON ${s}.supersessions FOR EACH STATEMENT EXECUTE FUNCTION ${s}.refuse_change()`,
+      `CREATE TRIGGER corrections_append_only BEFORE UPDATE OR DELETE ON ${s}.corrections FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_change()`,
+      `CREATE TRIGGER corrections_no_truncate BEFORE TRUNCATE ON ${s}.corrections FOR EACH STATEMENT EXECUTE FUNCTION ${s}.refuse_change()`,
+      `ALTER TABLE ${s}.epochs DROP CONSTRAINT epochs_window_once`,
+      `ALTER TABLE ${s}.epochs ADD CONSTRAINT epochs_window_once EXCLUDE USING gist
+        (program WITH =, int8range(start_ms, end_ms) WITH &&, (coalesce(chain, epoch_id)) WITH <>) WHERE (NOT window_legacy)`,
+      // A binding as the service reads it: with who superseded it and its fixed basis, if any.
+      `CREATE VIEW ${s}.epochs_v AS
+        SELECT e.*, x.superseded_by, (c.epoch_id IS NOT NULL) AS basis_fixed, c.document AS correction, c.attestation AS correction_attestation
+        FROM ${s}.epochs e
+        LEFT JOIN ${s}.supersessions x ON x.epoch_id = e.epoch_id
+        LEFT JOIN ${s}.corrections c ON c.epoch_id = e.epoch_id`,
+    ],
+  },
 ];
 
 /** The latest migration: what a schema must be at for this release to serve it. */

@@ -205,9 +205,40 @@ describe('postgres stores', () => {
       assert.deepEqual(await second.getEpoch('kept'), rec);
       assert.equal(await second.countParts(['held']), 2);
       const versions = await sql.unsafe(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
-      assert.deepEqual(versions.map((r) => r.version), [1, 2, 3]);
+      assert.deepEqual(versions.map((r) => r.version), [1, 2, 3, 4]);
     } finally {
       await second.close();
+      await sql.end({ timeout: 0 });
+    }
+  });
+
+  test('parts enqueued before holds and corrections (migration 4) count as claimed: a supersession waits for them, never cancels them', async () => {
+    const schema = freshSchema();
+    const v2 = await openPostgresStores(URL, { schema, max: 2, migrateTo: 3 });
+    const sql = admin();
+    try {
+      await sql`INSERT INTO ${sql(`${schema}.inputs`)} (cid, bytes, actors, events) VALUES ('cid', '\\x01', 1, 1)`;
+      await sql`INSERT INTO ${sql(`${schema}.policies`)} (hash, id, bytes) VALUES ('ph', 'pol', '\\x02')`;
+      await sql`INSERT INTO ${sql(`${schema}.epochs`)} (epoch_id, inputs_cid, policy_hash, policy_id, run_key, commitment, manifest,
+          program, start_ms, end_ms, tenant, payees, payout_minor)
+        VALUES ('p:old', 'cid', 'ph', 'pol', 'rk-old', 'c-old', '\\x7b7d', 'p', 0, 100, 'acme', 3, '927')`;
+      const [e] = await sql<{ published_seq: string }[]>`SELECT published_seq FROM ${sql(`${schema}.epochs`)} WHERE epoch_id = 'p:old'`;
+      for (const idx of [0, 1]) {
+        await sql`INSERT INTO ${sql(`${schema}.outbox`)} (part_id, epoch_id, epoch_seq, run_key, idx, count, body, state)
+          VALUES (${`rk-old/${idx}`}, 'p:old', ${e?.published_seq ?? '0'}, 'rk-old', ${idx}, 2, '\\x7b7d', 'pending')`;
+      }
+    } finally {
+      await v2.close();
+    }
+    const now = await openPostgresStores(URL, { schema, max: 2 });
+    try {
+      // A release before the claimed flag may have sent them: they are not cancelled.
+      await bind(now, record('p:new', { program: 'p', window: { startMs: 0, endMs: 100 }, supersedes: 'p:old', basis: 'awaiting' }), [], 'awaiting_basis');
+      assert.deepEqual((await now.partsOf('p:old')).map((p) => p.state), ['pending', 'pending']);
+      assert.equal((await now.getEpoch('p:old'))?.supersededBy, 'p:new');
+      assert.equal((await now.getEpoch('p:old'))?.holdUntil, 0);
+    } finally {
+      await now.close();
       await sql.end({ timeout: 0 });
     }
   });
@@ -552,7 +583,11 @@ describe('postgres roles and append-only tables', () => {
     try {
       const rec = record('lost-docs');
       await sealDocumentsOf(old, rec);
-      await old.publish(rec, [], 'pending');
+      // As a release at migration 2 bound it (today's publish needs the later columns).
+      await sql`INSERT INTO ${sql(`${schema}.epochs`)} (epoch_id, inputs_cid, policy_hash, policy_id, run_key, commitment, manifest,
+          program, start_ms, end_ms, tenant, payees, payout_minor)
+        VALUES (${rec.epochId}, ${rec.inputsCid}, ${rec.policyHash}, ${rec.policyId}, ${rec.runKey}, ${rec.commitment}, ${rec.manifest},
+          ${rec.program}, ${rec.window.startMs}, ${rec.window.endMs}, ${rec.tenant}, ${rec.payees}, ${rec.payoutMinor})`;
       await sql`DELETE FROM ${sql(`${schema}.inputs`)} WHERE cid = ${rec.inputsCid}`;
     } finally {
       await old.close();

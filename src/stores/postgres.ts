@@ -14,7 +14,10 @@ import { AppError } from '../errors.js';
 import {
   type EpochRecord,
   type EpochSummary,
+  CANCELLABLE_STATES,
   FINAL_STATES,
+  type FixedBasis,
+  type InitialState,
   type OutboxPart,
   type PartState,
   type PartStatus,
@@ -25,6 +28,8 @@ import {
   type StoredPolicy,
   type Stores,
   type Window,
+  alreadySuperseded,
+  noSuchSuperseded,
   quotaExceeded,
   windowOverlap,
 } from './types.js';
@@ -78,9 +83,11 @@ const INSERT_BYTES = 128 * 1024;
 
 // The SQL below spells out the live (non-final) states as literals so the partial index on them
 // can serve the claim query; this check keeps the literals honest if PartState ever grows.
-const ALL_STATES: readonly PartState[] = ['pending', 'held', 'accepted', 'dup', 'conflict', 'failed'];
+const ALL_STATES: readonly PartState[] = ['pending', 'held', 'on_hold', 'awaiting_basis', 'accepted', 'dup', 'conflict', 'failed', 'cancelled'];
 const LIVE_STATES = ALL_STATES.filter((s) => !FINAL_STATES.includes(s));
-if (LIVE_STATES.join() !== 'pending,held') throw new Error('postgres stores: SQL state literals are out of date');
+if (LIVE_STATES.join() !== 'pending,held,on_hold,awaiting_basis' || CANCELLABLE_STATES.join() !== LIVE_STATES.join()) {
+  throw new Error('postgres stores: SQL state literals are out of date');
+}
 
 function pool(url: string, max: number): postgres.Sql {
   return postgres(url, {
@@ -135,6 +142,12 @@ interface EpochRow {
   created_at: Date;
   payees: string;
   payout_minor: string;
+  hold_until: string;
+  supersedes: string | null;
+  superseded_by: string | null;
+  basis_fixed: boolean;
+  correction?: Uint8Array | null;
+  correction_attestation?: Uint8Array | null;
 }
 
 interface PartRow {
@@ -162,16 +175,32 @@ function toSummary(r: Omit<EpochRow, 'manifest' | 'attestation'>): EpochSummary 
     boundAt: r.created_at.getTime(),
     payees: Number(r.payees),
     payoutMinor: r.payout_minor,
+    holdUntil: Number(r.hold_until),
+    supersedes: r.supersedes,
+    supersededBy: r.superseded_by,
+    basis: r.supersedes === null ? null : r.basis_fixed ? 'fixed' : 'awaiting',
   };
 }
 
 function toRecord(r: EpochRow): EpochRecord {
-  return { ...toSummary(r), manifest: bytesOf(r.manifest), attestation: r.attestation === null ? null : bytesOf(r.attestation) };
+  return {
+    ...toSummary(r),
+    manifest: bytesOf(r.manifest),
+    attestation: r.attestation === null ? null : bytesOf(r.attestation),
+    correction: (r.correction ?? null) === null ? null : bytesOf(r.correction as Uint8Array),
+    correctionAttestation: (r.correction_attestation ?? null) === null ? null : bytesOf(r.correction_attestation as Uint8Array),
+  };
 }
 
 const SUMMARY_COLUMNS = [
   'epoch_id', 'inputs_cid', 'policy_hash', 'policy_id', 'run_key', 'commitment', 'program', 'start_ms', 'end_ms', 'tenant', 'corr_id', 'created_at', 'payees', 'payout_minor',
+  'hold_until', 'supersedes', 'superseded_by', 'basis_fixed',
 ] as const;
+
+/** The advisory lock serialising, per epoch, its supersession, the fixing of its basis and re-drives of its parts. */
+function epochLock(schema: string, epochId: string): string {
+  return `svc-rewarder.epoch.${schema}.${epochId}`;
+}
 
 function toPart(r: PartRow): OutboxPart {
   return { partId: r.part_id, epochId: r.epoch_id, runKey: r.run_key, index: r.idx, count: r.count, body: bytesOf(r.body) };
@@ -200,9 +229,9 @@ function chunks(parts: readonly OutboxPart[]): OutboxPart[][] {
 }
 
 
-const OUTBOX_COLUMNS = ['part_id', 'epoch_id', 'epoch_seq', 'run_key', 'idx', 'count', 'body', 'state', 'lease_owner', 'lease_until'] as const;
+const OUTBOX_COLUMNS = ['part_id', 'epoch_id', 'epoch_seq', 'run_key', 'idx', 'count', 'body', 'state', 'lease_owner', 'lease_until', 'hold_until', 'claimed'] as const;
 
-function outboxRows(parts: readonly OutboxPart[], epochSeq: string, state: PartState, lease?: { owner: string; until: number }) {
+function outboxRows(parts: readonly OutboxPart[], epochSeq: string, state: PartState, holdUntil: number, lease?: { owner: string; until: number }) {
   return parts.map((p) => ({
     part_id: p.partId,
     epoch_id: p.epochId,
@@ -214,6 +243,9 @@ function outboxRows(parts: readonly OutboxPart[], epochSeq: string, state: PartS
     state,
     lease_owner: lease?.owner ?? null,
     lease_until: lease?.until ?? 0,
+    hold_until: holdUntil,
+    // Published leased to its publisher, which emits it at once: claimed from the start.
+    claimed: lease !== undefined,
   }));
 }
 
@@ -234,6 +266,9 @@ export class PostgresStores implements Stores {
     inputs: postgres.Helper<string>;
     policies: postgres.Helper<string>;
     epochs: postgres.Helper<string>;
+    epochsV: postgres.Helper<string>;
+    supersessions: postgres.Helper<string>;
+    corrections: postgres.Helper<string>;
     outbox: postgres.Helper<string>;
   };
 
@@ -248,6 +283,9 @@ export class PostgresStores implements Stores {
       inputs: sql(`${schema}.inputs`),
       policies: sql(`${schema}.policies`),
       epochs: sql(`${schema}.epochs`),
+      epochsV: sql(`${schema}.epochs_v`),
+      supersessions: sql(`${schema}.supersessions`),
+      corrections: sql(`${schema}.corrections`),
       outbox: sql(`${schema}.outbox`),
     };
   }
@@ -390,8 +428,10 @@ export class PostgresStores implements Stores {
 
   overlapping(program: string, window: Window): Promise<string | null> {
     return this.guard(async () => {
-      const [r] = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${this.t.epochs}
+      // A superseded epoch has passed its window on (SPEC §13).
+      const [r] = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${this.t.epochsV}
         WHERE program = ${program} AND start_ms < ${window.endMs}::bigint AND ${window.startMs}::bigint < end_ms
+          AND superseded_by IS NULL
         ORDER BY start_ms, epoch_id LIMIT 1`;
       return r?.epoch_id ?? null;
     });
@@ -399,7 +439,7 @@ export class PostgresStores implements Stores {
 
   listEpochs(program: string, after: string | null, limit: number): Promise<EpochSummary[] | null> {
     return this.guard(async () => {
-      const { epochs } = this.t;
+      const epochs = this.t.epochsV;
       const cols = this.sql(SUMMARY_COLUMNS as unknown as string[]);
       if (after === null) {
         const rows = await this.sql<EpochRow[]>`SELECT ${cols} FROM ${epochs} WHERE program = ${program} ORDER BY start_ms, epoch_id LIMIT ${limit}`;
@@ -416,15 +456,14 @@ export class PostgresStores implements Stores {
 
   getEpoch(epochId: string): Promise<EpochRecord | null> {
     return this.guard(async () => {
-      const [r] = await this.sql<EpochRow[]>`SELECT * FROM ${this.t.epochs} WHERE epoch_id = ${epochId}`;
+      const [r] = await this.sql<EpochRow[]>`SELECT * FROM ${this.t.epochsV} WHERE epoch_id = ${epochId}`;
       return r === undefined ? null : toRecord(r);
     });
   }
 
-  async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {
+  async publish(record: EpochRecord, parts: readonly OutboxPart[], initial: InitialState, lease?: PublishLease): Promise<PublishOutcome> {
     const stray = parts.find((p) => p.epochId !== record.epochId);
     if (stray !== undefined) throw new Error(`part ${stray.partId} belongs to epoch ${stray.epochId}, not ${record.epochId}`);
-    const { epochs } = this.t;
     const { startMs, endMs } = record.window;
     return this.guard(async () => {
       try {
@@ -434,10 +473,11 @@ export class PostgresStores implements Stores {
         // committed (the constraint waits for an in-flight one to end), so it can be read now; it
         // may be this very epoch, bound by a racing replica with the same window.
         if ((err as { code?: unknown } | null)?.code !== '23P01') throw err;
-        const [same] = await this.sql<EpochRow[]>`SELECT * FROM ${epochs} WHERE epoch_id = ${record.epochId}`;
+        const [same] = await this.sql<EpochRow[]>`SELECT * FROM ${this.t.epochsV} WHERE epoch_id = ${record.epochId}`;
         if (same !== undefined) return { created: false, record: toRecord(same) };
-        const [clash] = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${epochs}
+        const [clash] = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${this.t.epochsV}
           WHERE program = ${record.program} AND start_ms < ${endMs}::bigint AND ${startMs}::bigint < end_ms
+            AND superseded_by IS NULL
           ORDER BY start_ms, epoch_id LIMIT 1`;
         if (clash === undefined) throw err;
         throw windowOverlap(clash.epoch_id);
@@ -445,37 +485,100 @@ export class PostgresStores implements Stores {
     });
   }
 
-  private publishIn(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome> {
-    const { epochs, outbox } = this.t;
+  private publishIn(record: EpochRecord, parts: readonly OutboxPart[], initial: InitialState, lease?: PublishLease): Promise<PublishOutcome> {
+    const { epochs, epochsV, outbox, supersessions } = this.t;
     const { startMs, endMs } = record.window;
+    const old = record.supersedes ?? null;
     return this.sql.begin(async (tx): Promise<PublishOutcome> => {
+      // SPEC §13: the chain a superseding epoch joins (its window is the chain's), checked under
+      // the superseded epoch's lock, which its own basis being fixed (fixBasis) and a racing
+      // supersession of it take too.
+      let chain: string | null = null;
+      if (old !== null) {
+        await tx`SELECT pg_advisory_xact_lock(hashtext(${epochLock(this.schema, old)}))`;
+        const [o] = await tx<{ program: string; chain: string | null; superseded_by: string | null }[]>`
+          SELECT program, chain, superseded_by FROM ${epochsV} WHERE epoch_id = ${old}`;
+        if (o === undefined || o.program !== record.program) throw noSuchSuperseded(old);
+        if (o.superseded_by !== null) {
+          const [same] = await tx<EpochRow[]>`SELECT * FROM ${epochsV} WHERE epoch_id = ${record.epochId}`;
+          if (same !== undefined) return { created: false, record: toRecord(same) };
+          throw alreadySuperseded(old, o.superseded_by);
+        }
+        chain = o.chain ?? old;
+      }
       // Bindings kept from before the window rule are outside the constraint; they never change.
-      const [legacy] = await tx<{ epoch_id: string }[]>`SELECT epoch_id FROM ${epochs}
-        WHERE window_legacy AND program = ${record.program} AND start_ms < ${endMs}::bigint AND ${startMs}::bigint < end_ms
-          AND epoch_id <> ${record.epochId}
+      const [legacy] = await tx<{ epoch_id: string }[]>`SELECT epoch_id FROM ${epochsV}
+        WHERE window_legacy AND superseded_by IS NULL AND program = ${record.program} AND start_ms < ${endMs}::bigint AND ${startMs}::bigint < end_ms
+          AND epoch_id <> ${record.epochId} AND coalesce(chain, epoch_id) IS DISTINCT FROM ${chain}
         LIMIT 1`;
       if (legacy !== undefined) throw windowOverlap(legacy.epoch_id);
       // A racing publisher of the same epoch waits here for ours to commit or roll back; one of
-      // an overlapping window in the same program waits too, then fails the constraint (23P01).
+      // an overlapping window in the same program (and another chain) waits too, then fails the
+      // constraint (23P01).
       const [bound] = await tx<{ published_seq: string }[]>`
         INSERT INTO ${epochs} (epoch_id, inputs_cid, policy_hash, policy_id, run_key, commitment, manifest, attestation,
-                               program, start_ms, end_ms, tenant, corr_id, created_at, payees, payout_minor)
+                               program, start_ms, end_ms, tenant, corr_id, created_at, payees, payout_minor,
+                               hold_until, supersedes, chain)
         VALUES (${record.epochId}, ${record.inputsCid}, ${record.policyHash}, ${record.policyId}, ${record.runKey},
                 ${record.commitment}, ${record.manifest}, ${record.attestation},
                 ${record.program}, ${startMs}::bigint, ${endMs}::bigint, ${record.tenant}, ${record.corrId},
-                ${new Date(record.boundAt)}, ${record.payees}, ${record.payoutMinor})
+                ${new Date(record.boundAt)}, ${record.payees}, ${record.payoutMinor},
+                ${record.holdUntil ?? 0}::bigint, ${old}, ${chain})
         ON CONFLICT (epoch_id) DO NOTHING
         RETURNING published_seq`;
       if (bound === undefined) {
-        const [existing] = await tx<EpochRow[]>`SELECT * FROM ${epochs} WHERE epoch_id = ${record.epochId}`;
+        const [existing] = await tx<EpochRow[]>`SELECT * FROM ${epochsV} WHERE epoch_id = ${record.epochId}`;
         if (existing === undefined) throw new Error(`epoch ${record.epochId} conflicted but cannot be read`);
         return { created: false, record: toRecord(existing) };
       }
+      if (old !== null) {
+        // `old` is superseded (once: the key), and every part of it nobody ever claimed is
+        // cancelled. A claim marks its rows `claimed` in the same update that leases them, under
+        // the row lock: whichever comes first wins, and a claimed part is never cancelled (the new
+        // epoch waits for its answer instead).
+        await tx`INSERT INTO ${supersessions} (epoch_id, superseded_by) VALUES (${old}, ${record.epochId})`;
+        await tx`UPDATE ${outbox} SET state = 'cancelled', lease_owner = NULL, lease_until = 0
+          WHERE epoch_id = ${old} AND NOT claimed AND state IN ('pending', 'held', 'on_hold', 'awaiting_basis')`;
+      }
       // Pipelined on the transaction's connection; the first failure aborts the transaction.
       const leased = lease === undefined ? undefined : { owner: lease.owner, until: this.now() + lease.ms };
-      await Promise.all(chunks(parts).map((chunk) => tx`INSERT INTO ${outbox} ${tx(outboxRows(chunk, bound.published_seq, initial, leased), OUTBOX_COLUMNS)}`));
-      return { created: true, record };
+      await Promise.all(chunks(parts).map((chunk) => tx`INSERT INTO ${outbox} ${tx(outboxRows(chunk, bound.published_seq, initial, record.holdUntil ?? 0, leased), OUTBOX_COLUMNS)}`));
+      return { created: true, record: { ...record, supersedes: old, supersededBy: null, basis: old === null ? null : 'awaiting' } };
     });
+  }
+
+  awaitingBasis(): Promise<string[]> {
+    return this.guard(async () => {
+      const rows = await this.sql<{ epoch_id: string }[]>`SELECT epoch_id FROM ${this.t.epochsV}
+        WHERE supersedes IS NOT NULL AND NOT basis_fixed AND superseded_by IS NULL ORDER BY published_seq`;
+      return rows.map((r) => r.epoch_id);
+    });
+  }
+
+  fixBasis(epochId: string, fixed: FixedBasis): Promise<boolean> {
+    const { epochs, outbox, supersessions, corrections } = this.t;
+    const now = this.now();
+    return this.guard(() =>
+      this.sql.begin(async (tx): Promise<boolean> => {
+        // Under the epoch's lock: a supersession of this epoch either came first (nothing is
+        // fixed) or comes after and cancels what this enqueues, none of it claimed yet.
+        await tx`SELECT pg_advisory_xact_lock(hashtext(${epochLock(this.schema, epochId)}))`;
+        const [gone] = await tx`SELECT 1 FROM ${supersessions} WHERE epoch_id = ${epochId}`;
+        if (gone !== undefined) return false;
+        const [e] = await tx<{ hold_until: string; published_seq: string; supersedes: string | null }[]>`
+          SELECT hold_until, published_seq, supersedes FROM ${epochs} WHERE epoch_id = ${epochId}`;
+        if (e === undefined || e.supersedes === null) return false;
+        const [r] = await tx`INSERT INTO ${corrections} (epoch_id, document, attestation)
+          VALUES (${epochId}, ${fixed.document}, ${fixed.attestation}) ON CONFLICT (epoch_id) DO NOTHING RETURNING epoch_id`;
+        if (r === undefined) return false;
+        const holdUntil = Number(e.hold_until);
+        const released: PartState = holdUntil > now ? 'on_hold' : 'pending';
+        for (const chunk of chunks(fixed.parts)) {
+          await tx`INSERT INTO ${outbox} ${tx(outboxRows(chunk, e.published_seq, released, holdUntil), OUTBOX_COLUMNS)}`;
+        }
+        return true;
+      }),
+    );
   }
 
   claimParts(owner: string, limit: number, leaseMs: number, states: readonly PartState[]): Promise<OutboxPart[]> {
@@ -488,12 +591,14 @@ export class PostgresStores implements Stores {
       const rows = await this.sql<PartRow[]>`
         WITH picked AS MATERIALIZED (
           SELECT part_id FROM ${outbox}
-          WHERE state IN ('pending', 'held') AND state IN (SELECT jsonb_array_elements_text(${this.sql.json([...states])}))
+          WHERE ((state IN ('pending', 'held') AND state IN (SELECT jsonb_array_elements_text(${this.sql.json([...states])})))
+              OR (${states.includes('pending')} AND state = 'on_hold' AND hold_until <= ${now}::bigint))
             AND lease_until <= ${now}::bigint
           ORDER BY epoch_seq, idx
           LIMIT ${limit}
           FOR UPDATE SKIP LOCKED)
-        UPDATE ${outbox} o SET lease_owner = ${owner}, lease_until = ${now + leaseMs}::bigint
+        UPDATE ${outbox} o SET lease_owner = ${owner}, lease_until = ${now + leaseMs}::bigint, claimed = true,
+          state = CASE WHEN o.state = 'on_hold' THEN 'pending' ELSE o.state END
         FROM picked WHERE o.part_id = picked.part_id
         RETURNING o.part_id, o.epoch_id, o.run_key, o.idx, o.count, o.body, o.epoch_seq`;
       return rows.sort(byPublication).map(toPart);
@@ -512,7 +617,7 @@ export class PostgresStores implements Stores {
           WHERE part_id IN (SELECT jsonb_array_elements_text(${this.sql.json(ids)})) AND state IN ('pending', 'held')
             AND (lease_until <= ${now}::bigint OR lease_owner = ${owner})
           FOR UPDATE SKIP LOCKED)
-        UPDATE ${outbox} o SET lease_owner = ${owner}, lease_until = ${now + leaseMs}::bigint
+        UPDATE ${outbox} o SET lease_owner = ${owner}, lease_until = ${now + leaseMs}::bigint, claimed = true
         FROM picked WHERE o.part_id = picked.part_id
         RETURNING o.part_id, o.epoch_id, o.run_key, o.idx, o.count, o.body, o.epoch_seq`;
       // In the order asked for, as the memory store does.
@@ -549,10 +654,21 @@ export class PostgresStores implements Stores {
 
   redriveFailed(epochId?: string): Promise<number> {
     return this.guard(async () => {
-      const r = epochId === undefined
-        ? await this.sql`UPDATE ${this.t.outbox} SET state = 'pending', lease_owner = NULL, lease_until = 0 WHERE state = 'failed'`
-        : await this.sql`UPDATE ${this.t.outbox} SET state = 'pending', lease_owner = NULL, lease_until = 0 WHERE state = 'failed' AND epoch_id = ${epochId}`;
-      return r.count;
+      // A superseded epoch's parts are never sent again: its successor's basis counts them unpaid.
+      // Each epoch's lock (sorted, so two re-drives cannot deadlock) serialises this with a
+      // supersession of it: either the supersession comes after and waits for the re-driven
+      // (claimed) parts' answers, or it came first and the epoch is left out here.
+      const { outbox, supersessions } = this.t;
+      return await this.sql.begin(async (tx) => {
+        const ids = epochId !== undefined
+          ? [epochId]
+          : (await tx<{ epoch_id: string }[]>`SELECT DISTINCT epoch_id FROM ${outbox} WHERE state = 'failed' ORDER BY epoch_id`).map((x) => x.epoch_id);
+        for (const id of ids) await tx`SELECT pg_advisory_xact_lock(hashtext(${epochLock(this.schema, id)}))`;
+        const r = await tx`UPDATE ${outbox} o SET state = 'pending', lease_owner = NULL, lease_until = 0
+          WHERE o.state = 'failed' AND o.epoch_id IN (SELECT jsonb_array_elements_text(${tx.json(ids)}))
+            AND NOT EXISTS (SELECT 1 FROM ${supersessions} x WHERE x.epoch_id = o.epoch_id)`;
+        return r.count;
+      });
     });
   }
 

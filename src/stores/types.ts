@@ -67,10 +67,43 @@ export interface EpochRecord {
    * manifest is recomputed from its documents while those are held (service/epochs.ts).
    */
   evicted?: boolean;
+  /**
+   * SPEC §13 hold: the epoch's parts are not sent before this (epoch ms); 0 or absent: no hold.
+   * Fixed at binding (bound_at + the program's hold_ms), so replays answer the same `hold_until`.
+   */
+  holdUntil?: number;
+  /** SPEC §13: the epoch this one supersedes (null/absent: a plain epoch). */
+  supersedes?: string | null;
+  /** SPEC §13: the epoch that superseded this one, once one did (its window passed to it). */
+  supersededBy?: string | null;
+  /**
+   * A superseding epoch's basis: `awaiting` until every attempted part of the chain it replaces
+   * is answered, then `fixed` (its correction document, or its plain parts when the basis was
+   * empty, enqueued). Null for a plain epoch.
+   */
+  basis?: 'awaiting' | 'fixed' | null;
+  /** The correction document's JCS bytes once the basis is fixed and not empty, else null. */
+  correction?: Uint8Array | null;
+  /** The correction's attestation JSON bytes when signing is on. */
+  correctionAttestation?: Uint8Array | null;
 }
 
 /** A bound epoch as the program listing shows it (no manifest bytes). */
-export type EpochSummary = Omit<EpochRecord, 'manifest' | 'attestation'>;
+export type EpochSummary = Omit<EpochRecord, 'manifest' | 'attestation' | 'correction' | 'correctionAttestation'>;
+
+/** SPEC §13: `old` was superseded already, by `by`. */
+export function alreadySuperseded(old: string, by: string): AppError {
+  return new AppError('ALREADY_SUPERSEDED', `epoch ${old} is already superseded by ${by}`, {
+    reason: 'already_superseded',
+    epoch_id: old,
+    superseded_by: by,
+  });
+}
+
+/** The 404 of a `supersedes` naming no epoch bound in the caller's program (nothing says whether another program has it). */
+export function noSuchSuperseded(old: string): AppError {
+  return new AppError('NOT_FOUND', `epoch ${old} is not bound in this program`, { reason: 'unknown_superseded_epoch', supersedes: old });
+}
 
 /** The refusal of a binding whose window overlaps `bound`'s in the same program (SPEC §10). */
 export function windowOverlap(bound: string): AppError {
@@ -97,12 +130,28 @@ export function quotaExceeded(quotaBytes: number, usedBytes: number, documentByt
 
 /**
  * Where a ledger part stands. `pending`: not yet acknowledged, may be emitted now; `held`: kept
- * back while the ledger is degraded (quarantine-only mode); `accepted`/`dup`: acknowledged (final);
- * `conflict`/`failed`: the ledger refused it permanently (final, alerts; only an operator's
- * re-drive moves a `failed` part back to `pending`).
+ * back while the ledger is degraded (quarantine-only mode); `on_hold`: waiting for its epoch's
+ * hold to end (SPEC §13; a claim takes it once `hold_until` has passed, as `pending`);
+ * `awaiting_basis`: a superseding epoch's plain part, kept until its basis is fixed (then sent if
+ * the basis is empty, else replaced by the correction's parts); `accepted`/`dup`: acknowledged
+ * (final); `conflict`/`failed`: the ledger refused it permanently (final, alerts; only an
+ * operator's re-drive moves a `failed` part back to `pending`); `cancelled`: never sent, and never
+ * will be (its epoch was superseded before anyone claimed it; final).
  */
-export type PartState = 'pending' | 'held' | 'accepted' | 'dup' | 'conflict' | 'failed';
-export const FINAL_STATES: readonly PartState[] = ['accepted', 'dup', 'conflict', 'failed'];
+export type PartState = 'pending' | 'held' | 'on_hold' | 'awaiting_basis' | 'accepted' | 'dup' | 'conflict' | 'failed' | 'cancelled';
+export const FINAL_STATES: readonly PartState[] = ['accepted', 'dup', 'conflict', 'failed', 'cancelled'];
+/** States a part may be cancelled from, if it was never claimed (SPEC §13 "never attempted"). */
+export const CANCELLABLE_STATES: readonly PartState[] = ['pending', 'held', 'on_hold', 'awaiting_basis'];
+/** What fixes a superseding epoch's basis (SPEC §13). */
+export interface FixedBasis {
+  /** The correction document's JCS bytes; null when the basis was empty (a plain §7 intent). */
+  document: Uint8Array | null;
+  attestation: Uint8Array | null;
+  parts: readonly OutboxPart[];
+}
+
+/** A publication's initial part state. */
+export type InitialState = 'pending' | 'held' | 'on_hold' | 'awaiting_basis';
 
 /** One ledger intent part (SPEC §7): its exact request body is fixed at publication. */
 export interface OutboxPart {
@@ -170,7 +219,24 @@ export interface Stores {
    * publishing request emits them itself, and no drainer can take them between the commit and its
    * claimPartsById (if the publisher dies, they pass to the drainers once the lease expires).
    */
-  publish(record: EpochRecord, parts: readonly OutboxPart[], initial: 'pending' | 'held', lease?: PublishLease): Promise<PublishOutcome>;
+  publish(record: EpochRecord, parts: readonly OutboxPart[], initial: InitialState, lease?: PublishLease): Promise<PublishOutcome>;
+  // SPEC §13, supersession: with `record.supersedes`, the same transaction marks that epoch
+  // `superseded_by` this one (ALREADY_SUPERSEDED if another epoch did first; NOT_FOUND if it is
+  // not bound in the record's program) and cancels every part of it never claimed. A part is
+  // claimed (marked so, for ever) in the same row update that leases it, so a part is either
+  // claimed (and may have been sent: the superseding epoch waits for its answer) or cancelled,
+  // never both, across replicas. The window rule exempts the superseded epoch: `record` takes its
+  // window over. Parts carry `record.holdUntil`.
+  /** Superseding epochs whose basis is still awaited (and which are not superseded themselves). */
+  awaitingBasis(): Promise<string[]>;
+  /**
+   * Fixes a superseding epoch's basis, once: stores the correction document (null for an empty
+   * basis, when the epoch settles as a plain intent) and enqueues `parts` (the correction's, or
+   * the epoch's own §7 parts), `on_hold` until the epoch's hold ends, else `pending`. A superseding
+   * epoch is bound without parts; these are its first. false (nothing written) when the epoch is
+   * not awaiting its basis, or was superseded meanwhile.
+   */
+  fixBasis(epochId: string, fixed: FixedBasis): Promise<boolean>;
   /**
    * Leases up to `limit` non-final parts (in epoch publication order, then part index) whose lease
    * has expired, for `leaseMs`, to `owner`. `states` narrows which (e.g. only `held`). Replicas
@@ -196,7 +262,7 @@ export interface Stores {
    * never re-driven (a different body under the same part_id is a bug or an attack). Returns how many.
    */
   redriveFailed(epochId?: string): Promise<number>;
-  /** Moves every `pending` part to `held` (entering quarantine-only mode). */
+  /** Moves every `pending` part to `held` (entering quarantine-only mode; `on_hold` parts stay on hold). */
   holdPending(): Promise<number>;
   partsOf(epochId: string): Promise<PartStatus[]>;
   countParts(states: readonly PartState[]): Promise<number>;

@@ -41,7 +41,7 @@ function devTokensFile(): string {
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'tokens.json');
   const sha256 = createHash('sha256').update(TOKEN).digest('hex');
-  writeFileSync(file, JSON.stringify([{ tenant: 'durability', scopes: ['rewarder.seal', 'rewarder.run', 'rewarder.inspect', 'rewarder.admin'], programs: ['*'], sha256 }]), { mode: 0o600 });
+  writeFileSync(file, JSON.stringify([{ tenant: 'durability', scopes: ['rewarder.seal', 'rewarder.run', 'rewarder.inspect', 'rewarder.admin', 'rewarder.correct'], programs: ['*'], sha256 }]), { mode: 0o600 });
   tokensFile = file;
   return file;
 }

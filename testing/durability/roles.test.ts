@@ -104,7 +104,7 @@ test('rewarder migrate as a deployment step: replicas then run with only the run
 
   const done = await migrate({ ...db, DATABASE_MIGRATION_URL: migrator.url });
   assert.equal(done.code, 0, done.stderr);
-  assert.equal(done.stdout, `schema "${schema.name}" is at version 3 (as DATABASE_MIGRATION_URL's role; DATABASE_URL's role holds only its DML)\n`);
+  assert.equal(done.stdout, `schema "${schema.name}" is at version 4 (as DATABASE_MIGRATION_URL's role; DATABASE_URL's role holds only its DML)\n`);
 
   const a = await spawnServer({
     PROFILE: 'macronode',

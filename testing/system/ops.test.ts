@@ -101,7 +101,7 @@ test('/openapi.json is valid JSON describing every route and the strict compute 
     const schema = doc.components.schemas[ref.replace('#/components/schemas/', '')];
     assert.ok(schema !== undefined, `the compute body schema ${ref}`);
     assert.equal(schema.type, 'object');
-    assert.deepEqual(Object.keys(schema.properties).sort(), ['deadline_ms', 'dry_run', 'inputs_cid', 'notes', 'policy_hash', 'policy_id']);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ['deadline_ms', 'dry_run', 'inputs_cid', 'notes', 'policy_hash', 'policy_id', 'supersedes']);
     assert.deepEqual([...schema.required].sort(), ['inputs_cid', 'policy_hash', 'policy_id']);
     assert.equal(schema.additionalProperties, false, 'strict: unknown members are refused');
     for (const status of ['200', '202', '400', '401', '403', '404', '409', '413', '415', '422', '429', '500', '503', '504']) assert.ok(status in (compute?.responses ?? {}), `documents ${status}`);

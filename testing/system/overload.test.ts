@@ -170,6 +170,47 @@ test('a body that declares more than the byte budget has left is refused before 
   }
 });
 
+test('with the worker held and a queue that cannot drain within QUEUE_WAIT_MAX_MS, a compute is refused 503 queue_wait before its body is read, the answer held while other requests are served', LIMIT, async () => {
+  const s = await seeded({ QUEUE_WAIT_MAX_MS: '300', BODY_RATE_GRACE_MS: '30000', SHED_HOLD_MS: '5000' }, FAULT_WORKER);
+  const pending: Promise<Reply>[] = [];
+  try {
+    assert.equal((await post(s.url, '/epochs/replay-me/compute', triple)).status, 200, 'published');
+    // The time per task is learned from tasks of 300 ms, timed inside the worker (a mean of
+    // 200–300 ms over the window after six, with the seals and the run above).
+    for (let i = 0; i < 6; i++) assert.equal((await post(s.url, `/epochs/slow-300-warm-${i}/compute`, { ...triple, dry_run: true })).status, 200);
+    // The worker is held and one task waits: the next would wait for two (> 300 ms).
+    pending.push(post(s.url, '/epochs/hang-0/compute', { ...triple, dry_run: true, deadline_ms: 3_000 }, {}, 30_000));
+    await until(async () => metricValue(await metrics(s.url), 'inflight_requests') === 1 && (await depth(s.url)) === 0, 5_000, 'the hang to run');
+    pending.push(post(s.url, '/epochs/slow-300-q1/compute', { ...triple, dry_run: true }, {}, 30_000));
+    await until(async () => (await depth(s.url)) === 1, 5_000, 'q1 to queue');
+    // Headers and 2 of 4,000 declared bytes; the rest never comes. Waiting for the body would end
+    // in 408 after the grace (30 s); it is answered now, with nothing read or parsed.
+    const early = rawRequest(s.url, 'POST /epochs/early/compute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"', '127.0.0.1');
+    const answered: string[] = [];
+    void early.answer.then(() => answered.push('refused'));
+    await until(async () => metricValue(await metrics(s.url), 'rejected_total', { reason: 'queue_wait' }) === 1, 5_000, 'the refusal');
+    // A compute for an epoch already published is a replay, not a task: it is not refused for the
+    // queue, and it is answered while the refusal is still held (SHED_HOLD_MS, up to Retry-After).
+    const replay = await post(s.url, '/epochs/replay-me/compute', triple);
+    answered.push('replay');
+    assert.equal(replay.status, 200, replay.text);
+    assert.equal(replay.headers['idempotent-replayed'], 'true');
+    const text = await early.answer;
+    early.socket.destroy();
+    assert.deepEqual(answered, ['replay', 'refused'], 'the refusal was held, the replay was not');
+    assert.match(text, /^HTTP\/1\.1 503 /, text);
+    assert.match(text, /\r\nretry-after: [1-9]\d*\r\n/i, text);
+    assert.match(text, /"reason":"queue_wait"/, text);
+    const m = await metrics(s.url);
+    assert.equal(metricValue(m, 'rejected_total', { reason: 'queue_wait' }), 1);
+    assert.equal(metricValue(m, 'body_intake_bodies'), 0, 'the refused body never took a place in the intake');
+    assertErrorEnvelope(await post(s.url, '/epochs/new-one/compute', { ...triple, dry_run: true }), { status: 503, code: 'OVERLOADED', reason: 'queue_wait' });
+  } finally {
+    await Promise.allSettled(pending);
+    await s.close();
+  }
+});
+
 // Refused before a byte is read, the body is still dropped by Node once the answer is sent
 // (the server dumps an unread request), so a client sending at full speed reads the 503.
 test('a client sending at full speed a body the byte budget refuses reads the 503, not a connection reset', LIMIT, async () => {
@@ -250,11 +291,13 @@ test('a queue kept full sheds with 503 queue_full or 429 tenant_share and Retry-
     assertErrorEnvelope(await hung, { status: 504, code: 'DEADLINE_EXCEEDED', reason: 'deadline_aborted' });
     for (const r of await Promise.all(running.slice(1, 4))) assert.equal(r.status, 200, r.text);
 
-    // Drain measured (five tasks of ~300 ms finished): with three queued ahead, a 200 ms deadline
-    // cannot be met for the wait, though the task itself would fit: 503 with Retry-After.
+    // Drain measured (tasks of ~300 ms finished): behind its own three queued tasks and the running
+    // one, the flood's next compute cannot meet a 200 ms deadline for the wait, though the task
+    // itself would fit: 503 with Retry-After. (The quiet tenant's would go next after the running
+    // one: fair queueing.)
     const more = [1, 2, 3, 4].map((i) => post(s.url, `/epochs/slow-300-g${i}/compute`, { ...triple, dry_run: true }, bearer(FLOOD), 30_000));
     await until(async () => (await depth(s.url)) === 3, 5_000, 'three queued');
-    const late = await post(s.url, '/epochs/quiet-late/compute', { ...triple, dry_run: true, deadline_ms: 200 }, bearer(QUIET));
+    const late = await post(s.url, '/epochs/flood-late/compute', { ...triple, dry_run: true, deadline_ms: 200 }, bearer(FLOOD));
     const w = assertErrorEnvelope(late, { status: 503, code: 'OVERLOADED', reason: 'queue_wait' });
     assert.ok((w.expected_wait_ms as number) > 200, String(w.expected_wait_ms));
     assert.match(String(late.headers['retry-after']), /^[1-9]\d*$/);

@@ -29,7 +29,7 @@ import {
 const LIMIT = { timeout: 60_000 };
 const ALL = ['rewarder.seal', 'rewarder.run', 'rewarder.inspect'];
 const token = () => randomBytes(24).toString('base64url');
-const T = { acme: token(), acmeReader: token(), globex: token(), ops: token(), plain: token(), plain2: token(), small: token(), acmeAdmin: token() };
+const T = { acme: token(), acmeReader: token(), globex: token(), ops: token(), plain: token(), plain2: token(), small: token(), acmeAdmin: token(), acmeCorrector: token() };
 const SECRETS = Object.values(T);
 const inputsBytes = readFileSync(EXAMPLE.inputs);
 const policyBytes = readFileSync(EXAMPLE.policy);
@@ -69,6 +69,7 @@ before(async () => {
     { tenant: 'plain2', scopes: ALL, token: T.plain2 },
     { tenant: 'small', scopes: ALL, token: T.small, programs: ['small'], storeMaxBytes: SMALL_QUOTA },
     { tenant: 'acme', scopes: ['rewarder.admin'], token: T.acmeAdmin, programs: ['acme-poc'] },
+    { tenant: 'acme', scopes: ['rewarder.run', 'rewarder.correct'], token: T.acmeCorrector, programs: ['acme-poc'] },
   ]);
   const programs = join(tmp.dir, 'programs.json');
   writeFileSync(programs, JSON.stringify({ 'acme-poc': { max_pool_minor: '5000' }, small: {} }));
@@ -411,4 +412,21 @@ test('/metrics shows per-tenant stored bytes, computes and refusals, labelled on
   for (const name of ['tenant_computes_total', 'tenant_refusals_total']) {
     for (const t of tenantsOf(name)) assert.ok(['acme', 'globex', 'ops', 'plain', 'plain2', 'small'].includes(String(t)), `${name}: ${t}`);
   }
+});
+
+test('superseding an epoch needs rewarder.correct beside rewarder.run (SPEC §13); a preview with it binds nothing', LIMIT, async () => {
+  const body = { ...triple, supersedes: 'acme-poc:2026-01-01', dry_run: true };
+  const denied = await post(url, '/epochs/acme-poc:2026-01-01b/compute', body, bearer(T.acme));
+  assert.equal(denied.status, 403);
+  assert.deepEqual(denied.json<{ error: { details: unknown } }>().error.details, { reason: 'missing_scope', scope: 'rewarder.correct' });
+  const preview = await post(url, '/epochs/acme-poc:2026-01-01b/compute', body, bearer(T.acmeCorrector));
+  assert.equal(preview.status, 200, preview.text);
+  const doc = preview.json<{ dry_run: boolean; supersedes: string; correction: { supersedes: { epoch_id: string }; basis_complete: boolean } }>();
+  assert.equal(doc.dry_run, true);
+  assert.equal(doc.supersedes, 'acme-poc:2026-01-01');
+  assert.equal(doc.correction.supersedes.epoch_id, 'acme-poc:2026-01-01');
+  // Another program's epoch is the missing-epoch 404, as for every other route.
+  const foreign = await post(url, '/epochs/acme-poc:2026-01-01b/compute', { ...body, supersedes: 'globex:2026-01-01' }, bearer(T.acmeCorrector));
+  assert.equal(foreign.status, 404);
+  assert.equal((await get(url, '/epochs/acme-poc:2026-01-01b', bearer(T.acme))).status, 404, 'nothing bound');
 });
