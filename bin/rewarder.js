@@ -16,17 +16,16 @@
 // This file is CommonJS (bin/package.json): an ES module entry would start Node's ESM loader
 // before anything runs (~6 % of a bare Node start, counted with callgrind); main.js is imported
 // only when needed.
-/* global process, __dirname */
+/* global process, __dirname, Buffer */
 'use strict';
-const { createHash } = require('node:crypto');
 const { readFileSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
 const { resolve } = require('node:path');
 const { pathToFileURL } = require('node:url');
-const v8 = require('node:v8');
 const { Script } = require('node:vm');
 
-v8.setFlagsFromString('--no-lazy-feedback-allocation');
+// node:v8 loads heap-snapshot stream code (~35 M instructions): only when the flag is not given.
+if (!process.execArgv.includes('--no-lazy-feedback-allocation')) require('node:v8').setFlagsFromString('--no-lazy-feedback-allocation');
 if (process.argv[2] !== 'compute' || process.env.REWARDER_NO_BUNDLE === '1' || !bundled()) {
   // A failure to load is thrown as an unhandled rejection: the stack on stderr, exit 1.
   import('../dist/src/cli/main.js');
@@ -39,16 +38,30 @@ function bundled() {
   let stamp, source;
   try {
     stamp = JSON.parse(readFileSync(`${dir}compute.bundle.json`, 'utf8'));
-    if (stamp.version !== 1) return false;
-    const inputs = createHash('sha256');
-    for (const file of stamp.inputs) inputs.update(file).update('\0').update(readFileSync(root + file)).update('\0');
-    if (inputs.digest('hex') !== stamp.inputsSha256) return false;
-    source = readFileSync(`${dir}compute.bundle.cjs`, 'utf8');
-    if (createHash('sha256').update(source).digest('hex') !== stamp.bundleSha256) return false;
+    if (stamp.version !== 2) return false;
+    // BLAKE3 from our addon, which compute loads anyway; node:crypto's SHA-256 (crypto and the
+    // stream modules it loads: ~55 M instructions) only without the addon.
+    let digest, digests;
+    try {
+      const addon = require(`${root}native/build/Release/rewarder_native.node`);
+      if (stamp.blake3 === undefined) throw new Error('no BLAKE3 digests in the stamp');
+      digest = (bytes) => Buffer.from(addon.blake3(bytes)).toString('hex');
+      digests = stamp.blake3;
+    } catch {
+      digest = (bytes) => require('node:crypto').createHash('sha256').update(bytes).digest('hex');
+      digests = stamp.sha256;
+    }
+    const parts = [];
+    for (const file of stamp.inputs) parts.push(Buffer.from(`${file}\0`), readFileSync(root + file), Buffer.from('\0'));
+    if (digest(Buffer.concat(parts)) !== digests.inputs) return false;
+    source = readFileSync(`${dir}compute.bundle.cjs`);
+    if (digest(source) !== digests.bundle) return false;
+    source = source.toString('utf8');
   } catch {
     return false;
   }
-  const cacheFile = `${dir}compute.bundle.${stamp.bundleSha256.slice(0, 16)}.cache`;
+  // Named by the bundle's digest: a cache is never read for another bundle.
+  const cacheFile = `${dir}compute.bundle.${stamp.sha256.bundle.slice(0, 16)}.cache`;
   let cachedData;
   try {
     cachedData = readFileSync(cacheFile);
@@ -57,7 +70,7 @@ function bundled() {
   }
   const filename = `${dir}compute.bundle.cjs`;
   // V8 checks the cache against its version, flags and the source's length (a rejected cache only
-  // costs the compile); the file name carries the bundle's digest for everything else.
+  // costs the compile).
   const script = new Script(`(function (require, __rewarder_bundle_url) {${source}\n})`, { filename, cachedData });
   script.runInThisContext()(createRequire(filename), pathToFileURL(filename).href);
   if (process.env.REWARDER_WRITE_CODE_CACHE === '1') {

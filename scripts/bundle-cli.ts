@@ -8,32 +8,57 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type * as Esbuild from 'esbuild';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = `${root}dist/src/cli/`;
 
-/** The digest of the stamped dist/ files as they are now (the launcher computes the same). */
-function inputsDigest(inputs: readonly string[]): string {
-  const h = createHash('sha256');
-  for (const file of inputs) h.update(file).update('\0').update(readFileSync(root + file)).update('\0');
-  return h.digest('hex');
+/** What the launcher hashes for the inputs: each file's path, NUL, its bytes, NUL, in order. */
+function inputsBytes(inputs: readonly string[]): Buffer {
+  return Buffer.concat(inputs.flatMap((file) => [Buffer.from(`${file}\0`), readFileSync(root + file), Buffer.from('\0')]));
+}
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+interface Digests {
+  bundle: string;
+  inputs: string;
+}
+interface Stamp {
+  version: 2;
+  /** Always there: the launcher's check without the addon, and the cache's name. */
+  sha256: Digests;
+  /** When the addon was built: the launcher's check with it (no node:crypto to load). */
+  blake3?: Digests;
+  inputs: string[];
 }
 
 // Nothing to do when the bundle, its stamp and a cache are current (tsc left the inputs as they were).
 try {
-  const stamp = JSON.parse(readFileSync(`${dir}compute.bundle.json`, 'utf8')) as { bundleSha256: string; inputsSha256: string; inputs: string[] };
-  const source = readFileSync(`${dir}compute.bundle.cjs`);
+  const stamp = JSON.parse(readFileSync(`${dir}compute.bundle.json`, 'utf8')) as Stamp;
   if (
-    inputsDigest(stamp.inputs) === stamp.inputsSha256 &&
-    createHash('sha256').update(source).digest('hex') === stamp.bundleSha256 &&
-    readdirSync(dir).includes(`compute.bundle.${stamp.bundleSha256.slice(0, 16)}.cache`)
+    stamp.version === 2 &&
+    sha256(inputsBytes(stamp.inputs)) === stamp.sha256.inputs &&
+    sha256(readFileSync(`${dir}compute.bundle.cjs`)) === stamp.sha256.bundle &&
+    (stamp.blake3 !== undefined) === (nativeBlake3() !== null) &&
+    readdirSync(dir).includes(`compute.bundle.${stamp.sha256.bundle.slice(0, 16)}.cache`)
   ) {
     process.exit(0);
   }
 } catch {
   // no bundle yet, or an unreadable one: build it
+}
+
+/** The addon's BLAKE3 as hex, or null when the addon is not built. */
+function nativeBlake3(): ((bytes: Uint8Array) => string) | null {
+  try {
+    const addon = createRequire(import.meta.url)(`${root}native/build/Release/rewarder_native.node`) as { blake3(b: Uint8Array): Uint8Array };
+    return (bytes) => Buffer.from(addon.blake3(bytes)).toString('hex');
+  } catch {
+    return null;
+  }
 }
 for (const f of readdirSync(dir)) if (f.startsWith('compute.bundle.')) rmSync(dir + f);
 
@@ -66,10 +91,13 @@ if (out === undefined || meta === undefined) throw new Error('esbuild wrote no b
 const source = out.text;
 const inputs = Object.keys(meta.inputs).sort();
 writeFileSync(`${dir}compute.bundle.cjs`, source);
-const stamp = {
-  version: 1,
-  bundleSha256: createHash('sha256').update(source).digest('hex'),
-  inputsSha256: inputsDigest(inputs),
+const sourceBytes = Buffer.from(source, 'utf8');
+const allInputs = inputsBytes(inputs);
+const b3hex = nativeBlake3();
+const stamp: Stamp = {
+  version: 2,
+  sha256: { bundle: sha256(sourceBytes), inputs: sha256(allInputs) },
+  ...(b3hex !== null ? { blake3: { bundle: b3hex(sourceBytes), inputs: b3hex(allInputs) } } : {}),
   inputs,
 };
 writeFileSync(`${dir}compute.bundle.json`, `${JSON.stringify(stamp, null, 1)}\n`);

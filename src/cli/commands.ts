@@ -1,5 +1,5 @@
-import { randomFillSync } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { firstDifferenceFrom } from '../core/diff.js';
@@ -12,6 +12,7 @@ import { DEFAULT_POLICY_MAX_BYTES, decodePolicy } from '../core/policy.js';
 import { checkProof, manifestPayouts, proveActor } from '../core/proof.js';
 import { formatDocError } from '../core/result.js';
 import { type Run, computeRun, seal } from '../core/run.js';
+import type * as NodeCrypto from 'node:crypto';
 import type { PublicKey } from '../attest/attestation.js';
 import { b3 } from '../core/hash.js';
 import { canonicalBytes } from '../core/jcs.js';
@@ -22,16 +23,37 @@ type Command = (argv: string[]) => Promise<number> | number;
 
 /**
  * This process's key for the name tables' hash (src/core/json/names.ts): an auditor verifies
- * files others made, and ids crafted to collide need the key. node:crypto is loaded at Node's
- * start anyway (~0.2 ms to draw it).
+ * files others made, and ids crafted to collide need the key.
  */
 let key: NameKey | undefined;
 function nameKey(): NameKey {
   if (key === undefined) {
-    const k = randomFillSync(new Uint32Array(2));
+    const k = randomWords(2);
     key = [k[0] as number, k[1] as number];
   }
   return key;
+}
+
+/**
+ * Words from the OS's CSPRNG: /dev/urandom where there is one, else node:crypto. node:crypto is
+ * not loaded at Node's start: it and the stream modules it loads are ~55 M instructions of a cold
+ * `rewarder compute` (~4 %, callgrind; PERFORMANCE.md "The CLI's cold path").
+ */
+function randomWords(n: number): Uint32Array {
+  const words = new Uint32Array(n);
+  const bytes = new Uint8Array(words.buffer);
+  try {
+    const fd = openSync('/dev/urandom', 'r');
+    try {
+      if (readSync(fd, bytes, 0, bytes.length, null) === bytes.length) return words;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // no /dev/urandom here: node:crypto below
+  }
+  const { randomFillSync } = createRequire(import.meta.url)('node:crypto') as typeof NodeCrypto;
+  return randomFillSync(words);
 }
 
 const out = (s: string | Uint8Array): void => {

@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, renameSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { b3 } from '../../src/core/hash.js';
 import { BIN, ROOT } from '../harness.js';
 
 const CLI = join(ROOT, 'dist', 'src', 'cli');
@@ -75,11 +76,23 @@ test('a bundle that does not match its stamp, or a stamp that does not match dis
   writeFileSync(bundleFile, wrong);
   let r = run(copyBin, ['compute', ...VECTOR]);
   assert.deepEqual(r.stdout, EXPECTED, 'a bundle that is not the stamped one');
-  // Stamped as current, the altered bundle runs (so the checks below are what stop it) ...
-  const stamp = JSON.parse(readFileSync(stampFile, 'utf8')) as { bundleSha256: string; inputs: string[] };
-  writeFileSync(stampFile, JSON.stringify({ ...stamp, bundleSha256: createHash('sha256').update(wrong).digest('hex') }));
+  // Stamped as current, the altered bundle runs (so the checks below are what stop it): by its
+  // SHA-256 (the launcher's check without the addon's BLAKE3) ...
+  const stamp = JSON.parse(readFileSync(stampFile, 'utf8')) as { sha256: { bundle: string; inputs: string }; blake3?: unknown; inputs: string[] };
+  const wrongSha = createHash('sha256').update(wrong).digest('hex');
+  writeFileSync(stampFile, JSON.stringify({ ...stamp, sha256: { ...stamp.sha256, bundle: wrongSha }, blake3: undefined }));
   r = run(copyBin, ['compute', ...VECTOR]);
   assert.equal(r.stdout.toString(), 'wrong\n');
+  // ... and by BLAKE3 (the addon's check, when it is built).
+  if (stamp.blake3 !== undefined) {
+    const bytes = new TextEncoder().encode(wrong);
+    writeFileSync(stampFile, JSON.stringify({ ...stamp, blake3: { ...(stamp.blake3 as object), bundle: b3(bytes).slice(3) } }));
+    r = run(copyBin, ['compute', ...VECTOR]);
+    assert.equal(r.stdout.toString(), 'wrong\n', 'stamped by BLAKE3');
+    writeFileSync(stampFile, JSON.stringify({ ...stamp, sha256: { ...stamp.sha256, bundle: wrongSha }, blake3: { ...(stamp.blake3 as object), bundle: b3(bytes).slice(3) } }));
+  } else {
+    writeFileSync(stampFile, JSON.stringify({ ...stamp, sha256: { ...stamp.sha256, bundle: wrongSha } }));
+  }
   // ... until one of the dist/ files it was made from changes: then main.js runs.
   const input = join(copy, stamp.inputs.find((f) => f.endsWith('calculus.js')) as string);
   writeFileSync(input, `${readFileSync(input, 'utf8')}\n// edited\n`);
