@@ -284,21 +284,34 @@ async function shed(): Promise<void> {
   }
 }
 
-async function fair(): Promise<void> {
+/**
+ * A server with two tenants, `flood` and `quiet`, each having sealed the M documents itself (SPEC
+ * §10: a tenant computes only with documents it sealed; the same bytes, sealed twice).
+ */
+async function twoTenants() {
   const tmp = tempDir();
   const tokens = writeTokensFile(tmp.dir, [
     { tenant: 'flood', scopes: ['rewarder.seal', 'rewarder.run', 'rewarder.inspect'], token: 'bench-flood-token-0123456789' },
     { tenant: 'quiet', scopes: ['rewarder.seal', 'rewarder.run'], token: 'bench-quiet-token-0123456789' },
   ]);
   const s = await spawnServer({ AUTH: 'on', TOKENS_FILE: tokens, TENANT_RPS_MAX: '1000000', ...serverEnv }, { nodeFlags: serverFlags });
+  const floodH = bearer('bench-flood-token-0123456789');
+  const quietH = bearer('bench-quiet-token-0123456789');
+  const body = await sealM(s, floodH);
+  await sealM(s, quietH);
+  const stop = async () => {
+    await s.stop();
+    tmp.remove();
+  };
+  return { s, body, floodH, quietH, stop };
+}
+
+async function fair(): Promise<void> {
+  const { s, body, floodH, quietH, stop } = await twoTenants();
   try {
-    const body = await sealM(s, bearer('bench-flood-token-0123456789'));
-    const quietH = bearer('bench-quiet-token-0123456789');
-    // Each tenant computes with documents it sealed itself (SPEC §10): the same bytes, sealed twice.
-    await sealM(s, quietH);
     const aloneHits = await load(s.url, 1, durationS, body, 'alone', quietH);
     const alone = describe(aloneHits, durationS);
-    const [quietHits, floodHits] = await Promise.all([load(s.url, 1, durationS, body, 'quiet', quietH), load(s.url, 10, durationS, body, 'flood', bearer('bench-flood-token-0123456789'))]);
+    const [quietHits, floodHits] = await Promise.all([load(s.url, 1, durationS, body, 'quiet', quietH), load(s.url, 10, durationS, body, 'flood', floodH)]);
     const withFlood = describe(quietHits, durationS);
     const flood = describe(floodHits, durationS);
     console.log(`fair: quiet p95 alone ${alone.p95_ms.toFixed(1)} ms, beside a flood ${withFlood.p95_ms.toFixed(1)} ms = ${(withFlood.p95_ms / alone.p95_ms).toFixed(2)}× (target ≤ 1.5)`);
@@ -307,8 +320,7 @@ async function fair(): Promise<void> {
     console.log(`  runs/s: quiet alone ${alone.goodput.toFixed(1)}, beside the flood ${withFlood.goodput.toFixed(1)}; flood ${flood.goodput.toFixed(1)}`);
     summary.fair = { alone, with_flood: withFlood, flood };
   } finally {
-    await s.stop();
-    tmp.remove();
+    await stop();
   }
 }
 
@@ -320,17 +332,8 @@ async function fair(): Promise<void> {
  */
 async function fairRate(): Promise<void> {
   const rate = Number(values['fair-rate']);
-  const tmp = tempDir();
-  const tokens = writeTokensFile(tmp.dir, [
-    { tenant: 'flood', scopes: ['rewarder.seal', 'rewarder.run', 'rewarder.inspect'], token: 'bench-flood-token-0123456789' },
-    { tenant: 'quiet', scopes: ['rewarder.seal', 'rewarder.run'], token: 'bench-quiet-token-0123456789' },
-  ]);
-  const s = await spawnServer({ AUTH: 'on', TOKENS_FILE: tokens, TENANT_RPS_MAX: '1000000', ...serverEnv }, { nodeFlags: serverFlags });
+  const { s, body, floodH, quietH, stop } = await twoTenants();
   try {
-    const floodH = bearer('bench-flood-token-0123456789');
-    const quietH = bearer('bench-quiet-token-0123456789');
-    const body = await sealM(s, floodH);
-    await sealM(s, quietH);
     await paced(s.url, rate, 2, body, 'warm', quietH);
     const alone = describe(await paced(s.url, rate, durationS, body, 'alone', quietH), durationS);
     const [quietHits, floodHits] = await Promise.all([paced(s.url, rate, durationS, body, 'quiet', quietH), paced(s.url, rate * 10, durationS, body, 'flood', floodH)]);
@@ -340,8 +343,7 @@ async function fairRate(): Promise<void> {
     console.log(`  statuses: quiet alone ${JSON.stringify(alone.statuses)}, beside ${JSON.stringify(withFlood.statuses)}; flood ${JSON.stringify(flood.statuses)}, goodput ${flood.goodput.toFixed(1)}/s`);
     summary.fair_rate = { rate, alone, with_flood: withFlood, flood };
   } finally {
-    await s.stop();
-    tmp.remove();
+    await stop();
   }
 }
 
