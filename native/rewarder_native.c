@@ -599,6 +599,103 @@ static napi_value hasher_final(napi_env env, napi_callback_info info) {
   return new_bytes(env, out, DIGEST_LEN);
 }
 
+// ---- the columnar events' integer arrays (src/core/json/cursor.ts, uintArray)
+//
+// The fast path only: `[` and `]` around plain non-negative integers of at most 15 digits (exact
+// in a double) without leading zeros, separated by commas, with JSON whitespace anywhere between
+// tokens. Anything else (another token, a 16th digit, a leading zero, a fraction or exponent,
+// more than `max` elements, the end of the bytes) returns null before anything is written, and
+// the caller re-reads the array with the TypeScript reader, which accepts exactly the same valid
+// arrays and produces every error. So this decides nothing: it only reads valid arrays faster.
+
+static inline bool json_ws(uint8_t c) { return c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d; }
+
+/**
+ * Scans the array starting at p (optional whitespace, then `[`). Returns the element count and
+ * sets *end (after `]`), or returns -1 when the array is not in the fast path's form. With
+ * `out`, also stores the values.
+ */
+static int64_t scan_uints(const uint8_t *b, size_t len, size_t p, double *out, size_t max, size_t *end) {
+  while (p < len && json_ws(b[p])) p++;
+  if (p >= len || b[p] != '[') return -1;
+  p++;
+  while (p < len && json_ws(b[p])) p++;
+  if (p >= len) return -1;
+  if (b[p] == ']') {
+    *end = p + 1;
+    return 0;
+  }
+  size_t n = 0;
+  for (;;) {
+    while (p < len && json_ws(b[p])) p++;
+    if (p >= len) return -1;
+    uint8_t c = b[p];
+    if (c < '0' || c > '9') return -1;
+    size_t start = p;
+    uint64_t v = (uint64_t)(c - '0');
+    p++;
+    if (v == 0) {
+      if (p < len && b[p] >= '0' && b[p] <= '9') return -1;
+    } else {
+      while (p < len && b[p] >= '0' && b[p] <= '9') {
+        v = v * 10 + (uint64_t)(b[p] - '0');
+        p++;
+        if (p - start > 15) return -1;
+      }
+    }
+    if (n == max) return -1;
+    if (out != NULL) out[n] = (double)v;
+    n++;
+    while (p < len && json_ws(b[p])) p++;
+    if (p >= len) return -1;
+    c = b[p];
+    if (c == ',') {
+      p++;
+      continue;
+    }
+    if (c == ']') {
+      *end = p + 1;
+      return (int64_t)n;
+    }
+    return -1;
+  }
+}
+
+/** uintArray(bytes, pos, max, end: Float64Array(1)): a Float64Array of the values (end[0] = after `]`), or null. */
+static napi_value uint_array(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  void *bytes = NULL;
+  size_t len = 0;
+  void *endv = NULL;
+  size_t end_len = 0;
+  if (!typed_array(env, argv[0], napi_uint8_array, "bytes must be a Uint8Array", &bytes, &len)) return NULL;
+  if (!typed_array(env, argv[3], napi_float64_array, "end must be a Float64Array", &endv, &end_len)) return NULL;
+  double pos = 0;
+  double max = 0;
+  if (!ok(env, napi_get_value_double(env, argv[1], &pos))) return NULL;
+  if (!ok(env, napi_get_value_double(env, argv[2], &max))) return NULL;
+  if (!(pos >= 0 && pos <= (double)len && pos == (double)(size_t)pos) || !(max >= 0 && max <= 4294967295.0) || end_len < 1) {
+    napi_throw_range_error(env, NULL, "pos, max or end out of range");
+    return NULL;
+  }
+  napi_value result;
+  size_t end = 0;
+  int64_t n = len == 0 ? -1 : scan_uints(bytes, len, (size_t)pos, NULL, (size_t)max, &end);
+  if (n < 0) {
+    if (!ok(env, napi_get_null(env, &result))) return NULL;
+    return result;
+  }
+  void *data = NULL;
+  napi_value buffer;
+  if (!ok(env, napi_create_arraybuffer(env, (size_t)n * sizeof(double), &data, &buffer))) return NULL;
+  if (n > 0) scan_uints(bytes, len, (size_t)pos, data, (size_t)max, &end);
+  if (!ok(env, napi_create_typedarray(env, napi_float64_array, (size_t)n, buffer, 0, &result))) return NULL;
+  ((double *)endv)[0] = (double)end;
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor properties[] = {
       {"blake3", NULL, digest, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -609,6 +706,7 @@ NAPI_MODULE_INIT() {
       {"root", NULL, root, NULL, NULL, NULL, napi_enumerable, NULL},
       {"auditPath", NULL, audit_path, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mldsa65Sign", NULL, rewarder_mldsa65_sign, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"uintArray", NULL, uint_array, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) {
     return NULL;

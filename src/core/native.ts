@@ -24,6 +24,12 @@ export interface NativeAddon {
    * fills `nodes` ((2·count − 1)·32 bytes) and `treeIndex` (count), as exports.ts's buildClaimTreeJs.
    */
   claimTree(bytes: Uint8Array, offsets: Uint32Array, count: number, nodes: Uint8Array, treeIndex: Uint32Array): void;
+  /**
+   * The integers of a plain JSON array `[1,2,…]` starting at `pos` (optional whitespace, then `[`)
+   * as an exact-size column, with `end[0]` set to the position after `]`; null, having written
+   * nothing, for any other form or more than `max` elements (json/cursor.ts reads those).
+   */
+  uintArray(bytes: Uint8Array, pos: number, max: number, end: Float64Array): Float64Array | null;
   /** FIPS 204 ML-DSA-65 hedged signature of `message` under `context` (≤ 255 bytes). */
   mldsa65Sign(secretKey: Uint8Array, message: Uint8Array, context: Uint8Array): Uint8Array;
 }

@@ -9,6 +9,7 @@
 // objects.
 
 import { Buffer } from 'node:buffer';
+import { nativeAddon } from '../native.js';
 
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
@@ -308,6 +309,17 @@ export class Cursor {
    * instead of a call per token. Throws with `this.count` = index of the offending element.
    */
   uintArray(into: Float64Array, max: number, tooMany: () => never): Float64Array {
+    if (nativeArrays) {
+      // The addon reads an array of the plain form (the common case, and most of a columnar
+      // document's bytes) into an exact-size column, or returns null having decided nothing: the
+      // loop below then reads it, with every error (native/rewarder_native.c, "uintArray").
+      const fast = nativeAddon()?.uintArray(this.buf, this.pos, max, NATIVE_END);
+      if (fast !== undefined && fast !== null) {
+        this.count = fast.length;
+        this.pos = NATIVE_END[0] as number;
+        return fast;
+      }
+    }
     let out = into;
     let n = 0;
     this.count = 0;
@@ -430,6 +442,15 @@ export class Cursor {
 }
 
 export const MAX_DEPTH = 64;
+
+// Where the addon's uintArray leaves the cursor (after `]`).
+const NATIVE_END = new Float64Array(1);
+let nativeArrays = true;
+
+/** Tests only: false makes uintArray use its TypeScript loop alone (the path without the addon). */
+export function useNativeArrays(on: boolean): void {
+  nativeArrays = on;
+}
 
 // Buffer's unchecked slice methods: present on every Node Buffer, missing from @types/node. They
 // skip the argument validation of toString(), which matters for 100k strings per document.
