@@ -661,6 +661,12 @@ static int64_t scan_uints(const uint8_t *b, size_t len, size_t p, double *out, s
   }
 }
 
+static void free_column(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
 /** uintArray(bytes, pos, max, end: Float64Array(1)): a Float64Array of the values (end[0] = after `]`), or null. */
 static napi_value uint_array(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -681,16 +687,41 @@ static napi_value uint_array(napi_env env, napi_callback_info info) {
     return NULL;
   }
   napi_value result;
+  size_t p = (size_t)pos;
+  // One pass into memory of the most elements the rest of the bytes can hold (every element
+  // takes at least two bytes, its digit and a comma or `]`): untouched pages of a large malloc are
+  // never faulted in, and the block is shrunk to the count before V8 is told its size.
+  size_t cap = (len - p) / 2 + 1;
+  if (cap > (size_t)max) cap = (size_t)max;
+  double *data = cap > 0 ? malloc(cap * sizeof(double)) : NULL;
+  if (cap > 0 && data == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
   size_t end = 0;
-  int64_t n = len == 0 ? -1 : scan_uints(bytes, len, (size_t)pos, NULL, (size_t)max, &end);
-  if (n < 0) {
-    if (!ok(env, napi_get_null(env, &result))) return NULL;
+  int64_t n = len == 0 ? -1 : scan_uints(bytes, len, p, data, (size_t)max, &end);
+  if (n <= 0) {
+    free(data);
+    if (n < 0) {
+      if (!ok(env, napi_get_null(env, &result))) return NULL;
+      return result;
+    }
+    napi_value buffer;
+    void *none = NULL;
+    if (!ok(env, napi_create_arraybuffer(env, 0, &none, &buffer))) return NULL;
+    if (!ok(env, napi_create_typedarray(env, napi_float64_array, 0, buffer, 0, &result))) return NULL;
+    ((double *)endv)[0] = (double)end;
     return result;
   }
-  void *data = NULL;
+  double *fit = realloc(data, (size_t)n * sizeof(double));
+  if (fit != NULL) data = fit;
   napi_value buffer;
-  if (!ok(env, napi_create_arraybuffer(env, (size_t)n * sizeof(double), &data, &buffer))) return NULL;
-  if (n > 0) scan_uints(bytes, len, (size_t)pos, data, (size_t)max, &end);
+  napi_status status = napi_create_external_arraybuffer(env, data, (size_t)n * sizeof(double), free_column, NULL, &buffer);
+  if (status != napi_ok) {
+    free(data);
+    ok(env, status);
+    return NULL;
+  }
   if (!ok(env, napi_create_typedarray(env, napi_float64_array, (size_t)n, buffer, 0, &result))) return NULL;
   ((double *)endv)[0] = (double)end;
   return result;
