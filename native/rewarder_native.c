@@ -727,6 +727,84 @@ static napi_value uint_array(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// ---- SPEC §4.1's tally over the event columns (src/core/calculus.ts, tally)
+//
+// The same loop as the TypeScript one, in the same order, in IEEE doubles (no -ffast-math here:
+// each sum is the same correctly rounded addition V8 does), so q and the total are bit-identical;
+// the caller still decides from the total whether the Numbers are exact. A cell outside q (which
+// decoding rules out) stops it with false, and the caller redoes the tally in TypeScript.
+
+/**
+ * tallyColumns(actor, kind, qty, ts: Float64Array, count, startMs, endMs, K, q: Float64Array,
+ * out: Float64Array(2)): adds each counted event's qty to q[actor·K + kind]; out = [ignored, total].
+ */
+static napi_value tally_columns(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  double *cols[4];
+  size_t lens[4];
+  for (int c = 0; c < 4; c++) {
+    void *data = NULL;
+    if (!typed_array(env, argv[c], napi_float64_array, "columns must be Float64Arrays", &data, &lens[c])) return NULL;
+    cols[c] = data;
+  }
+  double nums[4];
+  for (int c = 0; c < 4; c++) {
+    if (!ok(env, napi_get_value_double(env, argv[4 + c], &nums[c]))) return NULL;
+  }
+  void *qv = NULL;
+  size_t qlen = 0;
+  void *outv = NULL;
+  size_t out_len = 0;
+  if (!typed_array(env, argv[8], napi_float64_array, "q must be a Float64Array", &qv, &qlen)) return NULL;
+  if (!typed_array(env, argv[9], napi_float64_array, "out must be a Float64Array", &outv, &out_len)) return NULL;
+  double count = nums[0];
+  double start = nums[1];
+  double end = nums[2];
+  double kinds = nums[3];
+  if (!(count >= 0 && count == (double)(size_t)count) || out_len < 2) {
+    napi_throw_range_error(env, NULL, "count or out out of range");
+    return NULL;
+  }
+  size_t n = (size_t)count;
+  for (int c = 0; c < 4; c++) {
+    if (lens[c] < n) {
+      napi_throw_range_error(env, NULL, "count is beyond a column");
+      return NULL;
+    }
+  }
+  const double *actor = cols[0];
+  const double *kind = cols[1];
+  const double *qty = cols[2];
+  const double *ts = cols[3];
+  double *q = qv;
+  double ignored = 0;
+  double total = 0;
+  bool done = true;
+  for (size_t i = 0; i < n; i++) {
+    double t = ts[i];
+    if (t < start || t >= end) {
+      ignored++;
+      continue;
+    }
+    double v = qty[i];
+    double cell = actor[i] * kinds + kind[i];
+    if (!(cell >= 0 && cell < (double)qlen) || cell != (double)(size_t)cell) {
+      done = false;
+      break;
+    }
+    q[(size_t)cell] += v;
+    total += v;
+  }
+  double *out = outv;
+  out[0] = ignored;
+  out[1] = total;
+  napi_value result;
+  if (!ok(env, napi_get_boolean(env, done, &result))) return NULL;
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor properties[] = {
       {"blake3", NULL, digest, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -738,6 +816,7 @@ NAPI_MODULE_INIT() {
       {"auditPath", NULL, audit_path, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mldsa65Sign", NULL, rewarder_mldsa65_sign, NULL, NULL, NULL, napi_enumerable, NULL},
       {"uintArray", NULL, uint_array, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"tallyColumns", NULL, tally_columns, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) {
     return NULL;

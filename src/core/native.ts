@@ -30,6 +30,23 @@ export interface NativeAddon {
    * nothing, for any other form or more than `max` elements (json/cursor.ts reads those).
    */
   uintArray(bytes: Uint8Array, pos: number, max: number, end: Float64Array): Float64Array | null;
+  /**
+   * SPEC §4.1's Number tally (calculus.ts): for i < count with startMs ≤ ts[i] < endMs, adds
+   * qty[i] to q[actor[i]·K + kind[i]] in order; out = [ignored, total]. False when a cell falls
+   * outside q (q is then partly written).
+   */
+  tallyColumns(
+    actor: Float64Array,
+    kind: Float64Array,
+    qty: Float64Array,
+    ts: Float64Array,
+    count: number,
+    startMs: number,
+    endMs: number,
+    K: number,
+    q: Float64Array,
+    out: Float64Array,
+  ): boolean;
   /** FIPS 204 ML-DSA-65 hedged signature of `message` under `context` (≤ 255 bytes). */
   mldsa65Sign(secretKey: Uint8Array, message: Uint8Array, context: Uint8Array): Uint8Array;
 }
