@@ -615,7 +615,7 @@ static inline bool json_ws(uint8_t c) { return c == 0x20 || c == 0x09 || c == 0x
  * sets *end (after `]`), or returns -1 when the array is not in the fast path's form. With
  * `out`, also stores the values.
  */
-static int64_t scan_uints(const uint8_t *b, size_t len, size_t p, double *out, size_t max, size_t *end) {
+static int64_t scan_uints(const uint8_t *b, size_t len, size_t p, double *out, size_t max, size_t *end, uint64_t *largest) {
   while (p < len && json_ws(b[p])) p++;
   if (p >= len || b[p] != '[') return -1;
   p++;
@@ -626,6 +626,7 @@ static int64_t scan_uints(const uint8_t *b, size_t len, size_t p, double *out, s
     return 0;
   }
   size_t n = 0;
+  uint64_t big = 0;
   for (;;) {
     while (p < len && json_ws(b[p])) p++;
     if (p >= len) return -1;
@@ -645,6 +646,7 @@ static int64_t scan_uints(const uint8_t *b, size_t len, size_t p, double *out, s
     }
     if (n == max) return -1;
     if (out != NULL) out[n] = (double)v;
+    if (v > big) big = v;
     n++;
     while (p < len && json_ws(b[p])) p++;
     if (p >= len) return -1;
@@ -655,6 +657,7 @@ static int64_t scan_uints(const uint8_t *b, size_t len, size_t p, double *out, s
     }
     if (c == ']') {
       *end = p + 1;
+      *largest = big;
       return (int64_t)n;
     }
     return -1;
@@ -667,7 +670,10 @@ static void free_column(napi_env env, void *data, void *hint) {
   free(data);
 }
 
-/** uintArray(bytes, pos, max, end: Float64Array(1)): a Float64Array of the values (end[0] = after `]`), or null. */
+/**
+ * uintArray(bytes, pos, max, end: Float64Array(2)): a Float64Array of the values, with end[0] the
+ * position after `]` and end[1] the largest value (0 for an empty array); or null.
+ */
 static napi_value uint_array(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -682,7 +688,7 @@ static napi_value uint_array(napi_env env, napi_callback_info info) {
   double max = 0;
   if (!ok(env, napi_get_value_double(env, argv[1], &pos))) return NULL;
   if (!ok(env, napi_get_value_double(env, argv[2], &max))) return NULL;
-  if (!(pos >= 0 && pos <= (double)len && pos == (double)(size_t)pos) || !(max >= 0 && max <= 4294967295.0) || end_len < 1) {
+  if (!(pos >= 0 && pos <= (double)len && pos == (double)(size_t)pos) || !(max >= 0 && max <= 4294967295.0) || end_len < 2) {
     napi_throw_range_error(env, NULL, "pos, max or end out of range");
     return NULL;
   }
@@ -699,7 +705,8 @@ static napi_value uint_array(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t end = 0;
-  int64_t n = len == 0 ? -1 : scan_uints(bytes, len, p, data, (size_t)max, &end);
+  uint64_t largest = 0;
+  int64_t n = len == 0 ? -1 : scan_uints(bytes, len, p, data, (size_t)max, &end, &largest);
   if (n <= 0) {
     free(data);
     if (n < 0) {
@@ -711,6 +718,7 @@ static napi_value uint_array(napi_env env, napi_callback_info info) {
     if (!ok(env, napi_create_arraybuffer(env, 0, &none, &buffer))) return NULL;
     if (!ok(env, napi_create_typedarray(env, napi_float64_array, 0, buffer, 0, &result))) return NULL;
     ((double *)endv)[0] = (double)end;
+    ((double *)endv)[1] = 0;
     return result;
   }
   double *fit = realloc(data, (size_t)n * sizeof(double));
@@ -724,6 +732,7 @@ static napi_value uint_array(napi_env env, napi_callback_info info) {
   }
   if (!ok(env, napi_create_typedarray(env, napi_float64_array, (size_t)n, buffer, 0, &result))) return NULL;
   ((double *)endv)[0] = (double)end;
+  ((double *)endv)[1] = (double)largest;
   return result;
 }
 

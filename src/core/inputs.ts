@@ -119,6 +119,9 @@ class InputsDecoder {
   private actorTable: NameTable | undefined;
   private events: EventColumns | undefined;
   private form: 'row' | 'columnar' = 'row';
+  // The largest columnar actor and kind index, or Infinity when not known (the TypeScript reader).
+  private largestActor = Infinity;
+  private largestKind = Infinity;
   // Row events seen before `actors`/`kinds`: names kept until the lists arrive.
   private pendingActors: string[] | undefined;
   private pendingKinds: string[] | undefined;
@@ -420,6 +423,8 @@ class InputsDecoder {
         }
         const n = c.count;
         this.depth = 2;
+        if (name === 'actor') this.largestActor = c.largest;
+        else if (name === 'kind') this.largestKind = c.largest;
         cols[name] = col;
         counts[name] = n;
       } while (c.more(0x7d));
@@ -448,6 +453,9 @@ class InputsDecoder {
     const nActors = (this.actors as string[]).length;
     const nKinds = (this.kinds as string[]).length;
     if (this.form === 'columnar') {
+      // Every index is in range when the largest is (known when the addon read the column); the
+      // loop finds the first one out of range, which the error names.
+      if (this.largestActor < nActors && this.largestKind < nKinds) return;
       for (let i = 0; i < ev.count; i++) {
         if ((ev.actor[i] as number) >= nActors) throw new RuleFail('actor index out of range', ['events', 'actor', i]);
         if ((ev.kind[i] as number) >= nKinds) throw new RuleFail('kind index out of range', ['events', 'kind', i]);

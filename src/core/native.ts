@@ -26,8 +26,9 @@ export interface NativeAddon {
   claimTree(bytes: Uint8Array, offsets: Uint32Array, count: number, nodes: Uint8Array, treeIndex: Uint32Array): void;
   /**
    * The integers of a plain JSON array `[1,2,…]` starting at `pos` (optional whitespace, then `[`)
-   * as an exact-size column, with `end[0]` set to the position after `]`; null, having written
-   * nothing, for any other form or more than `max` elements (json/cursor.ts reads those).
+   * as an exact-size column, with `end[0]` set to the position after `]` and `end[1]` to the
+   * largest value (0 when empty); null, having written nothing, for any other form or more than
+   * `max` elements (json/cursor.ts reads those).
    */
   uintArray(bytes: Uint8Array, pos: number, max: number, end: Float64Array): Float64Array | null;
   /**

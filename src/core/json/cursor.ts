@@ -317,9 +317,11 @@ export class Cursor {
       if (fast !== undefined && fast !== null) {
         this.count = fast.length;
         this.pos = NATIVE_END[0] as number;
+        this.largest = NATIVE_END[1] as number;
         return fast;
       }
     }
+    this.largest = Infinity;
     let out = into;
     let n = 0;
     this.count = 0;
@@ -388,6 +390,8 @@ export class Cursor {
 
   /** Elements read by the last uintArray call (the failing index when it threw). */
   count = 0;
+  /** The largest element of the last uintArray call when the addon read it; Infinity (unknown) otherwise. */
+  largest = Infinity;
 
   /**
    * Generic strict value (objects get a null prototype, so a member named `__proto__` is just
@@ -443,8 +447,8 @@ export class Cursor {
 
 export const MAX_DEPTH = 64;
 
-// Where the addon's uintArray leaves the cursor (after `]`).
-const NATIVE_END = new Float64Array(1);
+// Where the addon's uintArray leaves the cursor (after `]`), and the largest element it read.
+const NATIVE_END = new Float64Array(2);
 let nativeArrays = true;
 
 /** Tests only: false makes uintArray use its TypeScript loop alone (the path without the addon). */
