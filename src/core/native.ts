@@ -1,8 +1,10 @@
 // The native addon (native/, built by `npm ci`): the payouts tree, the same RFC 6962 tree as
 // merkle-js.ts, 3–4× faster warm and ~10× on a first call for 10k payees (PERFORMANCE.md), partly
 // because it batches node hashes through BLAKE3's SIMD code; and ML-DSA-65 signing (native/mldsa.c),
-// ~13× faster than @noble/post-quantum; and BLAKE3 of long messages (hash.ts). Each has a
-// fallback when it is not built (TypeScript, or the `blake3` package for the digest).
+// ~13× faster than @noble/post-quantum; BLAKE3 of long messages (hash.ts); and, for a cold
+// process, the columnar documents' integer arrays (json/cursor.ts, fast path only) and the Number
+// tally (calculus.ts). Each has a fallback when it is not built (TypeScript, or the `blake3`
+// package for the digest).
 import { createRequire } from 'node:module';
 
 /** The addon's functions. Each checks its arguments and throws a TypeError or RangeError. */
