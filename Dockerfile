@@ -56,6 +56,9 @@ COPY src ./src
 COPY workers ./workers
 COPY testing ./testing
 COPY scripts ./scripts
+# The CLI bundle's code cache is made by a training run of the launcher on the S vector.
+COPY bin ./bin
+COPY vectors/S ./vectors/S
 RUN npm run build \
  && find dist -name '*.test.js' -delete \
  && find dist -name '*.test.js.map' -delete
