@@ -112,6 +112,13 @@ test('the bounds of SPEC §2 are enforced on inputs', () => {
   assert.equal(inputsError(edit(INPUTS, '"requests","uptime_s"]', '"requests","requests"]')), '$.kinds[2]: duplicate kind');
   assert.equal(inputsError(edit(INPUTS, '"did:ron:dave","did:ron:erin"]', '"did:ron:erin","did:ron:dave"]')), '$.actors[4]: actors must be strictly ascending by UTF-8 bytes');
   assert.equal(inputsError(edit(INPUTS, '"did:ron:dave","did:ron:erin"]', '"did:ron:dave","did:ron:dave"]')), '$.actors[4]: duplicate actor');
+  // Order across raw ASCII, escaped and non-ASCII ids: UTF-8 bytes, whichever comparison runs.
+  const tail = (ids: string) => edit(INPUTS, '"did:ron:erin"]', `"did:ron:erin",${ids}]`);
+  assert.ok(decodeInputs(enc(tail('"did:ron:z","did:ron:z\\u0041","did:ron:zb","did:ron:z\uE000","did:ron:z\u{10000}"'))).ok);
+  assert.equal(inputsError(tail('"did:ron:z\u{10000}","did:ron:z\uE000"')), '$.actors[6]: actors must be strictly ascending by UTF-8 bytes');
+  assert.equal(inputsError(tail('"did:ron:zA","did:ron:z\\u0041"')), '$.actors[6]: duplicate actor');
+  assert.equal(inputsError(tail('"did:ron:z\\u0041","did:ron:zA"')), '$.actors[6]: duplicate actor');
+  assert.equal(inputsError(tail('"did:ron:zb","did:ron:za"')), '$.actors[6]: actors must be strictly ascending by UTF-8 bytes');
   assert.equal(inputsError(edit(INPUTS, '"did:ron:erin"]', `"did:ron:erin","${'z'.repeat(257)}"]`)), '$.actors[5]: actor id longer than 256 bytes');
   assert.ok(decodeInputs(enc(edit(INPUTS, '"did:ron:erin"]', `"did:ron:erin","${'z'.repeat(256)}"]`))).ok);
   assert.equal(inputsError(edit(INPUTS, '"did:ron:erin"]', '"did:ron:erin",""]')), '$.actors[5]: actor id must not be empty');
