@@ -105,50 +105,65 @@ test('rewarder preview seals the candidate and prints the service\'s comparison'
   }
 });
 
-test('on the M vector, previews after the first (served from the kept basis) answer what the parsed manifests compare to', LIMIT, async () => {
-  // The first preview of a run reads its manifest and keeps a basis; the later ones compare from
-  // the basis. Every answer must be the comparison of the two manifests as anyone parses them.
-  const m = generate({ scale: 'M', seed: 1, form: 'columnar' });
-  const other = generate({ scale: 'M', seed: 2, form: 'columnar' });
+type Docs = { inputs: Uint8Array; policy: Uint8Array };
+type Case = { policy: Uint8Array; inputs: 'same' | 'other'; top: number };
+
+/**
+ * Binds `m` as `epochId` and previews each case against it (a candidate policy over the run's own
+ * inputs or over `other`'s). Every answer must be compare() of the two manifests as anyone parses
+ * them, and the basis the first preview kept must be what serves the later ones (the gauge grows
+ * once). `check` looks at the bound manifest before the previews.
+ */
+async function previewsMatchCompare(
+  epochId: string,
+  m: Docs,
+  other: Docs,
+  cases: readonly Case[],
+  check: (manifest: Exclude<ReturnType<typeof comparedManifest>, string>) => void = () => {},
+): Promise<void> {
   const inputs = decodeInputs(m.inputs);
   const otherInputs = decodeInputs(other.inputs);
-  const base = decodePolicy(m.policy);
-  assert.ok(inputs.ok && otherInputs.ok && base.ok);
+  assert.ok(inputs.ok && otherInputs.ok);
   assert.equal((await put(url, '/inputs', m.inputs)).status, 201);
   assert.equal((await put(url, '/inputs', other.inputs)).status, 201);
   const bound = (await put(url, '/policies', m.policy)).json<{ policy_id: string; policy_hash: string }>();
-  assert.equal((await post(url, '/epochs/m-bound/compute', { inputs_cid: b3(m.inputs), ...bound })).status, 200);
-  const manifest = comparedManifest(JSON.parse((await get(url, '/epochs/m-bound')).text));
+  assert.equal((await post(url, `/epochs/${epochId}/compute`, { inputs_cid: b3(m.inputs), ...bound })).status, 200);
+  const manifest = comparedManifest(JSON.parse((await get(url, `/epochs/${epochId}`)).text));
   assert.ok(typeof manifest !== 'string');
+  check(manifest);
 
   const basisBefore = metricValue(await metrics(url), 'preview_basis_cache_bytes');
   let kept = 0;
-  const cases: { policy: Uint8Array; inputs: 'same' | 'other'; top: number }[] = [
-    { policy: m.policy, inputs: 'same', top: 10 },
-    { policy: enc(policyVariant(m.policy, 1)), inputs: 'same', top: 10 },
-    { policy: enc(policyVariant(m.policy, 2)), inputs: 'same', top: 1000 },
-    { policy: enc(policyVariant(m.policy, 3)), inputs: 'same', top: 0 },
-    { policy: m.policy, inputs: 'other', top: 25 },
-  ];
   for (const [i, k] of cases.entries()) {
     const p = decodePolicy(k.policy);
     const cand = (await put(url, '/policies', k.policy)).json<{ policy_id: string; policy_hash: string }>();
     const doc = k.inputs === 'same' ? inputs : otherInputs;
     const cid = b3(k.inputs === 'same' ? m.inputs : other.inputs);
-    assert.ok(p.ok && doc.ok);
-    const r = computeRun({ epochId: 'm-bound', inputs: doc.value, inputsCid: cid, policy: p.value, policyHash: cand.policy_hash });
+    assert.ok(p.ok);
+    const r = computeRun({ epochId, inputs: doc.value, inputsCid: cid, policy: p.value, policyHash: cand.policy_hash });
     assert.ok(r.ok);
     const after = comparedManifest(JSON.parse(Buffer.from(r.value.manifest.bytes).toString()));
     assert.ok(typeof after !== 'string');
     const body = { ...cand, top: k.top, ...(k.inputs === 'other' ? { inputs_cid: cid } : {}) };
-    const res = await post(url, '/epochs/m-bound/preview', body);
+    const res = await post(url, `/epochs/${epochId}/preview`, body);
     assert.equal(res.status, 200, `case ${i}: ${res.text}`);
     assert.equal(res.text, canonicalize(compare(manifest, after, k.top)), `case ${i}`);
-    // The first preview of the run kept its basis; the later ones were served from it.
     const held = metricValue(await metrics(url), 'preview_basis_cache_bytes');
     if (i === 0) kept = held;
     assert.ok(held > basisBefore && held === kept, `case ${i}: ${held} bytes kept (${basisBefore} before, ${kept} after the first)`);
   }
+}
+
+test('on the M vector, previews after the first (served from the kept basis) answer what the parsed manifests compare to', LIMIT, async () => {
+  const m = generate({ scale: 'M', seed: 1, form: 'columnar' });
+  const other = generate({ scale: 'M', seed: 2, form: 'columnar' });
+  await previewsMatchCompare('m-bound', m, other, [
+    { policy: m.policy, inputs: 'same', top: 10 },
+    { policy: enc(policyVariant(m.policy, 1)), inputs: 'same', top: 10 },
+    { policy: enc(policyVariant(m.policy, 2)), inputs: 'same', top: 1000 },
+    { policy: enc(policyVariant(m.policy, 3)), inputs: 'same', top: 0 },
+    { policy: m.policy, inputs: 'other', top: 25 },
+  ]);
 });
 
 /** The token policy with one kind's weight multiplied (a candidate that moves every payee of that kind). */
@@ -163,46 +178,20 @@ function reweighted(policy: Uint8Array, kind: string, factor: number, id: string
 
 test('on a token program\'s M run (amounts past 2^53), previews are served from a kept basis and answer what the parsed manifests compare to', LIMIT, async () => {
   // Token amounts (~10^17–10^19) once made the packed comparison decline: nothing was kept and
-  // every preview parsed the manifest. Now the basis is kept (the gauge grows once) and every
-  // answer is still compare() of the two manifests as anyone parses them.
+  // every preview parsed the manifest. Now the basis is kept and every answer is still compare().
   const m = generateProfile({ profile: 'token', scale: 'M', seed: 1, form: 'columnar' });
   const other = generateProfile({ profile: 'token', scale: 'M', seed: 2, form: 'columnar' });
-  const inputs = decodeInputs(m.inputs);
-  const otherInputs = decodeInputs(other.inputs);
-  assert.ok(inputs.ok && otherInputs.ok);
-  assert.equal((await put(url, '/inputs', m.inputs)).status, 201);
-  assert.equal((await put(url, '/inputs', other.inputs)).status, 201);
-  const bound = (await put(url, '/policies', m.policy)).json<{ policy_id: string; policy_hash: string }>();
   // Its own program: the token inputs' window overlaps the M vector's.
-  assert.equal((await post(url, '/epochs/token:m-bound/compute', { inputs_cid: b3(m.inputs), ...bound })).status, 200);
-  const manifest = comparedManifest(JSON.parse((await get(url, '/epochs/token:m-bound')).text));
-  assert.ok(typeof manifest !== 'string');
-  assert.ok(manifest.payouts.some((p) => p.amount > BigInt(Number.MAX_SAFE_INTEGER)), 'the token run pays amounts past 2^53');
-
-  const basisBefore = metricValue(await metrics(url), 'preview_basis_cache_bytes');
-  let kept = 0;
-  const cases: { policy: Uint8Array; inputs: 'same' | 'other'; top: number }[] = [
-    { policy: m.policy, inputs: 'same', top: 10 },
-    { policy: reweighted(m.policy, 'compute_ms', 2, 'token-2'), inputs: 'same', top: 10 },
-    { policy: reweighted(m.policy, 'relay_msgs', 3, 'token-3'), inputs: 'same', top: 1000 },
-    { policy: m.policy, inputs: 'other', top: 25 },
-  ];
-  for (const [i, k] of cases.entries()) {
-    const p = decodePolicy(k.policy);
-    const cand = (await put(url, '/policies', k.policy)).json<{ policy_id: string; policy_hash: string }>();
-    const doc = k.inputs === 'same' ? inputs : otherInputs;
-    const cid = b3(k.inputs === 'same' ? m.inputs : other.inputs);
-    assert.ok(p.ok && doc.ok);
-    const r = computeRun({ epochId: 'token:m-bound', inputs: doc.value, inputsCid: cid, policy: p.value, policyHash: cand.policy_hash });
-    assert.ok(r.ok);
-    const after = comparedManifest(JSON.parse(Buffer.from(r.value.manifest.bytes).toString()));
-    assert.ok(typeof after !== 'string');
-    const body = { ...cand, top: k.top, ...(k.inputs === 'other' ? { inputs_cid: cid } : {}) };
-    const res = await post(url, '/epochs/token:m-bound/preview', body);
-    assert.equal(res.status, 200, `case ${i}: ${res.text}`);
-    assert.equal(res.text, canonicalize(compare(manifest, after, k.top)), `case ${i}`);
-    const held = metricValue(await metrics(url), 'preview_basis_cache_bytes');
-    if (i === 0) kept = held;
-    assert.ok(held > basisBefore && held === kept, `case ${i}: ${held} bytes kept (${basisBefore} before, ${kept} after the first)`);
-  }
+  await previewsMatchCompare(
+    'token:m-bound',
+    m,
+    other,
+    [
+      { policy: m.policy, inputs: 'same', top: 10 },
+      { policy: reweighted(m.policy, 'compute_ms', 2, 'token-2'), inputs: 'same', top: 10 },
+      { policy: reweighted(m.policy, 'relay_msgs', 3, 'token-3'), inputs: 'same', top: 1000 },
+      { policy: m.policy, inputs: 'other', top: 25 },
+    ],
+    (manifest) => assert.ok(manifest.payouts.some((p) => p.amount > BigInt(Number.MAX_SAFE_INTEGER)), 'the token run pays amounts past 2^53'),
+  );
 });
