@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { promisify } from 'node:util';
 import { BIN, EXAMPLE, type SpawnedServer, bearer, get, post, put, runServeToExit, spawnServer, tempDir, writeTokensFile } from '../harness.js';
 import { createLoginRole } from '../pg-roles.js';
@@ -18,12 +18,15 @@ import { DATABASE_URL, freshSchema } from './cluster.js';
 const SCOPES = ['rewarder.seal', 'rewarder.run', 'rewarder.inspect'];
 const execFileP = promisify(execFile);
 
-test('a macronode with a separate migration role serves as a runtime role that cannot rewrite its bindings', { timeout: 120_000 }, async (t) => {
+/**
+ * A fresh schema, a migration role that may create it and a runtime role, a temp dir and a token;
+ * the servers the test pushes are stopped first, then the roles dropped (once nothing connects as them).
+ */
+async function splitRoles(t: TestContext) {
   const schema = freshSchema(t);
   const migrator = await createLoginRole(DATABASE_URL, 'migrator', { canCreate: true });
   const runtime = await createLoginRole(DATABASE_URL, 'runtime');
   const servers: SpawnedServer[] = [];
-  // Servers first: the roles go once nothing connects as them.
   t.after(async () => {
     await Promise.all(servers.map((s) => s.stop()));
     await runtime.drop();
@@ -31,7 +34,11 @@ test('a macronode with a separate migration role serves as a runtime role that c
   });
   const tmp = tempDir();
   t.after(tmp.remove);
-  const token = randomBytes(24).toString('base64url');
+  return { schema, migrator, runtime, servers, tmp, token: randomBytes(24).toString('base64url') };
+}
+
+test('a macronode with a separate migration role serves as a runtime role that cannot rewrite its bindings', { timeout: 120_000 }, async (t) => {
+  const { schema, migrator, runtime, servers, tmp, token } = await splitRoles(t);
   const env = {
     PROFILE: 'macronode',
     DATABASE_URL: runtime.url,
@@ -78,18 +85,7 @@ test('a macronode with a separate migration role serves as a runtime role that c
 });
 
 test('rewarder migrate as a deployment step: replicas then run with only the runtime role', { timeout: 120_000 }, async (t) => {
-  const schema = freshSchema(t);
-  const migrator = await createLoginRole(DATABASE_URL, 'migrator', { canCreate: true });
-  const runtime = await createLoginRole(DATABASE_URL, 'runtime');
-  const servers: SpawnedServer[] = [];
-  t.after(async () => {
-    await Promise.all(servers.map((s) => s.stop()));
-    await runtime.drop();
-    await migrator.drop();
-  });
-  const tmp = tempDir();
-  t.after(tmp.remove);
-  const token = randomBytes(24).toString('base64url');
+  const { schema, migrator, runtime, servers, tmp, token } = await splitRoles(t);
   const db = { DATABASE_URL: runtime.url, DATABASE_SCHEMA: schema.name };
   const migrate = (env: Record<string, string>) =>
     execFileP(process.execPath, [BIN, 'migrate'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, timeout: 30_000 }).then(
