@@ -32,6 +32,7 @@
 
 #include "blake3.h"
 #include "blake3_impl.h"
+#include "manifest_write.h"
 #include "mldsa.h"
 
 #define DIGEST_LEN 32
@@ -826,6 +827,10 @@ NAPI_MODULE_INIT() {
       {"mldsa65Sign", NULL, rewarder_mldsa65_sign, NULL, NULL, NULL, napi_enumerable, NULL},
       {"uintArray", NULL, uint_array, NULL, NULL, NULL, napi_enumerable, NULL},
       {"tallyColumns", NULL, tally_columns, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"manifestSizes", NULL, rewarder_manifest_sizes, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"manifestWrite", NULL, rewarder_manifest_write, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"quotedSize", NULL, rewarder_quoted_size, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"quoteEach", NULL, rewarder_quote_each, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) {
     return NULL;

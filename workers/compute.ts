@@ -42,6 +42,7 @@ import {
 } from '../src/compute/protocol.js';
 import { isArrowStream } from '../src/core/arrow/format.js';
 import { b3 } from '../src/core/hash.js';
+import { nativeAddon } from '../src/core/native.js';
 
 // Actor id strings of recently used inputs, by CID. Prepared inputs carry the ids as shared
 // UTF-8 bytes; decoding 10k of them costs ~1 ms, so each worker does it once per CID, not per
@@ -57,14 +58,16 @@ function remember(cid: string, actors: string[]): string[] {
 }
 
 // Leaf heads (`{"actor":<name>,"amount_minor":"`, src/core/manifest.ts leafHeads) of the last
-// few CIDs: a leaf is then one copy and its digits, ~4 % of a warm token M run. Built on a CID's
-// first compute (~0.5 ms at 10k actors) when its names are at most HEADS_MAX_NAME_BYTES (~25 MiB
-// of heads at most per worker: XL inputs write their leaves the three-copy way instead).
+// few CIDs, for the TypeScript writers only (the native one copies a name as cheaply as a head):
+// a leaf is then one copy and its digits, ~4 % of a warm token M run. Built on a CID's first
+// compute (~0.5 ms at 10k actors) when its names are at most HEADS_MAX_NAME_BYTES (~25 MiB of
+// heads at most per worker: XL inputs write their leaves the three-copy way instead).
 const HEADS_MAX = 2;
 const HEADS_MAX_NAME_BYTES = 8 * 1024 * 1024;
 const knownHeads = new Map<string, Texts>();
 
 function headsOf(inputs: Prepared): Texts | undefined {
+  if (nativeAddon() !== null) return undefined;
   const known = knownHeads.get(inputs.cid);
   if (known !== undefined || inputs.names.bytes.length > HEADS_MAX_NAME_BYTES) return known;
   const heads = leafHeads(inputs.names);

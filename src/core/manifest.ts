@@ -9,6 +9,7 @@ import type { PayeeColumns } from './shares.js';
 import { Blake3Stream, formatDigest } from './hash.js';
 import { merkleRootOfRanges } from './merkle.js';
 import { runKey } from './keys.js';
+import { type NativeAddon, nativeAddon } from './native.js';
 import { encodeEach } from './utf8.js';
 import { LIMBS, limbDigits, safeDigits, writeLimbDigits, writeSafeDigits } from './wide.js';
 
@@ -59,6 +60,8 @@ const ENTRY_SCORE = encoder.encode('","score":"');
 // Bytes of a leaf and of an entry besides the quoted name and the digits (see writeLeaves/writeEntries).
 /** `"commitment":"b3:<64 hex>",` */
 const MEMBER_BYTES = '"commitment":"b3:",'.length + 64;
+/** A payouts root's length, to size the manifest before the root is known. */
+const ROOT_PLACEHOLDER = `b3:${'0'.repeat(64)}`;
 const LEAF_FIXED = LEAF_OPEN.length + LEAF_AMOUNT.length + 3;
 const ENTRY_FIXED = LEAF_OPEN.length + LEAF_AMOUNT.length + ENTRY_SCORE.length + 2;
 
@@ -66,10 +69,12 @@ const ENTRY_FIXED = LEAF_OPEN.length + LEAF_AMOUNT.length + ENTRY_SCORE.length +
  * Writes the manifest as bytes: the payouts and the leaves are assembled from the cached quoted
  * names and the digits of each amount and score, with no per-payee strings, joins or encoder calls
  * (this ran ~3× slower through template strings at 10k payees). `names` is indexed by actor
- * index (Payee.index); without it, the payees' own names are quoted here. `heads`, the leafHeads of
- * the same `names`, make each leaf of the column path one copy instead of three.
+ * index (Payee.index); without it, the payees' own names are quoted here. The column path writes
+ * its leaves and entries with the native addon (`native`, null for the TypeScript writers, which
+ * are the reference the tests hold it to); without it, `heads`, the leafHeads of the same `names`,
+ * make each leaf one copy instead of three.
  */
-export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts, heads?: Texts): Manifest {
+export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts, heads?: Texts, native: NativeAddon | null = nativeAddon()): Manifest {
   const key = runKey(ref.epochId, ref.inputsCid, ref.policyHash);
   const cols = calc.columns;
   const n = calc.counts.payees;
@@ -78,23 +83,34 @@ export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts, hea
   const src = own ?? (names as Texts);
   const nameAt = own !== null ? (i: number): number => i : (i: number): number => (calc.payees[i] as Payee).index;
 
-  let leaves: Texts;
+  // Sizes first, then one buffer for the whole manifest: the payouts root is the one part written
+  // after the payouts, and its member has a fixed length.
+  let leafBytes: number;
   let entryBytes: number;
-  let writeEntries: (out: Uint8Array, at: number) => number;
+  let write: (leaves: Texts, out: Uint8Array, at: number) => number;
   if (cols !== undefined) {
     // Digits written straight from the column path's decimal limbs and safe scores.
     const byIndex = own === null;
-    const sizes = columnSizes(cols, src, byIndex);
-    leaves = { bytes: new Uint8Array(sizes.leafBytes), offsets: new Uint32Array(n + 1) };
-    if (heads !== undefined && byIndex) writeHeadLeaves(leaves, cols, heads);
-    else writeColumnLeaves(leaves, cols, src, byIndex);
-    entryBytes = sizes.entryBytes;
-    writeEntries = (out, at) => writeColumnEntries(out, at, leaves, cols);
+    const index = byIndex ? cols.index : null;
+    if (native !== null) {
+      const sizes = new Float64Array(2);
+      native.manifestSizes(null, src.offsets, index, cols.amount, cols.score, n, sizes);
+      leafBytes = sizes[0] as number;
+      entryBytes = sizes[1] as number;
+      write = (leaves, out, at) => native.manifestWrite(src.bytes, src.offsets, index, cols.amount, cols.score, n, leaves.bytes, leaves.offsets, out, at);
+    } else {
+      ({ leafBytes, entryBytes } = columnSizes(cols, src, byIndex));
+      write = (leaves, out, at) => {
+        if (heads !== undefined && byIndex) writeHeadLeaves(leaves, cols, heads);
+        else writeColumnLeaves(leaves, cols, src, byIndex);
+        return writeColumnEntries(out, at, leaves, cols);
+      };
+    }
   } else {
     // The BigInt path's amounts and scores as decimal strings.
     const amounts = calc.payees.map((p) => p.amount.toString());
     const scores = calc.payees.map((p) => p.score.toString());
-    let leafBytes = 0;
+    leafBytes = 0;
     entryBytes = n > 0 ? n - 1 : 0; // commas
     for (let i = 0; i < n; i++) {
       const a = nameAt(i);
@@ -103,11 +119,11 @@ export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts, hea
       leafBytes += LEAF_FIXED + nameLen + amount;
       entryBytes += ENTRY_FIXED + nameLen + amount + (scores[i] as string).length;
     }
-    leaves = { bytes: new Uint8Array(leafBytes), offsets: new Uint32Array(n + 1) };
-    writeLeaves(leaves, n, src, nameAt, (out, at, i) => digits(out, at, amounts[i] as string));
-    writeEntries = (out, at) => writeStringEntries(out, at, leaves, n, (o, p, i) => digits(o, p, scores[i] as string));
+    write = (leaves, out, at) => {
+      writeLeaves(leaves, n, src, nameAt, (o, p, i) => digits(o, p, amounts[i] as string));
+      return writeStringEntries(out, at, leaves, n, (o, p, i) => digits(o, p, scores[i] as string));
+    };
   }
-  const root = formatDigest(merkleRootOfRanges(leaves.bytes, leaves.offsets, n, 1));
 
   const c = calc.counts;
   const t = calc.totals;
@@ -118,24 +134,30 @@ export function buildManifest(ref: RunRef, calc: Calculation, names?: Texts, hea
       `"ignored_events":${c.ignoredEvents},"payees":${c.payees}},` +
       `"epoch_id":${JSON.stringify(ref.epochId)},"inputs_cid":"${ref.inputsCid}","payouts":[`,
   );
-  const after = encoder.encode(
-    `],"payouts_root":"${root}",` +
-      `"policy":{"hash":"${ref.policyHash}","id":${JSON.stringify(ref.policyId)}},` +
-      `"run_key":"${key}","schema":"${MANIFEST_SCHEMA}",` +
-      `"totals":{"below_min_minor":"${t.belowMin}","capped_minor":"${t.capped}","payout_minor":"${t.payout}",` +
-      `"pool_input_minor":"${t.poolInput}","pool_minor":"${t.pool}","residual_minor":"${t.residual}",` +
-      `"rounding_dust_minor":"${t.roundingDust}"},` +
-      `"window":{"end_ms":${ref.window.endMs},"start_ms":${ref.window.startMs}}}`,
-  );
+  const after = (root: string): Uint8Array =>
+    encoder.encode(
+      `],"payouts_root":"${root}",` +
+        `"policy":{"hash":"${ref.policyHash}","id":${JSON.stringify(ref.policyId)}},` +
+        `"run_key":"${key}","schema":"${MANIFEST_SCHEMA}",` +
+        `"totals":{"below_min_minor":"${t.belowMin}","capped_minor":"${t.capped}","payout_minor":"${t.payout}",` +
+        `"pool_input_minor":"${t.poolInput}","pool_minor":"${t.pool}","residual_minor":"${t.residual}",` +
+        `"rounding_dust_minor":"${t.roundingDust}"},` +
+        `"window":{"end_ms":${ref.window.endMs},"start_ms":${ref.window.startMs}}}`,
+    );
+  const afterBytes = after(ROOT_PLACEHOLDER).length;
   // The commitment covers the manifest without its own member, which sorts right after the head
   // and has a fixed length: the manifest is written once with a gap for it, the commitment hashed
   // over the two parts around the gap, and the gap filled (no second 64 MB buffer at 1M payees).
   const gap = MEMBER_BYTES;
-  const bytes = new Uint8Array(head.length + gap + before.length + entryBytes + after.length);
+  const bytes = new Uint8Array(head.length + gap + before.length + entryBytes + afterBytes);
   bytes.set(head, 0);
   bytes.set(before, head.length + gap);
-  const end = writeEntries(bytes, head.length + gap + before.length);
-  bytes.set(after, end);
+  const leaves: Texts = { bytes: new Uint8Array(leafBytes), offsets: new Uint32Array(n + 1) };
+  const end = write(leaves, bytes, head.length + gap + before.length);
+  const root = formatDigest(merkleRootOfRanges(leaves.bytes, leaves.offsets, n, 1));
+  const tail = after(root);
+  if (end + tail.length !== bytes.length) throw new Error('manifest of unexpected length');
+  bytes.set(tail, end);
   const hasher = new Blake3Stream();
   hasher.update(bytes.subarray(0, head.length));
   hasher.update(bytes.subarray(head.length + gap));

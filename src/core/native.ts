@@ -3,8 +3,9 @@
 // because it batches node hashes through BLAKE3's SIMD code; and ML-DSA-65 signing (native/mldsa.c),
 // ~13× faster than @noble/post-quantum; BLAKE3 of long messages (hash.ts); and, for a cold
 // process, the columnar documents' integer arrays (json/cursor.ts, fast path only) and the Number
-// tally (calculus.ts). Each has a fallback when it is not built (TypeScript, or the `blake3`
-// package for the digest).
+// tally (calculus.ts); the manifest's per-payee bytes and the actor ids' JSON strings
+// (native/manifest_write.c: manifest.ts, utf8.ts). Each has a fallback when it is not built
+// (TypeScript, or the `blake3` package for the digest).
 import { createRequire } from 'node:module';
 
 /** The addon's functions. Each checks its arguments and throws a TypeError or RangeError. */
@@ -50,6 +51,34 @@ export interface NativeAddon {
     q: Float64Array,
     out: Float64Array,
   ): boolean;
+  /**
+   * The column path's manifest sizes (manifest.ts columnSizes): out = [bytes of the leaves, bytes
+   * of the payouts entries with their commas]. Names by actor index (`index`) or, with null, by
+   * payee position; `names` may be null (only the offsets are read). Throws a RangeError when a
+   * name is out of the table or an amount's limbs or a score are not the calculus's integers.
+   */
+  manifestSizes(names: Uint8Array | null, nameOffsets: Uint32Array, index: Uint32Array | null, amount: Float64Array, score: Float64Array, count: number, out: Float64Array): void;
+  /**
+   * Writes the column path's leaves (`{"actor":…,"amount_minor":"…"},` each, leafOffsets[i + 1] at
+   * the end of leaf i) and payouts entries (comma-separated, from out[at]) in one pass, as
+   * manifest.ts's writeColumnLeaves and writeColumnEntries do; returns where the entries end.
+   */
+  manifestWrite(
+    names: Uint8Array,
+    nameOffsets: Uint32Array,
+    index: Uint32Array | null,
+    amount: Float64Array,
+    score: Float64Array,
+    count: number,
+    leaves: Uint8Array,
+    leafOffsets: Uint32Array,
+    out: Uint8Array,
+    at: number,
+  ): number;
+  /** The bytes' length plus what JSON escapes add to it (utf8.ts quoteEach, without the quotes). */
+  quotedSize(bytes: Uint8Array): number;
+  /** utf8.ts quoteEach into out/outOffsets (sized with quotedSize + 2 per text); returns the end. */
+  quoteEach(src: Uint8Array, srcOffsets: Uint32Array, out: Uint8Array, outOffsets: Uint32Array): number;
   /** FIPS 204 ML-DSA-65 hedged signature of `message` under `context` (≤ 255 bytes). */
   mldsa65Sign(secretKey: Uint8Array, message: Uint8Array, context: Uint8Array): Uint8Array;
 }

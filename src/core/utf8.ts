@@ -1,6 +1,8 @@
 // UTF-8 of many small strings with one encoder call: per-call overhead dominated encoding 10k
 // actor names or payout leaves one by one.
 
+import { type NativeAddon, nativeAddon } from './native.js';
+
 const encoder = new TextEncoder();
 
 /** The UTF-8 bytes of all `texts` back to back, and where each one starts (n + 1 offsets). */
@@ -30,10 +32,22 @@ const ESCAPE: readonly (Uint8Array | null)[] = Array.from({ length: 256 }, (_, b
  * Each UTF-8 text of `texts` as a JSON string (quotes and escapes exactly as JSON.stringify writes
  * the string the bytes encode), back to back with n + 1 offsets: `quotedNames` from bytes, without
  * a string per text. The texts must be well-formed UTF-8 (so no lone surrogates to escape).
+ * With `native` (null: this TypeScript loop, the reference) the addon writes them.
  */
-export function quoteEach(texts: { bytes: Uint8Array; offsets: Uint32Array }, alloc: (n: number) => ArrayBufferLike = (n) => new ArrayBuffer(n)): { bytes: Uint8Array; offsets: Uint32Array } {
+export function quoteEach(
+  texts: { bytes: Uint8Array; offsets: Uint32Array },
+  alloc: (n: number) => ArrayBufferLike = (n) => new ArrayBuffer(n),
+  native: NativeAddon | null = nativeAddon(),
+): { bytes: Uint8Array; offsets: Uint32Array } {
   const { bytes: src, offsets: from } = texts;
   const n = from.length - 1;
+  if (native !== null) {
+    // The same bytes from C (native/manifest_write.c): ~10× faster at 1M ids.
+    const bytes = new Uint8Array(alloc(native.quotedSize(src) + 2 * n));
+    const offsets = new Uint32Array(alloc(4 * (n + 1)));
+    native.quoteEach(src, from, bytes, offsets);
+    return { bytes, offsets };
+  }
   let size = src.length + 2 * n;
   for (let p = 0; p < src.length; p++) {
     const e = ESCAPE[src[p] as number] as Uint8Array | null;
