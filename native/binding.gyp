@@ -1,5 +1,5 @@
-# rewarder_native.node: the payouts Merkle tree (rewarder_native.c) on the official BLAKE3 C
-# implementation, the columnar integer arrays' reader and the tally (rewarder_native.c), the
+# rewarder_native.node: the payouts Merkle tree (rewarder_native.c, short messages 16 at a time in
+# blake3_lanes.c) on the official BLAKE3 C implementation, the columnar integer arrays' reader and the tally (rewarder_native.c), the
 # manifest's per-payee bytes and the actor ids' JSON strings (manifest_write.c), and
 # ML-DSA-65 signing (mldsa.c) on PQClean's clean implementation, vendored
 # under vendor/pqclean (see its README). The BLAKE3 sources are not copied into this repository: they are compiled from
@@ -20,6 +20,7 @@
       "sources": [
         "rewarder_native.c",
         "manifest_write.c",
+        "blake3_lanes.c",
         "<(blake3_c)/blake3.c",
         "<(blake3_c)/blake3_dispatch.c",
         "<(blake3_c)/blake3_portable.c",
