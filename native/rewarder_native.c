@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include <node_api.h>
+#include <uv.h>
 
 #include "blake3.h"
 #include "blake3_impl.h"
@@ -320,6 +321,57 @@ static uint8_t *leaf_level(napi_env env, const struct ranges *r) {
   return level;
 }
 
+// ---- two threads for a large root
+//
+// RFC 6962 splits a tree of n leaves at k, the largest power of two below n: MTH = H(0x01 ‖
+// MTH(first k) ‖ MTH(rest)). The two subtrees share nothing, so above PARALLEL_MIN leaves the
+// rest is hashed on a second thread (libuv's, so portable) while this one hashes the first k, each
+// into its own part of the level buffer: at XL's 909k payees this spends the core the pool
+// worker's caller leaves idle during a compute. The bytes are the same either way (the tree tests
+// compare both sides of the threshold with the TypeScript tree).
+#define PARALLEL_MIN 65536
+
+struct subtree {
+  struct ranges r;
+  uint8_t *level;
+  bool ok;
+};
+
+static void subtree_root(void *arg) {
+  struct subtree *t = arg;
+  t->ok = hash_leaves(t->r.bytes, t->r.len, t->r.offsets, t->r.count, t->r.separator, t->level);
+  if (t->ok) {
+    for (size_t size = t->r.count; size > 1;) size = fold_level(t->level, size);
+  }
+}
+
+/** MTH of r's leaves (count ≥ 2) into digest, the two subtrees on two threads; false for bad offsets. */
+static bool parallel_root(const struct ranges *r, uint8_t *level, uint8_t digest[DIGEST_LEN]) {
+  size_t k = 1;
+  while (k * 2 < r->count) k *= 2;
+  struct subtree left = {*r, level, false};
+  left.r.count = k;
+  struct subtree right = {*r, level + k * DIGEST_LEN, false};
+  right.r.offsets = r->offsets + k;
+  right.r.count = r->count - k;
+  uv_thread_t thread;
+  bool threaded = uv_thread_create(&thread, subtree_root, &right) == 0;
+  subtree_root(&left);
+  if (threaded) {
+    uv_thread_join(&thread);
+  } else {
+    subtree_root(&right);
+  }
+  if (!left.ok || !right.ok) return false;
+  // The left root is level[0], the right one level[k]: side by side, they are the node's message.
+  memcpy(level + DIGEST_LEN, level + k * DIGEST_LEN, DIGEST_LEN);
+  const uint8_t *data[1] = {level};
+  size_t len[1] = {2 * DIGEST_LEN};
+  uint8_t *out[1] = {digest};
+  b3_lanes_hash(data, len, NODE_PREFIX, 1, 2, out);
+  return true;
+}
+
 // ---- exports
 
 /** root(bytes, offsets, count[, separator]): the 32-byte MTH of the leaves; b3("") for count 0. */
@@ -351,6 +403,18 @@ static napi_value root(napi_env env, napi_callback_info info) {
     blake3_hasher hasher;
     blake3_hasher_init(&hasher);
     blake3_hasher_finalize(&hasher, digest, DIGEST_LEN);
+  } else if (r.count >= PARALLEL_MIN) {
+    uint8_t *level = r.count <= SIZE_MAX / DIGEST_LEN ? malloc(r.count * DIGEST_LEN) : NULL;
+    if (level == NULL) {
+      napi_throw_range_error(env, NULL, "not enough memory for a tree of this many leaves");
+      return NULL;
+    }
+    bool done = parallel_root(&r, level, digest);
+    free(level);
+    if (!done) {
+      napi_throw_range_error(env, NULL, "offsets must be non-decreasing and within bytes, each range at least its separator long");
+      return NULL;
+    }
   } else {
     uint8_t *level = leaf_level(env, &r);
     if (level == NULL) return NULL;

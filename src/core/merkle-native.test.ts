@@ -174,6 +174,28 @@ test('large trees around powers of two give the same roots and paths', { skip: n
   }
 });
 
+test('trees past the two-thread threshold (65,536 leaves) give the same roots, separators and refusals', { skip: needsAddon }, () => {
+  const addon = native ?? assert.fail('no addon');
+  // Balanced and lopsided splits (2^16 + 1 leaves: a subtree of one), leaves of one, two and more blocks.
+  for (const n of [65_535, 65_536, 65_537, 140_001]) {
+    const leaves = Array.from({ length: n }, (_, i) => pseudoRandomBytes(i, (i * 37) % 200));
+    const { bytes, offsets } = pack(leaves);
+    const root = merkleRootOfRangesJs(bytes, offsets, n);
+    assert.deepEqual(merkleRootOfRanges(bytes, offsets, n), root, `root of ${n} leaves`);
+    assert.deepEqual(auditPathOfRanges(bytes, offsets, n, n - 1), auditPathOfRangesJs(bytes, offsets, n, n - 1), `path of ${n}`);
+  }
+  const n = 140_001;
+  const leaves = Array.from({ length: n }, (_, i) => leafData(`did:ron:n${i}`, String(i * 7919)));
+  const withComma = pack(leaves.map((l) => Uint8Array.from([...l, 0x2c])));
+  assert.deepEqual(merkleRootOfRanges(withComma.bytes, withComma.offsets, n, 1), merkleRootJs(leaves));
+  // A decreasing offset in either subtree is refused, not read past.
+  for (const at of [1000, n - 5]) {
+    const bad = withComma.offsets.slice();
+    bad[at] = (bad[at - 1] as number) - 1;
+    assert.throws(() => addon.root(withComma.bytes, bad, n, 1), RangeError, `bad offset at ${at}`);
+  }
+});
+
 test('views, shared memory and leaves scattered over several buffers give the same tree', { skip: needsAddon }, () => {
   const leaves = Array.from({ length: 33 }, (_, i) => pseudoRandomBytes(i, (i * 37) % 150));
   const { bytes, offsets } = pack(leaves, 5);
