@@ -2,7 +2,7 @@
 // parsing it: the real file passes, and each way of breaking a rule fails with its own message.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -223,5 +223,17 @@ test('the CLI prints one line per problem and exits 1, or ok and 0', () => {
     assert.match(good.stdout, /^ok .*Dockerfile\n$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the image copies every source and header of the addon that binding.gyp compiles', () => {
+  const gyp = readFileSync(new URL('native/binding.gyp', repo), 'utf8');
+  // Our own files: quoted `*.c` names without a directory (vendored and BLAKE3 sources come in whole directories).
+  const sources = [...gyp.matchAll(/"([a-z0-9_]+)\.c"/g)].map((m) => m[1] as string);
+  assert.ok(sources.includes('rewarder_native') && sources.includes('manifest_write'), sources.join(' '));
+  const copied = real.split('\n').filter((l) => /^COPY\s.*\.\/native\//.test(l)).join(' ');
+  for (const name of sources) {
+    assert.match(copied, new RegExp(`native/${name}\\.c\\b`), `${name}.c is compiled but not copied into the image`);
+    if (existsSync(new URL(`native/${name}.h`, repo))) assert.match(copied, new RegExp(`native/${name}\\.h\\b`), `${name}.h is included but not copied into the image`);
   }
 });
