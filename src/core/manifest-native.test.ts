@@ -200,3 +200,34 @@ test('the native writers refuse arguments outside their form instead of writing 
   assert.throws(() => addon.quoteEach(texts.bytes, texts.offsets, new Uint8Array(addon.quotedSize(texts.bytes) + 3), new Uint32Array(3)), RangeError);
   assert.throws(() => addon.quoteEach(texts.bytes, Uint32Array.of(0, 9, 4), new Uint8Array(64), new Uint32Array(3)), RangeError);
 });
+
+test('past 65,536 payees (written in two halves on two threads) the manifest is still the same bytes, and bad columns still throw', { skip }, () => {
+  const addon = native ?? assert.fail('no addon');
+  for (const m of [65_535, 65_536, 70_001]) {
+    const actors = Array.from({ length: m + 10 }, (_, i) => (i % 1000 === 7 ? `did:ron:"é\n${i}` : `did:ron:n${String(i).padStart(7, '0')}`));
+    const payees = Array.from({ length: m }, (_, i) => ({
+      actor: i + (i % 3 === 0 ? 1 : 0),
+      amount: i % 11 === 0 ? 0n : 10n ** 21n * BigInt(i) + BigInt(i * 7919),
+      score: i % 13 === 0 ? Number.MAX_SAFE_INTEGER - i : i,
+    }));
+    const calc = columnCalc(actors, payees);
+    assertSameManifests(REF, calc, quotedNames(actors));
+  }
+  const m = 70_001;
+  const actors = Array.from({ length: m }, (_, i) => `did:ron:n${i}`);
+  const calc = columnCalc(actors, Array.from({ length: m }, (_, i) => ({ actor: i, amount: BigInt(i), score: i })));
+  const cols = calc.columns as PayeeColumns;
+  const names = quotedNames(actors);
+  const sizes = new Float64Array(2);
+  addon.manifestSizes(null, names.offsets, cols.index, cols.amount, cols.score, m, sizes);
+  const write = (o: { amount?: Float64Array; leaves?: number; out?: number }) =>
+    addon.manifestWrite(names.bytes, names.offsets, cols.index, o.amount ?? cols.amount, cols.score, m, new Uint8Array(o.leaves ?? (sizes[0] as number)), new Uint32Array(m + 1), new Uint8Array(o.out ?? (sizes[1] as number)), 0);
+  assert.equal(write({}), sizes[1]);
+  assert.throws(() => write({ leaves: (sizes[0] as number) - 1 }), RangeError);
+  assert.throws(() => write({ out: (sizes[1] as number) - 1 }), RangeError);
+  for (const at of [10, m - 10]) {
+    const amount = cols.amount.slice();
+    amount[at * LIMBS] = 0.5;
+    assert.throws(() => write({ amount }), RangeError, `bad limb of payee ${at}`);
+  }
+});
