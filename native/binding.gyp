@@ -1,5 +1,6 @@
 # rewarder_native.node: the payouts Merkle tree (rewarder_native.c) on the official BLAKE3 C
-# implementation, the columnar integer arrays' reader and the tally (rewarder_native.c), and
+# implementation, the columnar integer arrays' reader and the tally (rewarder_native.c), the Arrow
+# stream's tally (arrow_tally.c), and
 # ML-DSA-65 signing (mldsa.c) on PQClean's clean implementation, vendored
 # under vendor/pqclean (see its README). The BLAKE3 sources are not copied into this repository: they are compiled from
 # the pinned dependency @c4312/blake3-native (its c/ directory, BLAKE3 1.3.1, CC0-1.0 OR
@@ -18,6 +19,7 @@
       "target_name": "rewarder_native",
       "sources": [
         "rewarder_native.c",
+        "arrow_tally.c",
         "<(blake3_c)/blake3.c",
         "<(blake3_c)/blake3_dispatch.c",
         "<(blake3_c)/blake3_portable.c",

@@ -32,6 +32,7 @@
 
 #include "blake3.h"
 #include "blake3_impl.h"
+#include "arrow_tally.h"
 #include "mldsa.h"
 
 #define DIGEST_LEN 32
@@ -826,6 +827,8 @@ NAPI_MODULE_INIT() {
       {"mldsa65Sign", NULL, rewarder_mldsa65_sign, NULL, NULL, NULL, napi_enumerable, NULL},
       {"uintArray", NULL, uint_array, NULL, NULL, NULL, napi_enumerable, NULL},
       {"tallyColumns", NULL, tally_columns, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"arrowTallyBatch", NULL, rewarder_arrow_tally_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"arrowTallyFinish", NULL, rewarder_arrow_tally_finish, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) {
     return NULL;

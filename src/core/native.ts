@@ -3,8 +3,8 @@
 // because it batches node hashes through BLAKE3's SIMD code; and ML-DSA-65 signing (native/mldsa.c),
 // ~13× faster than @noble/post-quantum; BLAKE3 of long messages (hash.ts); and, for a cold
 // process, the columnar documents' integer arrays (json/cursor.ts, fast path only) and the Number
-// tally (calculus.ts). Each has a fallback when it is not built (TypeScript, or the `blake3`
-// package for the digest).
+// tally (calculus.ts); and the Arrow stream's tally when sealing (arrow/tally.ts). Each has a
+// fallback when it is not built (TypeScript, or the `blake3` package for the digest).
 import { createRequire } from 'node:module';
 
 /** The addon's functions. Each checks its arguments and throws a TypeError or RangeError. */
@@ -50,6 +50,28 @@ export interface NativeAddon {
     q: Float64Array,
     out: Float64Array,
   ): boolean;
+  /**
+   * One Arrow record batch of the one-pass tally (arrow/tally.ts, addBatch; native/arrow_tally.c):
+   * for i < n, false (sum untouched, q partly written) at the first actor index outside
+   * [0, nActors), kind index outside [0, K), or hi word of ts or qty (little-endian (lo, hi)
+   * pairs) past 0x1FFFFF; an event with ts outside [startMs, endMs) adds 1 to sum[1]; any other
+   * adds qty to q[actor·K + kind] and to sum[0], in order, in IEEE doubles. True when done.
+   */
+  arrowTallyBatch(
+    actor: Int8Array | Int16Array | Int32Array,
+    kind: Int8Array | Int16Array | Int32Array,
+    qty: Uint32Array,
+    ts: Uint32Array,
+    n: number,
+    startMs: number,
+    endMs: number,
+    nActors: number,
+    K: number,
+    q: Float64Array,
+    sum: Float64Array,
+  ): boolean;
+  /** The one-pass tally's last pass: cells of q still −0 become +0 with seen 0; every other cell gets seen 1. */
+  arrowTallyFinish(q: Float64Array, seen: Uint8Array): void;
   /** FIPS 204 ML-DSA-65 hedged signature of `message` under `context` (≤ 255 bytes). */
   mldsa65Sign(secretKey: Uint8Array, message: Uint8Array, context: Uint8Array): Uint8Array;
 }

@@ -11,9 +11,10 @@ import { tally } from '../calculus.js';
 import { countedCells } from '../explain.js';
 import { type Inputs, DEFAULT_INPUT_LIMITS, decodeInputs } from '../inputs.js';
 import { quotedNames } from '../manifest.js';
+import { nativeAddon } from '../native.js';
 import { encodeEach, quoteEach } from '../utf8.js';
 import { decodeArrowInputs } from './read.js';
-import { tallyArrow } from './tally.js';
+import { addBatch, finish, tallyArrow, useNativeArrowTally } from './tally.js';
 import { encodeArrowInputs } from './write.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -150,4 +151,155 @@ test('a counted event of quantity 0 marks its cell, an event outside the window 
   assert.ok([...r.value.tally.q].every((v) => !Object.is(v, -0)));
   assert.equal(r.value.tally.ignored, 2);
   agrees(encodeArrowInputs(inputs, 2));
+});
+
+// ---- the addon's loops (native/arrow_tally.c) against addBatch and finish, their reference
+
+const native = nativeAddon();
+const allowJs = process.env.REWARDER_ALLOW_NO_NATIVE === '1';
+const HI_MAX = 0x1fffff;
+
+interface RawBatch {
+  actor: Int8Array | Int16Array | Int32Array;
+  kind: Int8Array | Int16Array | Int32Array;
+  qty: Uint32Array;
+  ts: Uint32Array;
+  n: number;
+}
+
+const INDEX = [Int8Array, Int16Array, Int32Array] as const;
+const LIMIT = [0x7f, 0x7fff, 0x7fffffff] as const;
+
+/** An index mostly in [0, size), sometimes just outside it or anywhere the type holds. */
+const indexArb = (size: number, width: 0 | 1 | 2) =>
+  fc.oneof(
+    { weight: 20, arbitrary: fc.integer({ min: 0, max: Math.min(size - 1, LIMIT[width]) }) },
+    { weight: 1, arbitrary: fc.constantFrom(-1, size, size + 1, -LIMIT[width] - 1, LIMIT[width]).filter((x) => x <= LIMIT[width]) },
+  );
+
+/** A uint64 as (lo, hi): small, zero, near 2^53, past 2^53−1 (hi > 0x1FFFFF) now and then. */
+const u64Arb = (lo: number, hi: number) =>
+  fc.oneof(
+    { weight: 10, arbitrary: fc.integer({ min: lo, max: hi }).map((x) => [x >>> 0, Math.floor(x / 2 ** 32)] as const) },
+    { weight: 2, arbitrary: fc.constant([0, 0] as const) },
+    { weight: 2, arbitrary: fc.tuple(fc.nat({ max: 0xffffffff }), fc.oneof(fc.constant(HI_MAX), fc.nat({ max: HI_MAX }))) },
+    { weight: 1, arbitrary: fc.tuple(fc.nat({ max: 0xffffffff }), fc.oneof(fc.constantFrom(HI_MAX + 1, 0xffffffff), fc.integer({ min: HI_MAX + 1, max: 0xffffffff }))) },
+  );
+
+const shapeArb = fc.record({
+  nActors: fc.integer({ min: 1, max: 300 }),
+  K: fc.integer({ min: 1, max: 5 }),
+  aw: fc.constantFrom(0, 1, 2) as fc.Arbitrary<0 | 1 | 2>,
+  kw: fc.constantFrom(0, 1, 2) as fc.Arbitrary<0 | 1 | 2>,
+  startMs: fc.integer({ min: 0, max: 100 }),
+  span: fc.integer({ min: 1, max: 100 }),
+});
+
+const caseOf = fc.tuple(shapeArb, fc.integer({ min: 1, max: 4 })).chain(([s, batches]) => {
+  const row = fc.tuple(indexArb(s.nActors, s.aw), indexArb(s.K, s.kw), u64Arb(0, 1000), u64Arb(Math.max(0, s.startMs - 20), s.startMs + s.span + 20));
+  return fc.record({ s: fc.constant(s), batches: fc.array(fc.array(row, { maxLength: 60 }), { minLength: batches, maxLength: batches }) });
+});
+
+function rawBatch(rows: [number, number, readonly [number, number], readonly [number, number]][], aw: 0 | 1 | 2, kw: 0 | 1 | 2): RawBatch {
+  const n = rows.length;
+  const b: RawBatch = { actor: new INDEX[aw](n), kind: new INDEX[kw](n), qty: new Uint32Array(2 * n), ts: new Uint32Array(2 * n), n };
+  rows.forEach(([a, k, q, t], i) => {
+    b.actor[i] = a;
+    b.kind[i] = k;
+    b.qty.set(q, 2 * i);
+    b.ts.set(t, 2 * i);
+  });
+  return b;
+}
+
+const bits = (a: Float64Array) => [...new Uint8Array(a.buffer, a.byteOffset, a.byteLength)];
+
+test('the addon\'s batch loop and finishing pass equal addBatch and finish bit for bit, refusals included (property)', { skip: native === null && allowJs }, () => {
+  assert.ok(native !== null, 'the native addon is not built or does not load');
+  fc.assert(
+    fc.property(caseOf, ({ s, batches }) => {
+      const cells = s.nActors * s.K;
+      const window = { startMs: s.startMs, endMs: s.startMs + s.span };
+      const qTs = new Float64Array(cells).fill(-0);
+      const qC = new Float64Array(cells).fill(-0);
+      const sumTs = new Float64Array(2);
+      const sumC = new Float64Array(2);
+      for (const rows of batches) {
+        const b = rawBatch(rows, s.aw, s.kw);
+        const ts = addBatch(b, window, s.nActors, s.K, qTs, sumTs);
+        const c = native.arrowTallyBatch(b.actor, b.kind, b.qty, b.ts, b.n, window.startMs, window.endMs, s.nActors, s.K, qC, sumC);
+        assert.equal(c, ts);
+        // On a refusal both have written the same cells up to the same row and left sum alone.
+        assert.deepEqual(bits(qC), bits(qTs));
+        assert.deepEqual(bits(sumC), bits(sumTs));
+        if (!ts) return;
+      }
+      const seenTs = new Uint8Array(cells);
+      const seenC = new Uint8Array(cells);
+      finish(qTs, seenTs);
+      native.arrowTallyFinish(qC, seenC);
+      assert.deepEqual(bits(qC), bits(qTs));
+      assert.deepEqual([...seenC], [...seenTs]);
+    }),
+    { numRuns: 2000, seed: 18 },
+  );
+});
+
+test('the addon\'s batch loop: in-order rounding past 2^53, refusal at any bad row, argument checks', { skip: native === null && allowJs }, () => {
+  assert.ok(native !== null, 'the native addon is not built or does not load');
+  const u64 = (xs: number[]) => Uint32Array.from(xs.flatMap((x) => [x >>> 0, Math.floor(x / 2 ** 32)]));
+  const q = new Float64Array(4).fill(-0);
+  const sum = new Float64Array(2);
+  // ts 5 is outside [10, 20): ignored. 2^53 − 1 then 1 then 1 in one cell: each addition rounds in order.
+  const max = 2 ** 53 - 1;
+  assert.equal(native.arrowTallyBatch(Int8Array.of(0, 1, 1, 1, 1), Int32Array.of(1, 0, 0, 0, 1), u64([3, max, 1, 1, 0]), u64([10, 19, 19, 19, 5]), 5, 10, 20, 2, 2, q, sum), true);
+  const ref = new Float64Array(4).fill(-0);
+  const refSum = new Float64Array(2);
+  assert.equal(addBatch({ n: 5, actor: Int8Array.of(0, 1, 1, 1, 1), kind: Int32Array.of(1, 0, 0, 0, 1), qty: u64([3, max, 1, 1, 0]), ts: u64([10, 19, 19, 19, 5]) }, { startMs: 10, endMs: 20 }, 2, 2, ref, refSum), true);
+  assert.deepEqual(bits(q), bits(ref));
+  assert.deepEqual(bits(sum), bits(refSum));
+  assert.equal(refSum[1], 1);
+  // Each refusal leaves sum as it was.
+  const before = [...sum];
+  for (const [a, k, qty, ts] of [
+    [Int16Array.of(2), Int8Array.of(0), u64([1]), u64([10])],
+    [Int16Array.of(-1), Int8Array.of(0), u64([1]), u64([10])],
+    [Int16Array.of(0), Int8Array.of(2), u64([1]), u64([10])],
+    [Int16Array.of(0), Int8Array.of(-1), u64([1]), u64([10])],
+    [Int16Array.of(0), Int8Array.of(0), Uint32Array.of(0, HI_MAX + 1), u64([10])],
+    [Int16Array.of(0), Int8Array.of(0), u64([1]), Uint32Array.of(0, HI_MAX + 1)],
+    // Outside the window, still refused: the checks come before the window test.
+    [Int16Array.of(0), Int8Array.of(0), Uint32Array.of(0, 0xffffffff), u64([5])],
+  ] as const) {
+    assert.equal(native.arrowTallyBatch(a, k, qty, ts, 1, 10, 20, 2, 2, q, sum), false);
+    assert.deepEqual([...sum], before);
+  }
+  const ok1 = [Int8Array.of(0), Int8Array.of(0), u64([1]), u64([10])] as const;
+  assert.throws(() => native.arrowTallyBatch(...ok1, 2, 10, 20, 2, 2, q, sum), RangeError);
+  assert.throws(() => native.arrowTallyBatch(...ok1, 1, 10, 20, 3, 2, q, sum), RangeError);
+  assert.throws(() => native.arrowTallyBatch(...ok1, 1, 10, 20, 2, 2, q, new Float64Array(1)), RangeError);
+  assert.throws(() => native.arrowTallyBatch(...ok1, -1, 10, 20, 2, 2, q, sum), RangeError);
+  assert.throws(() => native.arrowTallyBatch(Uint8Array.of(0) as unknown as Int8Array, ok1[1], ok1[2], ok1[3], 1, 10, 20, 2, 2, q, sum), TypeError);
+  assert.throws(() => native.arrowTallyBatch(ok1[0], ok1[1], Int32Array.of(1, 0) as unknown as Uint32Array, ok1[3], 1, 10, 20, 2, 2, q, sum), TypeError);
+  assert.throws(() => native.arrowTallyFinish(q, new Uint8Array(3)), RangeError);
+  assert.throws(() => native.arrowTallyFinish(new Uint8Array(4) as unknown as Float64Array, new Uint8Array(4)), TypeError);
+});
+
+test('tallyArrow without the addon (its TypeScript loops) gives what it gives with it', () => {
+  fc.assert(
+    fc.property(caseArb({ big: true }), fc.integer({ min: 1, max: 8 }), (c, rows) => {
+      const bytes = encodeArrowInputs(jsonInputs(inputsDoc(c, 'row')), rows);
+      const on = tallyArrow(bytes, DEFAULT_INPUT_LIMITS);
+      useNativeArrowTally(false);
+      let off: ReturnType<typeof tallyArrow>;
+      try {
+        off = tallyArrow(bytes, DEFAULT_INPUT_LIMITS);
+        agrees(bytes);
+      } finally {
+        useNativeArrowTally(true);
+      }
+      assert.deepEqual(on, off);
+    }),
+    { numRuns: 200 },
+  );
 });

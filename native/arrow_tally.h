@@ -1,0 +1,12 @@
+#ifndef REWARDER_ARROW_TALLY_H
+#define REWARDER_ARROW_TALLY_H
+
+#include <node_api.h>
+
+/** arrowTallyBatch(actor, kind, qty, ts, n, startMs, endMs, nActors, K, q, sum) → boolean; see arrow_tally.c. */
+napi_value rewarder_arrow_tally_batch(napi_env env, napi_callback_info info);
+
+/** arrowTallyFinish(q, seen): cells still −0 become +0 (seen 0), every other cell is seen (1). */
+napi_value rewarder_arrow_tally_finish(napi_env env, napi_callback_info info);
+
+#endif
