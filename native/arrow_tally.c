@@ -236,3 +236,62 @@ napi_value rewarder_arrow_tally_finish(napi_env env, napi_callback_info info) {
   }
   return NULL;
 }
+
+/**
+ * arrowActorsPlain(data: Uint8Array, offsets: Int32Array, n): true when the actor dictionary's
+ * entries data[offsets[i] .. offsets[i+1]), i < n, pass every check read.ts's actorDictionary makes
+ * after decoding them as UTF-8: no entry starts on a continuation byte (10xxxxxx) unless it starts
+ * at the end, no byte below 0x20 and no 0xC2 followed by 0x80–0x9F (C0 and C1 controls) in
+ * data[offsets[0] .. offsets[n]), every entry 1 to 256 bytes, each strictly above the one before
+ * by bytes. False when any fails (the TypeScript checks then name the first failure), and for
+ * offsets that are not a non-decreasing run from 0 to data's length at most.
+ */
+napi_value rewarder_arrow_actors_plain(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "arrowActorsPlain takes 3 arguments");
+    return NULL;
+  }
+  napi_typedarray_type dt, ot;
+  void *dv, *ov;
+  size_t dlen, olen, n;
+  if (!typed(env, argv[0], "data must be a Uint8Array", &dt, &dv, &dlen)) return NULL;
+  if (!typed(env, argv[1], "offsets must be an Int32Array", &ot, &ov, &olen)) return NULL;
+  if (dt != napi_uint8_array || ot != napi_int32_array) {
+    napi_throw_type_error(env, NULL, dt != napi_uint8_array ? "data must be a Uint8Array" : "offsets must be an Int32Array");
+    return NULL;
+  }
+  if (!count_arg(env, argv[2], "n must be a count", &n)) return NULL;
+  if (olen < n + 1) {
+    napi_throw_range_error(env, NULL, "offsets must have n + 1 entries");
+    return NULL;
+  }
+  const uint8_t *d = dv;
+  const int32_t *o = ov;
+  bool plain = o[0] >= 0;
+  for (size_t i = 1; plain && i <= n; i++) plain = o[i] >= o[i - 1];
+  plain = plain && (size_t)o[n] <= dlen;
+  if (plain) {
+    const size_t start = (size_t)o[0], end = (size_t)o[n];
+    for (size_t i = 0; plain && i < n; i++) {
+      size_t a = (size_t)o[i], z = (size_t)o[i + 1];
+      if (a < end && (d[a] & 0xc0) == 0x80) plain = false;
+      else if (z == a || z - a > 256) plain = false;
+      else if (i > 0) {
+        size_t p = (size_t)o[i - 1], lp = a - p, lz = z - a;
+        int c = memcmp(d + p, d + a, lp < lz ? lp : lz);
+        if (c > 0 || (c == 0 && lp >= lz)) plain = false;
+      }
+    }
+    // As the TypeScript loop reads it: the byte after 0xC2 may lie past `end` (but not past data).
+    for (size_t p = start; plain && p < end; p++) {
+      uint8_t x = d[p];
+      if (x < 0x20 || (x == 0xc2 && p + 1 < dlen && d[p + 1] >= 0x80 && d[p + 1] <= 0x9f)) plain = false;
+    }
+  }
+  napi_value result;
+  if (!call_ok(env, napi_get_boolean(env, plain, &result))) return NULL;
+  return result;
+}

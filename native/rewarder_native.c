@@ -829,6 +829,7 @@ NAPI_MODULE_INIT() {
       {"tallyColumns", NULL, tally_columns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"arrowTallyBatch", NULL, rewarder_arrow_tally_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"arrowTallyFinish", NULL, rewarder_arrow_tally_finish, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"arrowActorsPlain", NULL, rewarder_arrow_actors_plain, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) {
     return NULL;

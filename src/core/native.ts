@@ -72,6 +72,11 @@ export interface NativeAddon {
   ): boolean;
   /** The one-pass tally's last pass: cells of q still −0 become +0 with seen 0; every other cell gets seen 1. */
   arrowTallyFinish(q: Float64Array, seen: Uint8Array): void;
+  /**
+   * True when the Arrow actor dictionary's entries data[offsets[i] .. offsets[i+1]), i < n, pass
+   * every check of arrow/read.ts's actorChecks (which then need not run); false when one fails.
+   */
+  arrowActorsPlain(data: Uint8Array, offsets: Int32Array, n: number): boolean;
   /** FIPS 204 ML-DSA-65 hedged signature of `message` under `context` (≤ 255 bytes). */
   mldsa65Sign(secretKey: Uint8Array, message: Uint8Array, context: Uint8Array): Uint8Array;
 }

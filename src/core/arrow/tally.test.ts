@@ -13,7 +13,8 @@ import { type Inputs, DEFAULT_INPUT_LIMITS, decodeInputs } from '../inputs.js';
 import { quotedNames } from '../manifest.js';
 import { nativeAddon } from '../native.js';
 import { encodeEach, quoteEach } from '../utf8.js';
-import { decodeArrowInputs } from './read.js';
+import { ArrowFail } from './flatbuf.js';
+import { actorChecks, decodeArrowInputs, useNativeActorChecks } from './read.js';
 import { addBatch, finish, tallyArrow, useNativeArrowTally } from './tally.js';
 import { encodeArrowInputs } from './write.js';
 
@@ -301,5 +302,65 @@ test('tallyArrow without the addon (its TypeScript loops) gives what it gives wi
       assert.deepEqual(on, off);
     }),
     { numRuns: 200 },
+  );
+});
+
+test('the addon\'s actor dictionary check is true exactly when actorChecks refuses nothing (property)', { skip: native === null && allowJs }, () => {
+  assert.ok(native !== null, 'the native addon is not built or does not load');
+  // Bytes around every boundary the checks draw: controls, 0xC2 then C1 or not, continuation bytes.
+  const byte = fc.constantFrom(0x00, 0x1f, 0x20, 0x41, 0x61, 0x62, 0x7f, 0x80, 0x9f, 0xa0, 0xbf, 0xc2, 0xc3, 0xe2, 0xff);
+  const pair = fc.constantFrom([0xc2, 0x7f], [0xc2, 0x80], [0xc2, 0x9f], [0xc2, 0xa0], [0xc3, 0x80], [0xc2]);
+  const entry = fc.array(fc.oneof(byte.map((b) => [b]), pair, fc.constant([0x61])), { maxLength: 3 }).map((xs) => xs.flat());
+  const dict = fc
+    .tuple(fc.nat({ max: 3 }), fc.array(fc.oneof(entry, fc.constant([0x61, 0x62]), fc.constant(new Array<number>(257).fill(0x61)), fc.constant(new Array<number>(256).fill(0x62))), { maxLength: 8 }), fc.array(byte, { maxLength: 3 }))
+    .map(([lead, entries, tail]) => {
+      const offsets = new Int32Array(entries.length + 1);
+      const bytes: number[] = new Array<number>(lead).fill(0x61);
+      offsets[0] = lead;
+      entries.forEach((e, i) => {
+        bytes.push(...e);
+        offsets[i + 1] = bytes.length;
+      });
+      bytes.push(...tail);
+      return { data: Uint8Array.from(bytes), offsets, n: entries.length };
+    });
+  const sorted = fc.uniqueArray(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }), { maxLength: 8 }).map((ids) => {
+    const t = encodeEach(ids.map((s) => new TextEncoder().encode(s)).sort((a, b) => Buffer.compare(a, b)).map((b) => new TextDecoder().decode(b)));
+    return { data: t.bytes, offsets: Int32Array.from(t.offsets), n: ids.length };
+  });
+  fc.assert(
+    fc.property(fc.oneof(dict, sorted), ({ data, offsets, n }) => {
+      let refused = false;
+      try {
+        actorChecks(data, offsets, n);
+      } catch (e) {
+        assert.ok(e instanceof ArrowFail);
+        refused = true;
+      }
+      assert.equal(native.arrowActorsPlain(data, offsets, n), !refused);
+    }),
+    { numRuns: 5000, seed: 18 },
+  );
+  assert.equal(native.arrowActorsPlain(new Uint8Array(0), new Int32Array(1), 0), true);
+  assert.equal(native.arrowActorsPlain(Uint8Array.of(0x61), Int32Array.of(0, 2), 1), false, 'offsets past the data');
+  assert.equal(native.arrowActorsPlain(Uint8Array.of(0x61, 0x62), Int32Array.of(1, 0, 2), 2), false, 'decreasing offsets');
+  assert.throws(() => native.arrowActorsPlain(Uint8Array.of(0x61), Int32Array.of(0, 1), 2), RangeError);
+});
+
+test('tallyArrow and the strict reader without the addon\'s actor check refuse and accept as with it', () => {
+  const good = arrowWrite(jsonInputs(readFileSync('vectors/example/inputs.json', 'utf8')), { batchRows: 3 });
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (edits) => {
+      const b = good.slice();
+      for (const [at, v] of edits) b[at] = v;
+      const on = [tallyArrow(b, DEFAULT_INPUT_LIMITS), decodeArrowInputs(b, DEFAULT_INPUT_LIMITS)];
+      useNativeActorChecks(false);
+      try {
+        assert.deepEqual([tallyArrow(b, DEFAULT_INPUT_LIMITS), decodeArrowInputs(b, DEFAULT_INPUT_LIMITS)], on);
+      } finally {
+        useNativeActorChecks(true);
+      }
+    }),
+    { numRuns: 1500 },
   );
 });
