@@ -295,3 +295,123 @@ napi_value rewarder_arrow_actors_plain(napi_env env, napi_callback_info info) {
   if (!call_ok(env, napi_get_boolean(env, plain, &result))) return NULL;
   return result;
 }
+
+// ---- the quoted names (src/core/utf8.ts, quoteEach)
+
+/** JSON.stringify's escape of byte b (RFC 8785's), written to out; its length, or 0 when b is copied as is. */
+static size_t escape_of(uint8_t b, uint8_t out[6]) {
+  static const char hex[] = "0123456789abcdef";
+  char c = 0;
+  switch (b) {
+    case 0x08: c = 'b'; break;
+    case 0x09: c = 't'; break;
+    case 0x0a: c = 'n'; break;
+    case 0x0c: c = 'f'; break;
+    case 0x0d: c = 'r'; break;
+    case 0x22: c = '"'; break;
+    case 0x5c: c = '\\'; break;
+    default:
+      if (b >= 0x20) return 0;
+      out[0] = '\\', out[1] = 'u', out[2] = '0', out[3] = '0', out[4] = (uint8_t)hex[b >> 4], out[5] = (uint8_t)hex[b & 15];
+      return 6;
+  }
+  out[0] = '\\', out[1] = (uint8_t)c;
+  return 2;
+}
+
+/**
+ * quotedLength(src: Uint8Array): the bytes quoteEach writes for the texts src holds, without their
+ * 2·n quotes: src's length plus what the escapes add.
+ */
+napi_value rewarder_quoted_length(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  napi_typedarray_type t;
+  void *v;
+  size_t len;
+  if (argc < 1 || !typed(env, argv[0], "src must be a Uint8Array", &t, &v, &len)) return NULL;
+  if (t != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "src must be a Uint8Array");
+    return NULL;
+  }
+  const uint8_t *s = v;
+  size_t size = len;
+  uint8_t e[6];
+  for (size_t p = 0; p < len; p++) {
+    uint8_t x = s[p];
+    if (x < 0x20 || x == 0x22 || x == 0x5c) size += escape_of(x, e) - 1;
+  }
+  napi_value result;
+  if (!call_ok(env, napi_create_double(env, (double)size, &result))) return NULL;
+  return result;
+}
+
+/**
+ * quoteInto(src: Uint8Array, from: Uint32Array, bytes: Uint8Array, offsets: Uint32Array): for each
+ * text src[from[i] .. from[i+1]), i < from.length − 1, writes '"', its bytes with JSON.stringify's
+ * escapes, '"' to bytes, back to back, and offsets[i+1] = where it ends (offsets[0] is left as is,
+ * 0). False, with bytes and offsets partly written, when from is not a non-decreasing run within
+ * src or bytes or offsets are too short.
+ */
+napi_value rewarder_quote_into(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (argc < 4) {
+    napi_throw_type_error(env, NULL, "quoteInto takes 4 arguments");
+    return NULL;
+  }
+  static const napi_typedarray_type want[4] = {napi_uint8_array, napi_uint32_array, napi_uint8_array, napi_uint32_array};
+  static const char *const what[4] = {"src must be a Uint8Array", "from must be a Uint32Array", "bytes must be a Uint8Array",
+                                      "offsets must be a Uint32Array"};
+  void *data[4];
+  size_t lens[4];
+  for (int c = 0; c < 4; c++) {
+    napi_typedarray_type t;
+    if (!typed(env, argv[c], what[c], &t, &data[c], &lens[c])) return NULL;
+    if (t != want[c]) {
+      napi_throw_type_error(env, NULL, what[c]);
+      return NULL;
+    }
+  }
+  const uint8_t *src = data[0];
+  const uint32_t *from = data[1];
+  uint8_t *out = data[2];
+  uint32_t *offsets = data[3];
+  const size_t n = lens[1] == 0 ? 0 : lens[1] - 1, cap = lens[2];
+  bool done = lens[3] >= n + 1;
+  size_t at = 0;
+  uint8_t e[6];
+  for (size_t i = 0; done && i < n; i++) {
+    size_t p = from[i], end = from[i + 1];
+    if (end < p || end > lens[0] || cap - at < 2 || cap - at - 2 < end - p) {
+      done = false;
+      break;
+    }
+    out[at++] = 0x22;
+    while (p < end) {
+      // The run of bytes copied as is, then one escape.
+      size_t q = p;
+      while (q < end && src[q] >= 0x20 && src[q] != 0x22 && src[q] != 0x5c) q++;
+      memcpy(out + at, src + p, q - p);
+      at += q - p;
+      p = q;
+      if (p < end) {
+        size_t k = escape_of(src[p++], e);
+        if (cap - at < k + 1 + (end - p)) {
+          done = false;
+          break;
+        }
+        memcpy(out + at, e, k);
+        at += k;
+      }
+    }
+    if (!done) break;
+    out[at++] = 0x22;
+    offsets[i + 1] = (uint32_t)at;
+  }
+  napi_value result;
+  if (!call_ok(env, napi_get_boolean(env, done, &result))) return NULL;
+  return result;
+}

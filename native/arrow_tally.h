@@ -12,4 +12,8 @@ napi_value rewarder_arrow_tally_finish(napi_env env, napi_callback_info info);
 /** arrowActorsPlain(data, offsets, n) → boolean: the actor dictionary passes read.ts's checks; see arrow_tally.c. */
 napi_value rewarder_arrow_actors_plain(napi_env env, napi_callback_info info);
 
+/** quotedLength(src) → number and quoteInto(src, from, bytes, offsets) → boolean: utf8.ts's quoteEach; see arrow_tally.c. */
+napi_value rewarder_quoted_length(napi_env env, napi_callback_info info);
+napi_value rewarder_quote_into(napi_env env, napi_callback_info info);
+
 #endif

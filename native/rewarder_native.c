@@ -830,6 +830,8 @@ NAPI_MODULE_INIT() {
       {"arrowTallyBatch", NULL, rewarder_arrow_tally_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"arrowTallyFinish", NULL, rewarder_arrow_tally_finish, NULL, NULL, NULL, napi_enumerable, NULL},
       {"arrowActorsPlain", NULL, rewarder_arrow_actors_plain, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"quotedLength", NULL, rewarder_quoted_length, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"quoteInto", NULL, rewarder_quote_into, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) {
     return NULL;

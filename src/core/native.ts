@@ -77,6 +77,14 @@ export interface NativeAddon {
    * every check of arrow/read.ts's actorChecks (which then need not run); false when one fails.
    */
   arrowActorsPlain(data: Uint8Array, offsets: Int32Array, n: number): boolean;
+  /** utf8.ts's quoteEach, its size: src's length plus what JSON.stringify's escapes of its bytes add. */
+  quotedLength(src: Uint8Array): number;
+  /**
+   * utf8.ts's quoteEach, its bytes: each text src[from[i] .. from[i+1]) quoted and escaped as
+   * JSON.stringify writes it, back to back in `bytes`, ends in offsets[1..]; false (partly written)
+   * when `from` does not lie within src or `bytes` or `offsets` is too short.
+   */
+  quoteInto(src: Uint8Array, from: Uint32Array, bytes: Uint8Array, offsets: Uint32Array): boolean;
   /** FIPS 204 ML-DSA-65 hedged signature of `message` under `context` (≤ 255 bytes). */
   mldsa65Sign(secretKey: Uint8Array, message: Uint8Array, context: Uint8Array): Uint8Array;
 }

@@ -12,7 +12,7 @@ import { countedCells } from '../explain.js';
 import { type Inputs, DEFAULT_INPUT_LIMITS, decodeInputs } from '../inputs.js';
 import { quotedNames } from '../manifest.js';
 import { nativeAddon } from '../native.js';
-import { encodeEach, quoteEach } from '../utf8.js';
+import { encodeEach, quoteEach, useNativeQuote } from '../utf8.js';
 import { ArrowFail } from './flatbuf.js';
 import { actorChecks, decodeArrowInputs, useNativeActorChecks } from './read.js';
 import { addBatch, finish, tallyArrow, useNativeArrowTally } from './tally.js';
@@ -363,4 +363,38 @@ test('tallyArrow and the strict reader without the addon\'s actor check refuse a
     }),
     { numRuns: 1500 },
   );
+});
+
+test('quoteEach with the addon writes what its TypeScript loops write (property)', () => {
+  const quoted = (t: { bytes: Uint8Array; offsets: Uint32Array }, on: boolean) => {
+    useNativeQuote(on);
+    try {
+      const q = quoteEach(t);
+      return { bytes: [...q.bytes], offsets: [...q.offsets] };
+    } finally {
+      useNativeQuote(true);
+    }
+  };
+  const all = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: fc.constantFrom(...all, 'é', '😀') })), { maxLength: 12 }), (xs) => {
+      const t = encodeEach(xs);
+      assert.deepEqual(quoted(t, true), quoted(t, false));
+    }),
+    { numRuns: 3000, seed: 18 },
+  );
+  if (native !== null) {
+    const src = Uint8Array.of(0x61, 0x22, 0x01);
+    const from = Uint32Array.of(0, 1, 3);
+    assert.equal(native.quotedLength(src), 3 + 1 + 5);
+    const bytes = new Uint8Array(9 + 4);
+    const offsets = new Uint32Array(3);
+    assert.equal(native.quoteInto(src, from, bytes, offsets), true);
+    assert.equal(new TextDecoder().decode(bytes), '"a""\\"\\u0001"');
+    assert.deepEqual([...offsets], [0, 3, 13]);
+    assert.equal(native.quoteInto(src, from, new Uint8Array(12), new Uint32Array(3)), false, 'bytes too short');
+    assert.equal(native.quoteInto(src, Uint32Array.of(0, 4), new Uint8Array(20), new Uint32Array(2)), false, 'from past src');
+    assert.equal(native.quoteInto(src, Uint32Array.of(2, 1), new Uint8Array(20), new Uint32Array(2)), false, 'from decreasing');
+    assert.equal(native.quoteInto(src, from, new Uint8Array(20), new Uint32Array(2)), false, 'offsets too short');
+  }
 });
