@@ -15,7 +15,7 @@ import { nativeAddon } from '../native.js';
 import { encodeEach, quoteEach, useNativeQuote } from '../utf8.js';
 import { ArrowFail } from './flatbuf.js';
 import { actorChecks, decodeArrowInputs, useNativeActorChecks } from './read.js';
-import { addBatch, finish, tallyArrow, useNativeArrowTally } from './tally.js';
+import { addBatch, finish, rebased, tallyArrow, useNativeArrowTally } from './tally.js';
 import { encodeArrowInputs } from './write.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -377,7 +377,7 @@ test('quoteEach with the addon writes what its TypeScript loops write (property)
   };
   const all = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
   fc.assert(
-    fc.property(fc.array(fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: fc.constantFrom(...all, 'é', '😀') })), { maxLength: 12 }), (xs) => {
+    fc.property(fc.array(fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: fc.constantFrom(...all, 'é', '😀'), maxLength: 40 }), fc.string({ unit: fc.constantFrom('a', 'b', 'é', '"', '\\\\', '\\u001f'), maxLength: 40 })), { maxLength: 12 }), (xs) => {
       const t = encodeEach(xs);
       assert.deepEqual(quoted(t, true), quoted(t, false));
     }),
@@ -396,5 +396,20 @@ test('quoteEach with the addon writes what its TypeScript loops write (property)
     assert.equal(native.quoteInto(src, Uint32Array.of(0, 4), new Uint8Array(20), new Uint32Array(2)), false, 'from past src');
     assert.equal(native.quoteInto(src, Uint32Array.of(2, 1), new Uint8Array(20), new Uint32Array(2)), false, 'from decreasing');
     assert.equal(native.quoteInto(src, from, new Uint8Array(20), new Uint32Array(2)), false, 'offsets too short');
+  }
+});
+
+test('rebased: the actor ids from the dictionary\'s first entry on, whether its data starts at 0 or not', () => {
+  const data = new TextEncoder().encode('xxabcde');
+  for (const [offsets, bytes, rel] of [
+    [Int32Array.of(2, 3, 5, 7), 'abcde', [0, 1, 3, 5]],
+    [Int32Array.of(0, 2, 3, 7, 7), 'xxabcde', [0, 2, 3, 7, 7]],
+    [Int32Array.of(0, 2, 4), 'xxab', [0, 2, 4]],
+  ] as const) {
+    const n = offsets.length - 1;
+    const t = rebased({ offsets, data }, n, (k) => new SharedArrayBuffer(k));
+    assert.equal(new TextDecoder().decode(t.bytes), bytes);
+    assert.ok(t.offsets instanceof Uint32Array);
+    assert.deepEqual([...t.offsets], rel);
   }
 });

@@ -123,13 +123,16 @@ export function finish(q: Float64Array, seen: Uint8Array): void {
   }
 }
 
-/** The dictionary's bytes from its first entry on, and offsets counted from there. */
-function rebased(t: { offsets: Int32Array; data: Uint8Array }, n: number, alloc: Alloc): Texts {
+/** The dictionary's bytes from its first entry on, and offsets counted from there (exported for tally.test.ts). */
+export function rebased(t: { offsets: Int32Array; data: Uint8Array }, n: number, alloc: Alloc): Texts {
   const base = t.offsets[0] as number;
   const end = t.offsets[n] as number;
   const bytes = new Uint8Array(alloc(end - base));
   bytes.set(t.data.subarray(base, end));
   const offsets = new Uint32Array(alloc(4 * (n + 1)));
-  for (let i = 0; i <= n; i++) offsets[i] = (t.offsets[i] as number) - base;
+  // Writers start the dictionary's data at 0: then the offsets are copied as they are (a typed-array
+  // copy, not a loop that runs cold once per seal: ~20–80 ms at 1M actors in a fresh worker).
+  if (base === 0) offsets.set(t.offsets.subarray(0, n + 1));
+  else for (let i = 0; i <= n; i++) offsets[i] = (t.offsets[i] as number) - base;
   return { bytes, offsets };
 }
