@@ -238,6 +238,42 @@ napi_value rewarder_arrow_tally_finish(napi_env env, napi_callback_info info) {
 }
 
 /**
+ * arrowOffsetsPlain(offsets: Int32Array, n, limit): true when offsets[0] ≥ 0, offsets[0..n] never
+ * decrease and offsets[n] ≤ limit (read.ts's `strings` checks of a dictionary's offsets).
+ */
+napi_value rewarder_arrow_offsets_plain(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (argc < 3) {
+    napi_throw_type_error(env, NULL, "arrowOffsetsPlain takes 3 arguments");
+    return NULL;
+  }
+  napi_typedarray_type ot;
+  void *ov;
+  size_t olen, n, limit;
+  if (!typed(env, argv[0], "offsets must be an Int32Array", &ot, &ov, &olen)) return NULL;
+  if (ot != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "offsets must be an Int32Array");
+    return NULL;
+  }
+  if (!count_arg(env, argv[1], "n must be a count", &n)) return NULL;
+  if (!count_arg(env, argv[2], "limit must be a count", &limit)) return NULL;
+  if (olen < n + 1) {
+    napi_throw_range_error(env, NULL, "offsets must have n + 1 entries");
+    return NULL;
+  }
+  const int32_t *o = ov;
+  // No early exit: a branch-free fold the compiler can vectorise.
+  bool down = false;
+  for (size_t i = 1; i <= n; i++) down |= o[i] < o[i - 1];
+  bool plain = o[0] >= 0 && !down && (size_t)o[n] <= limit;
+  napi_value result;
+  if (!call_ok(env, napi_get_boolean(env, plain, &result))) return NULL;
+  return result;
+}
+
+/**
  * arrowActorsPlain(data: Uint8Array, offsets: Int32Array, n): true when the actor dictionary's
  * entries data[offsets[i] .. offsets[i+1]), i < n, pass every check read.ts's actorDictionary makes
  * after decoding them as UTF-8: no entry starts on a continuation byte (10xxxxxx) unless it starts

@@ -9,6 +9,9 @@ napi_value rewarder_arrow_tally_batch(napi_env env, napi_callback_info info);
 /** arrowTallyFinish(q, seen): cells still −0 become +0 (seen 0), every other cell is seen (1). */
 napi_value rewarder_arrow_tally_finish(napi_env env, napi_callback_info info);
 
+/** arrowOffsetsPlain(offsets, n, limit) → boolean: a dictionary's offsets pass read.ts's checks; see arrow_tally.c. */
+napi_value rewarder_arrow_offsets_plain(napi_env env, napi_callback_info info);
+
 /** arrowActorsPlain(data, offsets, n) → boolean: the actor dictionary passes read.ts's checks; see arrow_tally.c. */
 napi_value rewarder_arrow_actors_plain(napi_env env, napi_callback_info info);
 

@@ -829,6 +829,7 @@ NAPI_MODULE_INIT() {
       {"tallyColumns", NULL, tally_columns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"arrowTallyBatch", NULL, rewarder_arrow_tally_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"arrowTallyFinish", NULL, rewarder_arrow_tally_finish, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"arrowOffsetsPlain", NULL, rewarder_arrow_offsets_plain, NULL, NULL, NULL, napi_enumerable, NULL},
       {"arrowActorsPlain", NULL, rewarder_arrow_actors_plain, NULL, NULL, NULL, napi_enumerable, NULL},
       {"quotedLength", NULL, rewarder_quoted_length, NULL, NULL, NULL, napi_enumerable, NULL},
       {"quoteInto", NULL, rewarder_quote_into, NULL, NULL, NULL, napi_enumerable, NULL},

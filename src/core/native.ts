@@ -72,6 +72,8 @@ export interface NativeAddon {
   ): boolean;
   /** The one-pass tally's last pass: cells of q still −0 become +0 with seen 0; every other cell gets seen 1. */
   arrowTallyFinish(q: Float64Array, seen: Uint8Array): void;
+  /** True when offsets[0] ≥ 0, offsets[0..n] never decrease and offsets[n] ≤ limit (arrow/read.ts's dictionary offsets checks). */
+  arrowOffsetsPlain(offsets: Int32Array, n: number, limit: number): boolean;
   /**
    * True when the Arrow actor dictionary's entries data[offsets[i] .. offsets[i+1]), i < n, pass
    * every check of arrow/read.ts's actorChecks (which then need not run); false when one fails.

@@ -413,3 +413,23 @@ test('rebased: the actor ids from the dictionary\'s first entry on, whether its 
     assert.deepEqual([...t.offsets], rel);
   }
 });
+
+test('the addon\'s dictionary offsets check: non-negative start, never decreasing, within the data (property)', { skip: native === null && allowJs }, () => {
+  assert.ok(native !== null, 'the native addon is not built or does not load');
+  const offs = fc.array(fc.integer({ min: -2, max: 12 }), { minLength: 1, maxLength: 40 }).chain((xs) => fc.tuple(fc.constant(xs), fc.nat({ max: xs.length - 1 }), fc.nat({ max: 14 })));
+  const sorted = fc.array(fc.nat({ max: 3 }), { maxLength: 40 }).map((steps) => {
+    const xs = [0];
+    for (const d of steps) xs.push((xs[xs.length - 1] as number) + d);
+    return [xs, steps.length, xs[xs.length - 1] as number] as const;
+  });
+  fc.assert(
+    fc.property(fc.oneof(offs, sorted), ([xs, n, limit]) => {
+      const o = Int32Array.from(xs);
+      let plain = (o[0] as number) >= 0 && (o[n] as number) <= limit;
+      for (let i = 1; i <= n; i++) if ((o[i] as number) < (o[i - 1] as number)) plain = false;
+      assert.equal(native.arrowOffsetsPlain(o, n, limit), plain);
+    }),
+    { numRuns: 3000, seed: 18 },
+  );
+  assert.throws(() => native.arrowOffsetsPlain(Int32Array.of(0), 1, 5), RangeError);
+});
