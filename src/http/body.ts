@@ -12,6 +12,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { AppError } from '../errors.js';
+import type { InputsFile, SpoolWriter } from '../stores/inputs-file.js';
 
 export interface BodyLimits {
   /** Cap on bytes on the wire (compressed bytes when the body is gzip). */
@@ -43,6 +44,16 @@ export interface BodyLimits {
   onData?: (piece: Uint8Array) => void;
 }
 
+/**
+ * Where a large identity-encoded body goes instead of one heap buffer (readBodyOrSpool): a body
+ * declaring at least `minBytes` is written to a new file from its first byte; one of unknown
+ * length moves there once `minBytes` have arrived. A body refused or cut short removes its file.
+ */
+export interface BodySpool {
+  minBytes: number;
+  create(): SpoolWriter;
+}
+
 /** A request as Node's HTTP server hands it over (an IncomingMessage): headers, body, completeness. */
 export type IncomingBody = Readable & { readonly headers: IncomingHttpHeaders; readonly complete: boolean };
 
@@ -62,6 +73,15 @@ const CLOSE = { Connection: 'close' };
  * is worth on the hot path of replayed computes.
  */
 export async function readBody(req: IncomingBody, limits: BodyLimits): Promise<Uint8Array> {
+  return (await readBodyOrSpool(req, limits)) as Uint8Array;
+}
+
+/**
+ * readBody, except that an identity-encoded body at least `spool.minBytes` long is written to a
+ * file as it arrives and returned as that file (whose removal is then the caller's). A gzip body
+ * is always read into memory (it is bounded by maxDecodedBytes).
+ */
+export async function readBodyOrSpool(req: IncomingBody, limits: BodyLimits, spool?: BodySpool): Promise<Uint8Array | InputsFile> {
   const declared = declaredLength(req.headers['content-length']);
   const wire = new Wire(req, limits.maxBytes, limits.intake);
   let invited = limits.onContinue === undefined;
@@ -72,7 +92,9 @@ export async function readBody(req: IncomingBody, limits: BodyLimits): Promise<U
       limits.onContinue?.();
       invited = true;
     }
-    return gzip ? await readGzip(wire, limits, declared) : await readIdentity(wire, declared, limits.onData);
+    if (gzip) return await readGzip(wire, limits, declared);
+    if (spool !== undefined && spool.minBytes > 0) return await readIdentitySpooled(wire, declared, spool, limits.onData);
+    return await readIdentity(wire, declared, limits.onData);
   } catch (err) {
     // A client still waiting for 100 Continue sends no body: there is nothing to drain. A body cut
     // by the intake (too slow, or no place for it after its first moment) is from a client that
@@ -112,6 +134,62 @@ async function readIdentity(wire: Wire, declared: number | undefined, onData?: (
     parts.push(chunk);
   }
   return parts.length === 1 ? first : Buffer.concat(parts, wire.bytes);
+}
+
+/**
+ * An identity body, to a file once it is (or declares to be) at least `spool.minBytes` long, else
+ * as readIdentity does. The file is removed on any failure (a refusal, a cut, a write error).
+ */
+async function readIdentitySpooled(wire: Wire, declared: number | undefined, spool: BodySpool, onData?: (piece: Uint8Array) => void): Promise<Uint8Array | InputsFile> {
+  if (declared !== undefined && declared < spool.minBytes) return readIdentity(wire, declared, onData);
+  const parts: Uint8Array[] = [];
+  let writer: SpoolWriter | undefined;
+  try {
+    if (declared !== undefined) writer = open(spool);
+    for (let chunk = await wire.next(); chunk !== null; chunk = await wire.next()) {
+      onData?.(chunk);
+      if (writer !== undefined) write(writer, chunk);
+      else {
+        parts.push(chunk);
+        // Unknown length: held in memory until it reaches the threshold, then moved to a file.
+        if (wire.bytes >= spool.minBytes) {
+          writer = open(spool);
+          for (const part of parts) write(writer, part);
+          parts.length = 0;
+        }
+      }
+    }
+    if (declared !== undefined && wire.bytes !== declared) {
+      throw new AppError('BAD_REQUEST', 'request body length differs from its Content-Length', { reason: 'body_incomplete' }, CLOSE);
+    }
+    if (writer === undefined) return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts, wire.bytes);
+    const file = writer.finish();
+    writer = undefined;
+    return file;
+  } finally {
+    writer?.discard();
+  }
+}
+
+function open(spool: BodySpool): SpoolWriter {
+  try {
+    return spool.create();
+  } catch {
+    throw spoolFailed();
+  }
+}
+
+function write(writer: SpoolWriter, piece: Uint8Array): void {
+  try {
+    writer.write(piece);
+  } catch {
+    // The tmpfs is full (ENOSPC) or gone: the body cannot be held; the client may retry later.
+    throw spoolFailed();
+  }
+}
+
+function spoolFailed(): AppError {
+  return new AppError('UNAVAILABLE', 'no room to receive this body now', { reason: 'spool_failed' }, { ...CLOSE, 'Retry-After': '5' });
 }
 
 async function readGzip(wire: Wire, limits: BodyLimits, declared: number | undefined): Promise<Uint8Array> {
