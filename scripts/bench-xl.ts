@@ -6,8 +6,10 @@ import { parseArgs } from 'node:util';
 import type { Scale } from '../src/gen/generate.js';
 import { xlRun } from './xl-run.js';
 
-const { values } = parseArgs({ options: { scale: { type: 'string', default: 'XL' }, seed: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, exports: { type: 'boolean', default: false } } });
-const r = await xlRun(values.scale as Scale, Number(values.seed), { exports: values.exports, ...(values['cpu-prof'] === undefined ? {} : { cpuProfDir: values['cpu-prof'] }) });
+const { values } = parseArgs({ options: { scale: { type: 'string', default: 'XL' }, seed: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, exports: { type: 'boolean', default: false }, 'spool-min-bytes': { type: 'string' } } });
+// `--spool-min-bytes 0`: the upload received into memory instead of spooled to the amnesia tmpfs.
+const env = values['spool-min-bytes'] === undefined ? {} : { env: { INPUTS_SPOOL_MIN_BYTES: values['spool-min-bytes'] } };
+const r = await xlRun(values.scale as Scale, Number(values.seed), { exports: values.exports, ...env, ...(values['cpu-prof'] === undefined ? {} : { cpuProfDir: values['cpu-prof'] }) });
 const mib = (b: number) => (b / 1024 ** 2).toFixed(0);
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const phases = (p: Record<string, number>) => Object.entries(p).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ');

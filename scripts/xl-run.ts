@@ -88,7 +88,7 @@ function serverTiming(header: string | string[] | undefined): Record<string, num
   return out;
 }
 
-export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string; exports?: boolean } = {}): Promise<XlRun> {
+export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string; exports?: boolean; env?: Record<string, string> } = {}): Promise<XlRun> {
   const g = generate({ scale, seed, form: 'arrow' });
   const big = String(2 ** 31 - 1);
   const server = await spawnServer({
@@ -98,6 +98,9 @@ export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string;
     MAX_ACTORS: '2000000',
     MAX_EVENTS: '20000000',
     MEMORY_STORE_MAX_BYTES: String(2 * 1024 ** 3),
+    // A micronode with its default amnesia directory: an XL stream (219 MiB) is spooled there as
+    // it arrives (INPUTS_SPOOL_MIN_BYTES, 64 MiB) unless `env` says otherwise.
+    ...opts.env,
   },
   // `bench:xl -- --cpu-prof DIR`: the service's threads (main and workers) write V8 CPU profiles there.
   opts.cpuProfDir === undefined ? {} : { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] });

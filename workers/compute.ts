@@ -125,7 +125,8 @@ function sealFile(t: SealTask, file: { path: string; size: number }): SealResult
 
 /** Exactly `size` bytes of the file at `path`, into a buffer of their own. */
 function readWhole(path: string, size: number): Uint8Array {
-  const out = new Uint8Array(size);
+  // Not zero-filled first: every byte is overwritten by the read (or the seal fails).
+  const out = Buffer.allocUnsafeSlow(size);
   const fd = openSync(path, 'r');
   try {
     let at = 0;
