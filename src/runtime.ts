@@ -94,7 +94,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
   // memory store then keeps (a PostgreSQL store keeps every document in the database).
   const inputsSpool =
     config.PROFILE === 'micronode' && config.AMNESIA_DIR !== undefined && stores instanceof MemoryStores
-      ? new InputsSpool(join(config.AMNESIA_DIR, 'inputs'), config.INPUTS_SPOOL_MIN_BYTES)
+      ? new InputsSpool(join(config.AMNESIA_DIR, 'inputs'))
       : null;
   // The cache, settlement and metrics refer to each other (counters, gauges); the closures run
   // only after all three exist.
@@ -111,6 +111,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     previewBasisBytes: () => previewBases.bytes,
     storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
     spilledBytes: () => (stores instanceof MemoryStores ? stores.spilledBytes : 0),
+    spooledBytes: () => inputsSpool?.bytes ?? 0,
     queueDepth: () => pool.saturation().queueDepth,
     inflight: () => state.inflight,
     cacheBytes: () => cache.bytes,

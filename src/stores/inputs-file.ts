@@ -82,19 +82,16 @@ export interface SpoolWriter {
 }
 
 /**
- * Where large Arrow uploads are spooled (AMNESIA_DIR/inputs), from which size on, and how many
- * bytes its files hold now (received, being sealed, or kept by the store).
+ * Where large Arrow uploads are spooled (AMNESIA_DIR/inputs), and how many bytes its files hold
+ * now (being received, being sealed, or kept by the store).
  */
 export class InputsSpool {
   private made = false;
   private held = 0;
   private files = 0;
 
-  constructor(
-    readonly dir: string,
-    /** Bodies of at least this many bytes are spooled (0: never). */
-    readonly minBytes: number,
-  ) {}
+  /** The threshold is a setting (INPUTS_SPOOL_MIN_BYTES, reloadable): the app reads it per body. */
+  constructor(readonly dir: string) {}
 
   get bytes(): number {
     return this.held;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { b3 } from '../../src/core/hash.js';
 import { generate } from '../../src/gen/generate.js';
-import { type Reply, type SpawnedServer, get, post, put, spawnServer, until } from '../harness.js';
+import { type Reply, type SpawnedServer, get, metricValue, metrics, post, put, spawnServer, until } from '../harness.js';
 
 const ARROW = 'application/vnd.apache.arrow.stream';
 const LIMIT = { timeout: 120_000 };
@@ -61,6 +61,7 @@ test('a spooled upload seals like an in-memory one: same CID and answer, same by
   const again = await put(url(), '/inputs', g.inputs, { 'content-type': ARROW });
   assert.equal(again.status, 200, again.text);
   assert.deepEqual(files(), [g.inputs.length]);
+  assert.equal(metricValue(await metrics(url()), 'inputs_spooled_bytes'), g.inputs.length);
 
   const [ga, gb] = await Promise.all([url(), (inMemory as SpawnedServer).url].map((u) => get(u, `/inputs/${cid}`)));
   assert.equal(ga?.status, 200);
@@ -151,6 +152,7 @@ test('a spooled body cut short (the client leaves, or sends too slowly: 408) lea
   assert.match(answer, /^HTTP\/1\.1 408 /);
   await until(() => files().length === before.length, 10_000, 'the slow body\'s file to be removed');
   assert.deepEqual(files(), before);
+  assert.equal(metricValue(await metrics(url()), 'inputs_spooled_bytes'), before.reduce((n, b) => n + b, 0));
   assert.equal((await get(url(), `/inputs/${b3(g.inputs)}`)).status, 404);
 });
 
