@@ -425,14 +425,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const limits = deps.settings().docLimits;
     const task =
       file !== undefined
-        ? ({ op: 'seal', bytes: EMPTY, file: { path: file.path, size: file.size }, limits, expect: 'rewarder.inputs/v1', cid: c.get('bodyCid') } as const)
+        ? ({ op: 'seal', bytes: new Uint8Array(0), file: { path: file.path, size: file.size }, limits, expect: 'rewarder.inputs/v1', cid: c.get('bodyCid') } as const)
         : ({ op: 'seal', bytes: giveBack ? body : ownCopy(body), limits, expect: 'rewarder.inputs/v1', giveBack, cid: c.get('bodyCid') } as const);
     const t0 = performance.now();
     const r = await pool.seal(task, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     const t1 = performance.now();
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
-    const bytes = file !== undefined ? EMPTY : giveBack ? r.bytes : body;
+    const bytes = file !== undefined ? new Uint8Array(0) : giveBack ? r.bytes : body;
     if (bytes === undefined) throw internalError();
     c.get('trail').inputs_cid = r.cid;
     const { tally } = r.prepared;
@@ -453,7 +453,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
     c.get('trail').inputs_cid = cid;
     const doc = await stores.getInputs(cid, accessOf(c).tenant);
     if (doc === null) throw noSuchInputs();
-    if (doc.file !== undefined) return exactFile(c, doc.file, doc.cid);
+    if (doc.file !== undefined) {
+      // Evicted (its file removed) since the lookup: as if it had not been found.
+      if (doc.file.isRemoved) throw noSuchInputs();
+      return exactFile(c, doc.file, doc.cid);
+    }
     return exact(c, doc.bytes, doc.cid, isArrowStream(doc.bytes) ? ARROW_MEDIA_TYPE : JSON_TYPE);
   });
 

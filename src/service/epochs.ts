@@ -310,8 +310,9 @@ export class EpochService {
       poolMinor = cached.tally.poolMinor;
     } else {
       const stored = await stores.getInputs(req.inputs_cid, caller.tenant);
-      if (stored === null) throw noSuchInputs();
-      inputs = await inputsBytes(stored);
+      const bytes = stored === null ? null : await inputsBytes(stored);
+      if (stored === null || bytes === null) throw noSuchInputs();
+      inputs = bytes;
       work = { actors: stored.actors, decodeBytes: inputsSize(stored) };
       poolMinor = stored.poolMinor === null ? null : BigInt(stored.poolMinor);
       storedWindow = stored.window;
@@ -677,7 +678,7 @@ export async function boundDocuments(stores: Stores, cache: InputsCache, rec: Ep
   const policy = await stores.getPolicy(rec.policyHash, rec.tenant);
   const cached = cache.get(rec.inputsCid);
   const stored = cached === undefined ? await stores.getInputs(rec.inputsCid, rec.tenant) : null;
-  const inputs = cached ?? (stored === null ? undefined : await inputsBytes(stored));
+  const inputs = cached ?? (stored === null ? undefined : ((await inputsBytes(stored)) ?? undefined));
   if (policy === null || inputs === undefined) {
     throw new AppError('GONE', 'the run was evicted under the retention budget and its documents are no longer held', {
       reason: 'evicted',

@@ -61,7 +61,7 @@ export class Previews {
     if (req.inputs_cid !== undefined && !(await stores.owns('inputs', req.inputs_cid, caller.tenant))) throw noSuchInputs();
     const cached = cache.get(inputsCid);
     const stored = cached === undefined ? await stores.getInputs(inputsCid, req.inputs_cid === undefined ? rec.tenant : caller.tenant) : null;
-    const inputs = cached ?? (stored === null ? undefined : await inputsBytes(stored));
+    const inputs = cached ?? (stored === null ? undefined : ((await inputsBytes(stored)) ?? undefined));
     if (inputs === undefined) throw noSuchInputs();
     const stop = AbortSignal.any([signal, deadline.signal()]);
     // The kept basis, else a copy of the manifest (its buffer is transferred to the task). With a

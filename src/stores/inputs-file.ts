@@ -44,8 +44,12 @@ export class InputsFile {
     return this.removed;
   }
 
-  /** The whole file in a buffer of its own (transferable). */
-  async read(): Promise<Uint8Array> {
+  /**
+   * The whole file in a buffer of its own (transferable); null when it was removed (its document
+   * evicted after it was looked up): the caller answers as for a document no longer held.
+   */
+  async read(): Promise<Uint8Array | null> {
+    if (this.removed) return null;
     this.enter();
     try {
       const b = await readFile(this.path);

@@ -35,8 +35,11 @@ export function inputsSize(doc: StoredInputs): number {
   return doc.file?.size ?? doc.bytes.length;
 }
 
-/** A stored document's bytes: from memory, or read from its file (a copy of their own). */
-export function inputsBytes(doc: StoredInputs): Uint8Array | Promise<Uint8Array> {
+/**
+ * A stored document's bytes: from memory, or read from its file (a copy of their own); null when
+ * its file went with an eviction after the document was looked up (as if it had not been found).
+ */
+export function inputsBytes(doc: StoredInputs): Uint8Array | Promise<Uint8Array | null> {
   return doc.file === undefined ? doc.bytes : doc.file.read();
 }
 
