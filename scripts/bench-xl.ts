@@ -21,6 +21,7 @@ out(`  in the service: ${phases(r.phases.compute)}; CPU main thread ${r.cpu.comp
 out(`seal + first compute    ${(r.sealMs + r.computeMs).toFixed(0)} ms   (target ≤ 3000 ms at XL)`);
 out(`/healthz during it     ${r.healthz.ok}/${r.healthz.probes} answered 200, slowest ${r.healthz.maxMs.toFixed(0)} ms`);
 out(`service peak RSS        ${mib(r.peakRssBytes)} MiB   (target ≤ 1536 MiB)`);
+out(`upload on the tmpfs     ${mib(r.spooledBytes)} MiB   (spooled to AMNESIA_DIR: outside the RSS; --spool-min-bytes 0 keeps it in memory)`);
 if (r.exports !== undefined) {
   const e = r.exports;
   out(`export.csv              ${e.csvMs.toFixed(0)} ms, ${mib(e.csvBytes)} MiB`);
