@@ -77,9 +77,9 @@ export async function readBody(req: IncomingBody, limits: BodyLimits): Promise<U
 }
 
 /**
- * readBody, except that an identity-encoded body at least `spool.minBytes` long is written to a
- * file as it arrives and returned as that file (whose removal is then the caller's). A gzip body
- * is always read into memory (it is bounded by maxDecodedBytes).
+ * readBody, except that a body at least `spool.minBytes` long (decoded: a gzip body once inflated
+ * that far) is written to a file as it arrives and returned as that file (whose removal is then
+ * the caller's).
  */
 export async function readBodyOrSpool(req: IncomingBody, limits: BodyLimits, spool?: BodySpool): Promise<Uint8Array | InputsFile> {
   const declared = declaredLength(req.headers['content-length']);
@@ -92,7 +92,7 @@ export async function readBodyOrSpool(req: IncomingBody, limits: BodyLimits, spo
       limits.onContinue?.();
       invited = true;
     }
-    if (gzip) return await readGzip(wire, limits, declared);
+    if (gzip) return await readGzip(wire, limits, declared, spool !== undefined && spool.minBytes > 0 ? spool : undefined);
     if (spool !== undefined && spool.minBytes > 0) return await readIdentitySpooled(wire, declared, spool, limits.onData);
     return await readIdentity(wire, declared, limits.onData);
   } catch (err) {
@@ -192,12 +192,12 @@ function spoolFailed(): AppError {
   return new AppError('UNAVAILABLE', 'no room to receive this body now', { reason: 'spool_failed' }, { ...CLOSE, 'Retry-After': '5' });
 }
 
-async function readGzip(wire: Wire, limits: BodyLimits, declared: number | undefined): Promise<Uint8Array> {
+async function readGzip(wire: Wire, limits: BodyLimits, declared: number | undefined, spool?: BodySpool): Promise<Uint8Array | InputsFile> {
   // With a declared length the final ratio is bounded from the start, so a bomb is refused as
   // soon as its output passes ratio × Content-Length rather than at the absolute cap.
   const ratioCap = declared === undefined ? Infinity : limits.decompRatioMax * declared;
   let accounted = 0;
-  const inflater = new Inflater(limits.onData, (decoded) => {
+  const inflater = new Inflater(spool, limits.onData, (decoded) => {
     if (decoded > limits.maxDecodedBytes) return decodedTooLarge(limits.maxDecodedBytes);
     if (decoded > ratioCap) return ratioTooHigh(limits.decompRatioMax);
     try {
@@ -214,8 +214,12 @@ async function readGzip(wire: Wire, limits: BodyLimits, declared: number | undef
     const out = await inflater.end();
     // zlib stops at zero padding after the last member and ignores what follows it; anything it
     // did not consume is data we were sent but would not decode.
-    if (inflater.consumed !== wire.bytes) throw corruptGzip();
-    if (out.byteLength > limits.decompRatioMax * wire.bytes) throw ratioTooHigh(limits.decompRatioMax);
+    const size = out instanceof Uint8Array ? out.byteLength : out.size;
+    const refused = inflater.consumed !== wire.bytes ? corruptGzip() : size > limits.decompRatioMax * wire.bytes ? ratioTooHigh(limits.decompRatioMax) : null;
+    if (refused !== null) {
+      if (!(out instanceof Uint8Array)) out.remove(); // a spooled body refused leaves no file
+      throw refused;
+    }
     return out;
   } finally {
     inflater.destroy();
@@ -316,12 +320,15 @@ class Wire {
 class Inflater {
   private readonly zlib = createGunzip({ chunkSize: INFLATE_CHUNK_BYTES });
   private readonly parts: Buffer[] = [];
+  /** With a spool: the inflated body's file, once it reached the spool's threshold. */
+  private writer: SpoolWriter | undefined;
   private decoded = 0;
   private failure: AppError | undefined;
   private ended = false;
   private wake: (() => void) | undefined;
 
   constructor(
+    private readonly spool: BodySpool | undefined,
     private readonly onData: ((piece: Uint8Array) => void) | undefined,
     private readonly check: (decoded: number) => AppError | undefined,
   ) {
@@ -349,17 +356,25 @@ class Inflater {
     this.throwIfFailed();
   }
 
-  async end(): Promise<Buffer> {
+  async end(): Promise<Buffer | InputsFile> {
     this.throwIfFailed();
     this.zlib.end();
     while (!this.settled()) await this.event();
     this.throwIfFailed();
     if (!this.ended) throw corruptGzip();
+    if (this.writer !== undefined) {
+      const file = this.writer.finish();
+      this.writer = undefined;
+      return file;
+    }
     return Buffer.concat(this.parts, this.decoded);
   }
 
+  /** Drops what was inflated (a file included, unless end() returned it). */
   destroy(): void {
     this.parts.length = 0;
+    this.writer?.discard();
+    this.writer = undefined;
     this.zlib.destroy();
   }
 
@@ -370,7 +385,25 @@ class Inflater {
     if (err) this.fail(err);
     else {
       this.onData?.(chunk);
+      this.keep(chunk);
+    }
+  }
+
+  /** In memory, or (once the spool's threshold is reached) in the body's file. */
+  private keep(chunk: Buffer): void {
+    try {
+      if (this.writer !== undefined) {
+        this.writer.write(chunk);
+        return;
+      }
       this.parts.push(chunk);
+      if (this.spool === undefined || this.decoded < this.spool.minBytes) return;
+      // What was kept so far (this chunk included) moves to a file; the rest goes straight there.
+      this.writer = this.spool.create();
+      for (const part of this.parts) this.writer.write(part);
+      this.parts.length = 0;
+    } catch {
+      this.fail(spoolFailed());
     }
   }
 

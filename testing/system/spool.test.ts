@@ -10,6 +10,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { b3 } from '../../src/core/hash.js';
 import { generate } from '../../src/gen/generate.js';
@@ -91,6 +92,26 @@ test('a stream without a declared length moves to a file once past the threshold
   assert.equal(files().length, before + 1);
   const back = await get(url(), `/inputs/${b3(g.inputs)}`);
   assert.ok(Buffer.compare(back.body, Buffer.from(g.inputs)) === 0);
+});
+
+test('a gzip body is spooled as it inflates, under the CID of its inflated bytes; a broken one leaves no file', LIMIT, async () => {
+  const g = arrow(19);
+  const before = files().length;
+  const packed = gzipSync(g.inputs);
+  const r = await put(url(), '/inputs', packed, { 'content-type': ARROW, 'content-encoding': 'gzip' });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json<{ inputs_cid: string }>().inputs_cid, b3(g.inputs));
+  assert.equal(files().length, before + 1);
+  assert.ok(files().includes(g.inputs.length));
+  const back = await get(url(), `/inputs/${b3(g.inputs)}`);
+  assert.ok(Buffer.compare(back.body, Buffer.from(g.inputs)) === 0);
+  // Cut before its trailer (400 corrupt_gzip), and with junk after it: neither leaves a file.
+  const other = gzipSync(arrow(20).inputs);
+  const cut = await put(url(), '/inputs', other.subarray(0, other.length - 6), { 'content-type': ARROW, 'content-encoding': 'gzip' });
+  assert.equal(cut.status, 400, cut.text);
+  const junk = await put(url(), '/inputs', Buffer.concat([other, Buffer.from('junk')]), { 'content-type': ARROW, 'content-encoding': 'gzip' });
+  assert.equal(junk.status, 400, junk.text);
+  assert.equal(files().length, before + 1);
 });
 
 test('a spooled document evicted under the store budget takes its file with it', LIMIT, async () => {
