@@ -45,9 +45,10 @@ export interface BodyLimits {
 }
 
 /**
- * Where a large identity-encoded body goes instead of one heap buffer (readBodyOrSpool): a body
- * declaring at least `minBytes` is written to a new file from its first byte; one of unknown
- * length moves there once `minBytes` have arrived. A body refused or cut short removes its file.
+ * Where a large body goes instead of one heap buffer (readBodyOrSpool): an identity body declaring
+ * at least `minBytes` is written to a new file from its first byte; one of unknown length, or a
+ * gzip body's inflated bytes, move there once `minBytes` have arrived. A body refused or cut short
+ * removes its file.
  */
 export interface BodySpool {
   minBytes: number;
