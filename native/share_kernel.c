@@ -34,6 +34,11 @@ typedef __int128 i128;
 #define MASK48 ((UINT64_C(1) << 48) - 1)
 #define MAX_SAFE 9007199254740991.0
 
+// Conversions between doubles and integers known to lie in [0, 2^63): through the signed
+// conversions, single instructions on x86-64 (the unsigned ones are not before AVX-512).
+static inline uint64_t to_u64(double v) { return (uint64_t)(int64_t)v; }
+static inline double to_f64(uint64_t v) { return (double)(int64_t)v; }
+
 static bool ok(napi_env env, napi_status status) {
   if (status == napi_ok) return true;
   const napi_extended_error_info *info = NULL;
@@ -87,7 +92,7 @@ static bool f64_or_null(napi_env env, napi_value value, size_t min, const char *
 static bool count_arg(napi_env env, napi_value value, const char *what, size_t *out) {
   double v = 0;
   if (!ok(env, napi_get_value_double(env, value, &v))) return false;
-  if (!(v >= 0 && v <= 4294967295.0 && v == (double)(uint64_t)v)) {
+  if (!(v >= 0 && v <= 4294967295.0 && v == to_f64(to_u64(v)))) {
     napi_throw_range_error(env, NULL, what);
     return false;
   }
@@ -95,8 +100,8 @@ static bool count_arg(napi_env env, napi_value value, const char *what, size_t *
   return true;
 }
 
-/** True when v is an integer 0 ≤ v < bound (bound ≤ 2^64). */
-static bool whole_below(double v, double bound) { return v >= 0 && v < bound && v == (double)(uint64_t)v; }
+/** True when v is an integer 0 ≤ v < bound (bound ≤ 2^63). */
+static bool whole_below(double v, double bound) { return v >= 0 && v < bound && v == to_f64(to_u64(v)); }
 
 static napi_value number(napi_env env, double v) {
   napi_value result;
@@ -117,8 +122,8 @@ static napi_value number(napi_env env, double v) {
 
 /**
  * shareColumns(params, score, n, amount, remHi, remLo, bases): for i < n, floor(P·score[i]/T) as
- * decimal limbs into amount[6i..6i+6), (P·score[i]) mod T = remHi[i]·2^48 + remLo[i], and the
- * amounts' limbs added column by column into bases[0..6). params = ShareKernel.params(): the
+ * decimal limbs into amount[6i..6i+6), (P·score[i]) mod T = remHi[i]·2^48 + remLo[i] (unless both
+ * are null: floor rounding has no use for them), and the amounts' limbs added column by column into bases[0..6). params = ShareKernel.params(): the
  * decimal limbs of A = P div T, the 24-bit limbs of B = P mod T and of T, and fl(B/T).
  */
 static napi_value share_columns(napi_env env, napi_callback_info info) {
@@ -129,15 +134,19 @@ static napi_value share_columns(napi_env env, napi_callback_info info) {
   if (!count_arg(env, argv[2], "n out of range", &n)) return NULL;
   if (!f64(env, argv[1], n, "score must be a Float64Array of n", &score)) return NULL;
   if (!f64(env, argv[3], n * LIMBS, "amount must be a Float64Array of 6n", &amount)) return NULL;
-  if (!f64(env, argv[4], n, "remHi must be a Float64Array of n", &rem_hi)) return NULL;
-  if (!f64(env, argv[5], n, "remLo must be a Float64Array of n", &rem_lo)) return NULL;
+  if (!f64_or_null(env, argv[4], n, "remHi must be null or a Float64Array of n", &rem_hi)) return NULL;
+  if (!f64_or_null(env, argv[5], n, "remLo must be null or a Float64Array of n", &rem_lo)) return NULL;
+  if ((rem_hi == NULL) != (rem_lo == NULL)) {
+    napi_throw_type_error(env, NULL, "remHi and remLo must both be null or both arrays");
+    return NULL;
+  }
   if (!f64(env, argv[6], LIMBS, "bases must be a Float64Array(6)", &bases)) return NULL;
 
   uint64_t a[LIMBS];
   int n_a = 0;
   for (int k = 0; k < LIMBS; k++) {
     if (!whole_below(params[k], (double)DEC)) goto bad_params;
-    a[k] = (uint64_t)params[k];
+    a[k] = to_u64(params[k]);
     if (a[k] != 0) n_a = k + 1;
   }
   for (int k = 6; k < 12; k++) {
@@ -152,13 +161,13 @@ static napi_value share_columns(napi_env env, napi_callback_info info) {
   for (int k = 0; k < LIMBS; k++) sums[k] = bases[k];
   for (size_t i = 0; i < n; i++) {
     const double sd = score[i];
-    if (!(sd >= 0 && sd <= MAX_SAFE && sd == (double)(uint64_t)sd) || (u128)(uint64_t)sd > t) {
+    if (!(sd >= 0 && sd <= MAX_SAFE && sd == to_f64(to_u64(sd))) || (u128)to_u64(sd) > t) {
       napi_throw_range_error(env, NULL, "a score is not a safe integer ≤ T");
       return NULL;
     }
-    const uint64_t s = (uint64_t)sd;
+    const uint64_t s = to_u64(sd);
     // q = floor(B·s/T) from the same estimate as the TypeScript (< s + 1, so in range), made exact.
-    uint64_t q = (uint64_t)(f * sd);
+    uint64_t q = to_u64(f * sd);
     i128 d = (i128)(b * s) - (i128)((u128)q * t);
     while (d < 0) {
       d += (i128)t;
@@ -168,8 +177,10 @@ static napi_value share_columns(napi_env env, napi_callback_info info) {
       d -= (i128)t;
       q++;
     }
-    rem_hi[i] = (double)(uint64_t)((u128)d >> 48);
-    rem_lo[i] = (double)((uint64_t)d & MASK48);
+    if (rem_hi != NULL) {
+      rem_hi[i] = to_f64((uint64_t)((u128)d >> 48));
+      rem_lo[i] = to_f64((uint64_t)d & MASK48);
+    }
 
     // amount = A·s + q in decimal limbs; each column < 3·10^14 + 10^7 + carry.
     const uint64_t sl[3] = {s % DEC, s / DEC % DEC, s / (DEC * DEC)};
@@ -180,8 +191,8 @@ static napi_value share_columns(napi_env env, napi_callback_info info) {
       uint64_t col = carry + (k < 3 ? ql[k] : 0);
       for (int j = k < 2 ? 0 : k - 2; j <= k && j < n_a; j++) col += a[j] * sl[k - j];
       const uint64_t limb = col % DEC;
-      out[k] = (double)limb;
-      sums[k] += (double)limb;
+      out[k] = to_f64(limb);
+      sums[k] += to_f64(limb);
       carry = col / DEC;
     }
   }
@@ -196,7 +207,7 @@ bad_params:
 // ---- largest_remainder (shares.ts, largestRemainders)
 
 static inline u128 rem_at(const double *hi, const double *lo, size_t i) {
-  return (u128)(uint64_t)hi[i] << 48 | (u128)(uint64_t)lo[i];
+  return (u128)to_u64(hi[i]) << 48 | (u128)to_u64(lo[i]);
 }
 
 #define DIGIT_BITS 9
@@ -229,8 +240,8 @@ static napi_value largest_remainders(napi_env env, napi_callback_info info) {
       napi_throw_range_error(env, NULL, "a remainder is outside [0, 2^72)");
       return NULL;
     }
-    or_hi |= (uint64_t)hi[i];
-    or_lo |= (uint64_t)lo[i];
+    or_hi |= to_u64(hi[i]);
+    or_lo |= to_u64(lo[i]);
   }
   int bits = 0;
   if (or_hi != 0) bits = 48 + 64 - __builtin_clzll(or_hi);
@@ -334,20 +345,20 @@ static napi_value score_columns(napi_env env, napi_callback_info info) {
       if (x > MAX_SAFE) return number(env, -1);
       const double dv = divisor[k];
       // (x − x mod d) / d, which for integers x ≤ 2^53 − 1 and d ≥ 1 is the integer quotient.
-      if (!(x >= 0 && x == (double)(uint64_t)x && dv >= 1 && dv <= MAX_SAFE && dv == (double)(uint64_t)dv)) {
+      if (!(x >= 0 && x == to_f64(to_u64(x)) && dv >= 1 && dv <= MAX_SAFE && dv == to_f64(to_u64(dv)))) {
         return number(env, -1);
       }
-      s += (double)((uint64_t)x / (uint64_t)dv);
+      s += to_f64(to_u64(x) / to_u64(dv));
     }
     if (s == 0) continue;
     if (s > MAX_SAFE) return number(env, -1);
-    total += (uint64_t)s;
+    total += to_u64(s);
     who[n] = (uint32_t)a;
     score[n] = s;
     n++;
   }
-  out[0] = (double)(uint64_t)(total >> 48);
-  out[1] = (double)((uint64_t)total & MASK48);
+  out[0] = to_f64((uint64_t)(total >> 48));
+  out[1] = to_f64((uint64_t)total & MASK48);
   return number(env, (double)n);
 }
 

@@ -53,10 +53,11 @@ export interface NativeAddon {
   ): boolean;
   /**
    * wide.ts's ShareKernel.share for score[0..n) (each a safe integer ≤ T): amounts as decimal
-   * limbs into amount[6i..6i+6), remainders into remHi/remLo, and the amounts' limbs added column
-   * by column into bases (6). params is the kernel's `params()`. native/share_kernel.c.
+   * limbs into amount[6i..6i+6), remainders into remHi/remLo (both null: not wanted), and the
+   * amounts' limbs added column by column into bases (6). params is the kernel's `params()`.
+   * native/share_kernel.c.
    */
-  shareColumns(params: Float64Array, score: Float64Array, n: number, amount: Float64Array, remHi: Float64Array, remLo: Float64Array, bases: Float64Array): void;
+  shareColumns(params: Float64Array, score: Float64Array, n: number, amount: Float64Array, remHi: Float64Array | null, remLo: Float64Array | null, bases: Float64Array): void;
   /** +1 to the amounts of the d payees with the largest remainders (remHi·2^48 + remLo), ties to the lower position. */
   largestRemainders(remHi: Float64Array, remLo: Float64Array, n: number, d: number, amount: Float64Array): void;
   /**

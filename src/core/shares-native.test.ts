@@ -58,6 +58,10 @@ test("the addon's shares are ShareKernel.share's, limb for limb, and exact", { s
       const got = { amount: new Float64Array(n * LIMBS), remHi: new Float64Array(n), remLo: new Float64Array(n), bases: new Float64Array(LIMBS) };
       native.shareColumns(k.params(), score, n, got.amount, got.remHi, got.remLo, got.bases);
       assert.deepEqual(got, want);
+      // Without remainders (floor rounding) the amounts and their sums are the same.
+      const floorOnly = { amount: new Float64Array(n * LIMBS), bases: new Float64Array(LIMBS) };
+      native.shareColumns(k.params(), score, n, floorOnly.amount, null, null, floorOnly.bases);
+      assert.deepEqual(floorOnly, { amount: want.amount, bases: want.bases });
       const i = n - 1;
       const s = scores[i] as bigint;
       assert.equal(fromDecimalLimbs(got.amount, i * LIMBS), (pool * s) / total);
@@ -147,6 +151,7 @@ test('the addon checks its arguments', { skip }, () => {
   assert.throws(() => native.shareColumns(k.params(), Float64Array.of(8), 1, f(6), f(1), f(1), six), RangeError);
   assert.throws(() => native.shareColumns(k.params(), Float64Array.of(0.5), 1, f(6), f(1), f(1), six), RangeError);
   assert.throws(() => native.shareColumns(k.params(), f(2), 2, f(6), f(2), f(2), six), RangeError);
+  assert.throws(() => native.shareColumns(k.params(), f(1), 1, f(6), f(1), null, six), TypeError);
   assert.throws(() => native.shareColumns(k.params(), new Uint32Array(1) as unknown as Float64Array, 1, f(6), f(1), f(1), six), TypeError);
   const bad = k.params();
   bad[6] = 7; // B ≥ T

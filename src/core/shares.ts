@@ -87,21 +87,30 @@ export function distributeColumns(
   if (pool > 0n && total > 0n) {
     const kernel = ShareKernel.create(pool, total);
     if (kernel === null) return null;
-    const remHi = new Float64Array(n);
-    const remLo = new Float64Array(n);
     const bases = new Float64Array(LIMBS);
-    if (native !== null) native.shareColumns(kernel.params(), score, n, amount, remHi, remLo, bases);
-    else {
+    if (native !== null) {
+      // Floor rounding has no use for the remainders: 14 MB not allocated nor written at XL.
+      const lr = policy.rounding === 'largest_remainder';
+      const remHi = lr ? new Float64Array(n) : null;
+      const remLo = lr ? new Float64Array(n) : null;
+      native.shareColumns(kernel.params(), score, n, amount, remHi, remLo, bases);
+      dust = pool - columnsValue(bases);
+      if (remHi !== null && remLo !== null && dust > 0n) {
+        native.largestRemainders(remHi, remLo, n, Number(dust), amount);
+        dust = 0n;
+      }
+    } else {
+      const remHi = new Float64Array(n);
+      const remLo = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         kernel.share(score[i] as number, amount, i * LIMBS, remHi, remLo, i);
         addColumns(bases, amount, i * LIMBS);
       }
-    }
-    dust = pool - columnsValue(bases);
-    if (policy.rounding === 'largest_remainder' && dust > 0n) {
-      if (native !== null) native.largestRemainders(remHi, remLo, n, Number(dust), amount);
-      else for (const i of largestRemainders(remHi, remLo, Number(dust))) incrementLimbs(amount, i * LIMBS);
-      dust = 0n;
+      dust = pool - columnsValue(bases);
+      if (policy.rounding === 'largest_remainder' && dust > 0n) {
+        for (const i of largestRemainders(remHi, remLo, Number(dust))) incrementLimbs(amount, i * LIMBS);
+        dust = 0n;
+      }
     }
   }
 
