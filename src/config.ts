@@ -80,7 +80,6 @@ export const configSchema = z
     TENANT_QUEUE_MAX: int(1).optional(),
     MAX_INFLIGHT: int(1).optional(),
     TENANT_RPS_MAX: int(1).default(100),
-    TASK_TIMEOUT_MS: int(100).default(120_000),
 
     REQ_BODY_MAX_BYTES: int(1024).default(1 * MiB),
     /** Bodies being received at once (all clients; per client address), before any compute slot. */
