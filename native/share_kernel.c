@@ -156,6 +156,15 @@ static napi_value share_columns(napi_env env, napi_callback_info info) {
   const u128 t = (u128)params[9] | (u128)params[10] << 24 | (u128)params[11] << 48;
   const double f = params[12];
   if (t == 0 || b >= t || !(f >= 0 && f <= 1)) goto bad_params;
+  // A in binary, and P = A·T + B below 2^128 (as a kernel's is): then for every s ≤ T,
+  // A·s + q = floor(P·s/T) ≤ P fits in 128 bits too.
+  const u128 u128_max = ~(u128)0;
+  u128 a_bin = 0;
+  for (int k = LIMBS - 1; k >= 0; k--) {
+    if (a_bin > (u128_max - a[k]) / DEC) goto bad_params;
+    a_bin = a_bin * DEC + a[k];
+  }
+  if (a_bin > (u128_max - b) / t) goto bad_params;
 
   double sums[LIMBS];
   for (int k = 0; k < LIMBS; k++) sums[k] = bases[k];
@@ -182,10 +191,31 @@ static napi_value share_columns(napi_env env, napi_callback_info info) {
       rem_lo[i] = to_f64((uint64_t)d & MASK48);
     }
 
-    // amount = A·s + q in decimal limbs; each column < 3·10^14 + 10^7 + carry.
+    double *out = amount + i * LIMBS;
+    // amount = A·s + q. Below 2^64 (most amounts: 2^64 ≈ 1.8·10^19) three limbs from 64-bit
+    // divisions by constants; above, column by column.
+    const u128 v = a_bin * s + q;
+    if ((uint64_t)(v >> 64) == 0) {
+      uint64_t x = (uint64_t)v;
+      const uint64_t l0 = x % DEC;
+      x /= DEC;
+      const uint64_t l1 = x % DEC;
+      const uint64_t l2 = x / DEC;  // < 1.9·10^5
+      out[0] = to_f64(l0);
+      out[1] = to_f64(l1);
+      out[2] = to_f64(l2);
+      out[3] = 0;
+      out[4] = 0;
+      out[5] = 0;
+      // The TypeScript adds the three zero limbs too; adding +0 to a sum ≥ 0 leaves it as is.
+      sums[0] += to_f64(l0);
+      sums[1] += to_f64(l1);
+      sums[2] += to_f64(l2);
+      continue;
+    }
+    // Each column < 3·10^14 + 10^7 + carry.
     const uint64_t sl[3] = {s % DEC, s / DEC % DEC, s / (DEC * DEC)};
     const uint64_t ql[3] = {q % DEC, q / DEC % DEC, q / (DEC * DEC)};
-    double *out = amount + i * LIMBS;
     uint64_t carry = 0;
     for (int k = 0; k < LIMBS; k++) {
       uint64_t col = carry + (k < 3 ? ql[k] : 0);

@@ -156,6 +156,14 @@ test('the addon checks its arguments', { skip }, () => {
   const bad = k.params();
   bad[6] = 7; // B ≥ T
   assert.throws(() => native.shareColumns(bad, f(1), 1, f(6), f(1), f(1), six), RangeError);
+  const huge = k.params();
+  huge.fill(9_999_999, 0, LIMBS); // A = 10^42 − 1: A·T + B is no money value
+  assert.throws(() => native.shareColumns(huge, f(1), 1, f(6), f(1), f(1), six), RangeError);
+  // The largest P and T and s = T: floor(P·s/T) = P, 39 digits.
+  const top = ShareKernel.create(MONEY_MAX, KERNEL_T_LIMIT - 1n) as ShareKernel;
+  const amount = f(6);
+  native.shareColumns(top.params(), Float64Array.of(Number.MAX_SAFE_INTEGER), 1, amount, null, null, f(6));
+  assert.equal(fromDecimalLimbs(amount), (MONEY_MAX * SAFE) / (KERNEL_T_LIMIT - 1n));
   assert.throws(() => native.largestRemainders(f(2), f(2), 2, 3, f(12)), RangeError);
   assert.throws(() => native.largestRemainders(Float64Array.of(2 ** 24), f(1), 1, 1, f(6)), RangeError);
   assert.throws(() => native.payeeColumns(f(6), 1, null, six, new Uint32Array(0), f(1), f(18), f(1)), RangeError);
