@@ -1,6 +1,6 @@
 # rewarder_native.node: the payouts Merkle tree (rewarder_native.c) on the official BLAKE3 C
 # implementation, the columnar integer arrays' reader and the tally (rewarder_native.c), the Arrow
-# stream's tally (arrow_tally.c), and
+# stream's tally (arrow_tally.c), the calculus's column path (share_kernel.c), and
 # ML-DSA-65 signing (mldsa.c) on PQClean's clean implementation, vendored
 # under vendor/pqclean (see its README). The BLAKE3 sources are not copied into this repository: they are compiled from
 # the pinned dependency @c4312/blake3-native (its c/ directory, BLAKE3 1.3.1, CC0-1.0 OR
@@ -24,6 +24,7 @@
         "<(blake3_c)/blake3_dispatch.c",
         "<(blake3_c)/blake3_portable.c",
         "mldsa.c",
+        "share_kernel.c",
         "vendor/pqclean/common/fips202.c",
         "vendor/pqclean/ml-dsa-65/ntt.c",
         "vendor/pqclean/ml-dsa-65/packing.c",
@@ -37,7 +38,10 @@
       "include_dirs": ["<(blake3_c)", "vendor/pqclean/common", "vendor/pqclean/ml-dsa-65"],
       # -O3 is node-gyp's default for Release. Hidden visibility keeps BLAKE3's C functions out of
       # the addon's dynamic symbol table (the same ones are in @c4312/blake3-native's addon).
-      "cflags": ["-fvisibility=hidden"],
+      # No contraction of a·b + c into FMA: the tally and the calculus (share_kernel.c) must round
+      # each double operation as V8 does (their products are exact, so this is a second guard).
+      "cflags": ["-fvisibility=hidden", "-ffp-contract=off"],
+      "xcode_settings": {"OTHER_CFLAGS": ["-ffp-contract=off"]},
       "conditions": [
         # The SIMD implementations as the assembly BLAKE3 ships (no compiler flags needed).
         ["OS!='win' and target_arch=='x64'", {

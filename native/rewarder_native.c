@@ -34,6 +34,7 @@
 #include "blake3_impl.h"
 #include "arrow_tally.h"
 #include "mldsa.h"
+#include "share_kernel.h"
 
 #define DIGEST_LEN 32
 #define LEAF_PREFIX 0x00
@@ -837,5 +838,6 @@ NAPI_MODULE_INIT() {
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) {
     return NULL;
   }
+  if (!rewarder_define_share_kernel(env, exports)) return NULL;
   return exports;
 }

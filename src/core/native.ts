@@ -2,9 +2,11 @@
 // merkle-js.ts, 3–4× faster warm and ~10× on a first call for 10k payees (PERFORMANCE.md), partly
 // because it batches node hashes through BLAKE3's SIMD code; and ML-DSA-65 signing (native/mldsa.c),
 // ~13× faster than @noble/post-quantum; BLAKE3 of long messages (hash.ts); and, for a cold
-// process, the columnar documents' integer arrays (json/cursor.ts, fast path only) and the Number
-// tally (calculus.ts); and the Arrow stream's tally when sealing (arrow/tally.ts). Each has a
-// fallback when it is not built (TypeScript, or the `blake3` package for the digest).
+// process, the columnar documents' integer arrays (json/cursor.ts, fast path only), the Number
+// tally (calculus.ts), the column path's scores, shares, largest_remainder, ceiling and floor
+// (shares.ts, native/share_kernel.c: ~0.4 s of CPU at XL in TypeScript, a few ms here); and the
+// Arrow stream's tally when sealing (arrow/tally.ts, native/arrow_tally.c). Each has a fallback
+// when it is not built (TypeScript, or the `blake3` package for the digest).
 import { createRequire } from 'node:module';
 
 /** The addon's functions. Each checks its arguments and throws a TypeError or RangeError. */
@@ -87,6 +89,38 @@ export interface NativeAddon {
    * when `from` does not lie within src or `bytes` or `offsets` is too short.
    */
   quoteInto(src: Uint8Array, from: Uint32Array, bytes: Uint8Array, offsets: Uint32Array): boolean;
+  /**
+   * wide.ts's ShareKernel.share for score[0..n) (each a safe integer ≤ T): amounts as decimal
+   * limbs into amount[6i..6i+6), remainders into remHi/remLo (both null: not wanted), and the
+   * amounts' limbs added column by column into bases (6). params is the kernel's `params()`.
+   * native/share_kernel.c.
+   */
+  shareColumns(params: Float64Array, score: Float64Array, n: number, amount: Float64Array, remHi: Float64Array | null, remLo: Float64Array | null, bases: Float64Array): void;
+  /** +1 to the amounts of the d payees with the largest remainders (remHi·2^48 + remLo), ties to the lower position. */
+  largestRemainders(remHi: Float64Array, remLo: Float64Array, n: number, d: number, amount: Float64Array): void;
+  /**
+   * shares.ts's scoreColumns: the scored actors into who/score, T = out[0]·2^48 + out[1], and
+   * their count; −1 where the TypeScript must decide (a term or score not safe, or not integers).
+   */
+  scoreColumns(
+    q: Float64Array,
+    K: number,
+    weight: Float64Array,
+    divisor: Float64Array,
+    cap: Float64Array,
+    excluded: Uint8Array,
+    who: Uint32Array,
+    score: Float64Array,
+    out: Float64Array,
+  ): number;
+  /**
+   * Ceiling, floor and compaction of the n amounts (shares.ts): capped limbs into sums[0..6) and
+   * their count into out[0], those below the floor into sums[6..12), the payees' into
+   * sums[12..18), compacted to the front of amount/who/score; returns how many payees.
+   */
+  payeeColumns(amount: Float64Array, n: number, ceiling: Float64Array | null, floor: Float64Array, who: Uint32Array, score: Float64Array, sums: Float64Array, out: Float64Array): number;
+  /** calculus.ts's limbsOutOfBounds: the amounts summed into sums (6) up to the first that is 0 or above the ceiling; its position or −1. */
+  limbsCheck(amount: Float64Array, count: number, ceiling: Float64Array | null, sums: Float64Array): number;
   /** FIPS 204 ML-DSA-65 hedged signature of `message` under `context` (≤ 255 bytes). */
   mldsa65Sign(secretKey: Uint8Array, message: Uint8Array, context: Uint8Array): Uint8Array;
 }
