@@ -43,7 +43,8 @@ RUN npm ci --omit=dev --ignore-scripts \
 # and ML-DSA-65 signing from the vendored PQClean sources.
 # Unlike `npm ci` on a developer machine, a failed build fails the image: it must not ship with
 # the several times slower TypeScript fallback unnoticed.
-COPY native/binding.gyp native/rewarder_native.c native/blake3_lanes.c native/blake3_lanes.h native/manifest_write.c native/manifest_write.h native/mldsa.c native/mldsa.h ./native/
+COPY native/binding.gyp native/rewarder_native.c native/arrow_tally.c native/arrow_tally.h native/blake3_lanes.c native/blake3_lanes.h \
+     native/manifest_write.c native/manifest_write.h native/mldsa.c native/mldsa.h native/share_kernel.c native/share_kernel.h ./native/
 COPY native/vendor/ ./native/vendor/
 RUN npm run build:native \
  && node -e "require('./native/build/Release/rewarder_native.node')"

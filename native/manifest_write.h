@@ -7,9 +7,5 @@
 napi_value rewarder_manifest_sizes(napi_env env, napi_callback_info info);
 /** manifestWrite(names, nameOffsets, index | null, amount, score, count, leaves, leafOffsets, out, at) → end. */
 napi_value rewarder_manifest_write(napi_env env, napi_callback_info info);
-/** quotedSize(bytes) → bytes.length plus what the JSON escapes add. */
-napi_value rewarder_quoted_size(napi_env env, napi_callback_info info);
-/** quoteEach(src, srcOffsets, out, outOffsets) → end: each text as a JSON string. */
-napi_value rewarder_quote_each(napi_env env, napi_callback_info info);
 
 #endif

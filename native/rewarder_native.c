@@ -37,9 +37,11 @@
 
 #include "blake3.h"
 #include "blake3_impl.h"
+#include "arrow_tally.h"
 #include "blake3_lanes.h"
 #include "manifest_write.h"
 #include "mldsa.h"
+#include "share_kernel.h"
 
 #define DIGEST_LEN 32
 #define LEAF_PREFIX 0x00
@@ -916,11 +918,16 @@ NAPI_MODULE_INIT() {
       {"tallyColumns", NULL, tally_columns, NULL, NULL, NULL, napi_enumerable, NULL},
       {"manifestSizes", NULL, rewarder_manifest_sizes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"manifestWrite", NULL, rewarder_manifest_write, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"quotedSize", NULL, rewarder_quoted_size, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"quoteEach", NULL, rewarder_quote_each, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"arrowTallyBatch", NULL, rewarder_arrow_tally_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"arrowTallyFinish", NULL, rewarder_arrow_tally_finish, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"arrowOffsetsPlain", NULL, rewarder_arrow_offsets_plain, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"arrowActorsPlain", NULL, rewarder_arrow_actors_plain, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"quotedLength", NULL, rewarder_quoted_length, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"quoteInto", NULL, rewarder_quote_into, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) {
     return NULL;
   }
+  if (!rewarder_define_share_kernel(env, exports)) return NULL;
   return exports;
 }

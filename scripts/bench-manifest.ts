@@ -10,13 +10,14 @@ import type { Calculation } from '../src/core/calculus.js';
 import { buildManifest, leafHeads } from '../src/core/manifest.js';
 import { nativeAddon } from '../src/core/native.js';
 import type { PayeeColumns } from '../src/core/shares.js';
-import { encodeEach, quoteEach } from '../src/core/utf8.js';
+import { encodeEach, quoteEach, useNativeQuote } from '../src/core/utf8.js';
 import { LIMBS } from '../src/core/wide.js';
 
 const { values } = parseArgs({ options: { payees: { type: 'string', default: '909402' }, actors: { type: 'string', default: '1000000' }, js: { type: 'boolean', default: false }, heads: { type: 'boolean', default: false }, runs: { type: 'string', default: '3' } } });
 const m = Number(values.payees);
 const nActors = Number(values.actors);
 const native = values.js ? null : nativeAddon();
+useNativeQuote(native !== null);
 
 let seed = 1;
 const rand = (): number => {
@@ -55,7 +56,7 @@ const cpu = (f: () => void): number => {
   return (c.user + c.system) / 1000;
 };
 const ids = encodeEach(actors);
-let names = quoteEach(ids, undefined, native);
+let names = quoteEach(ids);
 const runs = Number(values.runs);
 const quoteMs: number[] = [];
 const manifestMs: number[] = [];
@@ -65,7 +66,7 @@ for (let r = 0; r < runs; r++) {
   const heads = values.heads ? leafHeads(names) : undefined;
   manifestMs.push(cpu(() => (size = buildManifest(ref, calc, names, heads, native).bytes.length)));
   manifestWall.push(wallMs.pop() as number);
-  quoteMs.push(cpu(() => (names = quoteEach(ids, undefined, native))));
+  quoteMs.push(cpu(() => (names = quoteEach(ids))));
 }
 const f = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' / ');
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;

@@ -6,8 +6,10 @@ import { parseArgs } from 'node:util';
 import type { Scale } from '../src/gen/generate.js';
 import { xlRun } from './xl-run.js';
 
-const { values } = parseArgs({ options: { scale: { type: 'string', default: 'XL' }, seed: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, exports: { type: 'boolean', default: false } } });
-const r = await xlRun(values.scale as Scale, Number(values.seed), { exports: values.exports, ...(values['cpu-prof'] === undefined ? {} : { cpuProfDir: values['cpu-prof'] }) });
+const { values } = parseArgs({ options: { scale: { type: 'string', default: 'XL' }, seed: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, exports: { type: 'boolean', default: false }, 'spool-min-bytes': { type: 'string' } } });
+// `--spool-min-bytes 0`: the upload received into memory instead of spooled to the amnesia tmpfs.
+const env = values['spool-min-bytes'] === undefined ? {} : { env: { INPUTS_SPOOL_MIN_BYTES: values['spool-min-bytes'] } };
+const r = await xlRun(values.scale as Scale, Number(values.seed), { exports: values.exports, ...env, ...(values['cpu-prof'] === undefined ? {} : { cpuProfDir: values['cpu-prof'] }) });
 const mib = (b: number) => (b / 1024 ** 2).toFixed(0);
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const phases = (p: Record<string, number>) => Object.entries(p).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ');
@@ -19,6 +21,7 @@ out(`  in the service: ${phases(r.phases.compute)}; CPU main thread ${r.cpu.comp
 out(`seal + first compute    ${(r.sealMs + r.computeMs).toFixed(0)} ms   (target ≤ 3000 ms at XL)`);
 out(`/healthz during it     ${r.healthz.ok}/${r.healthz.probes} answered 200, slowest ${r.healthz.maxMs.toFixed(0)} ms`);
 out(`service peak RSS        ${mib(r.peakRssBytes)} MiB   (target ≤ 1536 MiB)`);
+out(`upload on the tmpfs     ${mib(r.spooledBytes)} MiB   (spooled to AMNESIA_DIR: outside the RSS; --spool-min-bytes 0 keeps it in memory)`);
 if (r.exports !== undefined) {
   const e = r.exports;
   out(`export.csv              ${e.csvMs.toFixed(0)} ms, ${mib(e.csvBytes)} MiB`);

@@ -16,6 +16,11 @@ export interface XlRun {
   sealMs: number;
   computeMs: number;
   peakRssBytes: number;
+  /**
+   * Bytes of the upload held as a file on the amnesia tmpfs (INPUTS_SPOOL_MIN_BYTES; 0 when it was
+   * received into memory): the box's memory, but outside the process's RSS.
+   */
+  spooledBytes: number;
   /** /healthz probed every 100 ms during the seal and the compute: how many answered 200, the slowest. */
   healthz: { probes: number; ok: number; maxMs: number };
   /** With `exports`: GET export.csv and claims of the epoch, timed from the client, and their sizes. */
@@ -88,7 +93,7 @@ function serverTiming(header: string | string[] | undefined): Record<string, num
   return out;
 }
 
-export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string; exports?: boolean } = {}): Promise<XlRun> {
+export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string; exports?: boolean; env?: Record<string, string> } = {}): Promise<XlRun> {
   const g = generate({ scale, seed, form: 'arrow' });
   const big = String(2 ** 31 - 1);
   const server = await spawnServer({
@@ -98,6 +103,9 @@ export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string;
     MAX_ACTORS: '2000000',
     MAX_EVENTS: '20000000',
     MEMORY_STORE_MAX_BYTES: String(2 * 1024 ** 3),
+    // A micronode with its default amnesia directory: an XL stream (219 MiB) is spooled there as
+    // it arrives (INPUTS_SPOOL_MIN_BYTES, 64 MiB) unless `env` says otherwise.
+    ...opts.env,
   },
   // `bench:xl -- --cpu-prof DIR`: the service's threads (main and workers) write V8 CPU profiles there.
   opts.cpuProfDir === undefined ? {} : { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] });
@@ -137,6 +145,8 @@ export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string;
     probing = false;
     await probe;
     const m = await request(server.url, 'GET', '/epochs/xl-1', { timeoutMs: 300_000 });
+    const gauge = /^inputs_spooled_bytes (\d+)/m.exec((await request(server.url, 'GET', '/metrics')).text);
+    const spooledBytes = gauge === null ? 0 : Number(gauge[1]);
     let exports: XlRun['exports'];
     if (opts.exports === true) {
       const csv = await download(server.url, '/epochs/xl-1/export.csv');
@@ -154,7 +164,7 @@ export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string;
       };
     }
     const phases = { seal: serverTiming(sealed.headers['server-timing']), compute: serverTiming(run.headers['server-timing']) };
-    return { scale, streamBytes: g.inputs.length, inputsCid, sealMs: t1 - t0, computeMs: t3 - t2, peakRssBytes: peak, healthz, phases, cpu: { seal: minus(c1, c0), compute: minus(c3, c2) }, ...(exports === undefined ? {} : { exports }), manifest: m.json(), policy: g.policy };
+    return { scale, streamBytes: g.inputs.length, inputsCid, sealMs: t1 - t0, computeMs: t3 - t2, peakRssBytes: peak, spooledBytes, healthz, phases, cpu: { seal: minus(c1, c0), compute: minus(c3, c2) }, ...(exports === undefined ? {} : { exports }), manifest: m.json(), policy: g.policy };
   } finally {
     probing = false;
     await probe;

@@ -107,6 +107,11 @@ export const configSchema = z
     MEMORY_STORE_MAX_BYTES: int(MiB).default(1024 * MiB),
     /** Micronode: evicted manifests spilled to AMNESIA_DIR/spill first (bytes; 0 = no spill). */
     SPILL_MAX_BYTES: int(0).default(256 * MiB),
+    /**
+     * Micronode: Arrow uploads of at least this many bytes are written to AMNESIA_DIR/inputs as
+     * they arrive and kept there as files, not in the heap (bytes; 0 = never).
+     */
+    INPUTS_SPOOL_MIN_BYTES: int(0).default(64 * MiB),
 
     DEFAULT_DEADLINE_MS: int(1).default(30_000),
     MAX_DEADLINE_MS: int(1).default(300_000),

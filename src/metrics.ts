@@ -29,6 +29,8 @@ export interface GaugeSources {
   storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
   /** Micronode: bytes of evicted manifests spilled to the amnesia tmpfs. */
   spilledBytes?: () => number;
+  /** Micronode: bytes of Arrow uploads spooled to the amnesia tmpfs (arriving, sealing or stored). */
+  spooledBytes?: () => number;
 }
 
 /** The label of an unexpected ledger answer's status: a class, so a hostile ledger cannot add series. */
@@ -266,6 +268,14 @@ export function createMetrics(sources: GaugeSources, opts: { defaultMetrics?: bo
     registers: [registry],
     collect() {
       this.set(sources.spilledBytes?.() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'inputs_spooled_bytes',
+    help: 'Micronode: Arrow uploads written to the amnesia tmpfs as they arrive (INPUTS_SPOOL_MIN_BYTES): being received, sealed, or kept by the store',
+    registers: [registry],
+    collect() {
+      this.set(sources.spooledBytes?.() ?? 0);
     },
   });
   new Gauge({

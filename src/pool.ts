@@ -222,7 +222,9 @@ export class ComputePool {
 
   /** `tenant`: whose queue the task waits in (see admission.ts). */
   seal(task: SealTask, signal: AbortSignal, tenant = 'anonymous'): Promise<SealResult> {
-    return this.run(task, signal, [task.bytes.buffer as ArrayBuffer], tenant);
+    // A spooled body is read from its file by the worker: nothing is moved (and the task can be
+    // handed out again, like any task that moved nothing).
+    return this.run(task, signal, task.file === undefined ? [task.bytes.buffer as ArrayBuffer] : [], tenant);
   }
 
   /** `costMs`: the task's estimated compute time, its weight in the tenants' fair queueing. */

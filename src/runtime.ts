@@ -23,6 +23,7 @@ import { ReplayShortcut } from './http/replay-shortcut.js';
 import { InputsCache } from './inputs-cache.js';
 import { StoreWatch } from './store-watch.js';
 import { ManifestSpill } from './stores/spill.js';
+import { InputsSpool } from './stores/inputs-file.js';
 import { ProofIndexes } from './proof-indexes.js';
 import { LedgerClient } from './ledger/client.js';
 import { EgressHealth } from './ledger/health.js';
@@ -51,6 +52,7 @@ export function settingsOf(c: Config): AppSettings {
     reqBodyMaxBytes: c.REQ_BODY_MAX_BYTES,
     inputsMaxBytes: c.INPUTS_MAX_BYTES,
     inputsArrowMaxBytes: c.INPUTS_ARROW_MAX_BYTES,
+    inputsSpoolMinBytes: c.INPUTS_SPOOL_MIN_BYTES,
     decompRatioMax: c.DECOMP_RATIO_MAX,
     defaultDeadlineMs: c.DEFAULT_DEADLINE_MS,
     maxDeadlineMs: c.MAX_DEADLINE_MS,
@@ -88,6 +90,12 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
       ? new ManifestSpill(join(config.AMNESIA_DIR, 'spill'), config.SPILL_MAX_BYTES)
       : null;
   const stores = opts.stores ?? new MemoryStores(config.MEMORY_STORE_MAX_BYTES, Date.now, spill);
+  // A micronode's large Arrow uploads are received into files under its amnesia tmpfs, which the
+  // memory store then keeps (a PostgreSQL store keeps every document in the database).
+  const inputsSpool =
+    config.PROFILE === 'micronode' && config.AMNESIA_DIR !== undefined && stores instanceof MemoryStores
+      ? new InputsSpool(join(config.AMNESIA_DIR, 'inputs'))
+      : null;
   // The cache, settlement and metrics refer to each other (counters, gauges); the closures run
   // only after all three exist.
   const cache: InputsCache = new InputsCache(config.INPUTS_CACHE_MAX_BYTES, (hit) => (hit ? metrics.cacheHits : metrics.cacheMisses).inc());
@@ -103,6 +111,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     previewBasisBytes: () => previewBases.bytes,
     storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
     spilledBytes: () => (stores instanceof MemoryStores ? stores.spilledBytes : 0),
+    spooledBytes: () => inputsSpool?.bytes ?? 0,
     queueDepth: () => pool.saturation().queueDepth,
     inflight: () => state.inflight,
     cacheBytes: () => cache.bytes,
@@ -195,6 +204,7 @@ export function buildRuntime(config: Config, opts: RuntimeOptions = {}) {
     intake,
     storeHealthy: () => storeWatch.current(),
     storeFill: () => (stores instanceof MemoryStores ? stores.fill() : null),
+    spool: inputsSpool,
     proofs,
     explanations,
     previewBases,

@@ -2,6 +2,7 @@
 // arrays are returned as Piscina Transferables so their buffers move instead of being copied.
 
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { calculate } from '../src/core/calculus.js';
 import { decodeInputs } from '../src/core/inputs.js';
@@ -91,6 +92,7 @@ const NAME_KEY: NameKey = (() => {
 })();
 
 function sealDoc(t: SealTask): SealResult {
+  if (t.file !== undefined) return sealFile(t, t.file);
   if (t.expect === 'rewarder.inputs/v1' && isArrowStream(t.bytes)) {
     // Arrow inputs: tallied from the stream in one pass, straight into shared memory.
     const cid = t.cid ?? b3(t.bytes);
@@ -110,6 +112,36 @@ function sealDoc(t: SealTask): SealResult {
     return sealedInputs(t, r.value.cid, prepared);
   }
   return { ok: true, schema: r.value.schema, cid: r.value.cid, policyId: r.value.policy.id };
+}
+
+/**
+ * A body the edge spooled to a file as it arrived (hashed then): read here whole, sealed as the
+ * same bytes in memory would be, and let go; the file stays the stored copy, so nothing goes back.
+ */
+function sealFile(t: SealTask, file: { path: string; size: number }): SealResult {
+  const bytes = readWhole(file.path, file.size);
+  const { file: _spooled, ...task } = t;
+  const r = sealDoc({ ...task, bytes, giveBack: false });
+  if (r.ok && r.schema === 'rewarder.inputs/v1') return { ok: true, schema: r.schema, cid: r.cid, prepared: r.prepared };
+  return r;
+}
+
+/** Exactly `size` bytes of the file at `path`, into a buffer of their own. */
+function readWhole(path: string, size: number): Uint8Array {
+  // Not zero-filled first: every byte is overwritten by the read (or the seal fails).
+  const out = Buffer.allocUnsafeSlow(size);
+  const fd = openSync(path, 'r');
+  try {
+    let at = 0;
+    while (at < size) {
+      const n = readSync(fd, out, at, size - at, at);
+      if (n === 0) throw new Error(`spooled inputs ${path} ended at ${at} of ${size} bytes`);
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
 }
 
 function sealedInputs(t: SealTask, cid: string, prepared: Prepared): SealResult {

@@ -30,6 +30,11 @@ export interface SealTask {
   giveBack?: boolean;
   /** The body's CID, when the edge hashed it while it was received (else the worker hashes it). */
   cid?: string;
+  /**
+   * The body was spooled to this file (a large Arrow upload on a micronode, src/stores/inputs-file.ts):
+   * the worker reads it from there (`bytes` is then empty) and gives nothing back.
+   */
+  file?: { path: string; size: number };
 }
 
 export type SealResult =

@@ -14,7 +14,7 @@ import type { Policy } from './policy.js';
 import { type Result, err, ok } from './result.js';
 import { nativeAddon } from './native.js';
 import { compareUtf8 } from './rules.js';
-import { type KindColumns, type PayeeColumns, distributeColumns } from './shares.js';
+import { type KindColumns, type PayeeColumns, distributeColumns, usesNativeShares } from './shares.js';
 import { LIMBS, addColumns, columnsValue, compareLimbs, toDecimalLimbs } from './wide.js';
 
 export const CALCULUS = 'rewarder.calculus/v1';
@@ -270,10 +270,15 @@ function amountOutOfBounds(payees: readonly Payee[], ceiling: bigint | null): { 
   return { sum, at: -1 };
 }
 
-/** The same over the column path's decimal limbs. */
+/** The same over the column path's decimal limbs (by the addon when it is there). */
 function limbsOutOfBounds(c: PayeeColumns, ceiling: bigint | null): { sum: bigint; at: number } {
   const sums = new Float64Array(LIMBS);
   const top = ceiling === null ? null : toDecimalLimbs(ceiling);
+  const native = usesNativeShares() ? nativeAddon() : null;
+  if (native !== null) {
+    const at = native.limbsCheck(c.amount, c.count, top, sums);
+    return { sum: columnsValue(sums), at };
+  }
   const zero = new Float64Array(LIMBS);
   for (let i = 0; i < c.count; i++) {
     const at = i * LIMBS;

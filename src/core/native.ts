@@ -2,10 +2,12 @@
 // merkle-js.ts, 3–4× faster warm and ~10× on a first call for 10k payees (PERFORMANCE.md), partly
 // because it batches node hashes through BLAKE3's SIMD code; and ML-DSA-65 signing (native/mldsa.c),
 // ~13× faster than @noble/post-quantum; BLAKE3 of long messages (hash.ts); and, for a cold
-// process, the columnar documents' integer arrays (json/cursor.ts, fast path only) and the Number
-// tally (calculus.ts); the manifest's per-payee bytes and the actor ids' JSON strings
-// (native/manifest_write.c: manifest.ts, utf8.ts). Each has a fallback when it is not built
-// (TypeScript, or the `blake3` package for the digest).
+// process, the columnar documents' integer arrays (json/cursor.ts, fast path only), the Number
+// tally (calculus.ts), the column path's scores, shares, largest_remainder, ceiling and floor
+// (shares.ts, native/share_kernel.c: ~0.4 s of CPU at XL in TypeScript, a few ms here); the
+// Arrow stream's tally when sealing (arrow/tally.ts, native/arrow_tally.c); and the manifest's
+// per-payee bytes (manifest.ts, native/manifest_write.c). Each has a fallback when it is not
+// built (TypeScript, or the `blake3` package for the digest).
 import { createRequire } from 'node:module';
 
 /** The addon's functions. Each checks its arguments and throws a TypeError or RangeError. */
@@ -75,10 +77,75 @@ export interface NativeAddon {
     out: Uint8Array,
     at: number,
   ): number;
-  /** The bytes' length plus what JSON escapes add to it (utf8.ts quoteEach, without the quotes). */
-  quotedSize(bytes: Uint8Array): number;
-  /** utf8.ts quoteEach into out/outOffsets (sized with quotedSize + 2 per text); returns the end. */
-  quoteEach(src: Uint8Array, srcOffsets: Uint32Array, out: Uint8Array, outOffsets: Uint32Array): number;
+  /**
+   * One Arrow record batch of the one-pass tally (arrow/tally.ts, addBatch; native/arrow_tally.c):
+   * for i < n, false (sum untouched, q partly written) at the first actor index outside
+   * [0, nActors), kind index outside [0, K), or hi word of ts or qty (little-endian (lo, hi)
+   * pairs) past 0x1FFFFF; an event with ts outside [startMs, endMs) adds 1 to sum[1]; any other
+   * adds qty to q[actor·K + kind] and to sum[0], in order, in IEEE doubles. True when done.
+   */
+  arrowTallyBatch(
+    actor: Int8Array | Int16Array | Int32Array,
+    kind: Int8Array | Int16Array | Int32Array,
+    qty: Uint32Array,
+    ts: Uint32Array,
+    n: number,
+    startMs: number,
+    endMs: number,
+    nActors: number,
+    K: number,
+    q: Float64Array,
+    sum: Float64Array,
+  ): boolean;
+  /** The one-pass tally's last pass: cells of q still −0 become +0 with seen 0; every other cell gets seen 1. */
+  arrowTallyFinish(q: Float64Array, seen: Uint8Array): void;
+  /** True when offsets[0] ≥ 0, offsets[0..n] never decrease and offsets[n] ≤ limit (arrow/read.ts's dictionary offsets checks). */
+  arrowOffsetsPlain(offsets: Int32Array, n: number, limit: number): boolean;
+  /**
+   * True when the Arrow actor dictionary's entries data[offsets[i] .. offsets[i+1]), i < n, pass
+   * every check of arrow/read.ts's actorChecks (which then need not run); false when one fails.
+   */
+  arrowActorsPlain(data: Uint8Array, offsets: Int32Array, n: number): boolean;
+  /** utf8.ts's quoteEach, its size: src's length plus what JSON.stringify's escapes of its bytes add. */
+  quotedLength(src: Uint8Array): number;
+  /**
+   * utf8.ts's quoteEach, its bytes: each text src[from[i] .. from[i+1]) quoted and escaped as
+   * JSON.stringify writes it, back to back in `bytes`, ends in offsets[1..]; false (partly written)
+   * when `from` does not lie within src or `bytes` or `offsets` is too short.
+   */
+  quoteInto(src: Uint8Array, from: Uint32Array, bytes: Uint8Array, offsets: Uint32Array): boolean;
+  /**
+   * wide.ts's ShareKernel.share for score[0..n) (each a safe integer ≤ T): amounts as decimal
+   * limbs into amount[6i..6i+6), remainders into remHi/remLo (both null: not wanted), and the
+   * amounts' limbs added column by column into bases (6). params is the kernel's `params()`.
+   * native/share_kernel.c.
+   */
+  shareColumns(params: Float64Array, score: Float64Array, n: number, amount: Float64Array, remHi: Float64Array | null, remLo: Float64Array | null, bases: Float64Array): void;
+  /** +1 to the amounts of the d payees with the largest remainders (remHi·2^48 + remLo), ties to the lower position. */
+  largestRemainders(remHi: Float64Array, remLo: Float64Array, n: number, d: number, amount: Float64Array): void;
+  /**
+   * shares.ts's scoreColumns: the scored actors into who/score, T = out[0]·2^48 + out[1], and
+   * their count; −1 where the TypeScript must decide (a term or score not safe, or not integers).
+   */
+  scoreColumns(
+    q: Float64Array,
+    K: number,
+    weight: Float64Array,
+    divisor: Float64Array,
+    cap: Float64Array,
+    excluded: Uint8Array,
+    who: Uint32Array,
+    score: Float64Array,
+    out: Float64Array,
+  ): number;
+  /**
+   * Ceiling, floor and compaction of the n amounts (shares.ts): capped limbs into sums[0..6) and
+   * their count into out[0], those below the floor into sums[6..12), the payees' into
+   * sums[12..18), compacted to the front of amount/who/score; returns how many payees.
+   */
+  payeeColumns(amount: Float64Array, n: number, ceiling: Float64Array | null, floor: Float64Array, who: Uint32Array, score: Float64Array, sums: Float64Array, out: Float64Array): number;
+  /** calculus.ts's limbsOutOfBounds: the amounts summed into sums (6) up to the first that is 0 or above the ceiling; its position or −1. */
+  limbsCheck(amount: Float64Array, count: number, ceiling: Float64Array | null, sums: Float64Array): number;
   /** FIPS 204 ML-DSA-65 hedged signature of `message` under `context` (≤ 255 bytes). */
   mldsa65Sign(secretKey: Uint8Array, message: Uint8Array, context: Uint8Array): Uint8Array;
 }

@@ -6,9 +6,13 @@
 // the amount, score) that the manifest writes as digits. `Calculation.payees` is materialised from
 // them only when something reads it (the service's worker never does).
 // Anything outside that domain returns null and calculus.ts takes its BigInt path, which is also
-// the reference the property tests compare this one against.
+// the reference the property tests compare this one against. The addon (native/share_kernel.c)
+// runs each of the loops below to the same bits (~80 ms of CPU at XL instead of ~550 ms, most of
+// it interpreted and JIT warm-up on a worker's first compute); the TypeScript is its fallback and
+// the reference shares-native.test.ts compares it with.
 
 import type { Calculation, Payee, Tally } from './calculus.js';
+import { nativeAddon } from './native.js';
 import type { Policy } from './policy.js';
 import {
   LIMBS,
@@ -23,6 +27,21 @@ import {
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const L48 = 281_474_976_710_656; // 2^48
+const OUT = new Float64Array(2);
+let nativeShares = true;
+
+/**
+ * Tests only: false makes the column path run its TypeScript loops alone (the path without the
+ * addon, and the reference native/share_kernel.c must equal bit for bit).
+ */
+export function useNativeShares(on: boolean): void {
+  nativeShares = on;
+}
+
+/** Whether the column path may use the addon (calculus.ts's invariant check follows it too). */
+export function usesNativeShares(): boolean {
+  return nativeShares;
+}
 
 /** The payees of a run as columns, in payee order (ascending actor index). */
 export interface PayeeColumns {
@@ -57,7 +76,9 @@ export function distributeColumns(
   excludedActors: number,
 ): Calculation | null {
   if (!(t.q instanceof Float64Array)) return null;
-  const scored = scoreColumns(t.q, t.kinds.length, rules, excluded);
+  // The addon runs each loop below as the TypeScript does, to the same bits (share_kernel.c).
+  const native = nativeShares ? nativeAddon() : null;
+  const scored = (native === null ? null : nativeScores(native, t.q, t.kinds.length, rules, excluded)) ?? scoreColumns(t.q, t.kinds.length, rules, excluded);
   if (scored === null) return null;
   const { who, score, total } = scored;
   const n = who.length;
@@ -69,47 +90,66 @@ export function distributeColumns(
   if (pool > 0n && total > 0n) {
     const kernel = ShareKernel.create(pool, total);
     if (kernel === null) return null;
-    const remHi = new Float64Array(n);
-    const remLo = new Float64Array(n);
     const bases = new Float64Array(LIMBS);
-    for (let i = 0; i < n; i++) {
-      kernel.share(score[i] as number, amount, i * LIMBS, remHi, remLo, i);
-      addColumns(bases, amount, i * LIMBS);
-    }
-    dust = pool - columnsValue(bases);
-    if (policy.rounding === 'largest_remainder' && dust > 0n) {
-      for (const i of largestRemainders(remHi, remLo, Number(dust))) incrementLimbs(amount, i * LIMBS);
-      dust = 0n;
+    if (native !== null) {
+      // Floor rounding has no use for the remainders: 14 MB not allocated nor written at XL.
+      const lr = policy.rounding === 'largest_remainder';
+      const remHi = lr ? new Float64Array(n) : null;
+      const remLo = lr ? new Float64Array(n) : null;
+      native.shareColumns(kernel.params(), score, n, amount, remHi, remLo, bases);
+      dust = pool - columnsValue(bases);
+      if (remHi !== null && remLo !== null && dust > 0n) {
+        native.largestRemainders(remHi, remLo, n, Number(dust), amount);
+        dust = 0n;
+      }
+    } else {
+      const remHi = new Float64Array(n);
+      const remLo = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        kernel.share(score[i] as number, amount, i * LIMBS, remHi, remLo, i);
+        addColumns(bases, amount, i * LIMBS);
+      }
+      dust = pool - columnsValue(bases);
+      if (policy.rounding === 'largest_remainder' && dust > 0n) {
+        for (const i of largestRemainders(remHi, remLo, Number(dust))) incrementLimbs(amount, i * LIMBS);
+        dust = 0n;
+      }
     }
   }
 
   // Ceiling, floor and the payees, compacted in place (payee m ≤ scored actor i).
   const ceiling = policy.maxPayoutMinor === null ? null : toDecimalLimbs(policy.maxPayoutMinor);
   const floor = toDecimalLimbs(policy.minPayoutMinor);
-  const cappedSum = new Float64Array(LIMBS);
-  const belowSum = new Float64Array(LIMBS);
-  const payoutSum = new Float64Array(LIMBS);
+  const sums = new Float64Array(3 * LIMBS);
+  const cappedSum = sums.subarray(0, LIMBS);
+  const belowSum = sums.subarray(LIMBS, 2 * LIMBS);
+  const payoutSum = sums.subarray(2 * LIMBS);
   let cappedCount = 0;
   let m = 0;
-  for (let i = 0; i < n; i++) {
-    const at = i * LIMBS;
-    if (isZero(amount, at)) continue;
-    if (ceiling !== null && compareLimbs(amount, at, ceiling, 0) > 0) {
-      addColumns(cappedSum, amount, at);
-      cappedCount++;
-      amount.set(ceiling, at);
+  if (native !== null) {
+    m = native.payeeColumns(amount, n, ceiling, floor, who, score, sums, OUT);
+    cappedCount = OUT[0] as number;
+  } else {
+    for (let i = 0; i < n; i++) {
+      const at = i * LIMBS;
+      if (isZero(amount, at)) continue;
+      if (ceiling !== null && compareLimbs(amount, at, ceiling, 0) > 0) {
+        addColumns(cappedSum, amount, at);
+        cappedCount++;
+        amount.set(ceiling, at);
+      }
+      if (compareLimbs(amount, at, floor, 0) < 0) {
+        addColumns(belowSum, amount, at);
+        continue;
+      }
+      addColumns(payoutSum, amount, at);
+      if (m !== i) {
+        amount.copyWithin(m * LIMBS, at, at + LIMBS);
+        who[m] = who[i] as number;
+        score[m] = score[i] as number;
+      }
+      m++;
     }
-    if (compareLimbs(amount, at, floor, 0) < 0) {
-      addColumns(belowSum, amount, at);
-      continue;
-    }
-    addColumns(payoutSum, amount, at);
-    if (m !== i) {
-      amount.copyWithin(m * LIMBS, at, at + LIMBS);
-      who[m] = who[i] as number;
-      score[m] = score[i] as number;
-    }
-    m++;
   }
   const capped = cappedCount === 0 ? 0n : columnsValue(cappedSum) - BigInt(cappedCount) * (policy.maxPayoutMinor as bigint);
   const payout = columnsValue(payoutSum);
@@ -147,6 +187,22 @@ export function payeesOf(c: PayeeColumns, actors: readonly string[]): Payee[] {
 function isZero(limbs: Float64Array, at: number): boolean {
   for (let k = 0; k < LIMBS; k++) if (limbs[at + k] !== 0) return false;
   return true;
+}
+
+/** scoreColumns by the addon, or null where the TypeScript must decide. */
+function nativeScores(
+  native: NonNullable<ReturnType<typeof nativeAddon>>,
+  q: Float64Array,
+  K: number,
+  rules: KindColumns,
+  excluded: Uint8Array,
+): { who: Uint32Array; score: Float64Array; total: bigint } | null {
+  const nActors = excluded.length;
+  const who = new Uint32Array(nActors);
+  const score = new Float64Array(nActors);
+  const n = native.scoreColumns(q, K, rules.weight, rules.divisor, rules.cap, excluded, who, score, OUT);
+  if (n < 0) return null;
+  return { who: who.subarray(0, n), score: score.subarray(0, n), total: (BigInt(OUT[0] as number) << 48n) + BigInt(OUT[1] as number) };
 }
 
 /**

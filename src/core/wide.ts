@@ -129,6 +129,15 @@ export class ShareKernel {
   }
 
   /**
+   * The kernel's constants for the addon's shareColumns (native.ts): the decimal limbs of A, the
+   * 24-bit limbs of B and of T, and B/T in floating point.
+   */
+  params(): Float64Array {
+    const { b0, b1, b2, t0, t1, t2, f } = this;
+    return Float64Array.of(...this.a, b0, b1, b2, t0, t1, t2, f);
+  }
+
+  /**
    * For a safe integer s ≤ T: writes floor(P·s/T) to amount[at..at+6) as decimal limbs and the
    * remainder's two parts to remHi[i] and remLo[i].
    */

@@ -28,7 +28,9 @@ import type { EpochRecord, Stores } from '../stores/types.js';
 import { parseCorrection } from '../service/corrections.js';
 import type { AuditEvent, AuditSink } from './audit.js';
 import type { Scope, TokenVerifier } from './auth.js';
-import { readBody } from './body.js';
+import { type BodySpool, readBodyOrSpool } from './body.js';
+import type { InputsFile, InputsSpool } from '../stores/inputs-file.js';
+import type { Readable } from 'node:stream';
 import { streamed } from './streamed.js';
 import { answerHeaders, cachePrivately } from './headers.js';
 import { BodyIntake, type IntakeSettings, type IntakeTicket } from './intake.js';
@@ -58,6 +60,11 @@ export interface AppSettings {
   inputsMaxBytes: number;
   /** The Arrow IPC form's own cap (absent: DEFAULT_ARROW_MAX_BYTES_HTTP). */
   inputsArrowMaxBytes?: number;
+  /**
+   * Arrow bodies of at least this many bytes are spooled to the amnesia tmpfs as they arrive
+   * (INPUTS_SPOOL_MIN_BYTES; absent or 0: never). Only where the app was given a spool.
+   */
+  inputsSpoolMinBytes?: number;
   decompRatioMax: number;
   defaultDeadlineMs: number;
   maxDeadlineMs: number;
@@ -88,6 +95,11 @@ export interface AppDeps {
   explanations?: Explanations;
   /** Comparison bases of bound runs for previews, kept under a byte budget. */
   previewBases?: PreviewBases;
+  /**
+   * Micronode with an amnesia directory and the memory store: where large Arrow uploads are
+   * spooled (AMNESIA_DIR/inputs); absent: every body is received into memory.
+   */
+  spool?: InputsSpool | null;
   /** The memory store's fill (null for PostgreSQL): /readyz degrades before it refuses. */
   storeFill?: () => { bytes: number; maxBytes: number; pinnedBytes: number } | null;
   /** Store health as last checked in the background (StoreWatch); absent: asked per call. */
@@ -111,7 +123,7 @@ export interface AppDeps {
 /** Served by @hono/node-server: `c.env` holds Node's request and response. */
 type Env = {
   Bindings: HttpBindings;
-  Variables: { corrId: string; route: string; tenant: string; access: Access; trail: Trail; arrival: Arrival; body: Uint8Array; bodyCid: string; receivedMs: number };
+  Variables: { corrId: string; route: string; tenant: string; access: Access; trail: Trail; arrival: Arrival; body: Uint8Array; bodyFile: InputsFile | undefined; bodyCid: string; receivedMs: number };
 };
 
 /** When a body route started receiving: deadlines count from here, body upload included. */
@@ -196,6 +208,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   });
 
   const intake = deps.intake ?? new BodyIntake(() => deps.settings().intake);
+  const inputsSpool = deps.spool ?? null;
   const proofs = deps.proofs ?? new ProofIndexes(64 * 1024 * 1024);
   const explanations = deps.explanations ?? new Explanations({ stores, pool, cache: deps.cache, limits: () => deps.settings().docLimits, logger: deps.logger });
   const previews = new Previews({ stores, pool, cache: deps.cache, epochs, bases: deps.previewBases ?? new PreviewBases(32 * 1024 * 1024), limits: () => deps.settings().docLimits, logger: deps.logger });
@@ -239,17 +252,30 @@ export function createApp(deps: AppDeps): Hono<Env> {
       // reads the answer. Checked first so that a body that could never fit is not told to retry.
       if (declared !== undefined && declared > cap) await body(c, cap);
       const ticket = intake.begin(incoming.socket?.remoteAddress ?? 'unknown', declared, incoming.complete);
+      let file: InputsFile | undefined;
       try {
         // A document's CID is computed as its body arrives (SPEC §1: the digest of its exact bytes),
         // piece by piece on this thread, overlapping the upload instead of following it.
         const hasher = opts.hash === true ? new Blake3Stream() : undefined;
-        c.set('body', await body(c, cap, ticket, hasher));
+        // A large Arrow body on a micronode goes to a file under the amnesia tmpfs as it arrives,
+        // not into one heap buffer (the memory store then keeps that file).
+        const minBytes = s.inputsSpoolMinBytes ?? 0;
+        const spool = arrow && inputsSpool !== null && minBytes > 0 ? { minBytes, create: () => inputsSpool.create() } : undefined;
+        const got = await body(c, cap, ticket, hasher, spool);
+        if (got instanceof Uint8Array) c.set('body', got);
+        else {
+          c.set('body', EMPTY);
+          c.set('bodyFile', (file = got));
+        }
         if (hasher !== undefined) c.set('bodyCid', hasher.digest());
         c.set('receivedMs', performance.now() - c.get('arrival').perfMs);
         ticket.arrived();
         await next();
       } finally {
         ticket.release();
+        // A spooled body the store did not keep (refused, invalid, already held, or the request
+        // failed on the way) leaves no file behind.
+        if (file !== undefined && !file.kept) file.remove();
       }
     };
 
@@ -327,20 +353,20 @@ export function createApp(deps: AppDeps): Hono<Env> {
     throw new AppError('UNSUPPORTED_MEDIA_TYPE', `the body must be ${valid}`, { reason: 'unsupported_media_type' });
   };
 
-  const body = async (c: Context<Env>, maxBytes: number, ticket?: IntakeTicket, hasher?: Blake3Stream): Promise<Uint8Array> => {
+  const body = async (c: Context<Env>, maxBytes: number, ticket?: IntakeTicket, hasher?: Blake3Stream, spool?: BodySpool): Promise<Uint8Array | InputsFile> => {
     const s = deps.settings();
     try {
       // Only a client whose Expect reached us waits (server.ts takes over Node's automatic 100).
       const expect = c.env.incoming.headers.expect;
       const onContinue = expect !== undefined && expect.toLowerCase() === '100-continue' ? () => c.env.outgoing.writeContinue() : undefined;
-      return await readBody(c.env.incoming, {
+      return await readBodyOrSpool(c.env.incoming, {
         maxBytes,
         decompRatioMax: s.decompRatioMax,
         maxDecodedBytes: maxBytes,
         ...(onContinue === undefined ? {} : { onContinue }),
         ...(ticket ? { intake: ticket } : {}),
         ...(hasher ? { onData: (piece: Uint8Array) => hasher.update(piece) } : {}),
-      });
+      }, spool);
     } catch (e) {
       if (e instanceof AppError && e.status === 413) metrics.rejected.inc({ reason: 'body_too_large' });
       if (e instanceof AppError && e.status === 415) metrics.rejected.inc({ reason: 'unsupported_encoding' });
@@ -386,34 +412,40 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const inputsCap = (s: AppSettings, arrow: boolean): number => (arrow ? (s.inputsArrowMaxBytes ?? DEFAULT_ARROW_MAX_BYTES_HTTP) : s.inputsMaxBytes);
   api.put('/inputs', route('/inputs'), guard('rewarder.seal'), trail('seal'), receive(inputsCap, { arrow: true, hash: true }), admit, async (c) => {
     const body = c.get('body');
+    const file = c.get('bodyFile');
     // The media type says which form the body is; the core would take either by its first bytes.
     const declaredArrow = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase() === ARROW_MEDIA_TYPE;
-    if (declaredArrow !== isArrowStream(body)) {
+    if (declaredArrow !== isArrowStream(file?.head ?? body)) {
       throw docError({ path: '$', reason: declaredArrow ? 'the body is not an Arrow IPC stream (it must begin with 0xFFFFFFFF)' : `an Arrow IPC stream must be sent as ${ARROW_MEDIA_TYPE}` });
     }
     // A body with its own whole ArrayBuffer (any multi-chunk or inflated body) goes to the worker
     // and comes back, moved both ways; one sharing its buffer (a single socket chunk) is copied.
-    const giveBack = ownsBuffer(body);
-    const task = { op: 'seal', bytes: giveBack ? body : ownCopy(body), limits: deps.settings().docLimits, expect: 'rewarder.inputs/v1', giveBack, cid: c.get('bodyCid') } as const;
+    // A spooled body is read from its file by the worker: no copy of it crosses this thread.
+    const giveBack = file === undefined && ownsBuffer(body);
+    const limits = deps.settings().docLimits;
+    const task =
+      file !== undefined
+        ? ({ op: 'seal', bytes: new Uint8Array(0), file: { path: file.path, size: file.size }, limits, expect: 'rewarder.inputs/v1', cid: c.get('bodyCid') } as const)
+        : ({ op: 'seal', bytes: giveBack ? body : ownCopy(body), limits, expect: 'rewarder.inputs/v1', giveBack, cid: c.get('bodyCid') } as const);
     const t0 = performance.now();
     const r = await pool.seal(task, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     const t1 = performance.now();
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
-    const bytes = giveBack ? r.bytes : body;
+    const bytes = file !== undefined ? new Uint8Array(0) : giveBack ? r.bytes : body;
     if (bytes === undefined) throw internalError();
     c.get('trail').inputs_cid = r.cid;
     const { tally } = r.prepared;
     const actors = actorCount(r.prepared);
     const created = await stores.putInputs(
-      { cid: r.cid, bytes, actors, events: tally.events, window: tally.window, poolMinor: tally.poolMinor.toString() },
+      { cid: r.cid, bytes, ...(file === undefined ? {} : { file }), actors, events: tally.events, window: tally.window, poolMinor: tally.poolMinor.toString() },
       sealer(c),
     );
     deps.cache.set(r.cid, r.prepared);
     // Where a seal's time went (receive: the body's upload, hashed and copied as it came; seal: the
     // pool task that validates and prepares it; store): what bench:xl reports per phase.
     c.header('Server-Timing', `receive;dur=${c.get('receivedMs').toFixed(1)}, seal;dur=${(t1 - t0).toFixed(1)}, store;dur=${(performance.now() - t1).toFixed(1)}`);
-    return c.json({ inputs_cid: r.cid, bytes: bytes.length, actors, events: tally.events }, created ? 201 : 200);
+    return c.json({ inputs_cid: r.cid, bytes: file?.size ?? bytes.length, actors, events: tally.events }, created ? 201 : 200);
   });
 
   api.get('/inputs/:cid', route('/inputs/:cid'), admit, guard('rewarder.inspect'), trail('read'), async (c) => {
@@ -421,6 +453,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
     c.get('trail').inputs_cid = cid;
     const doc = await stores.getInputs(cid, accessOf(c).tenant);
     if (doc === null) throw noSuchInputs();
+    if (doc.file !== undefined) {
+      // Evicted (its file removed) since the lookup: as if it had not been found.
+      if (doc.file.isRemoved) throw noSuchInputs();
+      return exactFile(c, doc.file, doc.cid);
+    }
     return exact(c, doc.bytes, doc.cid, isArrowStream(doc.bytes) ? ARROW_MEDIA_TYPE : JSON_TYPE);
   });
 
@@ -749,6 +786,41 @@ function exact(c: Context<Env>, bytes: Uint8Array, tag: string, type = JSON_TYPE
   c.header('Content-Type', type);
   return c.body(bytes as Uint8Array<ArrayBuffer>);
 }
+
+/**
+ * A document kept as a file (a spooled Arrow upload), answered as exact() answers its bytes:
+ * streamed from the file with its length, strong ETag and conditional GET. The file is held open
+ * from here until the stream ends, so an eviction meanwhile cannot cut the answer short.
+ */
+function exactFile(c: Context<Env>, file: InputsFile, tag: string): Response {
+  const etag = `"${tag}"`;
+  c.header('ETag', etag);
+  cachePrivately(c);
+  if (c.req.header('if-none-match') === etag) return c.body(null, 304);
+  c.header('Content-Type', isArrowStream(file.head) ? ARROW_MEDIA_TYPE : JSON_TYPE);
+  c.header('Content-Length', String(file.size));
+  return c.body(webStream(file.stream()));
+}
+
+/** A Node stream as a web stream read on demand (the Node adapter pulls it as the socket drains). */
+function webStream(s: Readable): ReadableStream<Uint8Array> {
+  const it = s[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(ctl) {
+        const r = await it.next();
+        if (r.done === true) ctl.close();
+        else ctl.enqueue(new Uint8Array(r.value.buffer, r.value.byteOffset, r.value.byteLength));
+      },
+      cancel() {
+        s.destroy();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * A copy with its own ArrayBuffer, for transferring to a worker while the original is stored.

@@ -12,6 +12,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { AppError } from '../errors.js';
+import type { InputsFile, SpoolWriter } from '../stores/inputs-file.js';
 
 export interface BodyLimits {
   /** Cap on bytes on the wire (compressed bytes when the body is gzip). */
@@ -43,6 +44,17 @@ export interface BodyLimits {
   onData?: (piece: Uint8Array) => void;
 }
 
+/**
+ * Where a large body goes instead of one heap buffer (readBodyOrSpool): an identity body declaring
+ * at least `minBytes` is written to a new file from its first byte; one of unknown length, or a
+ * gzip body's inflated bytes, move there once `minBytes` have arrived. A body refused or cut short
+ * removes its file.
+ */
+export interface BodySpool {
+  minBytes: number;
+  create(): SpoolWriter;
+}
+
 /** A request as Node's HTTP server hands it over (an IncomingMessage): headers, body, completeness. */
 export type IncomingBody = Readable & { readonly headers: IncomingHttpHeaders; readonly complete: boolean };
 
@@ -62,6 +74,15 @@ const CLOSE = { Connection: 'close' };
  * is worth on the hot path of replayed computes.
  */
 export async function readBody(req: IncomingBody, limits: BodyLimits): Promise<Uint8Array> {
+  return (await readBodyOrSpool(req, limits)) as Uint8Array;
+}
+
+/**
+ * readBody, except that a body at least `spool.minBytes` long (decoded: a gzip body once inflated
+ * that far) is written to a file as it arrives and returned as that file (whose removal is then
+ * the caller's).
+ */
+export async function readBodyOrSpool(req: IncomingBody, limits: BodyLimits, spool?: BodySpool): Promise<Uint8Array | InputsFile> {
   const declared = declaredLength(req.headers['content-length']);
   const wire = new Wire(req, limits.maxBytes, limits.intake);
   let invited = limits.onContinue === undefined;
@@ -72,7 +93,9 @@ export async function readBody(req: IncomingBody, limits: BodyLimits): Promise<U
       limits.onContinue?.();
       invited = true;
     }
-    return gzip ? await readGzip(wire, limits, declared) : await readIdentity(wire, declared, limits.onData);
+    if (gzip) return await readGzip(wire, limits, declared, spool !== undefined && spool.minBytes > 0 ? spool : undefined);
+    if (spool !== undefined && spool.minBytes > 0) return await readIdentitySpooled(wire, declared, spool, limits.onData);
+    return await readIdentity(wire, declared, limits.onData);
   } catch (err) {
     // A client still waiting for 100 Continue sends no body: there is nothing to drain. A body cut
     // by the intake (too slow, or no place for it after its first moment) is from a client that
@@ -114,12 +137,68 @@ async function readIdentity(wire: Wire, declared: number | undefined, onData?: (
   return parts.length === 1 ? first : Buffer.concat(parts, wire.bytes);
 }
 
-async function readGzip(wire: Wire, limits: BodyLimits, declared: number | undefined): Promise<Uint8Array> {
+/**
+ * An identity body, to a file once it is (or declares to be) at least `spool.minBytes` long, else
+ * as readIdentity does. The file is removed on any failure (a refusal, a cut, a write error).
+ */
+async function readIdentitySpooled(wire: Wire, declared: number | undefined, spool: BodySpool, onData?: (piece: Uint8Array) => void): Promise<Uint8Array | InputsFile> {
+  if (declared !== undefined && declared < spool.minBytes) return readIdentity(wire, declared, onData);
+  const parts: Uint8Array[] = [];
+  let writer: SpoolWriter | undefined;
+  try {
+    if (declared !== undefined) writer = open(spool);
+    for (let chunk = await wire.next(); chunk !== null; chunk = await wire.next()) {
+      onData?.(chunk);
+      if (writer !== undefined) write(writer, chunk);
+      else {
+        parts.push(chunk);
+        // Unknown length: held in memory until it reaches the threshold, then moved to a file.
+        if (wire.bytes >= spool.minBytes) {
+          writer = open(spool);
+          for (const part of parts) write(writer, part);
+          parts.length = 0;
+        }
+      }
+    }
+    if (declared !== undefined && wire.bytes !== declared) {
+      throw new AppError('BAD_REQUEST', 'request body length differs from its Content-Length', { reason: 'body_incomplete' }, CLOSE);
+    }
+    if (writer === undefined) return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts, wire.bytes);
+    const file = writer.finish();
+    writer = undefined;
+    return file;
+  } finally {
+    writer?.discard();
+  }
+}
+
+function open(spool: BodySpool): SpoolWriter {
+  try {
+    return spool.create();
+  } catch {
+    throw spoolFailed();
+  }
+}
+
+function write(writer: SpoolWriter, piece: Uint8Array): void {
+  try {
+    writer.write(piece);
+  } catch {
+    // The tmpfs is full (ENOSPC) or gone: the body cannot be held; the client may retry later.
+    throw spoolFailed();
+  }
+}
+
+function spoolFailed(): AppError {
+  return new AppError('UNAVAILABLE', 'no room to receive this body now', { reason: 'spool_failed' }, { ...CLOSE, 'Retry-After': '5' });
+}
+
+async function readGzip(wire: Wire, limits: BodyLimits, declared: number | undefined, spool?: BodySpool): Promise<Uint8Array | InputsFile> {
   // With a declared length the final ratio is bounded from the start, so a bomb is refused as
   // soon as its output passes ratio × Content-Length rather than at the absolute cap.
   const ratioCap = declared === undefined ? Infinity : limits.decompRatioMax * declared;
   let accounted = 0;
-  const inflater = new Inflater(limits.onData, (decoded) => {
+  const inflater = new Inflater(spool, limits.onData, (decoded) => {
     if (decoded > limits.maxDecodedBytes) return decodedTooLarge(limits.maxDecodedBytes);
     if (decoded > ratioCap) return ratioTooHigh(limits.decompRatioMax);
     try {
@@ -136,8 +215,12 @@ async function readGzip(wire: Wire, limits: BodyLimits, declared: number | undef
     const out = await inflater.end();
     // zlib stops at zero padding after the last member and ignores what follows it; anything it
     // did not consume is data we were sent but would not decode.
-    if (inflater.consumed !== wire.bytes) throw corruptGzip();
-    if (out.byteLength > limits.decompRatioMax * wire.bytes) throw ratioTooHigh(limits.decompRatioMax);
+    const size = out instanceof Uint8Array ? out.byteLength : out.size;
+    const refused = inflater.consumed !== wire.bytes ? corruptGzip() : size > limits.decompRatioMax * wire.bytes ? ratioTooHigh(limits.decompRatioMax) : null;
+    if (refused !== null) {
+      if (!(out instanceof Uint8Array)) out.remove(); // a spooled body refused leaves no file
+      throw refused;
+    }
     return out;
   } finally {
     inflater.destroy();
@@ -238,12 +321,15 @@ class Wire {
 class Inflater {
   private readonly zlib = createGunzip({ chunkSize: INFLATE_CHUNK_BYTES });
   private readonly parts: Buffer[] = [];
+  /** With a spool: the inflated body's file, once it reached the spool's threshold. */
+  private writer: SpoolWriter | undefined;
   private decoded = 0;
   private failure: AppError | undefined;
   private ended = false;
   private wake: (() => void) | undefined;
 
   constructor(
+    private readonly spool: BodySpool | undefined,
     private readonly onData: ((piece: Uint8Array) => void) | undefined,
     private readonly check: (decoded: number) => AppError | undefined,
   ) {
@@ -271,17 +357,25 @@ class Inflater {
     this.throwIfFailed();
   }
 
-  async end(): Promise<Buffer> {
+  async end(): Promise<Buffer | InputsFile> {
     this.throwIfFailed();
     this.zlib.end();
     while (!this.settled()) await this.event();
     this.throwIfFailed();
     if (!this.ended) throw corruptGzip();
+    if (this.writer !== undefined) {
+      const file = this.writer.finish();
+      this.writer = undefined;
+      return file;
+    }
     return Buffer.concat(this.parts, this.decoded);
   }
 
+  /** Drops what was inflated (a file included, unless end() returned it). */
   destroy(): void {
     this.parts.length = 0;
+    this.writer?.discard();
+    this.writer = undefined;
     this.zlib.destroy();
   }
 
@@ -292,7 +386,25 @@ class Inflater {
     if (err) this.fail(err);
     else {
       this.onData?.(chunk);
+      this.keep(chunk);
+    }
+  }
+
+  /** In memory, or (once the spool's threshold is reached) in the body's file. */
+  private keep(chunk: Buffer): void {
+    try {
+      if (this.writer !== undefined) {
+        this.writer.write(chunk);
+        return;
+      }
       this.parts.push(chunk);
+      if (this.spool === undefined || this.decoded < this.spool.minBytes) return;
+      // What was kept so far (this chunk included) moves to a file; the rest goes straight there.
+      this.writer = this.spool.create();
+      for (const part of this.parts) this.writer.write(part);
+      this.parts.length = 0;
+    } catch {
+      this.fail(spoolFailed());
     }
   }
 

@@ -42,6 +42,8 @@ import {
   type Stores,
   type Window,
   alreadySuperseded,
+  inputsBytes,
+  inputsSize,
   noSuchSuperseded,
   windowOverlap,
 } from '../stores/types.js';
@@ -308,9 +310,10 @@ export class EpochService {
       poolMinor = cached.tally.poolMinor;
     } else {
       const stored = await stores.getInputs(req.inputs_cid, caller.tenant);
-      if (stored === null) throw noSuchInputs();
-      inputs = stored.bytes;
-      work = { actors: stored.actors, decodeBytes: stored.bytes.length };
+      const bytes = stored === null ? null : await inputsBytes(stored);
+      if (stored === null || bytes === null) throw noSuchInputs();
+      inputs = bytes;
+      work = { actors: stored.actors, decodeBytes: inputsSize(stored) };
       poolMinor = stored.poolMinor === null ? null : BigInt(stored.poolMinor);
       storedWindow = stored.window;
     }
@@ -673,7 +676,9 @@ async function waitWithin(work: Promise<unknown>, deadline: Deadline, signal: Ab
  */
 export async function boundDocuments(stores: Stores, cache: InputsCache, rec: EpochRecord): Promise<{ policy: StoredPolicy; inputs: Uint8Array | Prepared }> {
   const policy = await stores.getPolicy(rec.policyHash, rec.tenant);
-  const inputs = cache.get(rec.inputsCid) ?? (await stores.getInputs(rec.inputsCid, rec.tenant))?.bytes;
+  const cached = cache.get(rec.inputsCid);
+  const stored = cached === undefined ? await stores.getInputs(rec.inputsCid, rec.tenant) : null;
+  const inputs = cached ?? (stored === null ? undefined : ((await inputsBytes(stored)) ?? undefined));
   if (policy === null || inputs === undefined) {
     throw new AppError('GONE', 'the run was evicted under the retention budget and its documents are no longer held', {
       reason: 'evicted',

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { AppError } from '../errors.js';
 import { MemoryStores } from './memory.js';
 import { ManifestSpill } from './spill.js';
+import { type InputsFile, InputsSpool } from './inputs-file.js';
+import { inputsBytes } from './types.js';
 
 runStoreContract('memory', async (now) => new MemoryStores(64 * 1024 * 1024, now), async () => {});
 
@@ -115,4 +117,57 @@ test('a chain superseded again passes its pins to the new successor', async () =
   assert.equal(s.fill().pinnedBytes, 900, 'p:c awaits, reading p:b and p:a');
   assert.equal(await s.fixBasis('p:c', { document: null, attestation: null, parts: [] }), true);
   assert.equal(s.fill().pinnedBytes, 0);
+});
+
+test('a spooled document is kept as its file: counted by its size, its file removed on eviction (after its readers) and at close', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rewarder-spool-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const spool = new InputsSpool(join(dir, 'inputs'));
+  const spooled = (fill: number, size: number): InputsFile => {
+    const w = spool.create();
+    w.write(new Uint8Array(size).fill(fill));
+    return w.finish();
+  };
+  const files = () => readdirSync(join(dir, 'inputs')).length;
+  const s = new MemoryStores(1000);
+  const a = spooled(1, 600);
+  assert.equal(await s.putInputs({ ...doc('a', 0), file: a }, ACME), true);
+  assert.equal(a.kept, true);
+  assert.deepEqual(s.fill(), { bytes: 600, maxBytes: 1000, pinnedBytes: 0 });
+  assert.equal(spool.bytes, 600);
+  // The same CID again (identical bytes): the store keeps its own file; the new one is not taken.
+  const again = spooled(1, 600);
+  assert.equal(await s.putInputs({ ...doc('a', 0), file: again }, { tenant: 'other', quotaBytes: null }), true);
+  assert.equal(again.kept, false);
+  again.remove();
+  assert.equal(files(), 1);
+  const held = await s.getInputs('a', 'acme');
+  assert.ok(held?.file !== undefined);
+  assert.deepEqual(await inputsBytes(held), new Uint8Array(600).fill(1));
+  // A reader holds the file: evicted meanwhile, it goes once the reader is done.
+  const reading = held.file.stream();
+  await s.putInputs({ ...doc('b', 0), file: spooled(2, 600) }, ACME);
+  assert.equal(await s.getInputs('a', 'acme'), null);
+  assert.equal(files(), 2);
+  let n = 0;
+  for await (const chunk of reading) n += (chunk as Buffer).length;
+  assert.equal(n, 600);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(files(), 1);
+  assert.equal(spool.bytes, 600);
+  await s.close();
+  assert.equal(files(), 0);
+  assert.equal(spool.bytes, 0);
+});
+
+test('a spool writer discarded (a body refused or cut) leaves no file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rewarder-spool-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const spool = new InputsSpool(dir);
+  const w = spool.create();
+  w.write(new Uint8Array(100));
+  assert.equal(readdirSync(dir).length, 1);
+  w.discard();
+  assert.equal(readdirSync(dir).length, 0);
+  assert.equal(spool.bytes, 0);
 });

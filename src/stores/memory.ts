@@ -33,6 +33,7 @@ import {
   overlaps,
   quotaExceeded,
   windowOverlap,
+  inputsSize,
 } from './types.js';
 
 interface Row extends PartStatus {
@@ -120,10 +121,13 @@ export class MemoryStores implements Stores {
     for (const [cid, doc] of this.inputs) {
       if (freed >= need) return;
       if (this.needs.has(`i:${cid}`)) continue;
+      const size = inputsSize(doc);
       this.inputs.delete(cid);
-      this.disown(`inputs|${cid}`, doc.bytes.length);
-      this.bytes -= doc.bytes.length;
-      freed += doc.bytes.length;
+      // A spooled document's file goes with it (once any reader of it is done).
+      doc.file?.remove();
+      this.disown(`inputs|${cid}`, size);
+      this.bytes -= size;
+      freed += size;
       this.onEvict('inputs');
     }
     for (const [hash, doc] of this.policies) {
@@ -141,7 +145,7 @@ export class MemoryStores implements Stores {
   fill(): { bytes: number; maxBytes: number; pinnedBytes: number } {
     let evictable = 0;
     for (const epochId of this.resident) if (!this.openParts.has(epochId) && !this.chainPinned.has(epochId)) evictable += this.epochs.get(epochId)?.manifest.length ?? 0;
-    for (const [cid, doc] of this.inputs) if (!this.needs.has(`i:${cid}`)) evictable += doc.bytes.length;
+    for (const [cid, doc] of this.inputs) if (!this.needs.has(`i:${cid}`)) evictable += inputsSize(doc);
     for (const [hash, doc] of this.policies) if (!this.needs.has(`p:${hash}`)) evictable += doc.bytes.length;
     return { bytes: this.bytes, maxBytes: this.maxBytes, pinnedBytes: this.bytes - evictable };
   }
@@ -156,8 +160,13 @@ export class MemoryStores implements Stores {
 
   async putInputs(doc: StoredInputs, by: Sealer): Promise<boolean> {
     const known = this.inputs.has(doc.cid);
-    const created = this.own(`inputs|${doc.cid}`, doc.bytes.length, by, !known);
-    if (!known) this.inputs.set(doc.cid, doc);
+    const created = this.own(`inputs|${doc.cid}`, inputsSize(doc), by, !known);
+    if (!known) {
+      this.inputs.set(doc.cid, doc);
+      // The store keeps a spooled document's file from here on (a known CID keeps its own copy:
+      // the caller removes the file it brought).
+      if (doc.file !== undefined) doc.file.kept = true;
+    }
     return created;
   }
 
@@ -498,5 +507,8 @@ export class MemoryStores implements Stores {
     return true;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    // Spooled documents' files (under the amnesia tmpfs, removed on exit anyway) go now.
+    for (const doc of this.inputs.values()) doc.file?.remove();
+  }
 }

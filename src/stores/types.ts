@@ -9,10 +9,17 @@
 // program, and a program's bound windows never overlap.
 
 import { AppError } from '../errors.js';
+import type { InputsFile } from './inputs-file.js';
 
 export interface StoredInputs {
   cid: string;
+  /** The document's bytes; empty when it is kept as a file (`file`): read it with inputsBytes(). */
   bytes: Uint8Array;
+  /**
+   * Micronode only: a large Arrow upload kept as its spooled file under the amnesia tmpfs
+   * (src/stores/inputs-file.ts) instead of `bytes`; the memory store owns and removes it.
+   */
+  file?: InputsFile;
   actors: number;
   events: number;
   /**
@@ -21,6 +28,19 @@ export interface StoredInputs {
    */
   window: Window | null;
   poolMinor: string | null;
+}
+
+/** A stored document's size in bytes, whether held in memory or as a file. */
+export function inputsSize(doc: StoredInputs): number {
+  return doc.file?.size ?? doc.bytes.length;
+}
+
+/**
+ * A stored document's bytes: from memory, or read from its file (a copy of their own); null when
+ * its file went with an eviction after the document was looked up (as if it had not been found).
+ */
+export function inputsBytes(doc: StoredInputs): Uint8Array | Promise<Uint8Array | null> {
+  return doc.file === undefined ? doc.bytes : doc.file.read();
 }
 
 export interface Window {

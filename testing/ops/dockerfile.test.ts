@@ -231,7 +231,12 @@ test('the image copies every source and header of the addon that binding.gyp com
   // Our own files: quoted `*.c` names without a directory (vendored and BLAKE3 sources come in whole directories).
   const sources = [...gyp.matchAll(/"([a-z0-9_]+)\.c"/g)].map((m) => m[1] as string);
   assert.ok(sources.includes('rewarder_native') && sources.includes('manifest_write'), sources.join(' '));
-  const copied = real.split('\n').filter((l) => /^COPY\s.*\.\/native\//.test(l)).join(' ');
+  // Continuation lines joined: a COPY may span several.
+  const copied = real
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .filter((l) => /^COPY\s.*\.\/native\//.test(l))
+    .join(' ');
   for (const name of sources) {
     assert.match(copied, new RegExp(`native/${name}\\.c\\b`), `${name}.c is compiled but not copied into the image`);
     if (existsSync(new URL(`native/${name}.h`, repo))) assert.match(copied, new RegExp(`native/${name}\\.h\\b`), `${name}.h is included but not copied into the image`);

@@ -42,6 +42,22 @@ test('the XL path at scale M: Arrow sealed over HTTP and computed pays what the 
   assert.equal(r.healthz.ok, r.healthz.probes);
 });
 
+test('the XL path with its upload spooled to the amnesia tmpfs (threshold lowered) pays the same', { timeout: 240_000 }, async () => {
+  // xl-run's server is a micronode with its default AMNESIA_DIR: an XL stream (219 MiB) is spooled
+  // at the default 64 MiB; here the M stream (2.3 MB) is, at 64 KiB.
+  const r = await xlRun('M', 3, { env: { INPUTS_SPOOL_MIN_BYTES: String(64 * 1024) } });
+  const json = generate({ scale: 'M', seed: 3, form: 'columnar' });
+  const inputs = decodeInputs(json.inputs);
+  const policy = decodePolicy(json.policy);
+  assert.ok(inputs.ok && policy.ok);
+  const offline = computeRun({ epochId: 'xl-1', inputs: inputs.value, inputsCid: r.inputsCid, policy: policy.value, policyHash: 'b3:x' });
+  assert.ok(offline.ok);
+  const doc = JSON.parse(new TextDecoder().decode(offline.value.manifest.bytes)) as XlManifest;
+  assert.equal(r.manifest.payouts_root, doc.payouts_root);
+  assert.deepEqual(r.manifest.counts, doc.counts);
+  assert.deepEqual(r.manifest.totals, doc.totals);
+});
+
 const enc = (s: string) => new TextEncoder().encode(s);
 
 type XlManifest = { payouts_root: string; counts: Record<string, number>; totals: Record<string, string> };
