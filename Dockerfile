@@ -43,7 +43,8 @@ RUN npm ci --omit=dev --ignore-scripts \
 # and ML-DSA-65 signing from the vendored PQClean sources.
 # Unlike `npm ci` on a developer machine, a failed build fails the image: it must not ship with
 # the several times slower TypeScript fallback unnoticed.
-COPY native/binding.gyp native/rewarder_native.c native/mldsa.c native/mldsa.h ./native/
+# Every C source and header of native/ (globs: a new file cannot be left out of the image's build).
+COPY native/binding.gyp native/*.c native/*.h ./native/
 COPY native/vendor/ ./native/vendor/
 RUN npm run build:native \
  && node -e "require('./native/build/Release/rewarder_native.node')"

@@ -2,7 +2,7 @@
 // parsing it: the real file passes, and each way of breaking a rule fails with its own message.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,20 @@ const minimal = (...extra: string[]) => [...MINIMAL.slice(0, 1), ...extra, ...MI
 
 test('the real Dockerfile passes', () => {
   assert.deepEqual(check(real), []);
+});
+
+test('the image copies every source and header the addon compiles (native/binding.gyp)', () => {
+  const gyp = readFileSync(new URL('native/binding.gyp', repo), 'utf8');
+  // Our own files (not the BLAKE3 sources from node_modules, nor the vendored tree copied whole).
+  const own = [...gyp.matchAll(/"([\w-]+\.c)"/g)].map((m) => m[1] as string);
+  assert.ok(own.includes('rewarder_native.c'), 'binding.gyp lists rewarder_native.c');
+  const natives = readdirSync(new URL('native/', repo)).filter((f) => /\.[ch]$/.test(f));
+  const copies = parseDockerfile(real)
+    .filter((i) => i.keyword === 'COPY')
+    .flatMap((i) => i.args.split(/\s+/).slice(0, -1))
+    .filter((w) => w.startsWith('native/'));
+  const copied = (file: string) => copies.some((c) => c === `native/${file}` || (c.includes('*') && new RegExp(`^${c.replace(/\./g, '\\.').replace(/\*/g, '[^/]*')}$`).test(`native/${file}`)));
+  for (const f of [...own, ...natives]) assert.ok(copied(f), `the Dockerfile does not copy native/${f}`);
 });
 
 test('the real Dockerfile has the shape the image needs', () => {
