@@ -39,12 +39,12 @@ RUN npm ci --omit=dev --ignore-scripts \
  && npm rebuild blake3 \
  && node -e "require('@c4312/blake3-native')" \
  && npm cache clean --force
-# Our addon: the Merkle tree, the manifest writers and long BLAKE3 digests, compiled from the BLAKE3 sources in node_modules/@c4312/blake3-native/c,
+# Our addon: the Merkle tree and long BLAKE3 digests, compiled from the BLAKE3 sources in node_modules/@c4312/blake3-native/c,
 # and ML-DSA-65 signing from the vendored PQClean sources.
 # Unlike `npm ci` on a developer machine, a failed build fails the image: it must not ship with
 # the several times slower TypeScript fallback unnoticed.
-COPY native/binding.gyp native/rewarder_native.c native/arrow_tally.c native/arrow_tally.h native/blake3_lanes.c native/blake3_lanes.h \
-     native/manifest_write.c native/manifest_write.h native/mldsa.c native/mldsa.h native/share_kernel.c native/share_kernel.h ./native/
+# Every C source and header of native/ (globs: a new file cannot be left out of the image's build).
+COPY native/binding.gyp native/*.c native/*.h ./native/
 COPY native/vendor/ ./native/vendor/
 RUN npm run build:native \
  && node -e "require('./native/build/Release/rewarder_native.node')"

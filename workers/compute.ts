@@ -119,7 +119,15 @@ function sealDoc(t: SealTask): SealResult {
  * same bytes in memory would be, and let go; the file stays the stored copy, so nothing goes back.
  */
 function sealFile(t: SealTask, file: { path: string; size: number }): SealResult {
-  const bytes = readWhole(file.path, file.size);
+  let bytes: Uint8Array;
+  try {
+    bytes = readWhole(file.path, file.size);
+  } catch (e) {
+    // The request was cancelled (its file removed) between queueing and this read: nobody waits
+    // for the answer, and a missing file is not the worker's failure.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, error: { path: '$', reason: 'the upload was withdrawn before it was sealed' } };
+    throw e;
+  }
   const { file: _spooled, ...task } = t;
   const r = sealDoc({ ...task, bytes, giveBack: false });
   if (r.ok && r.schema === 'rewarder.inputs/v1') return { ok: true, schema: r.schema, cid: r.cid, prepared: r.prepared };
