@@ -1,8 +1,8 @@
 // The manifest's per-payee bytes (src/core/manifest.ts, the column path of buildManifest), written
-// in C. At 909k payees the
-// TypeScript writers spent ~0.9 s on three small copies, the digits and one offsets store per
-// payee; here each payee is a few memcpys and a digit loop, and its leaf and its payouts entry are
-// written in the same pass (the entry is the leaf, still in L1, less `"},`, plus its score).
+// in C. At 909k payees the TypeScript writers spent ~0.9 s on three small copies, the digits and
+// one offsets store per payee; here each payee is a few memcpys and a digit loop, and its leaf and
+// its payouts entry are written in the same pass (the entry is the leaf, still in L1, less `"},`,
+// plus its score).
 // The TypeScript writers stay as the fallback and as the reference: the tests compare the bytes.
 //
 // Every input is checked before it is used: counts against the arrays' lengths, each name's range
