@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import fc from 'fast-check';
+import { keccak_256 } from '@noble/hashes/sha3.js';
 import { type ExportPayee, abiEncodeClaim, abiEncodeClaims, buildClaimTree, buildClaimTreeJs, claimDumpChunks, manifestExportPayees, claimProof, csvChunks, exportPayees, nodeHex } from './exports.js';
 import { claimDumpPieces, csvPieces } from './export-pieces.js';
 import { nativeAddon } from './native.js';
@@ -132,6 +133,34 @@ test('the native claim tree equals the TypeScript one: nodes and tree indexes (p
   assert.deepEqual(bytes, abiEncodeClaim('a', '1'));
   assert.throws(() => addon?.claimTree(bytes, offsets, 1, new Uint8Array(64), new Uint32Array(1)), RangeError);
   assert.throws(() => addon?.claimTree(bytes, Uint32Array.of(0, 999), 1, new Uint8Array(32), new Uint32Array(1)), RangeError);
+});
+
+test('the native keccak-256 equals @noble/hashes on every length to 300 bytes and across the rate (property)', { skip: needsAddon }, () => {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  for (let len = 0; len <= 300; len++) {
+    const data = Uint8Array.from({ length: len }, (_, i) => (i * 131 + len * 7) & 0xff);
+    assert.equal(hex(addon?.keccak256(data) ?? new Uint8Array()), hex(keccak_256(data)), `length ${len}`);
+  }
+  fc.assert(
+    fc.property(fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ minLength: 135, maxLength: 137 }), fc.uint8Array({ minLength: 271, maxLength: 273 })), (data) => {
+      assert.equal(hex(addon?.keccak256(data) ?? new Uint8Array()), hex(keccak_256(data)));
+    }),
+    { numRuns: 500 },
+  );
+  assert.equal(hex(addon?.keccak256(new Uint8Array()) ?? new Uint8Array()), 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
+});
+
+// rewarder_native.c splits the leaves and each large tree level across two threads from 8,192
+// items (CLAIM_PARALLEL_MIN): sizes below, at and well above it, with actor ids of every length
+// class (one and two keccak blocks) and duplicated amounts.
+test('the native claim tree equals the TypeScript one across the two-thread threshold', { skip: needsAddon }, () => {
+  for (const n of [8191, 8192, 8193, 16385, 20011]) {
+    const ps = Array.from({ length: n }, (_, i) => ({ actor: `did:x:${i}`.padEnd(8 + (i % 97), 'y'), amount_minor: String((i * 7919) % 1000) }));
+    const mine = buildClaimTree(ps);
+    const ref = buildClaimTreeJs(ps);
+    assert.ok(Buffer.from(mine.nodes).equals(Buffer.from(ref.nodes)), `nodes at n = ${n}`);
+    assert.ok(Buffer.from(mine.treeIndex.buffer).equals(Buffer.from(ref.treeIndex.buffer)), `tree indexes at n = ${n}`);
+  }
 });
 
 test('the export pieces as bytes are the texts of csvChunks and claimDumpChunks, whatever the piece size', () => {

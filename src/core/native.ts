@@ -29,6 +29,8 @@ export interface NativeAddon {
    * fills `nodes` ((2·count − 1)·32 bytes) and `treeIndex` (count), as exports.ts's buildClaimTreeJs.
    */
   claimTree(bytes: Uint8Array, offsets: Uint32Array, count: number, nodes: Uint8Array, treeIndex: Uint32Array): void;
+  /** Ethereum's keccak-256 of `data` (the claim tree's hash; exposed for the tests). */
+  keccak256(data: Uint8Array): Uint8Array;
   /**
    * The integers of a plain JSON array `[1,2,…]` starting at `pos` (optional whitespace, then `[`)
    * as an exact-size column, with `end[0]` set to the position after `]` and `end[1]` to the
