@@ -24,7 +24,7 @@ out(`service peak RSS        ${mib(r.peakRssBytes)} MiB   (target ≤ 1536 MiB)`
 out(`upload on the tmpfs     ${mib(r.spooledBytes)} MiB   (spooled to AMNESIA_DIR: outside the RSS; --spool-min-bytes 0 keeps it in memory)`);
 if (r.exports !== undefined) {
   const e = r.exports;
-  out(`export.csv              ${e.csvMs.toFixed(0)} ms, ${mib(e.csvBytes)} MiB`);
-  out(`claims (OZ tree dump)   ${e.claimsMs.toFixed(0)} ms, ${mib(e.claimsBytes)} MiB`);
+  out(`export.csv              ${e.csvMs.toFixed(0)} ms, ${mib(e.csvBytes)} MiB; CPU main thread ${e.csvCpu.main} ms, other threads ${e.csvCpu.others} ms; ${e.csvCid}`);
+  out(`claims (OZ tree dump)   ${e.claimsMs.toFixed(0)} ms, ${mib(e.claimsBytes)} MiB; CPU main thread ${e.claimsCpu.main} ms, other threads ${e.claimsCpu.others} ms; ${e.claimsCid}`);
   out(`service peak RSS after the exports ${mib(e.peakRssBytes)} MiB`);
 }

@@ -24,7 +24,7 @@ export interface XlRun {
   /** /healthz probed every 100 ms during the seal and the compute: how many answered 200, the slowest. */
   healthz: { probes: number; ok: number; maxMs: number };
   /** With `exports`: GET export.csv and claims of the epoch, timed from the client, and their sizes. */
-  exports?: { csvMs: number; csvBytes: number; csvCid: string; claimsMs: number; claimsBytes: number; claimsCid: string; peakRssBytes: number; declaredBytes: [number, number] };
+  exports?: { csvMs: number; csvBytes: number; csvCid: string; csvCpu: { main: number; others: number }; claimsMs: number; claimsCpu: { main: number; others: number }; claimsBytes: number; claimsCid: string; peakRssBytes: number; declaredBytes: [number, number] };
   /**
    * CPU time the service spent (ms, from /proc: 10 ms ticks) during the seal and during the
    * compute, on its main thread and on all its other threads (the pool worker, GC and libuv
@@ -149,10 +149,15 @@ export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string;
     const spooledBytes = gauge === null ? 0 : Number(gauge[1]);
     let exports: XlRun['exports'];
     if (opts.exports === true) {
+      const e0 = cpuMs(server.pid);
       const csv = await download(server.url, '/epochs/xl-1/export.csv');
+      const e1 = cpuMs(server.pid);
       const claims = await download(server.url, '/epochs/xl-1/claims');
+      const e2 = cpuMs(server.pid);
       exports = {
         csvMs: csv.ms,
+        csvCpu: minus(e1, e0),
+        claimsCpu: minus(e2, e1),
         csvBytes: csv.bytes,
         csvCid: csv.cid,
         claimsMs: claims.ms,

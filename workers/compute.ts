@@ -7,8 +7,8 @@ import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { calculate } from '../src/core/calculus.js';
 import { decodeInputs } from '../src/core/inputs.js';
 import type { NameKey } from '../src/core/json/names.js';
-import { buildClaimTree, manifestExportPayees } from '../src/core/exports.js';
-import { claimDumpPieces, csvPieces } from '../src/core/export-pieces.js';
+import { buildClaimTree, buildClaimTreeOfSpans, manifestExportPayees, manifestPayeeSpans } from '../src/core/exports.js';
+import { claimDumpPieces, claimDumpSpanPieces, csvPieces, csvSpanPieces } from '../src/core/export-pieces.js';
 import { intentParts } from '../src/core/intents.js';
 import { type Texts, buildManifest, leafHeads, manifestHead } from '../src/core/manifest.js';
 import { seal } from '../src/core/run.js';
@@ -203,6 +203,13 @@ function proofIndex(t: ProofIndexTask): ProofIndexResult {
 }
 
 function exportManifest(t: ExportTask): ExportResult {
+  // Our writer's manifests: the payees as spans of its bytes, copied into the pieces (no string
+  // or object per payee); anything else (and every error) by the general reader below.
+  const spans = manifestPayeeSpans(t.manifest);
+  if (spans !== null && spans.count > 0) {
+    const pieces = t.format === 'csv' ? csvSpanPieces(spans) : claimDumpSpanPieces(spans, buildClaimTreeOfSpans(spans));
+    return moved<ExportResult>({ ok: true, pieces }, pieces.map((p) => p.buffer as ArrayBuffer));
+  }
   const payees = manifestExportPayees(t.manifest);
   if (typeof payees === 'string') return { ok: false, reason: 'malformed', detail: payees };
   if (t.format === 'oz-tree' && payees.length === 0) return { ok: false, reason: 'no_payees', detail: 'an epoch without payees has no claim tree' };

@@ -3,7 +3,7 @@
 // buffers (no per-node hex strings, no encoding of a whole text, no join), each piece its own
 // ArrayBuffer so it can be moved to the edge and streamed out as it is.
 
-import { type ClaimTree, CSV_HEADER, type ExportPayee, csvField } from './exports.js';
+import { type ClaimTree, CSV_HEADER, type ExportPayee, type PayeeSpans, csvField } from './exports.js';
 import { canonicalString } from './jcs.js';
 
 const encoder = new TextEncoder();
@@ -74,6 +74,18 @@ const HEX_CODES = Uint8Array.from(Array.from({ length: 256 }, (_, i) => i.toStri
 /** The `standard-v1` dump, byte for byte `claimDumpChunks`'s text, in pieces of `piece` bytes (≥ 1 KiB). */
 export function claimDumpPieces(payees: readonly { actor: string; amount_minor: string }[], t: ClaimTree, piece = 1 << 20): Uint8Array[] {
   const w = new PieceWriter(piece);
+  treeNodes(w, t);
+  w.text('],"values":[');
+  for (let i = 0; i < payees.length; i++) {
+    const p = payees[i] as { actor: string; amount_minor: string };
+    w.text(`${i === 0 ? '' : ','}{"value":[${canonicalString(p.actor)},"${p.amount_minor}"],"treeIndex":${t.treeIndex[i]}}`);
+  }
+  w.text(']}');
+  return w.end();
+}
+
+/** The dump's head and its `tree` array's elements (the "0x…" nodes), without the closing bracket. */
+function treeNodes(w: PieceWriter, t: ClaimTree): void {
   w.text('{"format":"standard-v1","leafEncoding":["string","uint256"],"tree":[');
   const size = 2 * t.count - 1;
   const nodes = t.nodes;
@@ -93,13 +105,6 @@ export function claimDumpPieces(payees: readonly { actor: string; amount_minor: 
     b[at++] = 0x22;
     w.advance(at - w.pos);
   }
-  w.text('],"values":[');
-  for (let i = 0; i < payees.length; i++) {
-    const p = payees[i] as { actor: string; amount_minor: string };
-    w.text(`${i === 0 ? '' : ','}{"value":[${canonicalString(p.actor)},"${p.amount_minor}"],"treeIndex":${t.treeIndex[i]}}`);
-  }
-  w.text(']}');
-  return w.end();
 }
 
 /** The CSV, byte for byte `csvChunks`'s text, in pieces of `piece` bytes (≥ 1 KiB). */
@@ -109,3 +114,113 @@ export function csvPieces(payees: readonly ExportPayee[], piece = 1 << 20): Uint
   for (const p of payees) w.text(`${csvField(p.actor)},${p.amount_minor},${p.score}\n`);
   return w.end();
 }
+
+// ---- the same from a manifest's payee spans (exports.ts, manifestPayeeSpans): bytes copied, no strings
+
+const VALUE_OPEN = encoder.encode('{"value":["');
+const VALUE_MID = encoder.encode('","');
+const VALUE_INDEX = encoder.encode('"],"treeIndex":');
+
+/** Copies src[from..to) to b at `at` (short runs: a loop beats a subarray and set). */
+function copy(b: Uint8Array, at: number, src: Uint8Array, from: number, to: number): number {
+  for (let p = from; p < to; p++) b[at++] = src[p] as number;
+  return at;
+}
+
+/** The decimal digits of the non-negative integer v at b[at..); returns the end. */
+function digits(b: Uint8Array, at: number, v: number): number {
+  let n = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) n++;
+  for (let k = at + n - 1; k >= at; k--, v = Math.floor(v / 10)) b[k] = 0x30 + (v % 10);
+  return at + n;
+}
+
+/** `claimDumpPieces` of spans, byte for byte (each actor's JSON string is its span in quotes). */
+export function claimDumpSpanPieces(s: PayeeSpans, t: ClaimTree, piece = 1 << 20): Uint8Array[] {
+  const w = new PieceWriter(piece);
+  treeNodes(w, t);
+  w.text('],"values":[');
+  const src = s.bytes;
+  const sp = s.at;
+  for (let i = 0; i < s.count; i++) {
+    const a0 = sp[6 * i] as number;
+    const a1 = sp[6 * i + 1] as number;
+    const m0 = sp[6 * i + 2] as number;
+    const m1 = sp[6 * i + 3] as number;
+    // ,{"value":["<actor>","<amount>"],"treeIndex":<index>}
+    const need = 1 + VALUE_OPEN.length + (a1 - a0) + VALUE_MID.length + (m1 - m0) + VALUE_INDEX.length + 10 + 1;
+    if (need > piece) {
+      w.text(`${i === 0 ? '' : ','}`);
+      w.bytes(VALUE_OPEN);
+      w.bytes(src.subarray(a0, a1));
+      w.bytes(VALUE_MID);
+      w.bytes(src.subarray(m0, m1));
+      w.bytes(VALUE_INDEX);
+      w.text(`${t.treeIndex[i]}}`);
+      continue;
+    }
+    const b = w.room(need);
+    let at = w.pos;
+    if (i > 0) b[at++] = 0x2c;
+    b.set(VALUE_OPEN, at);
+    at = copy(b, at + VALUE_OPEN.length, src, a0, a1);
+    b.set(VALUE_MID, at);
+    at = copy(b, at + VALUE_MID.length, src, m0, m1);
+    b.set(VALUE_INDEX, at);
+    at = digits(b, at + VALUE_INDEX.length, t.treeIndex[i] as number);
+    b[at++] = 0x7d;
+    w.advance(at - w.pos);
+  }
+  w.text(']}');
+  return w.end();
+}
+
+/** `csvPieces` of spans, byte for byte (an unescaped actor needs quotes only for a comma). */
+export function csvSpanPieces(s: PayeeSpans, piece = 1 << 20): Uint8Array[] {
+  const w = new PieceWriter(piece);
+  w.text(CSV_HEADER);
+  const src = s.bytes;
+  const sp = s.at;
+  for (let i = 0; i < s.count; i++) {
+    const a0 = sp[6 * i] as number;
+    const a1 = sp[6 * i + 1] as number;
+    const m0 = sp[6 * i + 2] as number;
+    const m1 = sp[6 * i + 3] as number;
+    const s0 = sp[6 * i + 4] as number;
+    const s1 = sp[6 * i + 5] as number;
+    let quote = false;
+    for (let p = a0; p < a1; p++) {
+      if (src[p] === 0x2c) {
+        quote = true;
+        break;
+      }
+    }
+    const need = (a1 - a0) + (m1 - m0) + (s1 - s0) + 5;
+    if (need > piece) {
+      w.bytes(quote ? QUOTE : EMPTY);
+      w.bytes(src.subarray(a0, a1));
+      w.bytes(quote ? QUOTE : EMPTY);
+      w.text(',');
+      w.bytes(src.subarray(m0, m1));
+      w.text(',');
+      w.bytes(src.subarray(s0, s1));
+      w.text('\n');
+      continue;
+    }
+    const b = w.room(need);
+    let at = w.pos;
+    if (quote) b[at++] = 0x22;
+    at = copy(b, at, src, a0, a1);
+    if (quote) b[at++] = 0x22;
+    b[at++] = 0x2c;
+    at = copy(b, at, src, m0, m1);
+    b[at++] = 0x2c;
+    at = copy(b, at, src, s0, s1);
+    b[at++] = 0x0a;
+    w.advance(at - w.pos);
+  }
+  return w.end();
+}
+
+const QUOTE = encoder.encode('"');
+const EMPTY = new Uint8Array(0);

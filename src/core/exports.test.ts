@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import fc from 'fast-check';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { type ExportPayee, abiEncodeClaim, abiEncodeClaims, buildClaimTree, buildClaimTreeJs, claimDumpChunks, manifestExportPayees, claimProof, csvChunks, exportPayees, nodeHex } from './exports.js';
-import { claimDumpPieces, csvPieces } from './export-pieces.js';
+import { type ExportPayee, abiEncodeClaim, abiEncodeClaims, abiEncodeSpans, buildClaimTree, buildClaimTreeOfSpans, manifestPayeeSpans, spanPayees, buildClaimTreeJs, claimDumpChunks, manifestExportPayees, claimProof, csvChunks, exportPayees, nodeHex } from './exports.js';
+import { claimDumpPieces, claimDumpSpanPieces, csvPieces, csvSpanPieces } from './export-pieces.js';
 import { nativeAddon } from './native.js';
 
 const TYPES = ['string', 'uint256'];
@@ -160,6 +160,47 @@ test('the native claim tree equals the TypeScript one across the two-thread thre
     const ref = buildClaimTreeJs(ps);
     assert.ok(Buffer.from(mine.nodes).equals(Buffer.from(ref.nodes)), `nodes at n = ${n}`);
     assert.ok(Buffer.from(mine.treeIndex.buffer).equals(Buffer.from(ref.treeIndex.buffer)), `tree indexes at n = ${n}`);
+  }
+});
+
+// The workers' export path (manifestPayeeSpans → csvSpanPieces / claimDumpSpanPieces) copies the
+// manifest's bytes; it must give the very bytes of the string path, and leave to it (null) every
+// manifest it does not read exactly: escaped actors, other member orders, malformed documents.
+test('the exports from payee spans are byte for byte those from the payees (property)', () => {
+  const same = (a: Uint8Array[], b: Uint8Array[]) => Buffer.concat(a).equals(Buffer.concat(b));
+  const check = (bytes: Uint8Array, spaced = false) => {
+    const spans = manifestPayeeSpans(bytes);
+    const payees = manifestExportPayees(bytes);
+    if (typeof payees === 'string') return assert.equal(spans, null);
+    const escaped = new TextDecoder().decode(bytes).includes('\\');
+    if (spans === null) return assert.ok(escaped || spaced, 'only escaped or spaced-out manifests leave the span path');
+    assert.deepEqual(spanPayees(spans), payees);
+    if (payees.length === 0) return;
+    assert.deepEqual(abiEncodeSpans(spans), abiEncodeClaims(payees));
+    const tree = buildClaimTreeOfSpans(spans);
+    assert.deepEqual(tree, buildClaimTree(payees));
+    for (const piece of [1024, 1 << 20]) {
+      assert.ok(same(csvSpanPieces(spans, piece), csvPieces(payees, piece)));
+      const dump = claimDumpSpanPieces(spans, tree, piece);
+      assert.ok(dump.every((p) => p.byteLength <= piece));
+      assert.ok(same(dump, claimDumpPieces(payees, tree, piece)));
+    }
+  };
+  const file = new Uint8Array(readFileSync('vectors/S/manifest-row.json'));
+  assert.ok(manifestPayeeSpans(file) !== null, "our writer's manifest is read as spans");
+  check(file);
+  const money = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }), fc.bigInt({ min: 0n, max: 2n ** 53n }), fc.constantFrom(0n, 9n, 10n, 999_999_999_999_999n, 1_000_000_000_000_000n)).map(String);
+  const actor = fc.oneof(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), fc.stringMatching(/^[a-z:,]{1,12}$/), fc.constant('x'.repeat(1100)));
+  const payee = fc.record({ actor, amount_minor: money, score: money });
+  fc.assert(
+    fc.property(fc.uniqueArray(payee, { maxLength: 40, selector: (p) => p.actor }), fc.boolean(), (ps, spaced) => {
+      const doc = { epoch_id: 'e', payouts: ps, z: [1, { a: 'b' }] };
+      check(new TextEncoder().encode(spaced ? JSON.stringify(doc, null, 1) : JSON.stringify(doc)), spaced);
+    }),
+    { numRuns: 150 },
+  );
+  for (const bad of ['{"payouts":[{"actor":"a","amount_minor":"01","score":"1"}]}', '{"payouts":[{"score":"1","actor":"a","amount_minor":"1"}]}', '{"payouts":[{"actor":"a","amount_minor":"1","score":"1","x":1}]}', '{"payouts":[]}', '{"payouts":[],"payouts":[]}', '{"payouts":[{"actor":"a","amount_minor":"1","score":"1"}]', '[]', '{"payouts":[{"actor":"a\\u0041","amount_minor":"1","score":"1"}]}']) {
+    check(new TextEncoder().encode(bad), true);
   }
 });
 

@@ -99,6 +99,96 @@ export function manifestExportPayees(bytes: Uint8Array): ExportPayee[] | string 
   }
 }
 
+/**
+ * A manifest's payees as spans of its bytes, for the exports, which only copy them: per payee,
+ * six offsets into `bytes` (actor, amount_minor and score, each the raw bytes between its quotes),
+ * so no string or object is made per payee. Every actor span is valid UTF-8 without a backslash
+ * (no escapes), so its bytes are its UTF-8 and its JSON string is the span in quotes.
+ */
+export interface PayeeSpans {
+  bytes: Uint8Array;
+  count: number;
+  /** 6·count offsets: actor start, end, amount start, end, score start, end. */
+  at: Uint32Array;
+}
+
+const OPEN_ACTOR = encoder.encode('{"actor":');
+const NEXT_AMOUNT = encoder.encode(',"amount_minor":');
+const NEXT_SCORE = encoder.encode(',"score":');
+const CLOSE_PAYEE = encoder.encode('}');
+
+/** Reads a string into at[k], at[k+1]; false unless it is an unescaped string (a money one if `money`). */
+function spanInto(c: Cursor, at: Uint32Array, k: number, money: boolean): boolean {
+  if (c.peek() !== 0x22) return false;
+  const sp = c.readSpan();
+  const b = c.buf;
+  if (money) {
+    if (sp.complex || sp.end === sp.start || (b[sp.start] === 0x30 && sp.end - sp.start > 1)) return false;
+    for (let p = sp.start; p < sp.end; p++) if ((b[p] as number) < 0x30 || (b[p] as number) > 0x39) return false;
+  } else if (sp.complex) {
+    for (let p = sp.start; p < sp.end; p++) if (b[p] === 0x5c) return false;
+  }
+  at[k] = sp.start;
+  at[k + 1] = sp.end;
+  return true;
+}
+
+/**
+ * `manifestExportPayees` as spans when the manifest is well formed and its payees are exactly our
+ * writer's `{"actor":…,"amount_minor":…,"score":…}` with unescaped actors; null for anything else
+ * (other member orders or names, escapes, malformed documents), which that function then reads
+ * (and names what is wrong with). The same payees either way.
+ */
+export function manifestPayeeSpans(bytes: Uint8Array): PayeeSpans | null {
+  try {
+    const c = new Cursor(bytes);
+    if (c.peek() !== 0x7b) return null;
+    let out: PayeeSpans | null = null;
+    if (c.openObject()) {
+      do {
+        if (c.key() !== 'payouts') {
+          c.parseValue(1);
+          continue;
+        }
+        if (c.peek() !== 0x5b || out !== null) return null;
+        let at = new Uint32Array(6 * 1024);
+        let n = 0;
+        if (c.openArray()) {
+          do {
+            if (6 * n + 6 > at.length) {
+              const grown = new Uint32Array(2 * at.length);
+              grown.set(at);
+              at = grown;
+            }
+            const k = 6 * n;
+            if (!literal(c, OPEN_ACTOR) || !spanInto(c, at, k, false)) return null;
+            if (!literal(c, NEXT_AMOUNT) || !spanInto(c, at, k + 2, true)) return null;
+            if (!literal(c, NEXT_SCORE) || !spanInto(c, at, k + 4, true)) return null;
+            if (!literal(c, CLOSE_PAYEE)) return null;
+            n++;
+          } while (c.more(0x5d));
+        }
+        out = { bytes, count: n, at: at.subarray(0, 6 * n) };
+      } while (c.more(0x7d));
+    }
+    c.end();
+    return out;
+  } catch (e) {
+    if (e instanceof JsonFail) return null;
+    throw e;
+  }
+}
+
+const utf8 = new TextDecoder();
+
+/** The payees of spans as strings (for the TypeScript claim tree, when the addon is not built). */
+export function spanPayees(s: PayeeSpans): ExportPayee[] {
+  const out: ExportPayee[] = [];
+  const text = (k: number) => utf8.decode(s.bytes.subarray(s.at[k] as number, s.at[k + 1] as number));
+  for (let i = 0; i < s.count; i++) out.push({ actor: text(6 * i), amount_minor: text(6 * i + 2), score: text(6 * i + 4) });
+  return out;
+}
+
 // ---- CSV ---------------------------------------------------------------------------------------
 
 export const CSV_HEADER = 'actor,amount_minor,score\n';
@@ -198,6 +288,51 @@ export function abiEncodeClaims(payees: readonly { actor: string; amount_minor: 
     writeUint256(bytes, at + 32, (payees[i] as { amount_minor: string }).amount_minor);
     for (let k = 95, m = len; k >= 64 && m > 0; k--, m = Math.floor(m / 256)) bytes[at + k] = m & 0xff;
     bytes.set(ids.bytes.subarray(a, a + len), at + 96);
+  }
+  return { bytes, offsets };
+}
+
+/** `buildClaimTree` of spans: the abi encodings written from the manifest's bytes. */
+export function buildClaimTreeOfSpans(s: PayeeSpans): ClaimTree {
+  const n = s.count;
+  if (n === 0) throw new RangeError('a claim tree needs at least one payee');
+  const addon = nativeAddon();
+  if (addon === null || typeof addon.claimTree !== 'function') return buildClaimTreeJs(spanPayees(s));
+  const { bytes, offsets } = abiEncodeSpans(s);
+  const nodes = new Uint8Array(32 * (2 * n - 1));
+  const treeIndex = new Uint32Array(n);
+  addon.claimTree(bytes, offsets, n, nodes, treeIndex);
+  return { nodes, count: n, treeIndex };
+}
+
+/** `abiEncodeClaims` of spans, byte for byte. */
+export function abiEncodeSpans(s: PayeeSpans): { bytes: Uint8Array; offsets: Uint32Array } {
+  const n = s.count;
+  const at = s.at;
+  const src = s.bytes;
+  const offsets = new Uint32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const len = (at[6 * i + 1] as number) - (at[6 * i] as number);
+    offsets[i + 1] = (offsets[i] as number) + 96 + 32 * Math.ceil(len / 32);
+  }
+  const bytes = new Uint8Array(offsets[n] as number);
+  for (let i = 0; i < n; i++) {
+    const o = offsets[i] as number;
+    const a = at[6 * i] as number;
+    const len = (at[6 * i + 1] as number) - a;
+    bytes[o + 31] = 0x40;
+    const m0 = at[6 * i + 2] as number;
+    const m1 = at[6 * i + 3] as number;
+    if (m1 - m0 <= 15) {
+      // Below 2^53 (the span is digits): Number arithmetic, no string.
+      let v = 0;
+      for (let p = m0; p < m1; p++) v = 10 * v + (src[p] as number) - 0x30;
+      for (let k = o + 63; v > 0; k--, v = Math.floor(v / 256)) bytes[k] = v % 256;
+    } else {
+      writeUint256(bytes, o + 32, utf8.decode(src.subarray(m0, m1)));
+    }
+    for (let k = 95, m = len; k >= 64 && m > 0; k--, m = Math.floor(m / 256)) bytes[o + k] = m & 0xff;
+    for (let p = 0; p < len; p++) bytes[o + 96 + p] = src[a + p] as number;
   }
   return { bytes, offsets };
 }
