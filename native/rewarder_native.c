@@ -884,6 +884,65 @@ static napi_value claim_tree(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/** An integer argument from 0 to max (NaN and fractions refused), or false with a pending RangeError. */
+static bool index_arg(napi_env env, napi_value value, double max, const char *what, size_t *out) {
+  double v = 0;
+  if (!ok(env, napi_get_value_double(env, value, &v))) return false;
+  if (!(v >= 0 && v <= max) || (double)(uint64_t)v != v) {
+    napi_throw_range_error(env, NULL, what);
+    return false;
+  }
+  *out = (size_t)v;
+  return true;
+}
+
+/**
+ * claimNodesJson(nodes, from, to, out, at): the claim dump's `tree` elements for nodes from..to,
+ * each `"0x<64 lowercase hex>"` preceded by a comma unless it is node 0, written into out from
+ * `at`; returns where they end (69 bytes a node at most). export-pieces.ts writes the same in JS.
+ */
+static napi_value claim_nodes_json(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  void *nodes_data = NULL;
+  size_t nodes_len = 0;
+  void *out_data = NULL;
+  size_t out_len = 0;
+  if (argc < 5) {
+    napi_throw_type_error(env, NULL, "claimNodesJson(nodes, from, to, out, at)");
+    return NULL;
+  }
+  if (!typed_array(env, argv[0], napi_uint8_array, "nodes must be a Uint8Array", &nodes_data, &nodes_len)) return NULL;
+  if (!typed_array(env, argv[3], napi_uint8_array, "out must be a Uint8Array", &out_data, &out_len)) return NULL;
+  size_t from = 0, to = 0, at = 0;
+  if (!index_arg(env, argv[1], (double)(nodes_len / 32), "from must be a node index", &from)) return NULL;
+  if (!index_arg(env, argv[2], (double)(nodes_len / 32), "to must be a node index", &to)) return NULL;
+  if (!index_arg(env, argv[4], (double)out_len, "at must be within out", &at)) return NULL;
+  if (from > to || (to - from) > (out_len - at) / 69) {
+    napi_throw_range_error(env, NULL, "from..to must be in order and their text must fit in out after at");
+    return NULL;
+  }
+  static const char HEX[] = "0123456789abcdef";
+  const uint8_t *nodes = nodes_data;
+  uint8_t *o = (uint8_t *)out_data + at;
+  for (size_t i = from; i < to; i++) {
+    if (i > 0) *o++ = ',';
+    *o++ = '"';
+    *o++ = '0';
+    *o++ = 'x';
+    for (size_t k = 0; k < 32; k++) {
+      uint8_t x = nodes[32 * i + k];
+      *o++ = (uint8_t)HEX[x >> 4];
+      *o++ = (uint8_t)HEX[x & 15];
+    }
+    *o++ = '"';
+  }
+  napi_value end;
+  if (!ok(env, napi_create_double(env, (double)(o - (uint8_t *)out_data), &end))) return NULL;
+  return end;
+}
+
 // ---- incremental hashing: a body hashed as it arrives, chunk by chunk (src/core/hash.ts, Blake3Stream)
 //
 // The hasher's state lives in a Uint8Array the caller holds (so nothing here outlives a call and
@@ -1162,6 +1221,7 @@ NAPI_MODULE_INIT() {
       {"blake3Final", NULL, hasher_final, NULL, NULL, NULL, napi_enumerable, NULL},
       {"claimTree", NULL, claim_tree, NULL, NULL, NULL, napi_enumerable, NULL},
       {"keccak256", NULL, keccak256_js, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"claimNodesJson", NULL, claim_nodes_json, NULL, NULL, NULL, napi_enumerable, NULL},
       {"root", NULL, root, NULL, NULL, NULL, napi_enumerable, NULL},
       {"auditPath", NULL, audit_path, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mldsa65Sign", NULL, rewarder_mldsa65_sign, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -5,6 +5,7 @@
 
 import { type ClaimTree, CSV_HEADER, type ExportPayee, type PayeeSpans, csvField } from './exports.js';
 import { canonicalString } from './jcs.js';
+import { nativeAddon } from './native.js';
 
 const encoder = new TextEncoder();
 
@@ -89,9 +90,20 @@ function treeNodes(w: PieceWriter, t: ClaimTree): void {
   w.text('{"format":"standard-v1","leafEncoding":["string","uint256"],"tree":[');
   const size = 2 * t.count - 1;
   const nodes = t.nodes;
+  const addon = nativeAddon();
+  if (addon !== null && typeof addon.claimNodesJson === 'function') {
+    // As many nodes as fit in the piece at a time, in C (the loop below, ~10× faster).
+    for (let i = 0; i < size; ) {
+      const b = w.room(69);
+      const k = Math.min(size - i, Math.floor((b.length - w.pos) / 69));
+      w.advance(addon.claimNodesJson(nodes, i, i + k, b, w.pos) - w.pos);
+      i += k;
+    }
+    return;
+  }
   for (let i = 0; i < size; i++) {
-    // ,"0x<64 hex>"
-    const b = w.room(68);
+    // ,"0x<64 hex>": 69 bytes (68 here dropped the closing quote of a node ending a piece exactly)
+    const b = w.room(69);
     let at = w.pos;
     if (i > 0) b[at++] = 0x2c;
     b[at++] = 0x22;

@@ -148,6 +148,13 @@ test('the native keccak-256 equals @noble/hashes on every length to 300 bytes an
     { numRuns: 500 },
   );
   assert.equal(hex(addon?.keccak256(new Uint8Array()) ?? new Uint8Array()), 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
+  // The dump's node text in C: bounds checked (69 bytes a node), never written past `out`.
+  const nodes = Uint8Array.from({ length: 96 }, (_, i) => i);
+  const out = new Uint8Array(1 + 69 * 3);
+  assert.equal(addon?.claimNodesJson(nodes, 0, 3, out, 1), 1 + 68 + 69 + 69);
+  assert.throws(() => addon?.claimNodesJson(nodes, 1, 3, out, 71), RangeError);
+  assert.throws(() => addon?.claimNodesJson(nodes, 2, 4, out, 0), RangeError);
+  assert.throws(() => addon?.claimNodesJson(nodes, 2, 1, out, 0), RangeError);
 });
 
 // rewarder_native.c splits the leaves and each large tree level across two threads from 8,192
@@ -179,7 +186,8 @@ test('the exports from payee spans are byte for byte those from the payees (prop
     assert.deepEqual(abiEncodeSpans(spans), abiEncodeClaims(payees));
     const tree = buildClaimTreeOfSpans(spans);
     assert.deepEqual(tree, buildClaimTree(payees));
-    for (const piece of [1024, 1 << 20]) {
+    // 1034 = 14·69 + 68: a piece that a node's 69 bytes end exactly (68 bytes were reserved once).
+    for (const piece of [1024, 1034, 1 << 20]) {
       assert.ok(same(csvSpanPieces(spans, piece), csvPieces(payees, piece)));
       const dump = claimDumpSpanPieces(spans, tree, piece);
       assert.ok(dump.every((p) => p.byteLength <= piece));
@@ -210,7 +218,7 @@ test('the export pieces as bytes are the texts of csvChunks and claimDumpChunks,
   const odd = [...payeesOf('vectors/example/manifest-2026-01-01.json'), { actor: 'did:x,"quoted", y\\', amount_minor: '5', score: '7' }, { actor: 'ünï😀', amount_minor: '1', score: '0' }, { actor: 'x'.repeat(2000), amount_minor: '2', score: '3' }];
   for (const payees of [s, odd]) {
     const tree = buildClaimTree(payees);
-    for (const piece of [1024, 4096, 1 << 20]) {
+    for (const piece of [1024, 1034, 4096, 1 << 20]) {
       const dump = claimDumpPieces(payees, tree, piece);
       assert.ok(dump.every((p) => p.byteLength <= piece && p.byteOffset === 0 && p.buffer.byteLength === p.byteLength));
       assert.equal(join(dump), [...claimDumpChunks(payees, tree)].join(''));

@@ -32,6 +32,11 @@ export interface NativeAddon {
   /** Ethereum's keccak-256 of `data` (the claim tree's hash; exposed for the tests). */
   keccak256(data: Uint8Array): Uint8Array;
   /**
+   * The claim dump's `tree` elements for nodes from..to (`,"0x<hex>"`, no comma before node 0)
+   * written into out from `at`; returns where they end. Throws unless they fit (69 bytes a node).
+   */
+  claimNodesJson(nodes: Uint8Array, from: number, to: number, out: Uint8Array, at: number): number;
+  /**
    * The integers of a plain JSON array `[1,2,…]` starting at `pos` (optional whitespace, then `[`)
    * as an exact-size column, with `end[0]` set to the position after `]` and `end[1]` to the
    * largest value (0 when empty); null, having written nothing, for any other form or more than
