@@ -943,6 +943,140 @@ static napi_value claim_nodes_json(napi_env env, napi_callback_info info) {
   return end;
 }
 
+// ---- the exports' payees as spans (src/core/exports.ts, manifestPayeeSpans)
+
+/** The length of the valid UTF-8 sequence at p (RFC 3629's table, as src/core/json/cursor.ts), or 0. */
+static size_t utf8_sequence(const uint8_t *p, const uint8_t *end) {
+  uint8_t c = p[0];
+  size_t need;
+  uint8_t lo = 0x80, hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) {
+    need = 1;
+  } else if (c == 0xe0) {
+    need = 2, lo = 0xa0;
+  } else if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef) {
+    need = 2;
+  } else if (c == 0xed) {
+    need = 2, hi = 0x9f;
+  } else if (c == 0xf0) {
+    need = 3, lo = 0x90;
+  } else if (c >= 0xf1 && c <= 0xf3) {
+    need = 3;
+  } else if (c == 0xf4) {
+    need = 3, hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if ((size_t)(end - p) <= need || p[1] < lo || p[1] > hi) return 0;
+  for (size_t i = 2; i <= need; i++) {
+    if (p[i] < 0x80 || p[i] > 0xbf) return 0;
+  }
+  return need + 1;
+}
+
+/** Consumes lit at *p if the bytes there are exactly it. */
+static bool take(const uint8_t **p, const uint8_t *end, const char *lit, size_t len) {
+  if ((size_t)(end - *p) < len || memcmp(*p, lit, len) != 0) return false;
+  *p += len;
+  return true;
+}
+
+/**
+ * A JSON string at *p without escapes or control characters, valid UTF-8 (digits without a
+ * leading zero when `money`): its raw span into span[0..2), *p moved past it; false otherwise.
+ */
+static bool raw_string(const uint8_t **p, const uint8_t *base, const uint8_t *end, bool money, uint32_t span[2]) {
+  const uint8_t *q = *p;
+  if (q >= end || *q != '"') return false;
+  const uint8_t *start = ++q;
+  for (;;) {
+    if (q >= end) return false;
+    uint8_t c = *q;
+    if (c == '"') break;
+    if (money) {
+      if (c < '0' || c > '9') return false;
+      q++;
+    } else if (c < 0x20 || c == '\\') {
+      return false;
+    } else if (c < 0x80) {
+      q++;
+    } else {
+      size_t n = utf8_sequence(q, end);
+      if (n == 0) return false;
+      q += n;
+    }
+  }
+  if (money && (q == start || (start[0] == '0' && q - start > 1))) return false;
+  span[0] = (uint32_t)(start - base);
+  span[1] = (uint32_t)(q - base);
+  *p = q + 1;
+  return true;
+}
+
+/**
+ * payeeSpans(bytes, pos): at bytes[pos] a payouts array written exactly as our manifest writer
+ * does (`[{"actor":"…","amount_minor":"…","score":"…"},…]`, no whitespace, no escapes): a
+ * Uint32Array of six offsets a payee (each string's raw bytes) and, last, the offset after the
+ * `]`; null for anything else, which exports.ts then reads with its general reader.
+ */
+static napi_value payee_spans(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  void *data = NULL;
+  size_t len = 0;
+  if (argc < 2 || !typed_array(env, argv[0], napi_uint8_array, "bytes must be a Uint8Array", &data, &len)) return NULL;
+  size_t pos = 0;
+  if (!index_arg(env, argv[1], (double)len, "pos must be within bytes", &pos)) return NULL;
+  napi_value null_value;
+  if (!ok(env, napi_get_null(env, &null_value))) return NULL;
+  if (len >= UINT32_MAX) return null_value;
+  const uint8_t *base = data != NULL ? data : EMPTY;
+  const uint8_t *end = base + len;
+  const uint8_t *p = base + pos;
+  size_t cap = 6 * 1024, n = 0;
+  uint32_t *at = malloc(cap * sizeof *at);
+  if (at == NULL) return null_value;
+  bool good = take(&p, end, "[", 1);
+  if (good && !take(&p, end, "]", 1)) {
+    for (;;) {
+      if (6 * n + 6 > cap) {
+        uint32_t *grown = realloc(at, 2 * cap * sizeof *at);
+        if (grown == NULL) {
+          good = false;
+          break;
+        }
+        at = grown, cap *= 2;
+      }
+      uint32_t *sp = at + 6 * n;
+      good = take(&p, end, "{\"actor\":", 9) && raw_string(&p, base, end, false, sp) &&
+             take(&p, end, ",\"amount_minor\":", 16) && raw_string(&p, base, end, true, sp + 2) &&
+             take(&p, end, ",\"score\":", 9) && raw_string(&p, base, end, true, sp + 4) && take(&p, end, "}", 1);
+      if (!good) break;
+      n++;
+      if (take(&p, end, "]", 1)) break;
+      if (!take(&p, end, ",", 1)) {
+        good = false;
+        break;
+      }
+    }
+  }
+  if (!good) {
+    free(at);
+    return null_value;
+  }
+  void *store = NULL;
+  napi_value buffer, array;
+  bool made = ok(env, napi_create_arraybuffer(env, (6 * n + 1) * sizeof *at, &store, &buffer));
+  if (made) {
+    memcpy(store, at, 6 * n * sizeof *at);
+    ((uint32_t *)store)[6 * n] = (uint32_t)(p - base);
+  }
+  free(at);
+  if (!made || !ok(env, napi_create_typedarray(env, napi_uint32_array, 6 * n + 1, buffer, 0, &array))) return NULL;
+  return array;
+}
+
 // ---- incremental hashing: a body hashed as it arrives, chunk by chunk (src/core/hash.ts, Blake3Stream)
 //
 // The hasher's state lives in a Uint8Array the caller holds (so nothing here outlives a call and
@@ -1222,6 +1356,7 @@ NAPI_MODULE_INIT() {
       {"claimTree", NULL, claim_tree, NULL, NULL, NULL, napi_enumerable, NULL},
       {"keccak256", NULL, keccak256_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"claimNodesJson", NULL, claim_nodes_json, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"payeeSpans", NULL, payee_spans, NULL, NULL, NULL, napi_enumerable, NULL},
       {"root", NULL, root, NULL, NULL, NULL, napi_enumerable, NULL},
       {"auditPath", NULL, audit_path, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mldsa65Sign", NULL, rewarder_mldsa65_sign, NULL, NULL, NULL, napi_enumerable, NULL},

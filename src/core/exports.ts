@@ -151,6 +151,16 @@ export function manifestPayeeSpans(bytes: Uint8Array): PayeeSpans | null {
           continue;
         }
         if (c.peek() !== 0x5b || out !== null) return null;
+        const addon = nativeAddon();
+        if (addon !== null && typeof addon.payeeSpans === 'function') {
+          // The same reading in C (~10× faster); null there is null here too: the exact shape is required.
+          const spans = addon.payeeSpans(bytes, c.pos);
+          if (spans === null) return null;
+          const count = (spans.length - 1) / 6;
+          out = { bytes, count, at: spans.subarray(0, 6 * count) };
+          c.pos = spans[6 * count] as number;
+          continue;
+        }
         let at = new Uint32Array(6 * 1024);
         let n = 0;
         if (c.openArray()) {

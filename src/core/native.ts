@@ -37,6 +37,12 @@ export interface NativeAddon {
    */
   claimNodesJson(nodes: Uint8Array, from: number, to: number, out: Uint8Array, at: number): number;
   /**
+   * At bytes[pos] a payouts array exactly as the manifest writer writes it: six offsets a payee
+   * (actor, amount_minor, score: each string's raw bytes) and, last, the offset after its `]`;
+   * null for anything else (whitespace, escapes, other members, malformed text).
+   */
+  payeeSpans(bytes: Uint8Array, pos: number): Uint32Array | null;
+  /**
    * The integers of a plain JSON array `[1,2,…]` starting at `pos` (optional whitespace, then `[`)
    * as an exact-size column, with `end[0]` set to the position after `]` and `end[1]` to the
    * largest value (0 when empty); null, having written nothing, for any other form or more than
