@@ -683,12 +683,59 @@ struct claim_job {
   struct claim_leaf *leaves;
   uint8_t *nodes;
   size_t from, to;
+  /** With spans (claimTreeOfSpans): 6 offsets a payee into r->bytes, and 4 scratch messages of stride bytes. */
+  const uint32_t *spans;
+  uint8_t *scratch;
+  size_t stride;
+  /** Set when an amount exceeds 2^256 − 1. */
+  bool overflow;
 };
+
+/** The decimal digits[0..len) as a big-endian uint256 into out[0..32) (zeros); false above 2^256 − 1. */
+static bool uint256_be(const uint8_t *digits, size_t len, uint8_t out[32]) {
+  if (len <= 19) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < len; i++) v = 10 * v + (uint64_t)(digits[i] - '0');
+    for (int k = 31; v > 0; k--, v >>= 8) out[k] = (uint8_t)v;
+    return true;
+  }
+  for (size_t i = 0; i < len; i++) {
+    unsigned carry = (unsigned)(digits[i] - '0');
+    for (int k = 31; k >= 0; k--) {
+      unsigned t = out[k] * 10u + carry;
+      out[k] = (uint8_t)t;
+      carry = t >> 8;
+    }
+    if (carry != 0) return false;
+  }
+  return true;
+}
+
+/** Leaf i's abi.encode(actor, amount): its range of r, or written from its spans into scratch `slot`. */
+static bool leaf_message(struct claim_job *j, size_t i, int slot, const uint8_t **data, size_t *len) {
+  if (j->spans == NULL) {
+    *data = j->r->bytes + j->r->offsets[i];
+    *len = j->r->offsets[i + 1] - j->r->offsets[i];
+    return true;
+  }
+  const uint32_t *sp = j->spans + 6 * i;
+  const uint8_t *bytes = j->r->bytes;
+  uint8_t *out = j->scratch + (size_t)slot * j->stride;
+  size_t actor = sp[1] - sp[0];
+  size_t total = 96 + 32 * ((actor + 31) / 32);
+  memset(out, 0, total);
+  out[31] = 0x40;
+  if (!uint256_be(bytes + sp[2], sp[3] - sp[2], out + 32)) return false;
+  for (size_t k = 95, m = actor; k >= 64 && m > 0; k--, m >>= 8) out[k] = (uint8_t)m;
+  memcpy(out + 96, bytes + sp[0], actor);
+  *data = out;
+  *len = total;
+  return true;
+}
 
 /** Leaves from..to: keccak256(keccak256(abi.encode)) (offsets already checked). */
 static void claim_leaves_part(void *arg) {
   struct claim_job *j = arg;
-  const uint32_t *offsets = j->r->offsets;
   size_t i = j->from;
 #ifdef KECCAK_X4
   // Four leaves at a time while their encodings have as many blocks (nearly always: ids < 40 bytes).
@@ -699,8 +746,10 @@ static void claim_leaves_part(void *arg) {
     uint8_t *out[4];
     bool same = true;
     for (int m = 0; m < 4; m++) {
-      data[m] = j->r->bytes + offsets[i + m];
-      len[m] = offsets[i + m + 1] - offsets[i + m];
+      if (!leaf_message(j, i + m, m, &data[m], &len[m])) {
+        j->overflow = true;
+        return;
+      }
       same = same && len[m] / KECCAK_RATE == len[0] / KECCAK_RATE;
     }
     if (!same) {
@@ -720,7 +769,13 @@ static void claim_leaves_part(void *arg) {
 #endif
   for (; i < j->to; i++) {
     uint8_t inner[32];
-    keccak256(j->r->bytes + offsets[i], offsets[i + 1] - offsets[i], inner);
+    const uint8_t *data;
+    size_t len;
+    if (!leaf_message(j, i, 0, &data, &len)) {
+      j->overflow = true;
+      return;
+    }
+    keccak256(data, len, inner);
     keccak256(inner, 32, j->leaves[i].hash);
     j->leaves[i].payee = (uint32_t)i;
   }
@@ -760,14 +815,16 @@ static void claim_nodes_part(void *arg) {
   }
 }
 
-/** fn over job's from..to, the second half on another thread when the range is large. */
-static void claim_split(void (*fn)(void *), struct claim_job job) {
+/** fn over job's from..to, the second half on another thread when the range is large; false on overflow. */
+static bool claim_split(void (*fn)(void *), struct claim_job job) {
   if (job.to - job.from < CLAIM_PARALLEL_MIN) {
     fn(&job);
-    return;
+    return !job.overflow;
   }
   struct claim_job second = job;
   second.from = job.from + (job.to - job.from) / 2;
+  // Its own four scratch messages (the scratch holds eight).
+  if (job.scratch != NULL) second.scratch = job.scratch + 4 * job.stride;
   job.to = second.from;
   uv_thread_t thread;
   bool threaded = uv_thread_create(&thread, fn, &second) == 0;
@@ -777,6 +834,7 @@ static void claim_split(void (*fn)(void *), struct claim_job job) {
   } else {
     fn(&second);
   }
+  return !job.overflow && !second.overflow;
 }
 
 /**
@@ -816,52 +874,44 @@ static bool sort_leaves(const struct claim_leaf *leaves, size_t n, struct claim_
   return true;
 }
 
-/**
- * claimTree(abi, offsets, count, nodes, treeIndex): leaf i is abi[offsets[i] .. offsets[i+1]) (its
- * abi.encode); writes the 2·count − 1 nodes (32 bytes each, node 0 the root) into `nodes` and each
- * payee's node index into `treeIndex`.
- */
-static napi_value claim_tree(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
-  struct ranges r;
-  if (!read_ranges(env, argv, &r)) return NULL;
-  void *nodes_data = NULL;
-  size_t nodes_len = 0;
-  void *index_data = NULL;
-  size_t index_len = 0;
-  if (!typed_array(env, argv[3], napi_uint8_array, "nodes must be a Uint8Array", &nodes_data, &nodes_len)) return NULL;
-  if (!typed_array(env, argv[4], napi_uint32_array, "treeIndex must be a Uint32Array", &index_data, &index_len)) return NULL;
-  size_t n = r.count;
-  if (n == 0 || nodes_len != (2 * n - 1) * 32 || index_len != n) {
-    napi_throw_range_error(env, NULL, "a claim tree needs count >= 1, nodes of (2·count − 1)·32 bytes and count tree indexes");
-    return NULL;
+/** An integer argument from 0 to max (NaN and fractions refused), or false with a pending RangeError. */
+static bool index_arg(napi_env env, napi_value value, double max, const char *what, size_t *out) {
+  double v = 0;
+  if (!ok(env, napi_get_value_double(env, value, &v))) return false;
+  if (!(v >= 0 && v <= max) || (double)(uint64_t)v != v) {
+    napi_throw_range_error(env, NULL, what);
+    return false;
   }
-  for (size_t i = 0; i < n; i++) {
-    if (r.offsets[i] > r.offsets[i + 1] || r.offsets[i + 1] > r.len) {
-      napi_throw_range_error(env, NULL, "offsets must be non-decreasing and within bytes");
-      return NULL;
-    }
-  }
+  *out = (size_t)v;
+  return true;
+}
+
+/** nodes (2n − 1 of them) and tree_index from n leaves described by job (from 0 to n); false with a pending exception. */
+static bool claim_tree_build(napi_env env, struct claim_job job, size_t n, uint8_t *nodes, uint32_t *tree_index) {
   struct claim_leaf *leaves = malloc(n * sizeof *leaves);
   struct claim_leaf *sorted = malloc(n * sizeof *sorted);
   if (leaves == NULL || sorted == NULL) {
     free(leaves);
     free(sorted);
     napi_throw_range_error(env, NULL, "not enough memory for a claim tree of this many leaves");
-    return NULL;
+    return false;
   }
-  claim_split(claim_leaves_part, (struct claim_job){&r, leaves, NULL, 0, n});
+  job.leaves = leaves;
+  job.from = 0;
+  job.to = n;
+  if (!claim_split(claim_leaves_part, job)) {
+    free(leaves);
+    free(sorted);
+    napi_throw_range_error(env, NULL, "amount exceeds uint256");
+    return false;
+  }
   bool sorted_ok = sort_leaves(leaves, n, sorted);
   free(leaves);
   if (!sorted_ok) {
     free(sorted);
     napi_throw_range_error(env, NULL, "not enough memory for a claim tree of this many leaves");
-    return NULL;
+    return false;
   }
-  uint8_t *nodes = nodes_data;
-  uint32_t *tree_index = index_data;
   size_t size = 2 * n - 1;
   for (size_t k = 0; k < n; k++) {
     size_t at = size - 1 - k;
@@ -877,23 +927,105 @@ static napi_value claim_tree(napi_env env, napi_callback_info info) {
   while (2 * depth_start + 1 < inner_count) depth_start = 2 * depth_start + 1;
   for (;;) {
     size_t end = 2 * depth_start + 1 < inner_count ? 2 * depth_start + 1 : inner_count;
-    if (depth_start < end) claim_split(claim_nodes_part, (struct claim_job){&r, NULL, nodes, depth_start, end});
+    if (depth_start < end) claim_split(claim_nodes_part, (struct claim_job){job.r, NULL, nodes, depth_start, end, NULL, NULL, 0, false});
     if (depth_start == 0) break;
     depth_start = (depth_start - 1) / 2;
   }
+  return true;
+}
+
+/** Reads argv[3..5) (nodes, treeIndex) for a tree of n leaves; false with a pending exception. */
+static bool tree_outputs(napi_env env, napi_value *argv, size_t n, uint8_t **nodes, uint32_t **tree_index) {
+  void *nodes_data = NULL;
+  size_t nodes_len = 0;
+  void *index_data = NULL;
+  size_t index_len = 0;
+  if (!typed_array(env, argv[3], napi_uint8_array, "nodes must be a Uint8Array", &nodes_data, &nodes_len)) return false;
+  if (!typed_array(env, argv[4], napi_uint32_array, "treeIndex must be a Uint32Array", &index_data, &index_len)) return false;
+  if (n == 0 || nodes_len != (2 * n - 1) * 32 || index_len != n) {
+    napi_throw_range_error(env, NULL, "a claim tree needs count >= 1, nodes of (2·count − 1)·32 bytes and count tree indexes");
+    return false;
+  }
+  *nodes = nodes_data;
+  *tree_index = index_data;
+  return true;
+}
+
+/**
+ * claimTree(abi, offsets, count, nodes, treeIndex): leaf i is abi[offsets[i] .. offsets[i+1]) (its
+ * abi.encode); writes the 2·count − 1 nodes (32 bytes each, node 0 the root) into `nodes` and each
+ * payee's node index into `treeIndex`.
+ */
+static napi_value claim_tree(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  struct ranges r;
+  if (!read_ranges(env, argv, &r)) return NULL;
+  uint8_t *nodes = NULL;
+  uint32_t *tree_index = NULL;
+  if (!tree_outputs(env, argv, r.count, &nodes, &tree_index)) return NULL;
+  for (size_t i = 0; i < r.count; i++) {
+    if (r.offsets[i] > r.offsets[i + 1] || r.offsets[i + 1] > r.len) {
+      napi_throw_range_error(env, NULL, "offsets must be non-decreasing and within bytes");
+      return NULL;
+    }
+  }
+  claim_tree_build(env, (struct claim_job){&r, NULL, NULL, 0, 0, NULL, NULL, 0, false}, r.count, nodes, tree_index);
   return NULL;
 }
 
-/** An integer argument from 0 to max (NaN and fractions refused), or false with a pending RangeError. */
-static bool index_arg(napi_env env, napi_value value, double max, const char *what, size_t *out) {
-  double v = 0;
-  if (!ok(env, napi_get_value_double(env, value, &v))) return false;
-  if (!(v >= 0 && v <= max) || (double)(uint64_t)v != v) {
-    napi_throw_range_error(env, NULL, what);
-    return false;
+/**
+ * claimTreeOfSpans(bytes, spans, count, nodes, treeIndex): claimTree with each leaf's abi.encode
+ * written here from payee i's spans of bytes (spans[6i .. 6i+4): actor start, end, amount start,
+ * end; amounts decimal digits), as exports.ts's abiEncodeClaims would: no encodings array.
+ */
+static napi_value claim_tree_of_spans(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (argc < 5) {
+    napi_throw_type_error(env, NULL, "claimTreeOfSpans(bytes, spans, count, nodes, treeIndex)");
+    return NULL;
   }
-  *out = (size_t)v;
-  return true;
+  void *bytes = NULL;
+  size_t len = 0;
+  void *spans_data = NULL;
+  size_t spans_len = 0;
+  if (!typed_array(env, argv[0], napi_uint8_array, "bytes must be a Uint8Array", &bytes, &len)) return NULL;
+  if (!typed_array(env, argv[1], napi_uint32_array, "spans must be a Uint32Array", &spans_data, &spans_len)) return NULL;
+  size_t n = 0;
+  if (!index_arg(env, argv[2], (double)(spans_len / 6), "count must be an integer, at most spans.length / 6", &n)) return NULL;
+  uint8_t *nodes = NULL;
+  uint32_t *tree_index = NULL;
+  if (!tree_outputs(env, argv, n, &nodes, &tree_index)) return NULL;
+  const uint32_t *spans = spans_data;
+  const uint8_t *b = bytes != NULL ? bytes : EMPTY;
+  size_t longest = 0;
+  for (size_t i = 0; i < n; i++) {
+    const uint32_t *sp = spans + 6 * i;
+    if (sp[0] > sp[1] || sp[1] > len || sp[2] >= sp[3] || sp[3] > len) {
+      napi_throw_range_error(env, NULL, "spans must be in order and within bytes, amounts not empty");
+      return NULL;
+    }
+    for (size_t p = sp[2]; p < sp[3]; p++) {
+      if (b[p] < '0' || b[p] > '9') {
+        napi_throw_range_error(env, NULL, "amounts must be decimal digits");
+        return NULL;
+      }
+    }
+    if (sp[1] - sp[0] > longest) longest = sp[1] - sp[0];
+  }
+  size_t stride = 96 + 32 * ((longest + 31) / 32);
+  uint8_t *scratch = malloc(8 * stride);
+  if (scratch == NULL) {
+    napi_throw_range_error(env, NULL, "not enough memory for a claim tree of this many leaves");
+    return NULL;
+  }
+  struct ranges r = {b, len, NULL, n, 0};
+  claim_tree_build(env, (struct claim_job){&r, NULL, NULL, 0, 0, spans, scratch, stride, false}, n, nodes, tree_index);
+  free(scratch);
+  return NULL;
 }
 
 /**
@@ -1354,6 +1486,7 @@ NAPI_MODULE_INIT() {
       {"blake3Update", NULL, hasher_update, NULL, NULL, NULL, napi_enumerable, NULL},
       {"blake3Final", NULL, hasher_final, NULL, NULL, NULL, napi_enumerable, NULL},
       {"claimTree", NULL, claim_tree, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"claimTreeOfSpans", NULL, claim_tree_of_spans, NULL, NULL, NULL, napi_enumerable, NULL},
       {"keccak256", NULL, keccak256_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"claimNodesJson", NULL, claim_nodes_json, NULL, NULL, NULL, napi_enumerable, NULL},
       {"payeeSpans", NULL, payee_spans, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -302,49 +302,16 @@ export function abiEncodeClaims(payees: readonly { actor: string; amount_minor: 
   return { bytes, offsets };
 }
 
-/** `buildClaimTree` of spans: the abi encodings written from the manifest's bytes. */
+/** `buildClaimTree` of spans: the abi encodings written in C from the manifest's bytes, one at a time. */
 export function buildClaimTreeOfSpans(s: PayeeSpans): ClaimTree {
   const n = s.count;
   if (n === 0) throw new RangeError('a claim tree needs at least one payee');
   const addon = nativeAddon();
-  if (addon === null || typeof addon.claimTree !== 'function') return buildClaimTreeJs(spanPayees(s));
-  const { bytes, offsets } = abiEncodeSpans(s);
+  if (addon === null || typeof addon.claimTreeOfSpans !== 'function') return buildClaimTreeJs(spanPayees(s));
   const nodes = new Uint8Array(32 * (2 * n - 1));
   const treeIndex = new Uint32Array(n);
-  addon.claimTree(bytes, offsets, n, nodes, treeIndex);
+  addon.claimTreeOfSpans(s.bytes, s.at, n, nodes, treeIndex);
   return { nodes, count: n, treeIndex };
-}
-
-/** `abiEncodeClaims` of spans, byte for byte. */
-export function abiEncodeSpans(s: PayeeSpans): { bytes: Uint8Array; offsets: Uint32Array } {
-  const n = s.count;
-  const at = s.at;
-  const src = s.bytes;
-  const offsets = new Uint32Array(n + 1);
-  for (let i = 0; i < n; i++) {
-    const len = (at[6 * i + 1] as number) - (at[6 * i] as number);
-    offsets[i + 1] = (offsets[i] as number) + 96 + 32 * Math.ceil(len / 32);
-  }
-  const bytes = new Uint8Array(offsets[n] as number);
-  for (let i = 0; i < n; i++) {
-    const o = offsets[i] as number;
-    const a = at[6 * i] as number;
-    const len = (at[6 * i + 1] as number) - a;
-    bytes[o + 31] = 0x40;
-    const m0 = at[6 * i + 2] as number;
-    const m1 = at[6 * i + 3] as number;
-    if (m1 - m0 <= 15) {
-      // Below 2^53 (the span is digits): Number arithmetic, no string.
-      let v = 0;
-      for (let p = m0; p < m1; p++) v = 10 * v + (src[p] as number) - 0x30;
-      for (let k = o + 63; v > 0; k--, v = Math.floor(v / 256)) bytes[k] = v % 256;
-    } else {
-      writeUint256(bytes, o + 32, utf8.decode(src.subarray(m0, m1)));
-    }
-    for (let k = 95, m = len; k >= 64 && m > 0; k--, m = Math.floor(m / 256)) bytes[o + k] = m & 0xff;
-    for (let p = 0; p < len; p++) bytes[o + 96 + p] = src[a + p] as number;
-  }
-  return { bytes, offsets };
 }
 
 /** Writes the decimal `amount` as a big-endian uint256 at out[at .. at+32) (zeros already there). */

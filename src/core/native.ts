@@ -29,6 +29,11 @@ export interface NativeAddon {
    * fills `nodes` ((2·count − 1)·32 bytes) and `treeIndex` (count), as exports.ts's buildClaimTreeJs.
    */
   claimTree(bytes: Uint8Array, offsets: Uint32Array, count: number, nodes: Uint8Array, treeIndex: Uint32Array): void;
+  /**
+   * claimTree with each leaf's abi encoding written from payee i's spans of `bytes` (spans[6i ..
+   * 6i+4): actor start, end, amount start, end; amounts decimal digits). RangeError above uint256.
+   */
+  claimTreeOfSpans(bytes: Uint8Array, spans: Uint32Array, count: number, nodes: Uint8Array, treeIndex: Uint32Array): void;
   /** Ethereum's keccak-256 of `data` (the claim tree's hash; exposed for the tests). */
   keccak256(data: Uint8Array): Uint8Array;
   /**
