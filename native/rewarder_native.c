@@ -1209,6 +1209,94 @@ static napi_value payee_spans(napi_env env, napi_callback_info info) {
   return array;
 }
 
+/** The decimal digits of v at o; returns the end. */
+static uint8_t *put_decimal(uint8_t *o, uint32_t v) {
+  uint8_t tmp[10];
+  size_t n = 0;
+  do {
+    tmp[n++] = (uint8_t)('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  while (n > 0) *o++ = tmp[--n];
+  return o;
+}
+
+/**
+ * exportRows(format, bytes, spans, count, treeIndex, out, state): the export rows of payees
+ * state[0] .. count from their spans of bytes (as payeeSpans gives them), written into out from
+ * state[1] while whole rows fit; state becomes the next payee and the end. format 0: CSV lines
+ * (`actor,amount,score\n`, the actor quoted when it holds a comma: spans have no quote, CR or LF);
+ * format 1: the claim dump's values (`,{"value":["actor","amount"],"treeIndex":n}`, no comma
+ * before payee 0). export-pieces.ts writes the same in JS.
+ */
+static napi_value export_rows(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (argc < 7) {
+    napi_throw_type_error(env, NULL, "exportRows(format, bytes, spans, count, treeIndex, out, state)");
+    return NULL;
+  }
+  size_t format = 0, n = 0;
+  void *bytes = NULL, *spans_data = NULL, *index_data = NULL, *out_data = NULL, *state_data = NULL;
+  size_t len = 0, spans_len = 0, index_len = 0, out_len = 0, state_len = 0;
+  if (!index_arg(env, argv[0], 1, "format must be 0 (CSV) or 1 (claim dump values)", &format)) return NULL;
+  if (!typed_array(env, argv[1], napi_uint8_array, "bytes must be a Uint8Array", &bytes, &len)) return NULL;
+  if (!typed_array(env, argv[2], napi_uint32_array, "spans must be a Uint32Array", &spans_data, &spans_len)) return NULL;
+  if (!index_arg(env, argv[3], (double)(spans_len / 6), "count must be an integer, at most spans.length / 6", &n)) return NULL;
+  if (!typed_array(env, argv[4], napi_uint32_array, "treeIndex must be a Uint32Array", &index_data, &index_len)) return NULL;
+  if (!typed_array(env, argv[5], napi_uint8_array, "out must be a Uint8Array", &out_data, &out_len)) return NULL;
+  if (!typed_array(env, argv[6], napi_uint32_array, "state must be a Uint32Array", &state_data, &state_len)) return NULL;
+  uint32_t *state = state_data;
+  if (state_len != 2 || state[0] > n || state[1] > out_len || (format == 1 && index_len < n)) {
+    napi_throw_range_error(env, NULL, "state must be [next payee ≤ count, position ≤ out.length], treeIndex count long for the dump");
+    return NULL;
+  }
+  const uint8_t *src = bytes != NULL ? bytes : EMPTY;
+  const uint32_t *spans = spans_data;
+  const uint32_t *tree_index = index_data;
+  uint8_t *out = out_data;
+  size_t i = state[0], at = state[1];
+  static const char OPEN[] = "{\"value\":[\"";
+  static const char MID[] = "\",\"";
+  static const char INDEX[] = "\"],\"treeIndex\":";
+  for (; i < n; i++) {
+    const uint32_t *sp = spans + 6 * i;
+    if (sp[0] > sp[1] || sp[1] > len || sp[2] > sp[3] || sp[3] > len || sp[4] > sp[5] || sp[5] > len) {
+      napi_throw_range_error(env, NULL, "spans must be in order and within bytes");
+      return NULL;
+    }
+    size_t actor = sp[1] - sp[0], amount = sp[3] - sp[2], score = sp[5] - sp[4];
+    size_t need = format == 0 ? actor + amount + score + 5 : 1 + (sizeof OPEN - 1) + actor + (sizeof MID - 1) + amount + (sizeof INDEX - 1) + 10 + 1;
+    if (need > out_len - at) break;
+    uint8_t *o = out + at;
+    if (format == 0) {
+      bool quote = memchr(src + sp[0], ',', actor) != NULL;
+      if (quote) *o++ = '"';
+      memcpy(o, src + sp[0], actor), o += actor;
+      if (quote) *o++ = '"';
+      *o++ = ',';
+      memcpy(o, src + sp[2], amount), o += amount;
+      *o++ = ',';
+      memcpy(o, src + sp[4], score), o += score;
+      *o++ = '\n';
+    } else {
+      if (i > 0) *o++ = ',';
+      memcpy(o, OPEN, sizeof OPEN - 1), o += sizeof OPEN - 1;
+      memcpy(o, src + sp[0], actor), o += actor;
+      memcpy(o, MID, sizeof MID - 1), o += sizeof MID - 1;
+      memcpy(o, src + sp[2], amount), o += amount;
+      memcpy(o, INDEX, sizeof INDEX - 1), o += sizeof INDEX - 1;
+      o = put_decimal(o, tree_index[i]);
+      *o++ = '}';
+    }
+    at = (size_t)(o - out);
+  }
+  state[0] = (uint32_t)i;
+  state[1] = (uint32_t)at;
+  return NULL;
+}
+
 // ---- incremental hashing: a body hashed as it arrives, chunk by chunk (src/core/hash.ts, Blake3Stream)
 //
 // The hasher's state lives in a Uint8Array the caller holds (so nothing here outlives a call and
@@ -1490,6 +1578,7 @@ NAPI_MODULE_INIT() {
       {"keccak256", NULL, keccak256_js, NULL, NULL, NULL, napi_enumerable, NULL},
       {"claimNodesJson", NULL, claim_nodes_json, NULL, NULL, NULL, napi_enumerable, NULL},
       {"payeeSpans", NULL, payee_spans, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"exportRows", NULL, export_rows, NULL, NULL, NULL, napi_enumerable, NULL},
       {"root", NULL, root, NULL, NULL, NULL, napi_enumerable, NULL},
       {"auditPath", NULL, audit_path, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mldsa65Sign", NULL, rewarder_mldsa65_sign, NULL, NULL, NULL, napi_enumerable, NULL},

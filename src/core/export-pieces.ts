@@ -147,6 +147,31 @@ function digits(b: Uint8Array, at: number, v: number): number {
   return at + n;
 }
 
+const NO_INDEX = new Uint32Array(0);
+
+/**
+ * The rows written in C (exportRows) piece by piece, as the JS loops below would; returns how far
+ * that got: all payees, or the first whose row does not fit in an empty piece (an actor id of
+ * about a piece: the JS loop then writes it across pieces) or every payee without the addon.
+ */
+function nativeRows(w: PieceWriter, format: 0 | 1, s: PayeeSpans, treeIndex: Uint32Array): number {
+  const addon = nativeAddon();
+  if (addon === null || typeof addon.exportRows !== 'function') return 0;
+  const state = new Uint32Array(2);
+  while ((state[0] as number) < s.count) {
+    const b = w.room(0);
+    const from = state[0] as number;
+    state[1] = w.pos;
+    addon.exportRows(format, s.bytes, s.at, s.count, treeIndex, b, state);
+    w.advance((state[1] as number) - w.pos);
+    if (state[0] === from) {
+      if (w.pos === 0) break;
+      w.flush();
+    }
+  }
+  return state[0] as number;
+}
+
 /** `claimDumpPieces` of spans, byte for byte (each actor's JSON string is its span in quotes). */
 export function claimDumpSpanPieces(s: PayeeSpans, t: ClaimTree, piece = 1 << 20): Uint8Array[] {
   const w = new PieceWriter(piece);
@@ -154,7 +179,7 @@ export function claimDumpSpanPieces(s: PayeeSpans, t: ClaimTree, piece = 1 << 20
   w.text('],"values":[');
   const src = s.bytes;
   const sp = s.at;
-  for (let i = 0; i < s.count; i++) {
+  for (let i = nativeRows(w, 1, s, t.treeIndex); i < s.count; i++) {
     const a0 = sp[6 * i] as number;
     const a1 = sp[6 * i + 1] as number;
     const m0 = sp[6 * i + 2] as number;
@@ -193,7 +218,7 @@ export function csvSpanPieces(s: PayeeSpans, piece = 1 << 20): Uint8Array[] {
   w.text(CSV_HEADER);
   const src = s.bytes;
   const sp = s.at;
-  for (let i = 0; i < s.count; i++) {
+  for (let i = nativeRows(w, 0, s, NO_INDEX); i < s.count; i++) {
     const a0 = sp[6 * i] as number;
     const a1 = sp[6 * i + 1] as number;
     const m0 = sp[6 * i + 2] as number;

@@ -48,6 +48,12 @@ export interface NativeAddon {
    */
   payeeSpans(bytes: Uint8Array, pos: number): Uint32Array | null;
   /**
+   * Export rows (format 0: CSV lines; 1: the claim dump's values) of payees state[0] .. count from
+   * their spans, written into out from state[1] while whole rows fit; state becomes the next
+   * payee and the end of what was written (export-pieces.ts writes the same in JS).
+   */
+  exportRows(format: 0 | 1, bytes: Uint8Array, spans: Uint32Array, count: number, treeIndex: Uint32Array, out: Uint8Array, state: Uint32Array): void;
+  /**
    * The integers of a plain JSON array `[1,2,…]` starting at `pos` (optional whitespace, then `[`)
    * as an exact-size column, with `end[0]` set to the position after `]` and `end[1]` to the
    * largest value (0 when empty); null, having written nothing, for any other form or more than
