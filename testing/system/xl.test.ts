@@ -9,10 +9,13 @@ import { decodeInputs } from '../../src/core/inputs.js';
 import { decodePolicy } from '../../src/core/policy.js';
 import { computeRun } from '../../src/core/run.js';
 import { generate } from '../../src/gen/generate.js';
-import { xlRun } from '../../scripts/xl-run.js';
+import { type XlRun, xlRun } from '../../scripts/xl-run.js';
 
-test('the XL path at scale M: Arrow sealed over HTTP and computed pays what the columnar JSON pays, and exports what the core writes', { timeout: 240_000 }, async () => {
-  const r = await xlRun('M', 3, { exports: true });
+/**
+ * The offline core's manifest for the columnar JSON of the same (scale M, seed 3), after checking
+ * that the service's run used the same policy and carries the same payouts root, counts and totals.
+ */
+function paysAsOffline(r: XlRun): XlManifest {
   const json = generate({ scale: 'M', seed: 3, form: 'columnar' });
   const inputs = decodeInputs(json.inputs);
   const policy = decodePolicy(json.policy);
@@ -24,6 +27,12 @@ test('the XL path at scale M: Arrow sealed over HTTP and computed pays what the 
   assert.equal(r.manifest.payouts_root, doc.payouts_root);
   assert.deepEqual(r.manifest.counts, doc.counts);
   assert.deepEqual(r.manifest.totals, doc.totals);
+  return doc;
+}
+
+test('the XL path at scale M: Arrow sealed over HTTP and computed pays what the columnar JSON pays, and exports what the core writes', { timeout: 240_000 }, async () => {
+  const r = await xlRun('M', 3, { exports: true });
+  const doc = paysAsOffline(r);
   assert.equal(r.manifest.counts.actors, 10_000);
   assert.equal(r.manifest.counts.events, 100_000);
   assert.ok(r.peakRssBytes > 0);
@@ -46,16 +55,7 @@ test('the XL path with its upload spooled to the amnesia tmpfs (threshold lowere
   // xl-run's server is a micronode with its default AMNESIA_DIR: an XL stream (219 MiB) is spooled
   // at the default 64 MiB; here the M stream (2.3 MB) is, at 64 KiB.
   const r = await xlRun('M', 3, { env: { INPUTS_SPOOL_MIN_BYTES: String(64 * 1024) } });
-  const json = generate({ scale: 'M', seed: 3, form: 'columnar' });
-  const inputs = decodeInputs(json.inputs);
-  const policy = decodePolicy(json.policy);
-  assert.ok(inputs.ok && policy.ok);
-  const offline = computeRun({ epochId: 'xl-1', inputs: inputs.value, inputsCid: r.inputsCid, policy: policy.value, policyHash: 'b3:x' });
-  assert.ok(offline.ok);
-  const doc = JSON.parse(new TextDecoder().decode(offline.value.manifest.bytes)) as XlManifest;
-  assert.equal(r.manifest.payouts_root, doc.payouts_root);
-  assert.deepEqual(r.manifest.counts, doc.counts);
-  assert.deepEqual(r.manifest.totals, doc.totals);
+  paysAsOffline(r);
 });
 
 const enc = (s: string) => new TextEncoder().encode(s);
