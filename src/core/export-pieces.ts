@@ -5,7 +5,7 @@
 
 import { type ClaimTree, CSV_HEADER, type ExportPayee, type PayeeSpans, csvField } from './exports.js';
 import { canonicalString } from './jcs.js';
-import { nativeAddon } from './native.js';
+import { type NativeAddon, nativeAddon } from './native.js';
 
 const encoder = new TextEncoder();
 
@@ -75,7 +75,7 @@ const HEX_CODES = Uint8Array.from(Array.from({ length: 256 }, (_, i) => i.toStri
 /** The `standard-v1` dump, byte for byte `claimDumpChunks`'s text, in pieces of `piece` bytes (≥ 1 KiB). */
 export function claimDumpPieces(payees: readonly { actor: string; amount_minor: string }[], t: ClaimTree, piece = 1 << 20): Uint8Array[] {
   const w = new PieceWriter(piece);
-  treeNodes(w, t);
+  treeNodes(w, t, nativeAddon());
   w.text('],"values":[');
   for (let i = 0; i < payees.length; i++) {
     const p = payees[i] as { actor: string; amount_minor: string };
@@ -86,11 +86,10 @@ export function claimDumpPieces(payees: readonly { actor: string; amount_minor: 
 }
 
 /** The dump's head and its `tree` array's elements (the "0x…" nodes), without the closing bracket. */
-function treeNodes(w: PieceWriter, t: ClaimTree): void {
+function treeNodes(w: PieceWriter, t: ClaimTree, addon: NativeAddon | null): void {
   w.text('{"format":"standard-v1","leafEncoding":["string","uint256"],"tree":[');
   const size = 2 * t.count - 1;
   const nodes = t.nodes;
-  const addon = nativeAddon();
   if (addon !== null && typeof addon.claimNodesJson === 'function') {
     // As many nodes as fit in the piece at a time, in C (the loop below, ~10× faster).
     for (let i = 0; i < size; ) {
@@ -154,8 +153,7 @@ const NO_INDEX = new Uint32Array(0);
  * that got: all payees, or the first whose row does not fit in an empty piece (an actor id of
  * about a piece: the JS loop then writes it across pieces) or every payee without the addon.
  */
-function nativeRows(w: PieceWriter, format: 0 | 1, s: PayeeSpans, treeIndex: Uint32Array): number {
-  const addon = nativeAddon();
+function nativeRows(w: PieceWriter, format: 0 | 1, s: PayeeSpans, treeIndex: Uint32Array, addon: NativeAddon | null): number {
   if (addon === null || typeof addon.exportRows !== 'function') return 0;
   const state = new Uint32Array(2);
   while ((state[0] as number) < s.count) {
@@ -173,13 +171,13 @@ function nativeRows(w: PieceWriter, format: 0 | 1, s: PayeeSpans, treeIndex: Uin
 }
 
 /** `claimDumpPieces` of spans, byte for byte (each actor's JSON string is its span in quotes). */
-export function claimDumpSpanPieces(s: PayeeSpans, t: ClaimTree, piece = 1 << 20): Uint8Array[] {
+export function claimDumpSpanPieces(s: PayeeSpans, t: ClaimTree, piece = 1 << 20, addon = nativeAddon()): Uint8Array[] {
   const w = new PieceWriter(piece);
-  treeNodes(w, t);
+  treeNodes(w, t, addon);
   w.text('],"values":[');
   const src = s.bytes;
   const sp = s.at;
-  for (let i = nativeRows(w, 1, s, t.treeIndex); i < s.count; i++) {
+  for (let i = nativeRows(w, 1, s, t.treeIndex, addon); i < s.count; i++) {
     const a0 = sp[6 * i] as number;
     const a1 = sp[6 * i + 1] as number;
     const m0 = sp[6 * i + 2] as number;
@@ -213,12 +211,12 @@ export function claimDumpSpanPieces(s: PayeeSpans, t: ClaimTree, piece = 1 << 20
 }
 
 /** `csvPieces` of spans, byte for byte (an unescaped actor needs quotes only for a comma). */
-export function csvSpanPieces(s: PayeeSpans, piece = 1 << 20): Uint8Array[] {
+export function csvSpanPieces(s: PayeeSpans, piece = 1 << 20, addon = nativeAddon()): Uint8Array[] {
   const w = new PieceWriter(piece);
   w.text(CSV_HEADER);
   const src = s.bytes;
   const sp = s.at;
-  for (let i = nativeRows(w, 0, s, NO_INDEX); i < s.count; i++) {
+  for (let i = nativeRows(w, 0, s, NO_INDEX, addon); i < s.count; i++) {
     const a0 = sp[6 * i] as number;
     const a1 = sp[6 * i + 1] as number;
     const m0 = sp[6 * i + 2] as number;

@@ -181,20 +181,24 @@ test('the native claim tree equals the TypeScript one across the two-thread thre
 // manifest it does not read exactly: escaped actors, other member orders, malformed documents.
 test('the exports from payee spans are byte for byte those from the payees (property)', () => {
   const same = (a: Uint8Array[], b: Uint8Array[]) => Buffer.concat(a).equals(Buffer.concat(b));
+  // Each check twice: with the addon's loops and with the TypeScript ones (the fallback without it).
   const check = (bytes: Uint8Array, spaced = false) => {
-    const spans = manifestPayeeSpans(bytes);
+    for (const native of addon === null ? [null] : [addon, null]) checkWith(bytes, spaced, native);
+  };
+  const checkWith = (bytes: Uint8Array, spaced: boolean, native: typeof addon) => {
+    const spans = manifestPayeeSpans(bytes, native);
     const payees = manifestExportPayees(bytes);
     if (typeof payees === 'string') return assert.equal(spans, null);
     const escaped = new TextDecoder().decode(bytes).includes('\\');
     if (spans === null) return assert.ok(escaped || spaced, 'only escaped or spaced-out manifests leave the span path');
     assert.deepEqual(spanPayees(spans), payees);
     if (payees.length === 0) return;
-    const tree = buildClaimTreeOfSpans(spans);
+    const tree = buildClaimTreeOfSpans(spans, native);
     assert.deepEqual(tree, buildClaimTree(payees));
     // 1034 = 14·69 + 68: a piece that a node's 69 bytes end exactly (68 bytes were reserved once).
     for (const piece of [1024, 1034, 1 << 20]) {
-      assert.ok(same(csvSpanPieces(spans, piece), csvPieces(payees, piece)));
-      const dump = claimDumpSpanPieces(spans, tree, piece);
+      assert.ok(same(csvSpanPieces(spans, piece, native), csvPieces(payees, piece)));
+      const dump = claimDumpSpanPieces(spans, tree, piece, native);
       assert.ok(dump.every((p) => p.byteLength <= piece));
       assert.ok(same(dump, claimDumpPieces(payees, tree, piece)));
     }

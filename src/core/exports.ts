@@ -12,7 +12,7 @@ import { keccak_256 } from '@noble/hashes/sha3.js';
 import { Cursor, JsonFail } from './json/cursor.js';
 import { isObject } from './json/parse.js';
 import { canonicalString } from './jcs.js';
-import { nativeAddon } from './native.js';
+import { type NativeAddon, nativeAddon } from './native.js';
 import { encodeEach } from './utf8.js';
 
 export interface ExportPayee {
@@ -139,7 +139,7 @@ function spanInto(c: Cursor, at: Uint32Array, k: number, money: boolean): boolea
  * (other member orders or names, escapes, malformed documents), which that function then reads
  * (and names what is wrong with). The same payees either way.
  */
-export function manifestPayeeSpans(bytes: Uint8Array): PayeeSpans | null {
+export function manifestPayeeSpans(bytes: Uint8Array, addon: NativeAddon | null = nativeAddon()): PayeeSpans | null {
   try {
     const c = new Cursor(bytes);
     if (c.peek() !== 0x7b) return null;
@@ -151,7 +151,6 @@ export function manifestPayeeSpans(bytes: Uint8Array): PayeeSpans | null {
           continue;
         }
         if (c.peek() !== 0x5b || out !== null) return null;
-        const addon = nativeAddon();
         if (addon !== null && typeof addon.payeeSpans === 'function') {
           // The same reading in C (~10× faster); null there is null here too: the exact shape is required.
           const spans = addon.payeeSpans(bytes, c.pos);
@@ -303,10 +302,9 @@ export function abiEncodeClaims(payees: readonly { actor: string; amount_minor: 
 }
 
 /** `buildClaimTree` of spans: the abi encodings written in C from the manifest's bytes, one at a time. */
-export function buildClaimTreeOfSpans(s: PayeeSpans): ClaimTree {
+export function buildClaimTreeOfSpans(s: PayeeSpans, addon: NativeAddon | null = nativeAddon()): ClaimTree {
   const n = s.count;
   if (n === 0) throw new RangeError('a claim tree needs at least one payee');
-  const addon = nativeAddon();
   if (addon === null || typeof addon.claimTreeOfSpans !== 'function') return buildClaimTreeJs(spanPayees(s));
   const nodes = new Uint8Array(32 * (2 * n - 1));
   const treeIndex = new Uint32Array(n);
