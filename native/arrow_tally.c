@@ -24,18 +24,10 @@
 #include <node_api.h>
 
 #include "arrow_tally.h"
+#include "napi_args.h"
 
 #define HI_MAX 0x1fffffu
 #define PREFETCH 24
-
-/** True when the N-API call succeeded; otherwise leaves a JS exception pending. */
-static bool call_ok(napi_env env, napi_status status) {
-  if (status == napi_ok) return true;
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) napi_throw_error(env, NULL, "N-API call failed");
-  return false;
-}
 
 /** A typed array's data, length and type, or a pending TypeError naming `what`. */
 static bool typed(napi_env env, napi_value v, const char *what, napi_typedarray_type *type, void **data, size_t *len) {
@@ -49,16 +41,7 @@ static bool typed(napi_env env, napi_value v, const char *what, napi_typedarray_
 }
 
 /** A number that is an integer in [0, 2^53), or a pending RangeError naming `what`. */
-static bool count_arg(napi_env env, napi_value v, const char *what, size_t *out) {
-  double d = 0;
-  if (!call_ok(env, napi_get_value_double(env, v, &d))) return false;
-  if (!(d >= 0 && d <= 9007199254740991.0 && d == (double)(uint64_t)d)) {
-    napi_throw_range_error(env, NULL, what);
-    return false;
-  }
-  *out = (size_t)d;
-  return true;
-}
+static bool count_arg(napi_env env, napi_value v, const char *what, size_t *out) { return index_arg(env, v, 9007199254740991.0, what, out); }
 
 struct batch {
   const void *actor;

@@ -12,6 +12,7 @@
 // check throws a RangeError; output written before it is garbage the caller must drop.
 
 #include "manifest_write.h"
+#include "napi_args.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -42,59 +43,9 @@ static const char PAIRS[201] =
 
 // ---- N-API plumbing (the same checks as rewarder_native.c's, which keeps its own static)
 
-static bool ok(napi_env env, napi_status status) {
-  if (status == napi_ok) return true;
-  const napi_extended_error_info *info = NULL;
-  napi_get_last_error_info(env, &info);
-  const char *message = info != NULL && info->error_message != NULL ? info->error_message : "N-API call failed";
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) napi_throw_error(env, NULL, message);
-  return false;
-}
-
-/** The data and length of a typed array of `type`, or a pending TypeError naming `what`. */
-static bool typed_array(napi_env env, napi_value value, napi_typedarray_type type, const char *what, void **data,
-                        size_t *length) {
-  bool is = false;
-  if (!ok(env, napi_is_typedarray(env, value, &is))) return false;
-  napi_typedarray_type actual;
-  if (is && !ok(env, napi_get_typedarray_info(env, value, &actual, length, data, NULL, NULL))) return false;
-  if (!is || actual != type) {
-    napi_throw_type_error(env, NULL, what);
-    return false;
-  }
-  return true;
-}
-
-/** A typed array of `type`, or null (data NULL, length 0). */
-static bool typed_array_or_null(napi_env env, napi_value value, napi_typedarray_type type, const char *what,
-                                void **data, size_t *length) {
-  napi_valuetype t;
-  if (!ok(env, napi_typeof(env, value, &t))) return false;
-  if (t == napi_null) {
-    *data = NULL;
-    *length = 0;
-    return true;
-  }
-  return typed_array(env, value, type, what, data, length);
-}
-
-/** A non-negative integer argument of at most `max`, or a pending RangeError. */
-static bool index_arg(napi_env env, napi_value value, double max, const char *what, size_t *out) {
-  double v = 0;
-  if (!ok(env, napi_get_value_double(env, value, &v))) return false;
-  if (!(v >= 0 && v <= max && v == (double)(uint64_t)v)) {
-    napi_throw_range_error(env, NULL, what);
-    return false;
-  }
-  *out = (size_t)v;
-  return true;
-}
-
 static napi_value number(napi_env env, double v) {
   napi_value result;
-  if (!ok(env, napi_create_double(env, v, &result))) return NULL;
+  if (!call_ok(env, napi_create_double(env, v, &result))) return NULL;
   return result;
 }
 
@@ -254,14 +205,14 @@ static inline bool name_range(const struct payee_columns *c, size_t i, size_t *f
 napi_value rewarder_manifest_sizes(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   if (argc < 7) {
     napi_throw_type_error(env, NULL, "manifestSizes takes 7 arguments");
     return NULL;
   }
   struct payee_columns c;
   napi_valuetype t0;
-  if (!ok(env, napi_typeof(env, argv[0], &t0))) return NULL;
+  if (!call_ok(env, napi_typeof(env, argv[0], &t0))) return NULL;
   if (!columns_in(env, argv, t0 != napi_null, &c)) return NULL;
   void *outv = NULL;
   size_t out_len = 0;
@@ -407,7 +358,7 @@ static void write_part(void *arg) {
 napi_value rewarder_manifest_write(napi_env env, napi_callback_info info) {
   size_t argc = 10;
   napi_value argv[10];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   if (argc < 10) {
     napi_throw_type_error(env, NULL, "manifestWrite takes 10 arguments");
     return NULL;

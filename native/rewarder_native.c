@@ -38,6 +38,7 @@
 #include "blake3.h"
 #include "blake3_impl.h"
 #include "arrow_tally.h"
+#include "napi_args.h"
 #include "blake3_lanes.h"
 #include "manifest_write.h"
 #include "mldsa.h"
@@ -228,32 +229,6 @@ static size_t fold_level(uint8_t *level, size_t size) {
 
 // ---- arguments
 
-/** True when the N-API call succeeded; otherwise leaves a JS exception pending. */
-static bool ok(napi_env env, napi_status status) {
-  if (status == napi_ok) return true;
-  const napi_extended_error_info *info = NULL;
-  napi_get_last_error_info(env, &info);
-  const char *message = info != NULL && info->error_message != NULL ? info->error_message : "N-API call failed";
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) napi_throw_error(env, NULL, message);
-  return false;
-}
-
-/** The data and length of a typed array of `type`, or a pending TypeError naming `what`. */
-static bool typed_array(napi_env env, napi_value value, napi_typedarray_type type, const char *what, void **data,
-                        size_t *length) {
-  bool is = false;
-  if (!ok(env, napi_is_typedarray(env, value, &is))) return false;
-  napi_typedarray_type actual;
-  if (is && !ok(env, napi_get_typedarray_info(env, value, &actual, length, data, NULL, NULL))) return false;
-  if (!is || actual != type) {
-    napi_throw_type_error(env, NULL, what);
-    return false;
-  }
-  return true;
-}
-
 struct ranges {
   const uint8_t *bytes;
   size_t len;
@@ -273,13 +248,13 @@ static bool read_ranges(napi_env env, napi_value *argv, struct ranges *r) {
     return false;
   }
   napi_valuetype type;
-  if (!ok(env, napi_typeof(env, argv[2], &type))) return false;
+  if (!call_ok(env, napi_typeof(env, argv[2], &type))) return false;
   if (type != napi_number) {
     napi_throw_type_error(env, NULL, "count must be a number");
     return false;
   }
   double count = 0;
-  if (!ok(env, napi_get_value_double(env, argv[2], &count))) return false;
+  if (!call_ok(env, napi_get_value_double(env, argv[2], &count))) return false;
   // Written so that NaN fails too; the cast is exact for integers in range.
   if (!(count >= 0 && count <= MAX_COUNT) || (double)(uint64_t)count != count) {
     napi_throw_range_error(env, NULL, "count must be an integer from 0 to 4294967294");
@@ -302,9 +277,9 @@ static napi_value new_bytes(napi_env env, const uint8_t *data, size_t len) {
   void *store = NULL;
   napi_value buffer;
   napi_value array;
-  if (!ok(env, napi_create_arraybuffer(env, len, &store, &buffer))) return NULL;
+  if (!call_ok(env, napi_create_arraybuffer(env, len, &store, &buffer))) return NULL;
   if (len > 0) memcpy(store, data, len);
-  if (!ok(env, napi_create_typedarray(env, napi_uint8_array, len, buffer, 0, &array))) return NULL;
+  if (!call_ok(env, napi_create_typedarray(env, napi_uint8_array, len, buffer, 0, &array))) return NULL;
   return array;
 }
 
@@ -380,15 +355,15 @@ static bool parallel_root(const struct ranges *r, uint8_t *level, uint8_t digest
 static napi_value root(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   struct ranges r;
   if (!read_ranges(env, argv, &r)) return NULL;
   // Optional separator: absent or undefined is 0, else an integer 0..255.
   napi_valuetype sep_type = napi_undefined;
-  if (argc >= 4 && !ok(env, napi_typeof(env, argv[3], &sep_type))) return NULL;
+  if (argc >= 4 && !call_ok(env, napi_typeof(env, argv[3], &sep_type))) return NULL;
   if (sep_type != napi_undefined) {
     double sep = -1;
-    if (sep_type == napi_number && !ok(env, napi_get_value_double(env, argv[3], &sep))) return NULL;
+    if (sep_type == napi_number && !call_ok(env, napi_get_value_double(env, argv[3], &sep))) return NULL;
     if (!(sep >= 0 && sep <= 255) || (double)(size_t)sep != sep) {
       napi_throw_range_error(env, NULL, "separator must be an integer from 0 to 255");
       return NULL;
@@ -431,14 +406,14 @@ static napi_value root(napi_env env, napi_callback_info info) {
 static napi_value audit_path(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   struct ranges r;
   if (!read_ranges(env, argv, &r)) return NULL;
   // Like auditPath in TypeScript: anything that is not an index of the tree is a RangeError.
   napi_valuetype type;
-  if (!ok(env, napi_typeof(env, argv[3], &type))) return NULL;
+  if (!call_ok(env, napi_typeof(env, argv[3], &type))) return NULL;
   double index = -1;
-  if (type == napi_number && !ok(env, napi_get_value_double(env, argv[3], &index))) return NULL;
+  if (type == napi_number && !call_ok(env, napi_get_value_double(env, argv[3], &index))) return NULL;
   if (type != napi_number || !(index >= 0 && index < (double)r.count) || (double)(uint64_t)index != index) {
     char message[96];
     if (type == napi_number) {
@@ -473,7 +448,7 @@ static napi_value audit_path(napi_env env, napi_callback_info info) {
 static napi_value digest(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   void *bytes = NULL;
   size_t len = 0;
   // A missing argument is undefined (napi_get_cb_info fills the rest), refused like any non-array.
@@ -649,7 +624,7 @@ static void keccak256_x4(const uint8_t *const data[4], const size_t len[4], uint
 static napi_value keccak256_js(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   void *data = NULL;
   size_t len = 0;
   if (argc < 1 || !typed_array(env, argv[0], napi_uint8_array, "data must be a Uint8Array", &data, &len)) return NULL;
@@ -874,18 +849,6 @@ static bool sort_leaves(const struct claim_leaf *leaves, size_t n, struct claim_
   return true;
 }
 
-/** An integer argument from 0 to max (NaN and fractions refused), or false with a pending RangeError. */
-static bool index_arg(napi_env env, napi_value value, double max, const char *what, size_t *out) {
-  double v = 0;
-  if (!ok(env, napi_get_value_double(env, value, &v))) return false;
-  if (!(v >= 0 && v <= max) || (double)(uint64_t)v != v) {
-    napi_throw_range_error(env, NULL, what);
-    return false;
-  }
-  *out = (size_t)v;
-  return true;
-}
-
 /** nodes (2n − 1 of them) and tree_index from n leaves described by job (from 0 to n); false with a pending exception. */
 static bool claim_tree_build(napi_env env, struct claim_job job, size_t n, uint8_t *nodes, uint32_t *tree_index) {
   struct claim_leaf *leaves = malloc(n * sizeof *leaves);
@@ -959,7 +922,7 @@ static bool tree_outputs(napi_env env, napi_value *argv, size_t n, uint8_t **nod
 static napi_value claim_tree(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   struct ranges r;
   if (!read_ranges(env, argv, &r)) return NULL;
   uint8_t *nodes = NULL;
@@ -983,7 +946,7 @@ static napi_value claim_tree(napi_env env, napi_callback_info info) {
 static napi_value claim_tree_of_spans(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   if (argc < 5) {
     napi_throw_type_error(env, NULL, "claimTreeOfSpans(bytes, spans, count, nodes, treeIndex)");
     return NULL;
@@ -1036,7 +999,7 @@ static napi_value claim_tree_of_spans(napi_env env, napi_callback_info info) {
 static napi_value claim_nodes_json(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   void *nodes_data = NULL;
   size_t nodes_len = 0;
   void *out_data = NULL;
@@ -1071,7 +1034,7 @@ static napi_value claim_nodes_json(napi_env env, napi_callback_info info) {
     *o++ = '"';
   }
   napi_value end;
-  if (!ok(env, napi_create_double(env, (double)(o - (uint8_t *)out_data), &end))) return NULL;
+  if (!call_ok(env, napi_create_double(env, (double)(o - (uint8_t *)out_data), &end))) return NULL;
   return end;
 }
 
@@ -1154,14 +1117,14 @@ static bool raw_string(const uint8_t **p, const uint8_t *base, const uint8_t *en
 static napi_value payee_spans(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   void *data = NULL;
   size_t len = 0;
   if (argc < 2 || !typed_array(env, argv[0], napi_uint8_array, "bytes must be a Uint8Array", &data, &len)) return NULL;
   size_t pos = 0;
   if (!index_arg(env, argv[1], (double)len, "pos must be within bytes", &pos)) return NULL;
   napi_value null_value;
-  if (!ok(env, napi_get_null(env, &null_value))) return NULL;
+  if (!call_ok(env, napi_get_null(env, &null_value))) return NULL;
   if (len >= UINT32_MAX) return null_value;
   const uint8_t *base = data != NULL ? data : EMPTY;
   const uint8_t *end = base + len;
@@ -1199,13 +1162,13 @@ static napi_value payee_spans(napi_env env, napi_callback_info info) {
   }
   void *store = NULL;
   napi_value buffer, array;
-  bool made = ok(env, napi_create_arraybuffer(env, (6 * n + 1) * sizeof *at, &store, &buffer));
+  bool made = call_ok(env, napi_create_arraybuffer(env, (6 * n + 1) * sizeof *at, &store, &buffer));
   if (made) {
     memcpy(store, at, 6 * n * sizeof *at);
     ((uint32_t *)store)[6 * n] = (uint32_t)(p - base);
   }
   free(at);
-  if (!made || !ok(env, napi_create_typedarray(env, napi_uint32_array, 6 * n + 1, buffer, 0, &array))) return NULL;
+  if (!made || !call_ok(env, napi_create_typedarray(env, napi_uint32_array, 6 * n + 1, buffer, 0, &array))) return NULL;
   return array;
 }
 
@@ -1232,7 +1195,7 @@ static uint8_t *put_decimal(uint8_t *o, uint32_t v) {
 static napi_value export_rows(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   if (argc < 7) {
     napi_throw_type_error(env, NULL, "exportRows(format, bytes, spans, count, treeIndex, out, state)");
     return NULL;
@@ -1327,7 +1290,7 @@ static bool state_in(napi_env env, napi_value value, blake3_hasher *hasher, void
 static napi_value hasher_update(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   blake3_hasher hasher;
   void *state = NULL;
   if (!state_in(env, argv[0], &hasher, &state)) return NULL;
@@ -1343,7 +1306,7 @@ static napi_value hasher_update(napi_env env, napi_callback_info info) {
 static napi_value hasher_final(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   blake3_hasher hasher;
   void *state = NULL;
   if (!state_in(env, argv[0], &hasher, &state)) return NULL;
@@ -1430,7 +1393,7 @@ static void free_column(napi_env env, void *data, void *hint) {
 static napi_value uint_array(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   void *bytes = NULL;
   size_t len = 0;
   void *endv = NULL;
@@ -1439,8 +1402,8 @@ static napi_value uint_array(napi_env env, napi_callback_info info) {
   if (!typed_array(env, argv[3], napi_float64_array, "end must be a Float64Array", &endv, &end_len)) return NULL;
   double pos = 0;
   double max = 0;
-  if (!ok(env, napi_get_value_double(env, argv[1], &pos))) return NULL;
-  if (!ok(env, napi_get_value_double(env, argv[2], &max))) return NULL;
+  if (!call_ok(env, napi_get_value_double(env, argv[1], &pos))) return NULL;
+  if (!call_ok(env, napi_get_value_double(env, argv[2], &max))) return NULL;
   if (!(pos >= 0 && pos <= (double)len && pos == (double)(size_t)pos) || !(max >= 0 && max <= 4294967295.0) || end_len < 2) {
     napi_throw_range_error(env, NULL, "pos, max or end out of range");
     return NULL;
@@ -1463,13 +1426,13 @@ static napi_value uint_array(napi_env env, napi_callback_info info) {
   if (n <= 0) {
     free(data);
     if (n < 0) {
-      if (!ok(env, napi_get_null(env, &result))) return NULL;
+      if (!call_ok(env, napi_get_null(env, &result))) return NULL;
       return result;
     }
     napi_value buffer;
     void *none = NULL;
-    if (!ok(env, napi_create_arraybuffer(env, 0, &none, &buffer))) return NULL;
-    if (!ok(env, napi_create_typedarray(env, napi_float64_array, 0, buffer, 0, &result))) return NULL;
+    if (!call_ok(env, napi_create_arraybuffer(env, 0, &none, &buffer))) return NULL;
+    if (!call_ok(env, napi_create_typedarray(env, napi_float64_array, 0, buffer, 0, &result))) return NULL;
     ((double *)endv)[0] = (double)end;
     ((double *)endv)[1] = 0;
     return result;
@@ -1480,10 +1443,10 @@ static napi_value uint_array(napi_env env, napi_callback_info info) {
   napi_status status = napi_create_external_arraybuffer(env, data, (size_t)n * sizeof(double), free_column, NULL, &buffer);
   if (status != napi_ok) {
     free(data);
-    ok(env, status);
+    call_ok(env, status);
     return NULL;
   }
-  if (!ok(env, napi_create_typedarray(env, napi_float64_array, (size_t)n, buffer, 0, &result))) return NULL;
+  if (!call_ok(env, napi_create_typedarray(env, napi_float64_array, (size_t)n, buffer, 0, &result))) return NULL;
   ((double *)endv)[0] = (double)end;
   ((double *)endv)[1] = (double)largest;
   return result;
@@ -1503,7 +1466,7 @@ static napi_value uint_array(napi_env env, napi_callback_info info) {
 static napi_value tally_columns(napi_env env, napi_callback_info info) {
   size_t argc = 10;
   napi_value argv[10];
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
   double *cols[4];
   size_t lens[4];
   for (int c = 0; c < 4; c++) {
@@ -1513,7 +1476,7 @@ static napi_value tally_columns(napi_env env, napi_callback_info info) {
   }
   double nums[4];
   for (int c = 0; c < 4; c++) {
-    if (!ok(env, napi_get_value_double(env, argv[4 + c], &nums[c]))) return NULL;
+    if (!call_ok(env, napi_get_value_double(env, argv[4 + c], &nums[c]))) return NULL;
   }
   void *qv = NULL;
   size_t qlen = 0;
@@ -1563,7 +1526,7 @@ static napi_value tally_columns(napi_env env, napi_callback_info info) {
   out[0] = ignored;
   out[1] = total;
   napi_value result;
-  if (!ok(env, napi_get_boolean(env, done, &result))) return NULL;
+  if (!call_ok(env, napi_get_boolean(env, done, &result))) return NULL;
   return result;
 }
 

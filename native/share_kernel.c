@@ -23,6 +23,7 @@
 #include <stdlib.h>
 
 #include "share_kernel.h"
+#include "napi_args.h"
 
 typedef unsigned __int128 u128;
 typedef __int128 i128;
@@ -39,36 +40,11 @@ typedef __int128 i128;
 static inline uint64_t to_u64(double v) { return (uint64_t)(int64_t)v; }
 static inline double to_f64(uint64_t v) { return (double)(int64_t)v; }
 
-static bool ok(napi_env env, napi_status status) {
-  if (status == napi_ok) return true;
-  const napi_extended_error_info *info = NULL;
-  napi_get_last_error_info(env, &info);
-  const char *message = info != NULL && info->error_message != NULL ? info->error_message : "N-API call failed";
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (!pending) napi_throw_error(env, NULL, message);
-  return false;
-}
-
-/** The data and length of a typed array of `type`, or a pending TypeError naming `what`. */
-static bool typed(napi_env env, napi_value value, napi_typedarray_type type, const char *what, void **data,
-                  size_t *length) {
-  bool is = false;
-  if (!ok(env, napi_is_typedarray(env, value, &is))) return false;
-  napi_typedarray_type actual;
-  if (is && !ok(env, napi_get_typedarray_info(env, value, &actual, length, data, NULL, NULL))) return false;
-  if (!is || actual != type) {
-    napi_throw_type_error(env, NULL, what);
-    return false;
-  }
-  return true;
-}
-
 /** A Float64Array of at least `min` elements (RangeError when shorter). */
 static bool f64(napi_env env, napi_value value, size_t min, const char *what, double **data) {
   void *d = NULL;
   size_t len = 0;
-  if (!typed(env, value, napi_float64_array, what, &d, &len)) return false;
+  if (!typed_array(env, value, napi_float64_array, what, &d, &len)) return false;
   if (len < min) {
     napi_throw_range_error(env, NULL, what);
     return false;
@@ -80,7 +56,7 @@ static bool f64(napi_env env, napi_value value, size_t min, const char *what, do
 /** Like f64, or NULL for a JavaScript null. */
 static bool f64_or_null(napi_env env, napi_value value, size_t min, const char *what, double **data) {
   napi_valuetype t;
-  if (!ok(env, napi_typeof(env, value, &t))) return false;
+  if (!call_ok(env, napi_typeof(env, value, &t))) return false;
   if (t == napi_null) {
     *data = NULL;
     return true;
@@ -89,30 +65,21 @@ static bool f64_or_null(napi_env env, napi_value value, size_t min, const char *
 }
 
 /** A count: an integer 0 ≤ v ≤ 2^32 − 1. */
-static bool count_arg(napi_env env, napi_value value, const char *what, size_t *out) {
-  double v = 0;
-  if (!ok(env, napi_get_value_double(env, value, &v))) return false;
-  if (!(v >= 0 && v <= 4294967295.0 && v == to_f64(to_u64(v)))) {
-    napi_throw_range_error(env, NULL, what);
-    return false;
-  }
-  *out = (size_t)v;
-  return true;
-}
+static bool count_arg(napi_env env, napi_value value, const char *what, size_t *out) { return index_arg(env, value, 4294967295.0, what, out); }
 
 /** True when v is an integer 0 ≤ v < bound (bound ≤ 2^63). */
 static bool whole_below(double v, double bound) { return v >= 0 && v < bound && v == to_f64(to_u64(v)); }
 
 static napi_value number(napi_env env, double v) {
   napi_value result;
-  if (!ok(env, napi_create_double(env, v, &result))) return NULL;
+  if (!call_ok(env, napi_create_double(env, v, &result))) return NULL;
   return result;
 }
 
 #define ARGS(n)                                                                   \
   size_t argc = (n);                                                              \
   napi_value argv[(n)];                                                           \
-  if (!ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL; \
+  if (!call_ok(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL; \
   if (argc < (n)) {                                                               \
     napi_throw_type_error(env, NULL, "missing arguments");                        \
     return NULL;                                                                  \
@@ -346,12 +313,12 @@ static napi_value score_columns(napi_env env, napi_callback_info info) {
   void *ex = NULL;
   void *wv = NULL;
   if (!count_arg(env, argv[1], "K out of range", &kinds)) return NULL;
-  if (!typed(env, argv[5], napi_uint8_array, "excluded must be a Uint8Array", &ex, &n_actors)) return NULL;
+  if (!typed_array(env, argv[5], napi_uint8_array, "excluded must be a Uint8Array", &ex, &n_actors)) return NULL;
   if (!f64(env, argv[0], n_actors * kinds, "q must be a Float64Array of actors·K", &q)) return NULL;
   if (!f64(env, argv[2], kinds, "weight must be a Float64Array of K", &weight)) return NULL;
   if (!f64(env, argv[3], kinds, "divisor must be a Float64Array of K", &divisor)) return NULL;
   if (!f64(env, argv[4], kinds, "cap must be a Float64Array of K", &cap)) return NULL;
-  if (!typed(env, argv[6], napi_uint32_array, "who must be a Uint32Array", &wv, &len)) return NULL;
+  if (!typed_array(env, argv[6], napi_uint32_array, "who must be a Uint32Array", &wv, &len)) return NULL;
   if (len < n_actors) {
     napi_throw_range_error(env, NULL, "who shorter than the actors");
     return NULL;
@@ -420,7 +387,7 @@ static napi_value payee_columns(napi_env env, napi_callback_info info) {
   if (!f64(env, argv[0], n * LIMBS, "amount must be a Float64Array of 6n", &amount)) return NULL;
   if (!f64_or_null(env, argv[2], LIMBS, "ceiling must be null or a Float64Array(6)", &ceiling)) return NULL;
   if (!f64(env, argv[3], LIMBS, "floor must be a Float64Array(6)", &floor_limbs)) return NULL;
-  if (!typed(env, argv[4], napi_uint32_array, "who must be a Uint32Array", &wv, &len)) return NULL;
+  if (!typed_array(env, argv[4], napi_uint32_array, "who must be a Uint32Array", &wv, &len)) return NULL;
   if (len < n) {
     napi_throw_range_error(env, NULL, "who shorter than n");
     return NULL;
