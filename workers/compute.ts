@@ -2,7 +2,7 @@
 // arrays are returned as Piscina Transferables so their buffers move instead of being copied.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { calculate } from '../src/core/calculus.js';
 import { decodeInputs } from '../src/core/inputs.js';
@@ -116,40 +116,21 @@ function sealDoc(t: SealTask): SealResult {
 
 /**
  * A body the edge spooled to a file as it arrived (hashed then): read here whole, sealed as the
- * same bytes in memory would be, and let go; the file stays the stored copy, so nothing goes back.
+ * same bytes in memory would be (giveBack false: nothing goes back, the file stays the stored copy).
  */
 function sealFile(t: SealTask, file: { path: string; size: number }): SealResult {
   let bytes: Uint8Array;
   try {
-    bytes = readWhole(file.path, file.size);
+    bytes = readFileSync(file.path);
   } catch (e) {
     // The request was cancelled (its file removed) between queueing and this read: nobody waits
     // for the answer, and a missing file is not the worker's failure.
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: false, error: { path: '$', reason: 'the upload was withdrawn before it was sealed' } };
     throw e;
   }
+  if (bytes.length !== file.size) throw new Error(`spooled inputs ${file.path} hold ${bytes.length} bytes, not ${file.size}`);
   const { file: _spooled, ...task } = t;
-  const r = sealDoc({ ...task, bytes, giveBack: false });
-  if (r.ok && r.schema === 'rewarder.inputs/v1') return { ok: true, schema: r.schema, cid: r.cid, prepared: r.prepared };
-  return r;
-}
-
-/** Exactly `size` bytes of the file at `path`, into a buffer of their own. */
-function readWhole(path: string, size: number): Uint8Array {
-  // Not zero-filled first: every byte is overwritten by the read (or the seal fails).
-  const out = Buffer.allocUnsafeSlow(size);
-  const fd = openSync(path, 'r');
-  try {
-    let at = 0;
-    while (at < size) {
-      const n = readSync(fd, out, at, size - at, at);
-      if (n === 0) throw new Error(`spooled inputs ${path} ended at ${at} of ${size} bytes`);
-      at += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return out;
+  return sealDoc({ ...task, bytes, giveBack: false });
 }
 
 function sealedInputs(t: SealTask, cid: string, prepared: Prepared): SealResult {
