@@ -44,6 +44,7 @@ import {
   alreadySuperseded,
   inputsBytes,
   inputsSize,
+  readInputs,
   noSuchSuperseded,
   windowOverlap,
 } from '../stores/types.js';
@@ -676,17 +677,15 @@ async function waitWithin(work: Promise<unknown>, deadline: Deadline, signal: Ab
  */
 export async function boundDocuments(stores: Stores, cache: InputsCache, rec: EpochRecord): Promise<{ policy: StoredPolicy; inputs: Uint8Array | Prepared }> {
   const policy = await stores.getPolicy(rec.policyHash, rec.tenant);
-  const cached = cache.get(rec.inputsCid);
-  const stored = cached === undefined ? await stores.getInputs(rec.inputsCid, rec.tenant) : null;
-  const inputs = cached ?? (stored === null ? undefined : ((await inputsBytes(stored)) ?? undefined));
-  if (policy === null || inputs === undefined) {
+  const inputs = cache.get(rec.inputsCid) ?? (await readInputs(stores, rec.inputsCid, rec.tenant));
+  if (policy === null || inputs === null) {
     throw new AppError('GONE', 'the run was evicted under the retention budget and its documents are no longer held', {
       reason: 'evicted',
       run_key: rec.runKey,
       commitment: rec.commitment,
       inputs_cid: rec.inputsCid,
       policy_hash: rec.policyHash,
-      missing: [...(inputs === undefined ? ['inputs'] : []), ...(policy === null ? ['policy'] : [])],
+      missing: [...(inputs === null ? ['inputs'] : []), ...(policy === null ? ['policy'] : [])],
     });
   }
   return { policy, inputs };

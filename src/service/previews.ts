@@ -11,7 +11,7 @@ import { AppError, internalError } from '../errors.js';
 import type { InputsCache } from '../inputs-cache.js';
 import type { Logger } from 'pino';
 import type { ComputePool } from '../pool.js';
-import { type EpochRecord, type Stores, inputsBytes } from '../stores/types.js';
+import { type EpochRecord, type Stores, readInputs } from '../stores/types.js';
 import { noSuchInputs, noSuchPolicy } from '../http/tenancy.js';
 import type { EpochService } from './epochs.js';
 import type { PreviewBases } from '../preview-bases.js';
@@ -59,10 +59,8 @@ export class Previews {
       throw new AppError('POLICY_MISMATCH', 'policy_id does not match the stored policy', { reason: 'policy_id_mismatch', stored_policy_id: policy.id });
     }
     if (req.inputs_cid !== undefined && !(await stores.owns('inputs', req.inputs_cid, caller.tenant))) throw noSuchInputs();
-    const cached = cache.get(inputsCid);
-    const stored = cached === undefined ? await stores.getInputs(inputsCid, req.inputs_cid === undefined ? rec.tenant : caller.tenant) : null;
-    const inputs = cached ?? (stored === null ? undefined : ((await inputsBytes(stored)) ?? undefined));
-    if (inputs === undefined) throw noSuchInputs();
+    const inputs = cache.get(inputsCid) ?? (await readInputs(stores, inputsCid, req.inputs_cid === undefined ? rec.tenant : caller.tenant));
+    if (inputs === null) throw noSuchInputs();
     const stop = AbortSignal.any([signal, deadline.signal()]);
     // The kept basis, else a copy of the manifest (its buffer is transferred to the task). With a
     // basis kept, a run whose manifest retention evicted is not recomputed for its previews (the

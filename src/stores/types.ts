@@ -43,6 +43,12 @@ export function inputsBytes(doc: StoredInputs): Uint8Array | Promise<Uint8Array 
   return doc.file === undefined ? doc.bytes : doc.file.read();
 }
 
+/** The bytes of the inputs `cid` as `tenant` may read them; null when not held (or evicted meanwhile). */
+export async function readInputs(stores: Stores, cid: string, tenant: string): Promise<Uint8Array | null> {
+  const doc = await stores.getInputs(cid, tenant);
+  return doc === null ? null : inputsBytes(doc);
+}
+
 export interface Window {
   startMs: number;
   endMs: number;
