@@ -30,8 +30,7 @@ import type { AuditEvent, AuditSink } from './audit.js';
 import type { Scope, TokenVerifier } from './auth.js';
 import { type BodySpool, readBodyOrSpool } from './body.js';
 import type { InputsFile, InputsSpool } from '../stores/inputs-file.js';
-import type { Readable } from 'node:stream';
-import { streamed } from './streamed.js';
+import { pulled, streamed } from './streamed.js';
 import { answerHeaders, cachePrivately } from './headers.js';
 import { BodyIntake, type IntakeSettings, type IntakeTicket } from './intake.js';
 import { openApiDocument } from './openapi.js';
@@ -425,14 +424,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const limits = deps.settings().docLimits;
     const task =
       file !== undefined
-        ? ({ op: 'seal', bytes: new Uint8Array(0), file: { path: file.path, size: file.size }, limits, expect: 'rewarder.inputs/v1', cid: c.get('bodyCid') } as const)
+        ? ({ op: 'seal', bytes: EMPTY, file: { path: file.path, size: file.size }, limits, expect: 'rewarder.inputs/v1', cid: c.get('bodyCid') } as const)
         : ({ op: 'seal', bytes: giveBack ? body : ownCopy(body), limits, expect: 'rewarder.inputs/v1', giveBack, cid: c.get('bodyCid') } as const);
     const t0 = performance.now();
     const r = await pool.seal(task, c.req.raw.signal, schedulingTenantOf(c.get('tenant')));
     const t1 = performance.now();
     if (!r.ok) throw docError(r.error);
     if (r.schema !== 'rewarder.inputs/v1') throw internalError();
-    const bytes = file !== undefined ? new Uint8Array(0) : giveBack ? r.bytes : body;
+    const bytes = file !== undefined ? EMPTY : giveBack ? r.bytes : body;
     if (bytes === undefined) throw internalError();
     c.get('trail').inputs_cid = r.cid;
     const { tally } = r.prepared;
@@ -799,25 +798,7 @@ function exactFile(c: Context<Env>, file: InputsFile, tag: string): Response {
   if (c.req.header('if-none-match') === etag) return c.body(null, 304);
   c.header('Content-Type', isArrowStream(file.head) ? ARROW_MEDIA_TYPE : JSON_TYPE);
   c.header('Content-Length', String(file.size));
-  return c.body(webStream(file.stream()));
-}
-
-/** A Node stream as a web stream read on demand (the Node adapter pulls it as the socket drains). */
-function webStream(s: Readable): ReadableStream<Uint8Array> {
-  const it = s[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(ctl) {
-        const r = await it.next();
-        if (r.done === true) ctl.close();
-        else ctl.enqueue(new Uint8Array(r.value.buffer, r.value.byteOffset, r.value.byteLength));
-      },
-      cancel() {
-        s.destroy();
-      },
-    },
-    { highWaterMark: 0 },
-  );
+  return c.body(pulled(file.stream()));
 }
 
 const EMPTY = new Uint8Array(0);
