@@ -1172,7 +1172,7 @@ export interface components {
                 };
             };
         };
-        /** @description overloaded (in-flight cap, queue_full, queue_wait, bodies in progress, body byte budget), compute breaker open, worker failed, store full of unsettled runs or down, or shutting down */
+        /** @description overloaded (in-flight cap, queue_full, queue_wait, bodies in progress, body byte budget), compute breaker open, worker failed, store full of unsettled runs or down, the amnesia tmpfs too full to spool an upload (spool_failed), or shutting down */
         E503: {
             headers: {
                 /** @description the request's X-Corr-ID when valid (^[A-Za-z0-9._:-]{1,128}$), else a generated one */

@@ -126,7 +126,7 @@ const ERRORS: Record<number, { description: string; required?: HeaderName[]; opt
   },
   500: { description: 'a bug: logged whole, answered generically', optional: RATE },
   503: {
-    description: 'overloaded (in-flight cap, queue_full, queue_wait, bodies in progress, body byte budget), compute breaker open, worker failed, store full of unsettled runs or down, or shutting down',
+    description: 'overloaded (in-flight cap, queue_full, queue_wait, bodies in progress, body byte budget), compute breaker open, worker failed, store full of unsettled runs or down, the amnesia tmpfs too full to spool an upload (spool_failed), or shutting down',
     required: ['Retry-After'],
     optional: RATE,
   },
