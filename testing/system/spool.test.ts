@@ -6,7 +6,7 @@
 // refused (400/413/408/503), cut short, or already held. Real servers on loopback, AUTH=off.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -201,3 +201,25 @@ function send(body: Uint8Array, headers: Record<string, string>, piece: number):
     })();
   });
 }
+
+test('a tmpfs that cannot take the upload is 503 spool_failed with Retry-After, and the next upload spools once it can', LIMIT, async () => {
+  // Its own server: the spool directory is made on the first spooled body, so a regular file put
+  // in its place first makes the spool fail for real (as a full or vanished tmpfs would).
+  const dir = `/dev/shm/rewarder-spool-fail-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const s = await spawnServer({ AUTH: 'off', INPUTS_ARROW_MAX_BYTES: String(CAP), AMNESIA_DIR: dir, INPUTS_SPOOL_MIN_BYTES: String(64 * 1024) });
+  try {
+    writeFileSync(join(dir, 'inputs'), '');
+    const g = arrow(23);
+    const failed = await put(s.url, '/inputs', g.inputs, { 'content-type': ARROW });
+    assert.equal(failed.status, 503, failed.text);
+    assert.equal(failed.json<{ error: { details: { reason: string } } }>().error.details.reason, 'spool_failed');
+    assert.ok(Number(failed.headers['retry-after']) > 0);
+    rmSync(join(dir, 'inputs'));
+    const sealed = await put(s.url, '/inputs', g.inputs, { 'content-type': ARROW });
+    assert.equal(sealed.status, 201, sealed.text);
+    assert.equal(readdirSync(join(dir, 'inputs')).length, 1);
+  } finally {
+    await s.stop();
+  }
+  assert.equal(existsSync(dir), false);
+});
