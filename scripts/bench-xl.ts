@@ -1,15 +1,18 @@
-// `npm run bench:xl [-- --scale XL]`: issue 18's target on this machine — Arrow XL (1M actors,
+// `npm run bench:xl [-- --scale XL] [--profile token]`: issue 18's target on this machine — Arrow XL (1M actors,
 // 10M events) seal + first compute ≤ 3 s with the service's peak RSS ≤ 1.5 GiB. Prints the
 // figures beside the targets. A benchmark, not a test: it fails only if the run cannot complete
 // (the correctness of the same path is testing/system/xl.test.ts's, at a reduced scale).
 import { parseArgs } from 'node:util';
 import type { Scale } from '../src/gen/generate.js';
+import { type Profile, isProfile } from '../src/gen/profiles.js';
 import { xlRun } from './xl-run.js';
 
-const { values } = parseArgs({ options: { scale: { type: 'string', default: 'XL' }, seed: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, exports: { type: 'boolean', default: false }, 'spool-min-bytes': { type: 'string' } } });
+const { values } = parseArgs({ options: { scale: { type: 'string', default: 'XL' }, seed: { type: 'string', default: '1' }, 'cpu-prof': { type: 'string' }, exports: { type: 'boolean', default: false }, 'spool-min-bytes': { type: 'string' }, profile: { type: 'string', default: 'gen' } } });
+if (!isProfile(values.profile)) throw new Error('--profile must be gen or token');
+const profile: Profile = values.profile;
 // `--spool-min-bytes 0`: the upload received into memory instead of spooled to the amnesia tmpfs.
 const env = values['spool-min-bytes'] === undefined ? {} : { env: { INPUTS_SPOOL_MIN_BYTES: values['spool-min-bytes'] } };
-const r = await xlRun(values.scale as Scale, Number(values.seed), { exports: values.exports, ...env, ...(values['cpu-prof'] === undefined ? {} : { cpuProfDir: values['cpu-prof'] }) });
+const r = await xlRun(values.scale as Scale, Number(values.seed), { exports: values.exports, profile, ...env, ...(values['cpu-prof'] === undefined ? {} : { cpuProfDir: values['cpu-prof'] }) });
 const mib = (b: number) => (b / 1024 ** 2).toFixed(0);
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const phases = (p: Record<string, number>) => Object.entries(p).map(([k, v]) => `${k} ${v.toFixed(0)} ms`).join(', ');

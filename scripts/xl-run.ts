@@ -6,7 +6,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { Blake3Stream, b3 } from '../src/core/hash.js';
-import { type Scale, generate } from '../src/gen/generate.js';
+import type { Scale } from '../src/gen/generate.js';
+import { type Profile, generateProfile } from '../src/gen/profiles.js';
 import { request, spawnServer } from '../testing/harness.js';
 
 export interface XlRun {
@@ -93,8 +94,9 @@ function serverTiming(header: string | string[] | undefined): Record<string, num
   return out;
 }
 
-export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string; exports?: boolean; env?: Record<string, string> } = {}): Promise<XlRun> {
-  const g = generate({ scale, seed, form: 'arrow' });
+export async function xlRun(scale: Scale, seed = 1, opts: { cpuProfDir?: string; exports?: boolean; env?: Record<string, string>; profile?: Profile } = {}): Promise<XlRun> {
+  // `token`: 18-decimal pools, 42-byte `0x…` ids, nearly everyone paid, largest_remainder (src/gen/token.ts).
+  const g = generateProfile({ profile: opts.profile ?? 'gen', scale, seed, form: 'arrow' });
   const big = String(2 ** 31 - 1);
   const server = await spawnServer({
     AUTH: 'off',
